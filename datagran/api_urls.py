@@ -1,0 +1,37 @@
+from django.urls import path
+
+from datagran.datasets.apis import DatasetListApi
+from datagran.pipelines.apis import (
+    OperatorListApi,
+    PipelineDetailApi,
+    PipelineListApi,
+    PipelineValidateApi,
+    PipelineVersionListApi,
+)
+from datagran.runs.apis import (
+    NodeFileApi,
+    NodeOutputApi,
+    NodePreviewApi,
+    PipelineRunCreateApi,
+    RunCancelApi,
+    RunDetailApi,
+    RunListApi,
+)
+from datagran.workspaces.apis import WorkspaceListApi
+
+urlpatterns = [
+    path("workspaces/", WorkspaceListApi.as_view()),
+    path("operators/", OperatorListApi.as_view()),
+    path("datasets/", DatasetListApi.as_view()),
+    path("pipelines/", PipelineListApi.as_view()),
+    path("pipelines/<str:pipeline_id>/", PipelineDetailApi.as_view()),
+    path("pipelines/<str:pipeline_id>/versions/", PipelineVersionListApi.as_view()),
+    path("pipelines/<str:pipeline_id>/validate/", PipelineValidateApi.as_view()),
+    path("pipelines/<str:pipeline_id>/runs/", PipelineRunCreateApi.as_view()),
+    path("runs/", RunListApi.as_view()),
+    path("runs/<str:run_id>/", RunDetailApi.as_view()),
+    path("runs/<str:run_id>/cancel/", RunCancelApi.as_view()),
+    path("runs/<str:run_id>/nodes/<str:node_id>/preview/", NodePreviewApi.as_view()),
+    path("runs/<str:run_id>/nodes/<str:node_id>/output/", NodeOutputApi.as_view()),
+    path("runs/<str:run_id>/nodes/<str:node_id>/files/<str:name>", NodeFileApi.as_view()),
+]

@@ -1,0 +1,21 @@
+"""System checks with stable ids: a broken operator or setting fails at start-up."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register()
+def operator_registry_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+    from operators.registry import check_registry
+
+    return [Error(problem, id="datagran.E001") for problem in check_registry()]
+
+
+@register()
+def broker_url_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+    url = settings.BROKER_URL
+    if url and not url.startswith(("redis://", "rediss://", "amqp://", "amqps://")):
+        return [Error(f"BROKER_URL must start with redis:// or amqp://, not {url[:12]!r}",
+                      id="datagran.E002")]
+    return []

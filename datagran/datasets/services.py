@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import IO
+
+import pandas as pd
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+
+from datagran.core.exceptions import PermanentError
+from datagran.workspaces.models import Workspace
+
+from .artifacts import artifact_store
+from .models import Dataset
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+ERR_EMPTY = "The file is empty."
+ERR_NO_ROWS = "The file has a header but no rows."
+
+
+def _fail(message: str) -> PermanentError:
+    return PermanentError(message, {"fields": {"file": [message]}})
+
+
+def _read(data: bytes, fmt: str) -> pd.DataFrame:
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(io.BytesIO(data))
+        # sep=None sniffs the delimiter (comma, semicolon, tab).
+        return pd.read_csv(io.BytesIO(data), sep=None, engine="python",
+                           encoding_errors="replace")
+    except pd.errors.EmptyDataError:
+        raise _fail(ERR_EMPTY) from None
+    except (pd.errors.ParserError, ValueError, OSError, UnicodeDecodeError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _fail(f"Could not read the file as {fmt.upper()}: {first_line}") from None
+
+
+def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name: str,
+                   fileobj: IO[bytes], size: int) -> Dataset:
+    limit = settings.DATAGRAN["UPLOAD_MAX_BYTES"]
+    if size > limit:
+        raise _fail(f"The file is {size:,} bytes; the upload limit is {limit:,} bytes.")
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    fmt = FORMATS.get(suffix)
+    if fmt is None:
+        raise _fail(f"Unsupported file type {suffix or '(none)'!r}; "
+                    "upload a .csv or .parquet file.")
+    data = fileobj.read()
+    if not data.strip():
+        raise _fail(ERR_EMPTY)
+    df = _read(data, fmt)
+    if df.empty:
+        raise _fail(ERR_NO_ROWS)
+    df.columns = [str(c) for c in df.columns]
+    ref = artifact_store().put_table(df)
+    return Dataset.objects.create(
+        workspace=workspace, name=name, format=fmt, source_sha256=hashlib.sha256(data).hexdigest(),
+        table_hash=ref.hash, columns=ref.schema, row_count=ref.rows, size_bytes=len(data),
+        created_by=user)
+
+
+def dataset_read(*, workspace_id: object, dataset_id: str) -> pd.DataFrame:
+    return artifact_store().read_table(dataset_get(workspace_id=workspace_id,
+                                                   dataset_id=dataset_id).table_hash)
+
+
+def dataset_get(*, workspace_id: object, dataset_id: str) -> Dataset:
+    try:
+        return Dataset.objects.get(workspace_id=workspace_id, id=dataset_id)
+    except (Dataset.DoesNotExist, ValueError, DjangoValidationError):
+        raise PermanentError(f"Dataset {dataset_id} does not exist in this workspace.",
+                             {"field": "dataset"}) from None

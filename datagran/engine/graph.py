@@ -1,0 +1,224 @@
+"""The pipeline graph: parsing, canonical hashing, validation and schema inference.
+
+Pure Python: no Django. Validation happens when a graph is saved, so a mistake is reported
+with the node and field it concerns long before a worker would trip over it."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from operators.base import Context, OperatorError, Schema, params_errors
+from operators.registry import UnknownOperator, get_operator
+
+
+class Position(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    x: float = 0
+    y: float = 0
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=64)
+    operator: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    position: Position = Field(default_factory=Position)
+    label: str = ""
+
+
+class Edge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    source_port: str
+    target: str
+    target_port: str
+
+
+class Graph(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    nodes: list[Node] = Field(default_factory=list)
+    edges: list[Edge] = Field(default_factory=list)
+
+    def node(self, node_id: str) -> Node:
+        return next(n for n in self.nodes if n.id == node_id)
+
+    def predecessors(self) -> dict[str, set[str]]:
+        preds: dict[str, set[str]] = {n.id: set() for n in self.nodes}
+        for e in self.edges:
+            preds[e.target].add(e.source)
+        return preds
+
+    def successors(self) -> dict[str, set[str]]:
+        succ: dict[str, set[str]] = {n.id: set() for n in self.nodes}
+        for e in self.edges:
+            succ[e.source].add(e.target)
+        return succ
+
+    def incoming(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if e.target == node_id]
+
+    def order(self) -> list[str]:
+        return list(TopologicalSorter(self.predecessors()).static_order())
+
+    def descendants(self, node_id: str) -> set[str]:
+        succ, seen, stack = self.successors(), set(), [node_id]
+        while stack:
+            for nxt in succ[stack.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return seen
+
+
+@dataclass
+class GraphProblem:
+    message: str
+    node: str | None = None
+    field: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"node": self.node, "field": self.field, "message": self.message}
+
+
+@dataclass
+class Validation:
+    errors: list[GraphProblem] = field(default_factory=list)
+    schemas: dict[str, dict[str, Schema | None]] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+class InvalidGraph(Exception):
+    def __init__(self, errors: list[GraphProblem]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+
+def parse_graph(raw: Any) -> Graph:
+    """Parse graph JSON; raises InvalidGraph with one problem per malformed field."""
+    try:
+        return Graph.model_validate(raw if raw is not None else {})
+    except ValidationError as exc:
+        problems = []
+        for err in params_errors(exc):
+            parts = err["field"].split(".")
+            node = None
+            if parts[0] == "nodes" and len(parts) > 1 and isinstance(raw, dict):
+                try:
+                    node = raw["nodes"][int(parts[1])].get("id")
+                except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+                    node = None
+            problems.append(GraphProblem(f"{err['field']}: {err['message']}", node, err["field"]))
+        raise InvalidGraph(problems) from None
+
+
+def canonical_json(graph: Graph) -> str:
+    """Key order, node order and edge order do not change the hash of a graph."""
+    data = graph.model_dump(mode="json")
+    data["nodes"] = sorted(data["nodes"], key=lambda n: n["id"])
+    data["edges"] = sorted(data["edges"], key=lambda e: (e["source"], e["source_port"],
+                                                         e["target"], e["target_port"]))
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def graph_hash(graph: Graph) -> str:
+    return hashlib.sha256(canonical_json(graph).encode()).hexdigest()
+
+
+def validate_graph(graph: Graph, ctx: Context) -> Validation:
+    """Every problem with the graph, and each node's inferred output schemas."""
+    result = Validation()
+    errors = result.errors
+    ids = [n.id for n in graph.nodes]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        errors.append(GraphProblem(f"Two nodes have the id {dup!r}; node ids must be unique.",
+                                   dup, "id"))
+    if errors:
+        return result
+    ops, params = {}, {}
+    for node in graph.nodes:
+        try:
+            ops[node.id] = get_operator(node.operator)
+        except UnknownOperator:
+            errors.append(GraphProblem(f"Unknown operator {node.operator!r}.", node.id, "operator"))
+            continue
+        try:
+            params[node.id] = ops[node.id].parse_params(node.params)
+        except ValidationError as exc:
+            for err in params_errors(exc):
+                errors.append(GraphProblem(f"{err['field']}: {err['message']}", node.id,
+                                           f"params.{err['field']}"))
+    _check_edges(graph, ops, errors)
+    if errors:
+        return result
+    try:
+        order = graph.order()
+    except CycleError as exc:
+        cycle = list(dict.fromkeys(exc.args[1]))
+        errors.append(GraphProblem(f"The graph has a cycle: {' → '.join(exc.args[1])}. "
+                                   "Remove one of these edges.", cycle[0], "edges"))
+        return result
+    _infer(graph, order, ops, params, ctx, result)
+    return result
+
+
+def _check_edges(graph: Graph, ops: dict[str, Any], errors: list[GraphProblem]) -> None:
+    fed: dict[tuple[str, str], int] = {}
+    for i, e in enumerate(graph.edges):
+        where = f"edges.{i}"
+        if e.source not in ops or e.target not in ops:
+            missing = e.source if e.source not in ops else e.target
+            if missing not in {n.id for n in graph.nodes}:
+                errors.append(GraphProblem(f"Edge {i} refers to node {missing!r}, which does "
+                                           "not exist.", None, where))
+            continue
+        out = ops[e.source].output(e.source_port)
+        inp = ops[e.target].input(e.target_port)
+        if out is None:
+            errors.append(GraphProblem(f"{ops[e.source].label} has no output port "
+                                       f"{e.source_port!r}.", e.source, where))
+        if inp is None:
+            errors.append(GraphProblem(f"{ops[e.target].label} has no input port "
+                                       f"{e.target_port!r}.", e.target, where))
+        if out is None or inp is None:
+            continue
+        if out.type != inp.type:
+            errors.append(GraphProblem(
+                f"Cannot connect the {out.type} output '{out.name}' of {e.source} to the "
+                f"{inp.type} input '{inp.name}' of {e.target}: the port types differ.",
+                e.target, where))
+        key = (e.target, e.target_port)
+        fed[key] = fed.get(key, 0) + 1
+        if fed[key] == 2:
+            errors.append(GraphProblem(f"Input '{e.target_port}' of {e.target} has more than "
+                                       "one incoming edge.", e.target, where))
+    for node in graph.nodes:
+        op = ops.get(node.id)
+        for port in op.inputs if op else ():
+            if not port.optional and (node.id, port.name) not in fed:
+                errors.append(GraphProblem(
+                    f"Input '{port.name}' of {op.label} ({node.id}) is not connected.",
+                    node.id, f"inputs.{port.name}"))
+
+
+def _infer(graph: Graph, order: list[str], ops: dict[str, Any], params: dict[str, Any],
+           ctx: Context, result: Validation) -> None:
+    for node_id in order:
+        op = ops[node_id]
+        inputs: dict[str, Schema | None] = {}
+        for e in graph.incoming(node_id):
+            inputs[e.target_port] = result.schemas.get(e.source, {}).get(e.source_port)
+        try:
+            inferred = op.infer_schema(ctx, params[node_id], **inputs)
+        except OperatorError as exc:
+            where = f"params.{exc.field}" if exc.field else "params"
+            result.errors.append(GraphProblem(exc.message, node_id, where))
+            inferred = {}
+        result.schemas[node_id] = {p.name: inferred.get(p.name) for p in op.outputs}

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from datagran.core.api import request_workspace
+from datagran.engine.graph import InvalidGraph, parse_graph, validate_graph
+from datagran.runs.models import Run
+from datagran.workspaces.models import Role
+from datagran.workspaces.selectors import role_check
+
+from .models import Pipeline
+from .selectors import pipeline_get, pipeline_list
+from .services import pipeline_create, pipeline_delete, pipeline_update
+from .validation import ValidationContext
+
+
+def pipeline_json(pipeline: Pipeline, last_run: Run | None = None) -> dict[str, Any]:
+    version = pipeline.current_version
+    return {
+        "id": str(pipeline.pk),
+        "name": pipeline.name,
+        "description": pipeline.description,
+        "workspace": str(pipeline.workspace_id),
+        "graph": version.graph if version else {"nodes": [], "edges": []},
+        "version": version.hash if version else None,
+        "created_at": pipeline.created_at.isoformat(),
+        "updated_at": pipeline.updated_at.isoformat(),
+        "last_run": None if last_run is None else {
+            "id": str(last_run.pk), "status": last_run.status,
+            "created_at": last_run.created_at.isoformat()},
+    }
+
+
+def _last_run(pipeline: Pipeline) -> Run | None:
+    return pipeline.runs.order_by("-created_at").first()
+
+
+class PipelineInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    graph = serializers.JSONField(required=False)
+    workspace = serializers.UUIDField(required=False)
+
+
+class PipelineListApi(APIView):
+    def get(self, request: Request) -> Response:
+        pipelines = pipeline_list(user=request.user,
+                                  workspace_id=request.query_params.get("workspace"))
+        search = request.query_params.get("search")
+        if search:
+            pipelines = pipelines.filter(name__icontains=search)
+        last: dict[Any, Run] = {}
+        for run in Run.objects.filter(pipeline__in=pipelines).order_by("pipeline_id",
+                                                                       "-created_at"):
+            last.setdefault(run.pipeline_id, run)
+        return Response([pipeline_json(p, last.get(p.pk)) for p in pipelines])
+
+    def post(self, request: Request) -> Response:
+        data = PipelineInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        workspace = request_workspace(request, min_role=Role.EDITOR)
+        pipeline = pipeline_create(workspace=workspace, user=request.user,
+                                   name=data.validated_data["name"],
+                                   description=data.validated_data.get("description", ""),
+                                   graph=data.validated_data.get("graph"))
+        return Response(pipeline_json(pipeline), status=status.HTTP_201_CREATED)
+
+
+class PipelineDetailApi(APIView):
+    def get(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        return Response(pipeline_json(pipeline, _last_run(pipeline)))
+
+    def put(self, request: Request, pipeline_id: str) -> Response:
+        return self._update(request, pipeline_id, partial=False)
+
+    def patch(self, request: Request, pipeline_id: str) -> Response:
+        return self._update(request, pipeline_id, partial=True)
+
+    def _update(self, request: Request, pipeline_id: str, *, partial: bool) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
+        data = PipelineInput(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        pipeline = pipeline_update(pipeline=pipeline, user=request.user,
+                                   name=data.validated_data.get("name"),
+                                   description=data.validated_data.get("description"),
+                                   graph=data.validated_data.get("graph"))
+        return Response(pipeline_json(pipeline, _last_run(pipeline)))
+
+    def delete(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
+        pipeline_delete(pipeline=pipeline)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PipelineVersionListApi(APIView):
+    def get(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        return Response([
+            {"hash": v.hash, "created_at": v.created_at.isoformat(), "graph": v.graph,
+             "created_by": v.created_by.get_username() if v.created_by else None,
+             "current": v.pk == pipeline.current_version_id}
+            for v in pipeline.versions.select_related("created_by")
+        ])
+
+
+class PipelineValidateApi(APIView):
+    """Check a graph without saving it: every problem, and each node's output schemas."""
+
+    def post(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        raw = request.data.get("graph") if isinstance(request.data, dict) else None
+        try:
+            graph = parse_graph(raw)
+        except InvalidGraph as exc:
+            return Response({"valid": False, "errors": [e.as_json() for e in exc.errors],
+                             "schemas": {}})
+        result = validate_graph(graph, ValidationContext(pipeline.workspace))
+        return Response({"valid": result.valid,
+                         "errors": [e.as_json() for e in result.errors],
+                         "schemas": result.schemas})
+
+
+class OperatorListApi(APIView):
+    def get(self, request: Request) -> Response:
+        from operators.registry import all_operators
+
+        return Response([op.describe() for op in all_operators()])

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+
+from datagran.core.exceptions import NotFound
+
+from .models import Pipeline
+
+
+def pipeline_list(*, user: AbstractBaseUser, workspace_id: object | None = None
+                  ) -> QuerySet[Pipeline]:
+    qs = Pipeline.objects.filter(workspace__memberships__user=user).select_related(
+        "current_version", "workspace")
+    if workspace_id:
+        qs = qs.filter(workspace_id=workspace_id)
+    return qs
+
+
+def pipeline_get(*, user: AbstractBaseUser, pipeline_id: object) -> Pipeline:
+    """A pipeline of one of the user's workspaces; anything else is not found."""
+    try:
+        return pipeline_list(user=user).get(pk=pipeline_id)
+    except (Pipeline.DoesNotExist, ValueError, DjangoValidationError):
+        raise NotFound("Pipeline not found.") from None

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from datagran.core.exceptions import PermanentError
+from datagran.engine.graph import Graph, InvalidGraph, graph_hash, parse_graph, validate_graph
+from datagran.workspaces.models import Workspace
+
+from .models import Pipeline, PipelineVersion
+from .validation import ValidationContext
+
+ERR_INVALID_GRAPH = "The pipeline graph is invalid; nothing was saved."
+
+
+def graph_check(*, workspace: Workspace, raw: Any) -> Graph:
+    """Parse and validate a graph; raise a 400 listing every problem by node and field."""
+    try:
+        graph = parse_graph(raw)
+    except InvalidGraph as exc:
+        raise PermanentError(ERR_INVALID_GRAPH,
+                             {"errors": [e.as_json() for e in exc.errors]}) from None
+    result = validate_graph(graph, ValidationContext(workspace))
+    if not result.valid:
+        raise PermanentError(f"{ERR_INVALID_GRAPH} {result.errors[0].message}",
+                             {"errors": [e.as_json() for e in result.errors]})
+    return graph
+
+
+def _version_for(*, pipeline: Pipeline, graph: Graph,
+                 user: AbstractBaseUser | None) -> PipelineVersion:
+    version, _ = PipelineVersion.objects.get_or_create(
+        pipeline=pipeline, hash=graph_hash(graph),
+        defaults={"graph": graph.model_dump(mode="json"), "created_by": user})
+    return version
+
+
+@transaction.atomic
+def pipeline_create(*, workspace: Workspace, user: AbstractBaseUser | None, name: str,
+                    description: str = "", graph: Any = None) -> Pipeline:
+    checked = graph_check(workspace=workspace, raw=graph or {"nodes": [], "edges": []})
+    pipeline = Pipeline.objects.create(workspace=workspace, name=name, description=description,
+                                       created_by=user)
+    pipeline.current_version = _version_for(pipeline=pipeline, graph=checked, user=user)
+    pipeline.save(update_fields=["current_version"])
+    return pipeline
+
+
+@transaction.atomic
+def pipeline_update(*, pipeline: Pipeline, user: AbstractBaseUser | None,
+                    name: str | None = None, description: str | None = None,
+                    graph: Any = None) -> Pipeline:
+    """Change name, description and/or graph. An invalid graph raises before anything is
+    written, so the saved version stays intact."""
+    checked = graph_check(workspace=pipeline.workspace, raw=graph) if graph is not None else None
+    if name is not None:
+        pipeline.name = name
+    if description is not None:
+        pipeline.description = description
+    if checked is not None:
+        pipeline.current_version = _version_for(pipeline=pipeline, graph=checked, user=user)
+    pipeline.save()
+    return pipeline
+
+
+def pipeline_delete(*, pipeline: Pipeline) -> None:
+    with transaction.atomic():
+        Pipeline.objects.filter(pk=pipeline.pk).update(current_version=None)
+        pipeline.delete()

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.http import FileResponse, HttpResponse
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from datagran.core.exceptions import NotFound, PermanentError
+from datagran.datasets.artifacts import artifact_store
+from datagran.pipelines.selectors import pipeline_get
+from datagran.workspaces.models import Role
+from datagran.workspaces.selectors import role_check
+
+from .models import NodeRun, NodeStatus, Trigger
+from .selectors import node_run_get, run_get, run_json, run_list
+from .services import run_cancel, run_start
+
+ERR_NO_OUTPUT = "Node {node} has no output yet (it is {status})."
+
+
+class PipelineRunCreateApi(APIView):
+    def post(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
+        # A token is a program calling the API; a session is a person at the canvas.
+        trigger = Trigger.API if request.auth is not None else Trigger.MANUAL
+        run = run_start(pipeline=pipeline, user=request.user, trigger=trigger)
+        return Response(run_json(run), status=status.HTTP_201_CREATED)
+
+
+class RunListApi(APIView):
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        runs = run_list(user=request.user, workspace_id=params.get("workspace"),
+                        pipeline_id=params.get("pipeline"), status=params.get("status"))
+        try:
+            limit = min(int(params.get("limit", 50)), 200)
+        except ValueError:
+            raise PermanentError("limit: must be a whole number.",
+                                 {"fields": {"limit": ["must be a whole number"]}}) from None
+        return Response([run_json(r, with_nodes=False) for r in runs[:limit]])
+
+
+class RunDetailApi(APIView):
+    def get(self, request: Request, run_id: str) -> Response:
+        return Response(run_json(run_get(user=request.user, run_id=run_id)))
+
+
+class RunCancelApi(APIView):
+    def post(self, request: Request, run_id: str) -> Response:
+        run = run_get(user=request.user, run_id=run_id)
+        role_check(user=request.user, workspace_id=run.workspace_id, min_role=Role.EDITOR)
+        return Response(run_json(run_cancel(run=run)))
+
+
+def _node_table(request: Request, run_id: str, node_id: str) -> tuple[NodeRun, str]:
+    """The NodeRun and the hash of the table output the request asks for (?port=)."""
+    node = node_run_get(run=run_get(user=request.user, run_id=run_id), node_id=node_id)
+    if node.status != NodeStatus.SUCCEEDED or not node.outputs:
+        raise NotFound(ERR_NO_OUTPUT.format(node=node_id, status=node.status))
+    tables = {p: ref for p, ref in node.outputs.items() if ref["kind"] == "table"}
+    port = request.query_params.get("port") or next(iter(tables), None)
+    if port not in tables:
+        raise PermanentError(
+            f"port: node {node_id} has no table output {port!r}; "
+            f"its table outputs are {', '.join(tables) or '(none)'}.",
+            {"fields": {"port": [f"no table output {port!r}"]}})
+    return node, tables[port]["hash"]
+
+
+def column_stats(df: pd.DataFrame) -> list[dict[str, Any]]:
+    stats = []
+    for name in df.columns:
+        col = df[name]
+        numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+        entry: dict[str, Any] = {"name": str(name), "type": str(col.dtype),
+                                 "nulls": int(col.isna().sum()),
+                                 "distinct": int(col.nunique(dropna=True))}
+        if numeric and col.notna().any():
+            entry.update(min=float(col.min()), max=float(col.max()), mean=float(col.mean()))
+        elif pd.api.types.is_datetime64_any_dtype(col) and col.notna().any():
+            entry.update(min=col.min().isoformat(), max=col.max().isoformat(), mean=None)
+        else:
+            entry.update(min=None, max=None, mean=None)
+        stats.append(entry)
+    return stats
+
+
+class NodePreviewApi(APIView):
+    def get(self, request: Request, run_id: str, node_id: str) -> Response:
+        node, digest = _node_table(request, run_id, node_id)
+        try:
+            limit = max(0, min(int(request.query_params.get("limit", 50)),
+                               settings.DATAGRAN["PREVIEW_MAX_ROWS"]))
+        except ValueError:
+            raise PermanentError("limit: must be a whole number.",
+                                 {"fields": {"limit": ["must be a whole number"]}}) from None
+        df = artifact_store().read_table(digest)
+        head = json.loads(df.head(limit).to_json(orient="split", date_format="iso",
+                                                 index=False))
+        schema = [{"name": str(n), "type": str(t)} for n, t in df.dtypes.items()]
+        return Response({"columns": schema, "rows": head["data"], "total_rows": len(df),
+                         "stats": column_stats(df)})
+
+
+class NodeOutputApi(APIView):
+    def get(self, request: Request, run_id: str, node_id: str) -> HttpResponse:
+        node, digest = _node_table(request, run_id, node_id)
+        fmt = request.query_params.get("format", "csv")
+        name = f"{node.node_id}"
+        if fmt == "parquet":
+            return FileResponse(open(artifact_store().table_path(digest), "rb"),
+                                as_attachment=True, filename=f"{name}.parquet")
+        if fmt != "csv":
+            raise PermanentError(f"format: {fmt!r} is not one of csv, parquet.",
+                                 {"fields": {"format": ["must be csv or parquet"]}})
+        buffer = io.BytesIO()
+        artifact_store().read_table(digest).to_csv(buffer, index=False)
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+
+
+class NodeFileApi(APIView):
+    def get(self, request: Request, run_id: str, node_id: str, name: str) -> HttpResponse:
+        node = node_run_get(run=run_get(user=request.user, run_id=run_id), node_id=node_id)
+        entry = next((f for f in node.files if f["name"] == name), None)
+        if entry is None:
+            raise NotFound(f"Node {node_id} wrote no file named {name!r}.")
+        return FileResponse(open(artifact_store().file_path(entry["hash"]), "rb"),
+                            as_attachment=True, filename=name,
+                            content_type=entry["content_type"])

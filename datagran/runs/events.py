@@ -1,0 +1,43 @@
+"""State changes of a run happen inside ``run_transaction``: it locks the run row (so two
+workers finishing the two inputs of a join cannot both miss that it became ready), numbers
+the events, stores them, and publishes them once the transaction has committed."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from .models import Run, RunEvent
+from .publish import publish, run_group
+
+
+@dataclass
+class RunTransaction:
+    run: Run
+    events: list[RunEvent] = field(default_factory=list)
+
+    def emit(self, type: str, **payload: Any) -> None:
+        self.run.seq += 1
+        self.events.append(RunEvent(run=self.run, seq=self.run.seq, type=type, payload=payload))
+
+
+@contextmanager
+def run_transaction(run_id: object) -> Iterator[RunTransaction]:
+    with transaction.atomic():
+        tx = RunTransaction(Run.objects.select_for_update().get(pk=run_id))
+        yield tx
+        if tx.events:
+            Run.objects.filter(pk=tx.run.pk).update(seq=tx.run.seq)
+            RunEvent.objects.bulk_create(tx.events)
+            messages = [(run_group(tx.run.pk), e.as_message()) for e in tx.events]
+            transaction.on_commit(lambda: publish(messages))
+
+
+def events_after(*, run_id: object, seq: int, until: int | None = None) -> list[dict[str, Any]]:
+    qs = RunEvent.objects.filter(run_id=run_id, seq__gt=seq)
+    if until is not None:
+        qs = qs.filter(seq__lt=until)
+    return [e.as_message() for e in qs.order_by("seq")]

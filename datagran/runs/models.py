@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class NodeStatus(models.TextChoices):
+    PENDING = "pending"      # waiting for its inputs
+    QUEUED = "queued"        # its message is on the broker
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"      # an upstream node failed
+    CANCELLED = "cancelled"
+
+
+RUN_DONE = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+NODE_OPEN = (NodeStatus.PENDING, NodeStatus.QUEUED, NodeStatus.RUNNING)
+
+
+class Trigger(models.TextChoices):
+    MANUAL = "manual"
+    API = "api"
+    SCHEDULE = "schedule"
+    WEBHOOK = "webhook"
+
+
+class Run(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE,
+                                  related_name="runs")
+    pipeline = models.ForeignKey("pipelines.Pipeline", on_delete=models.CASCADE,
+                                 related_name="runs")
+    version = models.ForeignKey("pipelines.PipelineVersion", on_delete=models.PROTECT,
+                                related_name="runs")
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    error = models.TextField(blank=True, default="")
+    # The sequence number of the last event; events are numbered 1, 2, 3... per run.
+    seq = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "-created_at"]),
+                   models.Index(fields=["pipeline", "-created_at"])]
+
+
+class NodeRun(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="nodes")
+    node_id = models.CharField(max_length=64)
+    operator = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=NodeStatus.choices,
+                              default=NodeStatus.PENDING)
+    attempts = models.IntegerField(default=0)
+    queued_at = models.DateTimeField(null=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    rows_out = models.BigIntegerField(null=True)
+    cached = models.BooleanField(default=False)
+    error = models.TextField(blank=True, default="")
+    error_field = models.CharField(max_length=200, blank=True, default="")
+    traceback = models.TextField(blank=True, default="")
+    logs = models.JSONField(default=list)
+    # port name -> {"kind", "hash", "rows", "schema"}
+    outputs = models.JSONField(default=dict)
+    # [{"name", "hash", "content_type", "size"}]: files an action wrote (an export)
+    files = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="one_noderun")]
+
+
+class RunEvent(models.Model):
+    """Every event sent to the browser, kept: the database is the record, the channel layer
+    only a fast path that may drop messages."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    seq = models.IntegerField()
+    type = models.CharField(max_length=10)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="one_event_per_seq")]
+        ordering = ["seq"]
+
+    def as_message(self) -> dict:
+        return {"type": self.type, "seq": self.seq, **self.payload}

@@ -1,0 +1,235 @@
+"""Starting, executing and cancelling runs. Each state change goes through run_transaction,
+which locks the run, records numbered events and publishes them after commit; messages to
+workers are sent only after the transaction that queued their node has committed."""
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from pydantic import ValidationError
+
+from datagran.core.exceptions import Conflict, PermanentError
+from datagran.datasets.artifacts import artifact_store
+from datagran.engine.execute import NodeOutcome, execute_node
+from datagran.engine.graph import Graph
+from datagran.pipelines.models import Pipeline, PipelineVersion
+from operators.base import OperatorError, params_errors
+from operators.registry import get_operator
+
+from .context import RunContext
+from .events import RunTransaction, run_transaction
+from .models import NODE_OPEN, RUN_DONE, NodeRun, NodeStatus, Run, RunStatus, Trigger
+from .selectors import node_json, run_summary_json
+
+log = logging.getLogger(__name__)
+ERR_EMPTY_PIPELINE = "The pipeline has no nodes to run; add some on the canvas first."
+
+
+def _enqueue(run_id: object, node_ids: list[str]) -> None:
+    from .tasks import execute_node_task
+
+    for node_id in node_ids:
+        execute_node_task.send(str(run_id), node_id)
+
+
+def _graph(run: Run) -> Graph:
+    return Graph.model_validate(run.version.graph)
+
+
+def _queue(tx: RunTransaction, node_ids: list[str]) -> None:
+    """Mark nodes queued (only those still pending: no double enqueue) and send them after
+    commit."""
+    if not node_ids:
+        return
+    now = timezone.now()
+    nodes = list(tx.run.nodes.filter(node_id__in=node_ids, status=NodeStatus.PENDING))
+    for node in nodes:
+        node.status, node.queued_at = NodeStatus.QUEUED, now
+        tx.emit("node", node=node_json(node))
+    NodeRun.objects.filter(pk__in=[n.pk for n in nodes]).update(status=NodeStatus.QUEUED,
+                                                                 queued_at=now)
+    run_id, queued = tx.run.pk, [n.node_id for n in nodes]
+    transaction.on_commit(lambda: _enqueue(run_id, queued))
+
+
+def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
+              trigger: str = Trigger.MANUAL, version: PipelineVersion | None = None) -> Run:
+    version = version or pipeline.current_version
+    graph = Graph.model_validate(version.graph) if version else Graph()
+    if not graph.nodes:
+        raise PermanentError(ERR_EMPTY_PIPELINE)
+    with transaction.atomic():
+        run = Run.objects.create(workspace_id=pipeline.workspace_id, pipeline=pipeline,
+                                 version=version, trigger=trigger, created_by=user)
+        NodeRun.objects.bulk_create([NodeRun(run=run, node_id=n.id, operator=n.operator)
+                                     for n in graph.nodes])
+        with run_transaction(run.pk) as tx:
+            tx.emit("run", run=run_summary_json(tx.run))
+            preds = graph.predecessors()
+            _queue(tx, [node_id for node_id, p in preds.items() if not p])
+    return run
+
+
+def run_cancel(*, run: Run) -> Run:
+    with run_transaction(run.pk) as tx:
+        if tx.run.status in RUN_DONE:
+            raise Conflict(f"The run has already {tx.run.status}; there is nothing to cancel.")
+        now = timezone.now()
+        for node in tx.run.nodes.filter(status__in=NODE_OPEN):
+            node.status, node.finished_at = NodeStatus.CANCELLED, now
+            node.save(update_fields=["status", "finished_at"])
+            tx.emit("node", node=node_json(node))
+        _finish(tx, RunStatus.CANCELLED, now)
+    run.refresh_from_db()
+    return run
+
+
+def _finish(tx: RunTransaction, status: str, now: Any, error: str = "") -> None:
+    run = tx.run
+    run.status, run.finished_at, run.error = status, now, error
+    run.started_at = run.started_at or now
+    run.save(update_fields=["status", "finished_at", "error", "started_at"])
+    tx.emit("run", run=run_summary_json(run))
+
+
+# --- executing one node ------------------------------------------------------------------------
+
+def node_execute(*, run_id: str, node_id: str) -> None:
+    """What a worker does with one message. Safe to receive twice: only the delivery that
+    moves the node from queued to running does the work."""
+    claimed = _claim(run_id, node_id)
+    if claimed is None:
+        return
+    run, node = claimed
+    graph = _graph(run)
+    spec = graph.node(node_id)
+    ctx = RunContext(workspace_id=run.workspace_id)
+    started = time.perf_counter()
+    try:
+        op = get_operator(spec.operator)
+        inputs = _input_refs(run, graph, node_id)
+        outcome = execute_node(store=artifact_store(), op=op, raw_params=spec.params,
+                               input_refs=inputs, ctx=ctx)
+    except OperatorError as exc:
+        _fail(run.pk, node_id, ctx, exc.message, field=exc.field or "")
+    except ValidationError as exc:
+        first = params_errors(exc)[0]
+        _fail(run.pk, node_id, ctx, f"{first['field']}: {first['message']}",
+              field=first["field"])
+    except PermanentError as exc:
+        _fail(run.pk, node_id, ctx, exc.message, field=exc.extra.get("field", ""))
+    except Exception as exc:  # noqa: BLE001 - any crash of an operator fails its node
+        log.exception("node %s of run %s crashed", node_id, run_id)
+        _fail(run.pk, node_id, ctx, f"{type(exc).__name__}: {exc}",
+              trace=traceback.format_exc())
+    else:
+        ctx.log(f"Finished in {time.perf_counter() - started:.3f} s.")
+        _succeed(run.pk, node_id, ctx, outcome)
+
+
+def _claim(run_id: str, node_id: str) -> tuple[Run, NodeRun] | None:
+    if not Run.objects.filter(pk=run_id).exists():
+        log.warning("dropping a message for run %s, which does not exist", run_id)
+        return None
+    with run_transaction(run_id) as tx:
+        if tx.run.status in RUN_DONE:
+            return None
+        now = timezone.now()
+        claimed = NodeRun.objects.filter(run=tx.run, node_id=node_id,
+                                         status=NodeStatus.QUEUED).update(
+            status=NodeStatus.RUNNING, started_at=now, attempts=F("attempts") + 1)
+        if not claimed:
+            return None
+        if tx.run.status == RunStatus.QUEUED:
+            tx.run.status, tx.run.started_at = RunStatus.RUNNING, now
+            tx.run.save(update_fields=["status", "started_at"])
+            tx.emit("run", run=run_summary_json(tx.run))
+        node = tx.run.nodes.get(node_id=node_id)
+        tx.emit("node", node=node_json(node))
+    tx.run.version  # noqa: B018 - load the graph once, outside the lock
+    return tx.run, node
+
+
+def _input_refs(run: Run, graph: Graph, node_id: str) -> dict[str, dict[str, Any]]:
+    edges = graph.incoming(node_id)
+    outputs = dict(run.nodes.filter(node_id__in=[e.source for e in edges]).values_list(
+        "node_id", "outputs"))
+    return {e.target_port: outputs[e.source][e.source_port] for e in edges}
+
+
+def _succeed(run_id: object, node_id: str, ctx: RunContext, outcome: NodeOutcome) -> None:
+    with run_transaction(run_id) as tx:
+        node = tx.run.nodes.get(node_id=node_id)
+        if node.status != NodeStatus.RUNNING:  # cancelled meanwhile
+            return
+        node.status, node.finished_at = NodeStatus.SUCCEEDED, timezone.now()
+        node.rows_out, node.outputs = outcome.rows_out, outcome.outputs
+        node.logs, node.files = ctx.logs, ctx.files
+        node.save()
+        _emit_node(tx, node)
+        graph = _graph(tx.run)
+        statuses = dict(tx.run.nodes.values_list("node_id", "status"))
+        preds = graph.predecessors()
+        ready = [s for s in graph.successors()[node_id]
+                 if all(statuses[p] == NodeStatus.SUCCEEDED for p in preds[s])]
+        _queue(tx, sorted(ready))
+        _maybe_finish(tx)
+
+
+def _fail(run_id: object, node_id: str, ctx: RunContext, message: str, *, field: str = "",
+          trace: str = "") -> None:
+    with run_transaction(run_id) as tx:
+        node = tx.run.nodes.get(node_id=node_id)
+        if node.status != NodeStatus.RUNNING:
+            return
+        now = timezone.now()
+        node.status, node.finished_at = NodeStatus.FAILED, now
+        node.error, node.error_field, node.traceback = message, field, trace
+        node.logs = ctx.logs + [f"Error: {message}"]
+        node.save()
+        _emit_node(tx, node)
+        for skipped in tx.run.nodes.filter(node_id__in=_graph(tx.run).descendants(node_id),
+                                           status=NodeStatus.PENDING):
+            skipped.status, skipped.finished_at = NodeStatus.SKIPPED, now
+            skipped.error = f"Skipped because {node_id} failed."
+            skipped.save(update_fields=["status", "finished_at", "error"])
+            tx.emit("node", node=node_json(skipped))
+        _maybe_finish(tx)
+
+
+def _emit_node(tx: RunTransaction, node: NodeRun) -> None:
+    if node.logs:
+        tx.emit("log", node_id=node.node_id, lines=node.logs)
+    tx.emit("node", node=node_json(node))
+
+
+def _maybe_finish(tx: RunTransaction) -> None:
+    statuses = list(tx.run.nodes.values_list("node_id", "status", "error"))
+    if any(s in NODE_OPEN for _, s, _ in statuses):
+        return
+    failed = [(n, e) for n, s, e in statuses if s == NodeStatus.FAILED]
+    if failed:
+        _finish(tx, RunStatus.FAILED, timezone.now(),
+                error=f"Node {failed[0][0]} failed: {failed[0][1]}")
+    else:
+        _finish(tx, RunStatus.SUCCEEDED, timezone.now())
+
+
+def run_recover() -> int:
+    """Re-send the nodes a stopped embedded server left queued or running: its in-process
+    broker lost their messages. Returns how many nodes were re-sent."""
+    count = 0
+    for run_id in Run.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+                                     ).values_list("pk", flat=True):
+        with run_transaction(run_id) as tx:
+            stale = list(tx.run.nodes.filter(status__in=[NodeStatus.QUEUED, NodeStatus.RUNNING]))
+            tx.run.nodes.filter(pk__in=[n.pk for n in stale]).update(status=NodeStatus.PENDING)
+            _queue(tx, [n.node_id for n in stale])
+            count += len(stale)
+    return count

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+
+from datagran.core.exceptions import NotFound, PermanentError
+
+from .models import ROLE_RANK, Membership, Role, Workspace
+from .services import workspace_personal
+
+
+class Forbidden(PermanentError):
+    status_code = 403
+
+
+def workspace_list(*, user: AbstractBaseUser) -> QuerySet[Workspace]:
+    return Workspace.objects.filter(memberships__user=user).order_by("-personal_for", "name")
+
+
+def membership_get(*, user: AbstractBaseUser, workspace_id: object) -> Membership:
+    """The caller's membership; a workspace they do not belong to is reported as not found,
+    so its existence does not leak."""
+    try:
+        return Membership.objects.select_related("workspace").get(
+            user=user, workspace_id=workspace_id)
+    except (Membership.DoesNotExist, ValueError, TypeError, DjangoValidationError):
+        # A malformed id is as unknown as a foreign one.
+        raise NotFound("Workspace not found.", {"field": "workspace"}) from None
+
+
+def workspace_for_request(*, user: AbstractBaseUser, workspace_id: object | None,
+                          min_role: str = Role.VIEWER) -> Workspace:
+    """The workspace named by the request, or the user's personal one, checked for role."""
+    if workspace_id in (None, ""):
+        workspace = workspace_personal(user=user)
+        membership = Membership.objects.get(user=user, workspace=workspace)
+    else:
+        membership = membership_get(user=user, workspace_id=workspace_id)
+    role_require(membership=membership, min_role=min_role)
+    return membership.workspace
+
+
+def role_require(*, membership: Membership, min_role: str) -> None:
+    if ROLE_RANK[Role(membership.role)] < ROLE_RANK[Role(min_role)]:
+        raise Forbidden(f"This needs the {min_role} role in workspace "
+                        f"'{membership.workspace.name}'; you are {membership.role}.")
+
+
+def role_in(*, user: AbstractBaseUser, workspace_id: object) -> str | None:
+    return Membership.objects.filter(user=user, workspace_id=workspace_id).values_list(
+        "role", flat=True).first()
+
+
+def role_check(*, user: AbstractBaseUser, workspace_id: object, min_role: str) -> None:
+    """Raise unless the user has at least ``min_role`` in the workspace."""
+    role_require(membership=membership_get(user=user, workspace_id=workspace_id),
+                 min_role=min_role)

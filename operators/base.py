@@ -1,0 +1,242 @@
+"""The operator: Datagran's unit of extension.
+
+An operator is a small class that declares its catalogue entry (name, label, category, ...),
+its typed ports, its parameters as a pydantic model, and how it computes. It knows nothing of
+Django, HTTP or Dramatiq: all it touches of the outside world goes through the ``Context``.
+
+Two shapes of computation:
+
+* stateless operators implement ``run(ctx, params, **inputs) -> {port: value}``;
+* operators that learn from the whole table (a model, imputing with the mean, scaling)
+  implement ``fit(ctx, params, **inputs) -> state`` and
+  ``apply(ctx, params, state, **inputs) -> {port: value}``. The engine stores the state with
+  the node's output, so serving can later apply it to single rows without refitting.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Category = Literal["connector", "transform", "model", "action"]
+PortType = Literal["table", "model"]
+
+# A table schema: ordered columns, each {"name": ..., "type": ...}; type is one of
+# "int", "float", "bool", "str", "datetime".
+Column = dict[str, str]
+Schema = list[Column]
+
+
+class OperatorError(Exception):
+    """A failure caused by the user's data or params: retrying cannot fix it.
+
+    ``field`` names the parameter at fault (``"column"``, ``"conditions.0.value"``) so the
+    canvas can show the message on that field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    type: PortType
+    label: str = ""
+    optional: bool = False
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "label": self.label or self.name.title(),
+                "optional": self.optional}
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Params(BaseModel):
+    """Base for operator params: unknown keys are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def column_field(default: Any = ..., *, port: str = "table", **kwargs: Any) -> Any:
+    """A parameter that names a column (or a list of columns) of the table on input ``port``.
+
+    The JSON Schema carries ``x-column-of`` so the canvas renders a picker filled from the
+    upstream node's inferred schema instead of a free text box.
+    """
+    extra = dict(kwargs.pop("json_schema_extra", None) or {})
+    extra["x-column-of"] = port
+    return Field(default, json_schema_extra=extra, **kwargs)
+
+
+@dataclass
+class TrainedModel:
+    """What flows on a ``model`` port: a fitted scikit-learn estimator and what it expects."""
+
+    estimator: Any
+    features: Schema
+    target: str
+    task: Literal["classification", "regression"] = "classification"
+    classes: list[Any] = field(default_factory=list)
+    algorithm: str = ""
+
+
+class Context(Protocol):
+    """What an operator may use of the world around it."""
+
+    seed: int
+
+    def log(self, message: str) -> None: ...
+
+    def progress(self, fraction: float) -> None: ...
+
+    def read_dataset(self, dataset_id: str) -> pd.DataFrame: ...
+
+    def dataset_schema(self, dataset_id: str) -> Schema | None: ...
+
+    def save_file(self, filename: str, data: bytes, content_type: str) -> None: ...
+
+
+@dataclass
+class LocalContext:
+    """A context for plain Python use and unit tests: datasets from a dict, logs to a list."""
+
+    seed: int = 0
+    datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    logs: list[str] = field(default_factory=list)
+    progress_values: list[float] = field(default_factory=list)
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+    def log(self, message: str) -> None:
+        self.logs.append(message)
+
+    def progress(self, fraction: float) -> None:
+        self.progress_values.append(fraction)
+
+    def read_dataset(self, dataset_id: str) -> pd.DataFrame:
+        try:
+            return self.datasets[dataset_id]
+        except KeyError:
+            raise OperatorError(f"Dataset {dataset_id} does not exist.", field="dataset") from None
+
+    def dataset_schema(self, dataset_id: str) -> Schema | None:
+        df = self.datasets.get(dataset_id)
+        return None if df is None else schema_of(df)
+
+    def save_file(self, filename: str, data: bytes, content_type: str) -> None:
+        self.files[filename] = (data, content_type)
+
+
+class Operator:
+    """Base class. Subclasses set the catalogue attributes and implement ``run`` (or
+    ``fit`` and ``apply``); ``infer_schema`` is optional."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str] = ""
+    category: ClassVar[Category]
+    icon: ClassVar[str] = "box"
+    keywords: ClassVar[tuple[str, ...]] = ()
+    # Bump when the operator's output for the same inputs and params changes.
+    version: ClassVar[str] = "1"
+    inputs: ClassVar[tuple[Port, ...]] = ()
+    outputs: ClassVar[tuple[Port, ...]] = ()
+    Params: ClassVar[type[BaseModel]] = NoParams
+    # Nodes that only make sense on a whole batch (splits, actions) are skipped when serving.
+    batch_only: ClassVar[bool] = False
+
+    # --- computing -------------------------------------------------------------------------
+    def run(self, ctx: Context, params: Any, **inputs: Any) -> dict[str, Any]:
+        if self.stateful:
+            return self.apply(ctx, params, self.fit(ctx, params, **inputs), **inputs)
+        raise NotImplementedError(f"{self.name} implements neither run nor fit/apply")
+
+    def fit(self, ctx: Context, params: Any, **inputs: Any) -> Any:
+        raise NotImplementedError
+
+    def apply(self, ctx: Context, params: Any, state: Any, **inputs: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def stateful(self) -> bool:
+        return type(self).fit is not Operator.fit
+
+    # --- knowing before running -----------------------------------------------------------
+    def infer_schema(
+        self, ctx: Context, params: Any, **inputs: Schema | None
+    ) -> dict[str, Schema | None]:
+        """Each output's schema from the input schemas (``None`` where unknown). A ``model``
+        port's schema is the schema of the table the model was trained on.
+
+        Raise ``OperatorError(field=...)`` when params do not fit the input schema, so the
+        mistake is reported when the graph is saved rather than when it runs."""
+        return {}
+
+    # --- catalogue ------------------------------------------------------------------------
+    def parse_params(self, raw: dict[str, Any] | None) -> BaseModel:
+        """Validate raw params; raises pydantic's ValidationError."""
+        return self.Params.model_validate(raw or {})
+
+    def input(self, name: str) -> Port | None:
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output(self, name: str) -> Port | None:
+        return next((p for p in self.outputs if p.name == name), None)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "description": self.description,
+            "category": self.category,
+            "icon": self.icon,
+            "keywords": list(self.keywords),
+            "version": self.version,
+            "inputs": [p.describe() for p in self.inputs],
+            "outputs": [p.describe() for p in self.outputs],
+            "params_schema": self.Params.model_json_schema(),
+            "stateful": self.stateful,
+            "batch_only": self.batch_only,
+        }
+
+
+# --- helpers shared by operators ---------------------------------------------------------------
+
+_KIND_TO_TYPE = {"i": "int", "u": "int", "f": "float", "b": "bool", "M": "datetime", "m": "float"}
+
+
+def column_type(dtype: Any) -> str:
+    kind = getattr(dtype, "kind", "O")
+    return _KIND_TO_TYPE.get(kind, "str")
+
+
+def schema_of(df: pd.DataFrame) -> Schema:
+    return [{"name": str(name), "type": column_type(dtype)} for name, dtype in df.dtypes.items()]
+
+
+def require_columns(schema: Schema | None, columns: list[str], *, field: str) -> None:
+    """Raise an OperatorError naming ``field`` if any of ``columns`` is not in ``schema``."""
+    if schema is None:
+        return
+    names = [c["name"] for c in schema]
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise OperatorError(
+            f"Column {', '.join(repr(m) for m in missing)} does not exist; "
+            f"available columns: {', '.join(names) or '(none)'}.",
+            field=field,
+        )
+
+
+def params_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """pydantic errors as [{"field": "a.0.b", "message": ...}] for the API and the canvas."""
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]) or "params", "message": err["msg"]}
+        for err in exc.errors()
+    ]

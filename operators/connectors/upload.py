@@ -1,0 +1,40 @@
+"""A table the user uploaded through the API (CSV, Parquet, ...)."""
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import Field
+
+from ..base import Context, Operator, Params, Port, Schema
+from ..registry import register
+
+
+class UploadParams(Params):
+    dataset: str = Field(
+        ...,
+        min_length=1,
+        description="The uploaded dataset to read.",
+        json_schema_extra={"x-dataset": True},
+    )
+
+
+@register
+class Upload(Operator):
+    """Reads a dataset previously uploaded through the API.
+
+    Example: ``{"dataset": "3f2a9c"}`` outputs that dataset's rows on ``table``.
+    """
+
+    name = "connector.upload"
+    label = "Uploaded file"
+    description = "A table from a file you uploaded."
+    category = "connector"
+    icon = "upload"
+    keywords = ("upload", "file", "csv", "parquet", "excel", "import", "dataset")
+    outputs = (Port("table", "table"),)
+    Params = UploadParams
+
+    def run(self, ctx: Context, params: UploadParams) -> dict[str, pd.DataFrame]:
+        return {"table": ctx.read_dataset(params.dataset)}
+
+    def infer_schema(self, ctx: Context, params: UploadParams) -> dict[str, Schema | None]:
+        return {"table": ctx.dataset_schema(params.dataset)}

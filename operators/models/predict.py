@@ -1,0 +1,69 @@
+"""Score a table with a trained model."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..base import Context, NoParams, Operator, OperatorError, Port, Schema, TrainedModel
+from ..registry import register
+from .scoring import check_scoring_table
+
+ADDED = ("prediction", "probability")
+
+
+@register
+class Predict(Operator):
+    """Adds the model's ``prediction`` to each row, and its ``probability`` when the model
+    gives one (the probability of the predicted class).
+
+    Example: connect ``model.train_classifier``'s ``model`` output and a table with the same
+    feature columns; a churn model adds ``prediction`` ("yes"/"no") and ``probability`` (0.87).
+    """
+
+    name = "model.predict"
+    label = "Predict"
+    description = "Add a model's predictions to each row of a table."
+    category = "model"
+    icon = "sparkles"
+    keywords = ("predict", "score", "inference", "apply", "model", "classify")
+    inputs = (Port("model", "model"), Port("table", "table"))
+    outputs = (Port("table", "table"),)
+    Params = NoParams
+
+    def run(self, ctx: Context, params: Any, model: Any,
+            table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        if not isinstance(model, TrainedModel):
+            raise OperatorError("The model input must come from a model operator.")
+        if table.empty:
+            raise OperatorError("The table to score is empty.")
+        features = check_scoring_table(model, table, what="table to score")
+        X = table[features]
+        # Added columns always go last, matching infer_schema even if the table had them.
+        out = table.drop(columns=list(ADDED), errors="ignore")
+        out["prediction"] = model.estimator.predict(X)
+        if hasattr(model.estimator, "predict_proba"):
+            proba = model.estimator.predict_proba(X)
+            column = pd.Index(model.estimator.classes_).get_indexer(out["prediction"])
+            out["probability"] = proba[np.arange(len(out)), column]
+        return {"table": out}
+
+    def infer_schema(self, ctx: Context, params: Any, model: Schema | None = None,
+                     table: Schema | None = None) -> dict[str, Schema | None]:
+        if table is None:
+            return {"table": None}
+        # A model port's schema is the features followed by the target (see train_classifier).
+        if model:
+            names = {c["name"] for c in table}
+            missing = [c["name"] for c in model[:-1] if c["name"] not in names]
+            if missing:
+                raise OperatorError(
+                    f"The table to score lacks the model's feature column(s): "
+                    f"{', '.join(missing)}.")
+        prediction_type = model[-1]["type"] if model else "str"
+        # Whether the model gives probabilities is unknown before training; random forest and
+        # logistic regression both do, so the column is announced.
+        kept = [c for c in table if c["name"] not in ADDED]
+        return {"table": kept + [{"name": "prediction", "type": prediction_type},
+                                 {"name": "probability", "type": "float"}]}

@@ -1,0 +1,80 @@
+"""The one operator registry: built-in operators and plugins from the ``datagran.operators``
+entry point group. ``check_registry`` runs at start-up (a Django system check)."""
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import entry_points
+
+from .base import Operator
+
+ENTRY_POINT_GROUP = "datagran.operators"
+BUILTIN_MODULES = (
+    "operators.connectors",
+    "operators.transforms",
+    "operators.models",
+    "operators.actions",
+)
+
+_registry: dict[str, Operator] = {}
+_loaded = False
+
+
+class UnknownOperator(KeyError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"Unknown operator {self.name!r}."
+
+
+def register(cls: type[Operator]) -> type[Operator]:
+    """Class decorator: add an operator to the registry (names must be unique)."""
+    existing = _registry.get(cls.name)
+    if existing is not None and type(existing) is not cls:
+        raise ValueError(f"Two operators are named {cls.name!r}: {type(existing)!r} and {cls!r}")
+    _registry[cls.name] = cls()
+    return cls
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in BUILTIN_MODULES:
+        import_module(module)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        register(ep.load())
+
+
+def get_operator(name: str) -> Operator:
+    _load()
+    try:
+        return _registry[name]
+    except KeyError:
+        raise UnknownOperator(name) from None
+
+
+def all_operators() -> list[Operator]:
+    _load()
+    order = {"connector": 0, "transform": 1, "model": 2, "action": 3}
+    return sorted(_registry.values(), key=lambda op: (order.get(op.category, 9), op.name))
+
+
+def check_registry() -> list[str]:
+    """Problems that would break the catalogue: each params schema must build, each
+    operator must name its category and ports sensibly."""
+    problems = []
+    for op in all_operators():
+        try:
+            op.Params.model_json_schema()
+        except Exception as exc:  # noqa: BLE001 - any failure here is a broken operator
+            problems.append(f"{op.name}: params schema does not build: {exc}")
+        if op.category not in ("connector", "transform", "model", "action"):
+            problems.append(f"{op.name}: unknown category {op.category!r}")
+        names = [p.name for p in op.inputs] + [p.name for p in op.outputs]
+        if len({p.name for p in op.inputs}) != len(op.inputs) or len(
+            {p.name for p in op.outputs}) != len(op.outputs):
+            problems.append(f"{op.name}: duplicate port names {names}")
+    return problems

@@ -1,0 +1,184 @@
+"""Keep the rows that match structured conditions (never an evaluated expression string)."""
+from __future__ import annotations
+
+import operator
+from functools import reduce
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import Field, ValidationInfo, field_validator
+
+from ..base import (
+    Context,
+    Operator,
+    OperatorError,
+    Params,
+    Port,
+    Schema,
+    column_field,
+    require_columns,
+    schema_of,
+)
+from ..registry import register
+
+Op = Literal["==", "!=", ">", ">=", "<", "<=", "in", "not_in", "is_null", "not_null", "contains"]
+_COMPARE = {"==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
+            "<": operator.lt, "<=": operator.le}
+_NO_VALUE = ("is_null", "not_null")
+_LIST_VALUE = ("in", "not_in")
+
+
+class Condition(Params):
+    column: str = column_field(..., description="The column to test.")
+    op: Op = Field("==", description="How to compare the column with the value.")
+    value: Any = Field(
+        None,
+        validate_default=True,
+        description="What to compare with: a list for in/not_in, nothing for is_null/not_null.",
+    )
+
+    @field_validator("value")
+    @classmethod
+    def _value_fits_op(cls, value: Any, info: ValidationInfo) -> Any:
+        op = info.data.get("op")
+        if op in _NO_VALUE:
+            return None  # the canvas may keep a stale value around when the op changes
+        if op in _LIST_VALUE:
+            if not isinstance(value, list) or not value:
+                raise ValueError(f"'{op}' needs a non-empty list of values")
+            if any(v is None or isinstance(v, (list, dict)) for v in value):
+                raise ValueError(f"'{op}' needs a list of plain values")
+        elif value is None or isinstance(value, (list, dict)):
+            raise ValueError(f"'{op}' needs a single value")
+        elif op == "contains" and not isinstance(value, str):
+            raise ValueError("'contains' needs a text value")
+        return value
+
+
+class FilterRowsParams(Params):
+    conditions: list[Condition] = Field(
+        default_factory=list, description="The conditions a row must meet to be kept."
+    )
+    combine: Literal["all", "any"] = Field(
+        "all", description="Keep rows meeting all the conditions, or any of them."
+    )
+
+
+def _number(value: Any) -> int | float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)  # text boxes send "5"
+        except ValueError:
+            return None
+    return None
+
+
+def _coerce(value: Any, column: str, col_type: str, field: str) -> Any:
+    """The value as the column's type, so "5" compares as a number with a numeric column."""
+    if col_type in ("int", "float"):
+        number = _number(value)
+        if number is None:
+            raise OperatorError(
+                f"{value!r} is not a number, but column {column!r} holds numbers.", field=field
+            )
+        return number
+    if col_type == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise OperatorError(
+            f"{value!r} is not true or false, but column {column!r} holds true/false.",
+            field=field,
+        )
+    if col_type == "datetime":
+        try:
+            return pd.Timestamp(value)
+        except (TypeError, ValueError):
+            raise OperatorError(
+                f"{value!r} is not a date, but column {column!r} holds dates.", field=field
+            ) from None
+    return value if isinstance(value, str) else str(value)
+
+
+def _checked_value(i: int, cond: Condition, schema: Schema) -> Any:
+    """Check condition ``i`` against the table's schema; return its value coerced."""
+    prefix = f"conditions.{i}"
+    require_columns(schema, [cond.column], field=f"{prefix}.column")
+    col_type = next(c["type"] for c in schema if c["name"] == cond.column)
+    if cond.op == "contains" and col_type != "str":
+        raise OperatorError(
+            f"'contains' only applies to text columns; {cond.column!r} holds {col_type} values.",
+            field=f"{prefix}.op",
+        )
+    if cond.op in _NO_VALUE:
+        return None
+    if cond.op in _LIST_VALUE:
+        return [_coerce(v, cond.column, col_type, f"{prefix}.value") for v in cond.value]
+    return _coerce(cond.value, cond.column, col_type, f"{prefix}.value")
+
+
+def _mask(series: pd.Series, op: str, value: Any) -> pd.Series:
+    if op == "is_null":
+        return series.isna()
+    if op == "not_null":
+        return series.notna()
+    if op in _LIST_VALUE:
+        found = series.isin(value)
+        return ~found if op == "not_in" else found
+    if op == "contains":
+        return series.str.contains(value, regex=False, na=False)
+    # Nullable dtypes give <NA> when comparing a missing value: such rows do not match.
+    return _COMPARE[op](series, value).fillna(False).astype(bool)
+
+
+@register
+class FilterRows(Operator):
+    """Keeps the rows meeting the conditions; the columns are unchanged.
+
+    Example: ``{"conditions": [{"column": "plan", "op": "in", "value": ["pro", "enterprise"]},
+    {"column": "monthly_spend", "op": ">", "value": 50}], "combine": "all"}``.
+    ``contains`` is case-sensitive; comparisons never match a missing value, except ``!=``.
+    """
+
+    name = "transform.filter_rows"
+    label = "Filter rows"
+    description = "Keep only the rows that meet your conditions."
+    category = "transform"
+    icon = "filter"
+    keywords = ("filter", "where", "rows", "condition", "query", "subset")
+    inputs = (Port("table", "table"),)
+    outputs = (Port("table", "table"),)
+    Params = FilterRowsParams
+
+    def run(
+        self, ctx: Context, params: FilterRowsParams, table: pd.DataFrame
+    ) -> dict[str, pd.DataFrame]:
+        schema = schema_of(table)
+        masks = []
+        for i, cond in enumerate(params.conditions):
+            value = _checked_value(i, cond, schema)
+            try:
+                masks.append(_mask(table[cond.column], cond.op, value))
+            except TypeError as exc:  # e.g. a naive date against a column with time zones
+                raise OperatorError(
+                    f"Cannot compare column {cond.column!r} with {cond.value!r}: {exc}",
+                    field=f"conditions.{i}.value",
+                ) from None
+        if not masks:
+            ctx.log(f"No conditions: kept all {len(table)} rows.")
+            return {"table": table}
+        keep = reduce(operator.and_ if params.combine == "all" else operator.or_, masks)
+        result = table[keep].reset_index(drop=True)
+        ctx.log(f"Kept {len(result)} of {len(table)} rows.")
+        return {"table": result}
+
+    def infer_schema(
+        self, ctx: Context, params: FilterRowsParams, table: Schema | None = None
+    ) -> dict[str, Schema | None]:
+        if table is not None:
+            for i, cond in enumerate(params.conditions):
+                _checked_value(i, cond, table)
+        return {"table": table}

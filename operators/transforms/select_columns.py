@@ -1,0 +1,57 @@
+"""Keep some columns, in the order given."""
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import field_validator
+
+from ..base import Context, Operator, Params, Port, Schema, column_field, require_columns, schema_of
+from ..registry import register
+
+
+class SelectColumnsParams(Params):
+    columns: list[str] = column_field(
+        ..., min_length=1, description="The columns to keep, in the order they should appear."
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _no_duplicates(cls, columns: list[str]) -> list[str]:
+        # A repeated name would make two columns with the same name, which nothing downstream
+        # can address.
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            raise ValueError(f"columns are listed more than once: {', '.join(repeated)}")
+        return columns
+
+
+@register
+class SelectColumns(Operator):
+    """Keeps only the listed columns, in that order; the others are dropped.
+
+    Example: ``{"columns": ["plan", "monthly_spend", "churned"]}``.
+    """
+
+    name = "transform.select_columns"
+    label = "Select columns"
+    description = "Keep only some columns, in the order you choose."
+    category = "transform"
+    icon = "columns"
+    keywords = ("select", "columns", "keep", "drop", "reorder", "project")
+    inputs = (Port("table", "table"),)
+    outputs = (Port("table", "table"),)
+    Params = SelectColumnsParams
+
+    def run(
+        self, ctx: Context, params: SelectColumnsParams, table: pd.DataFrame
+    ) -> dict[str, pd.DataFrame]:
+        require_columns(schema_of(table), params.columns, field="columns")
+        return {"table": table[params.columns]}
+
+    def infer_schema(
+        self, ctx: Context, params: SelectColumnsParams, table: Schema | None = None
+    ) -> dict[str, Schema | None]:
+        if table is None:
+            return {"table": None}
+        require_columns(table, params.columns, field="columns")
+        by_name = {c["name"]: c for c in table}
+        return {"table": [by_name[c] for c in params.columns]}

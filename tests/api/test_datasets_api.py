@@ -1,0 +1,101 @@
+"""Uploading datasets: good files become Parquet with typed columns; bad ones are a clear 400."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from django.test import override_settings
+
+
+def upload(api, content: bytes, name: str = "data.csv"):
+    fh = io.BytesIO(content)
+    fh.name = name
+    return api.post("/api/datasets/", {"file": fh}, format="multipart")
+
+
+def test_a_csv_upload_reports_columns_types_and_rows(api) -> None:
+    response = upload(api, b"id,amount,city\n1,9.5,Oslo\n2,12.0,Lima\n")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["row_count"] == 2
+    assert body["columns"] == [{"name": "id", "type": "int"}, {"name": "amount", "type": "float"},
+                               {"name": "city", "type": "str"}]
+    assert [d["id"] for d in api.get("/api/datasets/").json()] == [body["id"]]
+
+
+def test_a_semicolon_separated_csv_is_detected(api) -> None:
+    body = upload(api, b"a;b\n1;2\n3;4\n").json()
+    assert [c["name"] for c in body["columns"]] == ["a", "b"]
+
+
+def test_a_parquet_upload_keeps_its_types(api) -> None:
+    buffer = io.BytesIO()
+    pd.DataFrame({"flag": [True, False], "x": [1.5, 2.5]}).to_parquet(buffer)
+    body = upload(api, buffer.getvalue(), "t.parquet").json()
+    assert body["columns"] == [{"name": "flag", "type": "bool"}, {"name": "x", "type": "float"}]
+
+
+def test_an_empty_file_is_refused(api) -> None:
+    response = upload(api, b"")
+    assert response.status_code == 400
+    assert response.json()["message"] == "The file is empty."
+    assert response.json()["extra"]["fields"]["file"]
+
+
+def test_a_header_without_rows_is_refused(api) -> None:
+    response = upload(api, b"a,b,c\n")
+    assert response.status_code == 400 and "no rows" in response.json()["message"]
+
+
+def test_a_malformed_csv_is_refused_with_the_reason(api) -> None:
+    response = upload(api, b'a,b\n1,"unterminated\n2,3\n')
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("Could not read the file as CSV")
+
+
+def test_a_broken_parquet_file_is_refused(api) -> None:
+    response = upload(api, b"this is not parquet", "x.parquet")
+    assert response.status_code == 400
+    assert "PARQUET" in response.json()["message"]
+
+
+def test_a_file_over_the_upload_limit_is_refused(api, settings) -> None:
+    with override_settings(DATAGRAN={**settings.DATAGRAN, "UPLOAD_MAX_BYTES": 10}):
+        response = upload(api, b"a,b\n1,2\n3,4\n")
+    assert response.status_code == 400
+    assert "upload limit is 10 bytes" in response.json()["message"]
+
+
+def test_an_unsupported_file_type_is_refused(api) -> None:
+    response = upload(api, b"{}", "data.json")
+    assert response.status_code == 400 and "'.json'" in response.json()["message"]
+
+
+def test_a_request_without_a_file_says_how_to_send_one(api) -> None:
+    response = api.post("/api/datasets/", {}, format="multipart")
+    assert response.status_code == 400 and "'file'" in response.json()["message"]
+
+
+def test_an_uploaded_dataset_feeds_the_column_pickers_of_its_pipeline(api) -> None:
+    dataset = upload(api, b"id,score\n1,0.5\n2,0.7\n").json()
+    graph = {"nodes": [{"id": "u", "operator": "connector.upload",
+                        "params": {"dataset": dataset["id"]}},
+                       {"id": "f", "operator": "transform.filter_rows",
+                        "params": {"conditions": [{"column": "grade", "op": ">",
+                                                   "value": 1}]}}],
+             "edges": [{"source": "u", "source_port": "table", "target": "f",
+                        "target_port": "table"}]}
+    response = api.post("/api/pipelines/", {"name": "u", "graph": graph}, format="json")
+    assert response.status_code == 400
+    [error] = response.json()["extra"]["errors"]
+    assert error["node"] == "f" and "grade" in error["message"]
+    assert error["field"].startswith("params.conditions")
+
+
+def test_a_dataset_of_another_workspace_cannot_be_used(api, other_api) -> None:
+    dataset = upload(other_api, b"id\n1\n").json()
+    graph = {"nodes": [{"id": "u", "operator": "connector.upload",
+                        "params": {"dataset": dataset["id"]}}], "edges": []}
+    response = api.post("/api/pipelines/", {"name": "steal", "graph": graph}, format="json")
+    assert response.status_code == 400
+    assert response.json()["extra"]["errors"][0]["field"] == "params.dataset"

@@ -1,0 +1,76 @@
+"""Shared fixtures. The API tests run against Django's test client; tests that execute runs
+use a real Dramatiq worker (threads over the in-process broker, as in the embedded default)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import dramatiq
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def user(db: Any) -> Any:
+    return get_user_model().objects.create_user("alice", password="pw-alice-123")
+
+
+@pytest.fixture
+def other_user(db: Any) -> Any:
+    return get_user_model().objects.create_user("mallory", password="pw-mallory-123")
+
+
+def token_client(user: Any) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api(user: Any) -> APIClient:
+    return token_client(user)
+
+
+@pytest.fixture
+def other_api(other_user: Any) -> APIClient:
+    return token_client(other_user)
+
+
+_worker: dramatiq.Worker | None = None
+
+
+@pytest.fixture
+def worker(transactional_db: Any) -> Iterator[dramatiq.Worker]:
+    """Dramatiq worker threads over the in-process broker, as `make run` has them. One worker
+    for the session (a broker keeps the middleware of every worker ever made), paused
+    between the tests that use it."""
+    global _worker
+    from datagran.runs import tasks  # noqa: F401
+
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    if _worker is None:
+        _worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
+        _worker.start()
+    else:
+        _worker.resume()
+    yield _worker
+    _worker.pause()
+    broker.flush_all()
+
+
+def wait_for_run(run_id: str, timeout: float = 60) -> Any:
+    """Poll the database until the run is done; returns the Run."""
+    from datagran.runs.models import RUN_DONE, Run
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = Run.objects.get(pk=run_id)
+        if run.status in RUN_DONE:
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not finish within {timeout} s: {run.status}")

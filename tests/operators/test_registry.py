@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from operators import LocalContext, all_operators, get_operator
+from operators.registry import UnknownOperator, check_registry
+
+# The smallest valid params of each built-in operator.
+MINIMAL_PARAMS: dict[str, dict] = {
+    "connector.sample_dataset": {}, "connector.upload": {"dataset": "d"},
+    "transform.select_columns": {"columns": ["a"]}, "transform.filter_rows": {},
+    "transform.split": {}, "model.train_classifier": {"target": "y"}, "model.predict": {},
+    "action.export_file": {},
+}
+BUILT_IN = set(MINIMAL_PARAMS)
+
+
+def test_the_registry_has_no_problems() -> None:
+    assert check_registry() == []
+
+
+def test_every_built_in_operator_is_registered() -> None:
+    assert BUILT_IN <= {op.name for op in all_operators()}
+
+
+@pytest.mark.parametrize("name", sorted(BUILT_IN))
+def test_every_operator_describes_itself_as_json_for_the_palette(name: str) -> None:
+    op = get_operator(name)
+    described = json.loads(json.dumps(op.describe()))
+    assert described["name"] == name
+    assert described["description"] and described["icon"] != "box" and described["keywords"]
+    assert op.__doc__ and "Example" in op.__doc__
+    for field, spec in described["params_schema"].get("properties", {}).items():
+        assert spec.get("description"), f"{name}.{field} has no description"
+
+
+@pytest.mark.parametrize("name", sorted(BUILT_IN))
+def test_every_operator_infers_a_schema_for_each_output_when_inputs_are_unknown(
+        name: str) -> None:
+    op = get_operator(name)
+    params = op.parse_params(MINIMAL_PARAMS[name])
+    result = op.infer_schema(LocalContext(), params, **{p.name: None for p in op.inputs})
+    assert set(result) == {p.name for p in op.outputs}
+
+
+def test_a_choice_param_becomes_an_enum_for_the_canvas() -> None:
+    schema = get_operator("model.train_classifier").describe()["params_schema"]
+    assert schema["properties"]["algorithm"]["enum"] == ["logistic_regression", "random_forest"]
+
+
+def test_an_unknown_operator_is_reported_by_name() -> None:
+    with pytest.raises(UnknownOperator, match="nope"):
+        get_operator("nope")
