@@ -1,0 +1,67 @@
+# The README's commands. `make run` and `make test` set up everything they need on a fresh
+# machine: a virtualenv with the pinned packages, the built frontend, the database.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMPS := .stamps
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) \
+	$(wildcard frontend/*.json frontend/*.ts)
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test lint worker bench services chromium frontend deps dev-deps clean
+
+run: deps frontend
+	$(BIN)/python manage.py migrate -v0
+	$(BIN)/python manage.py demo_setup
+	@echo "Datagran on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
+	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) datagran.asgi:application
+
+test: dev-deps frontend chromium services
+	$(BIN)/python -m pytest
+	cd frontend && npm test --silent
+
+lint: dev-deps
+	$(BIN)/ruff check .
+	cd frontend && npm run typecheck
+
+# Production: one or more worker processes per machine (BROKER_URL must be set).
+worker: deps
+	dramatiq_worker_timeout=$${dramatiq_worker_timeout:-100} \
+	$(BIN)/python manage.py rundramatiq --processes $${WORKER_PROCESSES:-2} --threads $${WORKER_THREADS:-4}
+
+bench: deps
+	$(BIN)/python bench/run_all.py
+
+services:
+	@bash scripts/ensure-services.sh
+
+chromium:
+	@test -x $(CHROMIUM) || (echo "installing Debian's chromium for the browser tests" && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+deps: $(STAMPS)/requirements
+dev-deps: $(STAMPS)/requirements-dev
+frontend: frontend/dist/.vite/manifest.json
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMPS)/requirements: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/requirements-dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@mkdir -p $(STAMPS) && touch $(STAMPS)/requirements $@
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+frontend/dist/.vite/manifest.json: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	cd frontend && npm run build --silent
+
+clean:
+	rm -rf $(STAMPS) frontend/dist var

@@ -1,0 +1,13 @@
+"""`make bench`: every benchmark, each printing its figures and ratios."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = ["overhead.py"]
+
+for name in BENCHMARKS:
+    print(f"== {name}", flush=True)
+    subprocess.run([sys.executable, str(HERE / name)], check=True)

@@ -1,0 +1,156 @@
+"""A real Datagran server for tests: daphne serving the app from a fresh data folder, and, in
+production mode, `manage.py rundramatiq` worker processes against real Redis or RabbitMQ and
+PostgreSQL on loopback. Used by the live tests and the browser tests."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379"
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """mode: "embedded" (SQLite, in-process worker), "redis" or "rabbitmq" (+ PostgreSQL)."""
+
+    mode: str = "embedded"
+    workers: int = 2
+    port: int = field(default_factory=free_port)
+    env: dict[str, str] = field(default_factory=dict)
+    token: str = ""
+    procs: list[subprocess.Popen] = field(default_factory=list)
+    database: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> LiveServer:
+        self.tmp = tempfile.TemporaryDirectory(prefix="datagran-live-")
+        self.env = {**os.environ, "DATAGRAN_DATA_DIR": self.tmp.name, "PYTHONUNBUFFERED": "1",
+                    "SECRET_KEY": "live-test-" + uuid.uuid4().hex, "DEBUG": "0"}
+        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        if self.mode != "embedded":
+            self._production_env()
+        self.manage("migrate", "-v0")
+        self.manage("demo_setup")
+        self.token = self.manage("create_api_token", "demo").strip().splitlines()[-1]
+        if self.mode != "embedded":
+            for i in range(self.workers):
+                self._spawn(f"worker{i}", [sys.executable, "manage.py", "rundramatiq",
+                                           "--processes", "1", "--threads", "2"])
+        self._spawn("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
+                               str(self.port), "datagran.asgi:application"])
+        self._wait_until_up()
+        return self
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        if self.database:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        self.tmp.cleanup()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _production_env(self) -> None:
+        import psycopg
+        import redis
+
+        self.database = f"datagran_live_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"')
+        redis.Redis.from_url(f"{REDIS_URL}/12").flushdb()
+        self.env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{self.database}"
+        self.env["CHANNEL_LAYER_URL"] = f"{REDIS_URL}/12"
+        if self.mode == "redis":
+            redis.Redis.from_url(f"{REDIS_URL}/11").flushdb()
+            self.env["BROKER_URL"] = f"{REDIS_URL}/11"
+        else:
+            self.env["BROKER_URL"] = RABBITMQ_URL
+        self.env["dramatiq_worker_timeout"] = "100"  # see LIMITS: idle Redis polls back off
+
+    def _spawn(self, name: str, cmd: list[str]) -> None:
+        log = open(Path(self.tmp.name) / f"{name}.log", "wb")
+        self.procs.append(subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log,
+                                           stderr=subprocess.STDOUT, start_new_session=True))
+
+    def log(self, name: str) -> str:
+        path = Path(self.tmp.name) / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def _wait_until_up(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in self.procs):
+                raise RuntimeError("a server process exited:\n" + self.log("daphne")
+                                   + self.log("worker0"))
+            try:
+                self.api("GET", "/api/operators/")
+                return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        raise RuntimeError(f"the server did not answer within {timeout} s")
+
+    # --- talking to it -----------------------------------------------------------------------
+    def manage(self, *args: str) -> str:
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=180)
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+        return done.stdout
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base_url + path, data=data, method=method, headers={
+            "Authorization": f"Token {self.token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        status, content = self.request(method, path, body)
+        if status >= 400:
+            raise AssertionError(f"{method} {path} -> {status}: {content[:500]!r}")
+        return json.loads(content) if content else None

@@ -1,0 +1,119 @@
+"""The whole slice through real servers: save a pipeline over HTTP, run it on real workers,
+read its events from the real websocket, download the result, and check that the classifier
+predicts exactly what the same scikit-learn code predicts in a plain script.
+
+embedded: daphne with the in-process worker threads and SQLite (what `make run` serves).
+redis / rabbitmq: daphne plus two `manage.py rundramatiq` processes, PostgreSQL, channels_redis.
+"""
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import train_test_split
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from tests.graphs import classifier_graph
+from tests.live.server import LiveServer
+from tests.operators.test_train_classifier import by_hand
+
+MODES = ["embedded", pytest.param("redis", marks=pytest.mark.services),
+         pytest.param("rabbitmq", marks=pytest.mark.services)]
+
+
+@pytest.fixture(scope="module", params=MODES)
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with LiveServer(mode=request.param) as live:
+        yield live
+
+
+def collect_events(server: LiveServer, run_id: str, timeout: float = 120) -> list[dict]:
+    """Every message of the run's websocket until the run is done."""
+    messages = []
+    with connect(f"{server.ws_url}/ws/runs/{run_id}/",
+                 additional_headers={"Authorization": f"Token {server.token}"}) as ws:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            messages.append(message)
+            run = message.get("run") or {}
+            if run.get("status") in ("succeeded", "failed", "cancelled"):
+                return messages
+    raise AssertionError(f"run {run_id} did not finish; got {messages}")
+
+
+def plain_script_predictions() -> np.ndarray:
+    """The same model in a plain scikit-learn script, without Datagran."""
+    data = load_breast_cancer(as_frame=True)
+    X = data.data
+    y = pd.Series(np.asarray(data.target_names)[data.target])
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=42,
+                                                   stratify=y)
+    model = by_hand("random_forest", list(X.columns), [], seed=42)
+    return model.fit(X_train, y_train).predict(X_test)
+
+
+def test_a_pipeline_saved_over_http_runs_on_workers_and_streams_ordered_events(
+        server: LiveServer) -> None:
+    graph = classifier_graph(dataset="breast_cancer")
+    pipeline = server.api("POST", "/api/pipelines/", {"name": "Cancer", "graph": graph})
+    run = server.api("POST", f"/api/pipelines/{pipeline['id']}/runs/")
+    messages = collect_events(server, run["id"])
+
+    assert messages[0]["type"] == "snapshot" and messages[0]["run"]["id"] == run["id"]
+    seqs = [m["seq"] for m in messages]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+    node_states: dict[str, list[str]] = {}
+    for m in messages[0]["run"]["nodes"]:
+        node_states[m["node_id"]] = [m["status"]]
+    for m in messages[1:]:
+        if m["type"] == "node":
+            node_states[m["node"]["node_id"]].append(m["node"]["status"])
+    assert set(node_states) == {"data", "split", "train", "predict", "export"}
+    for node_id, states in node_states.items():
+        assert states[-1] == "succeeded", (node_id, states)
+        # Seen finishing live, or already finished when the socket's snapshot was taken.
+        assert "running" in states or states == ["succeeded"], (node_id, states)
+    assert "running" in node_states["export"], "the last node must be watched live"
+    assert messages[-1]["run"]["status"] == "succeeded"
+
+    status, content = server.request(
+        "GET", f"/api/runs/{run['id']}/nodes/predict/output/?format=csv")
+    assert status == 200
+    predictions = pd.read_csv(io.BytesIO(content))["prediction"].to_numpy()
+    np.testing.assert_array_equal(predictions, plain_script_predictions())
+
+
+def test_a_late_socket_gets_the_finished_run_as_its_snapshot(server: LiveServer) -> None:
+    pipeline = server.api("GET", "/api/pipelines/")[0]
+    run = server.api("POST", f"/api/pipelines/{pipeline['id']}/runs/")
+    collect_events(server, run["id"])
+    with connect(f"{server.ws_url}/ws/runs/{run['id']}/",
+                 additional_headers={"Authorization": f"Token {server.token}"}) as ws:
+        snapshot = json.loads(ws.recv(timeout=10))
+    assert snapshot["type"] == "snapshot" and snapshot["run"]["status"] == "succeeded"
+    assert snapshot["seq"] == snapshot["run"]["seq"]
+
+
+def test_sockets_without_credentials_or_from_a_foreign_origin_are_refused(
+        server: LiveServer) -> None:
+    pipeline = server.api("GET", "/api/pipelines/")[0]
+    run = server.api("POST", f"/api/pipelines/{pipeline['id']}/runs/")
+    url = f"{server.ws_url}/ws/runs/{run['id']}/"
+    with pytest.raises(InvalidStatus):
+        with connect(url) as ws:
+            ws.recv(timeout=5)
+    with pytest.raises(InvalidStatus):
+        with connect(url, additional_headers={"Authorization": "Token not-a-token"}) as ws:
+            ws.recv(timeout=5)
+    with pytest.raises(InvalidStatus):
+        with connect(url, origin="http://evil.example",
+                     additional_headers={"Authorization": f"Token {server.token}"}) as ws:
+            ws.recv(timeout=5)
