@@ -16,6 +16,7 @@ from datagran.runs.apis import (
     RunCancelApi,
     RunDetailApi,
     RunListApi,
+    RunStatsApi,
 )
 from datagran.workspaces.apis import WorkspaceListApi
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("pipelines/<str:pipeline_id>/validate/", PipelineValidateApi.as_view()),
     path("pipelines/<str:pipeline_id>/runs/", PipelineRunCreateApi.as_view()),
     path("runs/", RunListApi.as_view()),
+    path("runs/stats/", RunStatsApi.as_view()),
     path("runs/<str:run_id>/", RunDetailApi.as_view()),
     path("runs/<str:run_id>/cancel/", RunCancelApi.as_view()),
     path("runs/<str:run_id>/nodes/<str:node_id>/preview/", NodePreviewApi.as_view()),

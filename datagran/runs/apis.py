@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import status
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,9 +22,10 @@ from datagran.pipelines.selectors import pipeline_get
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
-from .models import NodeRun, NodeStatus, Trigger
+from .models import NodeRun, NodeStatus, RunStatus, Trigger
 from .selectors import node_run_get, run_get, run_json, run_list
 from .services import run_cancel, run_start
+from .stats import run_stats, slowest_nodes
 
 ERR_NO_OUTPUT = "Node {node} has no output yet (it is {status})."
 
@@ -35,17 +40,81 @@ class PipelineRunCreateApi(APIView):
         return Response(run_json(run), status=status.HTTP_201_CREATED)
 
 
+class RunPagination(CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "-created_at"
+
+
+ORDERINGS = {"-created_at", "created_at", "-duration_ms", "duration_ms"}
+
+
+def _field_error(field: str, message: str) -> PermanentError:
+    return PermanentError(f"{field}: {message}", {"fields": {field: [message]}})
+
+
+def filtered_runs(request: Request) -> Any:
+    """The runs the query string asks for: pipeline, status (comma list), trigger, since,
+    until (ISO dates), search (pipeline name); always within the caller's workspaces."""
+    params = request.query_params
+    runs = run_list(user=request.user, workspace_id=params.get("workspace"),
+                    pipeline_id=params.get("pipeline"))
+    if params.get("status"):
+        statuses = params["status"].split(",")
+        unknown = sorted(set(statuses) - set(RunStatus.values))
+        if unknown:
+            raise _field_error("status", f"unknown status {', '.join(unknown)}; use "
+                                         f"{', '.join(RunStatus.values)}.")
+        runs = runs.filter(status__in=statuses)
+    if params.get("trigger"):
+        runs = runs.filter(trigger=params["trigger"])
+    for name, lookup in (("since", "created_at__gte"), ("until", "created_at__lt")):
+        if params.get(name):
+            moment = parse_datetime(params[name]) or _date(params[name])
+            if moment is None:
+                raise _field_error(name, "must be an ISO date or date-time.")
+            runs = runs.filter(**{lookup: moment})
+    if params.get("search"):
+        runs = runs.filter(pipeline__name__icontains=params["search"])
+    return runs
+
+
+def _date(value: str) -> Any:
+    day = parse_date(value)
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
 class RunListApi(APIView):
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        runs = run_list(user=request.user, workspace_id=params.get("workspace"),
-                        pipeline_id=params.get("pipeline"), status=params.get("status"))
+        runs = filtered_runs(request)
+        ordering = request.query_params.get("ordering", "-created_at")
+        if ordering not in ORDERINGS:
+            raise _field_error("ordering", f"must be one of {', '.join(sorted(ORDERINGS))}.")
+        paginator = RunPagination()
+        paginator.ordering = (ordering, "-created_at") if "duration" in ordering else ordering
+        page = paginator.paginate_queryset(runs, request, view=self)
+        return paginator.get_paginated_response([run_json(r, with_nodes=False) for r in page])
+
+
+class RunStatsApi(APIView):
+    """Counts by status, success rate per day, duration percentiles and rows processed, for
+    the workspace or one pipeline (?pipeline=), over the last ?days= (default 30)."""
+
+    def get(self, request: Request) -> Response:
         try:
-            limit = min(int(params.get("limit", 50)), 200)
+            days = int(request.query_params.get("days", 30))
         except ValueError:
-            raise PermanentError("limit: must be a whole number.",
-                                 {"fields": {"limit": ["must be a whole number"]}}) from None
-        return Response([run_json(r, with_nodes=False) for r in runs[:limit]])
+            raise _field_error("days", "must be a whole number.") from None
+        if not 1 <= days <= 366:
+            raise _field_error("days", "must be between 1 and 366.")
+        runs = filtered_runs(request)
+        body = run_stats(runs=runs, days=days)
+        if request.query_params.get("pipeline"):
+            body["slowest_nodes"] = slowest_nodes(runs=runs)
+        return Response(body)
 
 
 class RunDetailApi(APIView):

@@ -8,9 +8,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from datagran.core.exceptions import NotFound
+from datagran.workspaces.selectors import role_in
 
 from .events import events_after
-from .publish import run_group
+from .publish import run_group, workspace_group
 from .selectors import run_get, run_snapshot
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -38,7 +39,8 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "snapshot", "seq": snapshot["seq"], "run": snapshot})
 
     async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(run_group(self.run_id), self.channel_name)
+        if hasattr(self, "run_id"):
+            await self.channel_layer.group_discard(run_group(self.run_id), self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The only request a client makes: "send me everything after seq N" (resync).
@@ -59,3 +61,29 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
                 run_id=self.run_id, seq=self.last_seq, until=until):
             await self.send_json(event)
             self.last_seq = event["seq"]
+
+
+class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
+    """Run-level events of every run in a workspace, for the live runs list. Best effort:
+    a client refetches the list when it (re)connects."""
+
+    async def connect(self) -> None:
+        self.workspace_id = self.scope["url_route"]["kwargs"]["workspace_id"]
+        self.group = workspace_group(self.workspace_id)
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if await database_sync_to_async(role_in)(user=user,
+                                                 workspace_id=self.workspace_id) is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def run_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from .models import Run, RunEvent
-from .publish import publish, run_group
+from .publish import publish, run_group, workspace_group
 
 
 @dataclass
@@ -33,6 +33,9 @@ def run_transaction(run_id: object) -> Iterator[RunTransaction]:
             Run.objects.filter(pk=tx.run.pk).update(seq=tx.run.seq)
             RunEvent.objects.bulk_create(tx.events)
             messages = [(run_group(tx.run.pk), e.as_message()) for e in tx.events]
+            # The runs page of the workspace follows run-level changes (no node detail).
+            messages += [(workspace_group(tx.run.workspace_id), e.as_message())
+                         for e in tx.events if e.type == "run"]
             transaction.on_commit(lambda: publish(messages))
 
 

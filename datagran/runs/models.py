@@ -52,11 +52,16 @@ class Run(models.Model):
     error = models.TextField(blank=True, default="")
     # The sequence number of the last event; events are numbered 1, 2, 3... per run.
     seq = models.IntegerField(default=0)
+    # Set when the run finishes, so lists sort and stats aggregate without touching NodeRun.
+    duration_ms = models.IntegerField(null=True)
+    rows_processed = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["workspace", "-created_at"]),
-                   models.Index(fields=["pipeline", "-created_at"])]
+                   models.Index(fields=["pipeline", "-created_at"]),
+                   models.Index(fields=["workspace", "status", "-created_at"]),
+                   models.Index(fields=["workspace", "-duration_ms"])]
 
 
 class NodeRun(models.Model):
@@ -69,6 +74,7 @@ class NodeRun(models.Model):
     queued_at = models.DateTimeField(null=True)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
+    duration_ms = models.IntegerField(null=True)
     rows_out = models.BigIntegerField(null=True)
     cached = models.BooleanField(default=False)
     error = models.TextField(blank=True, default="")

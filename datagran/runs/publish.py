@@ -38,6 +38,10 @@ def run_group(run_id: object) -> str:
     return f"run_{run_id}"
 
 
+def workspace_group(workspace_id: object) -> str:
+    return f"workspace_{workspace_id}"
+
+
 async def _send(messages: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:

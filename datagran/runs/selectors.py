@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -7,19 +8,24 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 
 from datagran.core.exceptions import NotFound
+from datagran.workspaces.models import Membership
 
 from .models import NodeRun, Run
 
 
 def run_list(*, user: AbstractBaseUser, workspace_id: object | None = None,
-             pipeline_id: object | None = None, status: str | None = None) -> QuerySet[Run]:
-    qs = Run.objects.filter(workspace__memberships__user=user)
-    if workspace_id:
-        qs = qs.filter(workspace_id=workspace_id)
-    if pipeline_id:
-        qs = qs.filter(pipeline_id=pipeline_id)
-    if status:
-        qs = qs.filter(status=status)
+             pipeline_id: object | None = None) -> QuerySet[Run]:
+    """Runs of the user's workspaces. A malformed or foreign workspace/pipeline id gives an
+    empty list, never another workspace's runs."""
+    qs = Run.objects.filter(workspace_id__in=Membership.objects.filter(user=user).values(
+        "workspace_id"))
+    try:
+        if workspace_id:
+            qs = qs.filter(workspace_id=uuid.UUID(str(workspace_id)))
+        if pipeline_id:
+            qs = qs.filter(pipeline_id=uuid.UUID(str(pipeline_id)))
+    except ValueError:
+        return qs.none()
     return qs.select_related("version", "pipeline", "created_by")
 
 
@@ -51,6 +57,7 @@ def node_json(node: NodeRun) -> dict[str, Any]:
         "queued_at": _iso(node.queued_at),
         "started_at": _iso(node.started_at),
         "finished_at": _iso(node.finished_at),
+        "duration_ms": node.duration_ms,
         "rows_out": node.rows_out,
         "cached": node.cached,
         "error": node.error,
@@ -70,18 +77,21 @@ def run_summary_json(run: Run) -> dict[str, Any]:
         "started_at": _iso(run.started_at),
         "finished_at": _iso(run.finished_at),
         "error": run.error,
+        "duration_ms": run.duration_ms,
+        "rows_processed": run.rows_processed,
+        "pipeline": str(run.pipeline_id),
+        "workspace": str(run.workspace_id),
+        "trigger": run.trigger,
+        "created_at": _iso(run.created_at),
     }
 
 
 def run_json(run: Run, *, with_nodes: bool = True) -> dict[str, Any]:
     data = {
         **run_summary_json(run),
-        "pipeline": str(run.pipeline_id),
-        "workspace": str(run.workspace_id),
+        "pipeline_name": run.pipeline.name,
         "version": run.version.hash,
-        "trigger": run.trigger,
         "created_by": run.created_by.get_username() if run.created_by else None,
-        "created_at": _iso(run.created_at),
         "seq": run.seq,
     }
     if with_nodes:

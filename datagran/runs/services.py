@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -94,8 +94,15 @@ def _finish(tx: RunTransaction, status: str, now: Any, error: str = "") -> None:
     run = tx.run
     run.status, run.finished_at, run.error = status, now, error
     run.started_at = run.started_at or now
-    run.save(update_fields=["status", "finished_at", "error", "started_at"])
+    run.duration_ms = _ms(run.started_at, now)
+    run.rows_processed = run.nodes.aggregate(rows=Sum("rows_out"))["rows"] or 0
+    run.save(update_fields=["status", "finished_at", "error", "started_at", "duration_ms",
+                            "rows_processed"])
     tx.emit("run", run=run_summary_json(run))
+
+
+def _ms(start: Any, end: Any) -> int | None:
+    return None if start is None else int((end - start).total_seconds() * 1000)
 
 
 # --- executing one node ------------------------------------------------------------------------
@@ -169,6 +176,7 @@ def _succeed(run_id: object, node_id: str, ctx: RunContext, outcome: NodeOutcome
         if node.status != NodeStatus.RUNNING:  # cancelled meanwhile
             return
         node.status, node.finished_at = NodeStatus.SUCCEEDED, timezone.now()
+        node.duration_ms = _ms(node.started_at, node.finished_at)
         node.rows_out, node.outputs = outcome.rows_out, outcome.outputs
         node.logs, node.files = ctx.logs, ctx.files
         node.save()
@@ -190,6 +198,7 @@ def _fail(run_id: object, node_id: str, ctx: RunContext, message: str, *, field:
             return
         now = timezone.now()
         node.status, node.finished_at = NodeStatus.FAILED, now
+        node.duration_ms = _ms(node.started_at, now)
         node.error, node.error_field, node.traceback = message, field, trace
         node.logs = ctx.logs + [f"Error: {message}"]
         node.save()

@@ -117,3 +117,18 @@ def test_sockets_without_credentials_or_from_a_foreign_origin_are_refused(
         with connect(url, origin="http://evil.example",
                      additional_headers={"Authorization": f"Token {server.token}"}) as ws:
             ws.recv(timeout=5)
+
+
+def test_the_workspace_socket_shows_a_new_run_and_its_result(server: LiveServer) -> None:
+    pipeline = server.api("GET", "/api/pipelines/")[0]
+    url = f"{server.ws_url}/ws/workspaces/{pipeline['workspace']}/"
+    with connect(url, additional_headers={"Authorization": f"Token {server.token}"}) as ws:
+        run = server.api("POST", f"/api/pipelines/{pipeline['id']}/runs/")
+        statuses = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "succeeded" not in statuses:
+            message = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if message["run"]["id"] == run["id"]:
+                statuses.append(message["run"]["status"])
+    assert statuses[0] == "queued" and statuses[-1] == "succeeded"
+    assert "running" in statuses

@@ -124,9 +124,11 @@ def test_runs_list_filters_by_pipeline_and_status(api, worker) -> None:
     run_id = start(api, chain_graph())
     wait_for_run(run_id)
     pipeline_id = Run.objects.get(pk=run_id).pipeline_id
-    assert [r["id"] for r in api.get(f"/api/runs/?pipeline={pipeline_id}").json()] == [run_id]
-    assert api.get("/api/runs/?status=failed").json() == []
-    assert api.get("/api/runs/?status=succeeded").json()[0]["id"] == run_id
+    listed = api.get(f"/api/runs/?pipeline={pipeline_id}").json()["results"]
+    assert [r["id"] for r in listed] == [run_id]
+    assert listed[0]["rows_processed"] == 300 and listed[0]["duration_ms"] >= 0
+    assert api.get("/api/runs/?status=failed").json()["results"] == []
+    assert api.get("/api/runs/?status=succeeded").json()["results"][0]["id"] == run_id
 
 
 def test_another_users_run_is_not_found(api, other_api, worker) -> None:
