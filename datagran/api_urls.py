@@ -1,5 +1,6 @@
 from django.urls import path
 
+from datagran.connections.apis import ConnectionDetailApi, ConnectionKindListApi, ConnectionListApi
 from datagran.datasets.apis import DatasetListApi
 from datagran.pipelines.apis import (
     OperatorListApi,
@@ -9,9 +10,11 @@ from datagran.pipelines.apis import (
     PipelineVersionListApi,
 )
 from datagran.runs.apis import (
+    NodeApproveApi,
     NodeFileApi,
     NodeOutputApi,
     NodePreviewApi,
+    NodeRejectApi,
     PipelineRunCreateApi,
     RunCancelApi,
     RunDetailApi,
@@ -24,6 +27,9 @@ urlpatterns = [
     path("workspaces/", WorkspaceListApi.as_view()),
     path("operators/", OperatorListApi.as_view()),
     path("datasets/", DatasetListApi.as_view()),
+    path("connections/", ConnectionListApi.as_view()),
+    path("connections/kinds/", ConnectionKindListApi.as_view()),
+    path("connections/<str:connection_id>/", ConnectionDetailApi.as_view()),
     path("pipelines/", PipelineListApi.as_view()),
     path("pipelines/<str:pipeline_id>/", PipelineDetailApi.as_view()),
     path("pipelines/<str:pipeline_id>/versions/", PipelineVersionListApi.as_view()),
@@ -36,4 +42,6 @@ urlpatterns = [
     path("runs/<str:run_id>/nodes/<str:node_id>/preview/", NodePreviewApi.as_view()),
     path("runs/<str:run_id>/nodes/<str:node_id>/output/", NodeOutputApi.as_view()),
     path("runs/<str:run_id>/nodes/<str:node_id>/files/<str:name>", NodeFileApi.as_view()),
+    path("runs/<str:run_id>/nodes/<str:node_id>/approve/", NodeApproveApi.as_view()),
+    path("runs/<str:run_id>/nodes/<str:node_id>/reject/", NodeRejectApi.as_view()),
 ]

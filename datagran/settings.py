@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "datagran.workspaces",
     "datagran.datasets",
     "datagran.pipelines",
+    "datagran.connections",
     "datagran.runs",
     "datagran.web",
 ]
@@ -186,6 +187,10 @@ DATAGRAN = {
     "UPLOAD_MAX_BYTES": int(env("DATAGRAN_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024))),
     "EMBEDDED_WORKER_THREADS": int(env("DATAGRAN_WORKER_THREADS", "4")),
     "PREVIEW_MAX_ROWS": 500,
+    # Fernet keys for connection secrets, newest first; empty: derived from SECRET_KEY.
+    "SECRET_KEYS": env("DATAGRAN_SECRET_KEYS"),
+    # Hosts or CIDR networks that user-configured URLs may reach although private/loopback.
+    "URL_ALLOWLIST": env_list("DATAGRAN_URL_ALLOWLIST"),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -29,6 +29,16 @@ Column = dict[str, str]
 Schema = list[Column]
 
 
+class ApprovalRequired(Exception):
+    """Raised by an action that must wait for a person: the run pauses at the node showing
+    ``preview`` (exactly what would be sent) until an editor approves or rejects it."""
+
+    def __init__(self, preview: pd.DataFrame, message: str = "Waiting for approval.") -> None:
+        super().__init__(message)
+        self.preview = preview
+        self.message = message
+
+
 class OperatorError(Exception):
     """A failure caused by the user's data or params: retrying cannot fix it.
 
@@ -102,6 +112,30 @@ class Context(Protocol):
 
     def save_file(self, filename: str, data: bytes, content_type: str) -> None: ...
 
+    # --- for connectors and actions ----------------------------------------------------------
+    # Hosts or networks (CIDR) that user-configured URLs may reach although they are private
+    # or loopback; see operators.net.check_url.
+    url_allowlist: list[str]
+    # True once an editor approved this action node's preview (see ApprovalRequired).
+    approved: bool
+
+    def connection(self, connection_id: str, kind: str) -> BaseModel:
+        """The saved connection, secrets included, as the pydantic model of its ``kind``
+        (operators.connections.KINDS); OperatorError(field="connection") if there is none."""
+        ...
+
+    def sent_before(self, records: dict[str, str]) -> set[str]:
+        """Of {record key: content hash}, the keys this action node already sent with the same
+        content (in any run of this pipeline): these must not be sent again."""
+        ...
+
+    def mark_sent(self, records: dict[str, str]) -> None:
+        """Remember {record key: content hash} as sent; call it after each successful batch."""
+        ...
+
+    def send_email(self, *, to: list[str], subject: str, body: str,
+                   attachments: list[tuple[str, bytes, str]]) -> None: ...
+
 
 @dataclass
 class LocalContext:
@@ -112,9 +146,32 @@ class LocalContext:
     logs: list[str] = field(default_factory=list)
     progress_values: list[float] = field(default_factory=list)
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    connections: dict[str, BaseModel] = field(default_factory=dict)
+    url_allowlist: list[str] = field(default_factory=list)
+    approved: bool = False
+    send_log: dict[str, str] = field(default_factory=dict)
+    emails: list[dict[str, Any]] = field(default_factory=list)
 
     def log(self, message: str) -> None:
         self.logs.append(message)
+
+    def connection(self, connection_id: str, kind: str) -> BaseModel:
+        conn = self.connections.get(connection_id)
+        if conn is None:
+            raise OperatorError(f"Connection {connection_id!r} does not exist.",
+                                field="connection")
+        return conn
+
+    def sent_before(self, records: dict[str, str]) -> set[str]:
+        return {key for key, digest in records.items() if self.send_log.get(key) == digest}
+
+    def mark_sent(self, records: dict[str, str]) -> None:
+        self.send_log.update(records)
+
+    def send_email(self, *, to: list[str], subject: str, body: str,
+                   attachments: list[tuple[str, bytes, str]]) -> None:
+        self.emails.append({"to": to, "subject": subject, "body": body,
+                            "attachments": attachments})
 
     def progress(self, fraction: float) -> None:
         self.progress_values.append(fraction)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the servers the tests talk to answer on loopback: PostgreSQL (5432), Redis (6379),
-# RabbitMQ (5672). Start one that is installed but down; otherwise say what is missing.
+# RabbitMQ (5672),
+# MariaDB (3306). Start one that is installed but down; otherwise say what is missing.
 set -u
 missing=()
 
@@ -27,6 +28,8 @@ ensure PostgreSQL 5432 pg_ctlcluster postgresql \
 ensure Redis 6379 redis-server redis-server \
   'mkdir -p /var/lib/redis /var/log/redis; redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log'
 ensure RabbitMQ 5672 rabbitmq-server rabbitmq-server 'rabbitmq-server -detached'
+ensure MariaDB 3306 mariadbd mariadb-server \
+  'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd'
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "These servers are needed by the tests and are missing:" >&2
@@ -34,4 +37,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "Install them with apt-get (see README, 'A new machine')." >&2
   exit 1
 fi
-echo "services: PostgreSQL, Redis and RabbitMQ answer on 127.0.0.1"
+echo "services: PostgreSQL, Redis, RabbitMQ and MariaDB answer on 127.0.0.1"

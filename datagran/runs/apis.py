@@ -24,7 +24,7 @@ from datagran.workspaces.selectors import role_check
 
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
 from .selectors import node_run_get, run_get, run_json, run_list
-from .services import run_cancel, run_start
+from .services import node_approve, node_reject, run_cancel, run_start
 from .stats import run_stats, slowest_nodes
 
 ERR_NO_OUTPUT = "Node {node} has no output yet (it is {status})."
@@ -132,7 +132,7 @@ class RunCancelApi(APIView):
 def _node_table(request: Request, run_id: str, node_id: str) -> tuple[NodeRun, str]:
     """The NodeRun and the hash of the table output the request asks for (?port=)."""
     node = node_run_get(run=run_get(user=request.user, run_id=run_id), node_id=node_id)
-    if node.status != NodeStatus.SUCCEEDED or not node.outputs:
+    if node.status not in (NodeStatus.SUCCEEDED, NodeStatus.WAITING) or not node.outputs:
         raise NotFound(ERR_NO_OUTPUT.format(node=node_id, status=node.status))
     tables = {p: ref for p, ref in node.outputs.items() if ref["kind"] == "table"}
     port = request.query_params.get("port") or next(iter(tables), None)
@@ -206,3 +206,21 @@ class NodeFileApi(APIView):
         return FileResponse(open(artifact_store().file_path(entry["hash"]), "rb"),
                             as_attachment=True, filename=name,
                             content_type=entry["content_type"])
+
+
+class NodeApproveApi(APIView):
+    """An action waiting at its approval gate: approve sends what its preview shows."""
+
+    def post(self, request: Request, run_id: str, node_id: str) -> Response:
+        run = run_get(user=request.user, run_id=run_id)
+        role_check(user=request.user, workspace_id=run.workspace_id, min_role=Role.EDITOR)
+        node_approve(run=run, node_id=node_id, user=request.user)
+        return Response(run_json(run_get(user=request.user, run_id=run_id)))
+
+
+class NodeRejectApi(APIView):
+    def post(self, request: Request, run_id: str, node_id: str) -> Response:
+        run = run_get(user=request.user, run_id=run_id)
+        role_check(user=request.user, workspace_id=run.workspace_id, min_role=Role.EDITOR)
+        node_reject(run=run, node_id=node_id, user=request.user)
+        return Response(run_json(run_get(user=request.user, run_id=run_id)))

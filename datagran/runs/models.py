@@ -22,10 +22,11 @@ class NodeStatus(models.TextChoices):
     FAILED = "failed"
     SKIPPED = "skipped"      # an upstream node failed
     CANCELLED = "cancelled"
+    WAITING = "waiting"      # an action waits for an editor to approve its preview
 
 
 RUN_DONE = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
-NODE_OPEN = (NodeStatus.PENDING, NodeStatus.QUEUED, NodeStatus.RUNNING)
+NODE_OPEN = (NodeStatus.PENDING, NodeStatus.QUEUED, NodeStatus.RUNNING, NodeStatus.WAITING)
 
 
 class Trigger(models.TextChoices):
@@ -85,9 +86,30 @@ class NodeRun(models.Model):
     outputs = models.JSONField(default=dict)
     # [{"name", "hash", "content_type", "size"}]: files an action wrote (an export)
     files = models.JSONField(default=list)
+    # The approval gate of an action: who let it send (or rejected it), and when.
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    approved_at = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="one_noderun")]
+
+
+class SendLog(models.Model):
+    """What an action node has sent, per record: a retry, a re-run or a replay never sends
+    the same record again unless its content changed."""
+
+    pipeline = models.ForeignKey("pipelines.Pipeline", on_delete=models.CASCADE,
+                                 related_name="send_log")
+    node_id = models.CharField(max_length=64)
+    record_key = models.CharField(max_length=500)
+    content_hash = models.CharField(max_length=64)
+    run = models.ForeignKey(Run, null=True, on_delete=models.SET_NULL, related_name="+")
+    sent_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pipeline", "node_id", "record_key"],
+                                               name="one_send_per_record")]
 
 
 class RunEvent(models.Model):

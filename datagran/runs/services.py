@@ -19,7 +19,7 @@ from datagran.datasets.artifacts import artifact_store
 from datagran.engine.execute import NodeOutcome, execute_node
 from datagran.engine.graph import Graph
 from datagran.pipelines.models import Pipeline, PipelineVersion
-from operators.base import OperatorError, params_errors
+from operators.base import ApprovalRequired, OperatorError, params_errors
 from operators.registry import get_operator
 
 from .context import RunContext
@@ -116,13 +116,16 @@ def node_execute(*, run_id: str, node_id: str) -> None:
     run, node = claimed
     graph = _graph(run)
     spec = graph.node(node_id)
-    ctx = RunContext(workspace_id=run.workspace_id)
+    ctx = RunContext(workspace_id=run.workspace_id, pipeline_id=run.pipeline_id,
+                     run_id=run.pk, node_id=node_id, approved=node.approved_at is not None)
     started = time.perf_counter()
     try:
         op = get_operator(spec.operator)
         inputs = _input_refs(run, graph, node_id)
         outcome = execute_node(store=artifact_store(), op=op, raw_params=spec.params,
                                input_refs=inputs, ctx=ctx)
+    except ApprovalRequired as exc:
+        _wait_for_approval(run.pk, node_id, ctx, exc)
     except OperatorError as exc:
         _fail(run.pk, node_id, ctx, exc.message, field=exc.field or "")
     except ValidationError as exc:
@@ -191,10 +194,10 @@ def _succeed(run_id: object, node_id: str, ctx: RunContext, outcome: NodeOutcome
 
 
 def _fail(run_id: object, node_id: str, ctx: RunContext, message: str, *, field: str = "",
-          trace: str = "") -> None:
+          trace: str = "", expect: str = NodeStatus.RUNNING) -> None:
     with run_transaction(run_id) as tx:
         node = tx.run.nodes.get(node_id=node_id)
-        if node.status != NodeStatus.RUNNING:
+        if node.status != expect:
             return
         now = timezone.now()
         node.status, node.finished_at = NodeStatus.FAILED, now
@@ -210,6 +213,45 @@ def _fail(run_id: object, node_id: str, ctx: RunContext, message: str, *, field:
             skipped.save(update_fields=["status", "finished_at", "error"])
             tx.emit("node", node=node_json(skipped))
         _maybe_finish(tx)
+
+
+def _wait_for_approval(run_id: object, node_id: str, ctx: RunContext,
+                       exc: ApprovalRequired) -> None:
+    preview = artifact_store().put_table(exc.preview)
+    with run_transaction(run_id) as tx:
+        node = tx.run.nodes.get(node_id=node_id)
+        if node.status != NodeStatus.RUNNING:
+            return
+        node.status, node.outputs = NodeStatus.WAITING, {"preview": preview.as_json()}
+        node.rows_out, node.logs = preview.rows, ctx.logs + [exc.message]
+        node.save()
+        _emit_node(tx, node)
+
+
+def node_approve(*, run: Run, node_id: str, user: AbstractBaseUser) -> None:
+    """Let a waiting action send what its preview shows: it runs again, approved."""
+    with run_transaction(run.pk) as tx:
+        node = _waiting(tx, node_id)
+        node.status, node.queued_at = NodeStatus.QUEUED, timezone.now()
+        node.approved_by, node.approved_at = user, timezone.now()
+        node.save()
+        tx.emit("node", node=node_json(node))
+        transaction.on_commit(lambda: _enqueue(run.pk, [node_id]))
+
+
+def node_reject(*, run: Run, node_id: str, user: AbstractBaseUser) -> None:
+    with run_transaction(run.pk) as tx:
+        _waiting(tx, node_id)
+    _fail(run.pk, node_id, RunContext(workspace_id=run.workspace_id),
+          f"Rejected by {user.get_username()}: nothing was sent.", field="require_approval",
+          expect=NodeStatus.WAITING)
+
+
+def _waiting(tx: RunTransaction, node_id: str) -> NodeRun:
+    node = tx.run.nodes.filter(node_id=node_id).first()
+    if node is None or node.status != NodeStatus.WAITING:
+        raise Conflict(f"Node {node_id} is not waiting for approval.")
+    return node
 
 
 def _emit_node(tx: RunTransaction, node: NodeRun) -> None:

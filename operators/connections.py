@@ -1,0 +1,73 @@
+"""The kinds of saved connection: what each needs, and which of its fields are secret.
+
+A field typed ``SecretStr`` is a secret: encrypted at rest, never returned by the API, never
+logged. The API validates a connection's fields against its kind's model; an operator asks
+its context for the connection and gets this model back, secrets included."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class ConnectionConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PostgresConnection(ConnectionConfig):
+    host: str = "127.0.0.1"
+    port: int = Field(5432, ge=1, le=65535)
+    database: str
+    user: str
+    password: SecretStr = SecretStr("")
+
+
+class MySQLConnection(ConnectionConfig):
+    host: str = "127.0.0.1"
+    port: int = Field(3306, ge=1, le=65535)
+    database: str
+    user: str
+    password: SecretStr = SecretStr("")
+
+
+class SQLiteConnection(ConnectionConfig):
+    path: str = Field(description="Path of the SQLite file on the worker machines.")
+
+
+class HttpConnection(ConnectionConfig):
+    base_url: str = Field(description="e.g. https://api.example.com/v1")
+    auth_header: str = Field("Authorization", description="Header that carries the token.")
+    auth_scheme: Literal["Bearer", "Token", "none"] = "Bearer"
+    token: SecretStr = SecretStr("")
+
+
+class HubSpotConnection(ConnectionConfig):
+    base_url: str = "https://api.hubapi.com"
+    access_token: SecretStr
+
+
+class SalesforceConnection(ConnectionConfig):
+    instance_url: str = Field(description="e.g. https://yourcompany.my.salesforce.com")
+    api_version: str = "v61.0"
+    access_token: SecretStr
+
+
+class WebhookConnection(ConnectionConfig):
+    url: str
+    secret: SecretStr = Field(SecretStr(""), description="Key for the HMAC-SHA256 signature.")
+
+
+KINDS: dict[str, type[ConnectionConfig]] = {
+    "postgresql": PostgresConnection,
+    "mysql": MySQLConnection,
+    "sqlite": SQLiteConnection,
+    "http": HttpConnection,
+    "hubspot": HubSpotConnection,
+    "salesforce": SalesforceConnection,
+    "webhook": WebhookConnection,
+}
+
+
+def secret_fields(kind: str) -> list[str]:
+    model = KINDS[kind]
+    return [name for name, f in model.model_fields.items() if f.annotation is SecretStr]

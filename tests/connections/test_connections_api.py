@@ -1,0 +1,110 @@
+"""Connections: secrets encrypted at rest, write-only in the API, rotatable keys."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+from django.test import override_settings
+
+from datagran.connections.models import Connection
+from datagran.connections.services import connection_config
+from datagran.workspaces.services import membership_add, workspace_create
+from tests.conftest import token_client
+
+pytestmark = pytest.mark.django_db
+CANARY = "canary-s3cr3t-7f1d"
+
+
+def create(api, **fields):
+    body = {"name": "Warehouse", "kind": "postgresql",
+            "fields": {"database": "dw", "user": "etl", "password": CANARY, **fields}}
+    return api.post("/api/connections/", body, format="json")
+
+
+def test_a_secret_is_stored_encrypted_and_never_returned(api) -> None:
+    response = create(api)
+    assert response.status_code == 201, response.json()
+    assert CANARY not in response.content.decode()
+    body = response.json()
+    assert body["config"]["password"] == "********" and body["secrets_set"] == ["password"]
+    stored = Connection.objects.get(pk=body["id"])
+    assert CANARY not in stored.secrets_encrypted and CANARY not in str(stored.config)
+    assert connection_config(connection=stored).password.get_secret_value() == CANARY
+    assert CANARY not in api.get("/api/connections/").content.decode()
+    assert CANARY not in api.get(f"/api/connections/{body['id']}/").content.decode()
+
+
+def test_sending_back_the_placeholder_or_a_blank_keeps_the_stored_secret(api) -> None:
+    body = create(api).json()
+    url = f"/api/connections/{body['id']}/"
+    for kept in ("********", ""):
+        api.patch(url, {"fields": {"password": kept, "host": "db.internal"}}, format="json")
+        stored = Connection.objects.get(pk=body["id"])
+        assert connection_config(connection=stored).password.get_secret_value() == CANARY
+        assert stored.config["host"] == "db.internal"
+    api.patch(url, {"fields": {"password": "new-pass"}}, format="json")
+    stored = Connection.objects.get(pk=body["id"])
+    assert connection_config(connection=stored).password.get_secret_value() == "new-pass"
+
+
+def test_bad_connections_are_refused_naming_the_field(api) -> None:
+    response = api.post("/api/connections/", {"name": "x", "kind": "postgresql",
+                                              "fields": {"user": "u"}}, format="json")
+    assert response.status_code == 400 and "database" in response.json()["extra"]["fields"]
+    response = api.post("/api/connections/", {"name": "x", "kind": "ftp", "fields": {}},
+                        format="json")
+    assert response.status_code == 400 and "unknown connection kind" in response.json()["message"]
+    response = create(api, port=99999)
+    assert response.status_code == 400 and "port" in response.json()["extra"]["fields"]
+
+
+def test_only_an_owner_manages_connections_and_strangers_see_none(user, other_user, api,
+                                                                  other_api) -> None:
+    team = workspace_create(name="Team", owner=other_user)
+    membership_add(workspace=team, user=user, role="editor")
+    response = api.post("/api/connections/", {"name": "x", "kind": "sqlite",
+                                              "fields": {"path": "/tmp/x"},
+                                              "workspace": str(team.pk)}, format="json")
+    assert response.status_code == 403
+    mine = create(api).json()
+    assert other_api.get(f"/api/connections/{mine['id']}/").status_code == 404
+    assert other_api.delete(f"/api/connections/{mine['id']}/").status_code == 404
+    assert other_api.get("/api/connections/").json() == []
+
+
+def test_rotating_keys_re_encrypts_every_secret(api, settings) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with override_settings(DATAGRAN={**settings.DATAGRAN, "SECRET_KEYS": old}):
+        body = create(api).json()
+    with override_settings(DATAGRAN={**settings.DATAGRAN, "SECRET_KEYS": f"{new},{old}"}):
+        call_command("rotate_secrets", stdout=io.StringIO())
+    with override_settings(DATAGRAN={**settings.DATAGRAN, "SECRET_KEYS": new}):
+        stored = Connection.objects.get(pk=body["id"])
+        assert connection_config(connection=stored).password.get_secret_value() == CANARY
+
+
+def test_a_secret_under_an_unknown_key_is_a_clear_error(api, settings) -> None:
+    body = create(api).json()
+    with override_settings(DATAGRAN={**settings.DATAGRAN,
+                                     "SECRET_KEYS": Fernet.generate_key().decode()}):
+        with pytest.raises(ValueError, match="DATAGRAN_SECRET_KEYS"):
+            connection_config(connection=Connection.objects.get(pk=body["id"]))
+
+
+def test_the_kinds_list_the_fields_and_which_are_secret(api) -> None:
+    kinds = {k["kind"]: k for k in api.get("/api/connections/kinds/").json()}
+    assert kinds["hubspot"]["secret_fields"] == ["access_token"]
+    assert "database" in kinds["postgresql"]["schema"]["properties"]
+
+
+def test_a_viewer_token_cannot_read_secrets_either(user, other_user) -> None:
+    team = workspace_create(name="Team", owner=other_user)
+    membership_add(workspace=team, user=user, role="viewer")
+    owner = token_client(other_user)
+    body = owner.post("/api/connections/", {"name": "crm", "kind": "hubspot",
+                                            "fields": {"access_token": CANARY},
+                                            "workspace": str(team.pk)}, format="json").json()
+    viewer = token_client(user)
+    assert CANARY not in viewer.get(f"/api/connections/{body['id']}/").content.decode()
