@@ -15,7 +15,11 @@ from datagran.workspaces.models import Workspace
 from .artifacts import artifact_store
 from .models import Dataset
 
-FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet",
+           ".pq": "parquet", ".xlsx": "excel", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# Tried in order: UTF-8 (with or without a byte-order mark), then the Windows code page that
+# spreadsheet exports use; latin-1 decodes anything, so it is the last resort.
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 ERR_EMPTY = "The file is empty."
 ERR_NO_ROWS = "The file has a header but no rows."
 
@@ -24,16 +28,28 @@ def _fail(message: str) -> PermanentError:
     return PermanentError(message, {"fields": {"file": [message]}})
 
 
+def _decode(data: bytes) -> str:
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")
+
+
 def _read(data: bytes, fmt: str) -> pd.DataFrame:
     try:
         if fmt == "parquet":
             return pd.read_parquet(io.BytesIO(data))
+        if fmt == "excel":
+            return pd.read_excel(io.BytesIO(data), engine="openpyxl")
+        if fmt == "jsonl":
+            return pd.read_json(io.StringIO(_decode(data)), lines=True)
         # sep=None sniffs the delimiter (comma, semicolon, tab).
-        return pd.read_csv(io.BytesIO(data), sep=None, engine="python",
-                           encoding_errors="replace")
+        return pd.read_csv(io.StringIO(_decode(data)), sep=None, engine="python")
     except pd.errors.EmptyDataError:
         raise _fail(ERR_EMPTY) from None
-    except (pd.errors.ParserError, ValueError, OSError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, ValueError, OSError, KeyError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _fail(f"Could not read the file as {fmt.upper()}: {first_line}") from None
 
@@ -47,7 +63,7 @@ def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name:
     fmt = FORMATS.get(suffix)
     if fmt is None:
         raise _fail(f"Unsupported file type {suffix or '(none)'!r}; "
-                    "upload a .csv or .parquet file.")
+                    "upload CSV, Parquet, Excel (.xlsx) or JSON lines.")
     data = fileobj.read()
     if not data.strip():
         raise _fail(ERR_EMPTY)

@@ -99,3 +99,30 @@ def test_a_dataset_of_another_workspace_cannot_be_used(api, other_api) -> None:
     response = api.post("/api/pipelines/", {"name": "steal", "graph": graph}, format="json")
     assert response.status_code == 400
     assert response.json()["extra"]["errors"][0]["field"] == "params.dataset"
+
+
+def test_a_windows_1252_csv_is_decoded(api) -> None:
+    from datagran.datasets.artifacts import artifact_store
+    from datagran.datasets.models import Dataset
+
+    body = upload(api, "city,temp\nZürich,3\nMálaga,18\n".encode("cp1252")).json()
+    table = artifact_store().read_table(Dataset.objects.get(pk=body["id"]).table_hash)
+    assert table["city"].tolist() == ["Zürich", "Málaga"]
+
+
+def test_an_excel_upload_is_read(api) -> None:
+    buffer = io.BytesIO()
+    pd.DataFrame({"name": ["a", "b"], "n": [1, 2]}).to_excel(buffer, index=False)
+    body = upload(api, buffer.getvalue(), "sheet.xlsx").json()
+    assert body["columns"] == [{"name": "name", "type": "str"}, {"name": "n", "type": "int"}]
+
+
+def test_a_json_lines_upload_is_read(api) -> None:
+    body = upload(api, b'{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n', "rows.jsonl").json()
+    assert body["row_count"] == 2 and [c["name"] for c in body["columns"]] == ["a", "b"]
+
+
+def test_a_broken_json_lines_file_is_refused(api) -> None:
+    response = upload(api, b'{"a": 1}\n{"a": \n', "rows.jsonl")
+    assert response.status_code == 400
+    assert "JSONL" in response.json()["message"]
