@@ -110,6 +110,8 @@ class Context(Protocol):
 
     def dataset_schema(self, dataset_id: str) -> Schema | None: ...
 
+    def dataset_fingerprint(self, dataset_id: str) -> str: ...
+
     def save_file(self, filename: str, data: bytes, content_type: str) -> None: ...
 
     # --- for connectors and actions ----------------------------------------------------------
@@ -119,9 +121,10 @@ class Context(Protocol):
     # True once an editor approved this action node's preview (see ApprovalRequired).
     approved: bool
 
-    def connection(self, connection_id: str, kind: str) -> BaseModel:
+    def connection(self, connection_id: str, kind: str | list[str]) -> BaseModel:
         """The saved connection, secrets included, as the pydantic model of its ``kind``
-        (operators.connections.KINDS); OperatorError(field="connection") if there is none."""
+        (operators.connections.KINDS); ``kind`` may list several acceptable kinds.
+        OperatorError(field="connection") if there is none or it is of another kind."""
         ...
 
     def sent_before(self, records: dict[str, str]) -> set[str]:
@@ -155,7 +158,7 @@ class LocalContext:
     def log(self, message: str) -> None:
         self.logs.append(message)
 
-    def connection(self, connection_id: str, kind: str) -> BaseModel:
+    def connection(self, connection_id: str, kind: str | list[str]) -> BaseModel:
         conn = self.connections.get(connection_id)
         if conn is None:
             raise OperatorError(f"Connection {connection_id!r} does not exist.",
@@ -186,6 +189,10 @@ class LocalContext:
         df = self.datasets.get(dataset_id)
         return None if df is None else schema_of(df)
 
+    def dataset_fingerprint(self, dataset_id: str) -> str:
+        df = self.read_dataset(dataset_id)
+        return str(int(pd.util.hash_pandas_object(df, index=False).sum()))
+
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
         self.files[filename] = (data, content_type)
 
@@ -207,6 +214,19 @@ class Operator:
     Params: ClassVar[type[BaseModel]] = NoParams
     # Nodes that only make sense on a whole batch (splits, actions) are skipped when serving.
     batch_only: ClassVar[bool] = False
+    # Reuse the stored output when operator, version, params and inputs are unchanged. A
+    # connector that reads an outside system sets this False: its data can change behind the
+    # same params. Actions have side effects and are never reused.
+    reuse_output: ClassVar[bool] = True
+
+    @property
+    def cacheable(self) -> bool:
+        return self.reuse_output and self.category != "action"
+
+    def fingerprint(self, ctx: Context, params: Any) -> str:
+        """What identifies a source's data beyond its params (an uploaded dataset's content
+        hash); part of the node's cache key."""
+        return ""
 
     # --- computing -------------------------------------------------------------------------
     def run(self, ctx: Context, params: Any, **inputs: Any) -> dict[str, Any]:
@@ -260,6 +280,7 @@ class Operator:
             "params_schema": self.Params.model_json_schema(),
             "stateful": self.stateful,
             "batch_only": self.batch_only,
+            "cacheable": self.cacheable,
         }
 
 

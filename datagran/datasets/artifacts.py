@@ -56,6 +56,11 @@ class ArtifactStore:
             os.replace(tmp, target)
         return digest
 
+    def exists(self, ref: dict[str, Any]) -> bool:
+        """Whether the artifact an output ref points to is still stored."""
+        suffix = {"table": ".parquet", "model": ".skops"}.get(ref.get("kind", ""), ".bin")
+        return self.path(f"{ref.get('kind', 'file')}s", ref["hash"], suffix).exists()
+
     # --- tables ------------------------------------------------------------------------------
     def put_table(self, df: pd.DataFrame) -> TableRef:
         sink = pa.BufferOutputStream()

@@ -19,12 +19,20 @@ from rest_framework.views import APIView
 from datagran.core.exceptions import NotFound, PermanentError
 from datagran.datasets.artifacts import artifact_store
 from datagran.pipelines.selectors import pipeline_get
+from datagran.pipelines.services import graph_check
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
 from .selectors import node_run_get, run_get, run_json, run_list
-from .services import node_approve, node_reject, run_cancel, run_start
+from .services import (
+    cache_lookup,
+    node_approve,
+    node_reject,
+    pipeline_cache_keys,
+    run_cancel,
+    run_start,
+)
 from .stats import run_stats, slowest_nodes
 
 ERR_NO_OUTPUT = "Node {node} has no output yet (it is {status})."
@@ -36,8 +44,24 @@ class PipelineRunCreateApi(APIView):
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
         # A token is a program calling the API; a session is a person at the canvas.
         trigger = Trigger.API if request.auth is not None else Trigger.MANUAL
-        run = run_start(pipeline=pipeline, user=request.user, trigger=trigger)
+        force = isinstance(request.data, dict) and request.data.get("force") is True
+        run = run_start(pipeline=pipeline, user=request.user, trigger=trigger, force=force)
         return Response(run_json(run), status=status.HTTP_201_CREATED)
+
+
+class PipelinePlanApi(APIView):
+    """What a run would do: for each node, "cached" (its output is reused) or "run".
+    Takes an unsaved {"graph"} from the canvas, or plans the saved version."""
+
+    def post(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        raw = request.data.get("graph") if isinstance(request.data, dict) else None
+        if raw is None:
+            raw = pipeline.current_version.graph if pipeline.current_version else {}
+        graph = graph_check(workspace=pipeline.workspace, raw=raw)
+        hits = cache_lookup(pipeline_cache_keys(pipeline, graph))
+        return Response({"nodes": {n.id: "cached" if n.id in hits else "run"
+                                   for n in graph.nodes}})
 
 
 class RunPagination(CursorPagination):

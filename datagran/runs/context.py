@@ -45,6 +45,9 @@ class RunContext:
     def dataset_schema(self, dataset_id: str) -> Schema | None:
         return dataset_get(workspace_id=self.workspace_id, dataset_id=dataset_id).columns
 
+    def dataset_fingerprint(self, dataset_id: str) -> str:
+        return dataset_get(workspace_id=self.workspace_id, dataset_id=dataset_id).table_hash
+
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
         digest = artifact_store().put_file(data)
         self.files = [f for f in self.files if f["name"] != filename]

@@ -56,6 +56,8 @@ class Run(models.Model):
     # Set when the run finishes, so lists sort and stats aggregate without touching NodeRun.
     duration_ms = models.IntegerField(null=True)
     rows_processed = models.BigIntegerField(default=0)
+    # Recompute every node, ignoring cached outputs.
+    force = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -78,6 +80,7 @@ class NodeRun(models.Model):
     duration_ms = models.IntegerField(null=True)
     rows_out = models.BigIntegerField(null=True)
     cached = models.BooleanField(default=False)
+    cache_key = models.CharField(max_length=64, blank=True, default="")
     error = models.TextField(blank=True, default="")
     error_field = models.CharField(max_length=200, blank=True, default="")
     traceback = models.TextField(blank=True, default="")
@@ -93,6 +96,17 @@ class NodeRun(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="one_noderun")]
+
+
+class CacheEntry(models.Model):
+    """A node output that can be reused: same operator, version, params and inputs."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    operator = models.CharField(max_length=100)
+    outputs = models.JSONField()
+    rows_out = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(auto_now=True)
 
 
 class SendLog(models.Model):

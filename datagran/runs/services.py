@@ -16,15 +16,26 @@ from pydantic import ValidationError
 
 from datagran.core.exceptions import Conflict, PermanentError
 from datagran.datasets.artifacts import artifact_store
+from datagran.engine.cache import cache_keys
 from datagran.engine.execute import NodeOutcome, execute_node
 from datagran.engine.graph import Graph
 from datagran.pipelines.models import Pipeline, PipelineVersion
+from datagran.pipelines.validation import ValidationContext
 from operators.base import ApprovalRequired, OperatorError, params_errors
 from operators.registry import get_operator
 
 from .context import RunContext
 from .events import RunTransaction, run_transaction
-from .models import NODE_OPEN, RUN_DONE, NodeRun, NodeStatus, Run, RunStatus, Trigger
+from .models import (
+    NODE_OPEN,
+    RUN_DONE,
+    CacheEntry,
+    NodeRun,
+    NodeStatus,
+    Run,
+    RunStatus,
+    Trigger,
+)
 from .selectors import node_json, run_summary_json
 
 log = logging.getLogger(__name__)
@@ -59,21 +70,63 @@ def _queue(tx: RunTransaction, node_ids: list[str]) -> None:
 
 
 def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
-              trigger: str = Trigger.MANUAL, version: PipelineVersion | None = None) -> Run:
+              trigger: str = Trigger.MANUAL, version: PipelineVersion | None = None,
+              force: bool = False) -> Run:
+    """Create the run and its node runs; reuse cached outputs (unless ``force``) and send the
+    nodes that are ready once the transaction commits."""
     version = version or pipeline.current_version
     graph = Graph.model_validate(version.graph) if version else Graph()
     if not graph.nodes:
         raise PermanentError(ERR_EMPTY_PIPELINE)
+    keys = pipeline_cache_keys(pipeline, graph)
+    hits = {} if force else cache_lookup(keys)
+    now = timezone.now()
     with transaction.atomic():
         run = Run.objects.create(workspace_id=pipeline.workspace_id, pipeline=pipeline,
-                                 version=version, trigger=trigger, created_by=user)
-        NodeRun.objects.bulk_create([NodeRun(run=run, node_id=n.id, operator=n.operator)
-                                     for n in graph.nodes])
+                                 version=version, trigger=trigger, created_by=user, force=force)
+        NodeRun.objects.bulk_create([_node_run(run, n.id, n.operator, keys[n.id],
+                                               hits.get(n.id), now) for n in graph.nodes])
         with run_transaction(run.pk) as tx:
             tx.emit("run", run=run_summary_json(tx.run))
-            preds = graph.predecessors()
-            _queue(tx, [node_id for node_id, p in preds.items() if not p])
+            for node in tx.run.nodes.filter(cached=True):
+                tx.emit("node", node=node_json(node))
+            _queue(tx, _ready(graph, dict(tx.run.nodes.values_list("node_id", "status"))))
+            _maybe_finish(tx)
     return run
+
+
+def pipeline_cache_keys(pipeline: Pipeline, graph: Graph) -> dict[str, str | None]:
+    try:
+        return cache_keys(graph, ValidationContext(pipeline.workspace))
+    except OperatorError as exc:
+        raise PermanentError(f"The pipeline cannot run: {exc.message}") from None
+
+
+def cache_lookup(keys: dict[str, str | None]) -> dict[str, CacheEntry]:
+    """node id → cache entry, for the nodes whose output is stored and still on disk."""
+    wanted = {key: node_id for node_id, key in keys.items() if key}
+    store, hits = artifact_store(), {}
+    for entry in CacheEntry.objects.filter(key__in=list(wanted)):
+        if all(store.exists(ref) for ref in entry.outputs.values()):
+            hits[wanted[entry.key]] = entry
+    return hits
+
+
+def _node_run(run: Run, node_id: str, operator: str, key: str | None,
+              hit: CacheEntry | None, now: Any) -> NodeRun:
+    node = NodeRun(run=run, node_id=node_id, operator=operator, cache_key=key or "")
+    if hit is not None:
+        node.status, node.cached, node.outputs = NodeStatus.SUCCEEDED, True, hit.outputs
+        node.rows_out, node.started_at, node.finished_at = hit.rows_out, now, now
+        node.duration_ms, node.logs = 0, ["Reused the cached output."]
+    return node
+
+
+def _ready(graph: Graph, statuses: dict[str, str]) -> list[str]:
+    """Pending nodes whose inputs have all succeeded."""
+    preds = graph.predecessors()
+    return sorted(n for n, status in statuses.items() if status == NodeStatus.PENDING
+                  and all(statuses[p] == NodeStatus.SUCCEEDED for p in preds[n]))
 
 
 def run_cancel(*, run: Run) -> Run:
@@ -184,12 +237,11 @@ def _succeed(run_id: object, node_id: str, ctx: RunContext, outcome: NodeOutcome
         node.logs, node.files = ctx.logs, ctx.files
         node.save()
         _emit_node(tx, node)
-        graph = _graph(tx.run)
+        if node.cache_key:
+            CacheEntry.objects.update_or_create(key=node.cache_key, defaults={
+                "operator": node.operator, "outputs": node.outputs, "rows_out": node.rows_out})
         statuses = dict(tx.run.nodes.values_list("node_id", "status"))
-        preds = graph.predecessors()
-        ready = [s for s in graph.successors()[node_id]
-                 if all(statuses[p] == NodeStatus.SUCCEEDED for p in preds[s])]
-        _queue(tx, sorted(ready))
+        _queue(tx, _ready(_graph(tx.run), statuses))
         _maybe_finish(tx)
 
 

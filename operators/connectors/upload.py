@@ -36,5 +36,8 @@ class Upload(Operator):
     def run(self, ctx: Context, params: UploadParams) -> dict[str, pd.DataFrame]:
         return {"table": ctx.read_dataset(params.dataset)}
 
+    def fingerprint(self, ctx: Context, params: UploadParams) -> str:
+        return ctx.dataset_fingerprint(params.dataset)
+
     def infer_schema(self, ctx: Context, params: UploadParams) -> dict[str, Schema | None]:
         return {"table": ctx.dataset_schema(params.dataset)}

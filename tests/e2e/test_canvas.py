@@ -1,0 +1,265 @@
+"""The canvas in a real browser: Debian's Chromium driven by Playwright against a live server
+(daphne + in-process workers + SQLite, as `make run` serves it). DRAFT by the frontend work;
+uses tests/live/server.py.
+
+Run: .venv/bin/python -m pytest tests/e2e -m e2e
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.live.server import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+DEMO_USER, DEMO_PASSWORD = "demo", "datagran-demo"
+DEMO_WORKSPACE = "Demo workspace"
+CHURN = "Customer churn → CSV export"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    if not (Path(__file__).resolve().parents[2] / "frontend/dist/.vite/manifest.json").exists():
+        pytest.skip("the frontend is not built (cd frontend && npm run build)")
+    with LiveServer(mode="embedded") as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  accept_downloads=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    login(pg, server)
+    yield pg
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def login(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.base_url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+    page.fill("input[name=username]", DEMO_USER)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.get_by_role("heading", name="Pipelines", exact=True)).to_be_visible()
+
+
+def use_workspace(page: Page, name: str) -> None:
+    select = page.get_by_label("Workspace")
+    label = next(o for o in select.locator("option").all_inner_texts() if o.startswith(name))
+    select.select_option(label=label)
+
+
+def open_pipeline(page: Page, name: str) -> None:
+    use_workspace(page, DEMO_WORKSPACE)
+    page.get_by_role("link", name=name).click()
+    expect(page.locator("[data-testid=op-node]").first).to_be_visible()
+
+
+def new_pipeline(page: Page, name: str) -> None:
+    page.get_by_role("button", name="New pipeline").click()
+    page.get_by_label("Name").fill(name)
+    page.locator("button[form=pipeline-form]").click()
+    expect(page.get_by_role("button", name=name)).to_be_visible()  # the editor's title
+
+
+def save_state(page: Page):
+    return page.get_by_test_id("save-state")
+
+
+# --- the app shell ---------------------------------------------------------------------------
+
+def test_login_required_and_routes_not_swallowed(server: LiveServer, browser: Browser) -> None:
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.goto(f"{server.base_url}/pipelines/anything")
+    expect(pg).to_have_url(re.compile(r"/accounts/login/\?next=/pipelines/anything$"))
+    login_then = pg.request.get(f"{server.base_url}/api/no-such-endpoint/")
+    assert login_then.status in (401, 403, 404)
+    assert "datagran-boot" not in login_then.text()
+    context.close()
+
+
+def test_shell_serves_client_routes_but_not_server_prefixes(page: Page,
+                                                            server: LiveServer) -> None:
+    shell = page.request.get(f"{server.base_url}/pipelines/some-id")
+    assert shell.status == 200 and "datagran-boot" in shell.text()
+    for path in ("/api/no-such-endpoint/", "/static/nope.js", "/ws/nope/", "/favicon.ico"):
+        res = page.request.get(f"{server.base_url}{path}")
+        assert res.status == 404, path
+        assert "datagran-boot" not in res.text(), path
+
+
+# --- pipelines list --------------------------------------------------------------------------
+
+def test_list_search_create_rename_duplicate_delete(page: Page) -> None:
+    use_workspace(page, DEMO_WORKSPACE)
+    rows = page.get_by_test_id("pipeline-row")
+    expect(rows).to_have_count(2)
+    page.get_by_label("Search pipelines").fill("iris")
+    expect(rows).to_have_count(1)
+    page.get_by_label("Search pipelines").fill("")
+
+    page.get_by_role("button", name="Rename Iris classifier").click()
+    page.get_by_label("Name").fill("Iris flowers")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("link", name="Iris flowers")).to_be_visible()
+
+    page.get_by_role("button", name="Duplicate Iris flowers").click()
+    expect(page.get_by_role("link", name="Iris flowers (copy)")).to_be_visible()
+    expect(rows).to_have_count(3)
+
+    page.get_by_role("button", name="Delete Iris flowers (copy)").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("cannot be undone")
+    dialog.get_by_role("button", name="Delete").click()
+    expect(rows).to_have_count(2)
+    page.reload()
+    use_workspace(page, DEMO_WORKSPACE)
+    expect(page.get_by_role("link", name="Iris flowers (copy)")).to_have_count(0)
+
+
+# --- editing ---------------------------------------------------------------------------------
+
+def test_build_refuse_save_undo_and_draft(page: Page, server: LiveServer) -> None:
+    new_pipeline(page, "E2E build")
+    expect(save_state(page)).to_have_text("Saved")
+    page.locator("[data-operator='connector.sample_dataset']").click()
+    page.locator("[data-operator='transform.split']").click()  # auto-connects to the selection
+    nodes = page.get_by_test_id("op-node")
+    expect(nodes).to_have_count(2)
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+    expect(save_state(page)).to_have_text("Unsaved changes")
+
+    # The inspector's form comes from the params schema; change a number.
+    page.locator("[data-node-id=n2]").click()
+    test_size = page.locator("[data-field=test_size] input")
+    expect(test_size).to_have_value("0.25")
+    test_size.fill("0.3")
+
+    page.keyboard.press("Control+s")
+    expect(save_state(page)).to_have_text("Saved")
+    saved = [p for p in server.api("GET", "/api/pipelines/") if p["name"] == "E2E build"][0]
+    assert [n["operator"] for n in saved["graph"]["nodes"]] == [
+        "connector.sample_dataset", "transform.split"]
+    assert saved["graph"]["nodes"][1]["params"]["test_size"] == 0.3
+    assert saved["graph"]["edges"] == [{"source": "n1", "source_port": "table",
+                                        "target": "n2", "target_port": "table"}]
+
+    # Undo / redo across edits.
+    page.locator(".react-flow__pane").click(position={"x": 30, "y": 30})
+    page.keyboard.press("Control+z")
+    expect(save_state(page)).to_have_text("Unsaved changes")
+    page.keyboard.press("Control+Shift+z")
+    expect(save_state(page)).to_have_text("Saved")
+
+    # A refused connection says why.
+    page.locator("[data-operator='model.train_classifier']").click()
+    page.locator(".react-flow__pane").click(position={"x": 30, "y": 30})
+    page.locator("[data-operator='model.predict']").click()
+    drag(page, ("n3", "metrics", "out"), ("n4", "model", "in"))
+    expect(page.locator(".toast-error").filter(
+        has_text="Cannot connect table output to model input.")).to_be_visible()
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+
+    # Unsaved edits survive a reload as a draft.
+    expect(save_state(page)).to_have_text("Unsaved changes")
+    page.wait_for_timeout(800)  # the draft is written after a short pause
+    page.once("dialog", lambda d: d.accept())
+    page.reload()
+    banner = page.get_by_test_id("draft-banner")
+    expect(banner).to_be_visible()
+    expect(nodes).to_have_count(2)
+    banner.get_by_role("button", name="Restore draft").click()
+    expect(nodes).to_have_count(4)
+    expect(save_state(page)).to_have_text("Unsaved changes")
+
+
+def drag(page: Page, src: tuple[str, str, str], dst: tuple[str, str, str]) -> None:
+    def centre(node: str, port: str, kind: str) -> tuple[float, float]:
+        side = "right" if kind == "out" else "left"
+        box = page.locator(f"[data-node-id='{node}'] .react-flow__handle-{side}"
+                           f"[data-handleid='{port}']").bounding_box()
+        assert box, f"no handle {node}.{port}"
+        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    sx, sy = centre(*src)
+    tx, ty = centre(*dst)
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    page.mouse.move((sx + tx) / 2, (sy + ty) / 2, steps=5)
+    page.mouse.move(tx, ty, steps=8)
+    page.mouse.up()
+
+
+def test_export_and_import_json(page: Page, tmp_path: Path) -> None:
+    open_pipeline(page, CHURN)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Export JSON").click()
+    exported = json.loads(Path(dl.value.path()).read_text())
+    assert len(exported["graph"]["nodes"]) == 7
+    exported["graph"]["nodes"] = exported["graph"]["nodes"][:2]
+    exported["graph"]["edges"] = exported["graph"]["edges"][:1]
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(exported))
+    page.get_by_test_id("import-file").set_input_files(str(path))
+    expect(page.get_by_test_id("op-node")).to_have_count(2)
+    page.keyboard.press("Control+z")
+    expect(page.get_by_test_id("op-node")).to_have_count(7)
+
+
+# --- running ---------------------------------------------------------------------------------
+
+def test_run_shows_live_states_and_outputs(page: Page) -> None:
+    open_pipeline(page, CHURN)
+    page.get_by_role("button", name="Run", exact=True).click()
+    status = page.get_by_test_id("run-status")
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    expect(page.locator("[data-testid=op-node][data-status=succeeded]")).to_have_count(7)
+    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "7")
+
+    page.locator("[data-node-id=features]").click()
+    drawer = page.get_by_test_id("output-drawer")
+    expect(drawer.locator("table.data-table tbody tr").first).to_be_visible()
+    expect(drawer).to_contain_text("rows out")
+    csv = drawer.get_by_role("link", name="CSV")
+    assert "format=csv" in (csv.get_attribute("href") or "")
+
+    drawer.get_by_role("tab", name="Schema & stats").click()
+    expect(drawer.locator("table.stats-table")).to_contain_text("tenure_months")
+    drawer.get_by_role("tab", name="Logs").click()
+    expect(drawer.locator("pre.logs")).not_to_be_empty()
+
+    page.locator("[data-node-id=train]").dispatch_event("click")
+    drawer.get_by_role("tab", name="Metrics").click()
+    expect(drawer.get_by_test_id("metrics")).to_contain_text("accuracy")
+
+    page.locator("[data-node-id=export]").dispatch_event("click")
+    drawer.get_by_role("tab", name="Files").click()
+    expect(drawer.get_by_role("link", name=re.compile(r"churn_at_risk"))).to_be_visible()
+
+    # The list shows the last run's status.
+    page.get_by_role("button", name="Back to pipelines").click()
+    row = page.get_by_test_id("pipeline-row").filter(has_text=CHURN)
+    expect(row.locator("[data-status=succeeded]")).to_be_visible()
