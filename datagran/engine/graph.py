@@ -133,7 +133,9 @@ def graph_hash(graph: Graph) -> str:
 
 
 def validate_graph(graph: Graph, ctx: Context) -> Validation:
-    """Every problem with the graph, and each node's inferred output schemas."""
+    """Every problem with the graph, and the output schemas of every node that can be
+    inferred: a graph being built always has a problem somewhere, and that is exactly when
+    the canvas needs the schemas for its column pickers."""
     result = Validation()
     errors = result.errors
     ids = [n.id for n in graph.nodes]
@@ -156,16 +158,16 @@ def validate_graph(graph: Graph, ctx: Context) -> Validation:
                 errors.append(GraphProblem(f"{err['field']}: {err['message']}", node.id,
                                            f"params.{err['field']}"))
     _check_edges(graph, ops, errors)
-    if errors:
-        return result
+    known = Graph(nodes=list(graph.nodes),
+                  edges=[e for e in graph.edges if e.source in ids and e.target in ids])
     try:
-        order = graph.order()
+        order = known.order()
     except CycleError as exc:
         cycle = list(dict.fromkeys(exc.args[1]))
         errors.append(GraphProblem(f"The graph has a cycle: {' → '.join(exc.args[1])}. "
                                    "Remove one of these edges.", cycle[0], "edges"))
         return result
-    _infer(graph, order, ops, params, ctx, result)
+    _infer(known, order, ops, params, ctx, result)
     return result
 
 
@@ -211,14 +213,24 @@ def _check_edges(graph: Graph, ops: dict[str, Any], errors: list[GraphProblem]) 
 def _infer(graph: Graph, order: list[str], ops: dict[str, Any], params: dict[str, Any],
            ctx: Context, result: Validation) -> None:
     for node_id in order:
-        op = ops[node_id]
+        op = ops.get(node_id)
+        if op is None:
+            continue
+        if node_id not in params:  # its params are invalid: its outputs are unknown
+            result.schemas[node_id] = {p.name: None for p in op.outputs}
+            continue
         inputs: dict[str, Schema | None] = {}
         for e in graph.incoming(node_id):
-            inputs[e.target_port] = result.schemas.get(e.source, {}).get(e.source_port)
+            if op.input(e.target_port) is not None:
+                inputs[e.target_port] = result.schemas.get(e.source, {}).get(e.source_port)
         try:
             inferred = op.infer_schema(ctx, params[node_id], **inputs)
         except OperatorError as exc:
             where = f"params.{exc.field}" if exc.field else "params"
             result.errors.append(GraphProblem(exc.message, node_id, where))
+            inferred = {}
+        except Exception:  # noqa: BLE001 - inputs already reported as wrong; schema unknown
+            if not result.errors:
+                raise
             inferred = {}
         result.schemas[node_id] = {p.name: inferred.get(p.name) for p in op.outputs}

@@ -21,6 +21,7 @@ from datagran.datasets.artifacts import artifact_store
 from datagran.pipelines.selectors import pipeline_get
 from datagran.pipelines.services import graph_check
 from datagran.workspaces.models import Role
+from operators.base import column_type, schema_of
 from datagran.workspaces.selectors import role_check
 
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
@@ -173,7 +174,7 @@ def column_stats(df: pd.DataFrame) -> list[dict[str, Any]]:
     for name in df.columns:
         col = df[name]
         numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-        entry: dict[str, Any] = {"name": str(name), "type": str(col.dtype),
+        entry: dict[str, Any] = {"name": str(name), "type": column_type(col.dtype),
                                  "nulls": int(col.isna().sum()),
                                  "distinct": int(col.nunique(dropna=True))}
         if numeric and col.notna().any():
@@ -198,8 +199,7 @@ class NodePreviewApi(APIView):
         df = artifact_store().read_table(digest)
         head = json.loads(df.head(limit).to_json(orient="split", date_format="iso",
                                                  index=False))
-        schema = [{"name": str(n), "type": str(t)} for n, t in df.dtypes.items()]
-        return Response({"columns": schema, "rows": head["data"], "total_rows": len(df),
+        return Response({"columns": schema_of(df), "rows": head["data"], "total_rows": len(df),
                          "stats": column_stats(df)})
 
 

@@ -92,3 +92,15 @@ def test_the_hash_ignores_key_and_list_order_but_not_params() -> None:
     assert graph_hash(parse_graph(raw)) == graph_hash(parse_graph(shuffled))
     raw["nodes"][1]["params"]["seed"] = 43
     assert graph_hash(parse_graph(raw)) != graph_hash(parse_graph(shuffled))
+
+
+def test_schemas_are_inferred_around_a_node_with_errors() -> None:
+    """The canvas needs the upstream columns exactly while a node is still incomplete."""
+    raw = classifier_graph()
+    raw["nodes"][2]["params"] = {}  # train: no target yet
+    raw["edges"] = [e for e in raw["edges"] if e["target"] != "export"]  # export unconnected
+    result = validate_graph(parse_graph(raw), LocalContext())
+    assert {(p.node, p.field) for p in result.errors} == {("train", "params.target"),
+                                                          ("export", "inputs.table")}
+    assert [c["name"] for c in result.schemas["split"]["train"]][-1] == "target"
+    assert result.schemas["train"] == {"model": None, "metrics": None}
