@@ -21,8 +21,8 @@ from datagran.datasets.artifacts import artifact_store
 from datagran.pipelines.selectors import pipeline_get
 from datagran.pipelines.services import graph_check
 from datagran.workspaces.models import Role
-from operators.base import column_type, schema_of
 from datagran.workspaces.selectors import role_check
+from operators.base import column_type, schema_of
 
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
 from .selectors import node_run_get, run_get, run_json, run_list

@@ -1,2 +1,2 @@
 """Built-in operators; each module registers its classes on import."""
-from . import sample, upload  # noqa: F401
+from . import http_json, sample, sql_query, upload  # noqa: F401

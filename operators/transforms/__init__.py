@@ -1,2 +1,20 @@
 """Built-in operators; each module registers its classes on import."""
-from . import filter_rows, select_columns, split  # noqa: F401
+from . import (  # noqa: F401
+    aggregate,
+    cast_columns,
+    date_parts,
+    derive_column,
+    drop_duplicates,
+    fill_missing,
+    filter_rows,
+    join,
+    pivot,
+    rename_columns,
+    rfm,
+    sample,
+    select_columns,
+    sort_limit,
+    split,
+    sql,
+    union,
+)

@@ -67,8 +67,9 @@ def login(page: Page, server: LiveServer) -> None:
 
 def use_workspace(page: Page, name: str) -> None:
     select = page.get_by_label("Workspace")
-    label = next(o for o in select.locator("option").all_inner_texts() if o.startswith(name))
-    select.select_option(label=label)
+    option = select.locator("option").filter(has_text=re.compile("^" + re.escape(name)))
+    expect(option).to_have_count(1)
+    select.select_option(value=option.get_attribute("value"))
 
 
 def open_pipeline(page: Page, name: str) -> None:
@@ -79,7 +80,7 @@ def open_pipeline(page: Page, name: str) -> None:
 
 def new_pipeline(page: Page, name: str) -> None:
     page.get_by_role("button", name="New pipeline").click()
-    page.get_by_label("Name").fill(name)
+    page.get_by_role("dialog").get_by_label("Name", exact=True).fill(name)
     page.locator("button[form=pipeline-form]").click()
     expect(page.get_by_role("button", name=name)).to_be_visible()  # the editor's title
 
@@ -122,7 +123,7 @@ def test_list_search_create_rename_duplicate_delete(page: Page) -> None:
     page.get_by_label("Search pipelines").fill("")
 
     page.get_by_role("button", name="Rename Iris classifier").click()
-    page.get_by_label("Name").fill("Iris flowers")
+    page.get_by_role("dialog").get_by_label("Name", exact=True).fill("Iris flowers")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("link", name="Iris flowers")).to_be_visible()
 

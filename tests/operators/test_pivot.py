@@ -105,3 +105,8 @@ def test_it_refuses_a_new_column_named_like_an_index_column() -> None:
 def test_it_rejects_no_index_unknown_functions_and_several_pivot_columns(raw: dict) -> None:
     with pytest.raises(ValidationError):
         op.parse_params(raw)
+
+
+def test_a_decimal_fill_value_makes_whole_number_cells_decimals() -> None:
+    result = pivot(fill_value=0.5).set_index("region")
+    assert result.loc["east"].tolist() == [0.5, 0.5, 7.0]
