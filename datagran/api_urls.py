@@ -9,6 +9,16 @@ from datagran.pipelines.apis import (
     PipelineValidateApi,
     PipelineVersionListApi,
 )
+from datagran.registry.apis import (
+    ModelAliasApi,
+    ModelAliasDeleteApi,
+    ModelCompareApi,
+    ModelDetailApi,
+    ModelImportApi,
+    ModelListApi,
+    ModelVersionApi,
+    ModelVersionDownloadApi,
+)
 from datagran.runs.apis import (
     NodeApproveApi,
     NodeFileApi,
@@ -37,6 +47,15 @@ urlpatterns = [
     path("pipelines/<str:pipeline_id>/validate/", PipelineValidateApi.as_view()),
     path("pipelines/<str:pipeline_id>/runs/", PipelineRunCreateApi.as_view()),
     path("pipelines/<str:pipeline_id>/plan/", PipelinePlanApi.as_view()),
+    path("models/", ModelListApi.as_view()),
+    path("models/import/", ModelImportApi.as_view()),
+    path("models/<str:model_id>/", ModelDetailApi.as_view()),
+    path("models/<str:model_id>/versions/<int:number>/", ModelVersionApi.as_view()),
+    path("models/<str:model_id>/versions/<int:number>/download/",
+         ModelVersionDownloadApi.as_view()),
+    path("models/<str:model_id>/aliases/", ModelAliasApi.as_view()),
+    path("models/<str:model_id>/aliases/<str:alias>/", ModelAliasDeleteApi.as_view()),
+    path("models/<str:model_id>/compare/", ModelCompareApi.as_view()),
     path("runs/", RunListApi.as_view()),
     path("runs/stats/", RunStatsApi.as_view()),
     path("runs/<str:run_id>/", RunDetailApi.as_view()),

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "datagran.pipelines",
     "datagran.connections",
     "datagran.runs",
+    "datagran.registry",
     "datagran.web",
 ]
 

@@ -139,6 +139,15 @@ class Context(Protocol):
     def send_email(self, *, to: list[str], subject: str, body: str,
                    attachments: list[tuple[str, bytes, str]]) -> None: ...
 
+    # --- the model registry ------------------------------------------------------------------
+    def registered_model(self, name: str, *, alias: str | None, version: int | None,
+                         fallback_to_latest: bool) -> TrainedModel: ...
+
+    def registered_model_hash(self, name: str, *, alias: str | None, version: int | None,
+                              fallback_to_latest: bool) -> str: ...
+
+    def registered_model_schema(self, name: str) -> Schema | None: ...
+
 
 @dataclass
 class LocalContext:
@@ -154,6 +163,7 @@ class LocalContext:
     approved: bool = False
     send_log: dict[str, str] = field(default_factory=dict)
     emails: list[dict[str, Any]] = field(default_factory=list)
+    models: dict[str, TrainedModel] = field(default_factory=dict)
 
     def log(self, message: str) -> None:
         self.logs.append(message)
@@ -170,6 +180,21 @@ class LocalContext:
 
     def mark_sent(self, records: dict[str, str]) -> None:
         self.send_log.update(records)
+
+    def registered_model(self, name: str, *, alias: str | None = None,
+                         version: int | None = None,
+                         fallback_to_latest: bool = True) -> TrainedModel:
+        if name not in self.models:
+            raise OperatorError(f"No registered model named {name!r}.", field="model")
+        return self.models[name]
+
+    def registered_model_hash(self, name: str, **kwargs: Any) -> str:
+        return str(id(self.registered_model(name)))
+
+    def registered_model_schema(self, name: str) -> Schema | None:
+        model = self.models.get(name)
+        return None if model is None else model.features + [{"name": model.target,
+                                                               "type": "str"}]
 
     def send_email(self, *, to: list[str], subject: str, body: str,
                    attachments: list[tuple[str, bytes, str]]) -> None:

@@ -43,8 +43,10 @@ def store_outputs(store: Store, op: Operator, outputs: dict[str, Any]) -> NodeOu
         if port.type == "model":
             if not isinstance(value, TrainedModel):
                 raise TypeError(f"{op.name} returned {type(value).__name__} on model port")
-            outcome.outputs[port.name] = {"kind": "model", "hash": store.put_model(value),
-                                          "target": value.target, "schema": value.features}
+            outcome.outputs[port.name] = {
+                "kind": "model", "hash": store.put_model(value), "target": value.target,
+                "schema": value.features, "task": value.task, "algorithm": value.algorithm,
+                "classes": [c.item() if hasattr(c, "item") else c for c in value.classes]}
         else:
             if not isinstance(value, pd.DataFrame):
                 raise TypeError(f"{op.name} returned {type(value).__name__} on table port")

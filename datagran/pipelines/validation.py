@@ -1,42 +1,90 @@
-"""The context graph validation runs in: it can look up uploaded datasets' schemas."""
+"""What operators may look up in a workspace without running: datasets' schemas and
+fingerprints, registered models. Graph validation and cache keys use it as their context;
+a run's context extends it."""
 from __future__ import annotations
 
 import pandas as pd
 from django.core.exceptions import ValidationError as DjangoValidationError
 
+from datagran.core.exceptions import NotFound
+from datagran.datasets.artifacts import artifact_store
 from datagran.datasets.models import Dataset
+from datagran.registry.models import ModelVersion, RegisteredModel
+from datagran.registry.services import version_resolve
 from datagran.workspaces.models import Workspace
-from operators.base import OperatorError, Schema
+from operators.base import OperatorError, Schema, TrainedModel
 
 
 class ValidationContext:
     seed = 0
+    url_allowlist: list[str] = []
+    approved = False
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
+    def __init__(self, workspace: Workspace | None = None, *,
+                 workspace_id: object = None) -> None:
+        self.workspace_id = workspace.pk if workspace is not None else workspace_id
+
+    # --- datasets ----------------------------------------------------------------------------
+    def _dataset(self, dataset_id: str, field: str) -> str | list | None:
+        try:
+            return Dataset.objects.filter(workspace_id=self.workspace_id,
+                                          id=dataset_id).values_list(field, flat=True).first()
+        except (ValueError, DjangoValidationError):  # a malformed id is simply not a dataset
+            return None
+
+    def _missing_dataset(self, dataset_id: str) -> OperatorError:
+        return OperatorError(f"Dataset {dataset_id!r} does not exist in this workspace.",
+                             field="dataset")
 
     def dataset_schema(self, dataset_id: str) -> Schema | None:
-        try:
-            columns = Dataset.objects.filter(workspace=self.workspace, id=dataset_id).values_list(
-                "columns", flat=True).first()
-        except (ValueError, DjangoValidationError):  # a malformed id is simply not a dataset
-            columns = None
+        columns = self._dataset(dataset_id, "columns")
         if columns is None:
-            raise OperatorError(f"Dataset {dataset_id!r} does not exist in this workspace.",
-                                field="dataset")
+            raise self._missing_dataset(dataset_id)
         return columns
 
     def dataset_fingerprint(self, dataset_id: str) -> str:
-        table_hash = Dataset.objects.filter(workspace=self.workspace, id=dataset_id).values_list(
-            "table_hash", flat=True).first()
+        table_hash = self._dataset(dataset_id, "table_hash")
         if table_hash is None:
-            raise OperatorError(f"Dataset {dataset_id!r} does not exist in this workspace.",
-                                field="dataset")
+            raise self._missing_dataset(dataset_id)
         return table_hash
 
     def read_dataset(self, dataset_id: str) -> pd.DataFrame:
         raise OperatorError("Datasets are not read while validating.")
 
+    # --- registered models -------------------------------------------------------------------
+    def _version(self, name: str, alias: str | None, version: int | None,
+                 fallback_to_latest: bool) -> ModelVersion:
+        model = RegisteredModel.objects.filter(workspace_id=self.workspace_id, name=name).first()
+        if model is None:
+            raise OperatorError(f"No registered model named {name!r} in this workspace.",
+                                field="model")
+        try:
+            return version_resolve(model=model, alias=alias, version=version,
+                                   fallback_to_latest=fallback_to_latest)
+        except NotFound as exc:
+            raise OperatorError(exc.message, field="version" if version else "alias") from None
+
+    def registered_model(self, name: str, *, alias: str | None = None,
+                         version: int | None = None,
+                         fallback_to_latest: bool = True) -> TrainedModel:
+        found = self._version(name, alias, version, fallback_to_latest)
+        return artifact_store().read_model(found.model_hash)
+
+    def registered_model_hash(self, name: str, *, alias: str | None = None,
+                              version: int | None = None, fallback_to_latest: bool = True) -> str:
+        return self._version(name, alias, version, fallback_to_latest).model_hash
+
+    def registered_model_schema(self, name: str) -> Schema | None:
+        model = RegisteredModel.objects.filter(workspace_id=self.workspace_id, name=name).first()
+        newest = model.versions.first() if model else None
+        if newest is None:
+            raise OperatorError(f"No registered model named {name!r} with a version in this "
+                                "workspace.", field="model")
+        # The model port's schema ends with the target (model.predict relies on it); an
+        # imported model may not name one.
+        return newest.features + [{"name": newest.target or "prediction", "type": "str"}]
+
+    # --- nothing happens while validating ------------------------------------------------------
     def log(self, message: str) -> None:
         pass
 

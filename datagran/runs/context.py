@@ -12,20 +12,19 @@ from pydantic import BaseModel
 from datagran.connections.services import connection_config, connection_get
 from datagran.core.exceptions import NotFound
 from datagran.datasets.artifacts import artifact_store
-from datagran.datasets.services import dataset_get, dataset_read
-from operators.base import OperatorError, Schema
+from datagran.datasets.services import dataset_read
+from datagran.pipelines.validation import ValidationContext
+from operators.base import OperatorError
 
 from .models import SendLog
 
 MAX_LOG_LINES = 500
 
 
-class RunContext:
-    seed = 0
-
+class RunContext(ValidationContext):
     def __init__(self, *, workspace_id: object, pipeline_id: object = None,
                  run_id: object = None, node_id: str = "", approved: bool = False) -> None:
-        self.workspace_id = workspace_id
+        super().__init__(workspace_id=workspace_id)
         self.pipeline_id, self.run_id, self.node_id = pipeline_id, run_id, node_id
         self.approved = approved
         self.url_allowlist: list[str] = list(settings.DATAGRAN["URL_ALLOWLIST"])
@@ -41,12 +40,6 @@ class RunContext:
 
     def read_dataset(self, dataset_id: str) -> pd.DataFrame:
         return dataset_read(workspace_id=self.workspace_id, dataset_id=dataset_id)
-
-    def dataset_schema(self, dataset_id: str) -> Schema | None:
-        return dataset_get(workspace_id=self.workspace_id, dataset_id=dataset_id).columns
-
-    def dataset_fingerprint(self, dataset_id: str) -> str:
-        return dataset_get(workspace_id=self.workspace_id, dataset_id=dataset_id).table_hash
 
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
         digest = artifact_store().put_file(data)

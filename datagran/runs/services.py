@@ -21,6 +21,7 @@ from datagran.engine.execute import NodeOutcome, execute_node
 from datagran.engine.graph import Graph
 from datagran.pipelines.models import Pipeline, PipelineVersion
 from datagran.pipelines.validation import ValidationContext
+from datagran.registry.services import model_version_from_run
 from operators.base import ApprovalRequired, OperatorError, params_errors
 from operators.registry import get_operator
 
@@ -236,6 +237,7 @@ def _succeed(run_id: object, node_id: str, ctx: RunContext, outcome: NodeOutcome
         node.rows_out, node.outputs = outcome.rows_out, outcome.outputs
         node.logs, node.files = ctx.logs, ctx.files
         node.save()
+        _register_models(tx.run, node)
         _emit_node(tx, node)
         if node.cache_key:
             CacheEntry.objects.update_or_create(key=node.cache_key, defaults={
@@ -243,6 +245,19 @@ def _succeed(run_id: object, node_id: str, ctx: RunContext, outcome: NodeOutcome
         statuses = dict(tx.run.nodes.values_list("node_id", "status"))
         _queue(tx, _ready(_graph(tx.run), statuses))
         _maybe_finish(tx)
+
+
+def _register_models(run: Run, node: NodeRun) -> None:
+    if not any(ref.get("kind") == "model" for ref in node.outputs.values()):
+        return
+    graph = _graph(run)
+    version = model_version_from_run(run=run, node=node, spec=graph.node(node.node_id),
+                                     op=get_operator(node.operator),
+                                     inputs=_input_refs(run, graph, node.node_id))
+    if version is not None:
+        node.logs = node.logs + [f"Registered as {version.registered_model.name} "
+                                 f"v{version.version}."]
+        node.save(update_fields=["logs"])
 
 
 def _fail(run_id: object, node_id: str, ctx: RunContext, message: str, *, field: str = "",

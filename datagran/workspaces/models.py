@@ -38,3 +38,19 @@ class Membership(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "user"],
                                                name="one_membership_per_user")]
+
+
+class AuditEntry(models.Model):
+    """Who did what sensitive thing, and when: promotions, deletions, connection and member
+    changes. Visible to the workspace's owners."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="audit")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    action = models.CharField(max_length=50)
+    target = models.CharField(max_length=300)
+    detail = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from .models import Membership, Role, Workspace
+from .models import AuditEntry, Membership, Role, Workspace
 
 
 @transaction.atomic
@@ -27,3 +27,9 @@ def membership_add(*, workspace: Workspace, user: AbstractBaseUser, role: str) -
     membership, _ = Membership.objects.update_or_create(
         workspace=workspace, user=user, defaults={"role": role})
     return membership
+
+
+def audit_record(*, workspace_id: object, actor: AbstractBaseUser | None, action: str,
+                 target: str, **detail: object) -> AuditEntry:
+    return AuditEntry.objects.create(workspace_id=workspace_id, actor=actor, action=action,
+                                     target=target, detail=detail)

@@ -1,2 +1,2 @@
 """Built-in operators; each module registers its classes on import."""
-from . import predict, train_classifier  # noqa: F401
+from . import predict, registered, train_classifier  # noqa: F401

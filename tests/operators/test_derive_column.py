@@ -218,3 +218,10 @@ def test_huge_powers_give_infinity_instead_of_hanging() -> None:
 def test_it_rejects_missing_or_empty_params(raw: dict) -> None:
     with pytest.raises(ValidationError):
         op.parse_params(raw)
+
+
+def test_comparisons_with_missing_values_in_nullable_columns_are_false_except_not_equal() -> None:
+    table = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64")})
+    assert derive("n > 1", table=table).tolist() == [False, False, True]
+    assert derive("n != 1", table=table).tolist() == [False, True, True]
+    assert derive("n != 1", table=table).dtype == bool

@@ -13,6 +13,17 @@ MINIMAL_PARAMS: dict[str, dict] = {
     "transform.select_columns": {"columns": ["a"]}, "transform.filter_rows": {},
     "transform.split": {}, "model.train_classifier": {"target": "y"}, "model.predict": {},
     "action.export_file": {},
+    "transform.rename_columns": {"mapping": [{"column": "a", "new_name": "b"}]},
+    "transform.derive_column": {"name": "x", "expression": "1"},
+    "transform.cast_columns": {"columns": [{"column": "a", "type": "int"}]},
+    "transform.fill_missing": {"columns": [{"column": "a", "strategy": "mean"}]},
+    "transform.drop_duplicates": {}, "transform.sort_limit": {}, "transform.sample": {"n": 1},
+    "transform.join": {"on": [{"left": "a", "right": "b"}]}, "transform.union": {},
+    "transform.aggregate": {"aggregations": [{"column": "a", "function": "count"}]},
+    "transform.pivot": {"index": ["a"], "columns": "b", "values": "c"},
+    "transform.date_parts": {"column": "a"},
+    "transform.rfm": {"customer": "a", "date": "b", "amount": "c"},
+    "transform.sql": {"query": "SELECT * FROM a"},
 }
 BUILT_IN = set(MINIMAL_PARAMS)
 

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+
+from datagran.core.exceptions import NotFound
+
+from .models import ModelVersion, RegisteredModel
+
+
+def model_list(*, user: AbstractBaseUser, workspace_id: object | None = None
+               ) -> QuerySet[RegisteredModel]:
+    qs = RegisteredModel.objects.filter(workspace__memberships__user=user)
+    return qs.filter(workspace_id=workspace_id) if workspace_id else qs
+
+
+def model_get(*, user: AbstractBaseUser, model_id: object) -> RegisteredModel:
+    try:
+        return model_list(user=user).get(pk=model_id)
+    except (RegisteredModel.DoesNotExist, ValueError, DjangoValidationError):
+        raise NotFound("Model not found.") from None
+
+
+def version_get(*, model: RegisteredModel, number: int) -> ModelVersion:
+    found = model.versions.filter(version=number).select_related("run", "pipeline").first()
+    if found is None:
+        raise NotFound(f"{model.name} has no version {number}.")
+    return found
+
+
+def version_json(v: ModelVersion, *, aliases: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "version": v.version, "source": v.source, "task": v.task, "algorithm": v.algorithm,
+        "target": v.target, "features": v.features, "classes": v.classes,
+        "metrics": v.metrics, "params": v.params, "training_data": v.training_data,
+        "environment": v.environment, "aliases": aliases or [],
+        "pipeline": str(v.pipeline_id) if v.pipeline_id else None,
+        "pipeline_version": v.pipeline_version.hash if v.pipeline_version_id else None,
+        "run": str(v.run_id) if v.run_id else None, "node_id": v.node_id,
+        "operator": v.operator, "operator_version": v.operator_version,
+        "code_reference": v.code_reference, "data_description": v.data_description,
+        "model_hash": v.model_hash,
+        "created_by": v.created_by.get_username() if v.created_by else None,
+        "created_at": v.created_at.isoformat(),
+    }
+
+
+def model_json(model: RegisteredModel, *, with_versions: bool = False) -> dict[str, Any]:
+    aliases: dict[int, list[str]] = {}
+    for name, number in model.aliases.values_list("name", "version__version"):
+        aliases.setdefault(number, []).append(name)
+    versions = list(model.versions.select_related("pipeline_version", "created_by"))
+    data: dict[str, Any] = {
+        "id": str(model.pk), "name": model.name, "workspace": str(model.workspace_id),
+        "description": model.description,
+        "aliases": {name: number for number, names in aliases.items() for name in names},
+        "latest": version_json(versions[0], aliases=aliases.get(versions[0].version))
+        if versions else None,
+        "version_count": len(versions),
+    }
+    if with_versions:
+        data["versions"] = [version_json(v, aliases=aliases.get(v.version)) for v in versions]
+    return data
+
+
+def _diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: {"a": a.get(k), "b": b.get(k)} for k in sorted(set(a) | set(b))
+            if a.get(k) != b.get(k)}
+
+
+def versions_compare(a: ModelVersion, b: ModelVersion) -> dict[str, Any]:
+    """Metrics side by side, the params that differ, and how the training data differs."""
+    da, db = a.training_data or {}, b.training_data or {}
+    cols_a = {c["name"]: c["type"] for c in da.get("schema") or []}
+    cols_b = {c["name"]: c["type"] for c in db.get("schema") or []}
+    return {
+        "a": a.version, "b": b.version,
+        "metrics": {k: {"a": a.metrics.get(k), "b": b.metrics.get(k)}
+                    for k in sorted(set(a.metrics) | set(b.metrics))},
+        "params": _diff(a.params, b.params),
+        "training_data": {
+            "same_data": bool(da.get("hash")) and da.get("hash") == db.get("hash"),
+            "rows": {"a": da.get("rows"), "b": db.get("rows")},
+            "columns_added": sorted(set(cols_b) - set(cols_a)),
+            "columns_removed": sorted(set(cols_a) - set(cols_b)),
+            "type_changes": {c: {"a": cols_a[c], "b": cols_b[c]}
+                             for c in sorted(set(cols_a) & set(cols_b))
+                             if cols_a[c] != cols_b[c]},
+        },
+    }
+
+
+def version_lineage(v: ModelVersion) -> dict[str, Any]:
+    """Datasets → run → model version → the nodes of that run that used the model."""
+    from datagran.engine.graph import Graph
+
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, str]] = []
+    model_node = f"model:{v.version}"
+    nodes.append({"id": model_node, "kind": "model_version",
+                  "label": f"{v.registered_model.name} v{v.version}"})
+    if v.run is None:
+        return {"nodes": nodes, "edges": edges}
+    graph = Graph.model_validate(v.pipeline_version.graph) if v.pipeline_version else Graph()
+    run_node = f"run:{v.run_id}"
+    nodes.append({"id": run_node, "kind": "run", "label": f"run {str(v.run_id)[:8]}",
+                  "status": v.run.status})
+    edges.append({"source": run_node, "target": model_node})
+    ancestors = {n.id for n in graph.nodes if v.node_id in graph.descendants(n.id)}
+    for spec in graph.nodes:
+        if spec.id in ancestors and spec.operator.startswith("connector."):
+            label = spec.params.get("dataset") or spec.operator
+            nodes.append({"id": f"data:{spec.id}", "kind": "dataset", "label": str(label),
+                          "operator": spec.operator})
+            edges.append({"source": f"data:{spec.id}", "target": run_node})
+    if v.node_id in {n.id for n in graph.nodes}:
+        for used in sorted(graph.descendants(v.node_id)):
+            spec = graph.node(used)
+            nodes.append({"id": f"node:{used}", "kind": "output", "label": used,
+                          "operator": spec.operator})
+            edges.append({"source": model_node, "target": f"node:{used}"})
+    return {"nodes": nodes, "edges": edges}

@@ -1,0 +1,144 @@
+"""Join two tables on matching key columns."""
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+from pydantic import Field
+
+from ..base import (
+    Context,
+    Operator,
+    OperatorError,
+    Params,
+    Port,
+    Schema,
+    column_field,
+    require_columns,
+    schema_of,
+)
+from ..registry import register
+from ._common import NUMERIC, conform, nullable, types_of
+
+How = Literal["inner", "left", "right", "outer"]
+# Which sides may lack a match, and so gain missing values.
+_MAY_BE_MISSING = {"inner": (), "left": ("right",), "right": ("left",),
+                   "outer": ("left", "right")}
+
+
+class JoinKey(Params):
+    left: str = column_field(..., port="left", description="Key column of the left table.")
+    right: str = column_field(..., port="right", description="Key column of the right table.")
+
+
+class JoinParams(Params):
+    how: How = Field(
+        "inner", description="inner: only rows with a match on both sides; left/right: all "
+        "rows of that side; outer: all rows of both.",
+    )
+    on: list[JoinKey] = Field(
+        ..., min_length=1, description="Pairs of columns whose values must be equal."
+    )
+    suffix: str = Field(
+        "_right", min_length=1,
+        description="Added to the name of a right column that the left table also has.",
+    )
+
+
+def _plan(params: JoinParams, left: Schema, right: Schema) -> tuple[dict[str, str], Schema]:
+    """How to rename the right table's columns, and the joined schema."""
+    left_types, right_types = types_of(left), types_of(right)
+    for i, key in enumerate(params.on):
+        require_columns(left, [key.left], field=f"on.{i}.left")
+        require_columns(right, [key.right], field=f"on.{i}.right")
+        types = {left_types[key.left], right_types[key.right]}
+        if len(types) > 1 and not types <= set(NUMERIC):
+            raise OperatorError(
+                f"Cannot match {key.left!r} ({left_types[key.left]}) with {key.right!r} "
+                f"({right_types[key.right]}): convert one of them first.",
+                field=f"on.{i}.right",
+            )
+    # A right key with the left key's name merges into it (a decimal if either side is one);
+    # other clashes get the suffix.
+    shared_keys = {k.right for k in params.on if k.left == k.right}
+    widened = {k for k in shared_keys if left_types[k] != right_types[k]}
+    renames = {c["name"]: c["name"] + params.suffix for c in right
+               if c["name"] in left_types and c["name"] not in shared_keys}
+    schema = [*({**c, "type": "float"} if c["name"] in widened else c for c in left),
+              *({**c, "name": renames.get(c["name"], c["name"])} for c in right
+                if c["name"] not in shared_keys)]
+    names = [c["name"] for c in schema]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise OperatorError(
+            f"With suffix {params.suffix!r} the result would have two columns named "
+            f"{', '.join(clashes)}; choose another suffix.",
+            field="suffix",
+        )
+    return renames, schema
+
+
+def _nullable_if(table: pd.DataFrame, may_miss: bool) -> pd.DataFrame:
+    # Int and bool columns would silently turn into floats and objects where rows find no
+    # match; nullable dtypes keep the schema promised before running.
+    if not may_miss:
+        return table
+    return table.assign(**{c: nullable(table[c]) for c in table.columns})
+
+
+@register
+class Join(Operator):
+    """Combines each row of ``left`` with the rows of ``right`` whose keys are equal.
+
+    Example: ``{"how": "left", "on": [{"left": "customer_id", "right": "id"}]}`` adds the
+    customer's columns to each order, keeping orders with no customer.
+    Like SQL, a missing key matches nothing; those rows are kept (at the end) by the joins
+    that keep all rows of their side. Integers and decimals match by value.
+    """
+
+    name = "transform.join"
+    label = "Join"
+    description = "Combine two tables by matching key columns."
+    category = "transform"
+    icon = "merge"
+    keywords = ("join", "merge", "lookup", "combine", "vlookup", "left join", "inner join")
+    inputs = (Port("left", "table"), Port("right", "table"))
+    outputs = (Port("table", "table"),)
+    Params = JoinParams
+
+    def run(self, ctx: Context, params: JoinParams, left: pd.DataFrame,
+            right: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        renames, schema = _plan(params, schema_of(left), schema_of(right))
+        right = right.rename(columns=renames)
+        left_on = [k.left for k in params.on]
+        right_on = [renames.get(k.right, k.right) for k in params.on]
+        may_miss = _MAY_BE_MISSING[params.how]
+        left = _nullable_if(left, "left" in may_miss)
+        right = _nullable_if(right, "right" in may_miss)
+
+        def merge(lhs: pd.DataFrame, rhs: pd.DataFrame) -> pd.DataFrame:
+            return pd.merge(lhs, rhs, how=params.how, left_on=left_on, right_on=right_on)
+
+        left_null = left[left_on].isna().any(axis=1)
+        right_null = right[right_on].isna().any(axis=1)
+        parts = [merge(left[~left_null], right[~right_null])]
+        # Rows with a missing key match nothing; merging them with no rows of the other side
+        # keeps them where the join keeps unmatched rows, with that side's dtypes.
+        if "right" in may_miss and left_null.any():
+            parts.append(merge(left[left_null], right.iloc[:0]))
+        if "left" in may_miss and right_null.any():
+            parts.append(merge(left.iloc[:0], right[right_null]))
+        result = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        result = pd.DataFrame({c["name"]: conform(result[c["name"]], c["type"])
+                               for c in schema})
+        ctx.log(f"Joined {len(left)} and {len(right)} rows into {len(result)}.")
+        return {"table": result}
+
+    def infer_schema(self, ctx: Context, params: JoinParams, left: Schema | None = None,
+                     right: Schema | None = None) -> dict[str, Schema | None]:
+        if left is None or right is None:
+            for i, key in enumerate(params.on):
+                require_columns(left, [key.left], field=f"on.{i}.left")
+                require_columns(right, [key.right], field=f"on.{i}.right")
+            return {"table": None}
+        return {"table": _plan(params, left, right)[1]}
