@@ -1,6 +1,7 @@
 """Executing one node: load its inputs, run the operator, store its outputs. No Django."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,6 +18,15 @@ class Store(Protocol):
     def put_model(self, model: TrainedModel) -> str: ...
 
     def read_model(self, digest: str) -> TrainedModel: ...
+
+    def put_file(self, data: bytes) -> str: ...
+
+    def file_path(self, digest: str) -> Any: ...
+
+
+# The output slot where a stateful node keeps what it learned (fill values, a fitted model):
+# serving applies it to request rows instead of refitting. Not a port: never wired.
+STATE = "_state"
 
 
 @dataclass
@@ -58,9 +68,30 @@ def store_outputs(store: Store, op: Operator, outputs: dict[str, Any]) -> NodeOu
     return outcome
 
 
+def store_state(store: Store, state: Any) -> dict[str, Any]:
+    if isinstance(state, TrainedModel):
+        return {"kind": "model", "hash": store.put_model(state)}
+    data = json.dumps(state, sort_keys=True, default=str).encode()
+    return {"kind": "file", "hash": store.put_file(data), "format": "json"}
+
+
+def load_state(store: Store, ref: dict[str, Any]) -> Any:
+    if ref["kind"] == "model":
+        return store.read_model(ref["hash"])
+    with open(store.file_path(ref["hash"]), "rb") as fh:
+        return json.loads(fh.read())
+
+
 def execute_node(*, store: Store, op: Operator, raw_params: dict[str, Any],
                  input_refs: dict[str, dict[str, Any]], ctx: Context) -> NodeOutcome:
     params = op.parse_params(raw_params)
     inputs = load_inputs(store, input_refs)
-    outputs = op.run(ctx, params, **inputs)
-    return store_outputs(store, op, outputs)
+    if not op.stateful:
+        return store_outputs(store, op, op.run(ctx, params, **inputs))
+    state = op.fit(ctx, params, **inputs)
+    outcome = store_outputs(store, op, op.apply(ctx, params, state, **inputs))
+    model_ref = next((r for r in outcome.outputs.values() if r["kind"] == "model"), None)
+    # A model output is its own state: no second copy of the file.
+    outcome.outputs[STATE] = ({"kind": "model", "hash": model_ref["hash"]} if model_ref
+                              else store_state(store, state))
+    return outcome

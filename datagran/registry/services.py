@@ -60,8 +60,8 @@ def _metrics(ref: dict[str, Any] | None) -> dict[str, float]:
 def model_version_from_run(*, run: Any, node: Any, spec: Any, op: Any,
                            inputs: dict[str, dict[str, Any]]) -> ModelVersion | None:
     """Register the model a node of a run just trained (called inside the run's transaction)."""
-    model_ref = next((ref for port, ref in node.outputs.items() if ref.get("kind") == "model"),
-                     None)
+    model_ref = next((ref for port, ref in node.outputs.items()
+                      if ref.get("kind") == "model" and not port.startswith("_")), None)
     if model_ref is None:
         return None
     training = next((ref for ref in inputs.values() if ref.get("kind") == "table"), {})

@@ -159,7 +159,8 @@ def _node_table(request: Request, run_id: str, node_id: str) -> tuple[NodeRun, s
     node = node_run_get(run=run_get(user=request.user, run_id=run_id), node_id=node_id)
     if node.status not in (NodeStatus.SUCCEEDED, NodeStatus.WAITING) or not node.outputs:
         raise NotFound(ERR_NO_OUTPUT.format(node=node_id, status=node.status))
-    tables = {p: ref for p, ref in node.outputs.items() if ref["kind"] == "table"}
+    tables = {p: ref for p, ref in node.outputs.items()
+              if ref["kind"] == "table" and not p.startswith("_")}
     port = request.query_params.get("port") or next(iter(tables), None)
     if port not in tables:
         raise PermanentError(

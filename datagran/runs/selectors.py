@@ -64,7 +64,7 @@ def node_json(node: NodeRun) -> dict[str, Any]:
         "error_field": node.error_field,
         "logs": node.logs,
         "outputs": {port: {k: v for k, v in ref.items() if k != "hash"}
-                    for port, ref in node.outputs.items()},
+                    for port, ref in node.outputs.items() if not port.startswith("_")},
         "files": [{"name": f["name"], "size": f["size"], "content_type": f["content_type"],
                    "url": f"{base}/files/{f['name']}"} for f in node.files],
     }
