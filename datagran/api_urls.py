@@ -32,6 +32,7 @@ from datagran.runs.apis import (
     RunListApi,
     RunStatsApi,
 )
+from datagran.serving.apis import DeploymentApi, DeploymentStatsApi, PredictApi
 from datagran.workspaces.apis import WorkspaceListApi
 
 urlpatterns = [
@@ -47,6 +48,10 @@ urlpatterns = [
     path("pipelines/<str:pipeline_id>/validate/", PipelineValidateApi.as_view()),
     path("pipelines/<str:pipeline_id>/runs/", PipelineRunCreateApi.as_view()),
     path("pipelines/<str:pipeline_id>/plan/", PipelinePlanApi.as_view()),
+    path("pipelines/<str:pipeline_id>/predict", PredictApi.as_view()),
+    path("pipelines/<str:pipeline_id>/predict/", PredictApi.as_view()),
+    path("pipelines/<str:pipeline_id>/deployment/", DeploymentApi.as_view()),
+    path("pipelines/<str:pipeline_id>/deployment/stats/", DeploymentStatsApi.as_view()),
     path("models/", ModelListApi.as_view()),
     path("models/import/", ModelImportApi.as_view()),
     path("models/<str:model_id>/", ModelDetailApi.as_view()),

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "datagran.connections",
     "datagran.runs",
     "datagran.registry",
+    "datagran.serving",
     "datagran.web",
 ]
 

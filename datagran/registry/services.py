@@ -28,6 +28,11 @@ def environment() -> dict[str, str]:
             "pandas": pd.__version__, "datagran": datagran.__version__}
 
 
+def registered_name(*, pipeline_name: str, node_id: str, label: str = "") -> str:
+    """The registered model a model node trains into: its label, else pipeline / node."""
+    return label or f"{pipeline_name} / {node_id}"
+
+
 def registered_model_for(*, workspace: Workspace, name: str) -> RegisteredModel:
     """Get or create the named model, locked, so two runs finishing at once number their
     versions one after the other."""
@@ -65,8 +70,8 @@ def model_version_from_run(*, run: Any, node: Any, spec: Any, op: Any,
     if model_ref is None:
         return None
     training = next((ref for ref in inputs.values() if ref.get("kind") == "table"), {})
-    registered = registered_model_for(workspace=run.workspace,
-                                      name=spec.label or f"{run.pipeline.name} / {spec.id}")
+    registered = registered_model_for(workspace=run.workspace, name=registered_name(
+        pipeline_name=run.pipeline.name, node_id=spec.id, label=spec.label))
     return ModelVersion.objects.create(
         registered_model=registered, version=_next_version(registered),
         model_hash=model_ref["hash"], task=model_ref.get("task", ""),

@@ -1,2 +1,9 @@
 """Built-in operators; each module registers its classes on import."""
-from . import export_file, hubspot_upsert, salesforce_upsert, webhook  # noqa: F401
+from . import (  # noqa: F401
+    email_report,
+    export_file,
+    hubspot_upsert,
+    salesforce_upsert,
+    sql_table,
+    webhook,
+)

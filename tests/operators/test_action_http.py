@@ -40,7 +40,7 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
 def test_a_client_error_is_not_retried(server: str) -> None:
     waits: list[float] = []
     policy = http.RetryPolicy(retries=3, sleep=waits.append)
-    with http.client(5) as client:
+    with http.new_client(5) as client:
         response = http.request(client, "GET", f"{server}/bad", ctx=LocalContext(
             url_allowlist=["127.0.0.1"]), field="url", policy=policy)
     assert response.status_code == 400 and Counter.hits == 1 and waits == []
@@ -49,7 +49,7 @@ def test_a_client_error_is_not_retried(server: str) -> None:
 def test_a_server_error_is_retried_with_doubling_waits_and_then_returned(server: str) -> None:
     waits: list[float] = []
     policy = http.RetryPolicy(retries=3, backoff=0.5, max_wait=1.5, sleep=waits.append)
-    with http.client(5) as client:
+    with http.new_client(5) as client:
         response = http.request(client, "GET", f"{server}/down", ctx=LocalContext(
             url_allowlist=["127.0.0.1"]), field="url", policy=policy)
     assert response.status_code == 500 and Counter.hits == 4

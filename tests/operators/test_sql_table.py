@@ -165,3 +165,13 @@ def test_a_key_column_that_is_not_in_the_table_is_reported_on_its_field() -> Non
 def test_it_rejects_table_names_and_params_that_are_not_safe(raw: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         op.parse_params({"connection": "db", "table": "scores", "key_columns": ["id"], **raw})
+
+
+def test_times_with_a_time_zone_are_stored_as_the_same_instant(db: Scratch) -> None:
+    paris = pd.DataFrame({"id": [1], "at": pd.to_datetime(["2024-05-01 10:00"]).tz_localize(
+        "Europe/Paris")})
+    write(db, paris)
+    stored = pd.Timestamp(db.rows("at")[0][0])
+    # PostgreSQL keeps the zone; MySQL and SQLite hold the UTC time without one.
+    assert (stored.tz_convert("UTC") if stored.tzinfo else stored.tz_localize("UTC")) == \
+        pd.Timestamp("2024-05-01 08:00", tz="UTC")

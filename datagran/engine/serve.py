@@ -1,0 +1,144 @@
+"""Serving mode: the same graph that trained a model, run in process on request rows.
+
+The serving input node is replaced by the request rows; row-wise nodes run as in batch;
+stateful nodes apply the state they learned in training; model nodes give the served model
+instead of fitting; inputs from outside the serving path (a feature table to join) are read
+from what the training run materialized; batch-only nodes (splits) pass rows through. Only
+the nodes the output needs are computed. Pure Python: no Django."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from operators.base import Operator, OperatorError, TrainedModel
+from operators.registry import get_operator
+
+from .graph import Graph
+
+Mode = Literal["input", "run", "apply", "model", "passthrough"]
+
+
+@dataclass
+class Step:
+    node_id: str
+    mode: Mode
+    op: Operator
+    params: Any
+    # target port → (source node, source port, whether the source is on the serving path)
+    inputs: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+
+
+@dataclass
+class ServingPlan:
+    input_node: str
+    output_node: str
+    steps: list[Step]
+
+    def nodes(self, mode: Mode) -> list[str]:
+        return [s.node_id for s in self.steps if s.mode == mode]
+
+    @property
+    def lookups(self) -> list[tuple[str, str]]:
+        """(node, port) outputs of nodes outside the path that the path reads."""
+        return sorted({(src, port) for s in self.steps if s.mode in ("run", "apply")
+                       for src, port, on_path in s.inputs.values() if not on_path})
+
+
+class ServingError(Exception):
+    pass
+
+
+def _mode(op: Operator, node_id: str, input_node: str) -> Mode:
+    if node_id == input_node:
+        return "input"
+    if any(p.type == "model" for p in op.outputs):
+        return "model"
+    if op.stateful:
+        return "apply"
+    return "passthrough" if op.batch_only else "run"
+
+
+def plan_serving(graph: Graph, *, input_node: str, output_node: str) -> ServingPlan:
+    ids = {n.id for n in graph.nodes}
+    for name, node_id in (("input", input_node), ("output", output_node)):
+        if node_id not in ids:
+            raise ServingError(f"The serving {name} node {node_id!r} is not in the pipeline.")
+    if output_node != input_node and output_node not in graph.descendants(input_node):
+        raise ServingError(f"The output node {output_node} does not depend on the input node "
+                           f"{input_node}: request rows would never reach it.")
+    path = ({input_node} | graph.descendants(input_node)) & (
+        {output_node} | {n for n in ids if output_node in graph.descendants(n)})
+    steps: dict[str, Step] = {}
+    for node_id in graph.order():
+        if node_id not in path:
+            continue
+        spec = graph.node(node_id)
+        op = get_operator(spec.operator)
+        step = Step(node_id, _mode(op, node_id, input_node), op, op.parse_params(spec.params))
+        for e in graph.incoming(node_id):
+            step.inputs[e.target_port] = (e.source, e.source_port, e.source in path)
+        steps[node_id] = step
+    needed = _needed(steps, output_node)
+    return ServingPlan(input_node, output_node,
+                       [s for s in steps.values() if s.node_id in needed])
+
+
+def _needed(steps: dict[str, Step], output_node: str) -> set[str]:
+    """The nodes the output needs: a model node's inputs are not (it is not refitted)."""
+    needed, stack = set(), [output_node]
+    while stack:
+        node_id = stack.pop()
+        if node_id in needed:
+            continue
+        needed.add(node_id)
+        step = steps[node_id]
+        if step.mode in ("model", "input"):
+            continue
+        stack += [src for src, _, on_path in step.inputs.values() if on_path]
+    return needed
+
+
+@dataclass
+class Resources:
+    """What serving reads from training: states, models and materialized tables."""
+
+    state: Callable[[str], Any]
+    model: Callable[[str], TrainedModel]
+    lookup: Callable[[str, str], pd.DataFrame]
+
+
+def serve(plan: ServingPlan, rows: pd.DataFrame, resources: Resources, ctx: Any) -> pd.DataFrame:
+    values: dict[tuple[str, str], Any] = {}
+    for step in plan.steps:
+        if step.mode == "input":
+            outputs = {p.name: rows for p in step.op.outputs if p.type == "table"}
+        elif step.mode == "model":
+            model = resources.model(step.node_id)
+            outputs = {p.name: model for p in step.op.outputs if p.type == "model"}
+        else:
+            inputs = {port: values[(src, sp)] if on_path else resources.lookup(src, sp)
+                      for port, (src, sp, on_path) in step.inputs.items()}
+            outputs = _compute(step, inputs, resources, ctx)
+        for port, value in outputs.items():
+            values[(step.node_id, port)] = value
+    output = next((p.name for p in next(s for s in plan.steps
+                                        if s.node_id == plan.output_node).op.outputs
+                   if p.type == "table"), None)
+    if output is None or (plan.output_node, output) not in values:
+        raise ServingError(f"The output node {plan.output_node} has no table output.")
+    return values[(plan.output_node, output)]
+
+
+def _compute(step: Step, inputs: dict[str, Any], resources: Resources, ctx: Any
+             ) -> dict[str, Any]:
+    if step.mode == "passthrough":
+        table = next((v for v in inputs.values() if isinstance(v, pd.DataFrame)), None)
+        if table is None:
+            raise OperatorError(f"{step.op.label} has no table to pass through when serving.")
+        return {p.name: table for p in step.op.outputs if p.type == "table"}
+    if step.mode == "apply":
+        return step.op.apply(ctx, step.params, resources.state(step.node_id), **inputs)
+    return step.op.run(ctx, step.params, **inputs)

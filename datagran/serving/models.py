@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Deployment(models.Model):
+    """How a pipeline serves online predictions: which node takes the request rows and
+    which node's table is the answer."""
+
+    pipeline = models.OneToOneField("pipelines.Pipeline", on_delete=models.CASCADE,
+                                    related_name="deployment")
+    enabled = models.BooleanField(default=True)
+    input_node = models.CharField(max_length=64)
+    output_node = models.CharField(max_length=64)
+    # Fraction of requests whose rows are kept for the drift panel and the request list.
+    sample_rate = models.FloatField(default=0.1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class PredictionLog(models.Model):
+    """A sampled served request. Bounded: only the newest MAX_KEPT per deployment stay."""
+
+    MAX_KEPT = 2000
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="log")
+    created_at = models.DateTimeField(auto_now_add=True)
+    rows = models.IntegerField()
+    latency_ms = models.FloatField()
+    model_version = models.IntegerField(null=True)
+    status = models.IntegerField(default=200)
+    inputs = models.JSONField(default=list)   # the first rows of the request (at most 20)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["deployment", "-created_at"])]

@@ -1,0 +1,255 @@
+"""Online predictions from the pipeline that trained the model.
+
+Compiled serving plans (the plan, learned states, the model, lookup tables) are kept in
+memory per process, keyed by the pipeline version and the model version served; when an
+alias moves, the next request builds the new one while requests in flight finish on the old."""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from django.db import transaction
+
+from datagran.core.exceptions import PermanentError
+from datagran.datasets.artifacts import artifact_store
+from datagran.engine.execute import STATE, load_state
+from datagran.engine.graph import Graph
+from datagran.engine.serve import Resources, ServingError, ServingPlan, plan_serving, serve
+from datagran.pipelines.models import Pipeline
+from datagran.registry.models import ModelVersion, RegisteredModel
+from datagran.registry.services import registered_name, version_resolve
+from datagran.runs.models import NodeRun, Run, RunStatus
+from operators.base import OperatorError, Schema, TrainedModel
+from operators.registry import get_operator
+
+from .models import Deployment, PredictionLog
+from .validation import check_rows
+
+SERVING_ALIAS = "production"
+MAX_ROWS = 10_000
+
+
+class ServingContext:
+    """Operators see no datasets, files or connections while serving."""
+
+    seed = 0
+    url_allowlist: list[str] = []
+    approved = False
+
+    def log(self, message: str) -> None:
+        pass
+
+    def progress(self, fraction: float) -> None:
+        pass
+
+
+@dataclass
+class Compiled:
+    plan: ServingPlan
+    resources: Resources
+    input_schema: Schema
+    targets: list[str]
+    model: ModelVersion | None
+    training_inputs: pd.DataFrame | None
+
+
+_compiled: dict[tuple[Any, ...], Compiled] = {}
+_lock = threading.Lock()
+
+
+# --- the deployment ----------------------------------------------------------------------------
+
+def deployment_defaults(graph: Graph) -> tuple[str, str]:
+    """The first predict node is the output; the source that feeds its rows is the input."""
+    predict = next((n.id for n in graph.nodes if n.operator == "model.predict"), None)
+    if predict is None:
+        raise PermanentError("This pipeline has no predict node to serve; add one, or set "
+                             "input_node and output_node.")
+    feeding = next(e.source for e in graph.incoming(predict) if e.target_port == "table")
+    sources = [n for n in graph.nodes if not graph.incoming(n.id)
+               and predict in graph.descendants(n.id) | {n.id}]
+    ancestors = [s.id for s in sources if feeding == s.id or feeding in graph.descendants(s.id)]
+    return (ancestors or [feeding])[0], predict
+
+
+def deployment_for(*, pipeline: Pipeline) -> Deployment:
+    existing = Deployment.objects.filter(pipeline=pipeline).first()
+    if existing is not None:
+        return existing
+    graph = Graph.model_validate(pipeline.current_version.graph)
+    input_node, output_node = deployment_defaults(graph)
+    deployment, _ = Deployment.objects.get_or_create(
+        pipeline=pipeline, defaults={"input_node": input_node, "output_node": output_node})
+    return deployment
+
+
+def deployment_update(*, pipeline: Pipeline, enabled: bool | None = None,
+                      input_node: str | None = None, output_node: str | None = None,
+                      sample_rate: float | None = None) -> Deployment:
+    deployment = deployment_for(pipeline=pipeline)
+    graph = Graph.model_validate(pipeline.current_version.graph)
+    new_input = input_node or deployment.input_node
+    new_output = output_node or deployment.output_node
+    try:
+        plan_serving(graph, input_node=new_input, output_node=new_output)
+    except (ServingError, OperatorError) as exc:
+        raise PermanentError(str(exc), {"fields": {"input_node": [str(exc)]}}) from None
+    deployment.input_node, deployment.output_node = new_input, new_output
+    if enabled is not None:
+        deployment.enabled = enabled
+    if sample_rate is not None:
+        if not 0 <= sample_rate <= 1:
+            raise PermanentError("sample_rate: must be between 0 and 1.",
+                                 {"fields": {"sample_rate": ["between 0 and 1"]}})
+        deployment.sample_rate = sample_rate
+    deployment.save()
+    return deployment
+
+
+# --- compiling -----------------------------------------------------------------------------------
+
+def _served_version(pipeline: Pipeline, plan: ServingPlan, graph: Graph
+                    ) -> ModelVersion | None:
+    """The version behind the production alias of the plan's model, else the newest."""
+    model_nodes = plan.nodes("model")
+    if not model_nodes:
+        return None
+    spec = graph.node(model_nodes[0])
+    registered = RegisteredModel.objects.filter(
+        workspace_id=pipeline.workspace_id,
+        name=registered_name(pipeline_name=pipeline.name, node_id=spec.id, label=spec.label),
+    ).first()
+    if spec.operator == "model.registered":
+        params = get_operator(spec.operator).parse_params(spec.params)
+        registered = RegisteredModel.objects.filter(workspace_id=pipeline.workspace_id,
+                                                    name=params.model).first()
+    if registered is None or not registered.versions.exists():
+        raise PermanentError("No trained model to serve yet: run the pipeline first.")
+    return version_resolve(model=registered, alias=SERVING_ALIAS, fallback_to_latest=True)
+
+
+def _reference_run(pipeline: Pipeline, version: ModelVersion | None) -> Run:
+    if version is not None and version.run_id is not None:
+        return version.run
+    run = pipeline.runs.filter(status=RunStatus.SUCCEEDED).order_by("-created_at").first()
+    if run is None:
+        raise PermanentError("No successful run to serve from yet: run the pipeline first.")
+    return run
+
+
+_plans: dict[tuple[str, str, str], tuple[Graph, ServingPlan]] = {}
+
+
+def _plan(pipeline: Pipeline, deployment: Deployment) -> tuple[Graph, ServingPlan]:
+    key = (pipeline.current_version.hash, deployment.input_node, deployment.output_node)
+    if key not in _plans:
+        graph = Graph.model_validate(pipeline.current_version.graph)
+        try:
+            plan = plan_serving(graph, input_node=deployment.input_node,
+                                output_node=deployment.output_node)
+        except (ServingError, OperatorError) as exc:
+            raise PermanentError(str(exc)) from None
+        _plans[key] = (graph, plan)
+    return _plans[key]
+
+
+def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
+    graph, plan = _plan(pipeline, deployment)
+    version = _served_version(pipeline, plan, graph)
+    key = (pipeline.pk, pipeline.current_version.hash, deployment.input_node,
+           deployment.output_node, version.pk if version else None)
+    cached = _compiled.get(key)
+    if cached is not None:
+        return cached
+    run = _reference_run(pipeline, version)
+    outputs = dict(NodeRun.objects.filter(run=run).values_list("node_id", "outputs"))
+    store = artifact_store()
+    missing = [n for n in plan.nodes("apply") if STATE not in outputs.get(n, {})]
+    if missing:
+        raise PermanentError(f"The run that trained the served model has no learned state for "
+                             f"{', '.join(missing)}; run the pipeline again.")
+    states = {n: load_state(store, outputs[n][STATE]) for n in plan.nodes("apply")}
+    lookups = {(n, p): store.read_table(outputs[n][p]["hash"]) for n, p in plan.lookups}
+    model = store.read_model(version.model_hash) if version else None
+    input_ref = outputs.get(plan.input_node, {})
+    table_port = next((p for p, r in input_ref.items() if r.get("kind") == "table"), None)
+    if table_port is None:
+        raise PermanentError(f"The reference run has no output of {plan.input_node}.")
+    targets = [model.target] if model is not None and model.target else []
+    compiled = Compiled(
+        plan=plan,
+        resources=Resources(state=states.__getitem__, model=lambda _node: _model(model),
+                            lookup=lambda n, p: lookups[(n, p)]),
+        input_schema=[c for c in input_ref[table_port]["schema"] if c["name"] not in targets],
+        targets=targets, model=version,
+        training_inputs=store.read_table(input_ref[table_port]["hash"]))
+    with _lock:
+        _compiled[key] = compiled
+    return compiled
+
+
+def _model(model: TrainedModel | None) -> TrainedModel:
+    if model is None:
+        raise OperatorError("No model to serve.")
+    return model
+
+
+# --- predicting ----------------------------------------------------------------------------------
+
+def predict(*, pipeline: Pipeline, rows: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    deployment = deployment_for(pipeline=pipeline)
+    if not deployment.enabled:
+        raise PermanentError("Serving is turned off for this pipeline.")
+    if not isinstance(rows, list) or not rows:
+        raise PermanentError("rows: send a non-empty list of objects, one per row.",
+                             {"fields": {"rows": ["a non-empty list of objects"]}})
+    if len(rows) > MAX_ROWS:
+        raise PermanentError(f"rows: at most {MAX_ROWS:,} rows a request.",
+                             {"fields": {"rows": [f"at most {MAX_ROWS} rows"]}})
+    compiled = _compile(pipeline, deployment)
+    frame = check_rows(rows, compiled.input_schema)
+    for target in compiled.targets:
+        frame[target] = pd.Series([None] * len(frame), dtype="object")
+    try:
+        result = serve(compiled.plan, frame, compiled.resources, ServingContext())
+    except OperatorError as exc:
+        raise PermanentError(exc.message, {"node": None}) from None
+    predictions = _answer(result)
+    latency = (time.perf_counter() - started) * 1000
+    _log(deployment, rows, latency, compiled.model)
+    version = compiled.model
+    return {"model": None if version is None else {
+        "name": version.registered_model.name, "version": version.version},
+        "predictions": predictions, "latency_ms": round(latency, 3)}
+
+
+def _answer(result: pd.DataFrame) -> list[dict[str, Any]]:
+    columns = [c for c in ("prediction", "probability") if c in result.columns]
+    if not columns:
+        columns = list(result.columns)
+    records = result[columns].astype(object).where(result[columns].notna(), None)
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in records.to_dict(orient="records")]
+
+
+def _log(deployment: Deployment, rows: list[Any], latency: float,
+         version: ModelVersion | None) -> None:
+    if random.random() >= deployment.sample_rate:
+        return
+    with transaction.atomic():
+        PredictionLog.objects.create(deployment=deployment, rows=len(rows), latency_ms=latency,
+                                     model_version=version.version if version else None,
+                                     inputs=rows[:20])
+        stale = deployment.log.order_by("-created_at", "-id").values_list(
+            "id", flat=True)[PredictionLog.MAX_KEPT:PredictionLog.MAX_KEPT + 500]
+        PredictionLog.objects.filter(id__in=list(stale)).delete()
+
+
+def training_inputs(*, pipeline: Pipeline) -> tuple[Compiled, Deployment]:
+    deployment = deployment_for(pipeline=pipeline)
+    return _compile(pipeline, deployment), deployment

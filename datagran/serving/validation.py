@@ -1,0 +1,75 @@
+"""Request rows checked against the serving input's schema: every problem, per row and
+column, in one 400."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from datagran.core.exceptions import PermanentError
+from operators.base import Schema
+
+MAX_PROBLEMS = 50
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if value is None:
+        return True
+    if kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return kind == "float" or float(value).is_integer()
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "datetime":
+        if not isinstance(value, str):
+            return False
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    return isinstance(value, str)
+
+
+EXPECTED = {"int": "a whole number", "float": "a number", "bool": "true or false",
+            "datetime": "an ISO date-time string", "str": "text"}
+
+
+def check_rows(rows: list[Any], schema: Schema) -> pd.DataFrame:
+    expected = {c["name"]: c["type"] for c in schema}
+    problems: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            problems.append({"row": i, "column": None, "message": "must be an object"})
+            continue
+        for name in expected.keys() - row.keys():
+            problems.append({"row": i, "column": name, "message": "missing"})
+        for name in row.keys() - expected.keys():
+            problems.append({"row": i, "column": name, "message": "unexpected column"})
+        for name, kind in expected.items():
+            if name in row and not _fits(row[name], kind):
+                problems.append({"row": i, "column": name,
+                                 "message": f"expected {EXPECTED.get(kind, kind)}, "
+                                            f"got {row[name]!r}"})
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if problems:
+        problems.sort(key=lambda p: (p["row"], p["column"] or ""))
+        first = problems[0]
+        where = f"row {first['row']}" + (f", column {first['column']}" if first["column"] else "")
+        raise PermanentError(f"The rows do not match the input schema ({len(problems)} "
+                             f"problem(s)); first: {where}: {first['message']}.",
+                             {"problems": problems[:MAX_PROBLEMS]})
+    frame = pd.DataFrame.from_records(rows, columns=list(expected))
+    for name, kind in expected.items():
+        if kind == "datetime":
+            frame[name] = pd.to_datetime(frame[name])
+        elif kind == "int" and frame[name].notna().all():
+            frame[name] = frame[name].astype("int64")
+        elif kind in ("int", "float"):
+            frame[name] = frame[name].astype("float64")
+        elif kind == "str":
+            frame[name] = frame[name].astype("str").where(frame[name].notna(), None)
+    return frame

@@ -1,0 +1,242 @@
+"""What every action shares: records with a key and a content hash, the send log that keeps a
+record from being sent twice, dry runs, approval, batches and the per-record results table.
+
+A record's content hash is the SHA-256 of the canonical JSON of what is sent for it plus
+where it goes, so changing a value, a mapping or the destination sends it again, while a
+redelivered message, a retry or a re-run sends nothing new."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import math
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from ..base import ApprovalRequired, Context, Port, Schema, column_field
+
+RESULTS_PORT = Port("results", "table", label="Results")
+RESULTS_SCHEMA: Schema = [
+    {"name": "record_key", "type": "str"},
+    # sent | failed | skipped (already sent with the same content) | dry_run
+    {"name": "status", "type": "str"},
+    {"name": "reason", "type": "str"},
+    # What would be sent, as JSON text; only on dry_run rows.
+    {"name": "payload", "type": "str"},
+]
+_COLUMNS = [c["name"] for c in RESULTS_SCHEMA]
+
+
+def dry_run_field() -> Any:
+    return Field(False, description="Build exactly what would be sent and show it as the "
+                 "results, but send nothing.")
+
+
+def approval_field() -> Any:
+    return Field(False, description="Pause the run before sending, showing what would be "
+                 "sent, until an editor approves it.")
+
+
+def key_field(description: str) -> Any:
+    return column_field(..., min_length=1, description=description)
+
+
+class RecordError(Exception):
+    """A row that cannot become a record (no key, an invalid value): its message becomes the
+    row's reason and the row is reported failed without being sent."""
+
+
+class StopSending(Exception):
+    """Raised by a send function when no later batch can succeed either (the token expired,
+    the server is unreachable): this batch and every later one fail with ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Record:
+    key: str
+    payload: Any = None  # exactly what is sent for this record
+    digest: str = ""
+    error: str = ""
+
+
+# Given a batch, the send function returns {record key: reason} for the records that failed.
+Send = Callable[[list[Record]], dict[str, str]]
+
+
+# --- values and hashes ---------------------------------------------------------------------
+
+def native(value: Any) -> Any:
+    """A table cell as a plain Python value; every kind of missing value becomes None."""
+    if isinstance(value, np.ndarray):
+        return [native(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [native(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): native(v) for k, v in value.items()}
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or infinity
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, pd.Timedelta):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    raise RecordError(f"{type(value).__name__} values cannot be sent as JSON.")
+
+
+def canonical_json(obj: Any) -> str:
+    """One text for one content: sorted keys, no spaces, so equal content hashes equally."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False, default=_json_default)
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with dates, decimals, ... as the JSON text the content hash sees."""
+    return json.loads(canonical_json(obj))
+
+
+def content_hash(obj: Any) -> str:
+    return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()
+
+
+def key_text(value: Any) -> str:
+    """A key cell as text; "" when missing. 42.0 reads as "42": a column of integer ids with
+    a gap becomes float, and must not change every key."""
+    value = native(value)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def rows_of(table: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): native(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def make_records(table: pd.DataFrame, key_columns: list[str], destination: Any,
+                 build: Callable[[str, dict[str, Any]], Any],
+                 hashed: Callable[[Any], Any] | None = None) -> list[Record]:
+    """One record per row: its key from ``key_columns``, ``build(key, row)`` as payload (may
+    raise RecordError) and the hash of ``destination`` with ``hashed(payload)`` (default:
+    the payload)."""
+    records = []
+    for row in rows_of(table):
+        parts = [key_text(row[c]) for c in key_columns]
+        key = parts[0] if len(parts) == 1 else canonical_json(parts)
+        if not all(parts):
+            empty = next(c for c, p in zip(key_columns, parts, strict=True) if not p)
+            records.append(Record(key, error=f"The key column {empty!r} is empty."))
+            continue
+        try:
+            payload = build(key, row)
+            content = payload if hashed is None else hashed(payload)
+            digest = content_hash({"to": destination, "content": content})
+        except RecordError as exc:
+            records.append(Record(key, error=str(exc)))
+            continue
+        records.append(Record(key, payload, digest))
+    return records
+
+
+# --- delivering ------------------------------------------------------------------------------
+
+def results_frame(rows: list[list[str]]) -> pd.DataFrame:
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in _COLUMNS]
+    return pd.DataFrame({name: pd.Series(list(values), dtype="str")
+                         for name, values in zip(_COLUMNS, columns, strict=True)})
+
+
+def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
+            require_approval: bool, batch_size: int, skip_sent: bool = True,
+            prepare: Callable[[], None] | None = None) -> pd.DataFrame:
+    """Send ``records`` in batches through ``send``; return the results table.
+
+    Records already sent with the same content are skipped (unless ``skip_sent`` is false,
+    for destinations that are rewritten whole); ``prepare`` runs once before the first batch,
+    only when something is really sent."""
+    results: list[list[str]] = [[r.key, "failed", r.error, ""] for r in records]
+    counts = Counter(r.key for r in records if not r.error)
+    todo: list[int] = []
+    for i, record in enumerate(records):
+        if record.error:
+            continue
+        if counts[record.key] > 1:
+            # Sending either row could overwrite the other and the send log could not tell
+            # them apart.
+            results[i][2] = (f"The key {record.key!r} appears {counts[record.key]} times in "
+                             "the table; none of these rows was sent.")
+        else:
+            todo.append(i)
+    already = ctx.sent_before({records[i].key: records[i].digest for i in todo}) \
+        if skip_sent and todo else set()
+    for i in todo:
+        if records[i].key in already:
+            results[i][1:] = ["skipped", "Already sent with the same content.", ""]
+    todo = [i for i in todo if records[i].key not in already]
+
+    if dry_run or (require_approval and not ctx.approved and todo):
+        for i in todo:
+            results[i][1:] = ["dry_run", "", canonical_json(records[i].payload)]
+        preview = results_frame(results)
+        if dry_run:
+            ctx.log(f"Dry run: {len(todo)} of {len(records)} records would be sent; "
+                    "nothing was sent.")
+            return preview
+        raise ApprovalRequired(
+            preview, f"Waiting for approval to send {len(todo)} of {len(records)} records.")
+
+    if todo and prepare is not None:
+        prepare()
+    stopped = ""
+    for start in range(0, len(todo), batch_size):
+        batch = [records[i] for i in todo[start:start + batch_size]]
+        if stopped:
+            failures = {r.key: f"Not sent: {stopped}" for r in batch}
+        else:
+            try:
+                failures = send(batch)
+            except StopSending as exc:
+                stopped = exc.reason
+                failures = {r.key: exc.reason for r in batch}
+        sent = {r.key: r.digest for r in batch if r.key not in failures}
+        if sent:
+            ctx.mark_sent(sent)
+        for i in todo[start:start + batch_size]:
+            key = records[i].key
+            results[i][1:] = ["failed", failures[key], ""] if key in failures \
+                else ["sent", "", ""]
+        ctx.progress(min(1.0, (start + len(batch)) / len(todo)))
+    statuses = Counter(row[1] for row in results)
+    ctx.log(f"Sent {statuses['sent']}, failed {statuses['failed']}, skipped "
+            f"{statuses['skipped']} (already sent with the same content) of {len(records)} "
+            "records.")
+    return results_frame(results)

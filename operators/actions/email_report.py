@@ -1,0 +1,143 @@
+"""E-mail the table as a CSV attachment."""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import pandas as pd
+from pydantic import Field, field_validator
+
+from ..base import Context, Operator, OperatorError, Params, Port, Schema
+from ..registry import register
+from ._delivery import (
+    RESULTS_PORT,
+    RESULTS_SCHEMA,
+    Record,
+    approval_field,
+    content_hash,
+    deliver,
+    dry_run_field,
+)
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # what most mail servers accept, with room to spare
+# A pragmatic address check (no quoted local parts, no IP literals): what people type.
+_ADDRESS = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+# Spreadsheets run a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class EmailReportParams(Params):
+    recipients: list[str] = Field(..., min_length=1, max_length=50,
+                                  description="Who receives the report; each gets their own "
+                                  "e-mail.")
+    subject: str = Field(..., min_length=1, max_length=200, description="The subject line.")
+    body: str = Field("", max_length=20_000, description="The message text.")
+    filename: str = Field("report", min_length=1, max_length=100,
+                          pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$",
+                          description="Attachment name without .csv: letters, digits, '-', "
+                          "'_' and '.'.")
+    dry_run: bool = dry_run_field()
+    require_approval: bool = approval_field()
+
+    @field_validator("recipients")
+    @classmethod
+    def _valid_addresses(cls, recipients: list[str]) -> list[str]:
+        cleaned = [r.strip() for r in recipients]
+        bad = [r for r in cleaned if not _ADDRESS.match(r)]
+        if bad:
+            raise ValueError(f"not an e-mail address: {', '.join(repr(b) for b in bad)}")
+        folded = [r.casefold() for r in cleaned]
+        repeated = sorted({r for r in cleaned if folded.count(r.casefold()) > 1})
+        if repeated:
+            raise ValueError(f"listed more than once: {', '.join(repeated)}")
+        return cleaned
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, subject: str) -> str:
+        # A line break in a header would let the subject add headers of its own.
+        if any(c in subject for c in "\r\n\x00"):
+            raise ValueError("must be a single line")
+        return subject
+
+
+def safe_cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, made inert with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_attachment(table: pd.DataFrame) -> bytes:
+    safe = table.copy()
+    header = [safe_cell(str(c)) for c in table.columns]
+    safe.columns = range(safe.shape[1])  # positions, so repeated names cannot collide
+    for i in safe.columns:
+        if safe[i].dtype.kind not in "iufcbmM":  # only text can hold a formula
+            safe[i] = safe[i].map(safe_cell, na_action="ignore")
+    # CRLF line ends (RFC 4180) make the writer quote any cell holding a lone CR as well.
+    return safe.to_csv(index=False, header=header, lineterminator="\r\n").encode("utf-8")
+
+
+@register
+class EmailReport(Operator):
+    """E-mails the table as a CSV attachment, one message per recipient. Cells a spreadsheet
+    would run as formulas (starting with = + - @, a tab or a carriage return) get a leading
+    apostrophe. A recipient who already received the same attachment is skipped.
+
+    Example: ``{"recipients": ["ops@example.com"], "subject": "Customers at risk",
+    "body": "Attached: this week's list.", "filename": "at-risk"}``.
+    """
+
+    name = "action.email_report"
+    label = "E-mail report"
+    description = "E-mail the table as a CSV attachment."
+    category = "action"
+    icon = "mail"
+    keywords = ("email", "e-mail", "mail", "report", "csv", "attachment", "send", "notify")
+    inputs = (Port("table", "table"),)
+    outputs = (RESULTS_PORT,)
+    Params = EmailReportParams
+    batch_only = True
+
+    def run(self, ctx: Context, params: EmailReportParams,
+            table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        data = csv_attachment(table)
+        if len(data) > MAX_ATTACHMENT_BYTES:
+            raise OperatorError(f"The table is {len(data) / 1e6:.1f} MB as CSV; e-mail "
+                                f"attachments may be at most {MAX_ATTACHMENT_BYTES // 10**6} "
+                                "MB. Filter or aggregate it first.")
+        filename = f"{params.filename}.csv"
+        digest = hashlib.sha256(data).hexdigest()
+        attachment = {"filename": filename, "content_type": "text/csv", "rows": len(table),
+                      "bytes": len(data), "sha256": digest}
+        # Idempotent per recipient and attachment content: the same data is not mailed twice
+        # to the same person, whatever the subject says.
+        records = [Record(r, {"to": [r], "subject": params.subject, "body": params.body,
+                              "attachment": attachment},
+                          content_hash({"to": "email", "content": digest}))
+                   for r in params.recipients]
+
+        def send(batch: list[Record]) -> dict[str, str]:
+            failures = {}
+            for record in batch:
+                try:
+                    ctx.send_email(to=[record.key], subject=params.subject, body=params.body,
+                                   attachments=[(filename, data, "text/csv")])
+                except Exception as exc:  # noqa: BLE001 - any mail failure fails the record
+                    first = (str(exc).splitlines() or [""])[0][:300]
+                    failures[record.key] = f"Not sent: {type(exc).__name__}: {first}"
+            return failures
+
+        # One recipient per batch, so each delivered e-mail is recorded at once.
+        results = deliver(ctx, records, send, dry_run=params.dry_run,
+                          require_approval=params.require_approval, batch_size=1)
+        return {"results": results}
+
+    def infer_schema(self, ctx: Context, params: EmailReportParams,
+                     table: Schema | None = None) -> dict[str, Schema | None]:
+        return {"results": RESULTS_SCHEMA}

@@ -1,0 +1,193 @@
+"""Create or update Salesforce records, matched by an external ID field."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pandas as pd
+from pydantic import Field, model_validator
+
+from ..base import (
+    Context,
+    Operator,
+    OperatorError,
+    Params,
+    Port,
+    Schema,
+    column_field,
+    require_columns,
+    schema_of,
+)
+from ..connections import SalesforceConnection
+from ..connectors._connection import load_connection
+from ..net import check_url
+from ..registry import register
+from . import http
+from ._delivery import (
+    RESULTS_PORT,
+    RESULTS_SCHEMA,
+    Record,
+    StopSending,
+    approval_field,
+    deliver,
+    dry_run_field,
+    jsonable,
+    key_field,
+    make_records,
+)
+
+BATCH_LIMIT = 200  # the sObject Collections API takes at most 200 records per request
+EXPIRED = "Salesforce rejected the access token (expired or revoked)."
+_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,79}$"  # API names: Account, External_Id__c
+_API_VERSION = re.compile(r"^v\d{2,3}\.\d$")
+
+
+class FieldMapping(Params):
+    column: str = column_field(..., description="The column holding the values.")
+    field: str = Field(..., pattern=_NAME, description="The Salesforce field's API name.")
+
+
+class SalesforceUpsertParams(Params):
+    connection: str = Field(..., min_length=1, description="The Salesforce org to write to.",
+                            json_schema_extra={"x-connection": "salesforce"})
+    sobject: str = Field("Contact", pattern=_NAME,
+                         description="The object's API name, e.g. Contact, Account, Lead.")
+    external_id_field: str = Field(..., pattern=_NAME,
+                                   description="The external ID field that matches rows to "
+                                   "records, e.g. External_Id__c.")
+    key_column: str = key_field("The column holding each row's external ID.")
+    mappings: list[FieldMapping] = Field(default_factory=list, max_length=500,
+                                         description="Which column sets which field.")
+    batch_size: int = Field(BATCH_LIMIT, ge=1, le=BATCH_LIMIT,
+                            description="Records per request (Salesforce allows at most 200).")
+    timeout_seconds: float = Field(30, ge=1, le=120, description="Time limit per request.")
+    retries: int = Field(3, ge=0, le=http.MAX_RETRIES,
+                         description="Retries on HTTP 429, 5xx or a network failure.")
+    dry_run: bool = dry_run_field()
+    require_approval: bool = approval_field()
+
+    @model_validator(mode="after")
+    def _fields_set_once(self) -> SalesforceUpsertParams:
+        seen = {self.external_id_field.lower(), "attributes"}
+        for i, mapping in enumerate(self.mappings):
+            if mapping.field.lower() in seen:
+                raise ValueError(f"mappings.{i}: field {mapping.field!r} is already set")
+            seen.add(mapping.field.lower())
+        return self
+
+
+@register
+class SalesforceUpsert(Operator):
+    """Upserts each row into a Salesforce object through the sObject Collections API,
+    matching existing records by an external ID field. Missing values are left out, so they
+    never blank a field. Each record succeeds or fails on its own (``allOrNone: false``); an
+    expired session fails the rest of the run's records with a clear reason.
+
+    Example: ``{"connection": "c1", "sobject": "Contact",
+    "external_id_field": "Customer_Id__c", "key_column": "customer_id",
+    "mappings": [{"column": "email", "field": "Email"},
+    {"column": "churn_risk", "field": "Churn_Risk__c"}]}``.
+    """
+
+    name = "action.salesforce_upsert"
+    label = "Salesforce upsert"
+    description = "Create or update Salesforce records from the rows, by external ID."
+    category = "action"
+    icon = "salesforce"
+    keywords = ("salesforce", "crm", "sobject", "contact", "account", "lead", "upsert", "sync")
+    inputs = (Port("table", "table"),)
+    outputs = (RESULTS_PORT,)
+    Params = SalesforceUpsertParams
+    batch_only = True
+
+    def run(self, ctx: Context, params: SalesforceUpsertParams,
+            table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        _check_columns(schema_of(table), params)
+        conn = load_connection(ctx, params.connection, SalesforceConnection)
+        if not _API_VERSION.match(conn.api_version):
+            raise OperatorError(f"API version {conn.api_version!r} should look like v61.0.",
+                                field="connection")
+        url = (f"{conn.instance_url.rstrip('/')}/services/data/{conn.api_version}"
+               f"/composite/sobjects/{params.sobject}/{params.external_id_field}")
+        check_url(url, allowlist=ctx.url_allowlist, field="connection")
+
+        def build(key: str, row: dict[str, Any]) -> dict[str, Any]:
+            record: dict[str, Any] = {"attributes": {"type": params.sobject},
+                                      params.external_id_field: key}
+            for m in params.mappings:
+                if row[m.column] is not None:
+                    record[m.field] = row[m.column]
+            return jsonable(record)
+
+        records = make_records(table, [params.key_column], url, build)
+        with http.new_client(params.timeout_seconds) as client:
+            upsert = _Upsert(ctx, client, conn, url, params)
+            results = deliver(ctx, records, upsert.send, dry_run=params.dry_run,
+                              require_approval=params.require_approval,
+                              batch_size=params.batch_size)
+        return {"results": results}
+
+    def infer_schema(self, ctx: Context, params: SalesforceUpsertParams,
+                     table: Schema | None = None) -> dict[str, Schema | None]:
+        _check_columns(table, params)
+        return {"results": RESULTS_SCHEMA}
+
+
+def _check_columns(schema: Schema | None, params: SalesforceUpsertParams) -> None:
+    require_columns(schema, [params.key_column], field="key_column")
+    for i, mapping in enumerate(params.mappings):
+        require_columns(schema, [mapping.column], field=f"mappings.{i}.column")
+
+
+class _Upsert:
+    def __init__(self, ctx: Context, client: httpx.Client, conn: SalesforceConnection,
+                 url: str, params: SalesforceUpsertParams) -> None:
+        self.ctx, self.client, self.url = ctx, client, url
+        self.token = conn.access_token.get_secret_value()
+        self.policy = http.RetryPolicy(retries=params.retries)
+
+    def send(self, batch: list[Record]) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        body = {"allOrNone": False, "records": [r.payload for r in batch]}
+        try:
+            response = http.request(self.client, "PATCH", self.url, ctx=self.ctx,
+                                    field="connection", policy=self.policy, headers=headers,
+                                    json=body)
+        except http.HttpFailure as exc:
+            raise StopSending(str(exc)) from None
+        if response.status_code == 401:
+            raise StopSending(EXPIRED)
+        try:
+            outcomes = response.json()
+        except ValueError:
+            outcomes = None
+        if not response.is_success:
+            return {r.key: f"Salesforce answered {_describe(response, outcomes, self.token)}"
+                    for r in batch}
+        if not isinstance(outcomes, list) or len(outcomes) != len(batch):
+            # Results come back in request order; without one per record, none can be trusted.
+            return {r.key: "Salesforce's answer did not list one result per record."
+                    for r in batch}
+        return {r.key: _reason(outcome) for r, outcome in zip(batch, outcomes, strict=True)
+                if not (isinstance(outcome, dict) and outcome.get("success") is True)}
+
+
+def _reason(outcome: Any) -> str:
+    errors = outcome.get("errors") if isinstance(outcome, dict) else None
+    parts = []
+    for error in errors or []:
+        if isinstance(error, dict):
+            fields = ", ".join(str(f) for f in error.get("fields") or [])
+            parts.append(f"{error.get('statusCode', 'ERROR')}: {error.get('message', '')}"
+                         + (f" (fields: {fields})" if fields else ""))
+    return "Salesforce: " + ("; ".join(parts) or "the record was not saved.")
+
+
+def _describe(response: httpx.Response, body: Any, token: str) -> str:
+    # Salesforce's errors are a list of {"errorCode", "message"}.
+    if isinstance(body, list) and body and isinstance(body[0], dict) and "errorCode" in body[0]:
+        first = body[0]
+        return http.redact(f"HTTP {response.status_code}: {first['errorCode']}: "
+                           f"{first.get('message', '')}", [token])
+    return http.describe(response, [token])

@@ -1,0 +1,134 @@
+"""Online predictions from the training pipeline: parity with batch, validation of request
+rows, and the served model following the production alias."""
+from __future__ import annotations
+
+import copy
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from datagran.pipelines.demo import CHURN
+from datagran.serving.models import PredictionLog
+from tests.conftest import wait_for_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(api, pipeline_id: str, **body) -> str:
+    run_id = api.post(f"/api/pipelines/{pipeline_id}/runs/", body, format="json").json()["id"]
+    assert wait_for_run(run_id).status == "succeeded"
+    return run_id
+
+
+def table(api, run_id: str, node: str) -> pd.DataFrame:
+    response = api.get(f"/api/runs/{run_id}/nodes/{node}/output/?format=parquet")
+    return pd.read_parquet(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def as_rows(frame: pd.DataFrame) -> list[dict]:
+    clean = frame.astype(object).where(frame.notna(), None)
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in clean.to_dict(orient="records")]
+
+
+@pytest.fixture
+def churn(api, worker):
+    pipeline = api.post("/api/pipelines/", {"name": "Churn", "graph": copy.deepcopy(CHURN)},
+                        format="json").json()
+    return pipeline, run(api, pipeline["id"])
+
+
+def test_online_predictions_equal_the_batch_predictions_for_the_same_rows(api, churn) -> None:
+    pipeline, run_id = churn
+    customers = table(api, run_id, "customers").head(1000)
+    batch = table(api, run_id, "score").head(1000)
+    request_rows = as_rows(customers.drop(columns=["churned"]))
+    response = api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": request_rows},
+                        format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["model"] == {"name": "Churn / train", "version": 1}
+    online = pd.DataFrame(body["predictions"])
+    assert len(online) == 1000
+    np.testing.assert_array_equal(online["prediction"].to_numpy(),
+                                  batch["prediction"].to_numpy())
+    np.testing.assert_array_equal(online["probability"].to_numpy(dtype=float),
+                                  batch["probability"].to_numpy(dtype=float))
+
+
+def test_request_rows_are_checked_per_row_and_column(api, churn) -> None:
+    pipeline, run_id = churn
+    good = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(3))
+    bad = copy.deepcopy(good)
+    del bad[0]["plan"]
+    bad[1]["tenure_months"] = "long"
+    bad[2]["favourite_colour"] = "blue"
+    response = api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": bad},
+                        format="json")
+    assert response.status_code == 400
+    problems = {(p["row"], p["column"], p["message"].split(",")[0])
+                for p in response.json()["extra"]["problems"]}
+    assert problems == {(0, "plan", "missing"),
+                        (1, "tenure_months", "expected a whole number"),
+                        (2, "favourite_colour", "unexpected column")}
+    for rows in ([], "x", [1]):
+        assert api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": rows},
+                        format="json").status_code == 400
+
+
+def test_the_served_model_follows_the_production_alias_without_a_restart(api, churn) -> None:
+    pipeline, run_id = churn
+    rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(5))
+    url = f"/api/pipelines/{pipeline['id']}/predict"
+    run(api, pipeline["id"], force=True)  # version 2
+    assert api.post(url, {"rows": rows}, format="json").json()["model"]["version"] == 2
+    model = api.get("/api/models/").json()[0]
+    api.post(f"/api/models/{model['id']}/aliases/", {"alias": "production", "version": 1},
+             format="json")
+    assert api.post(url, {"rows": rows}, format="json").json()["model"]["version"] == 1
+
+
+def test_a_pipeline_that_never_ran_says_so(api, worker) -> None:
+    pipeline = api.post("/api/pipelines/", {"name": "New", "graph": copy.deepcopy(CHURN)},
+                        format="json").json()
+    response = api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": [{"a": 1}]},
+                        format="json")
+    assert response.status_code == 400 and "run the pipeline first" in response.json()["message"]
+
+
+def test_served_requests_are_logged_sampled_and_feed_the_drift_panel(api, churn) -> None:
+    pipeline, run_id = churn
+    api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"sample_rate": 1.0},
+            format="json")
+    customers = table(api, run_id, "customers").drop(columns=["churned"])
+    shifted = customers.head(20).copy()
+    shifted["monthly_spend"] = shifted["monthly_spend"] * 10  # a population shift
+    for chunk in (customers.head(20), shifted):
+        api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": as_rows(chunk)},
+                 format="json")
+    assert PredictionLog.objects.count() == 2
+    stats = api.get(f"/api/pipelines/{pipeline['id']}/deployment/stats/").json()
+    assert len(stats["requests"]) == 2 and stats["latency_ms"]["p50"] > 0
+    drift = {d["feature"]: d for d in stats["drift"]}
+    assert drift["monthly_spend"]["warning"] is True
+    assert drift["plan"]["warning"] is False
+    assert {c["name"] for c in stats["input_schema"]} == set(customers.columns)
+
+
+def test_bad_deployment_settings_are_refused(api, churn) -> None:
+    pipeline, _ = churn
+    url = f"/api/pipelines/{pipeline['id']}/deployment/"
+    assert api.put(url, {"input_node": "ghost"}, format="json").status_code == 400
+    assert api.put(url, {"input_node": "score", "output_node": "customers"},
+                   format="json").status_code == 400
+    assert api.put(url, {"sample_rate": 2}, format="json").status_code == 400
+    assert api.get(url).json()["input_node"] == "customers"
+
+
+def test_another_user_cannot_predict(other_api, churn) -> None:
+    pipeline, _ = churn
+    response = other_api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": [{}]},
+                              format="json")
+    assert response.status_code == 404
