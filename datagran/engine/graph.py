@@ -155,8 +155,8 @@ def validate_graph(graph: Graph, ctx: Context) -> Validation:
             params[node.id] = ops[node.id].parse_params(node.params)
         except ValidationError as exc:
             for err in params_errors(exc):
-                errors.append(GraphProblem(f"{err['field']}: {err['message']}", node.id,
-                                           f"params.{err['field']}"))
+                where = "params" if err["field"] == "params" else f"params.{err['field']}"
+                errors.append(GraphProblem(f"{err['field']}: {err['message']}", node.id, where))
     _check_edges(graph, ops, errors)
     known = Graph(nodes=list(graph.nodes),
                   edges=[e for e in graph.edges if e.source in ids and e.target in ids])

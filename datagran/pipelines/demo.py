@@ -1,11 +1,13 @@
 """The demo workspace `make run` loads: a demo user and two example pipelines that run green."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from datagran.connections.services import connection_create
 from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import membership_add, workspace_create
 
@@ -75,11 +77,56 @@ CHURN = {
     ],
 }
 
+CHURN_CRM = {
+    "nodes": [
+        _node("orders", "connector.sample_dataset", 0, 40, dataset="orders"),
+        _node("rfm", "transform.rfm", 260, 40, customer="customer_id", date="ordered_at",
+              amount="amount", as_of="2026-01-01T00:00:00"),
+        _node("customers", "connector.sample_dataset", 0, 220, dataset="customers"),
+        _node("features", "transform.join", 520, 120, how="left",
+              on=[{"left": "customer_id", "right": "customer_id"}]),
+        _node("split", "transform.split", 780, 40, test_size=0.25, seed=7, stratify="churned"),
+        _node("train", "model.train_classifier", 1040, 40, target="churned",
+              features=["plan", "tenure_months", "monthly_spend", "support_tickets",
+                        "recency_days", "frequency", "monetary"],
+              algorithm="random_forest", n_estimators=200, seed=7),
+        _node("score", "model.predict", 1300, 180),
+        _node("likely", "transform.filter_rows", 1560, 180, conditions=[
+            {"column": "prediction", "op": "==", "value": "yes"}]),
+        _node("top", "transform.sort_limit", 1820, 180,
+              order_by=[{"column": "probability", "descending": True}], limit=100),
+        _node("crm", "action.hubspot_upsert", 2080, 180, connection="{hubspot}",
+              object_type="contacts", id_property="email", key_column="email",
+              mappings=[{"column": "name", "property": "firstname"},
+                        {"column": "plan", "property": "plan"},
+                        {"column": "probability", "property": "churn_risk"}],
+              dry_run=True),
+    ],
+    "edges": [
+        _edge("orders", "table", "rfm", "orders"),
+        _edge("customers", "table", "features", "left"),
+        _edge("rfm", "table", "features", "right"),
+        _edge("features", "table", "split", "table"),
+        _edge("split", "train", "train", "train"),
+        _edge("split", "test", "train", "test"),
+        _edge("train", "model", "score", "model"),
+        _edge("features", "table", "score", "table"),
+        _edge("score", "table", "likely", "table"),
+        _edge("likely", "table", "top", "table"),
+        _edge("top", "table", "crm", "table"),
+    ],
+}
+
 DEMO_PIPELINES = {
     "Iris classifier": ("Sample iris data → split → random forest → predict → CSV.", IRIS),
     "Customer churn → CSV export": (
         "Score every customer's churn risk and export the ones likely to leave.", CHURN),
+    "Customer churn → CRM": (
+        "RFM features from orders, a churn model, and the 100 customers most at risk sent to "
+        "HubSpot (a dry run: it shows exactly what would be sent, and sends nothing).",
+        CHURN_CRM),
 }
+DEMO_HUBSPOT = "Demo HubSpot (dry run only)"
 
 
 @transaction.atomic
@@ -94,10 +141,14 @@ def demo_setup() -> tuple[Any, Workspace, list[Pipeline]]:
     if workspace is None:
         workspace = workspace_create(name=DEMO_WORKSPACE, owner=user)
     membership_add(workspace=workspace, user=user, role="owner")
+    hubspot = workspace.connections.filter(name=DEMO_HUBSPOT).first() or connection_create(
+        workspace=workspace, user=user, name=DEMO_HUBSPOT, kind="hubspot",
+        fields={"access_token": "demo-token-not-a-real-one"})
     pipelines = []
     for name, (description, graph) in DEMO_PIPELINES.items():
         pipeline = workspace.pipelines.filter(name=name).first()
         if pipeline is None:
+            graph = json.loads(json.dumps(graph).replace("{hubspot}", str(hubspot.pk)))
             pipeline = pipeline_create(workspace=workspace, user=user, name=name,
                                        description=description, graph=graph)
         pipelines.append(pipeline)

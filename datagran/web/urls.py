@@ -8,6 +8,7 @@ from . import views
 
 # Paths that belong to the server, never to the client-side router.
 RESERVED = ("api", "ws", "static", "media", "admin", "accounts")
+CLIENT_ROUTE = r"^(?!(?:" + "|".join(RESERVED) + r")(?:/|$))(?P<path>[^.]*)$"
 
 urlpatterns = [
     path(
@@ -17,9 +18,5 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.app_shell, name="app"),
-    re_path(
-        r"^(?!(?:%s)(?:/|$))(?P<path>[^.]*)$" % "|".join(RESERVED),
-        views.app_shell,
-        name="app-route",
-    ),
+    re_path(CLIENT_ROUTE, views.app_shell, name="app-route"),
 ]

@@ -13,7 +13,7 @@ from sklearn import datasets
 from ..base import Context, Operator, Params, Port, Schema, schema_of
 from ..registry import register
 
-DatasetName = Literal["iris", "wine", "breast_cancer", "customers"]
+DatasetName = Literal["iris", "wine", "breast_cancer", "customers", "orders"]
 
 # Changing the seed or the formulas changes every demo built on "customers": bump `version`.
 _CUSTOMERS_SEED = 20240601
@@ -69,18 +69,50 @@ def _customers() -> pd.DataFrame:
     }).astype({"email": "str", "name": "str", "country": "str", "plan": "str", "churned": "str"})
 
 
+# "Today" for the orders sample: each customer's last order is days_since_last_order before it.
+ORDERS_AS_OF = pd.Timestamp("2026-01-01")
+
+
+def _orders() -> pd.DataFrame:
+    """The orders behind the customers table, consistent with it: each customer's last order
+    is days_since_last_order before ORDERS_AS_OF and orders_last_90d fall in the last 90 days,
+    so RFM features computed from these orders explain the churn label."""
+    customers = load_sample("customers")
+    rng = np.random.default_rng(_CUSTOMERS_SEED + 1)
+    rows: list[tuple[int, int, float]] = []  # (customer, days before as-of, amount)
+    for c in customers.itertuples(index=False):
+        typical = c.monthly_spend if c.monthly_spend == c.monthly_spend else 40.0  # NaN-safe
+        recent = [c.days_since_last_order] + list(
+            rng.integers(c.days_since_last_order, 91, size=max(c.orders_last_90d - 1, 0)))
+        start = max(91, c.days_since_last_order)  # nothing newer than the last order
+        older = list(rng.integers(start, start + 30 * c.tenure_months, size=rng.poisson(
+            c.tenure_months / 6)))
+        for days in recent + older:
+            rows.append((c.customer_id, int(days), round(float(typical * rng.lognormal(-0.7,
+                                                                                        0.4)), 2)))
+    frame = pd.DataFrame(rows, columns=["customer_id", "days", "amount"])
+    frame.insert(0, "order_id", np.arange(1, len(frame) + 1))
+    frame["ordered_at"] = ORDERS_AS_OF - pd.to_timedelta(frame.pop("days"), unit="D")
+    return frame.sort_values(["ordered_at", "order_id"], kind="stable").reset_index(drop=True)
+
+
 @cache
 def load_sample(name: str) -> pd.DataFrame:
     """The cached frame; callers must copy before handing it out."""
     loaders = {"iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer"}
-    return _customers() if name == "customers" else _sklearn_frame(loaders[name])
+    if name == "customers":
+        return _customers()
+    if name == "orders":
+        return _orders()
+    return _sklearn_frame(loaders[name])
 
 
 class SampleDatasetParams(Params):
     dataset: DatasetName = Field(
         "iris",
         description="Which sample: iris, wine and breast_cancer are classic classification "
-        "tables; customers is a synthetic churn table with some missing values.",
+        "tables; customers is a synthetic churn table with some missing values; orders are "
+        "those customers' orders (for RFM features).",
     )
 
 
@@ -94,7 +126,7 @@ class SampleDataset(Operator):
 
     name = "connector.sample_dataset"
     label = "Sample dataset"
-    description = "A built-in example table (iris, wine, breast cancer or customers)."
+    description = "A built-in example table (iris, wine, breast cancer, customers, orders)."
     category = "connector"
     icon = "database"
     keywords = ("sample", "demo", "example", "iris", "wine", "breast cancer", "churn")

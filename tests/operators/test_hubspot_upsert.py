@@ -229,9 +229,16 @@ def test_a_loopback_address_that_is_not_allow_listed_is_refused_before_sending(
     ctx = context(crm)
     ctx.url_allowlist = []
     with pytest.raises(OperatorError) as err:
-        upsert(ctx, dry_run=True)
+        upsert(ctx)
     assert err.value.field == "connection" and "DATAGRAN_URL_ALLOWLIST" in err.value.message
     assert crm.requests == []
+
+
+def test_a_dry_run_works_offline_without_checking_the_url(crm: FakeCRM) -> None:
+    ctx = context(crm)
+    ctx.url_allowlist = []  # the URL would be refused, but a dry run reaches nothing
+    results = upsert(ctx, dry_run=True)
+    assert set(results["status"]) == {"dry_run"} and crm.requests == []
 
 
 def test_a_connection_of_another_kind_is_refused(crm: FakeCRM) -> None:
