@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "datagran.runs",
     "datagran.registry",
     "datagran.serving",
+    "datagran.schedules",
     "datagran.web",
 ]
 
@@ -194,6 +195,23 @@ DATAGRAN = {
     "SECRET_KEYS": env("DATAGRAN_SECRET_KEYS"),
     # Hosts or CIDR networks that user-configured URLs may reach although private/loopback.
     "URL_ALLOWLIST": env_list("DATAGRAN_URL_ALLOWLIST"),
+    # Fault tolerance: a running node beats every HEARTBEAT_SECONDS; one silent for
+    # HEARTBEAT_TIMEOUT_SECONDS is re-queued (its worker died) until NODE_MAX_ATTEMPTS.
+    "HEARTBEAT_SECONDS": float(env("DATAGRAN_HEARTBEAT_SECONDS", "5")),
+    "HEARTBEAT_TIMEOUT_SECONDS": float(env("DATAGRAN_HEARTBEAT_TIMEOUT_SECONDS", "30")),
+    "NODE_MAX_ATTEMPTS": int(env("DATAGRAN_NODE_MAX_ATTEMPTS", "3")),
+    "RETRY_BACKOFF_SECONDS": float(env("DATAGRAN_RETRY_BACKOFF_SECONDS", "2")),
+    # Below RabbitMQ's consumer timeout (30 min by default), or a long node is redelivered.
+    "NODE_TIME_LIMIT_SECONDS": int(env("DATAGRAN_NODE_TIME_LIMIT_SECONDS", "1200")),
+    "RABBITMQ_CONSUMER_TIMEOUT_SECONDS": int(env("DATAGRAN_RABBITMQ_CONSUMER_TIMEOUT_SECONDS",
+                                                 "1800")),
+    # A node queued this long without a worker taking it is sent again (the broker was
+    # down, or lost the message).
+    "RESEND_QUEUED_AFTER_SECONDS": float(env("DATAGRAN_RESEND_QUEUED_AFTER_SECONDS", "60")),
+    # Runs of one workspace executing at once; more wait as "pending". 0: no limit.
+    "MAX_CONCURRENT_RUNS": int(env("DATAGRAN_MAX_CONCURRENT_RUNS", "0")),
+    # Extra operator modules to import (plugins without an installed package).
+    "OPERATOR_MODULES": env_list("DATAGRAN_OPERATOR_MODULES"),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

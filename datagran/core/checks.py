@@ -19,3 +19,18 @@ def broker_url_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
         return [Error(f"BROKER_URL must start with redis:// or amqp://, not {url[:12]!r}",
                       id="datagran.E002")]
     return []
+
+
+@register()
+def rabbitmq_time_limit_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+    """RabbitMQ redelivers a message whose consumer holds it past consumer_timeout: a node
+    allowed to run longer would be started again and again."""
+    options = settings.DATAGRAN
+    if settings.BROKER_URL.startswith("amqp") and (
+            options["NODE_TIME_LIMIT_SECONDS"] >= options["RABBITMQ_CONSUMER_TIMEOUT_SECONDS"]):
+        return [Error(
+            f"DATAGRAN_NODE_TIME_LIMIT_SECONDS ({options['NODE_TIME_LIMIT_SECONDS']}) must be "
+            "below RabbitMQ's consumer timeout "
+            f"({options['RABBITMQ_CONSUMER_TIMEOUT_SECONDS']} s, "
+            "DATAGRAN_RABBITMQ_CONSUMER_TIMEOUT_SECONDS).", id="datagran.E003")]
+    return []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from typing import Any
 
 import dramatiq
@@ -50,3 +51,16 @@ class EmbeddedWorker:
         resent = await sync_to_async(run_recover)()
         if resent:
             log.warning("re-sent %d nodes left unfinished by the previous server", resent)
+        threading.Thread(target=_scheduler_loop, name="datagran-scheduler", daemon=True).start()
+
+
+def _scheduler_loop() -> None:
+    """The embedded default's scheduler: what `manage.py scheduler` does in production."""
+    from datagran.schedules.management.commands.scheduler import tick
+
+    while True:
+        try:
+            tick()
+        except Exception:  # noqa: BLE001 - keep ticking
+            log.exception("scheduler tick failed")
+        time.sleep(1.0)

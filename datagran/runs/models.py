@@ -7,6 +7,7 @@ from django.db import models
 
 
 class RunStatus(models.TextChoices):
+    PENDING = "pending"      # waiting for a slot: the workspace runs its limit already
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -63,6 +64,7 @@ class Run(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["workspace", "-created_at"]),
                    models.Index(fields=["pipeline", "-created_at"]),
+                   models.Index(fields=["status"]),
                    models.Index(fields=["workspace", "status", "-created_at"]),
                    models.Index(fields=["workspace", "-duration_ms"])]
 
@@ -75,6 +77,7 @@ class NodeRun(models.Model):
                               default=NodeStatus.PENDING)
     attempts = models.IntegerField(default=0)
     queued_at = models.DateTimeField(null=True)
+    heartbeat_at = models.DateTimeField(null=True)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
     duration_ms = models.IntegerField(null=True)
@@ -96,6 +99,7 @@ class NodeRun(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="one_noderun")]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
 
 
 class CacheEntry(models.Model):

@@ -8,13 +8,15 @@ import time
 import traceback
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from dramatiq.middleware.time_limit import TimeLimitExceeded
 from pydantic import ValidationError
 
-from datagran.core.exceptions import Conflict, PermanentError
+from datagran.core.exceptions import Conflict, PermanentError, RetryableError
 from datagran.datasets.artifacts import artifact_store
 from datagran.engine.cache import cache_keys
 from datagran.engine.execute import NodeOutcome, execute_node
@@ -22,11 +24,13 @@ from datagran.engine.graph import Graph
 from datagran.pipelines.models import Pipeline, PipelineVersion
 from datagran.pipelines.validation import ValidationContext
 from datagran.registry.services import model_version_from_run
+from datagran.workspaces.models import Workspace
 from operators.base import ApprovalRequired, OperatorError, params_errors
 from operators.registry import get_operator
 
 from .context import RunContext
 from .events import RunTransaction, run_transaction
+from .heartbeat import Heartbeat, NodeInterrupted
 from .models import (
     NODE_OPEN,
     RUN_DONE,
@@ -43,11 +47,16 @@ log = logging.getLogger(__name__)
 ERR_EMPTY_PIPELINE = "The pipeline has no nodes to run; add some on the canvas first."
 
 
-def _enqueue(run_id: object, node_ids: list[str]) -> None:
+def _enqueue(run_id: object, node_ids: list[str], delay_ms: int | None = None) -> None:
+    """Send one message per node. A broker that is down loses nothing: the nodes stay queued
+    in the database and the reconciler sends them again."""
     from .tasks import execute_node_task
 
     for node_id in node_ids:
-        execute_node_task.send(str(run_id), node_id)
+        try:
+            execute_node_task.send_with_options(args=(str(run_id), node_id), delay=delay_ms)
+        except Exception:  # noqa: BLE001 - the database is the record; resent later
+            log.exception("could not send node %s of run %s to the broker", node_id, run_id)
 
 
 def _graph(run: Run) -> Graph:
@@ -83,17 +92,57 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
     hits = {} if force else cache_lookup(keys)
     now = timezone.now()
     with transaction.atomic():
+        # One admission at a time per workspace, so the run limit is never overshot.
+        Workspace.objects.select_for_update().filter(pk=pipeline.workspace_id).first()
+        admitted = _free_slots(pipeline.workspace_id) > 0
         run = Run.objects.create(workspace_id=pipeline.workspace_id, pipeline=pipeline,
-                                 version=version, trigger=trigger, created_by=user, force=force)
+                                 version=version, trigger=trigger, created_by=user, force=force,
+                                 status=RunStatus.QUEUED if admitted else RunStatus.PENDING)
         NodeRun.objects.bulk_create([_node_run(run, n.id, n.operator, keys[n.id],
                                                hits.get(n.id), now) for n in graph.nodes])
         with run_transaction(run.pk) as tx:
             tx.emit("run", run=run_summary_json(tx.run))
             for node in tx.run.nodes.filter(cached=True):
                 tx.emit("node", node=node_json(node))
-            _queue(tx, _ready(graph, dict(tx.run.nodes.values_list("node_id", "status"))))
-            _maybe_finish(tx)
+            if admitted:
+                _admit(tx)
     return run
+
+
+def _free_slots(workspace_id: object) -> int:
+    limit = settings.DATAGRAN["MAX_CONCURRENT_RUNS"]
+    if not limit:
+        return 1 << 30
+    active = Run.objects.filter(workspace_id=workspace_id,
+                                status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).count()
+    return max(0, limit - active)
+
+
+def _admit(tx: RunTransaction) -> None:
+    """Send what is ready of an admitted run (or finish it, if the cache had everything)."""
+    statuses = dict(tx.run.nodes.values_list("node_id", "status"))
+    _queue(tx, _ready(_graph(tx.run), statuses))
+    _maybe_finish(tx)
+
+
+def admit_pending_runs() -> int:
+    """Start the oldest pending runs of each workspace that has free slots again."""
+    admitted = 0
+    for workspace_id in (Run.objects.filter(status=RunStatus.PENDING)
+                         .values_list("workspace_id", flat=True).distinct()):
+        with transaction.atomic():
+            Workspace.objects.select_for_update().filter(pk=workspace_id).first()
+            free = _free_slots(workspace_id)
+            for run_id in (Run.objects.filter(workspace_id=workspace_id,
+                                              status=RunStatus.PENDING)
+                           .order_by("created_at").values_list("pk", flat=True)[:free]):
+                with run_transaction(run_id) as tx:
+                    tx.run.status = RunStatus.QUEUED
+                    tx.run.save(update_fields=["status"])
+                    tx.emit("run", run=run_summary_json(tx.run))
+                    _admit(tx)
+                admitted += 1
+    return admitted
 
 
 def pipeline_cache_keys(pipeline: Pipeline, graph: Graph) -> dict[str, str | None]:
@@ -153,6 +202,8 @@ def _finish(tx: RunTransaction, status: str, now: Any, error: str = "") -> None:
     run.save(update_fields=["status", "finished_at", "error", "started_at", "duration_ms",
                             "rows_processed"])
     tx.emit("run", run=run_summary_json(run))
+    if settings.DATAGRAN["MAX_CONCURRENT_RUNS"]:
+        transaction.on_commit(admit_pending_runs)
 
 
 def _ms(start: Any, end: Any) -> int | None:
@@ -160,6 +211,11 @@ def _ms(start: Any, end: Any) -> int | None:
 
 
 # --- executing one node ------------------------------------------------------------------------
+
+# Passing faults: retried with backoff. Anything else an operator raises is a bug in the
+# operator or its input, and retrying would fail the same way.
+RETRYABLE = (OSError, TimeoutError, OperationalError, InterfaceError, RetryableError)
+
 
 def node_execute(*, run_id: str, node_id: str) -> None:
     """What a worker does with one message. Safe to receive twice: only the delivery that
@@ -174,10 +230,12 @@ def node_execute(*, run_id: str, node_id: str) -> None:
                      run_id=run.pk, node_id=node_id, approved=node.approved_at is not None)
     started = time.perf_counter()
     try:
-        op = get_operator(spec.operator)
-        inputs = _input_refs(run, graph, node_id)
-        outcome = execute_node(store=artifact_store(), op=op, raw_params=spec.params,
-                               input_refs=inputs, ctx=ctx)
+        with Heartbeat(node.pk):
+            op = get_operator(spec.operator)
+            outcome = execute_node(store=artifact_store(), op=op, raw_params=spec.params,
+                                   input_refs=_input_refs(run, graph, node_id), ctx=ctx)
+    except NodeInterrupted:
+        return  # cancelled while running: the cancel already recorded everything
     except ApprovalRequired as exc:
         _wait_for_approval(run.pk, node_id, ctx, exc)
     except OperatorError as exc:
@@ -188,6 +246,12 @@ def node_execute(*, run_id: str, node_id: str) -> None:
               field=first["field"])
     except PermanentError as exc:
         _fail(run.pk, node_id, ctx, exc.message, field=exc.extra.get("field", ""))
+    except TimeLimitExceeded:
+        limit = settings.DATAGRAN["NODE_TIME_LIMIT_SECONDS"]
+        _fail(run.pk, node_id, ctx, f"The node ran longer than its time limit of {limit} s.")
+    except RETRYABLE as exc:
+        log.warning("node %s of run %s: passing fault %r", node_id, run_id, exc)
+        _retry_or_fail(run.pk, node_id, ctx, f"{type(exc).__name__}: {exc}", node.attempts)
     except Exception as exc:  # noqa: BLE001 - any crash of an operator fails its node
         log.exception("node %s of run %s crashed", node_id, run_id)
         _fail(run.pk, node_id, ctx, f"{type(exc).__name__}: {exc}",
@@ -195,6 +259,25 @@ def node_execute(*, run_id: str, node_id: str) -> None:
     else:
         ctx.log(f"Finished in {time.perf_counter() - started:.3f} s.")
         _succeed(run.pk, node_id, ctx, outcome)
+
+
+def _retry_or_fail(run_id: object, node_id: str, ctx: RunContext, message: str,
+                   attempts: int) -> None:
+    limit = settings.DATAGRAN["NODE_MAX_ATTEMPTS"]
+    if attempts >= limit:
+        _fail(run_id, node_id, ctx, f"{message} (gave up after {attempts} attempts)")
+        return
+    delay = settings.DATAGRAN["RETRY_BACKOFF_SECONDS"] * 2 ** (attempts - 1)
+    with run_transaction(run_id) as tx:
+        node = tx.run.nodes.get(node_id=node_id)
+        if node.status != NodeStatus.RUNNING:
+            return
+        node.status, node.queued_at = NodeStatus.QUEUED, timezone.now()
+        node.logs = node.logs + ctx.logs + [
+            f"Attempt {attempts} of {limit} failed: {message}; retrying in {delay:g} s."]
+        node.save(update_fields=["status", "queued_at", "logs"])
+        tx.emit("node", node=node_json(node))
+        transaction.on_commit(lambda: _enqueue(run_id, [node_id], delay_ms=int(delay * 1000)))
 
 
 def _claim(run_id: str, node_id: str) -> tuple[Run, NodeRun] | None:
@@ -207,7 +290,8 @@ def _claim(run_id: str, node_id: str) -> tuple[Run, NodeRun] | None:
         now = timezone.now()
         claimed = NodeRun.objects.filter(run=tx.run, node_id=node_id,
                                          status=NodeStatus.QUEUED).update(
-            status=NodeStatus.RUNNING, started_at=now, attempts=F("attempts") + 1)
+            status=NodeStatus.RUNNING, started_at=now, heartbeat_at=now,
+            attempts=F("attempts") + 1)
         if not claimed:
             return None
         if tx.run.status == RunStatus.QUEUED:
@@ -235,7 +319,7 @@ def _succeed(run_id: object, node_id: str, ctx: RunContext, outcome: NodeOutcome
         node.status, node.finished_at = NodeStatus.SUCCEEDED, timezone.now()
         node.duration_ms = _ms(node.started_at, node.finished_at)
         node.rows_out, node.outputs = outcome.rows_out, outcome.outputs
-        node.logs, node.files = ctx.logs, ctx.files
+        node.logs, node.files = node.logs + ctx.logs, ctx.files
         node.save()
         _register_models(tx.run, node)
         _emit_node(tx, node)
@@ -261,16 +345,19 @@ def _register_models(run: Run, node: NodeRun) -> None:
 
 
 def _fail(run_id: object, node_id: str, ctx: RunContext, message: str, *, field: str = "",
-          trace: str = "", expect: str = NodeStatus.RUNNING) -> None:
+          trace: str = "", expect: str = NodeStatus.RUNNING, heartbeat: Any = None) -> None:
+    """Fail a node that is still ``expect`` (and, for the reaper, still has the heartbeat it
+    saw: a node that beat meanwhile is alive and keeps running)."""
     with run_transaction(run_id) as tx:
-        node = tx.run.nodes.get(node_id=node_id)
-        if node.status != expect:
+        guard = {"heartbeat_at": heartbeat} if heartbeat is not None else {}
+        if not tx.run.nodes.filter(node_id=node_id, status=expect, **guard).exists():
             return
+        node = tx.run.nodes.get(node_id=node_id)
         now = timezone.now()
         node.status, node.finished_at = NodeStatus.FAILED, now
         node.duration_ms = _ms(node.started_at, now)
         node.error, node.error_field, node.traceback = message, field, trace
-        node.logs = ctx.logs + [f"Error: {message}"]
+        node.logs = node.logs + ctx.logs + [f"Error: {message}"]
         node.save()
         _emit_node(tx, node)
         for skipped in tx.run.nodes.filter(node_id__in=_graph(tx.run).descendants(node_id),

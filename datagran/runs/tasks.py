@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import dramatiq
+from django.conf import settings
 
 from .services import node_execute
 
-NODE_TIME_LIMIT_MS = 60 * 60 * 1000
 
-
-@dramatiq.actor(queue_name="datagran", max_retries=0, time_limit=NODE_TIME_LIMIT_MS)
+# Retries are ours (counted in the database, with backoff): Dramatiq's would not count a
+# worker killed mid-node, and would retry errors that retrying cannot fix.
+@dramatiq.actor(queue_name="datagran", max_retries=0,
+                time_limit=settings.DATAGRAN["NODE_TIME_LIMIT_SECONDS"] * 1000)
 def execute_node_task(run_id: str, node_id: str) -> None:
     node_execute(run_id=run_id, node_id=node_id)

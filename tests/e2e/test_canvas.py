@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,6 +86,16 @@ def new_pipeline(page: Page, name: str) -> None:
     expect(page.get_by_role("button", name=name)).to_be_visible()  # the editor's title
 
 
+def run_and_wait(page: Page, status: str = "succeeded") -> None:
+    """Start a run and wait until that run (not an earlier one) ends with `status`."""
+    chip = page.get_by_test_id("run-status")
+    before = chip.get_attribute("data-run-id") if chip.count() else None
+    page.get_by_role("button", name="Run", exact=True).click()
+    if before:
+        expect(chip).not_to_have_attribute("data-run-id", before)
+    expect(chip).to_have_attribute("data-status", status, timeout=60_000)
+
+
 def save_state(page: Page):
     return page.get_by_test_id("save-state")
 
@@ -117,7 +128,9 @@ def test_shell_serves_client_routes_but_not_server_prefixes(page: Page,
 def test_list_search_create_rename_duplicate_delete(page: Page) -> None:
     use_workspace(page, DEMO_WORKSPACE)
     rows = page.get_by_test_id("pipeline-row")
-    expect(rows).to_have_count(2)
+    expect(rows.first).to_be_visible()
+    count = rows.count()
+    assert count >= 2
     page.get_by_label("Search pipelines").fill("iris")
     expect(rows).to_have_count(1)
     page.get_by_label("Search pipelines").fill("")
@@ -129,13 +142,13 @@ def test_list_search_create_rename_duplicate_delete(page: Page) -> None:
 
     page.get_by_role("button", name="Duplicate Iris flowers").click()
     expect(page.get_by_role("link", name="Iris flowers (copy)")).to_be_visible()
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(count + 1)
 
     page.get_by_role("button", name="Delete Iris flowers (copy)").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("cannot be undone")
     dialog.get_by_role("button", name="Delete").click()
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(count)
     page.reload()
     use_workspace(page, DEMO_WORKSPACE)
     expect(page.get_by_role("link", name="Iris flowers (copy)")).to_have_count(0)
@@ -234,9 +247,7 @@ def test_export_and_import_json(page: Page, tmp_path: Path) -> None:
 
 def test_run_shows_live_states_and_outputs(page: Page) -> None:
     open_pipeline(page, CHURN)
-    page.get_by_role("button", name="Run", exact=True).click()
-    status = page.get_by_test_id("run-status")
-    expect(status).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    run_and_wait(page)
     expect(page.locator("[data-testid=op-node][data-status=succeeded]")).to_have_count(7)
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "7")
 
@@ -264,3 +275,80 @@ def test_run_shows_live_states_and_outputs(page: Page) -> None:
     page.get_by_role("button", name="Back to pipelines").click()
     row = page.get_by_test_id("pipeline-row").filter(has_text=CHURN)
     expect(row.locator("[data-status=succeeded]")).to_be_visible()
+
+
+def test_dataset_upload_and_column_pickers(page: Page, tmp_path: Path) -> None:
+    new_pipeline(page, "E2E upload")
+    page.locator("[data-operator='connector.upload']").click()
+    page.locator("[data-operator='transform.filter_rows']").click()
+    page.locator("[data-node-id=n1]").click()
+    csv = tmp_path / "people.csv"
+    csv.write_text("name,age,city\nAda,36,London\nLinus,28,Helsinki\nGrace,45,Arlington\n")
+    page.get_by_test_id("dataset-upload").set_input_files(str(csv))
+    picker = page.locator("[data-field=dataset] select")
+    expect(picker.locator("option:checked")).to_have_text(re.compile("people"))
+    expect(page.locator("[data-field=dataset]")).to_contain_text("3 rows")
+
+    # The filter's column picker offers the uploaded table's columns.
+    page.locator("[data-node-id=n2]").click()
+    page.get_by_role("button", name="Add condition").click()
+    column = page.locator("[data-field=conditions] [data-field=column] select")
+    expect(column.locator("option")).to_contain_text(["name · str", "age · int", "city · str"])
+    column.select_option("age")
+    page.locator("[data-field=conditions] [data-field=op] select").select_option(label=">")
+    page.locator("[data-field=conditions] [data-field=value] input").fill("30")
+    page.keyboard.press("Control+s")
+    expect(save_state(page)).to_have_text("Saved")
+    run_and_wait(page)
+    page.locator("[data-node-id=n2]").click()
+    drawer = page.get_by_test_id("output-drawer")
+    expect(drawer.locator("table.data-table tbody tr")).to_have_count(2)
+
+
+def test_leaving_with_unsaved_changes_asks_first(page: Page) -> None:
+    new_pipeline(page, "E2E leave")
+    page.locator("[data-operator='connector.sample_dataset']").click()
+    page.get_by_role("button", name="Back to pipelines").click()
+    dialog = page.get_by_role("dialog", name="Leave without saving?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_test_id("op-node")).to_have_count(1)
+    page.get_by_role("button", name="Back to pipelines").click()
+    page.get_by_role("dialog").get_by_role("button", name="Leave").click()
+    expect(page.get_by_role("heading", name="Pipelines", exact=True)).to_be_visible()
+
+
+def test_sign_out(page: Page, server: LiveServer) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.goto(f"{server.base_url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+
+
+def test_run_resyncs_after_a_gap_in_the_event_stream(page: Page) -> None:
+    """Drop one websocket message of the first connection: the canvas sees the gap in
+    `seq`, reconnects and takes a fresh snapshot, and ends with the true final state."""
+    connections = {"count": 0}
+
+    def route(ws) -> None:
+        connections["count"] += 1
+        first = connections["count"] == 1
+        seen = {"n": 0}
+        server_ws = ws.connect_to_server()
+
+        def forward(message) -> None:
+            seen["n"] += 1
+            if first and seen["n"] == 3:
+                return  # lost in transit
+            ws.send(message)
+
+        server_ws.on_message(forward)
+
+    page.route_web_socket(re.compile(r"/ws/runs/"), route)
+    open_pipeline(page, CHURN)
+    # A new, bigger model: no cached result, and a run long enough to stream events.
+    page.locator("[data-node-id=train]").dispatch_event("click")
+    page.locator("[data-field=algorithm] select").select_option(label="Random forest")
+    page.locator("[data-field=n_estimators] input").fill(str(1500 + int(time.time()) % 500))
+    run_and_wait(page)
+    expect(page.locator("[data-testid=op-node][data-status=succeeded]")).to_have_count(7)
+    assert connections["count"] >= 2

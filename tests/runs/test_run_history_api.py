@@ -87,7 +87,8 @@ def test_bad_filters_name_the_parameter(api, history) -> None:
 def test_workspace_stats_count_statuses_rates_percentiles_and_rows(api, history) -> None:
     stats = api.get("/api/runs/stats/?days=30").json()
     assert stats["total"] == 11  # the run 40 days ago is outside the window
-    assert stats["by_status"] == {"queued": 0, "running": 1, "succeeded": 7, "failed": 2,
+    assert stats["by_status"] == {"pending": 0, "queued": 0, "running": 1, "succeeded": 7,
+                                  "failed": 2,
                                   "cancelled": 1}
     assert stats["success_rate"] == round(7 / 9, 4)
     assert stats["rows_processed"] == 75

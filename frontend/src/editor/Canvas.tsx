@@ -1,0 +1,292 @@
+import {
+  Background,
+  BackgroundVariant,
+  ConnectionLineType,
+  Controls,
+  getBezierPath,
+  getNodesBounds,
+  MiniMap,
+  ReactFlow,
+  useNodesInitialized,
+  useReactFlow,
+  type Connection,
+  type ConnectionLineComponentProps,
+  type Edge,
+  type FinalConnectionState,
+  type InternalNode,
+  type Node,
+  type OnConnectEnd,
+} from "@xyflow/react";
+import { MousePointerClick } from "lucide-react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
+import type { Category } from "../api/types";
+import { toast } from "../ui/toast";
+import { useEditor, useEditorApi } from "./context";
+import type { FlowEdge, OpNode } from "./graph";
+import { nodeTypes } from "./nodeTypes";
+import { DRAG_MIME } from "./Palette";
+import type { EditorStore } from "./store";
+import type { ConnectionCheck } from "./ports";
+
+const CATEGORY_COLOR: Record<Category, string> = {
+  connector: "#2563eb",
+  transform: "#7c3aed",
+  model: "#d97706",
+  action: "#059669",
+};
+
+type HandleLike = { id?: string | null; type: "source" | "target" } | null;
+
+/** Connection being dragged (from → to), put the right way round. */
+export function orientConnection(
+  fromNodeId: string,
+  fromHandle: HandleLike,
+  toNodeId: string | null | undefined,
+  toHandle: HandleLike,
+): Connection | null {
+  if (!fromHandle || !toHandle || !toNodeId) return null;
+  if (fromHandle.type === "source") {
+    return {
+      source: fromNodeId,
+      sourceHandle: fromHandle.id ?? null,
+      target: toNodeId,
+      targetHandle: toHandle.id ?? null,
+    };
+  }
+  return {
+    source: toNodeId,
+    sourceHandle: toHandle.id ?? null,
+    target: fromNodeId,
+    targetHandle: fromHandle.id ?? null,
+  };
+}
+
+function explain(state: EditorStore, conn: Connection | null, sameKind: boolean): ConnectionCheck {
+  if (sameKind) return { ok: false, reason: "Connect an output to an input." };
+  if (!conn) return { ok: true };
+  return state.checkConnection(conn);
+}
+
+function ConnectionLine({
+  fromX,
+  fromY,
+  toX,
+  toY,
+  fromPosition,
+  toPosition,
+  fromNode,
+  fromHandle,
+  toNode,
+  toHandle,
+  connectionStatus,
+}: ConnectionLineComponentProps<Node>) {
+  const store = useEditorApi();
+  const [path] = getBezierPath({
+    sourceX: fromX,
+    sourceY: fromY,
+    sourcePosition: fromPosition,
+    targetX: toX,
+    targetY: toY,
+    targetPosition: toPosition,
+  });
+  let reason: string | null = null;
+  if (connectionStatus === "invalid" && toHandle) {
+    const check = explain(
+      store.getState(),
+      orientConnection(fromNode.id, fromHandle, toNode?.id, toHandle),
+      toHandle.type === fromHandle.type,
+    );
+    if (!check.ok) reason = check.reason;
+  }
+  const cls =
+    connectionStatus === "invalid" ? "conn-invalid" : connectionStatus === "valid" ? "conn-valid" : "";
+  return (
+    <g className={`connection-line ${cls}`}>
+      <path d={path} fill="none" className="connection-path" />
+      <circle cx={toX} cy={toY} r={4} className="connection-end" />
+      {reason && (
+        <foreignObject x={toX + 12} y={toY - 34} width={260} height={60} style={{ overflow: "visible" }}>
+          <div className="connection-reason" role="alert">
+            {reason}
+          </div>
+        </foreignObject>
+      )}
+    </g>
+  );
+}
+
+const MIN_READABLE_ZOOM = 0.62;
+
+const selectNodes = (s: EditorStore) => s.nodes;
+const selectEdges = (s: EditorStore) => s.edges;
+const selectNodeRuns = (s: EditorStore) => s.nodeRuns;
+
+export function Canvas({ onAddAt }: { onAddAt: (operator: string, pos: { x: number; y: number }) => void }) {
+  const store = useEditorApi();
+  const nodes = useEditor(selectNodes);
+  const rawEdges = useEditor(selectEdges);
+  const nodeRuns = useEditor(selectNodeRuns);
+  const onNodesChange = useEditor((s) => s.onNodesChange);
+  const onEdgesChange = useEditor((s) => s.onEdgesChange);
+  const empty = nodes.length === 0;
+  const { screenToFlowPosition, getNodes, setViewport } = useReactFlow();
+  const containerRef = useRef<HTMLDivElement>(null);
+  const initialized = useNodesInitialized();
+  // The minimap only where there is room for it beside the graph.
+  const [roomy, setRoomy] = useState(true);
+  useEffect(() => {
+    const el = containerRef.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const ro = new ResizeObserver(([entry]) => {
+      const { width, height } = entry.contentRect;
+      setRoomy(height >= 440 && width >= 520);
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const didFit = useRef(false);
+
+  // First view: the whole graph when it fits at a readable zoom; otherwise its start (pipelines
+  // flow left to right) at a readable zoom. The fit-view control still shows everything.
+  useEffect(() => {
+    if (!initialized || didFit.current) return;
+    const el = containerRef.current;
+    const all = getNodes();
+    if (!el || !all.length) return;
+    didFit.current = true;
+    const { width, height } = el.getBoundingClientRect();
+    const b = getNodesBounds(all);
+    const pad = 48;
+    const fit = Math.min(1, (width - 2 * pad) / b.width, (height - 2 * pad) / b.height);
+    if (fit >= MIN_READABLE_ZOOM) {
+      void setViewport({
+        x: (width - b.width * fit) / 2 - b.x * fit,
+        y: (height - b.height * fit) / 2 - b.y * fit,
+        zoom: fit,
+      });
+    } else {
+      const zoom = Math.max(0.3, Math.min(MIN_READABLE_ZOOM, (height - 2 * pad) / b.height));
+      void setViewport({ x: pad - b.x * zoom, y: (height - b.height * zoom) / 2 - b.y * zoom, zoom });
+    }
+  }, [initialized, getNodes, setViewport]);
+
+  // Edges into a running node are animated; edges feeding a failed node are marked.
+  const edges = useMemo<FlowEdge[]>(
+    () =>
+      rawEdges.map((e) => {
+        const st = nodeRuns[e.target]?.status;
+        const src = nodeRuns[e.source]?.status;
+        const animated = st === "running" || (src === "running" && st === "queued");
+        const className = st === "failed" ? "edge-failed" : src === "succeeded" ? "edge-done" : undefined;
+        return animated || className ? { ...e, animated, className } : e;
+      }),
+    [rawEdges, nodeRuns],
+  );
+
+  const isValidConnection = useCallback(
+    (conn: Edge | Connection) => store.getState().checkConnection(conn as Connection).ok,
+    [store],
+  );
+
+  const onConnect = useCallback(
+    (conn: Connection) => {
+      const check = store.getState().connect(conn);
+      if (!check.ok) toast(check.reason, "error");
+    },
+    [store],
+  );
+
+  const onConnectEnd: OnConnectEnd = useCallback(
+    (_event, state: FinalConnectionState<InternalNode>) => {
+      if (state.isValid !== false || !state.toHandle || !state.fromHandle || !state.fromNode) return;
+      const check = explain(
+        store.getState(),
+        orientConnection(state.fromNode.id, state.fromHandle, state.toNode?.id, state.toHandle),
+        state.toHandle.type === state.fromHandle.type,
+      );
+      if (!check.ok) toast(check.reason, "error");
+    },
+    [store],
+  );
+
+  const onNodeDragStart = useCallback(() => store.getState().commit(), [store]);
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(DRAG_MIME)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+    }
+  }, []);
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const name = e.dataTransfer.getData(DRAG_MIME);
+      if (!name) return;
+      e.preventDefault();
+      const p = screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      onAddAt(name, { x: p.x - 110, y: p.y - 30 });
+    },
+    [screenToFlowPosition, onAddAt],
+  );
+
+  const minimapColor = useCallback(
+    (n: Node) => {
+      const op = store.getState().catalogue[(n as OpNode).data?.operator];
+      return op ? CATEGORY_COLOR[op.category] : "#94a3b8";
+    },
+    [store],
+  );
+
+  return (
+    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas" ref={containerRef}>
+      <ReactFlow<OpNode, FlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onNodeDragStart={onNodeDragStart}
+        onSelectionDragStart={onNodeDragStart}
+        connectionLineComponent={ConnectionLine}
+        connectionLineType={ConnectionLineType.Bezier}
+        connectionRadius={24}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Meta", "Control"]}
+        defaultEdgeOptions={{ type: "default" }}
+        fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
+        minZoom={0.2}
+        maxZoom={2}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd5e1" />
+        <Controls position="bottom-left" showInteractive={false} />
+        {roomy && (
+        <MiniMap
+          position="bottom-right"
+          style={{ width: 144, height: 96 }}
+          pannable
+          zoomable
+          nodeColor={minimapColor}
+          nodeStrokeWidth={0}
+          nodeBorderRadius={6}
+          maskColor="rgba(241, 245, 249, 0.7)"
+        />
+        )}
+      </ReactFlow>
+      {empty && (
+        <div className="canvas-empty">
+          <MousePointerClick size={28} />
+          <p>
+            <strong>Start by adding a connector.</strong>
+            <br />
+            Drag an operator from the left onto the canvas, or click it.
+          </p>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,143 @@
+import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { AlertTriangle, Database as Cached } from "lucide-react";
+import { memo } from "react";
+import type { NodeRun, PortSpec } from "../api/types";
+import { elapsed, formatDuration, formatNumber } from "../lib/format";
+import { useNow } from "../lib/useNow";
+import { OperatorIcon } from "../ui/OperatorIcon";
+import { StatusBadge } from "../ui/StatusBadge";
+import { useEditor } from "./context";
+import type { OpNode } from "./graph";
+
+function Port({ port, kind }: { port: PortSpec; kind: "in" | "out" }) {
+  return (
+    <div className={`op-port op-port-${kind}`} data-port={port.name}>
+      <Handle
+        type={kind === "in" ? "target" : "source"}
+        position={kind === "in" ? Position.Left : Position.Right}
+        id={port.name}
+        className={`op-handle op-handle-${port.type}`}
+        title={`${port.label || port.name} (${port.type}${port.optional ? ", optional" : ""})`}
+      />
+      <span className="op-port-label">
+        {port.label || port.name}
+        {port.optional && <span className="op-port-opt">?</span>}
+      </span>
+    </div>
+  );
+}
+
+function RunLine({ run }: { run: NodeRun }) {
+  const now = useNow(run.status === "running");
+  switch (run.status) {
+    case "running":
+      return (
+        <span>
+          Running · {formatDuration(elapsed(run.started_at, null, now)) || "0 s"}
+        </span>
+      );
+    case "succeeded":
+      return (
+        <span>
+          {run.rows_out !== null && run.rows_out !== undefined
+            ? `${formatNumber(run.rows_out)} rows`
+            : "Done"}
+          {typeof run.duration_ms === "number"
+            ? ` · ${formatDuration(run.duration_ms)}`
+            : run.started_at && run.finished_at
+              ? ` · ${formatDuration(elapsed(run.started_at, run.finished_at))}`
+              : ""}
+          {run.cached && (
+            <span className="op-cached" title="Reused a cached result">
+              <Cached size={10} /> cached
+            </span>
+          )}
+        </span>
+      );
+    case "queued":
+      return <span>Queued</span>;
+    case "skipped":
+      return <span>Skipped</span>;
+    case "cancelled":
+      return <span>Cancelled</span>;
+    case "failed":
+      return <span>Failed</span>;
+    case "waiting":
+      return <span>Awaiting approval · open to review</span>;
+    default:
+      return <span>Waiting</span>;
+  }
+}
+
+function OperatorNodeImpl({ id, data, selected }: NodeProps<OpNode>) {
+  const op = useEditor((s) => s.catalogue[data.operator]);
+  const run = useEditor((s) => s.nodeRuns[id]) as NodeRun | undefined;
+  const errors = useEditor((s) => s.errorsByNode[id]);
+  const category = op?.category ?? "transform";
+  const status = run?.status;
+  const firstError = run?.status === "failed" && run.error ? run.error : errors?.[0]?.message;
+
+  return (
+    <div
+      className={[
+        "op-node",
+        `cat-${category}`,
+        status ? `run-${status}` : "",
+        selected ? "selected" : "",
+        errors?.length || status === "failed" ? "has-error" : "",
+        op ? "" : "unknown",
+      ].join(" ")}
+      data-testid="op-node"
+      data-node-id={id}
+      data-status={status ?? ""}
+    >
+      <div className="op-node-header">
+        <span className="op-node-icon">
+          <OperatorIcon name={op?.icon} category={op?.category} size={15} />
+        </span>
+        <div className="op-node-title">
+          <div className="op-node-label" title={op?.description}>
+            {data.label || op?.label || data.operator}
+          </div>
+          <div className="op-node-sub">{data.label && op ? `${op.label} · ${id}` : id}</div>
+        </div>
+        {status && status !== "pending" && <StatusBadge status={status} compact />}
+        {!status && errors?.length ? (
+          <span className="op-node-warn" title={errors.map((e) => e.message).join("\n")}>
+            <AlertTriangle size={14} />
+          </span>
+        ) : null}
+      </div>
+      {op ? (
+        (op.inputs.length > 0 || op.outputs.length > 0) && (
+          <div className="op-node-ports">
+            <div className="op-node-col">
+              {op.inputs.map((p) => (
+                <Port key={p.name} port={p} kind="in" />
+              ))}
+            </div>
+            <div className="op-node-col op-node-col-out">
+              {op.outputs.map((p) => (
+                <Port key={p.name} port={p} kind="out" />
+              ))}
+            </div>
+          </div>
+        )
+      ) : (
+        <div className="op-node-error">Unknown operator “{data.operator}”</div>
+      )}
+      {run && run.status !== "pending" && (
+        <div className={`op-node-status status-text-${run.status}`}>
+          <RunLine run={run} />
+        </div>
+      )}
+      {firstError && (
+        <div className="op-node-error" title={firstError}>
+          {firstError}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export const OperatorNode = memo(OperatorNodeImpl);
