@@ -28,7 +28,7 @@ CHURN = "Customer churn → CSV export"
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     if not (Path(__file__).resolve().parents[2] / "frontend/dist/.vite/manifest.json").exists():
-        pytest.skip("the frontend is not built (cd frontend && npm run build)")
+        pytest.fail("the frontend is not built: `make frontend` (make test builds it)")
     with LiveServer(mode="embedded") as live:
         yield live
 
@@ -36,7 +36,7 @@ def server() -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
+        pytest.fail("Debian's chromium is not installed: `make chromium` (make test does)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
