@@ -32,6 +32,8 @@ from datagran.runs.apis import (
     RunListApi,
     RunStatsApi,
 )
+from datagran.runs.triggers import PipelineWebhookApi, WebhookTriggerApi
+from datagran.schedules.apis import PipelineScheduleListApi, ScheduleDetailApi, SchedulePreviewApi
 from datagran.serving.apis import DeploymentApi, DeploymentStatsApi, PredictApi
 from datagran.workspaces.apis import WorkspaceListApi
 
@@ -51,6 +53,11 @@ urlpatterns = [
     path("pipelines/<str:pipeline_id>/predict", PredictApi.as_view()),
     path("pipelines/<str:pipeline_id>/predict/", PredictApi.as_view()),
     path("pipelines/<str:pipeline_id>/deployment/", DeploymentApi.as_view()),
+    path("pipelines/<str:pipeline_id>/schedules/", PipelineScheduleListApi.as_view()),
+    path("pipelines/<str:pipeline_id>/webhook/", PipelineWebhookApi.as_view()),
+    path("schedules/preview/", SchedulePreviewApi.as_view()),
+    path("schedules/<str:schedule_id>/", ScheduleDetailApi.as_view()),
+    path("hooks/<str:pipeline_id>/<str:token>/", WebhookTriggerApi.as_view()),
     path("pipelines/<str:pipeline_id>/deployment/stats/", DeploymentStatsApi.as_view()),
     path("models/", ModelListApi.as_view()),
     path("models/import/", ModelImportApi.as_view()),

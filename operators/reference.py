@@ -16,10 +16,11 @@ _JSON_TYPES = {"string": "text", "integer": "integer", "number": "number",
 
 
 def render_reference() -> str:
+    """The built-in library (modules under ``operators.``); plugins document themselves."""
     lines = ["# Operator reference", "",
              "Generated from the operator registry by `operators.reference.render_reference()`;"
              " do not edit by hand.", ""]
-    operators = all_operators()
+    operators = [op for op in all_operators() if type(op).__module__.startswith("operators.")]
     for category, title in _CATEGORIES.items():
         members = [op for op in operators if op.category == category]
         if members:

@@ -2,6 +2,7 @@
 entry point group. ``check_registry`` runs at start-up (a Django system check)."""
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from importlib.metadata import entry_points
 
@@ -46,6 +47,9 @@ def _load() -> None:
         import_module(module)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         register(ep.load())
+    # Plugin modules without an installed package (comma-separated import paths).
+    for module in filter(None, os.environ.get("DATAGRAN_OPERATOR_MODULES", "").split(",")):
+        import_module(module.strip())
 
 
 def get_operator(name: str) -> Operator:

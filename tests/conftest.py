@@ -2,6 +2,7 @@
 use a real Dramatiq worker (threads over the in-process broker, as in the embedded default)."""
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+# The misbehaving operators of the fault-tolerance tests, loaded as any plugin module is;
+# live servers started by the tests inherit this.
+os.environ.setdefault("DATAGRAN_OPERATOR_MODULES", "tests.plugins.faults")
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ class Pipeline(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # SHA-256 of the secret in the pipeline's webhook URL; empty: no webhook trigger.
+    webhook_token_hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-updated_at"]

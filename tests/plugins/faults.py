@@ -1,0 +1,88 @@
+"""Operators that misbehave on purpose, for fault-tolerance tests: loaded as a plugin with
+DATAGRAN_OPERATOR_MODULES=tests.plugins.faults (the way any plugin module is)."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pandas as pd
+from pydantic import Field
+
+from operators.base import Context, Operator, Params, Port
+from operators.registry import register
+
+
+class SlowParams(Params):
+    seconds: float = Field(2.0, ge=0, le=600)
+    # A file touched when the node starts: tests wait for it before killing a worker.
+    marker: str = ""
+
+
+@register
+class Slow(Operator):
+    """Passes its table through after `seconds`."""
+
+    name = "test.slow"
+    label = "Slow (test)"
+    category = "transform"
+    inputs = (Port("table", "table"),)
+    outputs = (Port("table", "table"),)
+    Params = SlowParams
+    reuse_output = False
+
+    def run(self, ctx: Context, params: SlowParams, table: pd.DataFrame) -> dict:
+        if params.marker:
+            Path(params.marker).write_text(str(os.getpid()))
+        time.sleep(params.seconds)
+        return {"table": table}
+
+
+class CrashParams(Params):
+    # Crash only while this file exists, so a test can let a later attempt succeed.
+    while_exists: str = ""
+
+
+@register
+class Crash(Operator):
+    """Kills its own worker process with SIGKILL, as an out-of-memory kill would."""
+
+    name = "test.crash"
+    label = "Crash (test)"
+    category = "transform"
+    inputs = (Port("table", "table"),)
+    outputs = (Port("table", "table"),)
+    Params = CrashParams
+    reuse_output = False
+
+    def run(self, ctx: Context, params: CrashParams, table: pd.DataFrame) -> dict:
+        if not params.while_exists or Path(params.while_exists).exists():
+            os.kill(os.getpid(), signal.SIGKILL)
+        return {"table": table}
+
+
+class FlakyParams(Params):
+    counter: str  # a file counting the attempts
+    fail_times: int = 1
+
+
+@register
+class Flaky(Operator):
+    """Raises a passing fault (a refused connection) on its first `fail_times` attempts."""
+
+    name = "test.flaky"
+    label = "Flaky (test)"
+    category = "transform"
+    inputs = (Port("table", "table"),)
+    outputs = (Port("table", "table"),)
+    Params = FlakyParams
+    reuse_output = False
+
+    def run(self, ctx: Context, params: FlakyParams, table: pd.DataFrame) -> dict:
+        path = Path(params.counter)
+        attempt = int(path.read_text()) + 1 if path.exists() else 1
+        path.write_text(str(attempt))
+        if attempt <= params.fail_times:
+            raise ConnectionRefusedError(f"attempt {attempt}: the service refused")
+        return {"table": table}

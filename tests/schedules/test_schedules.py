@@ -1,0 +1,112 @@
+"""Cron schedules (time zone, preview, exactly-once firing, missed occurrences) and the
+webhook trigger."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from datagran.runs.models import Run
+from datagran.schedules.models import Schedule, ScheduleFire
+from datagran.schedules.services import _fire, schedules_fire
+from tests.graphs import chain_graph
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pipeline(api) -> dict:
+    return api.post("/api/pipelines/", {"name": "Nightly", "graph": chain_graph()},
+                    format="json").json()
+
+
+def test_a_schedule_previews_its_next_fire_times_in_its_time_zone(api, pipeline) -> None:
+    body = api.post(f"/api/pipelines/{pipeline['id']}/schedules/",
+                    {"cron": "30 9 * * 1-5", "timezone": "America/New_York"},
+                    format="json").json()
+    assert len(body["upcoming"]) == 5
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    local = [datetime.fromisoformat(t).astimezone(ZoneInfo("America/New_York"))
+             for t in body["upcoming"]]
+    assert all((t.hour, t.minute) == (9, 30) and t.weekday() < 5 for t in local)
+    preview = api.post("/api/schedules/preview/", {"cron": "0 0 1 * *"}, format="json").json()
+    assert all(t.endswith("+00:00") and "T00:00:00" in t for t in preview["upcoming"])
+
+
+def test_bad_cron_or_time_zone_is_refused_naming_the_field(api, pipeline) -> None:
+    url = f"/api/pipelines/{pipeline['id']}/schedules/"
+    bad_cron = api.post(url, {"cron": "61 * * * *"}, format="json")
+    assert bad_cron.status_code == 400 and "cron" in bad_cron.json()["extra"]["fields"]
+    bad_zone = api.post(url, {"cron": "0 * * * *", "timezone": "Mars/Olympus"}, format="json")
+    assert bad_zone.status_code == 400 and "timezone" in bad_zone.json()["extra"]["fields"]
+    assert Schedule.objects.count() == 0
+
+
+def due(schedule_id: str, ago: timedelta) -> None:
+    Schedule.objects.filter(pk=schedule_id).update(next_fire_at=timezone.now() - ago)
+
+
+def test_a_due_occurrence_starts_one_scheduled_run(api, pipeline) -> None:
+    body = api.post(f"/api/pipelines/{pipeline['id']}/schedules/", {"cron": "* * * * *"},
+                    format="json").json()
+    due(body["id"], timedelta(seconds=2))
+    assert schedules_fire() == 1
+    assert schedules_fire() == 0  # the next occurrence is in the future now
+    run = Run.objects.get()
+    assert run.trigger == "schedule"
+    assert Schedule.objects.get(pk=body["id"]).next_fire_at > timezone.now()
+
+
+def test_the_same_occurrence_fires_once_however_many_schedulers_try(api, pipeline) -> None:
+    body = api.post(f"/api/pipelines/{pipeline['id']}/schedules/", {"cron": "* * * * *"},
+                    format="json").json()
+    schedule = Schedule.objects.get(pk=body["id"])
+    moment = timezone.now().replace(second=0, microsecond=0)
+    assert [_fire(schedule, moment) for _ in range(3)] == [1, 0, 0]
+    assert ScheduleFire.objects.count() == 1 and Run.objects.count() == 1
+
+
+@pytest.mark.parametrize("policy, runs", [("skip", 0), ("run_once", 1)])
+def test_occurrences_missed_during_downtime_follow_the_policy(api, pipeline, policy,
+                                                              runs) -> None:
+    body = api.post(f"/api/pipelines/{pipeline['id']}/schedules/",
+                    {"cron": "*/5 * * * *", "missed_policy": policy}, format="json").json()
+    # The scheduler comes back 2.5 minutes after an occurrence, 36 occurrences late.
+    base = timezone.now().replace(second=0, microsecond=0)
+    back = base.replace(minute=base.minute - base.minute % 5) + timedelta(minutes=2, seconds=30)
+    Schedule.objects.filter(pk=body["id"]).update(next_fire_at=back - timedelta(hours=3))
+    schedules_fire(now=back)
+    assert Run.objects.count() == runs
+
+
+def test_a_paused_schedule_does_not_fire(api, pipeline) -> None:
+    body = api.post(f"/api/pipelines/{pipeline['id']}/schedules/", {"cron": "* * * * *"},
+                    format="json").json()
+    assert api.patch(f"/api/schedules/{body['id']}/", {"enabled": False},
+                     format="json").json()["enabled"] is False
+    due(body["id"], timedelta(seconds=5))
+    assert schedules_fire() == 0
+
+
+def test_schedules_of_another_workspace_are_not_found(api, other_api, pipeline) -> None:
+    body = api.post(f"/api/pipelines/{pipeline['id']}/schedules/", {"cron": "* * * * *"},
+                    format="json").json()
+    assert other_api.patch(f"/api/schedules/{body['id']}/", {"enabled": False},
+                           format="json").status_code == 404
+    assert other_api.get(f"/api/pipelines/{pipeline['id']}/schedules/").status_code == 404
+
+
+def test_a_webhook_url_starts_a_run_and_a_wrong_or_revoked_one_does_not(api, pipeline) -> None:
+    url = api.post(f"/api/pipelines/{pipeline['id']}/webhook/").json()["url"]
+    path = url.split("testserver", 1)[1]
+    anonymous = APIClient(enforce_csrf_checks=True)
+    response = anonymous.post(path)
+    assert response.status_code == 201 and response.json()["trigger"] == "webhook"
+    assert anonymous.post(path.replace(path.split("/")[-2], "guess")).status_code == 404
+    api.delete(f"/api/pipelines/{pipeline['id']}/webhook/")
+    assert anonymous.post(path).status_code == 404
+    assert Run.objects.filter(trigger="webhook").count() == 1
