@@ -111,7 +111,8 @@ def main() -> None:
     p = pipelines[1].pk
     rows = [
         ("runs list, first page (50)", "/api/runs/"),
-        ("runs list, filtered: failed runs of one pipeline", f"/api/runs/?pipeline={p}&status=failed"),
+        ("runs list, filtered: failed runs of one pipeline",
+         f"/api/runs/?pipeline={p}&status=failed"),
         ("runs list, slowest first", "/api/runs/?ordering=-duration_ms"),
         ("stats, workspace, 30 days", "/api/runs/stats/?days=30"),
         ("stats, one pipeline, 90 days", f"/api/runs/stats/?pipeline={p}&days=90"),
