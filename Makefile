@@ -9,7 +9,7 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) \
 	$(wildcard frontend/*.json frontend/*.ts)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint worker bench services chromium frontend deps dev-deps clean
+.PHONY: run test lint worker scheduler bench services chromium frontend deps dev-deps clean
 
 run: deps frontend
 	$(BIN)/python manage.py migrate -v0
@@ -32,6 +32,9 @@ lint: dev-deps
 worker: deps
 	dramatiq_worker_timeout=$${dramatiq_worker_timeout:-100} \
 	$(BIN)/python manage.py rundramatiq --processes $${WORKER_PROCESSES:-2} --threads $${WORKER_THREADS:-4}
+
+scheduler: deps
+	$(BIN)/python manage.py scheduler
 
 bench: deps
 	$(BIN)/python bench/run_all.py

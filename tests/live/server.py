@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -36,11 +37,16 @@ class LiveServer:
 
     mode: str = "embedded"
     workers: int = 2
+    schedulers: int = 0
+    extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
     token: str = ""
     procs: list[subprocess.Popen] = field(default_factory=list)
+    worker_procs: dict[int, subprocess.Popen] = field(default_factory=dict)
+    restarts: int = 0
     database: str | None = None
+    _supervising: bool = False
 
     @property
     def base_url(self) -> str:
@@ -58,19 +64,40 @@ class LiveServer:
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         if self.mode != "embedded":
             self._production_env()
+        self.env.update(self.extra_env)
         self.manage("migrate", "-v0")
         self.manage("demo_setup")
         self.token = self.manage("create_api_token", "demo").strip().splitlines()[-1]
         if self.mode != "embedded":
             for i in range(self.workers):
-                self._spawn(f"worker{i}", [sys.executable, "manage.py", "rundramatiq",
-                                           "--processes", "1", "--threads", "2"])
+                self.start_worker(i)
+            for i in range(self.schedulers):
+                self._spawn(f"scheduler{i}", [sys.executable, "manage.py", "scheduler",
+                                              "--interval", "0.5"])
         self._spawn("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
                                str(self.port), "datagran.asgi:application"])
         self._wait_until_up()
+        if self.mode != "embedded":
+            # Production runs workers under a supervisor that restarts them (the worker CLI
+            # exits when one of its processes dies): so does this test server.
+            self._supervising = True
+            threading.Thread(target=self._supervise, daemon=True).start()
         return self
 
+    def start_worker(self, i: int) -> None:
+        self.worker_procs[i] = self._spawn(f"worker{i}", [
+            sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", "2"])
+
+    def _supervise(self) -> None:
+        while self._supervising:
+            for i, proc in list(self.worker_procs.items()):
+                if proc.poll() is not None and self._supervising:
+                    self.restarts += 1
+                    self.start_worker(i)
+            time.sleep(0.2)
+
     def stop(self) -> None:
+        self._supervising = False
         for proc in self.procs:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -109,10 +136,12 @@ class LiveServer:
             self.env["BROKER_URL"] = RABBITMQ_URL
         self.env["dramatiq_worker_timeout"] = "100"  # see LIMITS: idle Redis polls back off
 
-    def _spawn(self, name: str, cmd: list[str]) -> None:
-        log = open(Path(self.tmp.name) / f"{name}.log", "wb")
-        self.procs.append(subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True))
+    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
+        log = open(Path(self.tmp.name) / f"{name}.log", "ab")
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(proc)
+        return proc
 
     def log(self, name: str) -> str:
         path = Path(self.tmp.name) / f"{name}.log"
