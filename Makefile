@@ -18,11 +18,11 @@ run: deps frontend
 	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) datagran.asgi:application
 
 test: dev-deps frontend chromium services
+	cd frontend && npm test --silent
 	$(BIN)/python -m pytest
 	@echo "== the API and run statistics again on PostgreSQL"
 	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/datagran $(BIN)/python -m pytest -q \
 		tests/api tests/workspaces tests/runs/test_run_history_api.py
-	cd frontend && npm test --silent
 
 lint: dev-deps
 	$(BIN)/ruff check .

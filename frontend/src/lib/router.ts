@@ -3,16 +3,71 @@ import { useSyncExternalStore } from "react";
 import { create } from "zustand";
 
 export type Route =
+  | { name: "overview" }
   | { name: "pipelines" }
   | { name: "editor"; id: string }
+  | { name: "dashboard"; id: string }
+  | { name: "deploy"; id: string }
+  | { name: "runs" }
+  | { name: "run"; id: string }
+  | { name: "models" }
+  | { name: "model"; id: string }
+  | { name: "modelVersion"; id: string; version: number }
   | { name: "notfound"; path: string };
+
+export type RouteName = Route["name"];
+
+const PATTERNS: [RegExp, (m: string[]) => Route][] = [
+  [/^\/$/, () => ({ name: "overview" })],
+  [/^\/pipelines$/, () => ({ name: "pipelines" })],
+  [/^\/pipelines\/([^/]+)$/, (m) => ({ name: "editor", id: m[0] })],
+  [/^\/pipelines\/([^/]+)\/dashboard$/, (m) => ({ name: "dashboard", id: m[0] })],
+  [/^\/pipelines\/([^/]+)\/deploy$/, (m) => ({ name: "deploy", id: m[0] })],
+  [/^\/runs$/, () => ({ name: "runs" })],
+  [/^\/runs\/([^/]+)$/, (m) => ({ name: "run", id: m[0] })],
+  [/^\/models$/, () => ({ name: "models" })],
+  [/^\/models\/([^/]+)$/, (m) => ({ name: "model", id: m[0] })],
+  [
+    /^\/models\/([^/]+)\/versions\/(\d+)$/,
+    (m) => ({ name: "modelVersion", id: m[0], version: Number(m[1]) }),
+  ],
+];
 
 export function matchRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, "") || "/";
-  if (path === "/" || path === "/pipelines") return { name: "pipelines" };
-  const m = /^\/pipelines\/([^/]+)$/.exec(path);
-  if (m) return { name: "editor", id: decodeURIComponent(m[1]) };
+  for (const [re, make] of PATTERNS) {
+    const m = re.exec(path);
+    if (m) {
+      try {
+        return make(m.slice(1).map(decodeURIComponent));
+      } catch {
+        break; // a malformed %-escape
+      }
+    }
+  }
   return { name: "notfound", path };
+}
+
+/** Which top-bar section a route belongs to. */
+export function sectionOf(route: Route): "overview" | "pipelines" | "runs" | "models" | null {
+  switch (route.name) {
+    case "overview":
+      return "overview";
+    case "pipelines":
+    case "editor":
+    case "dashboard":
+    case "deploy":
+      return "pipelines";
+    case "runs":
+    case "run":
+      return "runs";
+    case "models":
+    case "model":
+    case "modelVersion":
+      return "models";
+    default:
+      return null;
+  }
 }
 
 const listeners = new Set<() => void>();
@@ -112,4 +167,13 @@ export function usePathname(): string {
 
 export function useRoute(): Route {
   return matchRoute(usePathname());
+}
+
+/** The query string of the current URL ("" or "?a=b"), re-rendering on navigation. */
+export function useSearch(): string {
+  return useSyncExternalStore(
+    subscribe,
+    () => location.search,
+    () => "",
+  );
 }
