@@ -3,6 +3,7 @@ entry point group. ``check_registry`` runs at start-up (a Django system check)."
 from __future__ import annotations
 
 import os
+import threading
 from importlib import import_module
 from importlib.metadata import entry_points
 
@@ -18,6 +19,7 @@ BUILTIN_MODULES = (
 
 _registry: dict[str, Operator] = {}
 _loaded = False
+_load_lock = threading.RLock()
 
 
 class UnknownOperator(KeyError):
@@ -39,17 +41,22 @@ def register(cls: type[Operator]) -> type[Operator]:
 
 
 def _load() -> None:
+    """Import every operator module once. Worker threads may ask at the same moment: the
+    lock makes the others wait until the registry is complete, not see it half-filled."""
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    for module in BUILTIN_MODULES:
-        import_module(module)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        register(ep.load())
-    # Plugin modules without an installed package (comma-separated import paths).
-    for module in filter(None, os.environ.get("DATAGRAN_OPERATOR_MODULES", "").split(",")):
-        import_module(module.strip())
+    with _load_lock:
+        if _loaded:
+            return
+        for module in BUILTIN_MODULES:
+            import_module(module)
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            register(ep.load())
+        # Plugin modules without an installed package (comma-separated import paths).
+        for name in filter(None, os.environ.get("DATAGRAN_OPERATOR_MODULES", "").split(",")):
+            import_module(name.strip())
+        _loaded = True
 
 
 def get_operator(name: str) -> Operator:

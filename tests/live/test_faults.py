@@ -130,7 +130,8 @@ def test_fifty_concurrent_branching_runs_all_finish_without_loss_or_double_sends
         p = pipeline(server, graph)
         runs = [start(server, p["id"]) for _ in range(50)]
         finished = [wait(server, r, timeout=300) for r in runs]
-    assert [r["status"] for r in finished] == ["succeeded"] * 50
+    errors = [(n["node_id"], n["error"]) for r in finished for n in r["nodes"] if n["error"]]
+    assert [r["status"] for r in finished] == ["succeeded"] * 50, errors[:5]
     assert all(len(r["nodes"]) == 5 for r in finished)
     assert all(n["attempts"] == 1 for r in finished for n in r["nodes"])
     keys = [r["key"] for r in crm.received["webhook"]]

@@ -64,3 +64,32 @@ def test_a_choice_param_becomes_an_enum_for_the_canvas() -> None:
 def test_an_unknown_operator_is_reported_by_name() -> None:
     with pytest.raises(UnknownOperator, match="nope"):
         get_operator("nope")
+
+
+def test_threads_asking_at_once_all_see_the_complete_registry() -> None:
+    """Worker threads start together: none may see a half-loaded registry. A fresh process,
+    so the registry really starts unloaded."""
+    import subprocess
+    import sys
+
+    script = """
+import threading
+from operators import registry
+seen, barrier = [], threading.Barrier(8)
+def ask():
+    barrier.wait()
+    seen.append(len(registry.all_operators()))
+threads = [threading.Thread(target=ask) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(sorted(set(seen)))
+"""
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             check=True, env={"PATH": "", "PYTHONPATH": "."}).stdout
+        counts = eval_list(out)
+        assert len(counts) == 1 and counts[0] > 20, out
+
+
+def eval_list(text: str) -> list[int]:
+    return [int(x) for x in text.strip().strip("[]").split(",")]
