@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import io
 import json
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from datagran.pipelines.services import graph_check
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 from operators.base import column_type, schema_of
+from operators.spreadsheet import safe_csv
 
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
 from .selectors import node_run_get, run_get, run_json, run_list
@@ -215,9 +215,8 @@ class NodeOutputApi(APIView):
         if fmt != "csv":
             raise PermanentError(f"format: {fmt!r} is not one of csv, parquet.",
                                  {"fields": {"format": ["must be csv or parquet"]}})
-        buffer = io.BytesIO()
-        artifact_store().read_table(digest).to_csv(buffer, index=False)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+        response = HttpResponse(safe_csv(artifact_store().read_table(digest)),
+                                content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
 import pandas as pd
 from pydantic import Field, field_validator
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..registry import register
+from ..spreadsheet import safe_csv as csv_attachment
 from ._delivery import (
     RESULTS_PORT,
     RESULTS_SCHEMA,
@@ -27,7 +27,6 @@ _ADDRESS = re.compile(
     r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 # Spreadsheets run a cell starting with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class EmailReportParams(Params):
@@ -63,24 +62,6 @@ class EmailReportParams(Params):
         if any(c in subject for c in "\r\n\x00"):
             raise ValueError("must be a single line")
         return subject
-
-
-def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula, made inert with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def csv_attachment(table: pd.DataFrame) -> bytes:
-    safe = table.copy()
-    header = [safe_cell(str(c)) for c in table.columns]
-    safe.columns = range(safe.shape[1])  # positions, so repeated names cannot collide
-    for i in safe.columns:
-        if safe[i].dtype.kind not in "iufcbmM":  # only text can hold a formula
-            safe[i] = safe[i].map(safe_cell, na_action="ignore")
-    # CRLF line ends (RFC 4180) make the writer quote any cell holding a lone CR as well.
-    return safe.to_csv(index=False, header=header, lineterminator="\r\n").encode("utf-8")
 
 
 @register

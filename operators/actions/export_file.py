@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..registry import register
+from ..spreadsheet import safe_csv
 
 _CONTENT_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
@@ -27,7 +28,7 @@ class ExportFileParams(Params):
 
 def _serialise(table: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "csv":
-        return table.to_csv(index=False).encode("utf-8")
+        return safe_csv(table)
     buffer = io.BytesIO()
     table.to_parquet(buffer, index=False)
     return buffer.getvalue()

@@ -21,9 +21,18 @@ def test_it_saves_a_csv_named_export_by_default_and_passes_the_rows_through() ->
     ctx, out = export()
     data, content_type = ctx.files["export.csv"]
     assert content_type == "text/csv"
-    assert data.decode() == "name,score\nAna,0.25\nBen,0.75\n"
+    assert data.decode() == "name,score\r\nAna,0.25\r\nBen,0.75\r\n"  # RFC 4180
     pd.testing.assert_frame_equal(out, TABLE)
     assert ctx.logs == ["Exported 2 rows to export.csv."]
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_made_inert() -> None:
+    table = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "+1", "Ann"], "n": [-1, 2, 3]})
+    ctx = LocalContext()
+    op.run(ctx, op.parse_params({}), table=table)
+    text = ctx.files["export.csv"][0].decode()
+    assert "'=HYPERLINK" in text and "'+1" in text and "\r\nAnn,3" in text
+    assert ",-1\r\n" in text  # numbers stay numbers
 
 
 def test_it_saves_parquet_that_reads_back_identical() -> None:
@@ -35,7 +44,7 @@ def test_it_saves_parquet_that_reads_back_identical() -> None:
 
 def test_an_empty_table_exports_just_the_header() -> None:
     ctx, _ = export(TABLE.iloc[:0])
-    assert ctx.files["export.csv"][0].decode() == "name,score\n"
+    assert ctx.files["export.csv"][0].decode() == "name,score\r\n"
 
 
 def test_it_reports_a_table_parquet_cannot_hold() -> None:

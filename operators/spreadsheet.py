@@ -1,0 +1,28 @@
+"""CSV that is safe to open in a spreadsheet: text cells a spreadsheet would run as a formula
+(starting with = + - @, a tab or a carriage return) get a leading apostrophe (the OWASP
+advice against CSV injection). Every CSV Datagran writes for people goes through here."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, made inert with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_csv(table: pd.DataFrame) -> bytes:
+    safe = table.copy()
+    header = [safe_cell(str(c)) for c in table.columns]
+    safe.columns = range(safe.shape[1])  # positions, so repeated names cannot collide
+    for i in safe.columns:
+        if safe[i].dtype.kind not in "iufcbmM":  # only text can hold a formula
+            safe[i] = safe[i].map(safe_cell, na_action="ignore")
+    # CRLF line ends (RFC 4180) make the writer quote any cell holding a lone CR as well.
+    return safe.to_csv(index=False, header=header, lineterminator="\r\n").encode("utf-8")
