@@ -35,10 +35,24 @@ from datagran.runs.apis import (
 from datagran.runs.triggers import PipelineWebhookApi, WebhookTriggerApi
 from datagran.schedules.apis import PipelineScheduleListApi, ScheduleDetailApi, SchedulePreviewApi
 from datagran.serving.apis import DeploymentApi, DeploymentStatsApi, PredictApi
-from datagran.workspaces.apis import WorkspaceListApi
+from datagran.workspaces.apis import (
+    AuditListApi,
+    InvitationAcceptApi,
+    InvitationApi,
+    MemberDetailApi,
+    MemberListApi,
+    OwnershipTransferApi,
+    WorkspaceListApi,
+)
 
 urlpatterns = [
     path("workspaces/", WorkspaceListApi.as_view()),
+    path("workspaces/<str:workspace_id>/members/", MemberListApi.as_view()),
+    path("workspaces/<str:workspace_id>/members/<int:user_id>/", MemberDetailApi.as_view()),
+    path("workspaces/<str:workspace_id>/invitations/", InvitationApi.as_view()),
+    path("workspaces/<str:workspace_id>/transfer-ownership/", OwnershipTransferApi.as_view()),
+    path("workspaces/<str:workspace_id>/audit/", AuditListApi.as_view()),
+    path("invitations/<str:token>/accept/", InvitationAcceptApi.as_view()),
     path("operators/", OperatorListApi.as_view()),
     path("datasets/", DatasetListApi.as_view()),
     path("connections/", ConnectionListApi.as_view()),

@@ -189,6 +189,7 @@ CHANNEL_LAYERS = {
 DATAGRAN = {
     "ARTIFACT_ROOT": env("ARTIFACT_ROOT", str(DATA_DIR / "artifacts")),
     "UPLOAD_MAX_BYTES": int(env("DATAGRAN_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024))),
+    "UPLOAD_MAX_ROWS": int(env("DATAGRAN_UPLOAD_MAX_ROWS", "10000000")),
     "EMBEDDED_WORKER_THREADS": int(env("DATAGRAN_WORKER_THREADS", "4")),
     "PREVIEW_MAX_ROWS": 500,
     # Fernet keys for connection secrets, newest first; empty: derived from SECRET_KEY.
@@ -213,6 +214,13 @@ DATAGRAN = {
     # Extra operator modules to import (plugins without an installed package).
     "OPERATOR_MODULES": env_list("DATAGRAN_OPERATOR_MODULES"),
 }
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "datagran@localhost")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

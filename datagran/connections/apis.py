@@ -13,6 +13,7 @@ from operators.connections import KINDS, secret_fields
 from .models import Connection
 from .services import (
     connection_create,
+    connection_delete,
     connection_for_user,
     connection_json,
     connection_update,
@@ -63,11 +64,12 @@ class ConnectionDetailApi(APIView):
         data.is_valid(raise_exception=True)
         connection = connection_update(connection=connection,
                                        name=data.validated_data.get("name"),
-                                       fields=data.validated_data.get("fields"))
+                                       fields=data.validated_data.get("fields"),
+                                       by=request.user)
         return Response(connection_json(connection))
 
     def delete(self, request: Request, connection_id: str) -> Response:
         connection = _connection(request, connection_id)
         role_check(user=request.user, workspace_id=connection.workspace_id, min_role=Role.OWNER)
-        connection.delete()
+        connection_delete(connection=connection, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

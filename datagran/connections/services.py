@@ -8,6 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from datagran.core.exceptions import NotFound, PermanentError
 from datagran.workspaces.models import Workspace
+from datagran.workspaces.services import audit_record
 from operators.base import params_errors
 from operators.connections import KINDS, secret_fields
 
@@ -49,12 +50,15 @@ def _validated(kind: str, fields: dict[str, Any], stored: dict[str, Any]) -> tup
 def connection_create(*, workspace: Workspace, user: AbstractBaseUser | None, name: str,
                       kind: str, fields: dict[str, Any]) -> Connection:
     config, secrets = _validated(kind, fields, {})
+    audit_record(workspace_id=workspace.pk, actor=user, action="connection.create", target=name,
+                 kind=kind)
     return Connection.objects.create(workspace=workspace, name=name, kind=kind, config=config,
                                      secrets_encrypted=crypto.encrypt(secrets), created_by=user)
 
 
 def connection_update(*, connection: Connection, name: str | None,
-                      fields: dict[str, Any] | None) -> Connection:
+                      fields: dict[str, Any] | None,
+                      by: AbstractBaseUser | None = None) -> Connection:
     if name is not None:
         connection.name = name
     if fields is not None:
@@ -62,7 +66,16 @@ def connection_update(*, connection: Connection, name: str | None,
         config, secrets = _validated(connection.kind, {**connection.config, **fields}, stored)
         connection.config, connection.secrets_encrypted = config, crypto.encrypt(secrets)
     connection.save()
+    # Which fields changed is recorded, never their values.
+    audit_record(workspace_id=connection.workspace_id, actor=by, action="connection.update",
+                 target=connection.name, fields=sorted(fields or {}))
     return connection
+
+
+def connection_delete(*, connection: Connection, by: AbstractBaseUser | None) -> None:
+    audit_record(workspace_id=connection.workspace_id, actor=by, action="connection.delete",
+                 target=connection.name)
+    connection.delete()
 
 
 def connection_get(*, workspace_id: object, connection_id: object) -> Connection:

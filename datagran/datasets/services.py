@@ -70,6 +70,9 @@ def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name:
     df = _read(data, fmt)
     if df.empty:
         raise _fail(ERR_NO_ROWS)
+    max_rows = settings.DATAGRAN["UPLOAD_MAX_ROWS"]
+    if len(df) > max_rows:
+        raise _fail(f"The file has {len(df):,} rows; the limit is {max_rows:,} rows.")
     df.columns = [str(c) for c in df.columns]
     ref = artifact_store().put_table(df)
     return Dataset.objects.create(

@@ -96,7 +96,7 @@ class PipelineDetailApi(APIView):
     def delete(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
-        pipeline_delete(pipeline=pipeline)
+        pipeline_delete(pipeline=pipeline, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from datagran.core.exceptions import PermanentError
 from datagran.engine.graph import Graph, InvalidGraph, graph_hash, parse_graph, validate_graph
 from datagran.workspaces.models import Workspace
+from datagran.workspaces.services import audit_record
 
 from .models import Pipeline, PipelineVersion
 from .validation import ValidationContext
@@ -65,7 +66,9 @@ def pipeline_update(*, pipeline: Pipeline, user: AbstractBaseUser | None,
     return pipeline
 
 
-def pipeline_delete(*, pipeline: Pipeline) -> None:
+def pipeline_delete(*, pipeline: Pipeline, by: AbstractBaseUser | None = None) -> None:
     with transaction.atomic():
+        audit_record(workspace_id=pipeline.workspace_id, actor=by, action="pipeline.delete",
+                     target=pipeline.name)
         Pipeline.objects.filter(pk=pipeline.pk).update(current_version=None)
         pipeline.delete()

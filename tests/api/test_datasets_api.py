@@ -126,3 +126,10 @@ def test_a_broken_json_lines_file_is_refused(api) -> None:
     response = upload(api, b'{"a": 1}\n{"a": \n', "rows.jsonl")
     assert response.status_code == 400
     assert "JSONL" in response.json()["message"]
+
+
+def test_a_file_over_the_row_limit_is_refused(api, settings) -> None:
+    with override_settings(DATAGRAN={**settings.DATAGRAN, "UPLOAD_MAX_ROWS": 2}):
+        response = upload(api, b"a\n1\n2\n3\n")
+    assert response.status_code == 400
+    assert "3 rows; the limit is 2 rows" in response.json()["message"]

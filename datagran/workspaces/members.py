@@ -1,0 +1,109 @@
+"""Members of a workspace: invitations by e-mail link, role changes, removal, and transfer
+of ownership. Every change is audited."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from datagran.core.exceptions import Conflict, NotFound, PermanentError
+
+from .models import Invitation, Membership, Role, Workspace
+from .services import audit_record
+
+INVITATION_DAYS = 7
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_create(*, workspace: Workspace, by: AbstractBaseUser, email: str, role: str,
+                      accept_url: str) -> tuple[Invitation, str]:
+    """Store the invitation and e-mail the link; returns it and the link (shown once)."""
+    if role not in Role.values or role == Role.OWNER:
+        raise PermanentError("role: invite as viewer or editor; transfer ownership later.",
+                             {"fields": {"role": ["viewer or editor"]}})
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(workspace=workspace, email=email, role=role,
+                                           token_hash=_digest(token), invited_by=by)
+    link = accept_url.replace("TOKEN", token)
+    send_mail(subject=f"You are invited to {workspace.name} on Datagran",
+              message=f"{by.get_username()} invites you to the workspace '{workspace.name}' "
+                      f"as {role}. Accept within {INVITATION_DAYS} days: {link}",
+              from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[email])
+    audit_record(workspace_id=workspace.pk, actor=by, action="member.invite", target=email,
+                 role=role)
+    return invitation, link
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
+    invitation = Invitation.objects.select_for_update().filter(token_hash=_digest(token)).first()
+    if invitation is None or invitation.accepted_at is not None:
+        raise NotFound("This invitation does not exist or was already used.")
+    if invitation.created_at < timezone.now() - timedelta(days=INVITATION_DAYS):
+        raise PermanentError("This invitation has expired; ask for a new one.")
+    membership, _ = Membership.objects.get_or_create(
+        workspace=invitation.workspace, user=user, defaults={"role": invitation.role})
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    audit_record(workspace_id=invitation.workspace_id, actor=user, action="member.join",
+                 target=user.get_username(), role=membership.role)
+    return membership
+
+
+def _owners(workspace: Workspace) -> int:
+    return workspace.memberships.filter(role=Role.OWNER).count()
+
+
+@transaction.atomic
+def member_set_role(*, workspace: Workspace, by: AbstractBaseUser, user_id: int,
+                    role: str) -> Membership:
+    if role not in Role.values:
+        raise PermanentError("role: use viewer, editor or owner.",
+                             {"fields": {"role": ["viewer, editor or owner"]}})
+    membership = _membership(workspace, user_id)
+    if membership.role == Role.OWNER and role != Role.OWNER and _owners(workspace) == 1:
+        raise Conflict("A workspace keeps at least one owner: transfer ownership first.")
+    previous, membership.role = membership.role, role
+    membership.save(update_fields=["role"])
+    audit_record(workspace_id=workspace.pk, actor=by, action="member.role",
+                 target=membership.user.get_username(), role=role, previous=previous)
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, workspace: Workspace, by: AbstractBaseUser, user_id: int) -> None:
+    membership = _membership(workspace, user_id)
+    if membership.role == Role.OWNER and _owners(workspace) == 1:
+        raise Conflict("The last owner cannot be removed: transfer ownership first.")
+    if workspace.personal_for_id == user_id:
+        raise Conflict("A user cannot be removed from their personal workspace.")
+    membership.delete()
+    audit_record(workspace_id=workspace.pk, actor=by, action="member.remove",
+                 target=membership.user.get_username())
+
+
+@transaction.atomic
+def ownership_transfer(*, workspace: Workspace, by: AbstractBaseUser, user_id: int) -> None:
+    """The new owner becomes owner; the one who transfers stays as an editor."""
+    target = _membership(workspace, user_id)
+    target.role = Role.OWNER
+    target.save(update_fields=["role"])
+    Membership.objects.filter(workspace=workspace, user=by).update(role=Role.EDITOR)
+    audit_record(workspace_id=workspace.pk, actor=by, action="member.transfer_ownership",
+                 target=target.user.get_username())
+
+
+def _membership(workspace: Workspace, user_id: int) -> Membership:
+    membership = workspace.memberships.select_related("user").filter(user_id=user_id).first()
+    if membership is None:
+        raise NotFound("That user is not a member of this workspace.")
+    return membership

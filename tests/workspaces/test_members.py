@@ -1,0 +1,77 @@
+"""Members: invitations by e-mail link, roles, removal, ownership transfer; all audited and
+visible to owners only."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+
+from datagran.workspaces.models import Membership
+from datagran.workspaces.services import membership_add, workspace_create
+from tests.conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team(user):
+    return workspace_create(name="Team", owner=user)
+
+
+def test_an_invitation_link_makes_the_invitee_a_member_once(api, team, other_user,
+                                                            other_api) -> None:
+    response = api.post(f"/api/workspaces/{team.pk}/invitations/",
+                        {"email": "mallory@example.com", "role": "viewer"}, format="json")
+    assert response.status_code == 201
+    [message] = mail.outbox
+    assert message.to == ["mallory@example.com"] and "Team" in message.subject
+    link = re.search(r"http://testserver(\S+)", message.body).group(1)
+    accepted = other_api.post(link)
+    assert accepted.status_code == 200 and accepted.json()["role"] == "viewer"
+    assert other_api.post(link).status_code == 404  # used once
+    assert Membership.objects.get(workspace=team, user=other_user).role == "viewer"
+
+
+def test_only_owners_invite_change_roles_and_read_the_audit(user, other_user, team) -> None:
+    membership_add(workspace=team, user=other_user, role="editor")
+    editor = token_client(other_user)
+    assert editor.post(f"/api/workspaces/{team.pk}/invitations/",
+                       {"email": "x@example.com"}, format="json").status_code == 403
+    assert editor.get(f"/api/workspaces/{team.pk}/audit/").status_code == 403
+    assert editor.patch(f"/api/workspaces/{team.pk}/members/{user.pk}/", {"role": "viewer"},
+                        format="json").status_code == 403
+
+
+def test_roles_change_members_leave_and_ownership_moves_with_an_audit_trail(
+        api, user, other_user, team) -> None:
+    membership_add(workspace=team, user=other_user, role="viewer")
+    base = f"/api/workspaces/{team.pk}"
+    assert api.patch(f"{base}/members/{other_user.pk}/", {"role": "editor"},
+                     format="json").json()["role"] == "editor"
+    # The last owner can neither step down nor be removed.
+    assert api.patch(f"{base}/members/{user.pk}/", {"role": "viewer"},
+                     format="json").status_code == 409
+    assert api.post(f"{base}/transfer-ownership/", {"user_id": other_user.pk},
+                    format="json").status_code == 204
+    roles = dict(Membership.objects.filter(workspace=team).values_list("user_id", "role"))
+    assert roles == {user.pk: "editor", other_user.pk: "owner"}
+    new_owner = token_client(other_user)
+    assert new_owner.delete(f"{base}/members/{user.pk}/").status_code == 204
+    trail = [e["action"] for e in new_owner.get(f"{base}/audit/").json()]
+    assert trail == ["member.remove", "member.transfer_ownership", "member.role"]
+
+
+def test_connection_changes_and_deletions_are_audited_without_secret_values(api, user) -> None:
+    workspace = user.personal_workspace
+    body = api.post("/api/connections/", {"name": "dw", "kind": "postgresql", "fields": {
+        "database": "d", "user": "u", "password": "hunter2-canary"}}, format="json").json()
+    api.patch(f"/api/connections/{body['id']}/", {"fields": {"password": "new-canary"}},
+              format="json")
+    api.delete(f"/api/connections/{body['id']}/")
+    pipeline = api.post("/api/pipelines/", {"name": "gone"}, format="json").json()
+    api.delete(f"/api/pipelines/{pipeline['id']}/")
+    audit = api.get(f"/api/workspaces/{workspace.pk}/audit/")
+    assert [e["action"] for e in audit.json()] == [
+        "pipeline.delete", "connection.delete", "connection.update", "connection.create"]
+    assert "canary" not in audit.content.decode()
