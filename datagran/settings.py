@@ -151,6 +151,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+CACHE_URL = env("CACHE_URL")
+CACHES = {"default": (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
+
 # --- background work -------------------------------------------------------------------------
 BROKER_URL = env("BROKER_URL")
 if BROKER_URL.startswith("redis"):
@@ -211,6 +216,10 @@ DATAGRAN = {
     "RESEND_QUEUED_AFTER_SECONDS": float(env("DATAGRAN_RESEND_QUEUED_AFTER_SECONDS", "60")),
     # Runs of one workspace executing at once; more wait as "pending". 0: no limit.
     "MAX_CONCURRENT_RUNS": int(env("DATAGRAN_MAX_CONCURRENT_RUNS", "0")),
+    # Rate limits: failed logins per user name and address (15 minutes), predictions per
+    # caller (DRF rate syntax; empty: none).
+    "LOGIN_FAILURES_LIMIT": int(env("DATAGRAN_LOGIN_FAILURES_LIMIT", "10")),
+    "PREDICT_RATE": env("DATAGRAN_PREDICT_RATE", "6000/min"),
     # Extra operator modules to import (plugins without an installed package).
     "OPERATOR_MODULES": env_list("DATAGRAN_OPERATOR_MODULES"),
 }

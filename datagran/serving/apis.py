@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from datagran.core.ratelimit import PredictThrottle
 from datagran.pipelines.selectors import pipeline_get
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
@@ -48,6 +49,9 @@ class DeploymentApi(APIView):
 class PredictApi(APIView):
     """{"rows": [{column: value, ...}, ...]} → a prediction (and probability) per row, and
     the model version that made them."""
+
+    throttle_classes = [PredictThrottle]
+    throttle_scope = "predict"
 
     def post(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)

@@ -4,6 +4,8 @@ prefixes explicitly, so an unknown ``/api/...`` URL is a 404, not the app shell.
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
+from datagran.core.ratelimit import ThrottledLoginView
+
 from . import views
 
 # Paths that belong to the server, never to the client-side router.
@@ -11,11 +13,7 @@ RESERVED = ("api", "ws", "static", "media", "admin", "accounts")
 CLIENT_ROUTE = r"^(?!(?:" + "|".join(RESERVED) + r")(?:/|$))(?P<path>[^.]*)$"
 
 urlpatterns = [
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.app_shell, name="app"),
     re_path(CLIENT_ROUTE, views.app_shell, name="app-route"),

@@ -1,0 +1,68 @@
+"""CSRF on session writes and on login, login and predict rate limits, the app shell."""
+from __future__ import annotations
+
+import pytest
+from django.test import Client, override_settings
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_session_write_without_the_csrf_token_is_refused(user) -> None:
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(user)
+    response = browser.post("/api/pipelines/", {"name": "x"}, format="json")
+    assert response.status_code == 403 and "CSRF" in response.json()["message"]
+    browser.get("/")  # the app shell sets the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+    ok = browser.post("/api/pipelines/", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN=token)
+    assert ok.status_code == 201
+
+
+def test_login_needs_the_csrf_token(user) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post("/accounts/login/", {"username": "alice",
+                                                 "password": "pw-alice-123"})
+    assert response.status_code == 403
+
+
+def test_too_many_failed_logins_are_refused_for_a_while(user, settings) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    browser = Client()
+    with override_settings(DATAGRAN={**settings.DATAGRAN, "LOGIN_FAILURES_LIMIT": 3}):
+        for _ in range(3):
+            bad = browser.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+            assert bad.status_code == 200  # the form again, with its error
+        locked = browser.post("/accounts/login/", {"username": "alice",
+                                                   "password": "pw-alice-123"})
+        assert locked.status_code == 429 and "Too many failed logins" in locked.content.decode()
+        other = browser.post("/accounts/login/", {"username": "bob", "password": "x"})
+        assert other.status_code == 200  # another name is not locked out
+    cache.clear()
+
+
+def test_a_good_login_lands_on_the_app(user) -> None:
+    browser = Client()
+    response = browser.post("/accounts/login/", {"username": "alice",
+                                                 "password": "pw-alice-123"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert browser.get("/").status_code == 200
+
+
+def test_the_app_shell_needs_a_login(db) -> None:
+    response = Client().get("/runs/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_predictions_are_rate_limited_per_caller(api, settings) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    pipeline = api.post("/api/pipelines/", {"name": "p"}, format="json").json()
+    with override_settings(DATAGRAN={**settings.DATAGRAN, "PREDICT_RATE": "2/min"}):
+        codes = [api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": [{}]},
+                          format="json").status_code for _ in range(3)]
+    assert codes[:2] == [400, 400] and codes[2] == 429
+    cache.clear()
