@@ -6,25 +6,10 @@ next starting (p50, p95), against the same 100 operator calls in a plain loop.
 Target (issue 8): under 5 ms a node embedded."""
 from __future__ import annotations
 
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ["DATAGRAN_DATA_DIR"] = tempfile.mkdtemp(prefix="datagran-bench-")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datagran.settings")
-os.environ.pop("BROKER_URL", None)
-
-import django  # noqa: E402
-
-django.setup()
-
-import dramatiq  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from embedded import Embedded  # noqa: E402  (sets Django up)
 
 N = 100
 
@@ -54,34 +39,20 @@ def plain_loop() -> float:
 
 
 def main() -> None:
-    call_command("migrate", verbosity=0)
-    from django.contrib.auth import get_user_model
+    from datagran.runs.models import NodeRun
 
-    from datagran.pipelines.services import pipeline_create
-    from datagran.runs import tasks  # noqa: F401
-    from datagran.runs.models import NodeRun, Run
-    from datagran.runs.services import run_start
-    from datagran.workspaces.services import workspace_personal
-
-    user = get_user_model().objects.create_user("bench")
-    pipeline = pipeline_create(workspace=workspace_personal(user=user), user=user,
-                               name="chain", graph=chain())
-    worker = dramatiq.Worker(dramatiq.get_broker(), worker_threads=4, worker_timeout=100)
-    worker.start()
+    bench = Embedded(threads=4)
+    pipeline = bench.pipeline("chain", chain())
     results = []
     for attempt in range(4):  # the first is a warm-up
-        t = time.perf_counter()
-        run = run_start(pipeline=pipeline, user=user)
-        while Run.objects.get(pk=run.pk).status not in ("succeeded", "failed"):
-            time.sleep(0.005)
-        wall = time.perf_counter() - t
+        wall, run = bench.run(pipeline)
         nodes = sorted(NodeRun.objects.filter(run=run), key=lambda n: int(n.node_id[1:]))
         own = sum((n.finished_at - n.started_at).total_seconds() for n in nodes)
         hops = [(b.started_at - a.finished_at).total_seconds() * 1000
                 for a, b in zip(nodes, nodes[1:], strict=False)]
         if attempt:
             results.append((wall, own, hops))
-    worker.stop()
+    bench.stop()
     wall, own, hops = sorted(results, key=lambda r: r[0])[len(results) // 2]
     baseline = statistics.median(plain_loop() for _ in range(5))
     hops.sort()

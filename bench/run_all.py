@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["overhead.py", "run_history.py"]
+BENCHMARKS = ["reference.py", "overhead.py", "run_history.py"]
 
 for name in BENCHMARKS:
     print(f"== {name}", flush=True)
