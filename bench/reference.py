@@ -11,7 +11,6 @@ import runpy
 import statistics
 import sys
 import time
-from pathlib import Path
 
 from embedded import ROOT, Embedded
 
