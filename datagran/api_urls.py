@@ -7,6 +7,7 @@ from datagran.pipelines.apis import (
     PipelineDetailApi,
     PipelineListApi,
     PipelineValidateApi,
+    PipelineVersionDiffApi,
     PipelineVersionListApi,
 )
 from datagran.registry.apis import (
@@ -30,6 +31,7 @@ from datagran.runs.apis import (
     RunCancelApi,
     RunDetailApi,
     RunListApi,
+    RunReplayApi,
     RunStatsApi,
 )
 from datagran.runs.triggers import PipelineWebhookApi, WebhookTriggerApi
@@ -61,6 +63,7 @@ urlpatterns = [
     path("pipelines/", PipelineListApi.as_view()),
     path("pipelines/<str:pipeline_id>/", PipelineDetailApi.as_view()),
     path("pipelines/<str:pipeline_id>/versions/", PipelineVersionListApi.as_view()),
+    path("pipelines/<str:pipeline_id>/versions/diff/", PipelineVersionDiffApi.as_view()),
     path("pipelines/<str:pipeline_id>/validate/", PipelineValidateApi.as_view()),
     path("pipelines/<str:pipeline_id>/runs/", PipelineRunCreateApi.as_view()),
     path("pipelines/<str:pipeline_id>/plan/", PipelinePlanApi.as_view()),
@@ -86,6 +89,7 @@ urlpatterns = [
     path("runs/stats/", RunStatsApi.as_view()),
     path("runs/<str:run_id>/", RunDetailApi.as_view()),
     path("runs/<str:run_id>/cancel/", RunCancelApi.as_view()),
+    path("runs/<str:run_id>/replay/", RunReplayApi.as_view()),
     path("runs/<str:run_id>/nodes/<str:node_id>/preview/", NodePreviewApi.as_view()),
     path("runs/<str:run_id>/nodes/<str:node_id>/output/", NodeOutputApi.as_view()),
     path("runs/<str:run_id>/nodes/<str:node_id>/files/<str:name>", NodeFileApi.as_view()),

@@ -194,6 +194,10 @@ CHANNEL_LAYERS = {
 DATAGRAN = {
     "ARTIFACT_ROOT": env("ARTIFACT_ROOT", str(DATA_DIR / "artifacts")),
     "UPLOAD_MAX_BYTES": int(env("DATAGRAN_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024))),
+    # The artifact store's size limit (0: none; `manage.py gc_artifacts` and the scheduler
+    # evict least recently used artifacts nothing protects); runs this recent are kept.
+    "ARTIFACT_MAX_BYTES": int(env("DATAGRAN_ARTIFACT_MAX_BYTES", "0")),
+    "ARTIFACT_KEEP_DAYS": int(env("DATAGRAN_ARTIFACT_KEEP_DAYS", "30")),
     "UPLOAD_MAX_ROWS": int(env("DATAGRAN_UPLOAD_MAX_ROWS", "10000000")),
     "EMBEDDED_WORKER_THREADS": int(env("DATAGRAN_WORKER_THREADS", "4")),
     "PREVIEW_MAX_ROWS": 500,

@@ -3,8 +3,11 @@ files as bytes, each under the SHA-256 of its bytes. Nothing here knows about ru
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,10 +59,14 @@ class ArtifactStore:
             os.replace(tmp, target)
         return digest
 
+    def ref_path(self, ref: dict[str, Any]) -> Path:
+        """The file an output ref points to."""
+        suffix = {"table": ".parquet", "model": ".skops"}.get(ref.get("kind", ""), ".bin")
+        return self.path(f"{ref.get('kind', 'file')}s", ref["hash"], suffix)
+
     def exists(self, ref: dict[str, Any]) -> bool:
         """Whether the artifact an output ref points to is still stored."""
-        suffix = {"table": ".parquet", "model": ".skops"}.get(ref.get("kind", ""), ".bin")
-        return self.path(f"{ref.get('kind', 'file')}s", ref["hash"], suffix).exists()
+        return self.ref_path(ref).exists()
 
     # --- tables ------------------------------------------------------------------------------
     def put_table(self, df: pd.DataFrame) -> TableRef:
@@ -80,7 +87,7 @@ class ArtifactStore:
             "estimator": model.estimator, "features": model.features, "target": model.target,
             "task": model.task, "classes": list(model.classes), "algorithm": model.algorithm,
         }
-        return self._put("models", sio.dumps(payload), ".skops")
+        return self._put("models", canonical_skops(sio.dumps(payload)), ".skops")
 
     def read_model(self, digest: str) -> TrainedModel:
         data = self.path("models", digest, ".skops").read_bytes()
@@ -92,6 +99,42 @@ class ArtifactStore:
 
     def file_path(self, digest: str) -> Path:
         return self.path("files", digest, ".bin")
+
+
+def canonical_skops(data: bytes) -> bytes:
+    """The same model, always the same bytes: skops names its array files and memo entries
+    by Python object ids and stamps the zip with the time. Renumber both in order of first
+    appearance and fix the timestamps, so an exact replay reproduces the model file."""
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        schema = json.loads(src.read("schema.json"))
+        ids: dict[Any, int] = {}
+        files: dict[str, str] = {}
+
+        def walk(node: Any) -> Any:
+            if isinstance(node, dict):
+                out = {}
+                for key, value in node.items():
+                    if key == "__id__":
+                        value = ids.setdefault(value, len(ids))
+                    elif key == "file" and isinstance(value, str) and value in src.namelist():
+                        suffix = value[value.rfind("."):] if "." in value else ""
+                        value = files.setdefault(value, f"{len(files)}{suffix}")
+                    out[key] = walk(value)
+                return out
+            if isinstance(node, list):
+                return [walk(v) for v in node]
+            return node
+
+        schema = walk(schema)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+            entries = [("schema.json", json.dumps(schema, indent=2).encode())] + sorted(
+                (new, src.read(old)) for old, new in files.items())
+            for name, content in entries:
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                dst.writestr(info, content)
+    return out.getvalue()
 
 
 def load_trusted(data: bytes) -> Any:

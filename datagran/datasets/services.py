@@ -67,6 +67,10 @@ def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name:
     data = fileobj.read()
     if not data.strip():
         raise _fail(ERR_EMPTY)
+    digest = hashlib.sha256(data).hexdigest()
+    same = Dataset.objects.filter(workspace=workspace, source_sha256=digest).first()
+    if same is not None:
+        return same  # the same bytes are the same dataset version
     df = _read(data, fmt)
     if df.empty:
         raise _fail(ERR_NO_ROWS)
@@ -76,7 +80,7 @@ def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name:
     df.columns = [str(c) for c in df.columns]
     ref = artifact_store().put_table(df)
     return Dataset.objects.create(
-        workspace=workspace, name=name, format=fmt, source_sha256=hashlib.sha256(data).hexdigest(),
+        workspace=workspace, name=name, format=fmt, source_sha256=digest,
         table_hash=ref.hash, columns=ref.schema, row_count=ref.rows, size_bytes=len(data),
         created_by=user)
 

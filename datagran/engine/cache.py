@@ -15,6 +15,19 @@ from .graph import Graph
 ENGINE_CACHE_VERSION = "1"
 
 
+def source_fingerprints(graph: Graph, ctx: Context) -> dict[str, str]:
+    """node id → what identifies the data a source node reads (an uploaded dataset's content
+    hash), for the nodes that have one: the dataset versions a run reads."""
+    out = {}
+    for node in graph.nodes:
+        op = get_operator(node.operator)
+        if op.cacheable and not graph.incoming(node.id):
+            fingerprint = op.fingerprint(ctx, op.parse_params(node.params))
+            if fingerprint:
+                out[node.id] = fingerprint
+    return out
+
+
 def cache_keys(graph: Graph, ctx: Context) -> dict[str, str | None]:
     """node id → cache key, or None for a node whose output must not be reused (an action, a
     connector reading an outside system, or anything downstream of one)."""

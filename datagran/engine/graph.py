@@ -234,3 +234,33 @@ def _infer(graph: Graph, order: list[str], ops: dict[str, Any], params: dict[str
                 raise
             inferred = {}
         result.schemas[node_id] = {p.name: inferred.get(p.name) for p in op.outputs}
+
+
+def graph_diff(old: Graph, new: Graph) -> dict[str, Any]:
+    """What changed between two versions: nodes added or removed, edges changed, params
+    changed (old → new) per node, operators swapped, nodes moved."""
+    a, b = {n.id: n for n in old.nodes}, {n.id: n for n in new.nodes}
+
+    def edge_key(e: Edge) -> tuple[str, str, str, str]:
+        return (e.source, e.source_port, e.target, e.target_port)
+
+    ea, eb = {edge_key(e) for e in old.edges}, {edge_key(e) for e in new.edges}
+    params: dict[str, dict[str, dict[str, Any]]] = {}
+    for node_id in sorted(a.keys() & b.keys()):
+        pa, pb = a[node_id].params, b[node_id].params
+        changed = {k: {"old": pa.get(k), "new": pb.get(k)} for k in sorted(pa.keys() | pb.keys())
+                   if pa.get(k) != pb.get(k)}
+        if changed:
+            params[node_id] = changed
+    fields = ("source", "source_port", "target", "target_port")
+    return {
+        "nodes_added": sorted(b.keys() - a.keys()),
+        "nodes_removed": sorted(a.keys() - b.keys()),
+        "operators_changed": {i: {"old": a[i].operator, "new": b[i].operator}
+                              for i in sorted(a.keys() & b.keys())
+                              if a[i].operator != b[i].operator},
+        "params_changed": params,
+        "edges_added": [dict(zip(fields, e, strict=True)) for e in sorted(eb - ea)],
+        "edges_removed": [dict(zip(fields, e, strict=True)) for e in sorted(ea - eb)],
+        "moved": sorted(i for i in a.keys() & b.keys() if a[i].position != b[i].position),
+    }

@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datagran.core.api import request_workspace
-from datagran.engine.graph import InvalidGraph, parse_graph, validate_graph
+from datagran.core.exceptions import PermanentError
+from datagran.engine.graph import Graph, InvalidGraph, graph_diff, parse_graph, validate_graph
 from datagran.runs.models import Run
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
@@ -109,6 +110,22 @@ class PipelineVersionListApi(APIView):
              "current": v.pk == pipeline.current_version_id}
             for v in pipeline.versions.select_related("created_by")
         ])
+
+
+class PipelineVersionDiffApi(APIView):
+    """GET ?a=<hash>&b=<hash>: what changed from version a to version b."""
+
+    def get(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        graphs = {}
+        for side in ("a", "b"):
+            wanted = request.query_params.get(side, "")
+            version = pipeline.versions.filter(hash=wanted).first() if wanted else None
+            if version is None:
+                raise PermanentError(f"{side}: not a version of this pipeline.",
+                                     {"fields": {side: ["unknown version hash"]}})
+            graphs[side] = Graph.model_validate(version.graph)
+        return Response(graph_diff(graphs["a"], graphs["b"]))
 
 
 class PipelineValidateApi(APIView):

@@ -32,6 +32,7 @@ from .services import (
     node_reject,
     pipeline_cache_keys,
     run_cancel,
+    run_replay,
     run_start,
 )
 from .stats import run_stats, slowest_nodes
@@ -248,3 +249,13 @@ class NodeRejectApi(APIView):
         role_check(user=request.user, workspace_id=run.workspace_id, min_role=Role.EDITOR)
         node_reject(run=run, node_id=node_id, user=request.user)
         return Response(run_json(run_get(user=request.user, run_id=run_id)))
+
+
+class RunReplayApi(APIView):
+    """Re-run exactly: same pipeline version, same dataset versions, same seeds."""
+
+    def post(self, request: Request, run_id: str) -> Response:
+        run = run_get(user=request.user, run_id=run_id)
+        role_check(user=request.user, workspace_id=run.workspace_id, min_role=Role.EDITOR)
+        return Response(run_json(run_replay(run=run, user=request.user)),
+                        status=status.HTTP_201_CREATED)

@@ -5,12 +5,15 @@ in the embedded default a thread of the web process does."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from datagran.datasets.gc import artifacts_gc
 
 from .context import RunContext
 from .events import run_transaction
@@ -69,10 +72,19 @@ def nodes_resend() -> int:
     return len(stale)
 
 
+_last_gc = 0.0
+GC_EVERY_SECONDS = 600
+
+
 def maintain() -> dict[str, int]:
-    """One round of upkeep: reap, resend, admit."""
-    return {"reaped": nodes_reap(), "resent": nodes_resend(),
-            "admitted": admit_pending_runs()}
+    """One round of upkeep: reap, resend, admit; and, every ten minutes when the store has a
+    size limit, evict least recently used artifacts."""
+    global _last_gc
+    done = {"reaped": nodes_reap(), "resent": nodes_resend(), "admitted": admit_pending_runs()}
+    if settings.DATAGRAN["ARTIFACT_MAX_BYTES"] and time.monotonic() - _last_gc > GC_EVERY_SECONDS:
+        _last_gc = time.monotonic()
+        done["evicted"] = artifacts_gc()["deleted"]
+    return done
 
 
 __all__ = ["maintain", "nodes_reap", "nodes_resend", "Run"]

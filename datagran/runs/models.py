@@ -59,6 +59,11 @@ class Run(models.Model):
     rows_processed = models.BigIntegerField(default=0)
     # Recompute every node, ignoring cached outputs.
     force = models.BooleanField(default=False)
+    # The dataset versions the run read: {node id: {"dataset", "hash"}}.
+    datasets = models.JSONField(default=dict)
+    # A replay of this run: same pipeline version, same dataset versions, same seeds.
+    replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="replays")
 
     class Meta:
         ordering = ["-created_at"]

@@ -93,6 +93,9 @@ def run_json(run: Run, *, with_nodes: bool = True) -> dict[str, Any]:
         "version": run.version.hash,
         "created_by": run.created_by.get_username() if run.created_by else None,
         "seq": run.seq,
+        "force": run.force,
+        "datasets": run.datasets,
+        "replay_of": str(run.replay_of_id) if run.replay_of_id else None,
     }
     if with_nodes:
         data["nodes"] = [node_json(n) for n in run.nodes.order_by("id")]

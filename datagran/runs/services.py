@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from datagran.core.exceptions import Conflict, PermanentError, RetryableError
 from datagran.datasets.artifacts import artifact_store
-from datagran.engine.cache import cache_keys
+from datagran.datasets.gc import touch
+from datagran.engine.cache import cache_keys, source_fingerprints
 from datagran.engine.execute import NodeOutcome, execute_node
 from datagran.engine.graph import Graph
 from datagran.pipelines.models import Pipeline, PipelineVersion
@@ -81,7 +82,7 @@ def _queue(tx: RunTransaction, node_ids: list[str]) -> None:
 
 def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
               trigger: str = Trigger.MANUAL, version: PipelineVersion | None = None,
-              force: bool = False) -> Run:
+              force: bool = False, replay_of: Run | None = None) -> Run:
     """Create the run and its node runs; reuse cached outputs (unless ``force``) and send the
     nodes that are ready once the transaction commits."""
     version = version or pipeline.current_version
@@ -90,6 +91,10 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
         raise PermanentError(ERR_EMPTY_PIPELINE)
     keys = pipeline_cache_keys(pipeline, graph)
     hits = {} if force else cache_lookup(keys)
+    datasets = {node_id: {"operator": graph.node(node_id).operator, "hash": fingerprint,
+                          "dataset": graph.node(node_id).params.get("dataset")}
+                for node_id, fingerprint in source_fingerprints(
+                    graph, ValidationContext(pipeline.workspace)).items()}
     now = timezone.now()
     with transaction.atomic():
         # One admission at a time per workspace, so the run limit is never overshot.
@@ -97,7 +102,8 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
         admitted = _free_slots(pipeline.workspace_id) > 0
         run = Run.objects.create(workspace_id=pipeline.workspace_id, pipeline=pipeline,
                                  version=version, trigger=trigger, created_by=user, force=force,
-                                 status=RunStatus.QUEUED if admitted else RunStatus.PENDING)
+                                 status=RunStatus.QUEUED if admitted else RunStatus.PENDING,
+                                 datasets=datasets, replay_of=replay_of)
         NodeRun.objects.bulk_create([_node_run(run, n.id, n.operator, keys[n.id],
                                                hits.get(n.id), now) for n in graph.nodes])
         with run_transaction(run.pk) as tx:
@@ -159,6 +165,7 @@ def cache_lookup(keys: dict[str, str | None]) -> dict[str, CacheEntry]:
     for entry in CacheEntry.objects.filter(key__in=list(wanted)):
         if all(store.exists(ref) for ref in entry.outputs.values()):
             hits[wanted[entry.key]] = entry
+            touch([store.ref_path(ref) for ref in entry.outputs.values()])
     return hits
 
 
@@ -177,6 +184,18 @@ def _ready(graph: Graph, statuses: dict[str, str]) -> list[str]:
     preds = graph.predecessors()
     return sorted(n for n, status in statuses.items() if status == NodeStatus.PENDING
                   and all(statuses[p] == NodeStatus.SUCCEEDED for p in preds[n]))
+
+
+def run_replay(*, run: Run, user: AbstractBaseUser | None) -> Run:
+    """Re-run exactly: the same pipeline version and dataset versions, every node recomputed
+    (seeds are params, so they come with the version)."""
+    replay = run_start(pipeline=run.pipeline, user=user, trigger=Trigger.MANUAL,
+                       version=run.version, force=True, replay_of=run)
+    if replay.datasets != run.datasets:
+        run_cancel(run=replay)
+        raise PermanentError("The datasets this run read have changed or are gone; it cannot "
+                             "be replayed exactly.")
+    return replay
 
 
 def run_cancel(*, run: Run) -> Run:

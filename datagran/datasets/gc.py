@@ -1,0 +1,82 @@
+"""Keeping the artifact store under its size limit: least recently used artifacts go first,
+and never one that a registered model, an uploaded dataset or a kept run still needs."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from .artifacts import artifact_store
+
+
+def protected_hashes() -> set[str]:
+    from datagran.registry.models import ModelVersion
+    from datagran.runs.models import NodeRun, Run, RunStatus
+
+    from .models import Dataset
+
+    keep_since = timezone.now() - timedelta(days=settings.DATAGRAN["ARTIFACT_KEEP_DAYS"])
+    latest = [r for r in (Run.objects.filter(status=RunStatus.SUCCEEDED)
+                          .order_by("pipeline_id", "-created_at")
+                          .distinct("pipeline_id").values_list("pk", flat=True))] \
+        if _supports_distinct_on() else _latest_runs()
+    kept_runs = Run.objects.filter(Q(created_at__gte=keep_since) | Q(pk__in=latest)
+                                   | Q(model_versions__isnull=False)).values("pk")
+    hashes = set(ModelVersion.objects.values_list("model_hash", flat=True))
+    hashes |= set(Dataset.objects.values_list("table_hash", flat=True))
+    for outputs, files in NodeRun.objects.filter(run__in=kept_runs).values_list("outputs",
+                                                                                "files"):
+        hashes |= {ref["hash"] for ref in outputs.values() if "hash" in ref}
+        hashes |= {f["hash"] for f in files}
+    return hashes
+
+
+def _supports_distinct_on() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def _latest_runs() -> list[object]:
+    from datagran.runs.models import Run, RunStatus
+
+    seen: dict[object, object] = {}
+    for pk, pipeline_id in (Run.objects.filter(status=RunStatus.SUCCEEDED)
+                            .order_by("-created_at").values_list("pk", "pipeline_id")):
+        seen.setdefault(pipeline_id, pk)
+    return list(seen.values())
+
+
+def artifacts_gc(*, max_bytes: int | None = None, unreferenced: bool = False
+                 ) -> dict[str, int]:
+    """Delete artifacts, least recently used first, until the store fits ``max_bytes``
+    (DATAGRAN_ARTIFACT_MAX_BYTES by default); ``unreferenced`` deletes every one nothing
+    protects. Returns counts and bytes."""
+    limit = settings.DATAGRAN["ARTIFACT_MAX_BYTES"] if max_bytes is None else max_bytes
+    root = artifact_store().root
+    files = [p for p in root.glob("*/*/*") if p.is_file() and not p.name.endswith(".part")]
+    total = sum(p.stat().st_size for p in files)
+    keep = protected_hashes()
+    candidates = sorted((p for p in files if p.name.split(".")[0] not in keep),
+                        key=lambda p: p.stat().st_mtime)
+    deleted = freed = 0
+    for path in candidates:
+        if not unreferenced and (not limit or total - freed <= limit):
+            break
+        size = path.stat().st_size
+        path.unlink(missing_ok=True)
+        deleted, freed = deleted + 1, freed + size
+    return {"files": len(files), "bytes": total, "deleted": deleted, "freed": freed,
+            "protected": len(files) - len(candidates)}
+
+
+def touch(paths: list[Path]) -> None:
+    """Mark artifacts as just used (the LRU order is by modification time)."""
+    for path in paths:
+        try:
+            path.touch(exist_ok=True)
+        except OSError:
+            pass
