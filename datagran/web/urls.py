@@ -14,6 +14,7 @@ CLIENT_ROUTE = r"^(?!(?:" + "|".join(RESERVED) + r")(?:/|$))(?P<path>[^.]*)$"
 
 urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/signup/", views.SignUpView.as_view(), name="signup"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.app_shell, name="app"),
     re_path(CLIENT_ROUTE, views.app_shell, name="app-route"),

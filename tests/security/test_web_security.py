@@ -66,3 +66,20 @@ def test_predictions_are_rate_limited_per_caller(api, settings) -> None:
                           format="json").status_code for _ in range(3)]
     assert codes[:2] == [400, 400] and codes[2] == 429
     cache.clear()
+
+
+def test_sign_up_creates_an_account_with_a_personal_workspace_and_signs_in(db) -> None:
+    from django.contrib.auth import get_user_model
+
+    browser = Client()
+    assert browser.get("/accounts/signup/").status_code == 200
+    weak = browser.post("/accounts/signup/", {"username": "zoe", "password1": "short",
+                                              "password2": "short"})
+    assert weak.status_code == 200 and "too short" in weak.content.decode()
+    response = browser.post("/accounts/signup/", {"username": "zoe",
+                                                  "password1": "a-long-passphrase-9",
+                                                  "password2": "a-long-passphrase-9"})
+    assert response.status_code == 302
+    zoe = get_user_model().objects.get(username="zoe")
+    assert zoe.personal_workspace is not None
+    assert browser.get("/").status_code == 200  # signed in
