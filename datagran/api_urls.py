@@ -68,7 +68,6 @@ urlpatterns = [
     path("pipelines/<str:pipeline_id>/runs/", PipelineRunCreateApi.as_view()),
     path("pipelines/<str:pipeline_id>/plan/", PipelinePlanApi.as_view()),
     path("pipelines/<str:pipeline_id>/predict", PredictApi.as_view()),
-    path("pipelines/<str:pipeline_id>/predict/", PredictApi.as_view()),
     path("pipelines/<str:pipeline_id>/deployment/", DeploymentApi.as_view()),
     path("pipelines/<str:pipeline_id>/schedules/", PipelineScheduleListApi.as_view()),
     path("pipelines/<str:pipeline_id>/webhook/", PipelineWebhookApi.as_view()),

@@ -26,9 +26,20 @@ def env_list(name: str, default: str = "") -> list[str]:
 DATA_DIR = Path(env("DATAGRAN_DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env("SECRET_KEY") or "insecure-embedded-default-key-set-SECRET_KEY-in-production"
+EMBEDDED_SECRET_KEY = "insecure-embedded-default-key-set-SECRET_KEY-in-production"
+SECRET_KEY = env("SECRET_KEY") or EMBEDDED_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Production behind HTTPS (DATAGRAN_HTTPS=1): secure cookies, HSTS, redirect to https, and
+# trust the proxy's X-Forwarded-Proto. Off in the embedded default, which serves plain http
+# on loopback.
+if env_bool("DATAGRAN_HTTPS"):
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "daphne",
@@ -145,6 +156,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Build, run and watch machine-learning pipelines.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API views are plain APIViews (one per operation) and the schema lists them with
+    # generic bodies: drf-spectacular's warnings about that are not a deployment problem.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
     # Served from this server: nothing is fetched from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, register
 
 
 @register()
@@ -33,4 +33,12 @@ def rabbitmq_time_limit_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
             "below RabbitMQ's consumer timeout "
             f"({options['RABBITMQ_CONSUMER_TIMEOUT_SECONDS']} s, "
             "DATAGRAN_RABBITMQ_CONSUMER_TIMEOUT_SECONDS).", id="datagran.E003")]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def secret_key_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+    if settings.SECRET_KEY == settings.EMBEDDED_SECRET_KEY:
+        return [Error("SECRET_KEY is the embedded default: set a long random SECRET_KEY in "
+                      "the environment for production.", id="datagran.E004")]
     return []

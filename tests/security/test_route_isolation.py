@@ -27,7 +27,6 @@ UNSCOPED = {("get", "/api/operators/"), ("get", "/api/connections/kinds/"),
 VIEWER_MAY = {"get", ("post", "/api/pipelines/{pipeline_id}/validate/"),
               ("post", "/api/pipelines/{pipeline_id}/plan/"),
               ("post", "/api/pipelines/{pipeline_id}/predict"),
-              ("post", "/api/pipelines/{pipeline_id}/predict/"),
               ("post", "/api/invitations/{token}/accept/")}
 # Reads that only owners may make.
 OWNERS_ONLY = {("get", "/api/workspaces/{workspace_id}/audit/")}
@@ -99,7 +98,6 @@ def body_for(method: str, path: str, world: dict) -> dict:
         "/api/pipelines/{pipeline_id}/validate/": {"graph": world["graph"]},
         "/api/pipelines/{pipeline_id}/plan/": {"graph": world["graph"]},
         "/api/pipelines/{pipeline_id}/predict": {"rows": [{"a": 1}]},
-        "/api/pipelines/{pipeline_id}/predict/": {"rows": [{"a": 1}]},
     }
     return bodies.get(path, {"workspace": ws})
 
