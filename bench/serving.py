@@ -1,0 +1,132 @@
+"""Online predictions through HTTP (issue 7): the churn pipeline trained in batch, then
+single-row and 100-row requests to POST /api/pipelines/{id}/predict on daphne (the production
+ASGI server), sequentially and from concurrent clients: p50/p99 latency and requests per
+second, against a bare predict_proba call on the same rows in this process. The server-side
+serving overhead is the server's own time minus the model's call."""
+from __future__ import annotations
+
+import http.client
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.live.server import LiveServer  # noqa: E402
+
+N = 300
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class Client:
+    def __init__(self, server: LiveServer, path: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        self.path = path
+        self.headers = {"Authorization": f"Token {server.token}",
+                        "Content-Type": "application/json"}
+
+    def predict(self, rows: list[dict]) -> tuple[float, float]:
+        body = json.dumps({"rows": rows})
+        t = time.perf_counter()
+        self.conn.request("POST", self.path, body, self.headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        elapsed = (time.perf_counter() - t) * 1000
+        if response.status != 200:
+            raise SystemExit(f"predict failed: {response.status} {data[:300]!r}")
+        return elapsed, json.loads(data)["latency_ms"]
+
+
+def sequential(server: LiveServer, path: str, rows: list[dict]) -> tuple[list[float], list[float]]:
+    client = Client(server, path)
+    for _ in range(20):
+        client.predict(rows)  # warm-up: the model is loaded and compiled once
+    samples = [client.predict(rows) for _ in range(N)]
+    return [s[0] for s in samples], [s[1] for s in samples]
+
+
+def concurrent(server: LiveServer, path: str, rows: list[dict], clients: int) -> float:
+    done: list[int] = []
+    deadline = time.perf_counter() + 5
+
+    def hammer() -> None:
+        client, count = Client(server, path), 0
+        while time.perf_counter() < deadline:
+            client.predict(rows)
+            count += 1
+        done.append(count)
+
+    threads = [threading.Thread(target=hammer) for _ in range(clients)]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return sum(done) / (time.perf_counter() - t)
+
+
+def bare_model(server: LiveServer, rows: list[dict]) -> float:
+    import pandas as pd
+
+    from datagran.datasets.artifacts import load_trusted
+
+    models = list(Path(server.tmp.name, "artifacts", "models").glob("*/*.skops"))
+    estimator = load_trusted(max(models, key=lambda p: p.stat().st_mtime).read_bytes())[
+        "estimator"]
+    frame = pd.DataFrame(rows)
+    for _ in range(20):
+        estimator.predict_proba(frame)
+    samples = []
+    for _ in range(N):
+        t = time.perf_counter()
+        estimator.predict_proba(pd.DataFrame(rows))
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datagran.settings")
+    import django
+
+    django.setup()
+    with LiveServer(mode="embedded", extra_env={"DATAGRAN_PREDICT_RATE": ""}) as server:
+        pipeline = next(p for p in server.api("GET", "/api/pipelines/")
+                        if p["name"] == "Customer churn → CSV export")
+        run = server.api("POST", f"/api/pipelines/{pipeline['id']}/runs/")
+        while server.api("GET", f"/api/runs/{run['id']}/")["status"] not in (
+                "succeeded", "failed"):
+            time.sleep(0.2)
+        status, body = server.request(
+            "GET", f"/api/runs/{run['id']}/nodes/customers/preview/?limit=100")
+        preview = json.loads(body)
+        names = [c["name"] for c in preview["columns"]]
+        rows = [{k: v for k, v in zip(names, r, strict=True) if k != "churned"}
+                for r in preview["rows"]]
+        path = f"/api/pipelines/{pipeline['id']}/predict"
+        print("serving the churn pipeline (7 nodes, logistic regression) through daphne")
+        for label, batch in (("1 row", rows[:1]), ("100 rows", rows[:100])):
+            client_ms, server_ms = sequential(server, path, batch)
+            model_ms = bare_model(server, batch)
+            rps = concurrent(server, path, batch, clients=4)
+            overhead = statistics.median(server_ms) - model_ms
+            server_p50 = statistics.median(server_ms)
+            print(f"  {label:8s} HTTP p50 {percentile(client_ms, 50):6.2f} ms  "
+                  f"p99 {percentile(client_ms, 99):6.2f} ms  | server {server_p50:6.2f} ms"
+                  f"  bare predict_proba {model_ms:6.2f} ms  serving overhead {overhead:5.2f} ms"
+                  f"  | {rps:6.0f} req/s with 4 clients  "
+                  f"({percentile(client_ms, 50) / model_ms:4.1f}x the bare model call)")
+        print("  targets: 1 row p50 < 10 ms, p99 < 25 ms through HTTP; serving overhead < 2 ms")
+
+
+if __name__ == "__main__":
+    main()
