@@ -238,6 +238,8 @@ DATAGRAN = {
     # caller (DRF rate syntax; empty: none).
     "LOGIN_FAILURES_LIMIT": int(env("DATAGRAN_LOGIN_FAILURES_LIMIT", "10")),
     "PREDICT_RATE": env("DATAGRAN_PREDICT_RATE", "6000/min"),
+    # How long a process serves the model version an alias pointed at before looking again.
+    "SERVING_CACHE_SECONDS": float(env("DATAGRAN_SERVING_CACHE_SECONDS", "1")),
     # Extra operator modules to import (plugins without an installed package).
     "OPERATOR_MODULES": env_list("DATAGRAN_OPERATOR_MODULES"),
 }

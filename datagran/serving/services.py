@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from django.conf import settings
 from django.db import transaction
 
 from datagran.core.exceptions import PermanentError
@@ -157,9 +158,25 @@ def _plan(pipeline: Pipeline, deployment: Deployment) -> tuple[Graph, ServingPla
     return _plans[key]
 
 
+_versions: dict[tuple[Any, ...], tuple[float, ModelVersion | None]] = {}
+
+
+def _served_version_cached(pipeline: Pipeline, plan: ServingPlan, graph: Graph
+                           ) -> ModelVersion | None:
+    """Which version an alias points at is looked up at most once per
+    DATAGRAN_SERVING_CACHE_SECONDS per process: a promotion is served within that time."""
+    key = (pipeline.pk, pipeline.current_version.hash, tuple(plan.nodes("model")))
+    hit = _versions.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    version = _served_version(pipeline, plan, graph)
+    _versions[key] = (time.monotonic() + settings.DATAGRAN["SERVING_CACHE_SECONDS"], version)
+    return version
+
+
 def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
     graph, plan = _plan(pipeline, deployment)
-    version = _served_version(pipeline, plan, graph)
+    version = _served_version_cached(pipeline, plan, graph)
     key = (pipeline.pk, pipeline.current_version.hash, deployment.input_node,
            deployment.output_node, version.pk if version else None)
     cached = _compiled.get(key)

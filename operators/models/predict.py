@@ -5,12 +5,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from ..base import Context, NoParams, Operator, OperatorError, Port, Schema, TrainedModel
 from ..registry import register
 from .scoring import check_scoring_table
 
 ADDED = ("prediction", "probability")
+
+
+def _prepare(estimator: Any, X: pd.DataFrame) -> tuple[Any, Any]:
+    """Run a Pipeline's preprocessing once for both predict and predict_proba (exactly what
+    Pipeline.predict does inside, without doing it twice): the final step and its input."""
+    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+        return estimator.steps[-1][1], estimator[:-1].transform(X)
+    return estimator, X
 
 
 @register
@@ -42,10 +51,11 @@ class Predict(Operator):
         X = table[features]
         # Added columns always go last, matching infer_schema even if the table had them.
         out = table.drop(columns=list(ADDED), errors="ignore")
-        out["prediction"] = model.estimator.predict(X)
-        if hasattr(model.estimator, "predict_proba"):
-            proba = model.estimator.predict_proba(X)
-            column = pd.Index(model.estimator.classes_).get_indexer(out["prediction"])
+        final, Xt = _prepare(model.estimator, X)
+        out["prediction"] = final.predict(Xt)
+        if hasattr(final, "predict_proba"):
+            proba = final.predict_proba(Xt)
+            column = pd.Index(final.classes_).get_indexer(out["prediction"])
             out["probability"] = proba[np.arange(len(out)), column]
         return {"table": out}
 

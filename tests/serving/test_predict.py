@@ -78,8 +78,10 @@ def test_request_rows_are_checked_per_row_and_column(api, churn) -> None:
                         format="json").status_code == 400
 
 
-def test_the_served_model_follows_the_production_alias_without_a_restart(api, churn) -> None:
+def test_the_served_model_follows_the_production_alias_without_a_restart(api, churn,
+                                                                          settings) -> None:
     pipeline, run_id = churn
+    settings.DATAGRAN = {**settings.DATAGRAN, "SERVING_CACHE_SECONDS": 0}
     rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(5))
     url = f"/api/pipelines/{pipeline['id']}/predict"
     run(api, pipeline["id"], force=True)  # version 2
