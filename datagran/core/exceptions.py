@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -43,6 +44,10 @@ class Conflict(PermanentError):
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"message": "The request body is larger than the server accepts "
+                                    f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes).",
+                         "extra": {}}, status=413)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -5,6 +5,7 @@ import io
 from typing import IO
 
 import pandas as pd
+import pyarrow.parquet as pq
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -37,16 +38,22 @@ def _decode(data: bytes) -> str:
     raise AssertionError("latin-1 decodes every byte")
 
 
-def _read(data: bytes, fmt: str) -> pd.DataFrame:
+def _read(data: bytes, fmt: str, max_rows: int) -> pd.DataFrame:
+    """Read at most ``max_rows + 1`` rows, so a file that inflates to a huge table (a
+    compressed Parquet or Excel file) is refused without building it in memory."""
+    cap = max_rows + 1
     try:
         if fmt == "parquet":
+            rows = pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
+            if rows > max_rows:
+                raise _fail(f"The file has {rows:,} rows; the limit is {max_rows:,} rows.")
             return pd.read_parquet(io.BytesIO(data))
         if fmt == "excel":
-            return pd.read_excel(io.BytesIO(data), engine="openpyxl")
+            return pd.read_excel(io.BytesIO(data), engine="openpyxl", nrows=cap)
         if fmt == "jsonl":
-            return pd.read_json(io.StringIO(_decode(data)), lines=True)
+            return pd.read_json(io.StringIO(_decode(data)), lines=True, nrows=cap)
         # sep=None sniffs the delimiter (comma, semicolon, tab).
-        return pd.read_csv(io.StringIO(_decode(data)), sep=None, engine="python")
+        return pd.read_csv(io.StringIO(_decode(data)), sep=None, engine="python", nrows=cap)
     except pd.errors.EmptyDataError:
         raise _fail(ERR_EMPTY) from None
     except (pd.errors.ParserError, ValueError, OSError, KeyError) as exc:
@@ -71,12 +78,12 @@ def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name:
     same = Dataset.objects.filter(workspace=workspace, source_sha256=digest).first()
     if same is not None:
         return same  # the same bytes are the same dataset version
-    df = _read(data, fmt)
+    max_rows = settings.DATAGRAN["UPLOAD_MAX_ROWS"]
+    df = _read(data, fmt, max_rows)
     if df.empty:
         raise _fail(ERR_NO_ROWS)
-    max_rows = settings.DATAGRAN["UPLOAD_MAX_ROWS"]
     if len(df) > max_rows:
-        raise _fail(f"The file has {len(df):,} rows; the limit is {max_rows:,} rows.")
+        raise _fail(f"The file has more than {max_rows:,} rows, the limit.")
     df.columns = [str(c) for c in df.columns]
     ref = artifact_store().put_table(df)
     return Dataset.objects.create(

@@ -1,6 +1,8 @@
 """Query the input tables with SQL, in an in-process DuckDB sealed off from files and network."""
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 import duckdb
@@ -12,8 +14,14 @@ from ..registry import register
 from ._common import conform, empty_frame
 
 TABLES = ("a", "b", "c")
+# A runaway query (a cross join, a huge range()) is stopped by memory and time, not by the
+# worker dying: DATAGRAN_SQL_MEMORY_LIMIT (DuckDB syntax) and DATAGRAN_SQL_TIME_LIMIT_SECONDS.
+MEMORY_LIMIT = os.environ.get("DATAGRAN_SQL_MEMORY_LIMIT", "1GB")
+TIME_LIMIT_SECONDS = float(os.environ.get("DATAGRAN_SQL_TIME_LIMIT_SECONDS", "300"))
 # Order matters: lock_configuration comes last, so that a query cannot undo the others.
 _SEALED = {
+    "memory_limit": MEMORY_LIMIT,
+    "threads": 2,
     "enable_external_access": False,  # no files, URLs, ATTACH, COPY, INSTALL
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
@@ -64,16 +72,24 @@ def _query(query: str, frames: dict[str, pd.DataFrame], *, rows: bool
            ) -> tuple[pd.DataFrame, Schema]:
     """The result (zero rows unless ``rows``) and its schema, mapped from DuckDB's types."""
     con = _connect(query, frames)
+    timer = threading.Timer(TIME_LIMIT_SECONDS, con.interrupt)
+    timer.start()
     try:
         relation = con.sql(query)
         result = (relation if rows else relation.limit(0)).df()
         types = [_TYPES.get(t.id, "str") for t in relation.types]
+    except duckdb.InterruptException:
+        raise _fail(f"The query ran longer than its time limit of {TIME_LIMIT_SECONDS:g} s."
+                    ) from None
+    except duckdb.OutOfMemoryException:
+        raise _fail(f"The query needed more than its memory limit of {MEMORY_LIMIT}.") from None
     except duckdb.PermissionException:
         raise _fail("The query may only read the input tables a, b and c: files, URLs and "
                     "extensions are not allowed.") from None
     except duckdb.Error as exc:
         raise _fail(_explain(str(exc), frames)) from None
     finally:
+        timer.cancel()
         con.close()
     schema = [{"name": str(n), "type": t} for n, t in zip(result.columns, types, strict=True)]
     return result, schema

@@ -132,4 +132,14 @@ def test_a_file_over_the_row_limit_is_refused(api, settings) -> None:
     with override_settings(DATAGRAN={**settings.DATAGRAN, "UPLOAD_MAX_ROWS": 2}):
         response = upload(api, b"a\n1\n2\n3\n")
     assert response.status_code == 400
-    assert "3 rows; the limit is 2 rows" in response.json()["message"]
+    assert "more than 2 rows" in response.json()["message"]
+
+
+def test_a_small_compressed_parquet_that_inflates_past_the_row_limit_is_refused(
+        api, settings) -> None:
+    buffer = io.BytesIO()
+    pd.DataFrame({"x": [0] * 200_000}).to_parquet(buffer)  # a few KB on disk
+    with override_settings(DATAGRAN={**settings.DATAGRAN, "UPLOAD_MAX_ROWS": 1000}):
+        response = upload(api, buffer.getvalue(), "bomb.parquet")
+    assert response.status_code == 400
+    assert "200,000 rows; the limit is 1,000" in response.json()["message"]

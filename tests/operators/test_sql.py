@@ -149,3 +149,22 @@ def test_python_variables_cannot_be_read_by_name() -> None:
 def test_it_rejects_a_missing_or_empty_query(raw: dict) -> None:
     with pytest.raises(ValidationError):
         op.parse_params(raw)
+
+
+def test_a_runaway_query_is_stopped_by_its_memory_limit() -> None:
+    from operators.transforms import sql as sql_module
+
+    with pytest.raises(OperatorError) as err:
+        sql_module._query("SELECT list(range) FROM range(200000000)",
+                          {"a": pd.DataFrame({"x": [1]})}, rows=True)
+    assert err.value.field == "query" and "memory limit" in err.value.message
+
+
+def test_a_runaway_query_is_stopped_by_its_time_limit(monkeypatch) -> None:
+    from operators.transforms import sql as sql_module
+
+    monkeypatch.setattr(sql_module, "TIME_LIMIT_SECONDS", 0.5)
+    with pytest.raises(OperatorError) as err:
+        sql_module._query("SELECT count(*) FROM range(100000) r1, range(100000) r2, "
+                          "range(1000) r3", {"a": pd.DataFrame({"x": [1]})}, rows=True)
+    assert err.value.field == "query" and "time limit" in err.value.message

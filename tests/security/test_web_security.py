@@ -83,3 +83,27 @@ def test_sign_up_creates_an_account_with_a_personal_workspace_and_signs_in(db) -
     zoe = get_user_model().objects.get(username="zoe")
     assert zoe.personal_workspace is not None
     assert browser.get("/").status_code == 200  # signed in
+
+
+def test_a_request_body_over_the_limit_is_a_413(api, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.post("/api/pipelines/", {"name": "x" * 5000}, format="json")
+    assert response.status_code == 413 and "larger than" in response.json()["message"]
+
+
+def test_a_pickle_posing_as_a_model_never_runs(api, tmp_path) -> None:
+    import io
+    import os
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):  # noqa: ANN204
+            return (os.system, (f"touch {marker}",))
+
+    fh = io.BytesIO(pickle.dumps(Exploit()))
+    fh.name = "model.skops"
+    response = api.post("/api/models/import/", {"file": fh, "name": "evil"},
+                        format="multipart")
+    assert response.status_code == 400 and not marker.exists()
