@@ -29,6 +29,7 @@ def pipeline_json(pipeline: Pipeline, last_run: Run | None = None) -> dict[str, 
         "workspace": str(pipeline.workspace_id),
         "graph": version.graph if version else {"nodes": [], "edges": []},
         "version": version.hash if version else None,
+        "webhook_enabled": bool(pipeline.webhook_token_hash),
         "created_at": pipeline.created_at.isoformat(),
         "updated_at": pipeline.updated_at.isoformat(),
         "last_run": None if last_run is None else {

@@ -46,8 +46,15 @@ class PipelineRunCreateApi(APIView):
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
         # A token is a program calling the API; a session is a person at the canvas.
         trigger = Trigger.API if request.auth is not None else Trigger.MANUAL
-        force = isinstance(request.data, dict) and request.data.get("force") is True
-        run = run_start(pipeline=pipeline, user=request.user, trigger=trigger, force=force)
+        body = request.data if isinstance(request.data, dict) else {}
+        version = None
+        if body.get("version"):
+            version = pipeline.versions.filter(hash=body["version"]).first()
+            if version is None:
+                raise PermanentError("version: not a version of this pipeline.",
+                                     {"fields": {"version": ["unknown version hash"]}})
+        run = run_start(pipeline=pipeline, user=request.user, trigger=trigger,
+                        force=body.get("force") is True, version=version)
         return Response(run_json(run), status=status.HTTP_201_CREATED)
 
 
@@ -120,7 +127,12 @@ class RunListApi(APIView):
         if ordering not in ORDERINGS:
             raise _field_error("ordering", f"must be one of {', '.join(sorted(ORDERINGS))}.")
         paginator = RunPagination()
-        paginator.ordering = (ordering, "-created_at") if "duration" in ordering else ordering
+        if "duration" in ordering:
+            # Unfinished runs have no duration yet: they cannot be placed by it.
+            runs = runs.filter(duration_ms__isnull=False)
+            paginator.ordering = (ordering, "-created_at")
+        else:
+            paginator.ordering = ordering
         page = paginator.paginate_queryset(runs, request, view=self)
         return paginator.get_paginated_response([run_json(r, with_nodes=False) for r in page])
 

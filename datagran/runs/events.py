@@ -27,7 +27,9 @@ class RunTransaction:
 @contextmanager
 def run_transaction(run_id: object) -> Iterator[RunTransaction]:
     with transaction.atomic():
-        tx = RunTransaction(Run.objects.select_for_update().get(pk=run_id))
+        # Lock only the run row; the joined rows are read for the events' summaries.
+        tx = RunTransaction(Run.objects.select_related("pipeline", "version", "created_by")
+                            .select_for_update(of=("self",)).get(pk=run_id))
         yield tx
         if tx.events:
             Run.objects.filter(pk=tx.run.pk).update(seq=tx.run.seq)

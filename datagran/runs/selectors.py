@@ -83,15 +83,15 @@ def run_summary_json(run: Run) -> dict[str, Any]:
         "workspace": str(run.workspace_id),
         "trigger": run.trigger,
         "created_at": _iso(run.created_at),
+        "pipeline_name": run.pipeline.name,
+        "version": run.version.hash,
+        "created_by": run.created_by.get_username() if run.created_by else None,
     }
 
 
 def run_json(run: Run, *, with_nodes: bool = True) -> dict[str, Any]:
     data = {
         **run_summary_json(run),
-        "pipeline_name": run.pipeline.name,
-        "version": run.version.hash,
-        "created_by": run.created_by.get_username() if run.created_by else None,
         "seq": run.seq,
         "force": run.force,
         "datasets": run.datasets,

@@ -335,13 +335,14 @@ def _succeed(run_id: object, node_id: str, ctx: RunContext, outcome: NodeOutcome
         node = tx.run.nodes.get(node_id=node_id)
         if node.status != NodeStatus.RUNNING:  # cancelled meanwhile
             return
+        before = len(node.logs)
         node.status, node.finished_at = NodeStatus.SUCCEEDED, timezone.now()
         node.duration_ms = _ms(node.started_at, node.finished_at)
         node.rows_out, node.outputs = outcome.rows_out, outcome.outputs
         node.logs, node.files = node.logs + ctx.logs, ctx.files
         node.save()
         _register_models(tx.run, node)
-        _emit_node(tx, node)
+        _emit_node(tx, node, before)
         if node.cache_key:
             CacheEntry.objects.update_or_create(key=node.cache_key, defaults={
                 "operator": node.operator, "outputs": node.outputs, "rows_out": node.rows_out})
@@ -376,9 +377,10 @@ def _fail(run_id: object, node_id: str, ctx: RunContext, message: str, *, field:
         node.status, node.finished_at = NodeStatus.FAILED, now
         node.duration_ms = _ms(node.started_at, now)
         node.error, node.error_field, node.traceback = message, field, trace
+        before = len(node.logs)
         node.logs = node.logs + ctx.logs + [f"Error: {message}"]
         node.save()
-        _emit_node(tx, node)
+        _emit_node(tx, node, before)
         for skipped in tx.run.nodes.filter(node_id__in=_graph(tx.run).descendants(node_id),
                                            status=NodeStatus.PENDING):
             skipped.status, skipped.finished_at = NodeStatus.SKIPPED, now
@@ -395,10 +397,11 @@ def _wait_for_approval(run_id: object, node_id: str, ctx: RunContext,
         node = tx.run.nodes.get(node_id=node_id)
         if node.status != NodeStatus.RUNNING:
             return
+        before = len(node.logs)
         node.status, node.outputs = NodeStatus.WAITING, {"preview": preview.as_json()}
-        node.rows_out, node.logs = preview.rows, ctx.logs + [exc.message]
+        node.rows_out, node.logs = preview.rows, node.logs + ctx.logs + [exc.message]
         node.save()
-        _emit_node(tx, node)
+        _emit_node(tx, node, before)
 
 
 def node_approve(*, run: Run, node_id: str, user: AbstractBaseUser) -> None:
@@ -427,9 +430,10 @@ def _waiting(tx: RunTransaction, node_id: str) -> NodeRun:
     return node
 
 
-def _emit_node(tx: RunTransaction, node: NodeRun) -> None:
-    if node.logs:
-        tx.emit("log", node_id=node.node_id, lines=node.logs)
+def _emit_node(tx: RunTransaction, node: NodeRun, logs_before: int) -> None:
+    """The node's new log lines (only those: a client appends them), then its state."""
+    if node.logs[logs_before:]:
+        tx.emit("log", node_id=node.node_id, lines=node.logs[logs_before:])
     tx.emit("node", node=node_json(node))
 
 

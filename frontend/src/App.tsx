@@ -7,12 +7,59 @@ import {
   navigate,
   useNavigationPrompt,
   useRoute,
+  type Route,
 } from "./lib/router";
 import { useSession } from "./lib/session";
+import { DeployPage } from "./pages/DeployPage";
+import { ModelPage } from "./pages/ModelPage";
+import { ModelsPage } from "./pages/ModelsPage";
+import { ModelVersionPage } from "./pages/ModelVersionPage";
+import { OverviewPage } from "./pages/OverviewPage";
+import { PipelineDashboardPage } from "./pages/PipelineDashboardPage";
 import { PipelinesPage } from "./pages/PipelinesPage";
+import { RunDetailPage } from "./pages/RunDetailPage";
+import { RunsPage } from "./pages/RunsPage";
 import { TopBar } from "./pages/TopBar";
+import "./styles/pages.css";
 import { ConfirmDialog } from "./ui/Modal";
 import { toast, Toaster } from "./ui/toast";
+
+function Page({ route, workspaceId }: { route: Route; workspaceId: string | null }) {
+  // Workspace-wide pages start over when the workspace changes; the others belong to one.
+  const ws = workspaceId ?? "none";
+  switch (route.name) {
+    case "overview":
+      return <OverviewPage key={ws} />;
+    case "pipelines":
+      return <PipelinesPage key={ws} />;
+    case "editor":
+      return <EditorPage key={route.id} pipelineId={route.id} />;
+    case "dashboard":
+      return <PipelineDashboardPage key={route.id} pipelineId={route.id} />;
+    case "deploy":
+      return <DeployPage key={route.id} pipelineId={route.id} />;
+    case "runs":
+      return <RunsPage key={ws} />;
+    case "run":
+      return <RunDetailPage key={route.id} runId={route.id} />;
+    case "models":
+      return <ModelsPage key={ws} />;
+    case "model":
+      return <ModelPage key={route.id} modelId={route.id} />;
+    case "modelVersion":
+      return <ModelVersionPage key={`${route.id}/${route.version}`} modelId={route.id} version={route.version} />;
+    default:
+      return (
+        <div className="empty-state">
+          <h2>Page not found</h2>
+          <p>There is nothing at {route.path}.</p>
+          <button className="btn btn-primary" onClick={() => navigate("/")}>
+            Go to the overview
+          </button>
+        </div>
+      );
+  }
+}
 
 export function App() {
   const route = useRoute();
@@ -31,8 +78,10 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    document.title =
-      route.name === "pipelines" ? "Pipelines · Datagran" : route.name === "editor" ? "Datagran" : "Not found · Datagran";
+    // The other pages set their own titles.
+    if (route.name === "pipelines") document.title = "Pipelines · Datagran";
+    else if (route.name === "editor") document.title = "Datagran";
+    else if (route.name === "notfound") document.title = "Not found · Datagran";
   }, [route.name]);
 
   return (
@@ -41,18 +90,8 @@ export function App() {
       <main className="app-main">
         {!loaded ? (
           <div className="page-loading" aria-busy="true" />
-        ) : route.name === "pipelines" ? (
-          <PipelinesPage key={workspaceId ?? "none"} />
-        ) : route.name === "editor" ? (
-          <EditorPage key={route.id} pipelineId={route.id} />
         ) : (
-          <div className="empty-state">
-            <h2>Page not found</h2>
-            <p>There is nothing at {route.path}.</p>
-            <button className="btn btn-primary" onClick={() => navigate("/")}>
-              Go to pipelines
-            </button>
-          </div>
+          <Page route={route} workspaceId={workspaceId} />
         )}
       </main>
       <Toaster />

@@ -1,6 +1,6 @@
 """The canvas in a real browser: Debian's Chromium driven by Playwright against a live server
 (daphne + in-process workers + SQLite, as `make run` serves it). DRAFT by the frontend work;
-uses tests/live/server.py.
+uses tests/live/server.py; the fixtures (server, browser, page) are in conftest.py.
 
 Run: .venv/bin/python -m pytest tests/e2e -m e2e
 """
@@ -9,68 +9,19 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.live.server import LiveServer
 
+from .support import DEMO_WORKSPACE, use_workspace
+
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-DEMO_USER, DEMO_PASSWORD = "demo", "datagran-demo"
-DEMO_WORKSPACE = "Demo workspace"
 CHURN = "Customer churn → CSV export"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    if not (Path(__file__).resolve().parents[2] / "frontend/dist/.vite/manifest.json").exists():
-        pytest.fail("the frontend is not built: `make frontend` (make test builds it)")
-    with LiveServer(mode="embedded") as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: `make chromium` (make test does)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800},
-                                  accept_downloads=True)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    login(pg, server)
-    yield pg
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
-
-
-def login(page: Page, server: LiveServer) -> None:
-    page.goto(f"{server.base_url}/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
-    page.fill("input[name=username]", DEMO_USER)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.get_by_role("heading", name="Pipelines", exact=True)).to_be_visible()
-
-
-def use_workspace(page: Page, name: str) -> None:
-    select = page.get_by_label("Workspace")
-    option = select.locator("option").filter(has_text=re.compile("^" + re.escape(name)))
-    expect(option).to_have_count(1)
-    select.select_option(value=option.get_attribute("value"))
 
 
 def open_pipeline(page: Page, name: str) -> None:
@@ -94,6 +45,18 @@ def run_and_wait(page: Page, status: str = "succeeded") -> None:
     if before:
         expect(chip).not_to_have_attribute("data-run-id", before)
     expect(chip).to_have_attribute("data-status", status, timeout=60_000)
+
+
+def back_to_pipelines(page: Page, *, confirm_leave: bool = False) -> None:
+    """The editor's back button, then the pipelines list: the button leads to the workspace
+    overview ("/") or straight to the list ("/pipelines"), depending on the editor."""
+    page.get_by_role("button", name="Back to pipelines").click()
+    if confirm_leave:
+        page.get_by_role("dialog").get_by_role("button", name="Leave").click()
+    expect(page).not_to_have_url(re.compile(r"/pipelines/[^/]+$"))
+    if urlparse(page.url).path == "/":
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Pipelines").click()
+    expect(page.get_by_role("heading", name="Pipelines", exact=True)).to_be_visible()
 
 
 def save_state(page: Page):
@@ -272,7 +235,7 @@ def test_run_shows_live_states_and_outputs(page: Page) -> None:
     expect(drawer.get_by_role("link", name=re.compile(r"churn_at_risk"))).to_be_visible()
 
     # The list shows the last run's status.
-    page.get_by_role("button", name="Back to pipelines").click()
+    back_to_pipelines(page)
     row = page.get_by_test_id("pipeline-row").filter(has_text=CHURN)
     expect(row.locator("[data-status=succeeded]")).to_be_visible()
 
@@ -312,9 +275,7 @@ def test_leaving_with_unsaved_changes_asks_first(page: Page) -> None:
     dialog = page.get_by_role("dialog", name="Leave without saving?")
     dialog.get_by_role("button", name="Cancel").click()
     expect(page.get_by_test_id("op-node")).to_have_count(1)
-    page.get_by_role("button", name="Back to pipelines").click()
-    page.get_by_role("dialog").get_by_role("button", name="Leave").click()
-    expect(page.get_by_role("heading", name="Pipelines", exact=True)).to_be_visible()
+    back_to_pipelines(page, confirm_leave=True)
 
 
 def test_sign_out(page: Page, server: LiveServer) -> None:
@@ -352,3 +313,91 @@ def test_run_resyncs_after_a_gap_in_the_event_stream(page: Page) -> None:
     run_and_wait(page)
     expect(page.locator("[data-testid=op-node][data-status=succeeded]")).to_have_count(7)
     assert connections["count"] >= 2
+
+
+# --- run planning ----------------------------------------------------------------------------
+
+def test_plan_marks_cached_and_will_run_nodes(page: Page, server: LiveServer) -> None:
+    """Before a run each node says whether the run reuses its cached output or computes it
+    (POST /plan/), and the toolbar sums it up; an edit marks the edited node and everything
+    downstream "will run" at once, and the server agrees; Force re-run reuses nothing."""
+    seed = 1000 + int(time.time() * 1000) % 100_000  # outputs no earlier test has cached
+
+    def n(node_id: str, operator: str, x: int, **params: object) -> dict:
+        return {"id": node_id, "operator": operator, "params": params,
+                "position": {"x": x, "y": 120}}
+
+    def e(src: str, sp: str, dst: str, dp: str) -> dict:
+        return {"source": src, "source_port": sp, "target": dst, "target_port": dp}
+
+    graph = {
+        "nodes": [
+            n("data", "connector.sample_dataset", 0, dataset="iris"),
+            n("split", "transform.split", 260, test_size=0.3, seed=seed, stratify="target"),
+            n("train", "model.train_classifier", 520, target="target",
+              algorithm="random_forest", n_estimators=20, seed=seed),
+            n("predict", "model.predict", 780),
+            n("export", "action.export_file", 1040, format="csv", filename="plan_e2e"),
+        ],
+        "edges": [e("data", "table", "split", "table"), e("split", "train", "train", "train"),
+                  e("split", "test", "train", "test"), e("train", "model", "predict", "model"),
+                  e("split", "test", "predict", "table"), e("predict", "table", "export", "table")],
+    }
+    ws = next(w for w in server.api("GET", "/api/workspaces/") if w["name"] == DEMO_WORKSPACE)
+    p = server.api("POST", f"/api/pipelines/?workspace={ws['id']}",
+                   {"name": "E2E plan", "graph": graph})
+    page.goto(f"{server.base_url}/pipelines/{p['id']}")
+    expect(page.get_by_test_id("op-node")).to_have_count(5)
+
+    def plan_of(node_id: str):
+        return page.locator(f"[data-testid=op-node][data-node-id={node_id}]")
+
+    def expect_plan(statuses: dict[str, str]) -> None:
+        for node_id, status in statuses.items():
+            node = plan_of(node_id)
+            expect(node).to_have_attribute("data-plan", status)
+            expect(node.locator(".op-plan")).to_have_text(
+                "cached" if status == "cached" else "will run")
+
+    summary = page.get_by_test_id("plan-summary")
+    # Never run with this seed: the split and everything after it will run.
+    expect_plan({"split": "run", "train": "run", "predict": "run", "export": "run"})
+    expect(summary).to_have_text(re.compile(r"^[45] of 5 nodes will run$"))
+
+    run_and_wait(page)
+    # Everything is cached now, except the action: actions always run.
+    expect_plan({"data": "cached", "split": "cached", "train": "cached",
+                 "predict": "cached", "export": "run"})
+    expect(summary).to_have_text("1 of 5 nodes will run")
+
+    # Edit the model: it and what follows it will run, at once and by the server's plan.
+    page.locator("[data-node-id=train]").click()
+    def plans_the_edit(r) -> bool:
+        if not (r.url.endswith("/plan/") and r.request.method == "POST"):
+            return False
+        nodes = json.loads(r.request.post_data or "{}")["graph"]["nodes"]
+        return next(x for x in nodes if x["id"] == "train")["params"]["n_estimators"] == 21
+
+    with page.expect_response(plans_the_edit) as planned:
+        page.locator("[data-field=n_estimators] input").fill("21")
+        expect_plan({"data": "cached", "split": "cached", "train": "run",
+                     "predict": "run", "export": "run"})
+        expect(summary).to_have_text("3 of 5 nodes will run")
+    assert planned.value.json()["nodes"] == {"data": "cached", "split": "cached",
+                                             "train": "run", "predict": "run", "export": "run"}
+    expect_plan({"data": "cached", "split": "cached", "train": "run",
+                 "predict": "run", "export": "run"})
+
+    # Force re-run: saves the edit, then recomputes every node, cached or not.
+    chip = page.get_by_test_id("run-status")
+    before = chip.get_attribute("data-run-id")
+    page.get_by_role("button", name="More run options").click()
+    page.get_by_role("menuitem", name=re.compile("Force re-run")).click()
+    expect(chip).not_to_have_attribute("data-run-id", before or "")
+    expect(chip).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    run = server.api("GET", f"/api/runs/{chip.get_attribute('data-run-id')}/")
+    assert [nr["cached"] for nr in run["nodes"]] == [False] * 5
+    expect(page.locator("[data-testid=op-node] .op-cached")).to_have_count(0)
+    expect(save_state(page)).to_have_text("Saved")
+    expect_plan({"data": "cached", "split": "cached", "train": "cached",
+                 "predict": "cached", "export": "run"})

@@ -201,3 +201,18 @@ export function runSocketUrl(runId: string | number): string {
 function maybeNumber(v: string): string | number {
   return /^\d+$/.test(v) ? Number(v) : v;
 }
+
+/** The canvas's run planning: what a run would reuse, and starting a run that reuses nothing. */
+export const runPlanApi = {
+  plan: (pipelineId: string, graph: Graph, signal?: AbortSignal) =>
+    request<import("./types").RunPlanResult>(`/api/pipelines/${pipelineId}/plan/`, {
+      method: "POST",
+      body: { graph },
+      signal,
+    }),
+  startRun: (pipelineId: string, opts: { force?: boolean } = {}) =>
+    request<Run>(`/api/pipelines/${pipelineId}/runs/`, {
+      method: "POST",
+      body: opts.force ? { force: true } : {},
+    }),
+};

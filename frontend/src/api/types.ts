@@ -237,3 +237,8 @@ export const TERMINAL_NODE: ReadonlySet<NodeStatus> = new Set([
   "skipped",
   "cancelled",
 ]);
+
+/** POST /api/pipelines/{id}/plan/: per node, whether a run would reuse its cached output. */
+export interface RunPlanResult {
+  nodes: Record<string, "cached" | "run">;
+}

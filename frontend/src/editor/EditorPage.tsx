@@ -13,7 +13,7 @@ import { EditorProvider, useEditorApi } from "./context";
 import { clearDraft, loadDraft, type Draft } from "./drafts";
 import { canonicalGraph, catalogueOf } from "./graph";
 import { DEFAULT_NODE_SIZE } from "./layout";
-import { useDraftAndLeaveGuard, useRunSocket, useShortcuts, useValidation } from "./hooks";
+import { useDraftAndLeaveGuard, usePlan, useRunSocket, useShortcuts, useValidation } from "./hooks";
 import { OutputDrawer } from "./OutputDrawer";
 import { Palette } from "./Palette";
 import { SidePanel } from "./SidePanel";
@@ -143,6 +143,7 @@ function EditorBody({ initialDraft }: { initialDraft: Draft | null }) {
   const { screenToFlowPosition, getViewport, setCenter } = useReactFlow();
 
   useValidation(store);
+  usePlan(store);
   useDraftAndLeaveGuard(store, draft !== null);
   useRunSocket(store);
   useShortcuts(store, { disabled: showHistory });

@@ -1,6 +1,7 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { AlertTriangle, Database as Cached } from "lucide-react";
 import { memo } from "react";
+import { useShallow } from "zustand/react/shallow";
 import type { NodeRun, PortSpec } from "../api/types";
 import { elapsed, formatDuration, formatNumber } from "../lib/format";
 import { useNow } from "../lib/useNow";
@@ -8,6 +9,33 @@ import { OperatorIcon } from "../ui/OperatorIcon";
 import { StatusBadge } from "../ui/StatusBadge";
 import { useEditor } from "./context";
 import type { OpNode } from "./graph";
+import type { PlanStatus } from "./plan";
+import { isRunActive } from "./runState";
+import type { EditorStore } from "./store";
+import "./editor.css";
+
+/** Everything a node shows from the editor store, in one subscription per node. */
+function selectNodeView(s: EditorStore, id: string, operator: string) {
+  return {
+    op: s.catalogue[operator],
+    run: s.nodeRuns[id] as NodeRun | undefined,
+    errors: s.errorsByNode[id],
+    // What the next run does with this node; not shown while a run is under way.
+    plan: (isRunActive(s.run) ? undefined : s.planStatus?.[id]) as PlanStatus | undefined,
+  };
+}
+
+function PlanBadge({ plan }: { plan: PlanStatus }) {
+  return plan === "cached" ? (
+    <span className="op-plan op-plan-cached" title="The next run reuses this node's cached output">
+      cached
+    </span>
+  ) : (
+    <span className="op-plan op-plan-run" title="The next run computes this node">
+      will run
+    </span>
+  );
+}
 
 function Port({ port, kind }: { port: PortSpec; kind: "in" | "out" }) {
   return (
@@ -70,9 +98,9 @@ function RunLine({ run }: { run: NodeRun }) {
 }
 
 function OperatorNodeImpl({ id, data, selected }: NodeProps<OpNode>) {
-  const op = useEditor((s) => s.catalogue[data.operator]);
-  const run = useEditor((s) => s.nodeRuns[id]) as NodeRun | undefined;
-  const errors = useEditor((s) => s.errorsByNode[id]);
+  const { op, run, errors, plan } = useEditor(
+    useShallow((s: EditorStore) => selectNodeView(s, id, data.operator)),
+  );
   const category = op?.category ?? "transform";
   const status = run?.status;
   const firstError = run?.status === "failed" && run.error ? run.error : errors?.[0]?.message;
@@ -90,7 +118,13 @@ function OperatorNodeImpl({ id, data, selected }: NodeProps<OpNode>) {
       data-testid="op-node"
       data-node-id={id}
       data-status={status ?? ""}
+      data-plan={plan ?? ""}
     >
+      {plan && <PlanBadge plan={plan} />}
+      {/* What a big graph's node shows when zoomed far out (see FAR_ZOOM in Canvas). */}
+      <div className="op-node-far" aria-hidden="true">
+        {data.label || op?.label || data.operator}
+      </div>
       <div className="op-node-header">
         <span className="op-node-icon">
           <OperatorIcon name={op?.icon} category={op?.category} size={15} />

@@ -1,5 +1,6 @@
 import { AlertCircle, CheckCircle2, Copy, Keyboard, Loader2, Trash2 } from "lucide-react";
 import { useCallback, useMemo } from "react";
+import { useShallow } from "zustand/react/shallow";
 import type { GraphError } from "../api/types";
 import { formatDateTime } from "../lib/format";
 import { CATEGORY_LABEL, OperatorIcon } from "../ui/OperatorIcon";
@@ -9,7 +10,7 @@ import { useEditor, useEditorApi } from "./context";
 import { toGraph } from "./graph";
 import { ParamsForm, type FormContext } from "./ParamsForm";
 import { deriveFields, paramPathOf, pathKey, type FormField, type Path } from "./schemaForm";
-import { fieldErrors, type EditorStore } from "./store";
+import { fieldErrors, selectIssueLabels, type EditorStore } from "./store";
 
 const selectSelectedIds = (s: EditorStore) =>
   s.nodes
@@ -37,8 +38,9 @@ function renderedPaths(fields: readonly FormField[], params: unknown, prefix: Pa
 
 function NodeInspector({ nodeId }: { nodeId: string }) {
   const store = useEditorApi();
-  const node = useEditor((s) => s.nodes.find((n) => n.id === nodeId));
-  const op = useEditor((s) => (node ? s.catalogue[node.data.operator] : undefined));
+  // The node's data, not the node: a drag moves the node on every frame, its data stays put.
+  const data = useEditor((s) => s.nodes.find((n) => n.id === nodeId)?.data);
+  const op = useEditor((s) => (data ? s.catalogue[data.operator] : undefined));
   const edges = useEditor((s) => s.edges);
   const validated = useEditor((s) => s.schemas);
   const run = useEditor((s) => s.run);
@@ -72,8 +74,8 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
     [op, columns, errs, onChange],
   );
 
-  if (!node) return null;
-  const params = node.data.params ?? {};
+  if (!data) return null;
+  const params = data.params ?? {};
   const shown = renderedPaths(fields, params);
   const loose = (errors ?? []).filter((e) => {
     const p = paramPathOf(e.field);
@@ -87,9 +89,9 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
           <OperatorIcon name={op?.icon} category={op?.category} size={18} />
         </span>
         <div className="inspector-title">
-          <h2>{node.data.label || op?.label || node.data.operator}</h2>
+          <h2>{data.label || op?.label || data.operator}</h2>
           <p className="muted small">
-            {op ? CATEGORY_LABEL[op.category].replace(/s$/, "") : "Unknown operator"} · {node.id}
+            {op ? CATEGORY_LABEL[op.category].replace(/s$/, "") : "Unknown operator"} · {nodeId}
           </p>
         </div>
         <div className="inspector-actions">
@@ -140,8 +142,8 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
         </label>
         <input
           id={`label-${nodeId}`}
-          value={node.data.label ?? ""}
-          placeholder={op?.label ?? node.data.operator}
+          value={data.label ?? ""}
+          placeholder={op?.label ?? data.operator}
           maxLength={120}
           onChange={(e) => store.getState().setLabel(nodeId, e.target.value)}
         />
@@ -182,14 +184,9 @@ function Overview() {
   const errors = useEditor((s) => s.errors);
   const validating = useEditor((s) => s.validating);
   const validated = useEditor((s) => s.validatedKey !== null);
-  const catalogue = useEditor((s) => s.catalogue);
-  const nodes = useEditor((s) => s.nodes);
+  // Only the labels of the nodes with issues: not the node list, which changes on every drag frame.
+  const issueLabels = useEditor(useShallow(selectIssueLabels));
   const run = useEditor((s) => s.run);
-  const labelOf = (id: string | null) => {
-    if (!id) return undefined;
-    const n = nodes.find((x) => x.id === id);
-    return n ? `${n.data.label || catalogue[n.data.operator]?.label || n.data.operator} (${id})` : id;
-  };
   return (
     <div className="overview">
       <h2 className="overview-name">{name}</h2>
@@ -204,7 +201,7 @@ function Overview() {
       {errors.length ? (
         <ul className="issue-list">
           {errors.map((e, i) => (
-            <IssueItem key={i} e={e} label={labelOf(e.node)} />
+            <IssueItem key={i} e={e} label={issueLabels[i]} />
           ))}
         </ul>
       ) : validated && count ? (

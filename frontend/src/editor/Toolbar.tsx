@@ -3,18 +3,20 @@ import {
   AlertCircle,
   ArrowLeft,
   CheckCircle2,
+  ChevronDown,
   Download,
   History,
   LayoutGrid,
   Loader2,
   Play,
   Redo2,
+  RotateCcw,
   Save,
   Square,
   Undo2,
   Upload,
 } from "lucide-react";
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, errorMessage } from "../api/client";
 import { elapsed, formatDuration } from "../lib/format";
 import { navigate } from "../lib/router";
@@ -23,6 +25,7 @@ import { StatusBadge } from "../ui/StatusBadge";
 import { toast } from "../ui/toast";
 import { cancelRun, exportGraph, importGraphFile, savePipeline, startRun } from "./actions";
 import { useEditor, useEditorApi } from "./context";
+import { planSummary, planSummaryText } from "./plan";
 import { isRunActive, runProgress } from "./runState";
 import type { EditorStore } from "./store";
 
@@ -156,10 +159,10 @@ export function Toolbar({ onHistory }: { onHistory: () => void }) {
     window.setTimeout(() => void fitView({ padding: 0.25, maxZoom: 1, duration: 300 }), 30);
   };
 
-  const run_ = async () => {
+  const run_ = async (opts: { force?: boolean } = {}) => {
     setStarting(true);
     try {
-      await startRun(store);
+      await startRun(store, opts);
     } finally {
       setStarting(false);
     }
@@ -223,9 +226,84 @@ export function Toolbar({ onHistory }: { onHistory: () => void }) {
           <Square size={13} fill="currentColor" /> Cancel
         </button>
       ) : (
-        <button className="btn btn-primary" onClick={run_} disabled={starting} title={dirty ? "Save and run" : "Run the pipeline"}>
-          {starting ? <Loader2 size={15} className="spin" /> : <Play size={15} fill="currentColor" />} Run
-        </button>
+        <>
+          <PlanSummary />
+          <div className="run-split">
+            <button className="btn btn-primary" onClick={() => void run_()} disabled={starting} title={dirty ? "Save and run" : "Run the pipeline"}>
+              {starting ? <Loader2 size={15} className="spin" /> : <Play size={15} fill="currentColor" />} Run
+            </button>
+            <RunMenu disabled={starting} onForce={() => void run_({ force: true })} />
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** "3 of 7 nodes will run": what the next run recomputes, the rest reusing cached outputs. */
+function PlanSummary() {
+  const statuses = useEditor((s) => (isRunActive(s.run) ? null : s.planStatus));
+  const summary = planSummary(statuses);
+  if (!summary || !summary.total) return null;
+  return (
+    <span
+      className="plan-summary"
+      data-testid="plan-summary"
+      title={`${summary.cached} node${summary.cached === 1 ? "" : "s"} reuse a cached output`}
+    >
+      {planSummaryText(summary)}
+    </span>
+  );
+}
+
+/** The Run button's other option: a run that recomputes every node. */
+function RunMenu({ disabled, onForce }: { disabled: boolean; onForce: () => void }) {
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const onDown = (e: PointerEvent) => {
+      if (!ref.current?.contains(e.target as Node)) setOpen(false);
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") setOpen(false);
+    };
+    document.addEventListener("pointerdown", onDown);
+    document.addEventListener("keydown", onKey);
+    ref.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus();
+    return () => {
+      document.removeEventListener("pointerdown", onDown);
+      document.removeEventListener("keydown", onKey);
+    };
+  }, [open]);
+  return (
+    <div ref={ref} style={{ display: "contents" }}>
+      <button
+        className="btn btn-primary run-more"
+        aria-label="More run options"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        title="More run options"
+        disabled={disabled}
+        onClick={() => setOpen((o) => !o)}
+      >
+        <ChevronDown size={14} />
+      </button>
+      {open && (
+        <div className="run-menu" role="menu" aria-label="Run options">
+          <button
+            role="menuitem"
+            onClick={() => {
+              setOpen(false);
+              onForce();
+            }}
+          >
+            <span>
+              <RotateCcw size={13} /> Force re-run
+            </span>
+            <small>Recompute every node, ignoring cached outputs</small>
+          </button>
+        </div>
       )}
     </div>
   );

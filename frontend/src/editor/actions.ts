@@ -1,6 +1,6 @@
 // Editor operations that talk to the server. They take the store, not React state.
 import type { StoreApi } from "zustand";
-import { api, ApiError, errorMessage } from "../api/client";
+import { api, ApiError, errorMessage, runPlanApi } from "../api/client";
 import type { Graph, GraphError, Run } from "../api/types";
 import { elapsed, formatDuration } from "../lib/format";
 import { toast } from "../ui/toast";
@@ -59,7 +59,11 @@ export async function savePipeline(
   }
 }
 
-export async function startRun(store: StoreApi<EditorStore>): Promise<Run | null> {
+/** Save if need be, then run; `force` recomputes every node instead of reusing cached outputs. */
+export async function startRun(
+  store: StoreApi<EditorStore>,
+  opts: { force?: boolean } = {},
+): Promise<Run | null> {
   const s = store.getState();
   if (isRunActive(s.run)) return null;
   if (!s.nodes.length) {
@@ -71,7 +75,9 @@ export async function startRun(store: StoreApi<EditorStore>): Promise<Run | null
     if (!ok) return null;
   }
   try {
-    const run = await api.startRun(s.pipelineId);
+    const run = opts.force
+      ? await runPlanApi.startRun(s.pipelineId, { force: true })
+      : await api.startRun(s.pipelineId);
     store.getState().setRun(run);
     // Everything cached: the run may be over before anyone could watch it.
     if (!isRunActive(run)) announceRun(run);

@@ -35,6 +35,7 @@ import { emptyHistory, record, redo, undo, type History } from "./history";
 import { mergeSchemas } from "./columns";
 import { layoutGraph } from "./layout";
 import { checkConnection, type ConnectionCheck } from "./ports";
+import { makePlan, projectPlan, type Plan, type PlanStatus } from "./plan";
 import { applyRunMessage, nodeRunMap } from "./runState";
 import { defaultParams, paramPathOf, setIn, type Path } from "./schemaForm";
 
@@ -70,9 +71,17 @@ export interface EditorState {
 
   run: Run | null;
   nodeRuns: Record<string, NodeRun>;
+
+  /** The server's last plan (what a run would reuse or recompute), or null: none yet, or the
+   * graph is invalid. */
+  plan: Plan | null;
+  /** That plan as it stands for the current graph (edited nodes and their descendants run). */
+  planStatus: Record<string, PlanStatus> | null;
   socket: SocketState;
 
   saving: boolean;
+  /** A node drag is under way: the graph keys are stale until it ends. */
+  dragging: boolean;
   /** Shown on the canvas while a refused connection is explained. */
   connectionNotice: string | null;
 }
@@ -108,6 +117,8 @@ export interface EditorActions {
   setValidation(result: ValidateResult, forKey: string): void;
   setErrors(errors: GraphError[]): void;
   setRun(run: Run | null): void;
+  /** The server's plan for `graph` (a graph seen a moment ago), or null to drop it. */
+  setPlan(nodes: Record<string, PlanStatus> | null, graph?: Graph): void;
   applyRunMessage(msg: RunMessage): { resync: boolean };
   setSocket(state: SocketState): void;
   setSaving(v: boolean): void;
@@ -118,9 +129,22 @@ export type EditorStore = EditorState & EditorActions;
 
 const COALESCE_MS = 1000;
 
+/** Changes React Flow sends while a drag is under way (position moves with dragging: true). */
+export function isDragFrame(changes: readonly NodeChange<OpNode>[]): boolean {
+  return (
+    changes.length > 0 &&
+    changes.every((c) => c.type === "position" && c.dragging === true) &&
+    changes.some((c) => c.type === "position" && c.position !== undefined)
+  );
+}
+
 function keys(nodes: readonly OpNode[], edges: readonly FlowEdge[]) {
-  const g = toGraph(nodes, edges);
-  return { graphKey: canonicalGraph(g), semanticKey: canonicalGraph(g, { positions: false }) };
+  const graph = toGraph(nodes, edges);
+  return {
+    graph,
+    graphKey: canonicalGraph(graph),
+    semanticKey: canonicalGraph(graph, { positions: false }),
+  };
 }
 
 export function groupErrors(errors: readonly GraphError[]): Record<string, GraphError[]> {
@@ -130,6 +154,19 @@ export function groupErrors(errors: readonly GraphError[]): Record<string, Graph
     (out[e.node] ??= []).push(e);
   }
   return out;
+}
+
+/** For each error, "Label (id)" of its node (undefined for graph-wide errors). */
+export function selectIssueLabels(s: Pick<EditorStore, "errors" | "nodes" | "catalogue">): (string | undefined)[] {
+  if (!s.errors.length) return [];
+  const wanted = new Set(s.errors.map((e) => e.node).filter((id): id is string => !!id));
+  const names = new Map<string, string>();
+  for (const n of s.nodes) {
+    if (wanted.has(n.id)) {
+      names.set(n.id, `${n.data.label || s.catalogue[n.data.operator]?.label || n.data.operator} (${n.id})`);
+    }
+  }
+  return s.errors.map((e) => (e.node ? (names.get(e.node) ?? e.node) : undefined));
 }
 
 /** Errors on a node's params, keyed by param path ("column", "conditions.0.value"). */
@@ -158,13 +195,25 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
   const start = init.graph ?? saved;
   const flow = toFlow(start);
   const savedKey = canonicalGraph(saved);
-  const startKeys = keys(flow.nodes, flow.edges);
+  const { graphKey: startGraphKey, semanticKey: startSemanticKey } = keys(flow.nodes, flow.edges);
 
   return createStore<EditorStore>()((set, get) => {
     /** Set nodes/edges and recompute the derived keys. */
     const setGraphState = (nodes: OpNode[], edges: FlowEdge[], extra: Partial<EditorState> = {}) => {
-      const k = keys(nodes, edges);
-      set({ nodes, edges, ...k, dirty: k.graphKey !== get().savedKey, ...extra });
+      const { graph, graphKey, semanticKey } = keys(nodes, edges);
+      const { plan, semanticKey: before } = get();
+      // Only a change of meaning can change the plan (not a move).
+      const planStatus = plan && semanticKey !== before ? { planStatus: projectPlan(plan, graph) } : {};
+      set({
+        nodes,
+        edges,
+        graphKey,
+        semanticKey,
+        dirty: graphKey !== get().savedKey,
+        dragging: false,
+        ...planStatus,
+        ...extra,
+      });
     };
 
     const operatorOf = (id: string) => get().nodes.find((n) => n.id === id)?.data.operator;
@@ -179,8 +228,9 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
       nodes: flow.nodes,
       edges: flow.edges,
       savedKey,
-      ...startKeys,
-      dirty: startKeys.graphKey !== savedKey,
+      graphKey: startGraphKey,
+      semanticKey: startSemanticKey,
+      dirty: startGraphKey !== savedKey,
       history: emptyHistory<Graph>(),
       lastCommit: null,
       errors: [],
@@ -190,8 +240,11 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
       validatedKey: null,
       run: null,
       nodeRuns: {},
+      plan: null,
+      planStatus: null,
       socket: "idle",
       saving: false,
+      dragging: false,
       connectionNotice: null,
 
       getGraph: () => toGraph(get().nodes, get().edges),
@@ -213,6 +266,13 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
         const structural = changes.some((c) => c.type === "remove" || c.type === "add");
         if (structural) get().commit();
         const nodes = applyNodeChanges(changes, get().nodes);
+        if (!structural && isDragFrame(changes)) {
+          // Mid-drag: only the nodes move. The derived keys (dirty, drafts, validation) are
+          // brought up to date by the drag's last change, which React Flow sends with
+          // dragging: false.
+          set({ nodes, dragging: true });
+          return;
+        }
         const moved = changes.some(
           (c) => structural || (c.type === "position" && c.position !== undefined),
         );
@@ -439,6 +499,15 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
       setErrors: (errors) => set({ errors, errorsByNode: groupErrors(errors) }),
 
       setRun: (run) => set({ run, nodeRuns: nodeRunMap(run) }),
+
+      setPlan: (nodes, graph) => {
+        if (!nodes) {
+          set({ plan: null, planStatus: null });
+          return;
+        }
+        const plan = makePlan(nodes, graph ?? get().getGraph());
+        set({ plan, planStatus: projectPlan(plan, get().getGraph()) });
+      },
 
       applyRunMessage: (msg) => {
         const r = applyRunMessage(get().run, msg);

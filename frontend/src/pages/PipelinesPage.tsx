@@ -1,9 +1,10 @@
-import { Copy, Pencil, Plus, Search, Trash2, Workflow } from "lucide-react";
+import { ChartLine, Copy, Pencil, Plus, Search, Trash2, Workflow } from "lucide-react";
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
 import { api, errorMessage } from "../api/client";
 import type { Pipeline } from "../api/types";
 import { formatDateTime, plural, timeAgo } from "../lib/format";
 import { navigate } from "../lib/router";
+import { Link } from "./common";
 import { ConfirmDialog, Modal } from "../ui/Modal";
 import { StatusBadge } from "../ui/StatusBadge";
 import { toast } from "../ui/toast";
@@ -24,7 +25,14 @@ export function PipelinesPage() {
   const [pipelines, setPipelines] = useState<Pipeline[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState("");
-  const [dialog, setDialog] = useState<Dialog>(null);
+  // "/pipelines?new=1" (from the overview's first-run prompt) opens the create dialog.
+  const [dialog, setDialog] = useState<Dialog>(() =>
+    new URLSearchParams(location.search).get("new") ? { kind: "create" } : null,
+  );
+
+  useEffect(() => {
+    if (new URLSearchParams(location.search).get("new")) navigate("/pipelines", { replace: true });
+  }, []);
   const [busy, setBusy] = useState(false);
 
   const load = useCallback(() => {
@@ -174,12 +182,14 @@ export function PipelinesPage() {
               </span>
               <span role="cell">
                 {p.last_run ? (
-                  <span className="last-run">
+                  <Link
+                    to={`/runs/${p.last_run.id}`}
+                    className="last-run"
+                    title={`Open this run (${formatDateTime(p.last_run.created_at)})`}
+                  >
                     <StatusBadge status={p.last_run.status} />
-                    <span className="muted small" title={formatDateTime(p.last_run.created_at)}>
-                      {timeAgo(p.last_run.created_at)}
-                    </span>
-                  </span>
+                    <span className="muted small">{timeAgo(p.last_run.created_at)}</span>
+                  </Link>
                 ) : (
                   <span className="muted small">Never run</span>
                 )}
@@ -188,6 +198,14 @@ export function PipelinesPage() {
                 {timeAgo(p.updated_at)}
               </span>
               <span role="cell" className="row-actions" onClick={(e) => e.stopPropagation()}>
+                <button
+                  className="icon-btn"
+                  title="Dashboard: runs, schedules, webhook"
+                  aria-label={`Dashboard of ${p.name}`}
+                  onClick={() => navigate(`/pipelines/${p.id}/dashboard`)}
+                >
+                  <ChartLine size={15} />
+                </button>
                 <button
                   className="icon-btn"
                   title="Rename"

@@ -1,6 +1,6 @@
 import { ChevronDown, LogOut, Workflow } from "lucide-react";
 import { useRef } from "react";
-import { navigate, useRoute } from "../lib/router";
+import { navigate, sectionOf, useRoute } from "../lib/router";
 import { useSession } from "../lib/session";
 
 function readCsrf(): string {
@@ -14,6 +14,13 @@ function readCsrf(): string {
   }
 }
 
+const NAV = [
+  { section: "overview", label: "Overview", to: "/" },
+  { section: "pipelines", label: "Pipelines", to: "/pipelines" },
+  { section: "runs", label: "Runs", to: "/runs" },
+  { section: "models", label: "Models", to: "/models" },
+] as const;
+
 export function TopBar() {
   const username = useSession((s) => s.username);
   const workspaces = useSession((s) => s.workspaces);
@@ -21,9 +28,14 @@ export function TopBar() {
   const route = useRoute();
   const formRef = useRef<HTMLFormElement>(null);
 
+  const section = sectionOf(route);
+
   const onWorkspace = (id: string) => {
-    if (route.name === "pipelines") useSession.getState().setWorkspace(id);
-    else navigate("/", { then: () => useSession.getState().setWorkspace(id) });
+    // Workspace-wide pages follow the switch; a pipeline, run or model belongs to the old one.
+    const wide = ["overview", "pipelines", "runs", "models"].includes(route.name);
+    const set = () => useSession.getState().setWorkspace(id);
+    if (wide && !location.search) set();
+    else navigate(wide ? location.pathname : "/", { then: set });
   };
 
   return (
@@ -41,17 +53,22 @@ export function TopBar() {
         </span>
         Datagran
       </a>
-      <nav className="topnav">
-        <a
-          href="/"
-          className={route.name === "pipelines" || route.name === "editor" ? "active" : ""}
-          onClick={(e) => {
-            e.preventDefault();
-            navigate("/");
-          }}
-        >
-          Pipelines
-        </a>
+      <nav className="topnav" aria-label="Main">
+        {NAV.map((item) => (
+          <a
+            key={item.section}
+            href={item.to}
+            className={section === item.section ? "active" : ""}
+            aria-current={section === item.section ? "page" : undefined}
+            onClick={(e) => {
+              if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+              e.preventDefault();
+              navigate(item.to);
+            }}
+          >
+            {item.label}
+          </a>
+        ))}
       </nav>
       <div className="topbar-spacer" />
       {workspaces.length > 0 && (

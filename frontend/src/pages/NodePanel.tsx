@@ -1,0 +1,262 @@
+// One node of a run: what it did, its output, logs, error, files and approval gate.
+import { AlertTriangle, Check, Database as Cached, Download, FileText, Hand, X } from "lucide-react";
+import { useEffect, useMemo, useState } from "react";
+import { errorMessage, outputUrl } from "../api/client";
+import type { OperatorSpec, Preview } from "../api/types";
+import { formatCell, formatDuration, formatNumber, plural } from "../lib/format";
+import { OperatorIcon } from "../ui/OperatorIcon";
+import { StatusBadge } from "../ui/StatusBadge";
+import { pagesApi, type NodeRunFull } from "./api";
+import { resultsPort } from "./actionResults";
+
+type Tab = "output" | "logs" | "error" | "files";
+
+export function NodePanel({
+  runId,
+  node,
+  spec,
+  label,
+  busy,
+  onApprove,
+  onReject,
+}: {
+  runId: string;
+  node: NodeRunFull;
+  spec?: OperatorSpec;
+  label: string;
+  busy: boolean;
+  onApprove: () => void;
+  onReject: () => void;
+}) {
+  const tablePorts = useMemo(
+    () =>
+      Object.entries(node.outputs ?? {})
+        .filter(([, o]) => o.kind === "table")
+        .map(([name, o]) => ({ name, rows: o.rows })),
+    [node.outputs],
+  );
+  const hasOutput = (node.status === "succeeded" || node.status === "waiting") && tablePorts.length > 0;
+  const failed = node.status === "failed" && !!node.error;
+  const defaultTab: Tab = failed ? "error" : hasOutput ? "output" : "logs";
+  const [tab, setTab] = useState<Tab>(defaultTab);
+  useEffect(() => setTab(defaultTab), [node.node_id, defaultTab]);
+
+  return (
+    <div className="node-panel" data-testid="node-panel" data-node-id={node.node_id}>
+      <div className="node-panel-head">
+        <span className={`inspector-icon cat-${spec?.category ?? "transform"}`}>
+          <OperatorIcon name={spec?.icon} category={spec?.category} size={17} />
+        </span>
+        <div className="node-panel-title">
+          <h3>{label}</h3>
+          <span className="muted small mono">
+            {node.node_id} · {node.operator}
+          </span>
+        </div>
+        <StatusBadge status={node.status} />
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>Rows out</dt>
+          <dd>{node.rows_out !== null && node.rows_out !== undefined ? formatNumber(node.rows_out) : "–"}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{typeof node.duration_ms === "number" ? formatDuration(node.duration_ms) : "–"}</dd>
+        </div>
+        <div>
+          <dt>Attempts</dt>
+          <dd>{node.attempts ?? "–"}</dd>
+        </div>
+        <div>
+          <dt>Cache</dt>
+          <dd>
+            {node.cached ? (
+              <span className="op-cached" data-testid="cached-marker">
+                <Cached size={10} /> reused
+              </span>
+            ) : (
+              "computed"
+            )}
+          </dd>
+        </div>
+      </dl>
+
+      {node.status === "waiting" && (
+        <div className="banner banner-warn approval-banner" role="status">
+          <Hand size={16} />
+          <span>
+            This action waits for approval before it sends anything. Review the records it would
+            send below, then approve or reject.
+          </span>
+          <button className="btn btn-sm" onClick={onReject} disabled={busy}>
+            <X size={14} /> Reject
+          </button>
+          <button className="btn btn-sm btn-primary" onClick={onApprove} disabled={busy}>
+            <Check size={14} /> Approve and send
+          </button>
+        </div>
+      )}
+
+      <div className="tabs node-tabs" role="tablist">
+        {hasOutput && (
+          <button role="tab" aria-selected={tab === "output"} className={tab === "output" ? "active" : ""} onClick={() => setTab("output")}>
+            Output
+          </button>
+        )}
+        {failed && (
+          <button role="tab" aria-selected={tab === "error"} className={tab === "error" ? "active" : ""} onClick={() => setTab("error")}>
+            Error
+          </button>
+        )}
+        <button role="tab" aria-selected={tab === "logs"} className={tab === "logs" ? "active" : ""} onClick={() => setTab("logs")}>
+          Logs <span className="tab-count">{node.logs?.length ?? 0}</span>
+        </button>
+        {node.files?.length > 0 && (
+          <button role="tab" aria-selected={tab === "files"} className={tab === "files" ? "active" : ""} onClick={() => setTab("files")}>
+            Files <span className="tab-count">{node.files.length}</span>
+          </button>
+        )}
+      </div>
+
+      <div className="node-tab-body">
+        {tab === "error" && failed && (
+          <div className="node-error" data-testid="node-error" role="alert">
+            <AlertTriangle size={16} />
+            <div>
+              <p className="node-error-message">{node.error}</p>
+              {node.error_field && (
+                <p className="small">
+                  In the setting <code>{node.error_field}</code> of this node.
+                </p>
+              )}
+              <p className="muted small">Open the pipeline in the editor to fix the node, then re-run.</p>
+            </div>
+          </div>
+        )}
+        {tab === "logs" && (
+          node.logs?.length ? (
+            <pre className="logs node-logs">{node.logs.join("\n")}</pre>
+          ) : (
+            <p className="muted small node-note">No log lines{node.status === "pending" ? " yet" : ""}.</p>
+          )
+        )}
+        {tab === "files" && (
+          <ul className="files">
+            {node.files.map((f) => (
+              <li key={f.name}>
+                <FileText size={14} />
+                <a href={f.url} download>
+                  {f.name}
+                </a>
+              </li>
+            ))}
+          </ul>
+        )}
+        {tab === "output" && hasOutput && (
+          <OutputPreview
+            runId={runId}
+            node={node}
+            ports={tablePorts}
+            initial={resultsPort(node.outputs) ?? tablePorts[0].name}
+          />
+        )}
+      </div>
+    </div>
+  );
+}
+
+function OutputPreview({
+  runId,
+  node,
+  ports,
+  initial,
+}: {
+  runId: string;
+  node: NodeRunFull;
+  ports: { name: string; rows: number | null }[];
+  initial: string;
+}) {
+  const [port, setPort] = useState(initial);
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => setPort(initial), [node.node_id, initial]);
+  useEffect(() => {
+    const ctl = new AbortController();
+    setError(null);
+    pagesApi
+      .preview(runId, node.node_id, port, 50, ctl.signal)
+      .then(setPreview)
+      .catch((err) => {
+        if (!ctl.signal.aborted) setError(errorMessage(err));
+      });
+    return () => ctl.abort();
+  }, [runId, node.node_id, port, node.status]);
+
+  return (
+    <div className="node-output">
+      <div className="output-toolbar">
+        {ports.length > 1 && (
+          <div className="segmented" role="group" aria-label="Output port">
+            {ports.map((p) => (
+              <button key={p.name} className={p.name === port ? "active" : ""} onClick={() => setPort(p.name)}>
+                {p.name}
+              </button>
+            ))}
+          </div>
+        )}
+        <span className="muted small output-meta">
+          {preview
+            ? preview.total_rows > preview.rows.length
+              ? `First ${formatNumber(preview.rows.length)} of ${plural(preview.total_rows, "row")}`
+              : plural(preview.total_rows, "row")
+            : "Loading…"}
+        </span>
+        <span className="spacer" />
+        <a className="btn btn-sm" href={outputUrl(runId, node.node_id, port, "csv")} download>
+          <Download size={14} /> CSV
+        </a>
+        <a className="btn btn-sm" href={outputUrl(runId, node.node_id, port, "parquet")} download>
+          <Download size={14} /> Parquet
+        </a>
+      </div>
+      {error ? (
+        <p className="field-error node-note">{error}</p>
+      ) : (
+        <div className="table-scroll node-preview" data-testid="node-preview">
+          {preview && (
+            <table className="data-table">
+              <thead>
+                <tr>
+                  <th className="rownum">#</th>
+                  {preview.columns.map((c) => (
+                    <th key={c.name} className={c.type === "int" || c.type === "float" ? "num" : undefined}>
+                      <span className="th-name">{c.name}</span>
+                      <span className="th-type">{c.type}</span>
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {preview.rows.map((row, i) => (
+                  <tr key={i}>
+                    <td className="rownum">{i + 1}</td>
+                    {row.map((v, j) => {
+                      const t = preview.columns[j]?.type;
+                      const num = t === "int" || t === "float";
+                      return (
+                        <td key={j} className={v === null ? "null" : num ? "num" : undefined} title={formatCell(v)}>
+                          {v === null ? "null" : formatCell(v)}
+                        </td>
+                      );
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,161 @@
+// ECharts options of the pages' charts, built from API data. Pure.
+import type { ComposeOption } from "echarts/core";
+import type { BarSeriesOption, LineSeriesOption } from "echarts/charts";
+import type {
+  GridComponentOption,
+  LegendComponentOption,
+  MarkLineComponentOption,
+  TooltipComponentOption,
+} from "echarts/components";
+import type { DayStats } from "../api";
+
+export type EChartsOption = ComposeOption<
+  | BarSeriesOption
+  | LineSeriesOption
+  | GridComponentOption
+  | LegendComponentOption
+  | TooltipComponentOption
+  | MarkLineComponentOption
+>;
+
+export const COLORS = {
+  succeeded: "#22c55e",
+  failed: "#ef4444",
+  other: "#cbd5e1",
+  primary: "#4f46e5",
+  muted: "#6b7382",
+  grid: "#eef0f3",
+  p95: "#f59e0b",
+};
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+
+/** Every day of the last `days`, oldest first, as "YYYY-MM-DD" (UTC, as the API groups). */
+export function dayRange(days: number, now = Date.now()): string[] {
+  const out: string[] = [];
+  const today = new Date(now);
+  for (let i = days - 1; i >= 0; i--) {
+    const d = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i));
+    out.push(d.toISOString().slice(0, 10));
+  }
+  return out;
+}
+
+function shortDay(day: string): string {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Date(y, m - 1, d).toLocaleDateString(undefined, { month: "short", day: "numeric" });
+}
+
+function fill(perDay: DayStats[], days: number, now?: number): (DayStats | null)[] {
+  const byDay = new Map(perDay.map((d) => [d.day, d]));
+  return dayRange(days, now).map((d) => byDay.get(d) ?? null);
+}
+
+const axisCommon = {
+  axisLine: { lineStyle: { color: "#d5d9e0" } },
+  axisTick: { show: false },
+  axisLabel: { color: COLORS.muted, fontSize: 11, fontFamily: FONT },
+};
+
+const tooltip = {
+  trigger: "axis" as const,
+  confine: true,
+  textStyle: { fontSize: 12, fontFamily: FONT },
+  axisPointer: { type: "shadow" as const },
+};
+
+/** Runs per day, succeeded and failed stacked, with the success rate as a line. */
+export function runsPerDayOption(perDay: DayStats[], days: number, now?: number): EChartsOption {
+  const filled = fill(perDay, days, now);
+  const labels = dayRange(days, now).map(shortDay);
+  return {
+    animation: false,
+    grid: { left: 36, right: 44, top: 28, bottom: 24 },
+    legend: { top: 0, right: 0, itemWidth: 10, itemHeight: 10, textStyle: { fontSize: 11, color: COLORS.muted } },
+    tooltip,
+    xAxis: { type: "category", data: labels, ...axisCommon },
+    yAxis: [
+      { type: "value", minInterval: 1, splitLine: { lineStyle: { color: COLORS.grid } }, ...axisCommon, axisLine: { show: false } },
+      {
+        type: "value",
+        min: 0,
+        max: 100,
+        splitLine: { show: false },
+        ...axisCommon,
+        axisLine: { show: false },
+        axisLabel: { ...axisCommon.axisLabel, formatter: "{value}%" },
+      },
+    ],
+    series: [
+      {
+        name: "Succeeded",
+        type: "bar",
+        stack: "runs",
+        barMaxWidth: 14,
+        itemStyle: { color: COLORS.succeeded },
+        data: filled.map((d) => d?.succeeded ?? 0),
+      },
+      {
+        name: "Failed",
+        type: "bar",
+        stack: "runs",
+        barMaxWidth: 14,
+        itemStyle: { color: COLORS.failed, borderRadius: [2, 2, 0, 0] },
+        data: filled.map((d) => d?.failed ?? 0),
+      },
+      {
+        name: "Success rate",
+        type: "line",
+        yAxisIndex: 1,
+        connectNulls: true,
+        symbolSize: 5,
+        lineStyle: { width: 2, color: COLORS.primary },
+        itemStyle: { color: COLORS.primary },
+        tooltip: { valueFormatter: (v) => (v === null || v === undefined ? "–" : `${Number(v).toFixed(0)}%`) },
+        data: filled.map((d) => (d?.success_rate === null || d?.success_rate === undefined ? null : +(d.success_rate * 100).toFixed(1))),
+      },
+    ],
+  };
+}
+
+/** Mean run duration per day, with the period's p50 and p95 as reference lines. */
+export function durationOption(
+  perDay: DayStats[],
+  days: number,
+  p: { p50: number | null; p95: number | null },
+  now?: number,
+): EChartsOption {
+  const filled = fill(perDay, days, now);
+  const labels = dayRange(days, now).map(shortDay);
+  const secs = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : +(ms / 1000).toFixed(2));
+  const marks = [
+    p.p50 !== null ? { yAxis: secs(p.p50), name: "p50", label: { formatter: "p50", color: COLORS.muted, fontSize: 10 }, lineStyle: { color: "#94a3b8" } } : null,
+    p.p95 !== null ? { yAxis: secs(p.p95), name: "p95", label: { formatter: "p95", color: COLORS.p95, fontSize: 10 }, lineStyle: { color: COLORS.p95 } } : null,
+  ].filter((m) => m !== null);
+  return {
+    animation: false,
+    grid: { left: 44, right: 32, top: 28, bottom: 24 },
+    tooltip: { ...tooltip, axisPointer: { type: "line" as const }, valueFormatter: (v) => (v === null || v === undefined ? "–" : `${v} s`) },
+    xAxis: { type: "category", data: labels, boundaryGap: false, ...axisCommon },
+    yAxis: {
+      type: "value",
+      splitLine: { lineStyle: { color: COLORS.grid } },
+      ...axisCommon,
+      axisLine: { show: false },
+      axisLabel: { ...axisCommon.axisLabel, formatter: "{value} s" },
+    },
+    series: [
+      {
+        name: "Mean duration",
+        type: "line",
+        connectNulls: true,
+        symbolSize: 5,
+        lineStyle: { width: 2, color: COLORS.primary },
+        itemStyle: { color: COLORS.primary },
+        areaStyle: { color: "rgba(79, 70, 229, 0.08)" },
+        data: filled.map((d) => secs(d?.mean_duration_ms)),
+        markLine: { symbol: "none", silent: true, lineStyle: { type: "dashed", width: 1 }, data: marks as never },
+      },
+    ],
+  };
+}

@@ -1,0 +1,58 @@
+// Pure helpers of the deploy page: the curl example, the drift badge, the Try-it input.
+
+/** Shell-quote for single quotes: 'it'\''s'. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function curlExample(endpoint: string, example: Record<string, unknown>): string {
+  const body = JSON.stringify({ rows: [example] });
+  return [
+    `curl -X POST ${shellQuote(endpoint)} \\`,
+    `  -H 'Authorization: Token <your token>' \\`,
+    `  -H 'Content-Type: application/json' \\`,
+    `  -d ${shellQuote(body)}`,
+  ].join("\n");
+}
+
+export type DriftLevel = "none" | "ok" | "watch" | "warn";
+
+/**
+ * How worrying a feature's population stability index is: above the server's threshold is a
+ * warning; above half of it is worth watching; null means too little data to say.
+ */
+export function psiLevel(psi: number | null | undefined, threshold: number): DriftLevel {
+  if (psi === null || psi === undefined || !isFinite(psi)) return "none";
+  if (psi > threshold) return "warn";
+  if (psi > threshold / 2) return "watch";
+  return "ok";
+}
+
+export const DRIFT_LABEL: Record<DriftLevel, string> = {
+  none: "No data",
+  ok: "Stable",
+  watch: "Shifting",
+  warn: "Drift",
+};
+
+export type RowsInput = { rows: unknown[] } | { error: string };
+
+/** The Try-it box accepts {"rows": [...]}, a list of rows, or one row object. */
+export function parseRowsInput(text: string): RowsInput {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { error: `Not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (Array.isArray(value)) return value.length ? { rows: value } : { error: "Add at least one row." };
+  if (value && typeof value === "object") {
+    const rows = (value as { rows?: unknown }).rows;
+    if (rows !== undefined) {
+      if (!Array.isArray(rows)) return { error: "\"rows\" must be a list of objects." };
+      return rows.length ? { rows } : { error: "Add at least one row." };
+    }
+    return { rows: [value] };
+  }
+  return { error: "Send an object per row, e.g. {\"rows\": [{...}]}." };
+}
