@@ -9,7 +9,7 @@ from django.db import transaction
 
 from datagran.connections.services import connection_create
 from datagran.workspaces.models import Workspace
-from datagran.workspaces.services import membership_add, workspace_create
+from datagran.workspaces.services import workspace_personal
 
 from .models import Pipeline
 from .services import pipeline_create
@@ -137,10 +137,11 @@ def demo_setup() -> tuple[Any, Workspace, list[Pipeline]]:
     if user is None:
         user = User.objects.create_user(DEMO_USERNAME, password=DEMO_PASSWORD,
                                         email="demo@example.com")
-    workspace = Workspace.objects.filter(name=DEMO_WORKSPACE, memberships__user=user).first()
-    if workspace is None:
-        workspace = workspace_create(name=DEMO_WORKSPACE, owner=user)
-    membership_add(workspace=workspace, user=user, role="owner")
+    # The demo user's personal workspace is the demo workspace: it is where they land.
+    workspace = workspace_personal(user=user)
+    if workspace.name != DEMO_WORKSPACE:
+        Workspace.objects.filter(pk=workspace.pk).update(name=DEMO_WORKSPACE)
+        workspace.name = DEMO_WORKSPACE
     hubspot = workspace.connections.filter(name=DEMO_HUBSPOT).first() or connection_create(
         workspace=workspace, user=user, name=DEMO_HUBSPOT, kind="hubspot",
         fields={"access_token": "demo-token-not-a-real-one"})
