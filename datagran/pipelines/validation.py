@@ -82,7 +82,10 @@ class ValidationContext:
                                 "workspace.", field="model")
         # The model port's schema ends with the target (model.predict relies on it); an
         # imported model may not name one.
-        return newest.features + [{"name": newest.target or "prediction", "type": "str"}]
+        target = {"name": newest.target or "prediction", "type": "str"}
+        if newest.task == "regression":  # model.predict reads the task from the target
+            target.update(type="float", task="regression")
+        return newest.features + [target]
 
     # --- nothing happens while validating ------------------------------------------------------
     def log(self, message: str) -> None:

@@ -2,6 +2,7 @@
 lineage; aliases (staging, production, ...) move by promote and demote, audited."""
 from __future__ import annotations
 
+import math
 import platform
 from typing import Any
 
@@ -58,8 +59,10 @@ def _metrics(ref: dict[str, Any] | None) -> dict[str, float]:
     if "dataset" in table.columns and (table["dataset"] == "test").any():
         table = table[table["dataset"] == "test"]
     row = table.iloc[0]
+    # An undefined metric (ROC AUC of a single-class test set) is NaN: left out, as JSON
+    # has no NaN.
     return {str(k): float(v) for k, v in row.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
 
 
 def model_version_from_run(*, run: Any, node: Any, spec: Any, op: Any,

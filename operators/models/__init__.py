@@ -1,2 +1,8 @@
 """Built-in operators; each module registers its classes on import."""
-from . import predict, registered, train_classifier  # noqa: F401
+from . import (  # noqa: F401
+    cluster_kmeans,
+    predict,
+    registered,
+    train_classifier,
+    train_regressor,
+)

@@ -9,9 +9,12 @@ from sklearn.pipeline import Pipeline
 
 from ..base import Context, NoParams, Operator, OperatorError, Port, Schema, TrainedModel
 from ..registry import register
+from ._common import one_thread, task_of
 from .scoring import check_scoring_table
 
 ADDED = ("prediction", "probability")
+# A regressor's prediction is a number and it has no probability.
+ADDED_BY_REGRESSOR = ("prediction",)
 
 
 def _prepare(estimator: Any, X: pd.DataFrame) -> tuple[Any, Any]:
@@ -25,7 +28,8 @@ def _prepare(estimator: Any, X: pd.DataFrame) -> tuple[Any, Any]:
 @register
 class Predict(Operator):
     """Adds the model's ``prediction`` to each row, and its ``probability`` when the model
-    gives one (the probability of the predicted class).
+    gives one (the probability of the predicted class). A regressor adds only a float
+    ``prediction``.
 
     Example: connect ``model.train_classifier``'s ``model`` output and a table with the same
     feature columns; a churn model adds ``prediction`` ("yes"/"no") and ``probability`` (0.87).
@@ -36,7 +40,9 @@ class Predict(Operator):
     description = "Add a model's predictions to each row of a table."
     category = "model"
     icon = "sparkles"
-    keywords = ("predict", "score", "inference", "apply", "model", "classify")
+    keywords = ("predict", "score", "inference", "apply", "model", "classify", "regression")
+    # 2: a regressor's prediction is a float and only "prediction" is replaced.
+    version = "2"
     inputs = (Port("model", "model"), Port("table", "table"))
     outputs = (Port("table", "table"),)
     Params = NoParams
@@ -49,21 +55,28 @@ class Predict(Operator):
             raise OperatorError("The table to score is empty.")
         features = check_scoring_table(model, table, what="table to score")
         X = table[features]
+        regression = model.task == "regression"
         # Added columns always go last, matching infer_schema even if the table had them.
-        out = table.drop(columns=list(ADDED), errors="ignore")
-        final, Xt = _prepare(model.estimator, X)
-        out["prediction"] = final.predict(Xt)
-        if hasattr(final, "predict_proba"):
-            proba = final.predict_proba(Xt)
-            column = pd.Index(final.classes_).get_indexer(out["prediction"])
-            out["probability"] = proba[np.arange(len(out)), column]
+        out = table.drop(columns=list(ADDED_BY_REGRESSOR if regression else ADDED),
+                         errors="ignore")
+        with one_thread():
+            final, Xt = _prepare(model.estimator, X)
+            if regression:
+                out["prediction"] = np.asarray(final.predict(Xt), dtype=float)
+                return {"table": out}
+            out["prediction"] = final.predict(Xt)
+            if hasattr(final, "predict_proba"):
+                proba = final.predict_proba(Xt)
+                column = pd.Index(final.classes_).get_indexer(out["prediction"])
+                out["probability"] = proba[np.arange(len(out)), column]
         return {"table": out}
 
     def infer_schema(self, ctx: Context, params: Any, model: Schema | None = None,
                      table: Schema | None = None) -> dict[str, Schema | None]:
         if table is None:
             return {"table": None}
-        # A model port's schema is the features followed by the target (see train_classifier).
+        # A model port's schema is the features followed by the target, which says whether
+        # the model is a regressor (see _common.model_port_schema).
         if model:
             names = {c["name"] for c in table}
             missing = [c["name"] for c in model[:-1] if c["name"] not in names]
@@ -71,9 +84,12 @@ class Predict(Operator):
                 raise OperatorError(
                     f"The table to score lacks the model's feature column(s): "
                     f"{', '.join(missing)}.")
+        if task_of(model) == "regression":
+            kept = [c for c in table if c["name"] not in ADDED_BY_REGRESSOR]
+            return {"table": kept + [{"name": "prediction", "type": "float"}]}
         prediction_type = model[-1]["type"] if model else "str"
-        # Whether the model gives probabilities is unknown before training; random forest and
-        # logistic regression both do, so the column is announced.
+        # Whether a classifier gives probabilities is unknown before training; every algorithm
+        # of model.train_classifier does, so the column is announced.
         kept = [c for c in table if c["name"] not in ADDED]
         return {"table": kept + [{"name": "prediction", "type": prediction_type},
                                  {"name": "probability", "type": "float"}]}

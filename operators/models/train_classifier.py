@@ -11,13 +11,20 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import Field
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.impute import SimpleImputer
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, precision_recall_fscore_support
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import type_of_target
 
 from ..base import (
@@ -33,100 +40,130 @@ from ..base import (
     schema_of,
 )
 from ..registry import register
-from .scoring import check_scoring_table
+from ._common import (
+    CvFolds,
+    check_complete,
+    check_not_empty,
+    cv_folds_field,
+    features_field,
+    fit_logged,
+    labelled,
+    model_port_schema,
+    one_thread,
+    preprocessor,
+    seed_field,
+    select_features,
+)
+from ._evaluation import IMPORTANCES_SCHEMA, cross_validate, importances
 
 METRICS_SCHEMA: Schema = [
     {"name": "dataset", "type": "str"}, {"name": "rows", "type": "int"},
     {"name": "accuracy", "type": "float"}, {"name": "precision", "type": "float"},
     {"name": "recall", "type": "float"}, {"name": "f1", "type": "float"},
+    {"name": "roc_auc", "type": "float"},
 ]
 
 
 class TrainClassifierParams(Params):
     target: str = column_field(..., port="train", description="The column of classes to predict.")
-    features: list[str] = column_field(
-        [], port="train", description="Columns to learn from; empty means all other columns."
-    )
-    algorithm: Literal["logistic_regression", "random_forest"] = Field(
+    features: list[str] = features_field("train")
+    algorithm: Literal["logistic_regression", "random_forest", "gradient_boosting",
+                       "hist_gradient_boosting"] = Field(
         "random_forest", description="Random forest is a robust default; logistic regression "
-        "is simpler and easier to explain."
+        "is simpler and easier to explain; gradient boosting is often more accurate; hist "
+        "gradient boosting is the fastest boosting on large tables."
     )
-    n_estimators: int = Field(100, ge=1, le=2000, description="Random forest: number of trees.")
+    n_estimators: int = Field(100, ge=1, le=2000, description="Random forest: number of "
+                              "trees; gradient boosting and hist gradient boosting: boosting "
+                              "rounds.")
     max_depth: int | None = Field(
-        None, ge=1, description="Random forest: deepest a tree may grow; empty for no limit."
+        None, ge=1, description="Trees: deepest a tree may grow; empty for no limit "
+        "(gradient boosting: 3)."
     )
+    learning_rate: float = Field(0.1, gt=0, le=1, description="Gradient boosting and hist "
+                                 "gradient boosting: how much each tree corrects the ones "
+                                 "before; smaller needs more rounds.")
     C: float = Field(
         1.0, gt=0, description="Logistic regression: smaller values mean stronger regularisation."
     )
     max_iter: int = Field(1000, ge=1, description="Logistic regression: solver iterations.")
-    seed: int = Field(42, description="Random seed: the same seed gives the same model.")
+    cv_folds: CvFolds = cv_folds_field()
+    seed: int = seed_field()
 
 
-def _features(params: TrainClassifierParams, schema: Schema) -> list[str]:
-    """The feature names after checking target and features against ``schema``."""
-    require_columns(schema, [params.target], field="target")
-    if params.target in params.features:
-        raise OperatorError(
-            f"The target {params.target!r} cannot also be a feature.", field="features"
-        )
-    features = params.features or [c["name"] for c in schema if c["name"] != params.target]
-    require_columns(schema, features, field="features")
-    if not features:
-        raise OperatorError("There is no column to learn from besides the target.",
-                            field="features")
-    dates = [c["name"] for c in schema if c["name"] in features and c["type"] == "datetime"]
-    if dates:
-        raise OperatorError(
-            f"Date columns cannot be features: {', '.join(dates)}.", field="features"
-        )
-    return features
+def _classifier(params: TrainClassifierParams) -> Any:
+    if params.algorithm == "logistic_regression":
+        # No n_jobs: it has no effect on LogisticRegression since scikit-learn 1.8.
+        return LogisticRegression(C=params.C, max_iter=params.max_iter, random_state=params.seed)
+    if params.algorithm == "gradient_boosting":
+        return GradientBoostingClassifier(
+            n_estimators=params.n_estimators, learning_rate=params.learning_rate,
+            max_depth=3 if params.max_depth is None else params.max_depth,
+            random_state=params.seed)
+    if params.algorithm == "hist_gradient_boosting":
+        return HistGradientBoostingClassifier(
+            max_iter=params.n_estimators, learning_rate=params.learning_rate,
+            max_depth=params.max_depth, random_state=params.seed)
+    return RandomForestClassifier(n_estimators=params.n_estimators, max_depth=params.max_depth,
+                                  random_state=params.seed, n_jobs=1)
 
 
 def _pipeline(params: TrainClassifierParams, features: Schema) -> Pipeline:
-    numeric = [c["name"] for c in features if c["type"] in ("int", "float")]
-    categorical = [c["name"] for c in features if c["type"] not in ("int", "float")]
-    # Scaling is needed by logistic regression and changes nothing for trees: one shape for both.
-    steps: list[tuple[str, Any, list[str]]] = []
-    if numeric:
-        steps.append(("numeric", make_pipeline(
-            SimpleImputer(strategy="median"), StandardScaler()), numeric))
-    if categorical:
-        steps.append(("categorical", make_pipeline(
-            SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
-            categorical))
-    if params.algorithm == "logistic_regression":
-        # No n_jobs: it has no effect on LogisticRegression since scikit-learn 1.8.
-        classifier: Any = LogisticRegression(
-            C=params.C, max_iter=params.max_iter, random_state=params.seed)
-    else:
-        classifier = RandomForestClassifier(
-            n_estimators=params.n_estimators, max_depth=params.max_depth,
-            random_state=params.seed, n_jobs=1)
-    return Pipeline([("prepare", ColumnTransformer(steps)), ("classify", classifier)])
+    dense = params.algorithm == "hist_gradient_boosting"  # it refuses sparse input
+    return Pipeline([("prepare", preprocessor(features, dense=dense)),
+                     ("classify", _classifier(params))])
 
 
-def _check_target(y: pd.Series, target: str, what: str) -> None:
-    missing = int(y.isna().sum())
-    if missing:
+def _check_target(y: pd.Series, params: TrainClassifierParams) -> None:
+    check_complete(y, params.target, "train")
+    if y.dtype.kind == "M" or type_of_target(y) == "continuous":
         raise OperatorError(
-            f"Target {target!r} has {missing} missing value(s) in the {what} table; "
-            "filter them out first.",
-            field="target",
-        )
+            f"Target {params.target!r} holds measurements, not classes; choose a column "
+            "of categories.", field="target")
+    counts = y.value_counts()
+    if len(counts) < 2:
+        raise OperatorError(
+            f"Target {params.target!r} has a single class ({y.iloc[0]!r}); a classifier "
+            "needs at least two.", field="target")
+    if params.cv_folds and counts.min() < params.cv_folds:
+        raise OperatorError(
+            f"Class {counts.idxmin()!r} has {counts.min()} row(s); {params.cv_folds}-fold "
+            "cross-validation needs at least that many rows of each class.", field="cv_folds")
 
 
-def _evaluate(model: TrainedModel, what: str, table: pd.DataFrame) -> dict[str, Any]:
-    if table.empty:
-        raise OperatorError(f"The {what} table is empty.")
-    features = check_scoring_table(model, table, what=f"{what} table", field="features")
-    require_columns(schema_of(table), [model.target], field="target")
-    y = table[model.target]
-    _check_target(y, model.target, what)
-    predicted = model.estimator.predict(table[features])
+def _roc_auc(estimator: Any, X: pd.DataFrame, y: pd.Series) -> float:
+    """Binary: of the positive class, the second of ``classes_``; more classes: one-vs-rest,
+    macro-averaged. NaN where undefined (a single class in ``y``, a class never trained on)."""
+    classes, proba = estimator.classes_, estimator.predict_proba(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if len(classes) == 2:
+                return float(roc_auc_score(y == classes[1], proba[:, 1]))
+            return float(roc_auc_score(y, proba, multi_class="ovr", average="macro",
+                                       labels=classes))
+        except ValueError:
+            return float("nan")
+
+
+def _scores(estimator: Any, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
+    predicted = estimator.predict(X)
     precision, recall, f1, _ = precision_recall_fscore_support(
         y, predicted, average="macro", zero_division=0)
-    return {"dataset": what, "rows": len(table), "accuracy": float(accuracy_score(y, predicted)),
-            "precision": float(precision), "recall": float(recall), "f1": float(f1)}
+    return {"accuracy": float(accuracy_score(y, predicted)), "precision": float(precision),
+            "recall": float(recall), "f1": float(f1), "roc_auc": _roc_auc(estimator, X, y)}
+
+
+def _confusion(model: TrainedModel, X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
+    """Every (actual, predicted) pair of classes with its count, zeros included."""
+    unseen = [v.item() if isinstance(v, np.generic) else v
+              for v in pd.unique(y) if v not in model.classes]
+    labels = [*model.classes, *unseen]
+    matrix = confusion_matrix(y, model.estimator.predict(X), labels=labels)
+    return pd.DataFrame(
+        [(actual, predicted, int(matrix[i, j]))
+         for i, actual in enumerate(labels) for j, predicted in enumerate(labels)],
+        columns=["actual", "predicted", "count"])
 
 
 @register
@@ -136,6 +173,17 @@ class TrainClassifier(Operator):
     Example: ``{"target": "churned", "features": ["plan", "tenure_months", "monthly_spend"],
     "algorithm": "random_forest"}``; connect the split's ``test`` output to get test metrics.
     Missing numbers are filled with the median, missing text with the most frequent value.
+
+    ``metrics`` has the columns dataset, rows, accuracy, precision, recall, f1 (the last
+    three macro-averaged over classes) and roc_auc (two classes: of the second in sorted
+    order, "yes" of no/yes; more: one-vs-rest, macro-averaged; empty where undefined), and a
+    row per dataset: train, test (when connected), and with ``cv_folds`` cv_mean and cv_std
+    (stratified folds of the training table, shuffled with the seed). ``confusion`` counts
+    each (actual, predicted) pair of classes on the test table, or on the training table
+    when no test table is connected. ``importances`` gives each feature's importance, most
+    important first: tree importances, or the mean absolute coefficient on standardised
+    inputs (logistic regression), summed over a text column's categories; permutation
+    importance on the training rows for hist gradient boosting.
     """
 
     name = "model.train_classifier"
@@ -144,33 +192,22 @@ class TrainClassifier(Operator):
     category = "model"
     icon = "brain"
     keywords = ("train", "classifier", "classification", "model", "random forest",
-                "logistic regression", "machine learning", "fit")
+                "logistic regression", "gradient boosting", "machine learning", "fit")
+    version = "2"
     inputs = (Port("train", "table"), Port("test", "table", optional=True))
-    outputs = (Port("model", "model"), Port("metrics", "table"))
+    outputs = (Port("model", "model"), Port("metrics", "table"), Port("confusion", "table"),
+               Port("importances", "table"))
     Params = TrainClassifierParams
 
     def fit(self, ctx: Context, params: TrainClassifierParams, train: pd.DataFrame,
             test: pd.DataFrame | None = None) -> TrainedModel:
-        features = _features(params, schema_of(train))
-        if train.empty:
-            raise OperatorError("The training table is empty.")
+        features = select_features(schema_of(train), params.features, params.target)
+        check_not_empty(train, "training")
         y = train[params.target]
-        _check_target(y, params.target, "train")
-        if y.dtype.kind == "M" or type_of_target(y) == "continuous":
-            raise OperatorError(
-                f"Target {params.target!r} holds measurements, not classes; choose a column "
-                "of categories.", field="target")
-        if y.nunique() < 2:
-            raise OperatorError(
-                f"Target {params.target!r} has a single class ({y.iloc[0]!r}); a classifier "
-                "needs at least two.", field="target")
+        _check_target(y, params)
         feature_schema = schema_of(train[features])
         pipeline = _pipeline(params, feature_schema)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            pipeline.fit(train[features], y)
-        for w in caught:  # e.g. "did not converge": worth showing, not worth failing
-            ctx.log(f"Warning: {w.message}")
+        fit_logged(ctx, pipeline, train[features], y)
         classes = [c.item() if isinstance(c, np.generic) else c for c in pipeline.classes_]
         ctx.log(f"Trained {params.algorithm} on {len(train)} rows, {len(features)} features.")
         return TrainedModel(estimator=pipeline, features=feature_schema, target=params.target,
@@ -178,22 +215,35 @@ class TrainClassifier(Operator):
 
     def apply(self, ctx: Context, params: TrainClassifierParams, state: TrainedModel,
               train: pd.DataFrame, test: pd.DataFrame | None = None) -> dict[str, Any]:
-        rows = [_evaluate(state, "train", train)]
-        if test is not None:
-            rows.append(_evaluate(state, "test", test))
-        metrics = pd.DataFrame(rows, columns=[c["name"] for c in METRICS_SCHEMA])
-        return {"model": state, "metrics": metrics}
+        with one_thread():  # the scores, folds and importances predict a lot
+            X, y = labelled(state, "train", train)
+            rows = [{"dataset": "train", "rows": len(X), **_scores(state.estimator, X, y)}]
+            shown = X, y
+            if test is not None:
+                shown = labelled(state, "test", test)
+                rows.append({"dataset": "test", "rows": len(test),
+                             **_scores(state.estimator, *shown)})
+            if params.cv_folds:
+                folds = StratifiedKFold(params.cv_folds, shuffle=True, random_state=params.seed)
+                rows += cross_validate(ctx, state, X, y, folds, _scores)
+            metrics = pd.DataFrame(rows, columns=[c["name"] for c in METRICS_SCHEMA])
+            return {"model": state, "metrics": metrics, "confusion": _confusion(state, *shown),
+                    "importances": importances(state, X, y, params.seed)}
 
     def infer_schema(self, ctx: Context, params: TrainClassifierParams,
                      train: Schema | None = None,
                      test: Schema | None = None) -> dict[str, Schema | None]:
-        model = None
+        model = confusion = None
         if train is not None:
-            features = _features(params, train)
-            by_name = {c["name"]: c for c in train}
-            model = [by_name[f] for f in features] + [by_name[params.target]]
+            features = select_features(train, params.features, params.target)
+            model = model_port_schema(train, features, params.target, "classification")
+            label_type = model[-1]["type"]
+            confusion = [{"name": "actual", "type": label_type},
+                         {"name": "predicted", "type": label_type},
+                         {"name": "count", "type": "int"}]
             require_columns(test, features, field="features")
         else:
             require_columns(test, params.features, field="features")
         require_columns(test, [params.target], field="target")
-        return {"model": model, "metrics": list(METRICS_SCHEMA)}
+        return {"model": model, "metrics": list(METRICS_SCHEMA), "confusion": confusion,
+                "importances": list(IMPORTANCES_SCHEMA)}

@@ -103,4 +103,4 @@ def test_schemas_are_inferred_around_a_node_with_errors() -> None:
     assert {(p.node, p.field) for p in result.errors} == {("train", "params.target"),
                                                           ("export", "inputs.table")}
     assert [c["name"] for c in result.schemas["split"]["train"]][-1] == "target"
-    assert result.schemas["train"] == {"model": None, "metrics": None}
+    assert set(result.schemas["train"].values()) == {None}  # model, metrics, ...: unknown

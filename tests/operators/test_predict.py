@@ -104,3 +104,67 @@ def test_the_inferred_schema_matches_what_it_outputs() -> None:
     inferred = op.infer_schema(LocalContext(), op.parse_params({}), model=model_schema,
                                table=train_schema)["table"]
     assert inferred == schema_of(predict(CUSTOMERS.head(5)))
+
+
+# --- every model of the library ----------------------------------------------------------------
+
+regressor_op = get_operator("model.train_regressor")
+
+
+def fit_regressor(table: pd.DataFrame, target: str, features: list[str],
+                  algorithm: str = "random_forest") -> TrainedModel:
+    params = regressor_op.parse_params({"target": target, "features": features,
+                                        "algorithm": algorithm})
+    return regressor_op.run(LocalContext(), params, train=table)["model"]
+
+
+@pytest.mark.parametrize("algorithm", ["logistic_regression", "random_forest",
+                                       "gradient_boosting", "hist_gradient_boosting"])
+def test_every_classifier_gets_a_prediction_and_its_probability(algorithm: str) -> None:
+    params = train_op.parse_params({"target": "churned", "features": FEATURES,
+                                    "algorithm": algorithm})
+    model = train_op.run(LocalContext(), params, train=CUSTOMERS)["model"]
+    rows = CUSTOMERS.head(20)
+    out = predict(rows, model)
+    assert out["prediction"].tolist() == model.estimator.predict(rows[FEATURES]).tolist()
+    np.testing.assert_allclose(out["probability"],
+                               model.estimator.predict_proba(rows[FEATURES]).max(axis=1))
+
+
+@pytest.mark.parametrize("algorithm", ["linear_regression", "ridge", "random_forest",
+                                       "hist_gradient_boosting"])
+def test_a_regressor_adds_only_a_float_prediction(algorithm: str) -> None:
+    features = ["plan", "tenure_months", "support_tickets"]
+    model = fit_regressor(CUSTOMERS.dropna(subset=["monthly_spend"]), "monthly_spend",
+                          features, algorithm)
+    rows = CUSTOMERS.head(20)
+    out = predict(rows, model)
+    assert list(out.columns) == [*CUSTOMERS.columns, "prediction"]
+    assert out["prediction"].dtype == "float64"
+    np.testing.assert_array_equal(out["prediction"], model.estimator.predict(rows[features]))
+
+
+def test_a_regressor_of_an_integer_target_still_predicts_floats() -> None:
+    table = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [1, 2, 2, 5]})
+    out = predict(table, fit_regressor(table, "y", ["x"], "linear_regression"))
+    assert schema_of(out)[-1] == {"name": "prediction", "type": "float"}
+
+
+def test_a_regressor_replaces_a_prediction_column_but_keeps_a_probability_column() -> None:
+    table = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [1.5, 2.5, 2.0, 5.0],
+                          "prediction": ["old"] * 4, "probability": [0.1] * 4})
+    out = predict(table, fit_regressor(table, "y", ["x"]))
+    assert list(out.columns) == ["x", "y", "probability", "prediction"]
+    assert out["probability"].tolist() == [0.1] * 4
+
+
+def test_its_schema_for_a_regressor_announces_a_float_prediction_only() -> None:
+    table = schema_of(CUSTOMERS)
+    params = regressor_op.parse_params({"target": "monthly_spend", "features": FEATURES[:2]})
+    model_schema = regressor_op.infer_schema(LocalContext(), params, train=table)["model"]
+    inferred = op.infer_schema(LocalContext(), op.parse_params({}), model=model_schema,
+                               table=table)["table"]
+    assert inferred == [*table, {"name": "prediction", "type": "float"}]
+    model = fit_regressor(CUSTOMERS.dropna(subset=["monthly_spend"]), "monthly_spend",
+                          FEATURES[:2])
+    assert inferred == schema_of(predict(CUSTOMERS.head(5), model))

@@ -8,7 +8,8 @@ from operators.reference import render_reference
 REFERENCE = render_reference()
 
 
-@pytest.mark.parametrize("name", sorted(op.name for op in all_operators()))
+@pytest.mark.parametrize("name", sorted(op.name for op in all_operators()
+                                         if type(op).__module__.startswith("operators.")))
 def test_every_registered_operator_has_a_section(name: str) -> None:
     assert f"(`{name}`)" in REFERENCE
 

@@ -58,7 +58,8 @@ def test_every_operator_infers_a_schema_for_each_output_when_inputs_are_unknown(
 
 def test_a_choice_param_becomes_an_enum_for_the_canvas() -> None:
     schema = get_operator("model.train_classifier").describe()["params_schema"]
-    assert schema["properties"]["algorithm"]["enum"] == ["logistic_regression", "random_forest"]
+    assert schema["properties"]["algorithm"]["enum"] == [
+        "logistic_regression", "random_forest", "gradient_boosting", "hist_gradient_boosting"]
 
 
 def test_an_unknown_operator_is_reported_by_name() -> None:

@@ -1,0 +1,131 @@
+"""Group rows into k clusters with k-means, on the same preprocessing as the models."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+from sklearn.pipeline import Pipeline
+
+from ..base import (
+    Context,
+    Operator,
+    OperatorError,
+    Params,
+    Port,
+    Schema,
+    TrainedModel,
+    column_field,
+    schema_of,
+)
+from ..registry import register
+from ._common import fit_logged, one_thread, preprocessor, seed_field, select_features
+from .scoring import check_scoring_table
+
+ADDED = "cluster"
+METRICS_SCHEMA: Schema = [
+    {"name": "rows", "type": "int"}, {"name": "n_clusters", "type": "int"},
+    {"name": "inertia", "type": "float"}, {"name": "silhouette", "type": "float"},
+]
+# The silhouette compares every pair of rows: above this many it is computed on a seeded
+# sample of them, as scikit-learn's sample_size does.
+SILHOUETTE_ROWS = 10_000
+
+
+class ClusterKMeansParams(Params):
+    features: list[str] = column_field(
+        [], description="Columns to group rows by; empty means all columns.")
+    n_clusters: int = Field(3, ge=2, le=100, description="How many clusters to find.")
+    n_init: int = Field(10, ge=1, le=100, description="Runs from different starting centres; "
+                        "the one with the lowest inertia is kept.")
+    seed: int = seed_field()
+
+
+def _silhouette(Xt: Any, labels: np.ndarray, seed: int) -> float:
+    """From -1 to 1, higher when rows are closer to their own cluster than to the next;
+    NaN when undefined (a single cluster, or as many clusters as rows)."""
+    if not 2 <= len(np.unique(labels)) <= len(labels) - 1:
+        return float("nan")
+    sample = SILHOUETTE_ROWS if len(labels) > SILHOUETTE_ROWS else None
+    return float(silhouette_score(Xt, labels, sample_size=sample, random_state=seed))
+
+
+@register
+class ClusterKMeans(Operator):
+    """Finds groups of similar rows (customer segments, say) and adds each row's ``cluster``
+    number, from 0 to n_clusters - 1.
+
+    Example: ``{"features": ["tenure_months", "monthly_spend", "plan"], "n_clusters": 4}``.
+    Numbers are standardised (missing ones filled with the median) and text one-hot encoded
+    (missing values filled with the most frequent one), as for the models, so every feature
+    counts on a comparable scale. When serving, new rows get the nearest cluster learned in
+    training.
+
+    ``metrics`` has one row: rows, n_clusters, inertia (sum of squared distances of the rows
+    to their cluster centre; lower is tighter) and silhouette (of the clustered table, on a
+    seeded sample of 10,000 rows above that; empty where undefined).
+    """
+
+    name = "model.cluster_kmeans"
+    label = "K-means clusters"
+    description = "Group similar rows into clusters and add each row's cluster number."
+    category = "model"
+    icon = "chart-scatter"
+    keywords = ("cluster", "clustering", "k-means", "kmeans", "segment", "segmentation",
+                "group", "unsupervised", "machine learning")
+    inputs = (Port("table", "table"),)
+    outputs = (Port("table", "table"), Port("metrics", "table"))
+    Params = ClusterKMeansParams
+
+    def fit(self, ctx: Context, params: ClusterKMeansParams,
+            table: pd.DataFrame) -> TrainedModel:
+        features = select_features(schema_of(table), params.features, None)
+        if table.empty:
+            raise OperatorError("The table to cluster is empty.")
+        if params.n_clusters > len(table):
+            raise OperatorError(f"Cannot find {params.n_clusters} clusters in {len(table)} "
+                                f"row(s); choose at most {len(table)}.", field="n_clusters")
+        feature_schema = schema_of(table[features])
+        pipeline = Pipeline([
+            ("prepare", preprocessor(feature_schema)),
+            ("cluster", KMeans(n_clusters=params.n_clusters, n_init=params.n_init,
+                               random_state=params.seed))])
+        fit_logged(ctx, pipeline, table[features])
+        ctx.log(f"Found {params.n_clusters} clusters in {len(table)} rows, "
+                f"{len(features)} features.")
+        # No target: it learns groups, not a column. "clustering" is not one of the tasks of
+        # a model port; this model only ever travels as the node's state.
+        return TrainedModel(estimator=pipeline, features=feature_schema, target="",
+                            task="clustering",  # type: ignore[arg-type]
+                            classes=list(range(params.n_clusters)), algorithm="kmeans")
+
+    def apply(self, ctx: Context, params: ClusterKMeansParams, state: TrainedModel,
+              table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        if table.empty:
+            raise OperatorError("The table to cluster is empty.")
+        features = check_scoring_table(state, table, what="table to cluster", field="features")
+        kmeans = state.estimator[-1]
+        with one_thread():
+            Xt = state.estimator[:-1].transform(table[features])
+            labels = kmeans.predict(Xt)
+            metrics = pd.DataFrame([{
+                "rows": len(table), "n_clusters": kmeans.n_clusters,
+                "inertia": float(-kmeans.score(Xt)),
+                "silhouette": _silhouette(Xt, labels, params.seed)}],
+                columns=[c["name"] for c in METRICS_SCHEMA])
+        # The added column always goes last, matching infer_schema even if the table had it.
+        out = table.drop(columns=[ADDED], errors="ignore")
+        out[ADDED] = labels.astype("int64")
+        return {"table": out, "metrics": metrics}
+
+    def infer_schema(self, ctx: Context, params: ClusterKMeansParams,
+                     table: Schema | None = None) -> dict[str, Schema | None]:
+        if table is None:
+            return {"table": None, "metrics": list(METRICS_SCHEMA)}
+        select_features(table, params.features, None)
+        kept = [c for c in table if c["name"] != ADDED]
+        return {"table": kept + [{"name": ADDED, "type": "int"}],
+                "metrics": list(METRICS_SCHEMA)}
