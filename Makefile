@@ -36,7 +36,7 @@ worker: deps
 scheduler: deps
 	$(BIN)/python manage.py scheduler
 
-bench: deps
+bench: deps frontend chromium
 	$(BIN)/python bench/run_all.py
 
 services:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["reference.py", "overhead.py", "run_history.py", "serving.py"]
+BENCHMARKS = ["reference.py", "overhead.py", "run_history.py", "serving.py", "canvas.py"]
 
 for name in BENCHMARKS:
     print(f"== {name}", flush=True)

@@ -80,7 +80,7 @@ export function EditorPage({ pipelineId }: { pipelineId: string }) {
         <AlertTriangle size={28} className="muted" />
         <h2>{error.status === 404 ? "Pipeline not found" : "Could not open the pipeline"}</h2>
         <p className="muted">{error.message}</p>
-        <button className="btn btn-primary" onClick={() => navigate("/")}>
+        <button className="btn btn-primary" onClick={() => navigate("/pipelines")}>
           Back to pipelines
         </button>
       </div>

@@ -170,7 +170,7 @@ export function Toolbar({ onHistory }: { onHistory: () => void }) {
 
   return (
     <div className="toolbar" role="toolbar" aria-label="Pipeline">
-      <button className="icon-btn" title="Back to pipelines" aria-label="Back to pipelines" onClick={() => navigate("/")}>
+      <button className="icon-btn" title="Back to pipelines" aria-label="Back to pipelines" onClick={() => navigate("/pipelines")}>
         <ArrowLeft size={17} />
       </button>
       <PipelineName />
@@ -266,7 +266,9 @@ function RunMenu({ disabled, onForce }: { disabled: boolean; onForce: () => void
       if (!ref.current?.contains(e.target as Node)) setOpen(false);
     };
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") setOpen(false);
+      if (e.key !== "Escape") return;
+      e.stopPropagation(); // closes the menu only, not the canvas selection too
+      setOpen(false);
     };
     document.addEventListener("pointerdown", onDown);
     document.addEventListener("keydown", onKey);
