@@ -9,13 +9,16 @@ from pydantic import Field
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..registry import register
-from ..spreadsheet import safe_csv
+from ..spreadsheet import safe_csv, safe_xlsx
 
-_CONTENT_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+_CONTENT_TYPES = {
+    "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 class ExportFileParams(Params):
-    format: Literal["csv", "parquet"] = Field("csv", description="The file format.")
+    format: Literal["csv", "parquet", "xlsx"] = Field(
+        "csv", description="The file format: CSV, Parquet or Excel (xlsx).")
     filename: str = Field(
         "export",
         min_length=1,
@@ -29,6 +32,8 @@ class ExportFileParams(Params):
 def _serialise(table: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "csv":
         return safe_csv(table)
+    if fmt == "xlsx":
+        return safe_xlsx(table)
     buffer = io.BytesIO()
     table.to_parquet(buffer, index=False)
     return buffer.getvalue()
@@ -36,17 +41,17 @@ def _serialise(table: pd.DataFrame, fmt: str) -> bytes:
 
 @register
 class ExportFile(Operator):
-    """Saves the table as a CSV or Parquet file to download; passes the rows through.
+    """Saves the table as a CSV, Parquet or Excel file to download; passes the rows through.
 
     Example: ``{"format": "csv", "filename": "churn-scores"}`` saves ``churn-scores.csv``.
     """
 
     name = "action.export_file"
     label = "Export file"
-    description = "Save the table as a CSV or Parquet file to download."
+    description = "Save the table as a CSV, Parquet or Excel file to download."
     category = "action"
     icon = "download"
-    keywords = ("export", "download", "save", "file", "csv", "parquet", "write")
+    keywords = ("export", "download", "save", "file", "csv", "parquet", "excel", "write")
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = ExportFileParams

@@ -63,7 +63,7 @@ def test_it_rejects_a_filename_that_could_escape_or_confuse(filename: str) -> No
 
 def test_it_rejects_an_unknown_format() -> None:
     with pytest.raises(ValidationError):
-        op.parse_params({"format": "xlsx"})
+        op.parse_params({"format": "docx"})
 
 
 def test_it_passes_the_schema_through_and_is_not_part_of_serving() -> None:
@@ -71,3 +71,13 @@ def test_it_passes_the_schema_through_and_is_not_part_of_serving() -> None:
     assert op.infer_schema(LocalContext(), op.parse_params({}), table=schema) == {
         "table": schema}
     assert op.batch_only is True
+
+
+def test_it_saves_excel_with_formula_cells_made_inert() -> None:
+    table = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "Ann"], "n": [1, 2]})
+    ctx = LocalContext()
+    op.run(ctx, op.parse_params({"format": "xlsx", "filename": "book"}), table=table)
+    data, content_type = ctx.files["book.xlsx"]
+    assert content_type.endswith("spreadsheetml.sheet")
+    back = pd.read_excel(io.BytesIO(data))
+    assert back["name"].tolist() == ["'=cmd|' /C calc'!A0", "Ann"] and back["n"].tolist() == [1, 2]

@@ -168,3 +168,12 @@ def test_a_runaway_query_is_stopped_by_its_time_limit(monkeypatch) -> None:
         sql_module._query("SELECT count(*) FROM range(100000) r1, range(100000) r2, "
                           "range(1000) r3", {"a": pd.DataFrame({"x": [1]})}, rows=True)
     assert err.value.field == "query" and "time limit" in err.value.message
+
+
+def test_reading_the_environment_is_refused() -> None:
+    from operators.transforms import sql as sql_module
+
+    with pytest.raises(OperatorError) as err:
+        sql_module._query("SELECT getenv('SECRET_KEY') AS s", {"a": pd.DataFrame({"x": [1]})},
+                          rows=True)
+    assert err.value.field == "query"
