@@ -107,3 +107,31 @@ def test_a_pickle_posing_as_a_model_never_runs(api, tmp_path) -> None:
     response = api.post("/api/models/import/", {"file": fh, "name": "evil"},
                         format="multipart")
     assert response.status_code == 400 and not marker.exists()
+
+
+def test_a_small_gzip_that_would_inflate_hugely_is_refused_without_inflating(api) -> None:
+    import gzip
+    import io
+    import tracemalloc
+
+    bomb = gzip.compress(b"a,b\n" + b"1,2\n" * 25_000_000)  # ~100 MB inflated, ~100 KB sent
+    assert len(bomb) < 1_000_000
+    peaks = []
+    for send in (
+        lambda: api.post("/api/datasets/", {"file": named(io.BytesIO(bomb), "data.csv.gz")},
+                         format="multipart"),
+        lambda: api.generic("POST", "/api/pipelines/", bomb, content_type="application/json",
+                            HTTP_CONTENT_ENCODING="gzip"),
+    ):
+        send()  # the first call imports modules: measure the second
+        tracemalloc.start()
+        response = send()
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert response.status_code in (400, 413), response.content[:200]
+    assert max(peaks) < 50_000_000, peaks  # nothing was inflated
+
+
+def named(fh, name: str):  # noqa: ANN001, ANN201
+    fh.name = name
+    return fh
