@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 
 from datagran.core.exceptions import NotFound
@@ -103,6 +104,10 @@ def run_json(run: Run, *, with_nodes: bool = True) -> dict[str, Any]:
 
 
 def run_snapshot(*, run_id: object) -> dict[str, Any]:
-    """The whole run as one consistent read: the websocket's first message."""
-    run = Run.objects.select_related("version", "created_by").get(pk=run_id)
-    return run_json(run)
+    """The whole run as one consistent read: the websocket's first message. Every state
+    change locks the run row first (run_transaction), so holding that lock while reading
+    makes the nodes match ``seq`` exactly: no event after it is already in the snapshot."""
+    with transaction.atomic():
+        run = (Run.objects.select_related("version", "created_by", "pipeline")
+               .select_for_update(of=("self",)).get(pk=run_id))
+        return run_json(run)
