@@ -153,11 +153,13 @@ def test_two_schedulers_fire_each_occurrence_exactly_once(redis_server: LiveServ
         conn.execute("UPDATE schedules_schedule SET next_fire_at = now() + interval '1 second'"
                      " WHERE id = %s", [schedule["id"]])
         time.sleep(6)
-        fires = conn.execute("SELECT count(*) FROM schedules_schedulefire WHERE schedule_id = %s",
-                             [schedule["id"]]).fetchone()[0]
+        # The window may also take in the next minute's occurrence: each fires once.
+        fires = conn.execute("SELECT fire_time, count(*) FROM schedules_schedulefire WHERE "
+                             "schedule_id = %s GROUP BY fire_time", [schedule["id"]]).fetchall()
         runs = conn.execute("SELECT count(*) FROM runs_run WHERE pipeline_id = %s AND "
                             "trigger = 'schedule'", [p["id"]]).fetchone()[0]
-    assert (fires, runs) == (1, 1)
+    assert fires and all(count == 1 for _, count in fires), fires
+    assert runs == len(fires)
 
 
 def restart_redis() -> None:
