@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from ..base import ApprovalRequired, Context, Port, Schema, column_field
+from ..base import ApprovalRequired, Context, Port, Schema, column_field, require_columns
 
 RESULTS_PORT = Port("results", "table", label="Results")
 RESULTS_SCHEMA: Schema = [
@@ -240,3 +240,10 @@ def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
             f"{statuses['skipped']} (already sent with the same content) of {len(records)} "
             "records.")
     return results_frame(results)
+
+
+def check_mapped_columns(schema: Schema | None, params: Any) -> None:
+    """The key column and every mapped column of a CRM action exist in the input table."""
+    require_columns(schema, [params.key_column], field="key_column")
+    for i, mapping in enumerate(params.mappings):
+        require_columns(schema, [mapping.column], field=f"mappings.{i}.column")

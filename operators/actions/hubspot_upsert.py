@@ -8,7 +8,7 @@ import httpx
 import pandas as pd
 from pydantic import Field, model_validator
 
-from ..base import Context, Operator, Params, Port, Schema, column_field, require_columns, schema_of
+from ..base import Context, Operator, Params, Port, Schema, column_field, schema_of
 from ..connections import HubSpotConnection
 from ..connectors._connection import load_connection
 from ..net import check_url
@@ -20,6 +20,7 @@ from ._delivery import (
     Record,
     StopSending,
     approval_field,
+    check_mapped_columns,
     deliver,
     dry_run_field,
     key_field,
@@ -107,7 +108,7 @@ class HubSpotUpsert(Operator):
 
     def run(self, ctx: Context, params: HubSpotUpsertParams,
             table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        _check_columns(schema_of(table), params)
+        check_mapped_columns(schema_of(table), params)
         conn = load_connection(ctx, params.connection, HubSpotConnection)
         url = (f"{conn.base_url.rstrip('/')}/crm/v3/objects/{params.object_type}"
                "/batch/upsert")
@@ -129,14 +130,8 @@ class HubSpotUpsert(Operator):
 
     def infer_schema(self, ctx: Context, params: HubSpotUpsertParams,
                      table: Schema | None = None) -> dict[str, Schema | None]:
-        _check_columns(table, params)
+        check_mapped_columns(table, params)
         return {"results": RESULTS_SCHEMA}
-
-
-def _check_columns(schema: Schema | None, params: HubSpotUpsertParams) -> None:
-    require_columns(schema, [params.key_column], field="key_column")
-    for i, mapping in enumerate(params.mappings):
-        require_columns(schema, [mapping.column], field=f"mappings.{i}.column")
 
 
 class _Upsert:

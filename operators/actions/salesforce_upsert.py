@@ -16,7 +16,6 @@ from ..base import (
     Port,
     Schema,
     column_field,
-    require_columns,
     schema_of,
 )
 from ..connections import SalesforceConnection
@@ -30,6 +29,7 @@ from ._delivery import (
     Record,
     StopSending,
     approval_field,
+    check_mapped_columns,
     deliver,
     dry_run_field,
     jsonable,
@@ -103,7 +103,7 @@ class SalesforceUpsert(Operator):
 
     def run(self, ctx: Context, params: SalesforceUpsertParams,
             table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        _check_columns(schema_of(table), params)
+        check_mapped_columns(schema_of(table), params)
         conn = load_connection(ctx, params.connection, SalesforceConnection)
         if not _API_VERSION.match(conn.api_version):
             raise OperatorError(f"API version {conn.api_version!r} should look like v61.0.",
@@ -131,14 +131,8 @@ class SalesforceUpsert(Operator):
 
     def infer_schema(self, ctx: Context, params: SalesforceUpsertParams,
                      table: Schema | None = None) -> dict[str, Schema | None]:
-        _check_columns(table, params)
+        check_mapped_columns(table, params)
         return {"results": RESULTS_SCHEMA}
-
-
-def _check_columns(schema: Schema | None, params: SalesforceUpsertParams) -> None:
-    require_columns(schema, [params.key_column], field="key_column")
-    for i, mapping in enumerate(params.mappings):
-        require_columns(schema, [mapping.column], field=f"mappings.{i}.column")
 
 
 class _Upsert:
