@@ -238,7 +238,7 @@ def _infer(graph: Graph, order: list[str], ops: dict[str, Any], params: dict[str
 
 def graph_diff(old: Graph, new: Graph) -> dict[str, Any]:
     """What changed between two versions: nodes added or removed, edges changed, params
-    changed (old → new) per node, operators swapped, nodes moved."""
+    changed (old → new) per node, operators swapped, nodes renamed, nodes moved."""
     a, b = {n.id: n for n in old.nodes}, {n.id: n for n in new.nodes}
 
     def edge_key(e: Edge) -> tuple[str, str, str, str]:
@@ -259,6 +259,9 @@ def graph_diff(old: Graph, new: Graph) -> dict[str, Any]:
         "operators_changed": {i: {"old": a[i].operator, "new": b[i].operator}
                               for i in sorted(a.keys() & b.keys())
                               if a[i].operator != b[i].operator},
+        # A rename alone makes a new version; without this its diff would look empty.
+        "labels_changed": {i: {"old": a[i].label, "new": b[i].label}
+                           for i in sorted(a.keys() & b.keys()) if a[i].label != b[i].label},
         "params_changed": params,
         "edges_added": [dict(zip(fields, e, strict=True)) for e in sorted(eb - ea)],
         "edges_removed": [dict(zip(fields, e, strict=True)) for e in sorted(ea - eb)],
