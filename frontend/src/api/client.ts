@@ -9,6 +9,7 @@ import type {
   Preview,
   Run,
   ValidateResult,
+  VersionDiff,
   Workspace,
 } from "./types";
 
@@ -142,6 +143,11 @@ export const api = {
   deletePipeline: (id: string | number) =>
     request<void>(`/api/pipelines/${id}/`, { method: "DELETE" }),
   versions: (id: string) => request<PipelineVersion[]>(`/api/pipelines/${id}/versions/`),
+  versionDiff: (id: string, a: string, b: string, signal?: AbortSignal) =>
+    request<VersionDiff>(
+      `/api/pipelines/${id}/versions/diff/?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`,
+      { signal },
+    ),
   validate: (id: string, graph: Graph, signal?: AbortSignal) =>
     request<ValidateResult>(`/api/pipelines/${id}/validate/`, {
       method: "POST",

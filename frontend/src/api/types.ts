@@ -123,6 +123,25 @@ export interface PipelineVersion {
   graph: Graph;
 }
 
+/** One value before and after, in a version diff. */
+export interface ValueChange<T = unknown> {
+  old: T;
+  new: T;
+}
+
+/** GET /api/pipelines/{id}/versions/diff/?a=&b=: what changed from version a to version b. */
+export interface VersionDiff {
+  nodes_added: string[];
+  nodes_removed: string[];
+  operators_changed: Record<string, ValueChange<string>>;
+  labels_changed: Record<string, ValueChange<string>>;
+  /** Node id → param name → old and new value (null when the param was not set). */
+  params_changed: Record<string, Record<string, ValueChange>>;
+  edges_added: GraphEdge[];
+  edges_removed: GraphEdge[];
+  moved: string[];
+}
+
 export interface Column {
   name: string;
   type: string;
