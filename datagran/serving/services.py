@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +109,7 @@ def deployment_update(*, pipeline: Pipeline, enabled: bool | None = None,
                                  {"fields": {"sample_rate": ["between 0 and 1"]}})
         deployment.sample_rate = sample_rate
     deployment.save()
+    _recent.pop(("deployment", pipeline.pk), None)
     return deployment
 
 
@@ -158,20 +160,26 @@ def _plan(pipeline: Pipeline, deployment: Deployment) -> tuple[Graph, ServingPla
     return _plans[key]
 
 
-_versions: dict[tuple[Any, ...], tuple[float, ModelVersion | None]] = {}
+_recent: dict[tuple[Any, ...], tuple[float, Any]] = {}
+
+
+def _recently(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    """What the database said about ``key`` at most DATAGRAN_SERVING_CACHE_SECONDS ago, per
+    process: a promotion, or a change of deployment made by another process, is served
+    within that time. Changes made by this process drop their keys at once."""
+    hit = _recent.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    value = load()
+    _recent[key] = (time.monotonic() + settings.DATAGRAN["SERVING_CACHE_SECONDS"], value)
+    return value
 
 
 def _served_version_cached(pipeline: Pipeline, plan: ServingPlan, graph: Graph
                            ) -> ModelVersion | None:
-    """Which version an alias points at is looked up at most once per
-    DATAGRAN_SERVING_CACHE_SECONDS per process: a promotion is served within that time."""
-    key = (pipeline.pk, pipeline.current_version.hash, tuple(plan.nodes("model")))
-    hit = _versions.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    version = _served_version(pipeline, plan, graph)
-    _versions[key] = (time.monotonic() + settings.DATAGRAN["SERVING_CACHE_SECONDS"], version)
-    return version
+    return _recently(("version", pipeline.pk, pipeline.current_version.hash,
+                      tuple(plan.nodes("model"))),
+                     lambda: _served_version(pipeline, plan, graph))
 
 
 def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
@@ -219,7 +227,7 @@ def _model(model: TrainedModel | None) -> TrainedModel:
 
 def predict(*, pipeline: Pipeline, rows: Any) -> dict[str, Any]:
     started = time.perf_counter()
-    deployment = deployment_for(pipeline=pipeline)
+    deployment = _recently(("deployment", pipeline.pk), lambda: deployment_for(pipeline=pipeline))
     if not deployment.enabled:
         raise PermanentError("Serving is turned off for this pipeline.")
     if not isinstance(rows, list) or not rows:
@@ -249,9 +257,16 @@ def _answer(result: pd.DataFrame) -> list[dict[str, Any]]:
     columns = [c for c in ("prediction", "probability") if c in result.columns]
     if not columns:
         columns = list(result.columns)
-    records = result[columns].astype(object).where(result[columns].notna(), None)
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-            for row in records.to_dict(orient="records")]
+    values = [_plain(result[c]) for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _plain(column: pd.Series) -> list[Any]:
+    """JSON-ready values: Python scalars, None for missing."""
+    values = column.tolist()
+    if column.hasnans:
+        values = [None if pd.isna(v) else v for v in values]
+    return values
 
 
 def _log(deployment: Deployment, rows: list[Any], latency: float,

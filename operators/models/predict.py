@@ -25,6 +25,18 @@ def _prepare(estimator: Any, X: pd.DataFrame) -> tuple[Any, Any]:
     return estimator, X
 
 
+def _probability_of(final: Any, proba: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """The probability of each row's predicted class. For the usual classifiers the predicted
+    class is the most probable one, so that is a row maximum; where a model disagrees (a
+    calibrated SVC may), each row looks its class up."""
+    classes = np.asarray(final.classes_)
+    best = proba.argmax(axis=1)
+    if np.array_equal(classes[best], np.asarray(predictions)):
+        return proba[np.arange(len(best)), best]
+    column = pd.Index(classes).get_indexer(predictions)
+    return proba[np.arange(len(column)), column]
+
+
 @register
 class Predict(Operator):
     """Adds the model's ``prediction`` to each row, and its ``probability`` when the model
@@ -54,22 +66,21 @@ class Predict(Operator):
         if table.empty:
             raise OperatorError("The table to score is empty.")
         features = check_scoring_table(model, table, what="table to score")
-        X = table[features]
         regression = model.task == "regression"
-        # Added columns always go last, matching infer_schema even if the table had them.
-        out = table.drop(columns=list(ADDED_BY_REGRESSOR if regression else ADDED),
-                         errors="ignore")
         with one_thread():
-            final, Xt = _prepare(model.estimator, X)
+            final, Xt = _prepare(model.estimator, table[features])
+            predictions = final.predict(Xt)
             if regression:
-                out["prediction"] = np.asarray(final.predict(Xt), dtype=float)
-                return {"table": out}
-            out["prediction"] = final.predict(Xt)
-            if hasattr(final, "predict_proba"):
-                proba = final.predict_proba(Xt)
-                column = pd.Index(final.classes_).get_indexer(out["prediction"])
-                out["probability"] = proba[np.arange(len(out)), column]
-        return {"table": out}
+                added = {"prediction": np.asarray(predictions, dtype=float)}
+            else:
+                added = {"prediction": predictions}
+                if hasattr(final, "predict_proba"):
+                    added["probability"] = _probability_of(final, final.predict_proba(Xt),
+                                                           predictions)
+        # Added columns always go last, matching infer_schema even if the table had them.
+        stale = [c for c in (ADDED_BY_REGRESSOR if regression else ADDED) if c in table.columns]
+        out = table.drop(columns=stale) if stale else table
+        return {"table": out.assign(**added)}
 
     def infer_schema(self, ctx: Context, params: Any, model: Schema | None = None,
                      table: Schema | None = None) -> dict[str, Schema | None]:

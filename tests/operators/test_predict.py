@@ -168,3 +168,20 @@ def test_its_schema_for_a_regressor_announces_a_float_prediction_only() -> None:
     model = fit_regressor(CUSTOMERS.dropna(subset=["monthly_spend"]), "monthly_spend",
                           FEATURES[:2])
     assert inferred == schema_of(predict(CUSTOMERS.head(5), model))
+
+
+def test_the_probability_is_that_of_the_predicted_class_when_it_is_not_the_likeliest() -> None:
+    # A classifier with a 0.9 decision threshold predicts "yes" only when P(yes) > 0.9, so
+    # many rows are "no" with P(no) < 0.5: their probability must be P(no), not the maximum.
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    estimator = FixedThresholdClassifier(MODEL.estimator, threshold=0.9, pos_label="yes")
+    estimator.fit(CUSTOMERS[FEATURES], CUSTOMERS["churned"])
+    model = TrainedModel(estimator=estimator, features=MODEL.features, target="churned",
+                         classes=MODEL.classes)
+    out = predict(CUSTOMERS, model)
+    proba = pd.DataFrame(estimator.predict_proba(CUSTOMERS[FEATURES]),
+                         columns=estimator.classes_)
+    expected = [proba.at[i, label] for i, label in enumerate(out["prediction"])]
+    assert (out["probability"] < 0.5).any()
+    np.testing.assert_array_equal(out["probability"], expected)
