@@ -206,7 +206,12 @@ CHANNEL_LAYERS = {
 
 # --- Datagran's own options, with defaults ---------------------------------------------------
 DATAGRAN = {
-    "ARTIFACT_ROOT": env("ARTIFACT_ROOT", str(DATA_DIR / "artifacts")),
+    # The artifact store: a local folder (ARTIFACT_ROOT, its older name) or an fsspec URL
+    # such as s3://bucket/prefix (credentials and endpoint from the standard AWS variables);
+    # fsspec storage options as a JSON object for anything else.
+    "ARTIFACTS_URL": env("DATAGRAN_ARTIFACTS_URL") or env("ARTIFACT_ROOT",
+                                                          str(DATA_DIR / "artifacts")),
+    "ARTIFACTS_OPTIONS": env("DATAGRAN_ARTIFACTS_OPTIONS"),
     "UPLOAD_MAX_BYTES": int(env("DATAGRAN_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024))),
     # The artifact store's size limit (0: none; `manage.py gc_artifacts` and the scheduler
     # evict least recently used artifacts nothing protects); runs this recent are kept.

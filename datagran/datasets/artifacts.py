@@ -1,16 +1,17 @@
 """The content-addressed artifact store: tables as Parquet, models as skops files, other
-files as bytes, each under the SHA-256 of its bytes. Nothing here knows about runs."""
+files as bytes, each under the SHA-256 of its bytes, on a local folder or any fsspec URL
+(storage.py). Nothing here knows about runs."""
 from __future__ import annotations
 
 import hashlib
 import io
 import json
 import os
-import tempfile
+import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -19,6 +20,11 @@ import skops.io as sio
 from django.conf import settings
 
 from operators.base import Schema, TrainedModel, schema_of
+
+from .storage import Storage, StorageSettingError, open_storage
+
+__all__ = ["Artifact", "ArtifactStore", "StorageSettingError", "TableRef", "UntrustedModel",
+           "artifact_store", "canonical_skops", "load_trusted"]
 
 # Model files may only contain types from these packages; anything else is refused by name.
 TRUSTED_TYPE_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
@@ -40,46 +46,96 @@ class TableRef:
         return {"kind": "table", "hash": self.hash, "rows": self.rows, "schema": self.schema}
 
 
+# kind → (folder, suffix). A ref without a kind (a node's written files) is a file.
+KINDS = {"table": ("tables", ".parquet"), "model": ("models", ".skops"), "file": ("files", ".bin")}
+FOLDERS = {folder: (kind, suffix) for kind, (folder, suffix) in KINDS.items()}
+DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    kind: str
+    hash: str
+    size: int
+    used: float  # last use, seconds since the epoch: the LRU order
+
+    @property
+    def ref(self) -> dict[str, str]:
+        return {"kind": self.kind, "hash": self.hash}
+
+
 class ArtifactStore:
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
+    """Tables, models and files under the SHA-256 of their bytes, on a local folder or any
+    fsspec URL. Callers name an artifact by its output ref ({"kind", "hash"}), never by a
+    path, so they work the same on both."""
 
-    def path(self, kind: str, digest: str, suffix: str) -> Path:
-        return self.root / kind / digest[:2] / f"{digest}{suffix}"
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
 
-    def _put(self, kind: str, data: bytes, suffix: str) -> str:
+    @property
+    def url(self) -> str:
+        return self.storage.url
+
+    @staticmethod
+    def key(kind: str, digest: str) -> str:
+        if not DIGEST.fullmatch(digest):
+            raise ValueError(f"not an artifact hash: {digest[:80]!r}")
+        if kind not in KINDS:
+            raise ValueError(f"not an artifact kind: {kind[:40]!r}")
+        folder, suffix = KINDS[kind]
+        return f"{folder}/{digest[:2]}/{digest}{suffix}"
+
+    def _ref_key(self, ref: dict[str, Any]) -> str:
+        return self.key(ref.get("kind") or "file", ref["hash"])
+
+    def _put(self, kind: str, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
-        target = self.path(kind, digest, suffix)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # Write then rename, so a reader never sees half a file.
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, target)
+        key = self.key(kind, digest)
+        if not self.storage.exists(key):
+            self.storage.write(key, data)
         return digest
 
-    def ref_path(self, ref: dict[str, Any]) -> Path:
-        """The file an output ref points to."""
-        suffix = {"table": ".parquet", "model": ".skops"}.get(ref.get("kind", ""), ".bin")
-        return self.path(f"{ref.get('kind', 'file')}s", ref["hash"], suffix)
-
+    # --- any artifact, by its output ref -----------------------------------------------------
     def exists(self, ref: dict[str, Any]) -> bool:
         """Whether the artifact an output ref points to is still stored."""
-        return self.ref_path(ref).exists()
+        return self.storage.exists(self._ref_key(ref))
+
+    def open(self, ref: dict[str, Any]) -> BinaryIO:
+        """A binary file object to stream from (a download); the caller closes it."""
+        return self.storage.open(self._ref_key(ref))
+
+    def size(self, ref: dict[str, Any]) -> int:
+        return self.storage.size(self._ref_key(ref))
+
+    def touch(self, refs: list[dict[str, Any]]) -> None:
+        """Mark artifacts as just used: the LRU eviction takes them last."""
+        self.storage.touch([self._ref_key(ref) for ref in refs])
+
+    def delete(self, ref: dict[str, Any]) -> None:
+        self.storage.delete(self._ref_key(ref))
+
+    def artifacts(self) -> Iterator[Artifact]:
+        """Every stored artifact with its size and last use."""
+        for obj in self.storage.objects():
+            folder, _, name = obj.key.rpartition("/")
+            kind, suffix = FOLDERS.get(folder.split("/")[0], ("", ""))
+            digest = name.removesuffix(suffix)
+            if kind and name.endswith(suffix) and DIGEST.fullmatch(digest):
+                yield Artifact(kind=kind, hash=digest, size=obj.size, used=obj.used)
+
+    def check(self) -> None:
+        """Reach the store; a StorageSettingError names the setting to fix."""
+        self.storage.check()
 
     # --- tables ------------------------------------------------------------------------------
     def put_table(self, df: pd.DataFrame) -> TableRef:
         sink = pa.BufferOutputStream()
         pq.write_table(pa.Table.from_pandas(df, preserve_index=False), sink)
-        digest = self._put("tables", sink.getvalue().to_pybytes(), ".parquet")
+        digest = self._put("table", sink.getvalue().to_pybytes())
         return TableRef(hash=digest, rows=len(df), schema=schema_of(df))
 
-    def table_path(self, digest: str) -> Path:
-        return self.path("tables", digest, ".parquet")
-
     def read_table(self, digest: str) -> pd.DataFrame:
-        return pd.read_parquet(self.table_path(digest))
+        return pd.read_parquet(self.storage.source(self.key("table", digest)))
 
     # --- models ------------------------------------------------------------------------------
     def put_model(self, model: TrainedModel) -> str:
@@ -87,18 +143,18 @@ class ArtifactStore:
             "estimator": model.estimator, "features": model.features, "target": model.target,
             "task": model.task, "classes": list(model.classes), "algorithm": model.algorithm,
         }
-        return self._put("models", canonical_skops(sio.dumps(payload)), ".skops")
+        return self._put("model", canonical_skops(sio.dumps(payload)))
 
     def read_model(self, digest: str) -> TrainedModel:
-        data = self.path("models", digest, ".skops").read_bytes()
+        data = self.storage.read(self.key("model", digest))
         return TrainedModel(**load_trusted(data))
 
     # --- plain files -------------------------------------------------------------------------
     def put_file(self, data: bytes) -> str:
-        return self._put("files", data, ".bin")
+        return self._put("file", data)
 
-    def file_path(self, digest: str) -> Path:
-        return self.path("files", digest, ".bin")
+    def read_file(self, digest: str) -> bytes:
+        return self.storage.read(self.key("file", digest))
 
 
 def canonical_skops(data: bytes) -> bytes:
@@ -146,5 +202,16 @@ def load_trusted(data: bytes) -> Any:
     return sio.loads(data, trusted=untrusted)
 
 
+_stores: dict[tuple[int, str, str], ArtifactStore] = {}
+
+
 def artifact_store() -> ArtifactStore:
-    return ArtifactStore(settings.DATAGRAN["ARTIFACT_ROOT"])
+    """The store the settings name (DATAGRAN_ARTIFACTS_URL, DATAGRAN_ARTIFACTS_OPTIONS).
+    One per process: a remote filesystem keeps its connections, and a forked worker makes
+    its own."""
+    url, options = settings.DATAGRAN["ARTIFACTS_URL"], settings.DATAGRAN["ARTIFACTS_OPTIONS"]
+    cache_key = (os.getpid(), url, options)
+    store = _stores.get(cache_key)
+    if store is None:
+        store = _stores[cache_key] = ArtifactStore(open_storage(url, options))
+    return store

@@ -3,7 +3,6 @@ and never one that a registered model, an uploaded dataset or a kept run still n
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Q
@@ -54,29 +53,19 @@ def artifacts_gc(*, max_bytes: int | None = None, unreferenced: bool = False
                  ) -> dict[str, int]:
     """Delete artifacts, least recently used first, until the store fits ``max_bytes``
     (DATAGRAN_ARTIFACT_MAX_BYTES by default); ``unreferenced`` deletes every one nothing
-    protects. Returns counts and bytes."""
+    protects. Works the same on a local folder and a remote store. Returns counts and
+    bytes."""
     limit = settings.DATAGRAN["ARTIFACT_MAX_BYTES"] if max_bytes is None else max_bytes
-    root = artifact_store().root
-    files = [p for p in root.glob("*/*/*") if p.is_file() and not p.name.endswith(".part")]
-    total = sum(p.stat().st_size for p in files)
+    store = artifact_store()
+    found = list(store.artifacts())
+    total = sum(a.size for a in found)
     keep = protected_hashes()
-    candidates = sorted((p for p in files if p.name.split(".")[0] not in keep),
-                        key=lambda p: p.stat().st_mtime)
+    candidates = sorted((a for a in found if a.hash not in keep), key=lambda a: a.used)
     deleted = freed = 0
-    for path in candidates:
+    for artifact in candidates:
         if not unreferenced and (not limit or total - freed <= limit):
             break
-        size = path.stat().st_size
-        path.unlink(missing_ok=True)
-        deleted, freed = deleted + 1, freed + size
-    return {"files": len(files), "bytes": total, "deleted": deleted, "freed": freed,
-            "protected": len(files) - len(candidates)}
-
-
-def touch(paths: list[Path]) -> None:
-    """Mark artifacts as just used (the LRU order is by modification time)."""
-    for path in paths:
-        try:
-            path.touch(exist_ok=True)
-        except OSError:
-            pass
+        store.delete(artifact.ref)
+        deleted, freed = deleted + 1, freed + artifact.size
+    return {"files": len(found), "bytes": total, "deleted": deleted, "freed": freed,
+            "protected": len(found) - len(candidates)}

@@ -21,7 +21,7 @@ class Store(Protocol):
 
     def put_file(self, data: bytes) -> str: ...
 
-    def file_path(self, digest: str) -> Any: ...
+    def read_file(self, digest: str) -> bytes: ...
 
 
 # The output slot where a stateful node keeps what it learned (fill values, a fitted model):
@@ -78,8 +78,7 @@ def store_state(store: Store, state: Any) -> dict[str, Any]:
 def load_state(store: Store, ref: dict[str, Any]) -> Any:
     if ref["kind"] == "model":
         return store.read_model(ref["hash"])
-    with open(store.file_path(ref["hash"]), "rb") as fh:
-        return json.loads(fh.read())
+    return json.loads(store.read_file(ref["hash"]))
 
 
 def execute_node(*, store: Store, op: Operator, raw_params: dict[str, Any],

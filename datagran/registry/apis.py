@@ -88,8 +88,8 @@ class ModelVersionDownloadApi(APIView):
     def get(self, request: Request, model_id: str, number: int) -> FileResponse:
         model = model_get(user=request.user, model_id=model_id)
         version = version_get(model=model, number=number)
-        path = artifact_store().path("models", version.model_hash, ".skops")
-        return FileResponse(open(path, "rb"), as_attachment=True,
+        model_file = artifact_store().open({"kind": "model", "hash": version.model_hash})
+        return FileResponse(model_file, as_attachment=True,
                             filename=f"{model.name}-v{number}.skops")
 
 

@@ -223,7 +223,7 @@ class NodeOutputApi(APIView):
         fmt = request.query_params.get("format", "csv")
         name = f"{node.node_id}"
         if fmt == "parquet":
-            return FileResponse(open(artifact_store().table_path(digest), "rb"),
+            return FileResponse(artifact_store().open({"kind": "table", "hash": digest}),
                                 as_attachment=True, filename=f"{name}.parquet")
         if fmt != "csv":
             raise PermanentError(f"format: {fmt!r} is not one of csv, parquet.",
@@ -240,7 +240,7 @@ class NodeFileApi(APIView):
         entry = next((f for f in node.files if f["name"] == name), None)
         if entry is None:
             raise NotFound(f"Node {node_id} wrote no file named {name!r}.")
-        return FileResponse(open(artifact_store().file_path(entry["hash"]), "rb"),
+        return FileResponse(artifact_store().open({"kind": "file", "hash": entry["hash"]}),
                             as_attachment=True, filename=name,
                             content_type=entry["content_type"])
 

@@ -18,7 +18,6 @@ from pydantic import ValidationError
 
 from datagran.core.exceptions import Conflict, PermanentError, RetryableError
 from datagran.datasets.artifacts import artifact_store
-from datagran.datasets.gc import touch
 from datagran.engine.cache import cache_keys, source_fingerprints
 from datagran.engine.execute import NodeOutcome, execute_node
 from datagran.engine.graph import Graph
@@ -165,7 +164,8 @@ def cache_lookup(keys: dict[str, str | None]) -> dict[str, CacheEntry]:
     for entry in CacheEntry.objects.filter(key__in=list(wanted)):
         if all(store.exists(ref) for ref in entry.outputs.values()):
             hits[wanted[entry.key]] = entry
-            touch([store.ref_path(ref) for ref in entry.outputs.values()])
+    # Used again: the LRU eviction takes them last (one batch, for a remote store).
+    store.touch([ref for entry in hits.values() for ref in entry.outputs.values()])
     return hits
 
 
