@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
 
 from datagran.core.exceptions import PermanentError
 from datagran.datasets.artifacts import artifact_store
@@ -269,16 +268,21 @@ def _plain(column: pd.Series) -> list[Any]:
     return values
 
 
+# The log is trimmed back to PredictionLog.MAX_KEPT rows after every TRIM_EVERY-th entry (by
+# id), so it never grows past MAX_KEPT + TRIM_EVERY and most logged requests pay one insert.
+TRIM_EVERY = 50
+
+
 def _log(deployment: Deployment, rows: list[Any], latency: float,
          version: ModelVersion | None) -> None:
     if random.random() >= deployment.sample_rate:
         return
-    with transaction.atomic():
-        PredictionLog.objects.create(deployment=deployment, rows=len(rows), latency_ms=latency,
-                                     model_version=version.version if version else None,
-                                     inputs=rows[:20])
+    entry = PredictionLog.objects.create(
+        deployment=deployment, rows=len(rows), latency_ms=latency,
+        model_version=version.version if version else None, inputs=rows[:20])
+    if entry.pk % TRIM_EVERY == 0:
         stale = deployment.log.order_by("-created_at", "-id").values_list(
-            "id", flat=True)[PredictionLog.MAX_KEPT:PredictionLog.MAX_KEPT + 500]
+            "id", flat=True)[PredictionLog.MAX_KEPT:]
         PredictionLog.objects.filter(id__in=list(stale)).delete()
 
 

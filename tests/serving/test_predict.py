@@ -129,6 +129,25 @@ def test_bad_deployment_settings_are_refused(api, churn) -> None:
     assert api.get(url).json()["input_node"] == "customers"
 
 
+def test_the_request_log_keeps_only_the_newest_requests(api, churn, monkeypatch) -> None:
+    from datagran.serving import services
+
+    monkeypatch.setattr(PredictionLog, "MAX_KEPT", 5)
+    monkeypatch.setattr(services, "TRIM_EVERY", 4)
+    pipeline, run_id = churn
+    api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"sample_rate": 1.0},
+            format="json")
+    rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]))
+    counts = []
+    for i in range(30):
+        api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": rows[i:i + 1]},
+                 format="json")
+        counts.append(PredictionLog.objects.count())
+    assert max(counts) <= 5 + 4 - 1 and counts[-1] >= 5
+    newest = PredictionLog.objects.order_by("-id")[0]
+    assert newest.inputs == rows[29:30]
+
+
 def test_another_user_cannot_predict(other_api, churn) -> None:
     pipeline, _ = churn
     response = other_api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": [{}]},
