@@ -27,8 +27,10 @@ class RunTransaction:
 @contextmanager
 def run_transaction(run_id: object) -> Iterator[RunTransaction]:
     with transaction.atomic():
-        # Lock only the run row; the joined rows are read for the events' summaries.
+        # Lock only the run row; the joined rows are read for the events' summaries (not the
+        # version's graph: runs/graphs.py keeps it parsed per process).
         tx = RunTransaction(Run.objects.select_related("pipeline", "version", "created_by")
+                            .defer("version__graph")
                             .select_for_update(of=("self",)).get(pk=run_id))
         yield tx
         if tx.events:

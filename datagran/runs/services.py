@@ -4,16 +4,18 @@ workers are sent only after the transaction that queued their node has committed
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from typing import Any
 
+import dramatiq
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
-from dramatiq.middleware.time_limit import TimeLimitExceeded
+from dramatiq.middleware.time_limit import TimeLimit, TimeLimitExceeded
 from pydantic import ValidationError
 
 from datagran.core.exceptions import Conflict, PermanentError, RetryableError
@@ -30,6 +32,7 @@ from operators.registry import get_operator
 
 from .context import RunContext
 from .events import RunTransaction, run_transaction
+from .graphs import RunGraph, run_graph
 from .heartbeat import Heartbeat, NodeInterrupted
 from .models import (
     NODE_OPEN,
@@ -59,17 +62,23 @@ def _enqueue(run_id: object, node_ids: list[str], delay_ms: int | None = None) -
             log.exception("could not send node %s of run %s to the broker", node_id, run_id)
 
 
-def _graph(run: Run) -> Graph:
-    return Graph.model_validate(run.version.graph)
+def _graph(run: Run) -> RunGraph:
+    return run_graph(run.version)
 
 
 def _queue(tx: RunTransaction, node_ids: list[str]) -> None:
     """Mark nodes queued (only those still pending: no double enqueue) and send them after
     commit."""
-    if not node_ids:
+    if node_ids:
+        _queue_nodes(tx, list(tx.run.nodes.filter(node_id__in=node_ids,
+                                                  status=NodeStatus.PENDING)))
+
+
+def _queue_nodes(tx: RunTransaction, nodes: list[NodeRun]) -> None:
+    """Mark these pending nodes (read under the run's lock) queued; send them after commit."""
+    if not nodes:
         return
     now = timezone.now()
-    nodes = list(tx.run.nodes.filter(node_id__in=node_ids, status=NodeStatus.PENDING))
     for node in nodes:
         node.status, node.queued_at = NodeStatus.QUEUED, now
         tx.emit("node", node=node_json(node))
@@ -179,9 +188,9 @@ def _node_run(run: Run, node_id: str, operator: str, key: str | None,
     return node
 
 
-def _ready(graph: Graph, statuses: dict[str, str]) -> list[str]:
+def _ready(graph: RunGraph, statuses: dict[str, str]) -> list[str]:
     """Pending nodes whose inputs have all succeeded."""
-    preds = graph.predecessors()
+    preds = graph.predecessors
     return sorted(n for n, status in statuses.items() if status == NodeStatus.PENDING
                   and all(statuses[p] == NodeStatus.SUCCEEDED for p in preds[n]))
 
@@ -238,11 +247,50 @@ RETRYABLE = (OSError, TimeoutError, OperationalError, InterfaceError, RetryableE
 
 def node_execute(*, run_id: str, node_id: str) -> None:
     """What a worker does with one message. Safe to receive twice: only the delivery that
-    moves the node from queued to running does the work."""
+    moves the node from queued to running does the work.
+
+    A node's success may make successors ready: the worker claims one of them in the same
+    transaction and runs it next, without a round trip through the broker (the others are
+    sent, so independent branches still run on other workers). The claimed node is running
+    with a fresh heartbeat from the moment that transaction commits, so if this worker dies
+    before finishing it, the reaper re-queues it like any other node of a dead worker."""
+    began = time.monotonic()
     claimed = _claim(run_id, node_id)
-    if claimed is None:
-        return
-    run, node = claimed
+    while claimed is not None:
+        run, node = claimed
+        claimed = _run_claimed(run, node, may_continue=_may_continue(began))
+        if claimed is not None:
+            _restart_time_limit()
+
+
+def _may_continue(began: float) -> bool:
+    """Whether one more node still fits in this message: the message must be done (acked)
+    before RabbitMQ's consumer timeout, even if that node takes its whole time limit."""
+    options = settings.DATAGRAN
+    return (time.monotonic() - began + options["NODE_TIME_LIMIT_SECONDS"]
+            < options["RABBITMQ_CONSUMER_TIMEOUT_SECONDS"])
+
+
+def _restart_time_limit() -> None:
+    """Give the node this worker continues with its own whole time limit (Dramatiq's limit
+    counts from the start of the message)."""
+    thread = threading.get_ident()
+    limit = settings.DATAGRAN["NODE_TIME_LIMIT_SECONDS"] * 1000
+    for middleware in dramatiq.get_broker().middleware:
+        if isinstance(middleware, TimeLimit):
+            manager: Any = middleware.manager
+            active = (getattr(manager, "deadlines", {}).get(thread) is not None
+                      or thread in getattr(manager, "timers", {}))
+            if active:  # only inside a worker processing a message
+                manager.remove_timeout(thread)
+                manager.add_timeout(thread, limit)
+
+
+def _run_claimed(run: Run, node: NodeRun, *,
+                 may_continue: bool) -> tuple[Run, NodeRun] | None:
+    """Execute a claimed node and record its outcome; returns the successor this worker
+    claimed to run next, if any."""
+    node_id = node.node_id
     graph = _graph(run)
     spec = graph.node(node_id)
     ctx = RunContext(workspace_id=run.workspace_id, pipeline_id=run.pipeline_id,
@@ -254,7 +302,7 @@ def node_execute(*, run_id: str, node_id: str) -> None:
             outcome = execute_node(store=artifact_store(), op=op, raw_params=spec.params,
                                    input_refs=_input_refs(run, graph, node_id), ctx=ctx)
     except NodeInterrupted:
-        return  # cancelled while running: the cancel already recorded everything
+        return None  # cancelled while running: the cancel already recorded everything
     except ApprovalRequired as exc:
         _wait_for_approval(run.pk, node_id, ctx, exc)
     except OperatorError as exc:
@@ -269,15 +317,16 @@ def node_execute(*, run_id: str, node_id: str) -> None:
         limit = settings.DATAGRAN["NODE_TIME_LIMIT_SECONDS"]
         _fail(run.pk, node_id, ctx, f"The node ran longer than its time limit of {limit} s.")
     except RETRYABLE as exc:
-        log.warning("node %s of run %s: passing fault %r", node_id, run_id, exc)
+        log.warning("node %s of run %s: passing fault %r", node_id, run.pk, exc)
         _retry_or_fail(run.pk, node_id, ctx, f"{type(exc).__name__}: {exc}", node.attempts)
     except Exception as exc:  # noqa: BLE001 - any crash of an operator fails its node
-        log.exception("node %s of run %s crashed", node_id, run_id)
+        log.exception("node %s of run %s crashed", node_id, run.pk)
         _fail(run.pk, node_id, ctx, f"{type(exc).__name__}: {exc}",
               trace=traceback.format_exc())
     else:
         ctx.log(f"Finished in {time.perf_counter() - started:.3f} s.")
-        _succeed(run.pk, node_id, ctx, outcome)
+        return _succeed(run.pk, node, ctx, outcome, may_continue=may_continue)
+    return None
 
 
 def _retry_or_fail(run_id: object, node_id: str, ctx: RunContext, message: str,
@@ -300,9 +349,14 @@ def _retry_or_fail(run_id: object, node_id: str, ctx: RunContext, message: str,
 
 
 def _claim(run_id: str, node_id: str) -> tuple[Run, NodeRun] | None:
-    if not Run.objects.filter(pk=run_id).exists():
+    try:
+        return _claim_queued(run_id, node_id)
+    except Run.DoesNotExist:
         log.warning("dropping a message for run %s, which does not exist", run_id)
         return None
+
+
+def _claim_queued(run_id: str, node_id: str) -> tuple[Run, NodeRun] | None:
     with run_transaction(run_id) as tx:
         if tx.run.status in RUN_DONE:
             return None
@@ -319,36 +373,78 @@ def _claim(run_id: str, node_id: str) -> tuple[Run, NodeRun] | None:
             tx.emit("run", run=run_summary_json(tx.run))
         node = tx.run.nodes.get(node_id=node_id)
         tx.emit("node", node=node_json(node))
-    tx.run.version  # noqa: B018 - load the graph once, outside the lock
     return tx.run, node
 
 
-def _input_refs(run: Run, graph: Graph, node_id: str) -> dict[str, dict[str, Any]]:
-    edges = graph.incoming(node_id)
+def _input_refs(run: Run, graph: RunGraph, node_id: str) -> dict[str, dict[str, Any]]:
+    edges = graph.incoming[node_id]
     outputs = dict(run.nodes.filter(node_id__in=[e.source for e in edges]).values_list(
         "node_id", "outputs"))
     return {e.target_port: outputs[e.source][e.source_port] for e in edges}
 
 
-def _succeed(run_id: object, node_id: str, ctx: RunContext, outcome: NodeOutcome) -> None:
+def _succeed(run_id: object, node: NodeRun, ctx: RunContext, outcome: NodeOutcome, *,
+             may_continue: bool = False) -> tuple[Run, NodeRun] | None:
+    """Record the node's success and queue the successors it made ready; with
+    ``may_continue``, claim one of them for this worker instead of queueing it."""
     with run_transaction(run_id) as tx:
-        node = tx.run.nodes.get(node_id=node_id)
-        if node.status != NodeStatus.RUNNING:  # cancelled meanwhile
-            return
+        now = timezone.now()
+        fields = {"status": NodeStatus.SUCCEEDED, "finished_at": now,
+                  "duration_ms": _ms(node.started_at, now), "rows_out": outcome.rows_out,
+                  "outputs": outcome.outputs, "logs": node.logs + ctx.logs, "files": ctx.files}
+        # Still this attempt, running: not cancelled, nor re-queued by the reaper meanwhile.
+        if not NodeRun.objects.filter(pk=node.pk, status=NodeStatus.RUNNING,
+                                      attempts=node.attempts).update(**fields):
+            return None
         before = len(node.logs)
-        node.status, node.finished_at = NodeStatus.SUCCEEDED, timezone.now()
-        node.duration_ms = _ms(node.started_at, node.finished_at)
-        node.rows_out, node.outputs = outcome.rows_out, outcome.outputs
-        node.logs, node.files = node.logs + ctx.logs, ctx.files
-        node.save()
+        for name, value in fields.items():
+            setattr(node, name, value)
         _register_models(tx.run, node)
         _emit_node(tx, node, before)
         if node.cache_key:
-            CacheEntry.objects.update_or_create(key=node.cache_key, defaults={
-                "operator": node.operator, "outputs": node.outputs, "rows_out": node.rows_out})
-        statuses = dict(tx.run.nodes.values_list("node_id", "status"))
-        _queue(tx, _ready(_graph(tx.run), statuses))
-        _maybe_finish(tx)
+            CacheEntry.objects.bulk_create(
+                [CacheEntry(key=node.cache_key, operator=node.operator, outputs=node.outputs,
+                            rows_out=node.rows_out)],
+                update_conflicts=True, unique_fields=["key"],
+                update_fields=["operator", "outputs", "rows_out", "last_used_at"])
+        ready = _ready_successors(tx, node.node_id)
+        following = ready.pop(0) if ready and may_continue else None
+        _queue_nodes(tx, ready)
+        if following is not None and not _claim_pending(tx, following, now):
+            following = None
+        if following is None and not ready:
+            _maybe_finish(tx)
+    return (tx.run, following) if following is not None else None
+
+
+def _ready_successors(tx: RunTransaction, node_id: str) -> list[NodeRun]:
+    """The pending successors of a node that just succeeded whose other inputs have all
+    succeeded too (read under the run's lock, so two inputs finishing at once cannot both
+    miss it)."""
+    graph = _graph(tx.run)
+    candidates = graph.successors[node_id]
+    if not candidates:
+        return []
+    others = {p for c in candidates for p in graph.predecessors[c]} - {node_id}
+    done = set(tx.run.nodes.filter(node_id__in=others, status=NodeStatus.SUCCEEDED)
+               .values_list("node_id", flat=True)) if others else set()
+    return [n for n in tx.run.nodes.filter(node_id__in=candidates, status=NodeStatus.PENDING)
+            .order_by("node_id") if graph.predecessors[n.node_id] - {node_id} <= done]
+
+
+def _claim_pending(tx: RunTransaction, node: NodeRun, now: Any) -> bool:
+    """Claim a pending node for this worker: queued and running at once (both events, so a
+    client sees every node pass through the same states), with no broker message."""
+    if not NodeRun.objects.filter(pk=node.pk, status=NodeStatus.PENDING).update(
+            status=NodeStatus.RUNNING, queued_at=now, started_at=now, heartbeat_at=now,
+            attempts=node.attempts + 1):
+        return False
+    node.status, node.queued_at = NodeStatus.QUEUED, now
+    tx.emit("node", node=node_json(node))
+    node.status, node.started_at = NodeStatus.RUNNING, now
+    node.heartbeat_at, node.attempts = now, node.attempts + 1
+    tx.emit("node", node=node_json(node))
+    return True
 
 
 def _register_models(run: Run, node: NodeRun) -> None:

@@ -79,6 +79,14 @@ def test_a_worker_killed_mid_node_runs_the_node_again_elsewhere(server: LiveServ
     slow = next(n for n in run["nodes"] if n["node_id"] == "slow")
     assert run["status"] == "succeeded", run
     assert slow["attempts"] == 2 and any("stopped" in line for line in slow["logs"])
+    # Its first attempt ran on the worker that ran "data", which claimed it as it recorded
+    # data's success (queued and started at once, no broker message): still at least once.
+    with psycopg.connect(server.env["DATABASE_URL"], autocommit=True) as conn:
+        first = conn.execute(
+            "SELECT payload FROM runs_runevent WHERE run_id = %s AND type = 'node' AND "
+            "payload->'node'->>'node_id' = 'slow' AND payload->'node'->>'status' = 'running' "
+            "ORDER BY seq LIMIT 1", [run_id]).fetchone()[0]["node"]
+    assert first["attempts"] == 1 and first["queued_at"] == first["started_at"]
 
 
 def test_a_node_that_kills_its_worker_every_time_fails_as_a_worker_crash(

@@ -1,0 +1,62 @@
+"""The graph of a run, parsed once per process: a pipeline version is immutable, so its
+parsed graph and the lookups every node needs (a node by id, its incoming edges, its
+predecessors and successors) are kept per version instead of being rebuilt for each node.
+Keyed by the version's id and content hash, so a reused id can never serve another graph."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from functools import cached_property
+
+from datagran.engine.graph import Edge, Graph, Node
+from datagran.pipelines.models import PipelineVersion
+
+CACHED_VERSIONS = 32
+
+
+class RunGraph:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.nodes: dict[str, Node] = {n.id: n for n in graph.nodes}
+
+    def node(self, node_id: str) -> Node:
+        return self.nodes[node_id]
+
+    @cached_property
+    def incoming(self) -> dict[str, list[Edge]]:
+        edges: dict[str, list[Edge]] = {n: [] for n in self.nodes}
+        for e in self.graph.edges:
+            edges[e.target].append(e)
+        return edges
+
+    @cached_property
+    def predecessors(self) -> dict[str, set[str]]:
+        return self.graph.predecessors()
+
+    @cached_property
+    def successors(self) -> dict[str, list[str]]:
+        return {n: sorted(s) for n, s in self.graph.successors().items()}
+
+    def descendants(self, node_id: str) -> set[str]:
+        return self.graph.descendants(node_id)
+
+
+_cache: OrderedDict[tuple[object, str], RunGraph] = OrderedDict()
+_lock = threading.Lock()
+
+
+def run_graph(version: PipelineVersion) -> RunGraph:
+    """The parsed graph of a pipeline version (its graph field may be deferred), from this
+    process's small LRU cache."""
+    key = (version.pk, version.hash)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    raw = PipelineVersion.objects.values_list("graph", flat=True).get(pk=version.pk)
+    parsed = RunGraph(Graph.model_validate(raw))
+    with _lock:
+        _cache[key] = parsed
+        while len(_cache) > CACHED_VERSIONS:
+            _cache.popitem(last=False)
+    return parsed
