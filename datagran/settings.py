@@ -212,6 +212,8 @@ DATAGRAN = {
     "ARTIFACTS_URL": env("DATAGRAN_ARTIFACTS_URL") or env("ARTIFACT_ROOT",
                                                           str(DATA_DIR / "artifacts")),
     "ARTIFACTS_OPTIONS": env("DATAGRAN_ARTIFACTS_OPTIONS"),
+    # Node outputs a process keeps in memory for the nodes that read them next (0: none).
+    "TABLE_MEMO_BYTES": int(env("DATAGRAN_TABLE_MEMO_MB", "512")) * 1024 * 1024,
     "UPLOAD_MAX_BYTES": int(env("DATAGRAN_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024))),
     # The artifact store's size limit (0: none; `manage.py gc_artifacts` and the scheduler
     # evict least recently used artifacts nothing protects); runs this recent are kept.

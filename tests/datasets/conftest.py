@@ -33,6 +33,8 @@ def s3_prefix(s3_server: S3Server, settings: Any,  # noqa: F811
 @pytest.fixture(params=["local", "s3"])
 def store(request: pytest.FixtureRequest, settings: Any, tmp_path: Any,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[ArtifactStore]:
+    """Without the in-memory table memo, so every read really goes to the backend."""
+    settings.DATAGRAN = {**settings.DATAGRAN, "TABLE_MEMO_BYTES": 0}
     if request.param == "s3":
         use_s3(request.getfixturevalue("s3_server"), settings, monkeypatch)
     else:

@@ -1,0 +1,60 @@
+"""Tables this process wrote lately, kept in memory as Arrow tables by hash.
+
+Every node output is persisted as Parquet (previews, caching and replay need it), but the node
+that consumes it usually runs in the same process moments later: reading the Parquet back cost
+as much as writing it. The memo hands that node the table it would have read, converted from
+Arrow, which costs a few milliseconds instead of a Parquet decode. Content addressing makes
+this safe: a hash names exactly one table, so a memo entry can never be stale. Each reader gets
+a DataFrame of its own. Bounded by bytes, least recently used first out; per process."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import pandas as pd
+import pyarrow as pa
+
+
+def _plain(t: pa.DataType) -> bool:
+    return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+            or pa.types.is_string(t) or pa.types.is_large_string(t)
+            or pa.types.is_timestamp(t) or pa.types.is_null(t))
+
+
+def memoizable(table: pa.Table) -> bool:
+    """Only types whose Parquet round trip is exact (numbers, booleans, text, timestamps):
+    what the memo gives back must equal what reading the file gives."""
+    return all(_plain(field.type) for field in table.schema)
+
+
+class TableMemo:
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget = budget_bytes
+        self._tables: OrderedDict[str, pa.Table] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> pd.DataFrame | None:
+        with self._lock:
+            table = self._tables.get(digest)
+            if table is None:
+                return None
+            self._tables.move_to_end(digest)
+        return table.to_pandas()
+
+    def put(self, digest: str, table: pa.Table) -> None:
+        size = table.nbytes
+        if size > self.budget or not memoizable(table):
+            return
+        with self._lock:
+            if digest in self._tables:
+                self._tables.move_to_end(digest)
+                return
+            self._tables[digest] = table
+            self._bytes += size
+            while self._bytes > self.budget:
+                _, evicted = self._tables.popitem(last=False)
+                self._bytes -= evicted.nbytes
+
+    def __len__(self) -> int:
+        return len(self._tables)
