@@ -197,8 +197,12 @@ DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 CHANNEL_LAYER_URL = env("CHANNEL_LAYER_URL")
 CHANNEL_LAYERS = {
     "default": (
+        # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s a socket's
+        # idle receive blocks in Redis: without a longer one, a websocket watching a node that
+        # ran over 5 s without news died with "Timeout reading from" Redis.
         {"BACKEND": "channels_redis.core.RedisChannelLayer",
-         "CONFIG": {"hosts": [CHANNEL_LAYER_URL], "capacity": 1000}}
+         "CONFIG": {"hosts": [{"address": CHANNEL_LAYER_URL, "socket_timeout": 30}],
+                    "capacity": 1000}}
         if CHANNEL_LAYER_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     )

@@ -91,6 +91,23 @@ def test_a_pipeline_saved_over_http_runs_on_workers_and_streams_ordered_events(
     np.testing.assert_array_equal(predictions, plain_script_predictions())
 
 
+def test_a_socket_stays_open_while_a_node_runs_for_seconds_without_news(
+        server: LiveServer) -> None:
+    # Nothing is published for 7 s while the slow node runs: longer than the 5 s an idle
+    # Redis channel-layer receive blocks, which once closed the socket with an error.
+    graph = {"nodes": [
+        {"id": "data", "operator": "connector.sample_dataset", "params": {"dataset": "iris"}},
+        {"id": "wait", "operator": "test.slow", "params": {"seconds": 7}}],
+        "edges": [{"source": "data", "source_port": "table", "target": "wait",
+                   "target_port": "table"}]}
+    pipeline = server.api("POST", "/api/pipelines/", {"name": "Slow", "graph": graph})
+    run = server.api("POST", f"/api/pipelines/{pipeline['id']}/runs/")
+    messages = collect_events(server, run["id"])
+    assert messages[-1]["run"]["status"] == "succeeded"
+    assert any(m["type"] == "node" and m["node"]["node_id"] == "wait"
+               and m["node"]["status"] == "succeeded" for m in messages)
+
+
 def test_a_late_socket_gets_the_finished_run_as_its_snapshot(server: LiveServer) -> None:
     pipeline = server.api("GET", "/api/pipelines/")[0]
     run = server.api("POST", f"/api/pipelines/{pipeline['id']}/runs/")
