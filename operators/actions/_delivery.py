@@ -1,5 +1,6 @@
 """What every action shares: records with a key and a content hash, the send log that keeps a
-record from being sent twice, dry runs, approval, batches and the per-record results table.
+record from being sent twice, dry runs, approval, batches and the per-record results table;
+and the flow the CRM upsert actions share, each keeping only its API format and errors.
 
 A record's content hash is the SHA-256 of the canonical JSON of what is sent for it plus
 where it goes, so changing a value, a mapping or the destination sends it again, while a
@@ -15,13 +16,16 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+import httpx
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
 from ..base import ApprovalRequired, Context, Port, Schema, column_field, require_columns
+from ..net import check_url
+from . import http
 
 RESULTS_PORT = Port("results", "table", label="Results")
 RESULTS_SCHEMA: Schema = [
@@ -242,8 +246,66 @@ def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
     return results_frame(results)
 
 
+# --- CRM upserts ----------------------------------------------------------------------------
+
 def check_mapped_columns(schema: Schema | None, params: Any) -> None:
     """The key column and every mapped column of a CRM action exist in the input table."""
     require_columns(schema, [params.key_column], field="key_column")
     for i, mapping in enumerate(params.mappings):
         require_columns(schema, [mapping.column], field=f"mappings.{i}.column")
+
+
+class UpsertParams(Protocol):
+    key_column: str
+    batch_size: int
+    timeout_seconds: float
+    retries: int
+    dry_run: bool
+    require_approval: bool
+
+
+class CrmEndpoint:
+    """The URL a CRM action sends its batches to, with the bearer token. A request that
+    gets no answer after every retry, or a 401 (the token expired or was revoked), stops the
+    sending: no later batch could do better."""
+
+    def __init__(self, ctx: Context, client: httpx.Client, *, method: str, url: str,
+                 token: str, expired: str, retries: int) -> None:
+        self.ctx, self.client, self.method, self.url = ctx, client, method, url
+        self.token, self.expired = token, expired
+        self.policy = http.RetryPolicy(retries=retries)
+
+    def request(self, body: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            response = http.request(self.client, self.method, self.url, ctx=self.ctx,
+                                    field="connection", policy=self.policy, headers=headers,
+                                    json=body)
+        except http.HttpFailure as exc:
+            raise StopSending(str(exc)) from None
+        if response.status_code == 401:
+            raise StopSending(self.expired)
+        return response
+
+
+# Sends one batch to the endpoint; returns {record key: reason} for the records that failed.
+CrmSend = Callable[[CrmEndpoint, list[Record]], dict[str, str]]
+
+
+def crm_upsert(ctx: Context, table: pd.DataFrame, params: UpsertParams, *, method: str,
+               url: str, token: str, expired: str,
+               build: Callable[[str, dict[str, Any]], Any],
+               send: CrmSend) -> dict[str, pd.DataFrame]:
+    """What a CRM upsert action does with its rows once it knows where they go: one record
+    per row keyed by ``key_column`` with ``build(key, row)`` as payload, delivered in batches
+    through ``send`` (honouring dry run, approval and the send log); the results port."""
+    if not params.dry_run:  # a dry run reaches nothing: it works offline
+        check_url(url, allowlist=ctx.url_allowlist, field="connection")
+    records = make_records(table, [params.key_column], url, build)
+    with http.new_client(params.timeout_seconds) as client:
+        endpoint = CrmEndpoint(ctx, client, method=method, url=url, token=token,
+                               expired=expired, retries=params.retries)
+        results = deliver(ctx, records, lambda batch: send(endpoint, batch),
+                          dry_run=params.dry_run, require_approval=params.require_approval,
+                          batch_size=params.batch_size)
+    return {"results": results}

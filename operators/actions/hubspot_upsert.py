@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any, Literal
 
 import httpx
@@ -11,20 +12,19 @@ from pydantic import Field, model_validator
 from ..base import Context, Operator, Params, Port, Schema, column_field, schema_of
 from ..connections import HubSpotConnection
 from ..connectors._connection import load_connection
-from ..net import check_url
 from ..registry import register
 from . import http
 from ._delivery import (
     RESULTS_PORT,
     RESULTS_SCHEMA,
+    CrmEndpoint,
     Record,
     StopSending,
     approval_field,
     check_mapped_columns,
-    deliver,
+    crm_upsert,
     dry_run_field,
     key_field,
-    make_records,
 )
 
 BATCH_LIMIT = 100  # HubSpot's limit of inputs per batch request
@@ -112,21 +112,15 @@ class HubSpotUpsert(Operator):
         conn = load_connection(ctx, params.connection, HubSpotConnection)
         url = (f"{conn.base_url.rstrip('/')}/crm/v3/objects/{params.object_type}"
                "/batch/upsert")
-        if not params.dry_run:  # a dry run reaches nothing: it works offline
-            check_url(url, allowlist=ctx.url_allowlist, field="connection")
 
         def build(key: str, row: dict[str, Any]) -> dict[str, Any]:
             properties = {m.property: property_value(row[m.column]) for m in params.mappings
                           if row[m.column] is not None}
             return {"id": key, "idProperty": params.id_property, "properties": properties}
 
-        records = make_records(table, [params.key_column], url, build)
-        with http.new_client(params.timeout_seconds) as client:
-            upsert = _Upsert(ctx, client, conn, url, params)
-            results = deliver(ctx, records, upsert.send, dry_run=params.dry_run,
-                              require_approval=params.require_approval,
-                              batch_size=params.batch_size)
-        return {"results": results}
+        return crm_upsert(ctx, table, params, method="POST", url=url,
+                          token=conn.access_token.get_secret_value(), expired=EXPIRED,
+                          build=build, send=partial(_send, params))
 
     def infer_schema(self, ctx: Context, params: HubSpotUpsertParams,
                      table: Schema | None = None) -> dict[str, Schema | None]:
@@ -134,48 +128,30 @@ class HubSpotUpsert(Operator):
         return {"results": RESULTS_SCHEMA}
 
 
-class _Upsert:
-    def __init__(self, ctx: Context, client: httpx.Client, conn: HubSpotConnection, url: str,
-                 params: HubSpotUpsertParams) -> None:
-        self.ctx, self.client, self.url, self.params = ctx, client, url, params
-        self.token = conn.access_token.get_secret_value()
-        self.policy = http.RetryPolicy(retries=params.retries)
-
-    def send(self, batch: list[Record]) -> dict[str, str]:
-        response = self._post(batch)
-        failures, unattributed = _errors(response, batch)
-        if response.status_code == 400 and failures and len(failures) < len(batch):
-            # HubSpot may reject a whole batch for one bad input but name it: send the others
-            # again without it. Each round drops at least one input, so this ends.
-            rest = [r for r in batch if r.key not in failures]
-            retried = self.send(rest) if rest else {}
-            return {**failures, **retried}
-        if response.status_code in (200, 201, 207):
-            if unattributed:
-                # An error HubSpot did not tie to an input: every record it did not confirm
-                # counts as failed, so the next run sends it again (upserts are idempotent).
-                confirmed = _confirmed(response, self.params.id_property)
-                reason = "HubSpot reported: " + "; ".join(unattributed)
-                failures |= {r.key: reason for r in batch
-                             if r.key not in failures and r.key.casefold() not in confirmed}
-            return failures
-        reason = f"HubSpot answered {http.describe(response, [self.token])}"
-        return {r.key: failures.get(r.key, reason) for r in batch}
-
-    def _post(self, batch: list[Record]) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        try:
-            response = http.request(self.client, "POST", self.url, ctx=self.ctx,
-                                    field="connection", policy=self.policy, headers=headers,
-                                    json={"inputs": [r.payload for r in batch]})
-        except http.HttpFailure as exc:
-            raise StopSending(str(exc)) from None
-        if response.status_code == 401:
-            raise StopSending(EXPIRED)
-        if response.status_code == 403:
-            raise StopSending("HubSpot refused the request: the access token lacks the "
-                              f"scope to write {self.params.object_type}.")
-        return response
+def _send(params: HubSpotUpsertParams, endpoint: CrmEndpoint,
+          batch: list[Record]) -> dict[str, str]:
+    response = endpoint.request({"inputs": [r.payload for r in batch]})
+    if response.status_code == 403:
+        raise StopSending("HubSpot refused the request: the access token lacks the "
+                          f"scope to write {params.object_type}.")
+    failures, unattributed = _errors(response, batch)
+    if response.status_code == 400 and failures and len(failures) < len(batch):
+        # HubSpot may reject a whole batch for one bad input but name it: send the others
+        # again without it. Each round drops at least one input, so this ends.
+        rest = [r for r in batch if r.key not in failures]
+        retried = _send(params, endpoint, rest) if rest else {}
+        return {**failures, **retried}
+    if response.status_code in (200, 201, 207):
+        if unattributed:
+            # An error HubSpot did not tie to an input: every record it did not confirm
+            # counts as failed, so the next run sends it again (upserts are idempotent).
+            confirmed = _confirmed(response, params.id_property)
+            reason = "HubSpot reported: " + "; ".join(unattributed)
+            failures |= {r.key: reason for r in batch
+                         if r.key not in failures and r.key.casefold() not in confirmed}
+        return failures
+    reason = f"HubSpot answered {http.describe(response, [endpoint.token])}"
+    return {r.key: failures.get(r.key, reason) for r in batch}
 
 
 def _json(response: httpx.Response) -> Any:

@@ -20,21 +20,19 @@ from ..base import (
 )
 from ..connections import SalesforceConnection
 from ..connectors._connection import load_connection
-from ..net import check_url
 from ..registry import register
 from . import http
 from ._delivery import (
     RESULTS_PORT,
     RESULTS_SCHEMA,
+    CrmEndpoint,
     Record,
-    StopSending,
     approval_field,
     check_mapped_columns,
-    deliver,
+    crm_upsert,
     dry_run_field,
     jsonable,
     key_field,
-    make_records,
 )
 
 BATCH_LIMIT = 200  # the sObject Collections API takes at most 200 records per request
@@ -110,8 +108,6 @@ class SalesforceUpsert(Operator):
                                 field="connection")
         url = (f"{conn.instance_url.rstrip('/')}/services/data/{conn.api_version}"
                f"/composite/sobjects/{params.sobject}/{params.external_id_field}")
-        if not params.dry_run:  # a dry run reaches nothing: it works offline
-            check_url(url, allowlist=ctx.url_allowlist, field="connection")
 
         def build(key: str, row: dict[str, Any]) -> dict[str, Any]:
             record: dict[str, Any] = {"attributes": {"type": params.sobject},
@@ -121,13 +117,9 @@ class SalesforceUpsert(Operator):
                     record[m.field] = row[m.column]
             return jsonable(record)
 
-        records = make_records(table, [params.key_column], url, build)
-        with http.new_client(params.timeout_seconds) as client:
-            upsert = _Upsert(ctx, client, conn, url, params)
-            results = deliver(ctx, records, upsert.send, dry_run=params.dry_run,
-                              require_approval=params.require_approval,
-                              batch_size=params.batch_size)
-        return {"results": results}
+        return crm_upsert(ctx, table, params, method="PATCH", url=url,
+                          token=conn.access_token.get_secret_value(), expired=EXPIRED,
+                          build=build, send=_send)
 
     def infer_schema(self, ctx: Context, params: SalesforceUpsertParams,
                      table: Schema | None = None) -> dict[str, Schema | None]:
@@ -135,37 +127,21 @@ class SalesforceUpsert(Operator):
         return {"results": RESULTS_SCHEMA}
 
 
-class _Upsert:
-    def __init__(self, ctx: Context, client: httpx.Client, conn: SalesforceConnection,
-                 url: str, params: SalesforceUpsertParams) -> None:
-        self.ctx, self.client, self.url = ctx, client, url
-        self.token = conn.access_token.get_secret_value()
-        self.policy = http.RetryPolicy(retries=params.retries)
-
-    def send(self, batch: list[Record]) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        body = {"allOrNone": False, "records": [r.payload for r in batch]}
-        try:
-            response = http.request(self.client, "PATCH", self.url, ctx=self.ctx,
-                                    field="connection", policy=self.policy, headers=headers,
-                                    json=body)
-        except http.HttpFailure as exc:
-            raise StopSending(str(exc)) from None
-        if response.status_code == 401:
-            raise StopSending(EXPIRED)
-        try:
-            outcomes = response.json()
-        except ValueError:
-            outcomes = None
-        if not response.is_success:
-            return {r.key: f"Salesforce answered {_describe(response, outcomes, self.token)}"
-                    for r in batch}
-        if not isinstance(outcomes, list) or len(outcomes) != len(batch):
-            # Results come back in request order; without one per record, none can be trusted.
-            return {r.key: "Salesforce's answer did not list one result per record."
-                    for r in batch}
-        return {r.key: _reason(outcome) for r, outcome in zip(batch, outcomes, strict=True)
-                if not (isinstance(outcome, dict) and outcome.get("success") is True)}
+def _send(endpoint: CrmEndpoint, batch: list[Record]) -> dict[str, str]:
+    response = endpoint.request({"allOrNone": False, "records": [r.payload for r in batch]})
+    try:
+        outcomes = response.json()
+    except ValueError:
+        outcomes = None
+    if not response.is_success:
+        return {r.key: f"Salesforce answered {_describe(response, outcomes, endpoint.token)}"
+                for r in batch}
+    if not isinstance(outcomes, list) or len(outcomes) != len(batch):
+        # Results come back in request order; without one per record, none can be trusted.
+        return {r.key: "Salesforce's answer did not list one result per record."
+                for r in batch}
+    return {r.key: _reason(outcome) for r, outcome in zip(batch, outcomes, strict=True)
+            if not (isinstance(outcome, dict) and outcome.get("success") is True)}
 
 
 def _reason(outcome: Any) -> str:
