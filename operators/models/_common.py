@@ -1,5 +1,5 @@
-"""What the model operators share: choosing features, the one preprocessing, fitting, the
-model port's schema and the checks on labelled tables.
+"""What the model operators share: their common params, choosing features, the one
+preprocessing, fitting, the model port's schema and the checks on labelled tables.
 
 Every model is one scikit-learn Pipeline ``[("prepare", preprocessor(...)), (step, estimator)]``
 so serving runs exactly the steps training ran.
@@ -7,14 +7,15 @@ so serving runs exactly the steps training ran.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import pandas as pd
 from pydantic import AfterValidator, Field
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import ThreadpoolController
 
@@ -42,9 +43,41 @@ def _not_one_fold(value: int) -> int:
 CvFolds = Annotated[int, Field(ge=0, le=20), AfterValidator(_not_one_fold)]
 
 
+class TrainParams(Protocol):
+    """The params every supervised trainer has."""
+
+    @property
+    def target(self) -> str: ...
+    @property
+    def features(self) -> list[str]: ...
+    @property
+    def algorithm(self) -> str: ...
+    @property
+    def cv_folds(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+
+
+def target_field(description: str) -> Any:
+    return column_field(..., port="train", description=description)
+
+
 def features_field(port: str) -> Any:
     return column_field([], port=port,
                         description="Columns to learn from; empty means all other columns.")
+
+
+# The tree ensembles' settings; each trainer says which of its algorithms use them.
+def n_estimators_field(description: str) -> Any:
+    return Field(100, ge=1, le=2000, description=description)
+
+
+def max_depth_field(description: str) -> Any:
+    return Field(None, ge=1, description=description)
+
+
+def learning_rate_field(description: str) -> Any:
+    return Field(0.1, gt=0, le=1, description=description)
 
 
 def cv_folds_field() -> Any:
@@ -118,6 +151,25 @@ def fit_logged(ctx: Context, pipeline: Any, X: pd.DataFrame, y: pd.Series | None
         ctx.log(f"Warning: {message}")
 
 
+def fit_trainer(ctx: Context, params: TrainParams, train: pd.DataFrame, step: str,
+                estimator: Any, check_target: Callable[[pd.Series], None]
+                ) -> tuple[Pipeline, Schema]:
+    """Check the training table and its target, then fit the model's Pipeline
+    ``[("prepare", preprocessor(...)), (step, estimator)]`` on it; return the fitted
+    pipeline and the schema of its feature columns."""
+    features = select_features(schema_of(train), params.features, params.target)
+    check_not_empty(train, "training")
+    y = train[params.target]
+    check_target(y)
+    feature_schema = schema_of(train[features])
+    dense = params.algorithm == "hist_gradient_boosting"  # it refuses sparse input
+    pipeline = Pipeline([("prepare", preprocessor(feature_schema, dense=dense)),
+                         (step, estimator)])
+    fit_logged(ctx, pipeline, train[features], y)
+    ctx.log(f"Trained {params.algorithm} on {len(train)} rows, {len(features)} features.")
+    return pipeline, feature_schema
+
+
 def check_not_empty(table: pd.DataFrame, what: str) -> None:
     if table.empty:
         raise OperatorError(f"The {what} table is empty.")
@@ -155,6 +207,22 @@ def model_port_schema(train: Schema, features: list[str], target: str,
     if task == "regression":
         target_column["task"] = "regression"
     return [by_name[f] for f in features] + [target_column]
+
+
+def trained_schema(params: TrainParams, train: Schema | None, task: str) -> Schema | None:
+    """A trainer's model port schema; None while the training table's schema is unknown."""
+    if train is None:
+        return None
+    features = select_features(train, params.features, params.target)
+    return model_port_schema(train, features, params.target, task)
+
+
+def check_test_schema(params: TrainParams, test: Schema | None, model: Schema | None) -> None:
+    """A test table, where its schema is known, has the model's features (the chosen ones
+    while the model's are unknown) and the target."""
+    features = params.features if model is None else [c["name"] for c in model[:-1]]
+    require_columns(test, features, field="features")
+    require_columns(test, [params.target], field="target")
 
 
 def task_of(model_schema: Schema | None) -> str:

@@ -1,9 +1,10 @@
-"""Evaluating a trained model beyond its own predictions: k-fold cross-validation and the
-importance of each input column."""
+"""Evaluating a trained model: its metrics on the training and test tables, k-fold
+cross-validation and the importance of each input column."""
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.inspection import permutation_importance
 
 from ..base import Context, Schema, TrainedModel
+from ._common import TrainParams, labelled
 
 IMPORTANCES_SCHEMA: Schema = [{"name": "feature", "type": "str"},
                               {"name": "importance", "type": "float"}]
@@ -21,6 +23,36 @@ _PERMUTATION_ROWS = 10_000
 _PERMUTATION_REPEATS = 5
 
 Scorer = Callable[[Any, pd.DataFrame, pd.Series], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: pd.DataFrame
+    importances: pd.DataFrame
+    # The features and target of the test table, or of the training table without one.
+    shown: tuple[pd.DataFrame, pd.Series]
+
+
+def evaluate(ctx: Context, params: TrainParams, model: TrainedModel, train: pd.DataFrame,
+             test: pd.DataFrame | None, *, score: Scorer, splitter: Callable[..., Any],
+             metrics_schema: Schema,
+             check_test: Callable[[pd.Series], None] | None = None) -> Evaluation:
+    """The metrics rows train, test (when connected) and, with ``cv_folds``, cv_mean and
+    cv_std (``splitter`` folds shuffled with the seed); the importances on the training
+    table. ``check_test`` checks the test table's target before it is scored."""
+    X, y = labelled(model, "train", train)
+    rows = [{"dataset": "train", "rows": len(X), **score(model.estimator, X, y)}]
+    shown = X, y
+    if test is not None:
+        shown = labelled(model, "test", test)
+        if check_test is not None:
+            check_test(shown[1])
+        rows.append({"dataset": "test", "rows": len(test), **score(model.estimator, *shown)})
+    if params.cv_folds:
+        folds = splitter(params.cv_folds, shuffle=True, random_state=params.seed)
+        rows += cross_validate(ctx, model, X, y, folds, score)
+    metrics = pd.DataFrame(rows, columns=[c["name"] for c in metrics_schema])
+    return Evaluation(metrics, importances(model, X, y, params.seed), shown)
 
 
 def cross_validate(ctx: Context, model: TrainedModel, X: pd.DataFrame, y: pd.Series,

@@ -24,37 +24,26 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import type_of_target
 
-from ..base import (
-    Context,
-    Operator,
-    OperatorError,
-    Params,
-    Port,
-    Schema,
-    TrainedModel,
-    column_field,
-    require_columns,
-    schema_of,
-)
+from ..base import Context, Operator, OperatorError, Params, Port, Schema, TrainedModel
 from ..registry import register
 from ._common import (
     CvFolds,
     check_complete,
-    check_not_empty,
+    check_test_schema,
     cv_folds_field,
     features_field,
-    fit_logged,
-    labelled,
-    model_port_schema,
+    fit_trainer,
+    learning_rate_field,
+    max_depth_field,
+    n_estimators_field,
     one_thread,
-    preprocessor,
     seed_field,
-    select_features,
+    target_field,
+    trained_schema,
 )
-from ._evaluation import IMPORTANCES_SCHEMA, cross_validate, importances
+from ._evaluation import IMPORTANCES_SCHEMA, evaluate
 
 METRICS_SCHEMA: Schema = [
     {"name": "dataset", "type": "str"}, {"name": "rows", "type": "int"},
@@ -65,7 +54,7 @@ METRICS_SCHEMA: Schema = [
 
 
 class TrainClassifierParams(Params):
-    target: str = column_field(..., port="train", description="The column of classes to predict.")
+    target: str = target_field("The column of classes to predict.")
     features: list[str] = features_field("train")
     algorithm: Literal["logistic_regression", "random_forest", "gradient_boosting",
                        "hist_gradient_boosting"] = Field(
@@ -73,16 +62,14 @@ class TrainClassifierParams(Params):
         "is simpler and easier to explain; gradient boosting is often more accurate; hist "
         "gradient boosting is the fastest boosting on large tables."
     )
-    n_estimators: int = Field(100, ge=1, le=2000, description="Random forest: number of "
-                              "trees; gradient boosting and hist gradient boosting: boosting "
-                              "rounds.")
-    max_depth: int | None = Field(
-        None, ge=1, description="Trees: deepest a tree may grow; empty for no limit "
-        "(gradient boosting: 3)."
-    )
-    learning_rate: float = Field(0.1, gt=0, le=1, description="Gradient boosting and hist "
-                                 "gradient boosting: how much each tree corrects the ones "
-                                 "before; smaller needs more rounds.")
+    n_estimators: int = n_estimators_field(
+        "Random forest: number of trees; gradient boosting and hist gradient boosting: "
+        "boosting rounds.")
+    max_depth: int | None = max_depth_field(
+        "Trees: deepest a tree may grow; empty for no limit (gradient boosting: 3).")
+    learning_rate: float = learning_rate_field(
+        "Gradient boosting and hist gradient boosting: how much each tree corrects the ones "
+        "before; smaller needs more rounds.")
     C: float = Field(
         1.0, gt=0, description="Logistic regression: smaller values mean stronger regularisation."
     )
@@ -106,12 +93,6 @@ def _classifier(params: TrainClassifierParams) -> Any:
             max_depth=params.max_depth, random_state=params.seed)
     return RandomForestClassifier(n_estimators=params.n_estimators, max_depth=params.max_depth,
                                   random_state=params.seed, n_jobs=1)
-
-
-def _pipeline(params: TrainClassifierParams, features: Schema) -> Pipeline:
-    dense = params.algorithm == "hist_gradient_boosting"  # it refuses sparse input
-    return Pipeline([("prepare", preprocessor(features, dense=dense)),
-                     ("classify", _classifier(params))])
 
 
 def _check_target(y: pd.Series, params: TrainClassifierParams) -> None:
@@ -201,49 +182,31 @@ class TrainClassifier(Operator):
 
     def fit(self, ctx: Context, params: TrainClassifierParams, train: pd.DataFrame,
             test: pd.DataFrame | None = None) -> TrainedModel:
-        features = select_features(schema_of(train), params.features, params.target)
-        check_not_empty(train, "training")
-        y = train[params.target]
-        _check_target(y, params)
-        feature_schema = schema_of(train[features])
-        pipeline = _pipeline(params, feature_schema)
-        fit_logged(ctx, pipeline, train[features], y)
+        pipeline, features = fit_trainer(ctx, params, train, "classify", _classifier(params),
+                                         lambda y: _check_target(y, params))
         classes = [c.item() if isinstance(c, np.generic) else c for c in pipeline.classes_]
-        ctx.log(f"Trained {params.algorithm} on {len(train)} rows, {len(features)} features.")
-        return TrainedModel(estimator=pipeline, features=feature_schema, target=params.target,
+        return TrainedModel(estimator=pipeline, features=features, target=params.target,
                             classes=classes, algorithm=params.algorithm)
 
     def apply(self, ctx: Context, params: TrainClassifierParams, state: TrainedModel,
               train: pd.DataFrame, test: pd.DataFrame | None = None) -> dict[str, Any]:
-        with one_thread():  # the scores, folds and importances predict a lot
-            X, y = labelled(state, "train", train)
-            rows = [{"dataset": "train", "rows": len(X), **_scores(state.estimator, X, y)}]
-            shown = X, y
-            if test is not None:
-                shown = labelled(state, "test", test)
-                rows.append({"dataset": "test", "rows": len(test),
-                             **_scores(state.estimator, *shown)})
-            if params.cv_folds:
-                folds = StratifiedKFold(params.cv_folds, shuffle=True, random_state=params.seed)
-                rows += cross_validate(ctx, state, X, y, folds, _scores)
-            metrics = pd.DataFrame(rows, columns=[c["name"] for c in METRICS_SCHEMA])
-            return {"model": state, "metrics": metrics, "confusion": _confusion(state, *shown),
-                    "importances": importances(state, X, y, params.seed)}
+        with one_thread():  # the scores, folds, confusion and importances predict a lot
+            result = evaluate(ctx, params, state, train, test, score=_scores,
+                              splitter=StratifiedKFold, metrics_schema=METRICS_SCHEMA)
+            return {"model": state, "metrics": result.metrics,
+                    "confusion": _confusion(state, *result.shown),
+                    "importances": result.importances}
 
     def infer_schema(self, ctx: Context, params: TrainClassifierParams,
                      train: Schema | None = None,
                      test: Schema | None = None) -> dict[str, Schema | None]:
-        model = confusion = None
-        if train is not None:
-            features = select_features(train, params.features, params.target)
-            model = model_port_schema(train, features, params.target, "classification")
+        model = trained_schema(params, train, "classification")
+        confusion = None
+        if model is not None:
             label_type = model[-1]["type"]
             confusion = [{"name": "actual", "type": label_type},
                          {"name": "predicted", "type": label_type},
                          {"name": "count", "type": "int"}]
-            require_columns(test, features, field="features")
-        else:
-            require_columns(test, params.features, field="features")
-        require_columns(test, [params.target], field="target")
+        check_test_schema(params, test, model)
         return {"model": model, "metrics": list(METRICS_SCHEMA), "confusion": confusion,
                 "importances": list(IMPORTANCES_SCHEMA)}

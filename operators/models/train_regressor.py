@@ -14,7 +14,6 @@ from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegresso
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 from sklearn.model_selection import KFold
-from sklearn.pipeline import Pipeline
 
 from ..base import (
     Context,
@@ -24,28 +23,26 @@ from ..base import (
     Port,
     Schema,
     TrainedModel,
-    column_field,
     column_type,
-    require_columns,
-    schema_of,
 )
 from ..registry import register
 from ._common import (
     NUMERIC,
     CvFolds,
     check_complete,
-    check_not_empty,
+    check_test_schema,
     cv_folds_field,
     features_field,
-    fit_logged,
-    labelled,
-    model_port_schema,
+    fit_trainer,
+    learning_rate_field,
+    max_depth_field,
+    n_estimators_field,
     one_thread,
-    preprocessor,
     seed_field,
-    select_features,
+    target_field,
+    trained_schema,
 )
-from ._evaluation import IMPORTANCES_SCHEMA, cross_validate, importances
+from ._evaluation import IMPORTANCES_SCHEMA, evaluate
 
 METRICS_SCHEMA: Schema = [
     {"name": "dataset", "type": "str"}, {"name": "rows", "type": "int"},
@@ -55,8 +52,7 @@ METRICS_SCHEMA: Schema = [
 
 
 class TrainRegressorParams(Params):
-    target: str = column_field(..., port="train", description="The column of numbers to "
-                               "predict.")
+    target: str = target_field("The column of numbers to predict.")
     features: list[str] = features_field("train")
     algorithm: Literal["linear_regression", "ridge", "random_forest",
                        "hist_gradient_boosting"] = Field(
@@ -64,12 +60,13 @@ class TrainRegressorParams(Params):
         "and ridge (linear with regularisation) are simpler and easier to explain; hist "
         "gradient boosting is often the most accurate and fast on large tables."
     )
-    n_estimators: int = Field(100, ge=1, le=2000, description="Random forest: number of "
-                              "trees; hist gradient boosting: boosting rounds.")
-    max_depth: int | None = Field(None, ge=1, description="Random forest and hist gradient "
-                                  "boosting: deepest a tree may grow; empty for no limit.")
-    learning_rate: float = Field(0.1, gt=0, le=1, description="Hist gradient boosting: how "
-                                 "much each tree corrects the ones before.")
+    n_estimators: int = n_estimators_field(
+        "Random forest: number of trees; hist gradient boosting: boosting rounds.")
+    max_depth: int | None = max_depth_field(
+        "Random forest and hist gradient boosting: deepest a tree may grow; empty for no "
+        "limit.")
+    learning_rate: float = learning_rate_field(
+        "Hist gradient boosting: how much each tree corrects the ones before.")
     alpha: float = Field(1.0, ge=0, description="Ridge: larger values mean stronger "
                          "regularisation.")
     cv_folds: CvFolds = cv_folds_field()
@@ -87,12 +84,6 @@ def _regressor(params: TrainRegressorParams) -> Any:
             max_depth=params.max_depth, random_state=params.seed)
     return RandomForestRegressor(n_estimators=params.n_estimators, max_depth=params.max_depth,
                                  random_state=params.seed, n_jobs=1)
-
-
-def _pipeline(params: TrainRegressorParams, features: Schema) -> Pipeline:
-    dense = params.algorithm == "hist_gradient_boosting"  # it refuses sparse input
-    return Pipeline([("prepare", preprocessor(features, dense=dense)),
-                     ("regress", _regressor(params))])
 
 
 def _require_numbers(target: str, type_name: str) -> None:
@@ -153,45 +144,26 @@ class TrainRegressor(Operator):
 
     def fit(self, ctx: Context, params: TrainRegressorParams, train: pd.DataFrame,
             test: pd.DataFrame | None = None) -> TrainedModel:
-        features = select_features(schema_of(train), params.features, params.target)
-        check_not_empty(train, "training")
-        y = train[params.target]
-        _check_target(y, params)
-        feature_schema = schema_of(train[features])
-        pipeline = _pipeline(params, feature_schema)
-        fit_logged(ctx, pipeline, train[features], y)
-        ctx.log(f"Trained {params.algorithm} on {len(train)} rows, {len(features)} features.")
-        return TrainedModel(estimator=pipeline, features=feature_schema, target=params.target,
+        pipeline, features = fit_trainer(ctx, params, train, "regress", _regressor(params),
+                                         lambda y: _check_target(y, params))
+        return TrainedModel(estimator=pipeline, features=features, target=params.target,
                             task="regression", classes=[], algorithm=params.algorithm)
 
     def apply(self, ctx: Context, params: TrainRegressorParams, state: TrainedModel,
               train: pd.DataFrame, test: pd.DataFrame | None = None) -> dict[str, Any]:
         with one_thread():  # the scores, folds and importances predict a lot
-            X, y = labelled(state, "train", train)
-            rows = [{"dataset": "train", "rows": len(X), **_scores(state.estimator, X, y)}]
-            if test is not None:
-                X_test, y_test = labelled(state, "test", test)
-                _require_numbers(state.target, column_type(y_test.dtype))
-                rows.append({"dataset": "test", "rows": len(X_test),
-                             **_scores(state.estimator, X_test, y_test)})
-            if params.cv_folds:
-                folds = KFold(params.cv_folds, shuffle=True, random_state=params.seed)
-                rows += cross_validate(ctx, state, X, y, folds, _scores)
-            metrics = pd.DataFrame(rows, columns=[c["name"] for c in METRICS_SCHEMA])
-            return {"model": state, "metrics": metrics,
-                    "importances": importances(state, X, y, params.seed)}
+            result = evaluate(
+                ctx, params, state, train, test, score=_scores, splitter=KFold,
+                metrics_schema=METRICS_SCHEMA,
+                check_test=lambda y: _require_numbers(state.target, column_type(y.dtype)))
+        return {"model": state, "metrics": result.metrics, "importances": result.importances}
 
     def infer_schema(self, ctx: Context, params: TrainRegressorParams,
                      train: Schema | None = None,
                      test: Schema | None = None) -> dict[str, Schema | None]:
-        model = None
-        if train is not None:
-            features = select_features(train, params.features, params.target)
-            model = model_port_schema(train, features, params.target, "regression")
+        model = trained_schema(params, train, "regression")
+        if model is not None:
             _require_numbers(params.target, model[-1]["type"])
-            require_columns(test, features, field="features")
-        else:
-            require_columns(test, params.features, field="features")
-        require_columns(test, [params.target], field="target")
+        check_test_schema(params, test, model)
         return {"model": model, "metrics": list(METRICS_SCHEMA),
                 "importances": list(IMPORTANCES_SCHEMA)}

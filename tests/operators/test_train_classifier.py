@@ -6,13 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
     RandomForestClassifier,
 )
-from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
@@ -22,11 +20,12 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.pipeline import Pipeline
 
 from operators import LocalContext, OperatorError, TrainedModel, get_operator, schema_of
 from operators.connectors.sample import load_sample
+
+from .model_helpers import assert_rejected, column_kinds, script_pipeline, trainer
 
 op = get_operator("model.train_classifier")
 METRIC_COLUMNS = ["dataset", "rows", "accuracy", "precision", "recall", "f1", "roc_auc"]
@@ -38,24 +37,11 @@ SMALL = pd.DataFrame({
     "spend": [1.0, np.nan, 3.0, 4.0, 5.0, 6.0],
     "label": ["no", "no", "no", "yes", "yes", "yes"],
 })
-
-
-def train(table: pd.DataFrame = SMALL, test: pd.DataFrame | None = None,
-          ctx: LocalContext | None = None, **raw: Any) -> dict[str, Any]:
-    params = op.parse_params({"target": "label", **raw})
-    inputs = {"train": table} if test is None else {"train": table, "test": test}
-    return op.run(ctx or LocalContext(), params, **inputs)
+train = trainer(op.name, "label", SMALL)
 
 
 def by_hand(algorithm: str, numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
     """What a data scientist would write in a plain script."""
-    steps = []
-    if numeric:
-        steps.append(("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-                      numeric))
-    if categorical:
-        steps.append(("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                                           OneHotEncoder(handle_unknown="ignore")), categorical))
     clf: Any
     if algorithm == "logistic_regression":
         clf = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
@@ -66,10 +52,8 @@ def by_hand(algorithm: str, numeric: list[str], categorical: list[str], seed: in
         clf = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, random_state=seed)
     else:
         clf = RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=1)
-    # Hist gradient boosting refuses the sparse matrix one-hot columns may give.
-    dense = algorithm == "hist_gradient_boosting"
-    return Pipeline([("prep", ColumnTransformer(steps, sparse_threshold=0 if dense else 0.3)),
-                     ("clf", clf)])
+    return script_pipeline(numeric, categorical, clf,
+                           dense=algorithm == "hist_gradient_boosting")
 
 
 def script_scores(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> list[float]:
@@ -91,9 +75,7 @@ def test_it_predicts_exactly_what_the_same_scikit_learn_script_predicts(
         dataset: str, target: str, algorithm: str) -> None:
     table = load_sample(dataset).drop(columns=["customer_id", "email", "name"], errors="ignore")
     train_rows, test_rows = train_test_split(table, test_size=0.3, random_state=0)
-    features = [c for c in table.columns if c != target]
-    numeric = [c for c in features if table[c].dtype.kind in "if"]
-    categorical = [c for c in features if c not in numeric]
+    features, numeric, categorical = column_kinds(table, target)
 
     out = train(train_rows, test_rows, target=target, algorithm=algorithm, seed=3)
     script = by_hand(algorithm, numeric, categorical, seed=3)
@@ -168,13 +150,7 @@ def test_its_model_schema_is_the_features_then_the_target() -> None:
     ({"features": ["age", "label"]}, "features"),
 ])
 def test_it_rejects_columns_that_are_missing_or_misused(raw: dict, field: str) -> None:
-    params = op.parse_params({"target": "label", **raw})
-    with pytest.raises(OperatorError) as err:
-        op.infer_schema(LocalContext(), params, train=schema_of(SMALL))
-    assert err.value.field == field
-    with pytest.raises(OperatorError) as err:
-        op.run(LocalContext(), params, train=SMALL)
-    assert err.value.field == field
+    assert_rejected(op.name, {"target": "label", **raw}, SMALL, field)
 
 
 def test_it_rejects_a_test_table_without_the_target() -> None:
@@ -330,9 +306,7 @@ def importances_by_hand(script: Pipeline, categorical: list[str]) -> dict[str, f
                                        "gradient_boosting"])
 def test_importances_sum_each_columns_share_over_its_categories(algorithm: str) -> None:
     table = load_sample("customers").drop(columns=["customer_id", "email", "name"])
-    features = [c for c in table.columns if c != "churned"]
-    numeric = [c for c in features if table[c].dtype.kind in "if"]
-    categorical = [c for c in features if c not in numeric]
+    features, numeric, categorical = column_kinds(table, "churned")
     script = by_hand(algorithm, numeric, categorical, seed=1)
     script.fit(table[features], table["churned"])
 

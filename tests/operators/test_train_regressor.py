@@ -6,17 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 from sklearn.model_selection import KFold, train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.pipeline import Pipeline
 
 from operators import LocalContext, OperatorError, TrainedModel, get_operator, schema_of
 from operators.connectors.sample import load_sample
+
+from .model_helpers import assert_rejected, column_kinds, script_pipeline, trainer
 
 op = get_operator("model.train_regressor")
 METRIC_COLUMNS = ["dataset", "rows", "rmse", "mae", "r2"]
@@ -27,24 +26,11 @@ SMALL = pd.DataFrame({
     "visits": [1.0, np.nan, 3.0, 4.0, 5.0, 6.0],
     "spend": [10.5, 19.0, 31.2, 42.0, 48.9, 61.3],
 })
-
-
-def train(table: pd.DataFrame = SMALL, test: pd.DataFrame | None = None,
-          ctx: LocalContext | None = None, **raw: Any) -> dict[str, Any]:
-    params = op.parse_params({"target": "spend", **raw})
-    inputs = {"train": table} if test is None else {"train": table, "test": test}
-    return op.run(ctx or LocalContext(), params, **inputs)
+train = trainer(op.name, "spend", SMALL)
 
 
 def by_hand(algorithm: str, numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
     """What a data scientist would write in a plain script."""
-    steps = []
-    if numeric:
-        steps.append(("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-                      numeric))
-    if categorical:
-        steps.append(("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                                           OneHotEncoder(handle_unknown="ignore")), categorical))
     reg: Any
     if algorithm == "linear_regression":
         reg = LinearRegression()
@@ -54,9 +40,8 @@ def by_hand(algorithm: str, numeric: list[str], categorical: list[str], seed: in
         reg = HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, random_state=seed)
     else:
         reg = RandomForestRegressor(n_estimators=100, random_state=seed, n_jobs=1)
-    dense = algorithm == "hist_gradient_boosting"
-    return Pipeline([("prep", ColumnTransformer(steps, sparse_threshold=0 if dense else 0.3)),
-                     ("reg", reg)])
+    return script_pipeline(numeric, categorical, reg,
+                           dense=algorithm == "hist_gradient_boosting")
 
 
 def script_scores(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> list[float]:
@@ -77,9 +62,7 @@ def test_it_predicts_exactly_what_the_same_scikit_learn_script_predicts(
         dataset: str, target: str, algorithm: str) -> None:
     table = sample(dataset, target)
     train_rows, test_rows = train_test_split(table, test_size=0.3, random_state=0)
-    features = [c for c in table.columns if c != target]
-    numeric = [c for c in features if table[c].dtype.kind in "if"]
-    categorical = [c for c in features if c not in numeric]
+    features, numeric, categorical = column_kinds(table, target)
 
     out = train(train_rows, test_rows, target=target, algorithm=algorithm, seed=3)
     script = by_hand(algorithm, numeric, categorical, seed=3)
@@ -169,13 +152,7 @@ def test_tree_importances_cover_every_feature(algorithm: str) -> None:
     ({"features": ["age", "spend"]}, "features"),
 ])
 def test_it_rejects_columns_that_are_missing_or_misused(raw: dict, field: str) -> None:
-    params = op.parse_params({"target": "spend", **raw})
-    with pytest.raises(OperatorError) as err:
-        op.infer_schema(LocalContext(), params, train=schema_of(SMALL))
-    assert err.value.field == field
-    with pytest.raises(OperatorError) as err:
-        op.run(LocalContext(), params, train=SMALL)
-    assert err.value.field == field
+    assert_rejected(op.name, {"target": "spend", **raw}, SMALL, field)
 
 
 @pytest.mark.parametrize("target", ["plan", "flag"])
