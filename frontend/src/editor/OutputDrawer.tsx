@@ -1,10 +1,12 @@
-import { Check, ChevronDown, ChevronUp, Download, FileText, Hand, Loader2, X } from "lucide-react";
+import { Check, ChevronDown, ChevronUp, Hand, Loader2, X } from "lucide-react";
 import { useEffect, useMemo, useState } from "react";
-import { api, errorMessage, outputUrl } from "../api/client";
+import { api, errorMessage } from "../api/client";
 import type { Column, NodeRun, OperatorSpec, Preview } from "../api/types";
 import { elapsed, formatCell, formatDuration, formatNumber } from "../lib/format";
 import { useNow } from "../lib/useNow";
+import { DownloadLinks, OutputFiles, PortSwitch, PreviewTable } from "../ui/OutputParts";
 import { StatusBadge } from "../ui/StatusBadge";
+import { TabList, type TabItem } from "../ui/TabList";
 import { toast } from "../ui/toast";
 import { useEditor } from "./context";
 import type { EditorStore } from "./store";
@@ -71,41 +73,6 @@ export function metricsOf(p: Preview): MetricCard[] | null {
 function fmtMetric(v: unknown): string {
   if (typeof v === "number" && !Number.isInteger(v)) return v.toFixed(4);
   return formatCell(v);
-}
-
-function DataTable({ preview }: { preview: Preview }) {
-  return (
-    <div className="table-scroll">
-      <table className="data-table">
-        <thead>
-          <tr>
-            <th className="rownum">#</th>
-            {preview.columns.map((c) => (
-              <th key={c.name}>
-                <span className="th-name">{c.name}</span>
-                <span className="th-type">{c.type}</span>
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {preview.rows.map((r, i) => (
-            <tr key={i}>
-              <td className="rownum">{i + 1}</td>
-              {r.map((v, j) => (
-                <td
-                  key={j}
-                  className={v === null || v === undefined ? "null" : typeof v === "number" ? "num" : undefined}
-                >
-                  {v === null || v === undefined ? "null" : formatCell(v)}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
 }
 
 function StatsTable({ preview, schema }: { preview: Preview | null; schema: Column[] | null }) {
@@ -211,10 +178,10 @@ function NodeOutput({ nodeRun, op, runId }: { nodeRun: NodeRun; op: OperatorSpec
   const { preview, error, loading } = usePreview(runId, nodeRun.node_id, activePort, ready, isModel);
   const metrics = preview && isMetricsPort(op, activePort) ? metricsOf(preview) : null;
 
-  const tabs: { id: View; label: string; count?: number }[] = [
+  const tabs: TabItem<View>[] = [
     { id: "data", label: isModel ? "Summary" : metrics ? "Metrics" : "Data" },
     { id: "stats", label: "Schema & stats" },
-    { id: "logs", label: "Logs", count: nodeRun.logs?.length ?? 0 },
+    { id: "logs", label: "Logs", count: nodeRun.logs?.length || undefined },
   ];
   if (nodeRun.files?.length) tabs.push({ id: "files", label: "Files", count: nodeRun.files.length });
   const activeView = tabs.some((t) => t.id === view) ? view : "data";
@@ -222,46 +189,14 @@ function NodeOutput({ nodeRun, op, runId }: { nodeRun: NodeRun; op: OperatorSpec
   return (
     <div className="output">
       <div className="output-toolbar">
-        {ports.length > 1 && (
-          <div className="segmented" role="tablist" aria-label="Output port" title="Output port">
-            {ports.map((p) => (
-              <button
-                key={p}
-                role="tab"
-                aria-selected={p === activePort}
-                className={p === activePort ? "active" : ""}
-                onClick={() => setPort(p)}
-              >
-                {op?.outputs.find((x) => x.name === p)?.label ?? p}
-              </button>
-            ))}
-          </div>
-        )}
-        <div className="tabs" role="tablist" aria-label="Output view">
-          {tabs.map((t) => (
-            <button
-              key={t.id}
-              role="tab"
-              aria-selected={activeView === t.id}
-              className={activeView === t.id ? "active" : ""}
-              onClick={() => setView(t.id)}
-            >
-              {t.label}
-              {t.count ? <span className="tab-count">{t.count}</span> : null}
-            </button>
-          ))}
-        </div>
+        <PortSwitch
+          ports={ports.map((p) => ({ id: p, label: op?.outputs.find((x) => x.name === p)?.label ?? p }))}
+          active={activePort}
+          onSelect={setPort}
+        />
+        <TabList label="Output view" items={tabs} active={activeView} onSelect={setView} />
         <div className="spacer" />
-        {ready && !isModel && (
-          <>
-            <a className="btn btn-sm" href={outputUrl(runId, nodeRun.node_id, activePort, "csv")} download>
-              <Download size={13} /> CSV
-            </a>
-            <a className="btn btn-sm" href={outputUrl(runId, nodeRun.node_id, activePort, "parquet")} download>
-              <Download size={13} /> Parquet
-            </a>
-          </>
-        )}
+        {ready && !isModel && <DownloadLinks runId={runId} nodeId={nodeRun.node_id} port={activePort} />}
       </div>
       <div className="output-body">
         {waiting && (
@@ -342,7 +277,9 @@ function NodeOutput({ nodeRun, op, runId }: { nodeRun: NodeRun; op: OperatorSpec
               </div>
             ) : (
               <>
-                <DataTable preview={preview} />
+                <div className="table-scroll">
+                  <PreviewTable preview={preview} />
+                </div>
                 <p className="muted small table-foot">
                   Showing {formatNumber(preview.rows.length)} of {formatNumber(preview.total_rows)} rows
                 </p>
@@ -363,18 +300,7 @@ function NodeOutput({ nodeRun, op, runId }: { nodeRun: NodeRun; op: OperatorSpec
           ) : (
             <p className="muted output-note">No log lines.</p>
           ))}
-        {activeView === "files" && (
-          <ul className="files">
-            {nodeRun.files.map((f) => (
-              <li key={f.url}>
-                <FileText size={14} />
-                <a href={f.url} download>
-                  {f.name}
-                </a>
-              </li>
-            ))}
-          </ul>
-        )}
+        {activeView === "files" && <OutputFiles files={nodeRun.files} />}
       </div>
     </div>
   );

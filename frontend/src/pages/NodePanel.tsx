@@ -1,11 +1,13 @@
 // One node of a run: what it did, its output, logs, error, files and approval gate.
-import { AlertTriangle, Check, Database as Cached, Download, FileText, Hand, X } from "lucide-react";
+import { AlertTriangle, Check, Database as Cached, Hand, X } from "lucide-react";
 import { useEffect, useMemo, useState } from "react";
-import { errorMessage, outputUrl } from "../api/client";
+import { errorMessage } from "../api/client";
 import type { OperatorSpec, Preview } from "../api/types";
-import { formatCell, formatDuration, formatNumber, plural } from "../lib/format";
+import { formatDuration, formatNumber, plural } from "../lib/format";
 import { OperatorIcon } from "../ui/OperatorIcon";
+import { DownloadLinks, OutputFiles, PortSwitch, PreviewTable } from "../ui/OutputParts";
 import { StatusBadge } from "../ui/StatusBadge";
+import { TabList, type TabItem } from "../ui/TabList";
 import { pagesApi, type NodeRunFull } from "./api";
 import { resultsPort } from "./actionResults";
 
@@ -40,6 +42,11 @@ export function NodePanel({
   const defaultTab: Tab = failed ? "error" : hasOutput ? "output" : "logs";
   const [tab, setTab] = useState<Tab>(defaultTab);
   useEffect(() => setTab(defaultTab), [node.node_id, defaultTab]);
+  const tabs: TabItem<Tab>[] = [];
+  if (hasOutput) tabs.push({ id: "output", label: "Output" });
+  if (failed) tabs.push({ id: "error", label: "Error" });
+  tabs.push({ id: "logs", label: "Logs", count: node.logs?.length ?? 0 });
+  if (node.files?.length > 0) tabs.push({ id: "files", label: "Files", count: node.files.length });
 
   return (
     <div className="node-panel" data-testid="node-panel" data-node-id={node.node_id}>
@@ -98,26 +105,7 @@ export function NodePanel({
         </div>
       )}
 
-      <div className="tabs node-tabs" role="tablist">
-        {hasOutput && (
-          <button role="tab" aria-selected={tab === "output"} className={tab === "output" ? "active" : ""} onClick={() => setTab("output")}>
-            Output
-          </button>
-        )}
-        {failed && (
-          <button role="tab" aria-selected={tab === "error"} className={tab === "error" ? "active" : ""} onClick={() => setTab("error")}>
-            Error
-          </button>
-        )}
-        <button role="tab" aria-selected={tab === "logs"} className={tab === "logs" ? "active" : ""} onClick={() => setTab("logs")}>
-          Logs <span className="tab-count">{node.logs?.length ?? 0}</span>
-        </button>
-        {node.files?.length > 0 && (
-          <button role="tab" aria-selected={tab === "files"} className={tab === "files" ? "active" : ""} onClick={() => setTab("files")}>
-            Files <span className="tab-count">{node.files.length}</span>
-          </button>
-        )}
-      </div>
+      <TabList className="tabs node-tabs" items={tabs} active={tab} onSelect={setTab} />
 
       <div className="node-tab-body">
         {tab === "error" && failed && (
@@ -141,18 +129,7 @@ export function NodePanel({
             <p className="muted small node-note">No log lines{node.status === "pending" ? " yet" : ""}.</p>
           )
         )}
-        {tab === "files" && (
-          <ul className="files">
-            {node.files.map((f) => (
-              <li key={f.name}>
-                <FileText size={14} />
-                <a href={f.url} download>
-                  {f.name}
-                </a>
-              </li>
-            ))}
-          </ul>
-        )}
+        {tab === "files" && <OutputFiles files={node.files} />}
         {tab === "output" && hasOutput && (
           <OutputPreview
             runId={runId}
@@ -196,15 +173,7 @@ function OutputPreview({
   return (
     <div className="node-output">
       <div className="output-toolbar">
-        {ports.length > 1 && (
-          <div className="segmented" role="group" aria-label="Output port">
-            {ports.map((p) => (
-              <button key={p.name} className={p.name === port ? "active" : ""} onClick={() => setPort(p.name)}>
-                {p.name}
-              </button>
-            ))}
-          </div>
-        )}
+        <PortSwitch ports={ports.map((p) => ({ id: p.name, label: p.name }))} active={port} onSelect={setPort} />
         <span className="muted small output-meta">
           {preview
             ? preview.total_rows > preview.rows.length
@@ -213,48 +182,13 @@ function OutputPreview({
             : "Loading…"}
         </span>
         <span className="spacer" />
-        <a className="btn btn-sm" href={outputUrl(runId, node.node_id, port, "csv")} download>
-          <Download size={14} /> CSV
-        </a>
-        <a className="btn btn-sm" href={outputUrl(runId, node.node_id, port, "parquet")} download>
-          <Download size={14} /> Parquet
-        </a>
+        <DownloadLinks runId={runId} nodeId={node.node_id} port={port} />
       </div>
       {error ? (
         <p className="field-error node-note">{error}</p>
       ) : (
         <div className="table-scroll node-preview" data-testid="node-preview">
-          {preview && (
-            <table className="data-table">
-              <thead>
-                <tr>
-                  <th className="rownum">#</th>
-                  {preview.columns.map((c) => (
-                    <th key={c.name} className={c.type === "int" || c.type === "float" ? "num" : undefined}>
-                      <span className="th-name">{c.name}</span>
-                      <span className="th-type">{c.type}</span>
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {preview.rows.map((row, i) => (
-                  <tr key={i}>
-                    <td className="rownum">{i + 1}</td>
-                    {row.map((v, j) => {
-                      const t = preview.columns[j]?.type;
-                      const num = t === "int" || t === "float";
-                      return (
-                        <td key={j} className={v === null ? "null" : num ? "num" : undefined} title={formatCell(v)}>
-                          {v === null ? "null" : formatCell(v)}
-                        </td>
-                      );
-                    })}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          {preview && <PreviewTable preview={preview} />}
         </div>
       )}
     </div>
