@@ -63,6 +63,14 @@ function useDatasets(): { list: Dataset[] | null; error: string | null; reload: 
   return { list, error, reload: () => void loadDatasets(true).catch(() => {}) };
 }
 
+/** What every input of the form takes. */
+interface ControlProps {
+  id: string;
+  value: unknown;
+  onChange: (v: unknown) => void;
+  invalid: boolean;
+}
+
 // --- other workspace resources: connections and registered models ----------------------------
 
 const resourceCache = new Map<string, Promise<{ value: string; label: string; kind?: string }[]>>();
@@ -89,13 +97,9 @@ function ResourceSelect({
   onChange,
   invalid,
   emptyHint,
-}: {
-  id: string;
+}: ControlProps & {
   resource: "connections" | "models";
   kinds?: string[];
-  value: unknown;
-  onChange: (v: unknown) => void;
-  invalid: boolean;
   emptyHint: string;
 }) {
   const [options, setOptions] = useState<{ value: string; label: string; kind?: string }[] | null>(null);
@@ -184,19 +188,7 @@ function emptyValue(f: FormField): unknown {
   return f.nullable ? null : undefined;
 }
 
-function NumberInput({
-  id,
-  field,
-  value,
-  onChange,
-  invalid,
-}: {
-  id: string;
-  field: FormField;
-  value: unknown;
-  onChange: (v: unknown) => void;
-  invalid: boolean;
-}) {
+function NumberInput({ id, field, value, onChange, invalid }: ControlProps & { field: FormField }) {
   const [text, setText] = useState(value === null || value === undefined ? "" : String(value));
   useEffect(() => {
     const parsed = text.trim() === "" ? undefined : Number(text);
@@ -394,17 +386,7 @@ function ColumnsChecklist({
   );
 }
 
-function DatasetPicker({
-  id,
-  value,
-  onChange,
-  invalid,
-}: {
-  id: string;
-  value: unknown;
-  onChange: (v: unknown) => void;
-  invalid: boolean;
-}) {
+function DatasetPicker({ id, value, onChange, invalid }: ControlProps) {
   const { list, error, reload } = useDatasets();
   const [uploading, setUploading] = useState(false);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -486,17 +468,7 @@ function DatasetPicker({
   );
 }
 
-function JsonInput({
-  id,
-  value,
-  onChange,
-  invalid,
-}: {
-  id: string;
-  value: unknown;
-  onChange: (v: unknown) => void;
-  invalid: boolean;
-}) {
+function JsonInput({ id, value, onChange, invalid }: ControlProps) {
   const [text, setText] = useState(value === undefined ? "" : JSON.stringify(value, null, 2));
   const [err, setErr] = useState<string | null>(null);
   return (
@@ -528,17 +500,7 @@ function JsonInput({
 }
 
 /** Free input for an untyped value: keeps the text as typed, stores the parsed value. */
-function AnyInput({
-  id,
-  value,
-  onChange,
-  invalid,
-}: {
-  id: string;
-  value: unknown;
-  onChange: (v: unknown) => void;
-  invalid: boolean;
-}) {
+function AnyInput({ id, value, onChange, invalid }: ControlProps) {
   const [text, setText] = useState(formatAny(value));
   useEffect(() => {
     if (JSON.stringify(coerceAny(text)) !== JSON.stringify(value ?? null)) setText(formatAny(value));
@@ -574,272 +536,231 @@ interface FieldProps {
   ctx: FormContext;
 }
 
-function FieldInput({ field, path, value, ctx }: FieldProps) {
-  const id = useId();
-  const key = pathKey(path);
-  const error = ctx.errors[key];
-  const set = (v: unknown) => ctx.onChange(path, v);
-  const invalid = !!error;
+/** The input a column field picks from, and what is known of its columns. */
+function columnSource(field: FormField, ctx: FormContext) {
+  const port = resolveColumnPort(field.columnOf, ctx.op.inputs);
+  return { port, state: port ? ctx.columns[port] : undefined };
+}
 
+function fieldHint(field: FormField, ctx: FormContext): string | null {
+  switch (field.kind) {
+    case "integer":
+    case "number":
+      return boundsHint(field);
+    case "column":
+    case "columns": {
+      const { port, state } = columnSource(field, ctx);
+      return columnHint(state, port);
+    }
+    default:
+      return null;
+  }
+}
+
+/** A field's input; FieldShell puts the label, help, hint and error around it. */
+function fieldControl(field: FormField, path: Path, ctx: FormContext, props: ControlProps): ReactNode {
+  const { id, value, onChange: set, invalid } = props;
   switch (field.kind) {
     case "boolean":
       return (
-        <FieldShell field={field} id={id} error={error} inline>
-          <label className="switch">
-            <input
-              id={id}
-              type="checkbox"
-              checked={value === undefined ? !!field.default : !!value}
-              onChange={(e) => set(e.target.checked)}
-            />
-            <span className="switch-track" aria-hidden="true" />
-          </label>
-        </FieldShell>
+        <label className="switch">
+          <input
+            id={id}
+            type="checkbox"
+            checked={value === undefined ? !!field.default : !!value}
+            onChange={(e) => set(e.target.checked)}
+          />
+          <span className="switch-track" aria-hidden="true" />
+        </label>
       );
     case "integer":
     case "number":
-      return (
-        <FieldShell field={field} id={id} error={error} hint={boundsHint(field)}>
-          <NumberInput id={id} field={field} value={value} onChange={set} invalid={invalid} />
-        </FieldShell>
-      );
+      return <NumberInput field={field} {...props} />;
     case "enum":
       return (
-        <FieldShell field={field} id={id} error={error}>
-          <select
-            id={id}
-            value={value === undefined || value === null ? "" : JSON.stringify(value)}
-            aria-invalid={invalid}
-            onChange={(e) => set(e.target.value === "" ? emptyValue(field) : JSON.parse(e.target.value))}
-          >
-            {(!field.hasDefault || field.nullable || value === undefined) && (
-              <option value="">{field.nullable ? "(none)" : "Choose…"}</option>
-            )}
-            {field.options?.map((o) => (
-              <option key={JSON.stringify(o.value)} value={JSON.stringify(o.value)}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        </FieldShell>
+        <select
+          id={id}
+          value={value === undefined || value === null ? "" : JSON.stringify(value)}
+          aria-invalid={invalid}
+          onChange={(e) => set(e.target.value === "" ? emptyValue(field) : JSON.parse(e.target.value))}
+        >
+          {(!field.hasDefault || field.nullable || value === undefined) && (
+            <option value="">{field.nullable ? "(none)" : "Choose…"}</option>
+          )}
+          {field.options?.map((o) => (
+            <option key={JSON.stringify(o.value)} value={JSON.stringify(o.value)}>
+              {o.label}
+            </option>
+          ))}
+        </select>
       );
     case "enum-list": {
       const arr = Array.isArray(value) ? value : [];
       return (
-        <FieldShell field={field} id={id} error={error}>
-          <div className="chips" id={id} role="group">
-            {field.options?.map((o) => {
-              const on = arr.some((v) => v === o.value);
-              return (
-                <button
-                  type="button"
-                  key={String(o.value)}
-                  className={`chip${on ? " chip-on" : ""}`}
-                  aria-pressed={on}
-                  onClick={() => set(on ? arr.filter((v) => v !== o.value) : [...arr, o.value])}
-                >
-                  {o.label}
-                </button>
-              );
-            })}
-          </div>
-        </FieldShell>
+        <div className="chips" id={id} role="group">
+          {field.options?.map((o) => {
+            const on = arr.some((v) => v === o.value);
+            return (
+              <button
+                type="button"
+                key={String(o.value)}
+                className={`chip${on ? " chip-on" : ""}`}
+                aria-pressed={on}
+                onClick={() => set(on ? arr.filter((v) => v !== o.value) : [...arr, o.value])}
+              >
+                {o.label}
+              </button>
+            );
+          })}
+        </div>
       );
     }
     case "column": {
-      const port = resolveColumnPort(field.columnOf, ctx.op.inputs);
-      const state = port ? ctx.columns[port] : undefined;
-      return (
-        <FieldShell field={field} id={id} error={error} hint={columnHint(state, port)}>
-          {state?.state === "known" ? (
-            <ColumnSelect
-              id={id}
-              value={value}
-              columns={state.columns}
-              invalid={invalid}
-              allowEmpty={field.nullable || !field.required}
-              onChange={(v) => set(v === undefined ? emptyValue(field) : v)}
-            />
-          ) : (
-            <input
-              id={id}
-              value={typeof value === "string" ? value : ""}
-              placeholder="Column name"
-              aria-invalid={invalid}
-              onChange={(e) => set(e.target.value || emptyValue(field))}
-            />
-          )}
-        </FieldShell>
+      const { state } = columnSource(field, ctx);
+      return state?.state === "known" ? (
+        <ColumnSelect
+          id={id}
+          value={value}
+          columns={state.columns}
+          invalid={invalid}
+          allowEmpty={field.nullable || !field.required}
+          onChange={(v) => set(v === undefined ? emptyValue(field) : v)}
+        />
+      ) : (
+        <input
+          id={id}
+          value={typeof value === "string" ? value : ""}
+          placeholder="Column name"
+          aria-invalid={invalid}
+          onChange={(e) => set(e.target.value || emptyValue(field))}
+        />
       );
     }
     case "columns": {
-      const port = resolveColumnPort(field.columnOf, ctx.op.inputs);
-      const state = port ? ctx.columns[port] : undefined;
+      const { state } = columnSource(field, ctx);
       const arr = (Array.isArray(value) ? value : []).map(String);
-      return (
-        <FieldShell field={field} id={id} error={error} hint={columnHint(state, port)}>
-          {state?.state === "known" && state.columns.length > 0 ? (
-            <ColumnsChecklist value={arr} columns={state.columns} onChange={set} />
-          ) : (
-            <TagInput id={id} value={arr} onChange={set} placeholder="Type a column name, then Enter" />
-          )}
-        </FieldShell>
+      return state?.state === "known" && state.columns.length > 0 ? (
+        <ColumnsChecklist value={arr} columns={state.columns} onChange={set} />
+      ) : (
+        <TagInput id={id} value={arr} onChange={set} placeholder="Type a column name, then Enter" />
       );
     }
     case "dataset":
-      return (
-        <FieldShell field={field} id={id} error={error}>
-          <DatasetPicker id={id} value={value} onChange={set} invalid={invalid} />
-        </FieldShell>
-      );
+      return <DatasetPicker {...props} />;
     case "connection":
       return (
-        <FieldShell field={field} id={id} error={error}>
-          <ResourceSelect
-            id={id}
-            resource="connections"
-            kinds={field.connectionKinds}
-            value={value}
-            onChange={set}
-            invalid={invalid}
-            emptyHint={`No ${(field.connectionKinds ?? []).join(" / ")} connection in this workspace yet.`}
-          />
-        </FieldShell>
+        <ResourceSelect
+          {...props}
+          resource="connections"
+          kinds={field.connectionKinds}
+          emptyHint={`No ${(field.connectionKinds ?? []).join(" / ")} connection in this workspace yet.`}
+        />
       );
     case "registered-model":
-      return (
-        <FieldShell field={field} id={id} error={error}>
-          <ResourceSelect
-            id={id}
-            resource="models"
-            value={value}
-            onChange={set}
-            invalid={invalid}
-            emptyHint="No registered model in this workspace yet."
-          />
-        </FieldShell>
-      );
+      return <ResourceSelect {...props} resource="models" emptyHint="No registered model in this workspace yet." />;
     case "list":
       return (
-        <FieldShell field={field} id={id} error={error}>
-          <TagInput
-            id={id}
-            value={Array.isArray(value) ? value : []}
-            onChange={set}
-            itemType={field.itemType}
-            placeholder="Type a value, then Enter"
-          />
-        </FieldShell>
+        <TagInput
+          id={id}
+          value={Array.isArray(value) ? value : []}
+          onChange={set}
+          itemType={field.itemType}
+          placeholder="Type a value, then Enter"
+        />
       );
     case "scalar":
       return (
-        <FieldShell field={field} id={id} error={error}>
-          <input
-            id={id}
-            value={value === undefined || value === null ? "" : String(value)}
-            aria-invalid={invalid}
-            onChange={(e) =>
-              set(e.target.value === "" ? emptyValue(field) : coerceScalar(e.target.value, field.scalarTypes ?? ["string"]))
-            }
-          />
-        </FieldShell>
+        <input
+          id={id}
+          value={value === undefined || value === null ? "" : String(value)}
+          aria-invalid={invalid}
+          onChange={(e) =>
+            set(e.target.value === "" ? emptyValue(field) : coerceScalar(e.target.value, field.scalarTypes ?? ["string"]))
+          }
+        />
       );
     case "any":
-      return (
-        <FieldShell field={field} id={id} error={error}>
-          <AnyInput id={id} value={value} invalid={invalid} onChange={set} />
-        </FieldShell>
-      );
+      return <AnyInput {...props} />;
     case "text":
-      return (
-        <FieldShell field={field} id={id} error={error}>
-          {field.multiline ? (
-            <textarea
-              id={id}
-              rows={4}
-              className={/sql|query|expression/i.test(field.key) ? "mono" : undefined}
-              value={typeof value === "string" ? value : ""}
-              aria-invalid={invalid}
-              onChange={(e) => set(e.target.value === "" ? emptyValue(field) : e.target.value)}
-            />
-          ) : (
-            <input
-              id={id}
-              type={field.format === "password" ? "password" : "text"}
-              value={typeof value === "string" ? value : ""}
-              placeholder={field.hasDefault && typeof field.default === "string" ? field.default : ""}
-              aria-invalid={invalid}
-              onChange={(e) => set(e.target.value === "" ? emptyValue(field) : e.target.value)}
-            />
-          )}
-        </FieldShell>
+      return field.multiline ? (
+        <textarea
+          id={id}
+          rows={4}
+          className={/sql|query|expression/i.test(field.key) ? "mono" : undefined}
+          value={typeof value === "string" ? value : ""}
+          aria-invalid={invalid}
+          onChange={(e) => set(e.target.value === "" ? emptyValue(field) : e.target.value)}
+        />
+      ) : (
+        <input
+          id={id}
+          type={field.format === "password" ? "password" : "text"}
+          value={typeof value === "string" ? value : ""}
+          placeholder={field.hasDefault && typeof field.default === "string" ? field.default : ""}
+          aria-invalid={invalid}
+          onChange={(e) => set(e.target.value === "" ? emptyValue(field) : e.target.value)}
+        />
       );
     case "objects": {
       const items = Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
       const noun = singular(field.label);
       return (
-        <FieldShell field={field} id={id} error={error}>
-          <div className="object-list" id={id}>
-            {items.length === 0 && <p className="muted small">None yet.</p>}
-            {items.map((item, i) => (
-              <div className="object-item" key={i} data-index={i}>
-                <div className="object-item-head">
-                  <span className="object-item-title">
-                    {noun.charAt(0).toUpperCase() + noun.slice(1)} {i + 1}
-                  </span>
-                  <button
-                    type="button"
-                    className="icon-btn icon-btn-danger"
-                    aria-label={`Remove ${noun} ${i + 1}`}
-                    onClick={() => set(items.filter((_, j) => j !== i))}
-                  >
-                    <Trash2 size={14} />
-                  </button>
-                </div>
-                <div className="object-item-fields">
-                  {(field.fields ?? []).map((f) => (
-                    <FieldInput
-                      key={f.key}
-                      field={f}
-                      path={[...path, i, f.key]}
-                      value={getIn(item, [f.key])}
-                      ctx={ctx}
-                    />
-                  ))}
-                </div>
+        <div className="object-list" id={id}>
+          {items.length === 0 && <p className="muted small">None yet.</p>}
+          {items.map((item, i) => (
+            <div className="object-item" key={i} data-index={i}>
+              <div className="object-item-head">
+                <span className="object-item-title">
+                  {noun.charAt(0).toUpperCase() + noun.slice(1)} {i + 1}
+                </span>
+                <button
+                  type="button"
+                  className="icon-btn icon-btn-danger"
+                  aria-label={`Remove ${noun} ${i + 1}`}
+                  onClick={() => set(items.filter((_, j) => j !== i))}
+                >
+                  <Trash2 size={14} />
+                </button>
               </div>
-            ))}
-            <button type="button" className="btn btn-sm btn-dashed" onClick={() => set([...items, newItem(field)])}>
-              <Plus size={14} /> Add {noun}
-            </button>
-          </div>
-        </FieldShell>
+              <div className="object-item-fields">
+                {(field.fields ?? []).map((f) => (
+                  <FieldInput key={f.key} field={f} path={[...path, i, f.key]} value={getIn(item, [f.key])} ctx={ctx} />
+                ))}
+              </div>
+            </div>
+          ))}
+          <button type="button" className="btn btn-sm btn-dashed" onClick={() => set([...items, newItem(field)])}>
+            <Plus size={14} /> Add {noun}
+          </button>
+        </div>
       );
     }
-    case "object":
-      return (
-        <fieldset className="object-fieldset">
-          <legend>{field.label}</legend>
-          {field.description && <p className="field-help">{field.description}</p>}
-          {(field.fields ?? []).map((f) => (
-            <FieldInput
-              key={f.key}
-              field={f}
-              path={[...path, f.key]}
-              value={getIn(value, [f.key])}
-              ctx={ctx}
-            />
-          ))}
-          {error && <p className="field-error">{error}</p>}
-        </fieldset>
-      );
     default:
-      return (
-        <FieldShell field={field} id={id} error={error}>
-          <JsonInput id={id} value={value} onChange={set} invalid={invalid} />
-        </FieldShell>
-      );
+      return <JsonInput {...props} />;
   }
+}
+
+function FieldInput({ field, path, value, ctx }: FieldProps) {
+  const id = useId();
+  const error = ctx.errors[pathKey(path)];
+  if (field.kind === "object") {
+    return (
+      <fieldset className="object-fieldset">
+        <legend>{field.label}</legend>
+        {field.description && <p className="field-help">{field.description}</p>}
+        {(field.fields ?? []).map((f) => (
+          <FieldInput key={f.key} field={f} path={[...path, f.key]} value={getIn(value, [f.key])} ctx={ctx} />
+        ))}
+        {error && <p className="field-error">{error}</p>}
+      </fieldset>
+    );
+  }
+  const props: ControlProps = { id, value, onChange: (v) => ctx.onChange(path, v), invalid: !!error };
+  return (
+    <FieldShell field={field} id={id} error={error} hint={fieldHint(field, ctx)} inline={field.kind === "boolean"}>
+      {fieldControl(field, path, ctx, props)}
+    </FieldShell>
+  );
 }
 
 export const ParamsForm = memo(function ParamsForm({
