@@ -53,6 +53,12 @@ class TrainParams(Protocol):
     @property
     def algorithm(self) -> str: ...
     @property
+    def n_estimators(self) -> int: ...
+    @property
+    def max_depth(self) -> int | None: ...
+    @property
+    def learning_rate(self) -> float: ...
+    @property
     def cv_folds(self) -> int: ...
     @property
     def seed(self) -> int: ...
@@ -78,6 +84,18 @@ def max_depth_field(description: str) -> Any:
 
 def learning_rate_field(description: str) -> Any:
     return Field(0.1, gt=0, le=1, description=description)
+
+
+def random_forest(forest: type, params: TrainParams) -> Any:
+    # n_jobs=1: workers are the unit of parallelism (see one_thread).
+    return forest(n_estimators=params.n_estimators, max_depth=params.max_depth,
+                  random_state=params.seed, n_jobs=1)
+
+
+def hist_gradient_boosting(booster: type, params: TrainParams) -> Any:
+    # Its boosting rounds are max_iter; n_estimators names them for every ensemble.
+    return booster(max_iter=params.n_estimators, learning_rate=params.learning_rate,
+                   max_depth=params.max_depth, random_state=params.seed)
 
 
 def cv_folds_field() -> Any:

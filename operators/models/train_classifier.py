@@ -35,10 +35,12 @@ from ._common import (
     cv_folds_field,
     features_field,
     fit_trainer,
+    hist_gradient_boosting,
     learning_rate_field,
     max_depth_field,
     n_estimators_field,
     one_thread,
+    random_forest,
     seed_field,
     target_field,
     trained_schema,
@@ -88,11 +90,8 @@ def _classifier(params: TrainClassifierParams) -> Any:
             max_depth=3 if params.max_depth is None else params.max_depth,
             random_state=params.seed)
     if params.algorithm == "hist_gradient_boosting":
-        return HistGradientBoostingClassifier(
-            max_iter=params.n_estimators, learning_rate=params.learning_rate,
-            max_depth=params.max_depth, random_state=params.seed)
-    return RandomForestClassifier(n_estimators=params.n_estimators, max_depth=params.max_depth,
-                                  random_state=params.seed, n_jobs=1)
+        return hist_gradient_boosting(HistGradientBoostingClassifier, params)
+    return random_forest(RandomForestClassifier, params)
 
 
 def _check_target(y: pd.Series, params: TrainClassifierParams) -> None:

@@ -34,10 +34,12 @@ from ._common import (
     cv_folds_field,
     features_field,
     fit_trainer,
+    hist_gradient_boosting,
     learning_rate_field,
     max_depth_field,
     n_estimators_field,
     one_thread,
+    random_forest,
     seed_field,
     target_field,
     trained_schema,
@@ -79,11 +81,8 @@ def _regressor(params: TrainRegressorParams) -> Any:
     if params.algorithm == "ridge":
         return Ridge(alpha=params.alpha, random_state=params.seed)
     if params.algorithm == "hist_gradient_boosting":
-        return HistGradientBoostingRegressor(
-            max_iter=params.n_estimators, learning_rate=params.learning_rate,
-            max_depth=params.max_depth, random_state=params.seed)
-    return RandomForestRegressor(n_estimators=params.n_estimators, max_depth=params.max_depth,
-                                 random_state=params.seed, n_jobs=1)
+        return hist_gradient_boosting(HistGradientBoostingRegressor, params)
+    return random_forest(RandomForestRegressor, params)
 
 
 def _require_numbers(target: str, type_name: str) -> None:
