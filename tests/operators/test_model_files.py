@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from datagran.datasets.artifacts import ArtifactStore
+from datagran.datasets.storage import open_storage
 from operators import LocalContext, TrainedModel, get_operator
 from operators.connectors.sample import load_sample
 
@@ -37,7 +38,7 @@ def fitted(name: str, raw: dict[str, Any]) -> TrainedModel:
                                                    for n, r in MODELS])
 def test_each_model_is_stored_and_read_back_exactly(tmp_path: Path, name: str,
                                                     raw: dict[str, Any]) -> None:
-    store = ArtifactStore(tmp_path)
+    store = ArtifactStore(open_storage(str(tmp_path), ""))
     model = fitted(name, raw)
     digest = store.put_model(model)
     assert store.put_model(fitted(name, raw)) == digest  # same seed, same bytes
