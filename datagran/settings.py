@@ -4,6 +4,7 @@ artifact folder. Production sets DATABASE_URL, BROKER_URL, CHANNEL_LAYER_URL, SE
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -98,7 +99,14 @@ TEMPLATES = [
 
 # --- database ------------------------------------------------------------------------------
 _sqlite_default = f"sqlite:///{DATA_DIR / 'datagran.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", _sqlite_default), conn_max_age=0)}
+# A Dramatiq worker process keeps its database connection between messages (a new PostgreSQL
+# connection per node costs the server a backend process, and the node its set-up); the ASGI
+# server closes it after each request, as Django advises under ASGI.
+WORKER_PROCESS = Path(sys.argv[0]).name == "dramatiq"
+DATABASES = {"default": dj_database_url.parse(
+    env("DATABASE_URL", _sqlite_default),
+    conn_max_age=int(env("DATAGRAN_WORKER_DB_MAX_AGE", "300")) if WORKER_PROCESS else 0,
+    conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Worker threads and the web server share the file: wait for locks instead of failing,
     # take the write lock at BEGIN (no upgrade deadlocks), and let readers run beside a writer.

@@ -104,7 +104,10 @@ class NodeRun(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="one_noderun")]
-        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+        # status + heartbeat: the reaper; run + status: is anything of this run still open,
+        # which queued node can a worker take next (a wide fan-out asks for each node).
+        indexes = [models.Index(fields=["status", "heartbeat_at"]),
+                   models.Index(fields=["run", "status"])]
 
 
 class CacheEntry(models.Model):

@@ -251,9 +251,10 @@ def node_execute(*, run_id: str, node_id: str) -> None:
 
     A node's success may make successors ready: the worker claims one of them in the same
     transaction and runs it next, without a round trip through the broker (the others are
-    sent, so independent branches still run on other workers). The claimed node is running
-    with a fresh heartbeat from the moment that transaction commits, so if this worker dies
-    before finishing it, the reaper re-queues it like any other node of a dead worker."""
+    sent, so independent branches still run on other workers); with none, it takes a node of
+    the run whose message still waits in the broker. The claimed node is running with a
+    fresh heartbeat from the moment that transaction commits, so if this worker dies before
+    finishing it, the reaper re-queues it like any other node of a dead worker."""
     began = time.monotonic()
     claimed = _claim(run_id, node_id)
     while claimed is not None:
@@ -349,6 +350,15 @@ def _retry_or_fail(run_id: object, node_id: str, ctx: RunContext, message: str,
 
 
 def _claim(run_id: str, node_id: str) -> tuple[Run, NodeRun] | None:
+    # A message whose node is no longer queued (a duplicate, or a node another worker took
+    # when it finished its own) is dropped without waiting for the run's lock.
+    status = NodeRun.objects.filter(run_id=run_id, node_id=node_id).values_list(
+        "status", flat=True).first()
+    if status is None:
+        log.warning("dropping a message for run %s, which does not exist", run_id)
+        return None
+    if status != NodeStatus.QUEUED:
+        return None
     try:
         return _claim_queued(run_id, node_id)
     except Run.DoesNotExist:
@@ -385,8 +395,15 @@ def _input_refs(run: Run, graph: RunGraph, node_id: str) -> dict[str, dict[str, 
 
 def _succeed(run_id: object, node: NodeRun, ctx: RunContext, outcome: NodeOutcome, *,
              may_continue: bool = False) -> tuple[Run, NodeRun] | None:
-    """Record the node's success and queue the successors it made ready; with
-    ``may_continue``, claim one of them for this worker instead of queueing it."""
+    """Record the node's success and queue the successors it made ready. With
+    ``may_continue``, claim a node for this worker to run next: one of those successors
+    instead of queueing it, or else a node of the run still waiting in the broker."""
+    if node.cache_key:  # the outputs are stored: reusable whatever happens to this run
+        CacheEntry.objects.bulk_create(
+            [CacheEntry(key=node.cache_key, operator=node.operator, outputs=outcome.outputs,
+                        rows_out=outcome.rows_out)],
+            update_conflicts=True, unique_fields=["key"],
+            update_fields=["operator", "outputs", "rows_out", "last_used_at"])
     with run_transaction(run_id) as tx:
         now = timezone.now()
         fields = {"status": NodeStatus.SUCCEEDED, "finished_at": now,
@@ -401,17 +418,13 @@ def _succeed(run_id: object, node: NodeRun, ctx: RunContext, outcome: NodeOutcom
             setattr(node, name, value)
         _register_models(tx.run, node)
         _emit_node(tx, node, before)
-        if node.cache_key:
-            CacheEntry.objects.bulk_create(
-                [CacheEntry(key=node.cache_key, operator=node.operator, outputs=node.outputs,
-                            rows_out=node.rows_out)],
-                update_conflicts=True, unique_fields=["key"],
-                update_fields=["operator", "outputs", "rows_out", "last_used_at"])
         ready = _ready_successors(tx, node.node_id)
         following = ready.pop(0) if ready and may_continue else None
         _queue_nodes(tx, ready)
         if following is not None and not _claim_pending(tx, following, now):
             following = None
+        if following is None and may_continue:
+            following = _take_queued(tx, now)
         if following is None and not ready:
             _maybe_finish(tx)
     return (tx.run, following) if following is not None else None
@@ -430,6 +443,21 @@ def _ready_successors(tx: RunTransaction, node_id: str) -> list[NodeRun]:
                .values_list("node_id", flat=True)) if others else set()
     return [n for n in tx.run.nodes.filter(node_id__in=candidates, status=NodeStatus.PENDING)
             .order_by("node_id") if graph.predecessors[n.node_id] - {node_id} <= done]
+
+
+def _take_queued(tx: RunTransaction, now: Any) -> NodeRun | None:
+    """A node of this run whose message waits in the broker: this worker runs it now (the
+    message, when delivered, finds it taken and is dropped). The oldest first, and first
+    attempts only: a retry waits out its backoff, and a re-queued node goes to the broker."""
+    node = (tx.run.nodes.filter(status=NodeStatus.QUEUED, attempts=0)
+            .order_by("queued_at", "pk").first())
+    if node is None or not NodeRun.objects.filter(pk=node.pk, status=NodeStatus.QUEUED).update(
+            status=NodeStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=1):
+        return None
+    node.status, node.started_at, node.heartbeat_at, node.attempts = (
+        NodeStatus.RUNNING, now, now, 1)
+    tx.emit("node", node=node_json(node))
+    return node
 
 
 def _claim_pending(tx: RunTransaction, node: NodeRun, now: Any) -> bool:
@@ -534,13 +562,15 @@ def _emit_node(tx: RunTransaction, node: NodeRun, logs_before: int) -> None:
 
 
 def _maybe_finish(tx: RunTransaction) -> None:
-    statuses = list(tx.run.nodes.values_list("node_id", "status", "error"))
-    if any(s in NODE_OPEN for _, s, _ in statuses):
+    # Asks the database whether any node is still open, rather than reading every node's
+    # status: with a wide fan-out, each of its nodes finishing would read them all.
+    if tx.run.nodes.filter(status__in=NODE_OPEN).exists():
         return
-    failed = [(n, e) for n, s, e in statuses if s == NodeStatus.FAILED]
+    failed = (tx.run.nodes.filter(status=NodeStatus.FAILED).order_by("pk")
+              .values_list("node_id", "error").first())
     if failed:
         _finish(tx, RunStatus.FAILED, timezone.now(),
-                error=f"Node {failed[0][0]} failed: {failed[0][1]}")
+                error=f"Node {failed[0]} failed: {failed[1]}")
     else:
         _finish(tx, RunStatus.SUCCEEDED, timezone.now())
 

@@ -1,5 +1,6 @@
 """A worker runs the successor its node just made ready itself, without a broker message;
-the other ready successors still go to the broker; and a continued node whose worker dies is
+the other ready successors still go to the broker, and a worker with nothing ready takes a
+queued node of the run whose message still waits; a continued node whose worker dies is
 re-queued by the reaper like any other (at least once)."""
 from __future__ import annotations
 
@@ -72,6 +73,23 @@ def test_other_ready_successors_go_to_the_broker_so_branches_run_elsewhere(
     # branch finished last.
     assert sent == ["a", "c"]
     assert set(NodeRun.objects.filter(run_id=run_id).values_list("attempts", flat=True)) == {1}
+
+
+def test_a_worker_takes_the_queued_siblings_whose_messages_wait_in_the_broker(
+        api, worker, sent) -> None:
+    graph = {"nodes": [node("a", "connector.sample_dataset")]
+             + [node(n, "transform.select_columns", columns=["target"]) for n in "bcd"],
+             "edges": [edge("a", "table", n, "table") for n in "bcd"]}
+    worker.pause()  # no other worker: this thread runs what it claims and takes the rest
+    run_id = start(api, graph)
+    node_execute(run_id=run_id, node_id="a")
+    assert Run.objects.get(pk=run_id).status == "succeeded"
+    assert sent == ["a", "c", "d"]  # b continued; c and d were sent, then taken
+    seq = Run.objects.get(pk=run_id).seq
+    for late in "cd":  # their messages arrive late and are dropped: nothing runs twice
+        node_execute(run_id=run_id, node_id=late)
+    assert set(NodeRun.objects.filter(run_id=run_id).values_list("attempts", flat=True)) == {1}
+    assert Run.objects.get(pk=run_id).seq == seq
 
 
 def test_no_continuing_when_a_node_could_outlast_the_message_deadline(
