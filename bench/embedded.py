@@ -44,14 +44,16 @@ class Embedded:
         return pipeline_create(workspace=self.workspace, user=self.user, name=name, graph=graph)
 
     def run(self, pipeline: Any, *, force: bool = True) -> tuple[float, Any]:
-        """Start a run, wait for it; returns (wall seconds, the finished Run). The process's
-        table memo is emptied first, so a forced run reads, computes and writes every table
-        as a first run does, not recognising the outputs of the run before."""
+        """Start a run, wait for it; returns (wall seconds, the finished Run). Before a forced
+        run the process's table memo is emptied, so it reads, computes and writes every table
+        as a first run does, not recognising the outputs of the run before; other runs find
+        the memo as the server would after the runs before them."""
         from datagran.datasets.artifacts import artifact_store
         from datagran.runs.models import Run
         from datagran.runs.services import run_start
 
-        artifact_store().memo.clear()
+        if force:
+            artifact_store().memo.clear()
         t = time.perf_counter()
         run = run_start(pipeline=pipeline, user=self.user, force=force)
         while True:
