@@ -30,6 +30,7 @@ from datagran.workspaces.models import Workspace
 from operators.base import ApprovalRequired, OperatorError, params_errors
 from operators.registry import get_operator
 
+from . import outputs as node_outputs
 from .context import RunContext
 from .events import RunTransaction, run_transaction
 from .graphs import RunGraph, run_graph
@@ -388,8 +389,15 @@ def _claim_queued(run_id: str, node_id: str) -> tuple[Run, NodeRun] | None:
 
 def _input_refs(run: Run, graph: RunGraph, node_id: str) -> dict[str, dict[str, Any]]:
     edges = graph.incoming[node_id]
-    outputs = dict(run.nodes.filter(node_id__in=[e.source for e in edges]).values_list(
-        "node_id", "outputs"))
+    outputs = {e.source: known for e in edges
+               if (known := node_outputs.recall(run.pk, e.source)) is not None}
+    missing = {e.source for e in edges} - outputs.keys()
+    if missing:
+        for source, status, refs in run.nodes.filter(node_id__in=missing).values_list(
+                "node_id", "status", "outputs"):
+            outputs[source] = refs
+            if status == NodeStatus.SUCCEEDED:
+                node_outputs.remember(run.pk, source, refs)
     return {e.target_port: outputs[e.source][e.source_port] for e in edges}
 
 
@@ -416,6 +424,8 @@ def _succeed(run_id: object, node: NodeRun, ctx: RunContext, outcome: NodeOutcom
         before = len(node.logs)
         for name, value in fields.items():
             setattr(node, name, value)
+        transaction.on_commit(lambda: node_outputs.remember(run_id, node.node_id,
+                                                            outcome.outputs))
         _register_models(tx.run, node)
         _emit_node(tx, node, before)
         ready = _ready_successors(tx, node.node_id)
