@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["reference.py", "overhead.py", "fanout.py", "throughput.py", "run_history.py",
+BENCHMARKS = ["reference.py", "cache.py", "ml.py", "overhead.py", "fanout.py", "throughput.py",
+              "run_history.py",
               "serving.py", "canvas.py"]
 
 for name in BENCHMARKS:
