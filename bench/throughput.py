@@ -58,20 +58,25 @@ def plain_loop() -> float:
 def main() -> None:
     mode = sys.argv[1] if len(sys.argv) > 1 else "redis"
     baseline = statistics.median(plain_loop() for _ in range(3))
-    rates = []
+    rates, sending = [], []
     with Production(mode) as prod:
         pipelines = [prod.pipeline(f"small-{i}", small(i)) for i in range(PIPELINES)]
         for attempt in range(ROUNDS + 1):  # the first is a warm-up
             count = RUNS if attempt else PIPELINES
+            t = time.perf_counter()
             runs = [prod.start(pipelines[r % PIPELINES]) for r in range(count)]
+            sent = time.perf_counter() - t
             prod.wait(runs, timeout=600)
             if attempt:
                 rates.append(count / prod.span(runs) * 60)
+                sending.append(sent)
     rate = statistics.median(rates)
     print(f"throughput: {RUNS} runs of {PIPELINES} 4-node pipelines, {mode} + PostgreSQL, two "
           "worker processes of 2 threads")
     print(f"  runs a minute (median of {ROUNDS}) {rate:8.0f}   rounds: "
           f"{', '.join(f'{r:.0f}' for r in rates)}")
+    print(f"  sending the {RUNS} starts took  {statistics.median(sending):8.2f} s (one client, "
+          "one request at a time)")
     print(f"  plain loop, same calls       {baseline:8.0f} runs a minute")
     print(f"  ratio plain loop / runs      {baseline / rate:8.1f}x")
 
