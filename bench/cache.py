@@ -11,40 +11,35 @@ import statistics
 import sys
 
 from embedded import Embedded
+from graphs import edge, node
 from reference import DATA, SHARED
 
 REPEAT = 5
 
 
 def graph(orders: str, customers: str) -> dict:
-    def n(node_id: str, operator: str, **params: object) -> dict:
-        return {"id": node_id, "operator": operator, "params": params}
-
-    def e(a: str, b: str, port: str = "table") -> dict:
-        return {"source": a, "source_port": "table", "target": b, "target_port": port}
-
     return {"nodes": [
-        n("orders", "connector.upload", dataset=orders),
-        n("kept", "transform.filter_rows", conditions=[
+        node("orders", "connector.upload", dataset=orders),
+        node("kept", "transform.filter_rows", conditions=[
             {"column": "amount", "op": ">", "value": 10}]),
-        n("derived", "transform.derive_column", name="amount_adj", expression="amount * 1.2"),
-        n("months", "transform.date_parts", column="ts", parts=["year", "month"]),
-        n("agg", "transform.aggregate", group_by=["customer_id", "ts_month"], aggregations=[
+        node("derived", "transform.derive_column", name="amount_adj", expression="amount * 1.2"),
+        node("months", "transform.date_parts", column="ts", parts=["year", "month"]),
+        node("agg", "transform.aggregate", group_by=["customer_id", "ts_month"], aggregations=[
             {"column": "amount_adj", "function": "sum", "name": "total_adj"},
             {"column": "amount_adj", "function": "count", "name": "n_orders"}]),
-        n("customers", "connector.upload", dataset=customers),
-        n("report", "transform.join", how="left", on=[{"left": "customer_id",
+        node("customers", "connector.upload", dataset=customers),
+        node("report", "transform.join", how="left", on=[{"left": "customer_id",
                                                         "right": "customer_id"}]),
-        n("average", "transform.derive_column", name="average",
+        node("average", "transform.derive_column", name="average",
           expression="total_adj / n_orders"),
-        n("ranked", "transform.sort_limit", order_by=[{"column": "total_adj",
+        node("ranked", "transform.sort_limit", order_by=[{"column": "total_adj",
                                                         "descending": True}]),
-        n("columns", "transform.select_columns",
+        node("columns", "transform.select_columns",
           columns=["customer_id", "ts_month", "total_adj", "n_orders", "average"])],
-        "edges": [e("orders", "kept"), e("kept", "derived"), e("derived", "months"),
-                  e("months", "agg"), e("agg", "report", "left"),
-                  e("customers", "report", "right"), e("report", "average"),
-                  e("average", "ranked"), e("ranked", "columns")]}
+        "edges": [edge("orders", "kept"), edge("kept", "derived"), edge("derived", "months"),
+                  edge("months", "agg"), edge("agg", "report", "left"),
+                  edge("customers", "report", "right"), edge("report", "average"),
+                  edge("average", "ranked"), edge("ranked", "columns")]}
 
 
 def main() -> None:

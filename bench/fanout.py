@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 
+from graphs import pass_through, plain_pass_through
 from production import Production, pct
 
 N = 1000
@@ -17,28 +17,12 @@ RUNS = 3
 TARGET = 10.0
 
 
-def fan_out(n: int = N) -> dict:
-    nodes = [{"id": "src", "operator": "connector.sample_dataset", "params": {"dataset": "iris"}}]
-    edges = []
-    for i in range(n):
-        nodes.append({"id": f"n{i}", "operator": "transform.select_columns",
-                      "params": {"columns": ["sepal_length", "target"]}})
-        edges.append({"source": "src", "source_port": "table", "target": f"n{i}",
-                      "target_port": "table"})
-    return {"nodes": nodes, "edges": edges}
+def fan_out() -> dict:
+    return pass_through(N, chain=False)
 
 
 def plain_loop() -> float:
-    from operators import LocalContext, get_operator
-
-    ctx, t = LocalContext(), time.perf_counter()
-    source = get_operator("connector.sample_dataset")
-    table = source.run(ctx, source.parse_params({"dataset": "iris"}))["table"]
-    op = get_operator("transform.select_columns")
-    params = op.parse_params({"columns": ["sepal_length", "target"]})
-    for _ in range(N):
-        op.run(ctx, params, table=table)
-    return time.perf_counter() - t
+    return plain_pass_through(N, chain=False)
 
 
 def main() -> None:
@@ -51,7 +35,7 @@ def main() -> None:
             wall, run_id = prod.run(pipeline, timeout=600)
             created = prod.db.execute("SELECT created_at FROM runs_run WHERE id = %s",
                                       [run_id]).fetchone()[0]
-            children = [n for n in prod.nodes(run_id) if n.node_id != "src"]
+            children = [n for n in prod.nodes(run_id) if n.node_id != "n0"]
             if attempt:
                 walls.append(wall)
                 # How long after the run's creation the children started: the spread shows

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from graphs import edge, node
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "bench-data"
 SHARED = HERE.parent.parent / "shared" / "bench"
@@ -25,35 +27,30 @@ SEED = 7
 
 
 def graph(orders: str, customers: str) -> dict:
-    def n(node_id: str, operator: str, **params: object) -> dict:
-        return {"id": node_id, "operator": operator, "params": params}
-
-    def e(a: str, b: str, port: str = "table", source_port: str = "table") -> dict:
-        return {"source": a, "source_port": source_port, "target": b, "target_port": port}
-
     return {"nodes": [
-        n("orders", "connector.upload", dataset=orders),
-        n("kept", "transform.filter_rows", conditions=[
+        node("orders", "connector.upload", dataset=orders),
+        node("kept", "transform.filter_rows", conditions=[
             {"column": "amount", "op": ">", "value": 10}]),
-        n("customers", "connector.upload", dataset=customers),
-        n("joined", "transform.join", how="left", on=[{"left": "customer_id",
+        node("customers", "connector.upload", dataset=customers),
+        node("joined", "transform.join", how="left", on=[{"left": "customer_id",
                                                         "right": "customer_id"}]),
-        n("spend", "transform.aggregate", group_by=["customer_id"], aggregations=[
+        node("spend", "transform.aggregate", group_by=["customer_id"], aggregations=[
             {"column": "amount", "function": "sum", "name": "total"},
             {"column": "amount", "function": "count", "name": "n_orders"}]),
-        n("features", "transform.join", how="left", on=[{"left": "customer_id",
+        node("features", "transform.join", how="left", on=[{"left": "customer_id",
                                                           "right": "customer_id"}]),
-        n("labelled", "transform.derive_column", name="big", expression="amount > 50"),
-        n("split", "transform.split", test_size=0.25, seed=SEED),
-        n("train", "model.train_classifier", target="big", features=FEATURES,
+        node("labelled", "transform.derive_column", name="big", expression="amount > 50"),
+        node("split", "transform.split", test_size=0.25, seed=SEED),
+        node("train", "model.train_classifier", target="big", features=FEATURES,
           algorithm="logistic_regression", seed=SEED),
-        n("score", "model.predict")],
-        "edges": [e("orders", "kept"), e("kept", "joined", "left"),
-                  e("customers", "joined", "right"), e("kept", "spend"),
-                  e("joined", "features", "left"), e("spend", "features", "right"),
-                  e("features", "labelled"), e("labelled", "split"),
-                  e("split", "train", "train", "train"), e("split", "train", "test", "test"),
-                  e("train", "score", "model", "model"), e("split", "score", "table", "test")]}
+        node("score", "model.predict")],
+        "edges": [edge("orders", "kept"), edge("kept", "joined", "left"),
+                  edge("customers", "joined", "right"), edge("kept", "spend"),
+                  edge("joined", "features", "left"), edge("spend", "features", "right"),
+                  edge("features", "labelled"), edge("labelled", "split"),
+                  edge("split", "train", "train", "train"), edge("split", "train", "test", "test"),
+                  edge("train", "score", "model", "model"),
+                  edge("split", "score", "table", "test")]}
 
 
 def plain_once() -> None:

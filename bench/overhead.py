@@ -19,34 +19,19 @@ import sys
 import time
 
 from embedded import Embedded  # noqa: E402  (sets Django up)
+from graphs import pass_through, plain_pass_through
 from production import NodeTiming, Production, chain_figures, median_figures
 
 N = 100
 RUNS = 4
 
 
-def chain(n: int = N) -> dict:
-    nodes = [{"id": "n0", "operator": "connector.sample_dataset", "params": {"dataset": "iris"}}]
-    edges = []
-    for i in range(1, n):
-        nodes.append({"id": f"n{i}", "operator": "transform.select_columns",
-                      "params": {"columns": ["sepal_length", "target"]}})
-        edges.append({"source": f"n{i-1}", "source_port": "table", "target": f"n{i}",
-                      "target_port": "table"})
-    return {"nodes": nodes, "edges": edges}
+def chain() -> dict:
+    return pass_through(N - 1, chain=True)
 
 
 def plain_loop() -> float:
-    from operators import LocalContext, get_operator
-
-    ctx, t = LocalContext(), time.perf_counter()
-    source = get_operator("connector.sample_dataset")
-    table = source.run(ctx, source.parse_params({"dataset": "iris"}))["table"]
-    op = get_operator("transform.select_columns")
-    params = op.parse_params({"columns": ["sepal_length", "target"]})
-    for _ in range(1, N):
-        table = op.run(ctx, params, table=table)["table"]
-    return time.perf_counter() - t
+    return plain_pass_through(N - 1, chain=True)
 
 
 def embedded() -> dict[str, float]:

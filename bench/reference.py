@@ -12,6 +12,7 @@ import sys
 import time
 
 from embedded import ROOT, Embedded
+from graphs import edge, node
 
 SHARED = ROOT.parent / "shared" / "bench"
 DATA = ROOT / "bench-data"
@@ -19,28 +20,22 @@ REPEAT = 5
 
 
 def graph(orders: str, customers: str) -> dict:
-    def n(node_id: str, operator: str, **params: object) -> dict:
-        return {"id": node_id, "operator": operator, "params": params}
-
-    def e(a: str, b: str, port: str = "table") -> dict:
-        return {"source": a, "source_port": "table", "target": b, "target_port": port}
-
     return {"nodes": [
-        n("orders", "connector.upload", dataset=orders),
-        n("kept", "transform.filter_rows", conditions=[
+        node("orders", "connector.upload", dataset=orders),
+        node("kept", "transform.filter_rows", conditions=[
             {"column": "amount", "op": ">", "value": 10}]),
-        n("derived", "transform.derive_column", name="amount_adj", expression="amount * 1.2"),
-        n("agg", "transform.aggregate", group_by=["customer_id"], aggregations=[
+        node("derived", "transform.derive_column", name="amount_adj", expression="amount * 1.2"),
+        node("agg", "transform.aggregate", group_by=["customer_id"], aggregations=[
             {"column": "amount_adj", "function": "sum", "name": "total_adj"},
             {"column": "amount_adj", "function": "count", "name": "n_orders"},
             {"column": "ts", "function": "max", "name": "last_ts"}]),
-        n("customers", "connector.upload", dataset=customers),
-        n("report", "transform.join", how="left", on=[{"left": "customer_id",
+        node("customers", "connector.upload", dataset=customers),
+        node("report", "transform.join", how="left", on=[{"left": "customer_id",
                                                         "right": "customer_id"}]),
-        n("write", "action.export_file", format="parquet", filename="report")],
-        "edges": [e("orders", "kept"), e("kept", "derived"), e("derived", "agg"),
-                  e("agg", "report", "left"), e("customers", "report", "right"),
-                  e("report", "write")]}
+        node("write", "action.export_file", format="parquet", filename="report")],
+        "edges": [edge("orders", "kept"), edge("kept", "derived"), edge("derived", "agg"),
+                  edge("agg", "report", "left"), edge("customers", "report", "right"),
+                  edge("report", "write")]}
 
 
 def plain() -> float:
