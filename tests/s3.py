@@ -3,6 +3,7 @@ with authentication on. It holds an IAM user whose access key may do anything in
 other key is refused, as AWS refuses it. The environment it gives points boto at it."""
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import urllib.request
@@ -63,10 +64,16 @@ def start_s3_server() -> tuple[ThreadedMotoServer, S3Server]:
     return server, s3
 
 
+_running: tuple[ThreadedMotoServer, S3Server] | None = None
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
-    server, s3 = start_s3_server()
-    try:
-        yield s3
-    finally:
-        server.stop()
+    """One server for the whole test process: moto keeps its accounts and its authentication
+    switch per process, so a second server could not make its user once the first has
+    turned authentication on. Each module that imports this fixture gets the same one."""
+    global _running
+    if _running is None:
+        _running = start_s3_server()
+        atexit.register(_running[0].stop)
+    yield _running[1]
