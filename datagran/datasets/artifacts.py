@@ -154,7 +154,8 @@ class ArtifactStore:
         if df is not None:
             return df
         df = pd.read_parquet(self.storage.source(self.key("table", digest)))
-        self.memo.put(digest, pa.Table.from_pandas(df, preserve_index=False))
+        if self.memo.budget:
+            self.memo.put(digest, pa.Table.from_pandas(df, preserve_index=False))
         return df
 
     # --- models ------------------------------------------------------------------------------

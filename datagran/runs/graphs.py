@@ -4,14 +4,11 @@ predecessors and successors) are kept per version instead of being rebuilt for e
 Keyed by the version's id and content hash, so a reused id can never serve another graph."""
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from functools import cached_property
 
+from datagran.core.lru import Lru
 from datagran.engine.graph import Edge, Graph, Node
 from datagran.pipelines.models import PipelineVersion
-
-CACHED_VERSIONS = 32
 
 
 class RunGraph:
@@ -41,22 +38,16 @@ class RunGraph:
         return self.graph.descendants(node_id)
 
 
-_cache: OrderedDict[tuple[object, str], RunGraph] = OrderedDict()
-_lock = threading.Lock()
+_cache = Lru(32)
 
 
 def run_graph(version: PipelineVersion) -> RunGraph:
     """The parsed graph of a pipeline version (its graph field may be deferred), from this
     process's small LRU cache."""
     key = (version.pk, version.hash)
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    raw = PipelineVersion.objects.values_list("graph", flat=True).get(pk=version.pk)
-    parsed = RunGraph(Graph.model_validate(raw))
-    with _lock:
-        _cache[key] = parsed
-        while len(_cache) > CACHED_VERSIONS:
-            _cache.popitem(last=False)
+    parsed = _cache.get(key)
+    if parsed is None:
+        raw = PipelineVersion.objects.values_list("graph", flat=True).get(pk=version.pk)
+        parsed = RunGraph(Graph.model_validate(raw))
+        _cache.put(key, parsed)
     return parsed

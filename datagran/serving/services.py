@@ -6,7 +6,6 @@ alias moves, the next request builds the new one while requests in flight finish
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import pandas as pd
 from django.conf import settings
 
 from datagran.core.exceptions import PermanentError
+from datagran.core.lru import Lru
 from datagran.datasets.artifacts import artifact_store
 from datagran.engine.execute import STATE, load_state
 from datagran.engine.graph import Graph
@@ -58,8 +58,9 @@ class Compiled:
     training_inputs: pd.DataFrame | None
 
 
-_compiled: dict[tuple[Any, ...], Compiled] = {}
-_lock = threading.Lock()
+# Bounded: each promotion or saved version compiles a new plan, and the old ones (with their
+# model and training inputs) would otherwise stay in memory for the life of the process.
+_compiled = Lru(16)
 
 
 # --- the deployment ----------------------------------------------------------------------------
@@ -143,20 +144,22 @@ def _reference_run(pipeline: Pipeline, version: ModelVersion | None) -> Run:
     return run
 
 
-_plans: dict[tuple[str, str, str], tuple[Graph, ServingPlan]] = {}
+_plans = Lru(64)
 
 
 def _plan(pipeline: Pipeline, deployment: Deployment) -> tuple[Graph, ServingPlan]:
     key = (pipeline.current_version.hash, deployment.input_node, deployment.output_node)
-    if key not in _plans:
+    found = _plans.get(key)
+    if found is None:
         graph = Graph.model_validate(pipeline.current_version.graph)
         try:
             plan = plan_serving(graph, input_node=deployment.input_node,
                                 output_node=deployment.output_node)
         except (ServingError, OperatorError) as exc:
             raise PermanentError(str(exc)) from None
-        _plans[key] = (graph, plan)
-    return _plans[key]
+        found = (graph, plan)
+        _plans.put(key, found)
+    return found
 
 
 _recent: dict[tuple[Any, ...], tuple[float, Any]] = {}
@@ -211,8 +214,7 @@ def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
         input_schema=[c for c in input_ref[table_port]["schema"] if c["name"] not in targets],
         targets=targets, model=version,
         training_inputs=store.read_table(input_ref[table_port]["hash"]))
-    with _lock:
-        _compiled[key] = compiled
+    _compiled.put(key, compiled)
     return compiled
 
 
