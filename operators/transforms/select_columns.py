@@ -4,7 +4,17 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import field_validator
 
-from ..base import Context, Operator, Params, Port, Schema, column_field, require_columns, schema_of
+from ..base import (
+    Context,
+    Operator,
+    Params,
+    Port,
+    Schema,
+    column_field,
+    columns_of,
+    require_columns,
+    schema_of,
+)
 from ..registry import register
 
 
@@ -45,7 +55,7 @@ class SelectColumns(Operator):
         self, ctx: Context, params: SelectColumnsParams, table: pd.DataFrame
     ) -> dict[str, pd.DataFrame]:
         require_columns(schema_of(table), params.columns, field="columns")
-        return {"table": table[params.columns]}
+        return {"table": columns_of(table, params.columns)}
 
     def infer_schema(
         self, ctx: Context, params: SelectColumnsParams, table: Schema | None = None

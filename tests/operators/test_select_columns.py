@@ -58,3 +58,11 @@ def test_it_rejects_no_columns_repeated_columns_or_a_bare_string(raw: dict) -> N
 def test_the_columns_param_is_a_column_picker() -> None:
     columns = op.describe()["params_schema"]["properties"]["columns"]
     assert columns["x-column-of"] == "table"
+
+
+def test_a_table_with_a_repeated_column_name_keeps_every_column_of_that_name() -> None:
+    # A table read from a CSV with two "a" headers: selecting "a" keeps both, as pandas does.
+    table = pd.DataFrame([[1, "x", 2]], columns=["a", "b", "a"])
+    result = select(["b", "a"], table)
+    assert list(result.columns) == ["b", "a", "a"]
+    assert result.iloc[0].tolist() == ["x", 1, 2]
