@@ -238,9 +238,7 @@ def predict(*, pipeline: Pipeline, rows: Any) -> dict[str, Any]:
         raise PermanentError(f"rows: at most {MAX_ROWS:,} rows a request.",
                              {"fields": {"rows": [f"at most {MAX_ROWS} rows"]}})
     compiled = _compile(pipeline, deployment)
-    frame = check_rows(rows, compiled.input_schema)
-    for target in compiled.targets:
-        frame[target] = pd.Series([None] * len(frame), dtype="object")
+    frame = check_rows(rows, compiled.input_schema, blank=compiled.targets)
     try:
         result = serve(compiled.plan, frame, compiled.resources, ServingContext())
     except OperatorError as exc:

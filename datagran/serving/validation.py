@@ -2,6 +2,7 @@
 column, in one 400."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +39,9 @@ EXPECTED = {"int": "a whole number", "float": "a number", "bool": "true or false
             "datetime": "an ISO date-time string", "str": "text"}
 
 
-def check_rows(rows: list[Any], schema: Schema) -> pd.DataFrame:
+def check_rows(rows: list[Any], schema: Schema, *, blank: Sequence[str] = ()) -> pd.DataFrame:
+    """The rows as a frame with the schema's columns and dtypes, plus an all-missing column for
+    each name in ``blank`` (the target, which the rows to predict do not have)."""
     expected = {c["name"]: c["type"] for c in schema}
     problems: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
@@ -65,8 +68,11 @@ def check_rows(rows: list[Any], schema: Schema) -> pd.DataFrame:
                              {"problems": problems[:MAX_PROBLEMS]})
     # Built column by column from plain lists: a request is often one row, and a frame from
     # records followed by a cast per column cost several times the model's own call.
-    return pd.DataFrame({name: _column([row.get(name) for row in rows], kind)
-                         for name, kind in expected.items()}, copy=False)
+    columns = {name: _column([row.get(name) for row in rows], kind)
+               for name, kind in expected.items()}
+    for name in blank:
+        columns[name] = np.full(len(rows), None, dtype=object)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _column(values: list[Any], kind: str) -> Any:
