@@ -5,6 +5,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +17,14 @@ from datagran.workspaces.selectors import role_check
 
 from .drift import PSI_WARNING, drift_report
 from .models import Deployment
-from .services import deployment_for, deployment_update, predict, training_inputs
+from .services import (
+    deployment_for,
+    deployment_update,
+    predict,
+    serving_credentials,
+    serving_pipeline,
+    training_inputs,
+)
 
 
 def deployment_json(d: Deployment, request: Request) -> dict[str, Any]:
@@ -46,15 +54,23 @@ class DeploymentApi(APIView):
         return Response(deployment_json(deployment, request))
 
 
+class ServingTokenAuthentication(TokenAuthentication):
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        return serving_credentials(key, lambda: super(
+            ServingTokenAuthentication, self).authenticate_credentials(key))
+
+
 class PredictApi(APIView):
     """{"rows": [{column: value, ...}, ...]} → a prediction (and probability) per row, and
-    the model version that made them."""
+    the model version that made them. The token, the pipeline and the deployment are
+    remembered for DATAGRAN_SERVING_CACHE_SECONDS: a prediction makes no query of its own."""
 
+    authentication_classes = [ServingTokenAuthentication, SessionAuthentication]
     throttle_classes = [PredictThrottle]
     throttle_scope = "predict"
 
     def post(self, request: Request, pipeline_id: str) -> Response:
-        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        pipeline = serving_pipeline(user=request.user, pipeline_id=pipeline_id)
         rows = request.data.get("rows") if isinstance(request.data, dict) else None
         return Response(predict(pipeline=pipeline, rows=rows))
 

@@ -21,6 +21,7 @@ from datagran.engine.execute import STATE, load_state
 from datagran.engine.graph import Graph
 from datagran.engine.serve import Resources, ServingError, ServingPlan, plan_serving, serve
 from datagran.pipelines.models import Pipeline
+from datagran.pipelines.selectors import pipeline_get
 from datagran.registry.models import ModelVersion, RegisteredModel
 from datagran.registry.services import registered_name, version_resolve
 from datagran.runs.models import NodeRun, Run, RunStatus
@@ -109,7 +110,6 @@ def deployment_update(*, pipeline: Pipeline, enabled: bool | None = None,
                                  {"fields": {"sample_rate": ["between 0 and 1"]}})
         deployment.sample_rate = sample_rate
     deployment.save()
-    _recent.pop(("deployment", pipeline.pk), None)
     return deployment
 
 
@@ -162,19 +162,35 @@ def _plan(pipeline: Pipeline, deployment: Deployment) -> tuple[Graph, ServingPla
     return found
 
 
-_recent: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_recent = Lru(4096)
 
 
 def _recently(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
     """What the database said about ``key`` at most DATAGRAN_SERVING_CACHE_SECONDS ago, per
-    process: a promotion, or a change of deployment made by another process, is served
-    within that time. Changes made by this process drop their keys at once."""
+    process, so that a prediction makes no query of its own: a change made by another process
+    (a promotion, a saved pipeline, a revoked token or membership) is served within that time;
+    one made by this process forgets everything at once (``forget_recent``)."""
     hit = _recent.get(key)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
     value = load()
-    _recent[key] = (time.monotonic() + settings.DATAGRAN["SERVING_CACHE_SECONDS"], value)
+    _recent.put(key, (time.monotonic() + settings.DATAGRAN["SERVING_CACHE_SECONDS"], value))
     return value
+
+
+def forget_recent(**_signal: Any) -> None:
+    _recent.clear()
+
+
+def serving_pipeline(*, user: Any, pipeline_id: object) -> Pipeline:
+    """The pipeline to predict with, if the user may (pipeline_get), remembered."""
+    return _recently(("pipeline", user.pk, str(pipeline_id)),
+                     lambda: pipeline_get(user=user, pipeline_id=pipeline_id))
+
+
+def serving_credentials(key: str, load: Callable[[], Any]) -> Any:
+    """What an API token authenticates as, remembered."""
+    return _recently(("token", key), load)
 
 
 def _served_version_cached(pipeline: Pipeline, plan: ServingPlan, graph: Graph

@@ -153,3 +153,27 @@ def test_another_user_cannot_predict(other_api, churn) -> None:
     response = other_api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": [{}]},
                               format="json")
     assert response.status_code == 404
+
+
+def test_a_revoked_token_or_a_lost_membership_stops_predictions_at_once(api, churn,
+                                                                          user) -> None:
+    # Serving remembers the token, the pipeline and the deployment for a second so that a
+    # prediction makes no query; a change made in this process must still count at once.
+    from rest_framework.authtoken.models import Token
+
+    from datagran.workspaces.models import Membership
+
+    pipeline, run_id = churn
+    url = f"/api/pipelines/{pipeline['id']}/predict"
+    rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(1))
+    assert api.post(url, {"rows": rows}, format="json").status_code == 200
+    api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"enabled": False}, format="json")
+    response = api.post(url, {"rows": rows}, format="json")
+    assert response.status_code == 400 and "turned off" in response.json()["message"]
+    api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"enabled": True}, format="json")
+    assert api.post(url, {"rows": rows}, format="json").status_code == 200
+
+    Membership.objects.filter(user=user).delete()
+    assert api.post(url, {"rows": rows}, format="json").status_code == 404
+    Token.objects.filter(user=user).delete()
+    assert api.post(url, {"rows": rows}, format="json").status_code == 401
