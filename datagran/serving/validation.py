@@ -43,22 +43,16 @@ def check_rows(rows: list[Any], schema: Schema, *, blank: Sequence[str] = ()) ->
     """The rows as a frame with the schema's columns and dtypes, plus an all-missing column for
     each name in ``blank`` (the target, which the rows to predict do not have)."""
     expected = {c["name"]: c["type"] for c in schema}
-    problems: list[dict[str, Any]] = []
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            problems.append({"row": i, "column": None, "message": "must be an object"})
-            continue
-        for name in expected.keys() - row.keys():
-            problems.append({"row": i, "column": name, "message": "missing"})
-        for name in row.keys() - expected.keys():
-            problems.append({"row": i, "column": name, "message": "unexpected column"})
-        for name, kind in expected.items():
-            if name in row and not _fits(row[name], kind):
-                problems.append({"row": i, "column": name,
-                                 "message": f"expected {EXPECTED.get(kind, kind)}, "
-                                            f"got {row[name]!r}"})
-        if len(problems) >= MAX_PROBLEMS:
-            break
+    names = expected.keys()
+    if all(type(row) is dict and row.keys() == names for row in rows):
+        # The usual request: every row has the columns. Checked a column at a time, by the
+        # set of value types in it; a cell is looked at alone only when its column is wrong.
+        values = {name: [row[name] for row in rows] for name in names}
+        problems = [problem for name, kind in expected.items()
+                    if not set(map(type, values[name])) <= _FITTING.get(kind, set())
+                    for problem in _cell_problems(values[name], name, kind)]
+    else:
+        values, problems = {}, _row_problems(rows, expected)
     if problems:
         problems.sort(key=lambda p: (p["row"], p["column"] or ""))
         first = problems[0]
@@ -68,11 +62,41 @@ def check_rows(rows: list[Any], schema: Schema, *, blank: Sequence[str] = ()) ->
                              {"problems": problems[:MAX_PROBLEMS]})
     # Built column by column from plain lists: a request is often one row, and a frame from
     # records followed by a cast per column cost several times the model's own call.
-    columns = {name: _column([row.get(name) for row in rows], kind)
-               for name, kind in expected.items()}
+    columns = {name: _column(values[name], kind) for name, kind in expected.items()}
     for name in blank:
         columns[name] = np.full(len(rows), None, dtype=object)
     return pd.DataFrame(columns, copy=False)
+
+
+# The value types that fit a column type for certain; anything else is checked by _fits
+# (a float that is a whole number fits an int column; a datetime is a string to parse).
+_NONE = type(None)
+_FITTING: dict[str, set[type]] = {"int": {int, _NONE}, "float": {int, float, _NONE},
+                                  "bool": {bool, _NONE}, "str": {str, _NONE}}
+
+
+def _cell_problems(values: list[Any], name: str, kind: str) -> list[dict[str, Any]]:
+    return [{"row": i, "column": name,
+             "message": f"expected {EXPECTED.get(kind, kind)}, got {value!r}"}
+            for i, value in enumerate(values) if not _fits(value, kind)]
+
+
+def _row_problems(rows: list[Any], expected: dict[str, str]) -> list[dict[str, Any]]:
+    """Every problem of rows that are not all objects with exactly the expected columns."""
+    problems: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            problems.append({"row": i, "column": None, "message": "must be an object"})
+            continue
+        for name in expected.keys() - row.keys():
+            problems.append({"row": i, "column": name, "message": "missing"})
+        for name in row.keys() - expected.keys():
+            problems.append({"row": i, "column": name, "message": "unexpected column"})
+        problems += [dict(p, row=i) for name, kind in expected.items() if name in row
+                     for p in _cell_problems([row[name]], name, kind)]
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    return problems
 
 
 def _column(values: list[Any], kind: str) -> Any:
