@@ -67,7 +67,6 @@ class PredictApi(APIView):
 
     authentication_classes = [ServingTokenAuthentication, SessionAuthentication]
     throttle_classes = [PredictThrottle]
-    throttle_scope = "predict"
 
     def post(self, request: Request, pipeline_id: str) -> Response:
         pipeline = serving_pipeline(user=request.user, pipeline_id=pipeline_id)

@@ -68,6 +68,35 @@ def test_predictions_are_rate_limited_per_caller(api, settings) -> None:
     cache.clear()
 
 
+def test_the_prediction_rate_limit_is_a_sliding_window_and_says_when_to_retry(
+        api, settings, monkeypatch) -> None:
+    from django.core.cache import cache
+
+    from datagran.core import ratelimit
+
+    cache.clear()
+    clock = [6_000_000.0]  # the start of a minute
+    monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
+    pipeline = api.post("/api/pipelines/", {"name": "p"}, format="json").json()
+
+    def predict():
+        return api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": [{}]},
+                        format="json")
+
+    with override_settings(DATAGRAN={**settings.DATAGRAN, "PREDICT_RATE": "4/min"}):
+        clock[0] += 10
+        assert [predict().status_code for _ in range(4)] == [400] * 4
+        refused = predict()
+        assert refused.status_code == 429 and refused["Retry-After"] == "50"
+        # Half-way through the next minute the four count for half: two more are allowed.
+        clock[0] += 80
+        assert [predict().status_code for _ in range(3)] == [400, 400, 429]
+        # A minute after those, only they count, for a quarter.
+        clock[0] += 45
+        assert predict().status_code == 400
+    cache.clear()
+
+
 def test_sign_up_creates_an_account_with_a_personal_workspace_and_signs_in(db) -> None:
     from django.contrib.auth import get_user_model
 
