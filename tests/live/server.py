@@ -129,6 +129,7 @@ class LiveServer:
         redis.Redis.from_url(f"{REDIS_URL}/12").flushdb()
         self.env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{self.database}"
         self.env["CHANNEL_LAYER_URL"] = f"{REDIS_URL}/12"
+        self.env["CACHE_URL"] = f"{REDIS_URL}/12"  # rate-limit counters, as the README has it
         if self.mode == "redis":
             redis.Redis.from_url(f"{REDIS_URL}/11").flushdb()
             self.env["BROKER_URL"] = f"{REDIS_URL}/11"

@@ -68,12 +68,22 @@ def test_predictions_are_rate_limited_per_caller(api, settings) -> None:
     cache.clear()
 
 
+REDIS_CACHE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                           "LOCATION": "redis://127.0.0.1:6379/10"}}
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
 def test_the_prediction_rate_limit_is_a_sliding_window_and_says_when_to_retry(
-        api, settings, monkeypatch) -> None:
+        api, settings, monkeypatch, backend) -> None:
     from django.core.cache import cache
 
     from datagran.core import ratelimit
 
+    if backend == "redis":  # production shares the counts between web processes in Redis
+        settings.CACHES = REDIS_CACHE
+        import redis
+
+        assert redis.Redis.from_url(REDIS_CACHE["default"]["LOCATION"]).ping()
     cache.clear()
     clock = [6_000_000.0]  # the start of a minute
     monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
@@ -94,6 +104,9 @@ def test_the_prediction_rate_limit_is_a_sliding_window_and_says_when_to_retry(
         # A minute after those, only they count, for a quarter.
         clock[0] += 45
         assert predict().status_code == 400
+        if backend == "redis":
+            assert any(b"predict-rate" in k for k in redis.Redis.from_url(
+                REDIS_CACHE["default"]["LOCATION"]).keys())
     cache.clear()
 
 
