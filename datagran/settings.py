@@ -180,7 +180,7 @@ SPECTACULAR_SETTINGS = {
 
 CACHE_URL = env("CACHE_URL")
 CACHES = {"default": (
-    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    {"BACKEND": "datagran.core.cache.SharedPoolRedisCache", "LOCATION": CACHE_URL}
     if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
 
 # --- background work -------------------------------------------------------------------------

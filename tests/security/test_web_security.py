@@ -68,8 +68,24 @@ def test_predictions_are_rate_limited_per_caller(api, settings) -> None:
     cache.clear()
 
 
-REDIS_CACHE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+REDIS_CACHE = {"default": {"BACKEND": "datagran.core.cache.SharedPoolRedisCache",
                            "LOCATION": "redis://127.0.0.1:6379/10"}}
+
+
+def test_requests_share_redis_connections_instead_of_opening_one_each(settings) -> None:
+    # Django makes a cache backend per request context under ASGI; each used to open its own
+    # connection to Redis.
+    import redis
+    from django.core.cache import caches
+
+    settings.CACHES = REDIS_CACHE
+    server = redis.Redis.from_url(REDIS_CACHE["default"]["LOCATION"])
+    before = server.info("clients")["connected_clients"]
+    backends = [caches.create_connection("default") for _ in range(20)]
+    for i, backend in enumerate(backends):
+        backend.set(f"k{i}", i)
+        assert backend.get(f"k{i}") == i
+    assert server.info("clients")["connected_clients"] - before <= 2
 
 
 @pytest.mark.parametrize("backend", ["memory", "redis"])
