@@ -84,6 +84,7 @@ class DeploymentStatsApi(APIView):
         latencies = np.array([r.latency_ms for r in recent], dtype=float)
         served = pd.DataFrame.from_records([row for r in recent for row in r.inputs])
         train = compiled.training_inputs.drop(columns=compiled.targets, errors="ignore")
+        features = compiled.training_inputs[compiled.features]
         version = compiled.model
         return Response({
             "deployment": deployment_json(deployment, request),
@@ -96,7 +97,9 @@ class DeploymentStatsApi(APIView):
                           "model_version": r.model_version} for r in recent[:50]],
             "latency_ms": {f"p{p}": (round(float(np.percentile(latencies, p)), 2)
                                      if len(latencies) else None) for p in (50, 95, 99)},
-            "drift": drift_report(train, served) if not served.empty else [],
+            # Of the model's features only: identifiers and other columns the model ignores
+            # always differ between a batch of requests and the training table.
+            "drift": drift_report(features, served) if not served.empty else [],
             "psi_warning": PSI_WARNING,
         })
 

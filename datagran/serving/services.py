@@ -57,6 +57,7 @@ class Compiled:
     targets: list[str]
     model: ModelVersion | None
     training_inputs: pd.DataFrame | None
+    features: list[str]  # the request columns the model reads as they come (drift is of these)
 
 
 # Bounded: each promotion or saved version compiles a new plan, and the old ones (with their
@@ -223,13 +224,17 @@ def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
     if table_port is None:
         raise PermanentError(f"The reference run has no output of {plan.input_node}.")
     targets = [model.target] if model is not None and model.target else []
+    inputs = [c["name"] for c in input_ref[table_port]["schema"] if c["name"] not in targets]
+    used = {c["name"] for c in model.features} if model is not None else set()
     compiled = Compiled(
         plan=plan,
         resources=Resources(state=states.__getitem__, model=lambda _node: _model(model),
                             lookup=lambda n, p: lookups[(n, p)]),
         input_schema=[c for c in input_ref[table_port]["schema"] if c["name"] not in targets],
         targets=targets, model=version,
-        training_inputs=store.read_table(input_ref[table_port]["hash"]))
+        training_inputs=store.read_table(input_ref[table_port]["hash"]),
+        # Without a model, or with features all derived on the way, every request column.
+        features=[c for c in inputs if c in used] or inputs)
     _compiled.put(key, compiled)
     return compiled
 

@@ -116,6 +116,9 @@ def test_served_requests_are_logged_sampled_and_feed_the_drift_panel(api, churn)
     drift = {d["feature"]: d for d in stats["drift"]}
     assert drift["monthly_spend"]["warning"] is True
     assert drift["plan"]["warning"] is False
+    # Only the model's features: not the identifiers the request rows also carry.
+    assert set(drift) == {"plan", "tenure_months", "monthly_spend", "orders_last_90d",
+                          "support_tickets", "days_since_last_order"}
     assert {c["name"] for c in stats["input_schema"]} == set(customers.columns)
 
 

@@ -554,7 +554,7 @@ function DriftCard({ stats }: { stats: DeploymentStats }) {
           )}
         </>
       }
-      subtitle={`Population stability index of served inputs against the training data; above ${stats.psi_warning} the population has shifted`}
+      subtitle={`Population stability index of the model's features in served requests against the training data; above ${stats.psi_warning} the population has shifted`}
       testId="drift"
     >
       {!stats.drift.length ? (
