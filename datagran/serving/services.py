@@ -6,9 +6,11 @@ alias moves, the next request builds the new one while requests in flight finish
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -56,8 +58,14 @@ class Compiled:
     input_schema: Schema
     targets: list[str]
     model: ModelVersion | None
-    training_inputs: pd.DataFrame | None
+    training_table: str  # the hash of what the serving input gave in training
     features: list[str]  # the request columns the model reads as they come (drift is of these)
+
+    @cached_property
+    def training_inputs(self) -> pd.DataFrame:
+        """Read when the deploy page first asks (drift, the example row), not for serving: the
+        training table can be large, and every plan in memory would keep its own."""
+        return artifact_store().read_table(self.training_table)
 
 
 # Bounded: each promotion or saved version compiles a new plan, and the old ones (with their
@@ -201,14 +209,35 @@ def _served_version_cached(pipeline: Pipeline, plan: ServingPlan, graph: Graph
                      lambda: _served_version(pipeline, plan, graph))
 
 
+_compiling: dict[tuple[Any, ...], threading.Lock] = {}
+_compiling_guard = threading.Lock()
+
+
 def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
     graph, plan = _plan(pipeline, deployment)
     version = _served_version_cached(pipeline, plan, graph)
     key = (pipeline.pk, pipeline.current_version.hash, deployment.input_node,
            deployment.output_node, version.pk if version else None)
-    cached = _compiled.get(key)
-    if cached is not None:
-        return cached
+    compiled = _compiled.get(key)
+    if compiled is not None:
+        return compiled
+    # The requests that arrive together after a promotion wait for one of them to load the
+    # new model, instead of each loading it.
+    with _compiling_guard:
+        lock = _compiling.setdefault(key, threading.Lock())
+    try:
+        with lock:
+            compiled = _compiled.get(key)
+            if compiled is None:
+                compiled = _build(pipeline, plan, version)
+                _compiled.put(key, compiled)
+    finally:
+        with _compiling_guard:
+            _compiling.pop(key, None)
+    return compiled
+
+
+def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None) -> Compiled:
     run = _reference_run(pipeline, version)
     outputs = dict(NodeRun.objects.filter(run=run).values_list("node_id", "outputs"))
     store = artifact_store()
@@ -226,17 +255,15 @@ def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
     targets = [model.target] if model is not None and model.target else []
     inputs = [c["name"] for c in input_ref[table_port]["schema"] if c["name"] not in targets]
     used = {c["name"] for c in model.features} if model is not None else set()
-    compiled = Compiled(
+    return Compiled(
         plan=plan,
         resources=Resources(state=states.__getitem__, model=lambda _node: _model(model),
                             lookup=lambda n, p: lookups[(n, p)]),
         input_schema=[c for c in input_ref[table_port]["schema"] if c["name"] not in targets],
         targets=targets, model=version,
-        training_inputs=store.read_table(input_ref[table_port]["hash"]),
+        training_table=input_ref[table_port]["hash"],
         # Without a model, or with features all derived on the way, every request column.
         features=[c for c in inputs if c in used] or inputs)
-    _compiled.put(key, compiled)
-    return compiled
 
 
 def _model(model: TrainedModel | None) -> TrainedModel:

@@ -180,3 +180,41 @@ def test_a_revoked_token_or_a_lost_membership_stops_predictions_at_once(api, chu
     assert api.post(url, {"rows": rows}, format="json").status_code == 404
     Token.objects.filter(user=user).delete()
     assert api.post(url, {"rows": rows}, format="json").status_code == 401
+
+
+def test_requests_arriving_together_after_a_promotion_load_the_model_once(
+        api, churn, monkeypatch) -> None:
+    import threading
+    import time
+
+    from datagran.pipelines.models import Pipeline
+    from datagran.serving import services
+
+    pipeline, run_id = churn
+    rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(1))
+    loads, build = [], services._build
+
+    def slow_build(*args):
+        loads.append(1)
+        time.sleep(0.3)  # reading a large model from S3, say
+        return build(*args)
+
+    monkeypatch.setattr(services, "_build", slow_build)
+    services._compiled.clear()
+    answers = []
+
+    def request() -> None:
+        from django.db import connection
+
+        answers.append(services.predict(
+            pipeline=Pipeline.objects.select_related("current_version").get(
+                pk=pipeline["id"]), rows=rows)["model"]["version"])
+        connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [1, 1, 1, 1]
+    assert len(loads) == 1
