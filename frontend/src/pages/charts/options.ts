@@ -128,9 +128,11 @@ export function durationOption(
   const filled = fill(perDay, days, now);
   const labels = dayRange(days, now).map(shortDay);
   const secs = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : +(ms / 1000).toFixed(2));
+  // p95 labelled above its line and p50 below its own, so the two stay apart when the
+  // percentiles are close (equal after a single run).
   const marks = [
-    p.p50 !== null ? { yAxis: secs(p.p50), name: "p50", label: { formatter: "p50", color: COLORS.muted, fontSize: 10 }, lineStyle: { color: "#94a3b8" } } : null,
-    p.p95 !== null ? { yAxis: secs(p.p95), name: "p95", label: { formatter: "p95", color: COLORS.p95, fontSize: 10 }, lineStyle: { color: COLORS.p95 } } : null,
+    p.p50 !== null ? { yAxis: secs(p.p50), name: "p50", label: { formatter: "p50", position: "insideEndBottom", color: COLORS.muted, fontSize: 10 }, lineStyle: { color: "#94a3b8" } } : null,
+    p.p95 !== null ? { yAxis: secs(p.p95), name: "p95", label: { formatter: "p95", position: "insideEndTop", color: COLORS.p95, fontSize: 10 }, lineStyle: { color: COLORS.p95 } } : null,
   ].filter((m) => m !== null);
   return {
     animation: false,
