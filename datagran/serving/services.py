@@ -253,14 +253,14 @@ def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None) 
     if table_port is None:
         raise PermanentError(f"The reference run has no output of {plan.input_node}.")
     targets = [model.target] if model is not None and model.target else []
-    inputs = [c["name"] for c in input_ref[table_port]["schema"] if c["name"] not in targets]
+    schema = [c for c in input_ref[table_port]["schema"] if c["name"] not in targets]
+    inputs = [c["name"] for c in schema]
     used = {c["name"] for c in model.features} if model is not None else set()
     return Compiled(
         plan=plan,
         resources=Resources(state=states.__getitem__, model=lambda _node: _model(model),
                             lookup=lambda n, p: lookups[(n, p)]),
-        input_schema=[c for c in input_ref[table_port]["schema"] if c["name"] not in targets],
-        targets=targets, model=version,
+        input_schema=schema, targets=targets, model=version,
         training_table=input_ref[table_port]["hash"],
         # Without a model, or with features all derived on the way, every request column.
         features=[c for c in inputs if c in used] or inputs)
