@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.live.server import LiveServer  # noqa: E402
+from tests.live.server import LiveServer, pipeline_ids, start_run  # noqa: E402
 
 N = 300
 
@@ -113,19 +113,15 @@ def main() -> None:
 
 def serve_in(mode: str) -> None:
     with LiveServer(mode=mode) as server:
-        pipeline = next(p for p in server.api("GET", "/api/pipelines/")
-                        if p["name"] == "Customer churn → CSV export")
-        run = server.api("POST", f"/api/pipelines/{pipeline['id']}/runs/")
-        while server.api("GET", f"/api/runs/{run['id']}/")["status"] not in (
-                "succeeded", "failed"):
-            time.sleep(0.2)
+        pipeline = pipeline_ids(server)["Customer churn → CSV export"]
+        run = start_run(server, pipeline)
         status, body = server.request(
             "GET", f"/api/runs/{run['id']}/nodes/customers/preview/?limit=100")
         preview = json.loads(body)
         names = [c["name"] for c in preview["columns"]]
         rows = [{k: v for k, v in zip(names, r, strict=True) if k != "churned"}
                 for r in preview["rows"]]
-        path = f"/api/pipelines/{pipeline['id']}/predict"
+        path = f"/api/pipelines/{pipeline}/predict"
         print(f"  {MODES[mode]}")
         for label, batch in (("1 row", rows[:1]), ("100 rows", rows[:100])):
             client_ms, server_ms = sequential(server, path, batch)

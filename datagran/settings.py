@@ -100,10 +100,10 @@ TEMPLATES = [
 # --- database ------------------------------------------------------------------------------
 _sqlite_default = f"sqlite:///{DATA_DIR / 'datagran.sqlite3'}"
 # A Dramatiq worker process keeps its database connection between messages (a new PostgreSQL
-# connection per node costs the server a backend process, and the node its set-up). The ASGI
-# server handles each request in a thread of its own, where a kept connection would leak with
-# the thread: it gives connections back to a pool at the end of each request instead (Django's
-# psycopg pool; opening one per request made a one-row prediction 9 ms slower).
+# connection per node costs the server a backend process, and the node its set-up). Under ASGI
+# Django keeps a connection per request and closes it when the request ends, so a kept one
+# would leak: the web server gives connections back to a pool instead (Django's psycopg pool;
+# opening one per request made a one-row prediction 9 ms slower).
 WORKER_PROCESS = Path(sys.argv[0]).name == "dramatiq"
 DATABASES = {"default": dj_database_url.parse(
     env("DATABASE_URL", _sqlite_default),

@@ -27,10 +27,6 @@ class Lru:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
-    def pop(self, key: Hashable) -> Any | None:
-        with self._lock:
-            return self._entries.pop(key, None)
-
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -86,5 +86,5 @@ def _count(last: str, this: str, *, ttl: int) -> tuple[int, int]:
             pipe.expire(keys[1], ttl)
             previous, current, _ = pipe.execute()
         return int(previous or 0), int(current)
-    current = 1 if cache.add(this, 1, timeout=ttl) else cache.incr(this)
-    return cache.get(last, 0), current
+    current = 1 if backend.add(this, 1, timeout=ttl) else backend.incr(this)
+    return backend.get(last, 0), current

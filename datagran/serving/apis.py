@@ -83,15 +83,15 @@ class DeploymentStatsApi(APIView):
         recent = list(deployment.log.all()[:500])
         latencies = np.array([r.latency_ms for r in recent], dtype=float)
         served = pd.DataFrame.from_records([row for r in recent for row in r.inputs])
-        train = compiled.training_inputs.drop(columns=compiled.targets, errors="ignore")
-        features = compiled.training_inputs[compiled.features]
+        training = compiled.training_inputs
         version = compiled.model
         return Response({
             "deployment": deployment_json(deployment, request),
             "model": None if version is None else {"name": version.registered_model.name,
                                                    "version": version.version},
             "input_schema": compiled.input_schema,
-            "example": _example(train),
+            "example": _example(training.head(1).drop(columns=compiled.targets,
+                                                      errors="ignore")),
             "requests": [{"at": r.created_at.isoformat(), "rows": r.rows,
                           "latency_ms": round(r.latency_ms, 2),
                           "model_version": r.model_version} for r in recent[:50]],
@@ -99,7 +99,8 @@ class DeploymentStatsApi(APIView):
                                      if len(latencies) else None) for p in (50, 95, 99)},
             # Of the model's features only: identifiers and other columns the model ignores
             # always differ between a batch of requests and the training table.
-            "drift": drift_report(features, served) if not served.empty else [],
+            "drift": (drift_report(training[compiled.features], served)
+                      if not served.empty else []),
             "psi_warning": PSI_WARNING,
         })
 

@@ -19,9 +19,9 @@ from playwright.sync_api import Browser, Page, expect
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
-from tests.live.server import LiveServer
+from tests.live.server import LiveServer, pipeline_ids, start_run
 
-from .support import DEMO_WORKSPACE, login, pipeline_ids, start_run, use_workspace
+from .support import DEMO_WORKSPACE, login, use_workspace
 
 pytestmark = pytest.mark.e2e
 

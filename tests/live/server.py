@@ -184,3 +184,27 @@ class LiveServer:
         if status >= 400:
             raise AssertionError(f"{method} {path} -> {status}: {content[:500]!r}")
         return json.loads(content) if content else None
+
+
+# --- runs through the API ------------------------------------------------------------------
+
+def pipeline_ids(server: LiveServer) -> dict[str, str]:
+    return {p["name"]: p["id"] for p in server.api("GET", "/api/pipelines/")}
+
+
+def wait_run(server: LiveServer, run_id: str, timeout: float = 90) -> dict[str, Any]:
+    """Poll the API until the run has finished; return its JSON."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = server.api("GET", f"/api/runs/{run_id}/")
+        if run["status"] in ("succeeded", "failed", "cancelled"):
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not finish within {timeout} s")
+
+
+def start_run(server: LiveServer, pipeline_id: str, *, force: bool = False,
+              wait: bool = True) -> dict[str, Any]:
+    body = {"force": True} if force else {}
+    run = server.api("POST", f"/api/pipelines/{pipeline_id}/runs/", body)
+    return wait_run(server, run["id"]) if wait else run

@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from tests.e2e.support import pipeline_ids, start_run
-from tests.live.server import LiveServer
+from tests.live.server import LiveServer, pipeline_ids, start_run
 
 CHURN = "Customer churn → CSV export"
 pytestmark = pytest.mark.services
