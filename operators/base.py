@@ -14,6 +14,9 @@ Two shapes of computation:
 """
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -97,10 +100,57 @@ class TrainedModel:
     algorithm: str = ""
 
 
+class Interrupts:
+    """Stops native work that a Python exception cannot reach: a database query, a DuckDB
+    statement, a C loop. An operator registers how to stop what it is waiting on with
+    ``ctx.on_interrupt(callback)`` for the duration of that call; the engine calls
+    ``interrupt()`` from another thread when the node is cancelled or reaches its time limit,
+    and each callback registered then (or later, once fired) is called once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+        self.fired = False
+
+    @contextmanager
+    def on_interrupt(self, callback: Callable[[], None]) -> Iterator[None]:
+        with self._lock:
+            fired = self.fired
+            self._callbacks.append(callback)
+        if fired:
+            _call_quietly(callback)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._callbacks.remove(callback)
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self.fired = True
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            _call_quietly(callback)
+
+
+def _call_quietly(callback: Callable[[], None]) -> None:
+    try:
+        callback()
+    except Exception:  # noqa: BLE001 - an interrupt is best effort; the node is ending anyway
+        pass
+
+
 class Context(Protocol):
     """What an operator may use of the world around it."""
 
     seed: int
+    # The engine calls interrupts.interrupt() on cancel and at the time limit.
+    interrupts: Interrupts
+
+    def on_interrupt(self, callback: Callable[[], None]) -> Any:
+        """``with ctx.on_interrupt(conn.interrupt): conn.execute(...)``: while the block runs,
+        cancelling the node or its time limit calls ``callback`` from another thread."""
+        ...
 
     def log(self, message: str) -> None: ...
 
@@ -164,6 +214,10 @@ class LocalContext:
     send_log: dict[str, str] = field(default_factory=dict)
     emails: list[dict[str, Any]] = field(default_factory=list)
     models: dict[str, TrainedModel] = field(default_factory=dict)
+    interrupts: Interrupts = field(default_factory=Interrupts)
+
+    def on_interrupt(self, callback: Callable[[], None]) -> Any:
+        return self.interrupts.on_interrupt(callback)
 
     def log(self, message: str) -> None:
         self.logs.append(message)

@@ -2,6 +2,7 @@
 workspace, logs kept for the NodeRun, files in the artifact store, the action send log."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -14,7 +15,7 @@ from datagran.core.exceptions import NotFound
 from datagran.datasets.artifacts import artifact_store
 from datagran.datasets.services import dataset_read
 from datagran.pipelines.validation import ValidationContext
-from operators.base import OperatorError
+from operators.base import Interrupts, OperatorError
 
 from .models import SendLog
 
@@ -30,6 +31,10 @@ class RunContext(ValidationContext):
         self.url_allowlist: list[str] = list(settings.DATAGRAN["URL_ALLOWLIST"])
         self.logs: list[str] = []
         self.files: list[dict[str, Any]] = []
+        self.interrupts = Interrupts()
+
+    def on_interrupt(self, callback: Callable[[], None]) -> Any:
+        return self.interrupts.on_interrupt(callback)
 
     def log(self, message: str) -> None:
         if len(self.logs) < MAX_LOG_LINES:
