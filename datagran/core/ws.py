@@ -3,14 +3,15 @@ the API takes; and an Origin check for browsers."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlparse
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
-from channels.security.websocket import OriginValidator
+from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
 from rest_framework.authtoken.models import Token
 
 
@@ -31,14 +32,40 @@ class TokenAuthMiddleware(BaseMiddleware):
 
 
 class BrowserOriginValidator(OriginValidator):
-    """A browser always sends Origin, and its host must be one of ALLOWED_HOSTS. Other clients
-    send none and must authenticate with a token (they carry no victim's cookies)."""
+    """A browser always sends Origin, and it must be the page's own origin (the scheme, host
+    and port it asked this server for, the host one of ALLOWED_HOSTS) or one of
+    CSRF_TRUSTED_ORIGINS, compared on scheme, host and port as Django's CSRF check does.
+    Other clients send none and must authenticate with a token (they carry no victim's
+    cookies)."""
 
-    def valid_origin(self, parsed_origin: Any) -> bool:
-        if parsed_origin is None:
-            return True
-        host = parsed_origin.hostname or ""
-        return bool(host) and validate_host(host, settings.ALLOWED_HOSTS)
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+        origin = dict(scope.get("headers", [])).get(b"origin")
+        if origin is None or self.allowed(urlparse(origin.decode("latin1")), scope):
+            return await self.application(scope, receive, send)
+        return await WebsocketDenier()(scope, receive, send)
+
+    def allowed(self, origin: Any, scope: dict) -> bool:
+        try:
+            return any(self.match_allowed_origin(origin, allowed)
+                       for allowed in allowed_origins(scope))
+        except ValueError:  # a port that is not a number
+            return False
+
+
+def allowed_origins(scope: dict) -> list[str]:
+    """The origins a socket opened with this handshake may come from: its own, and the
+    trusted ones (Django's `https://*.example.com` written as channels' `.example.com`)."""
+    headers = dict(scope.get("headers", []))
+    host = headers.get(b"host", b"").decode("latin1")
+    secure = scope.get("scheme") in ("wss", "https")
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy:  # behind a TLS-terminating proxy trusted with X-Forwarded-Proto
+        name = proxy[0].removeprefix("HTTP_").replace("_", "-").lower().encode("latin1")
+        secure = headers.get(name, b"").decode("latin1").split(",")[0].strip() == proxy[1]
+    domain, _ = split_domain_port(host)
+    own = ([f"{'https' if secure else 'http'}://{host}"]
+           if domain and validate_host(domain, settings.ALLOWED_HOSTS) else [])
+    return own + [origin.replace("://*.", "://.") for origin in settings.CSRF_TRUSTED_ORIGINS]
 
 
 def websocket_stack(inner: Any) -> Any:

@@ -80,3 +80,48 @@ def test_a_socket_for_a_run_of_another_workspace_is_closed(api, other_user) -> N
         return connected
 
     assert async_to_sync(scenario)() is False
+
+
+def connects(run_id: str, token: str, *, host: str, origin: str | None,
+             scheme: str = "ws") -> bool:
+    """Whether a socket with this Host and Origin is accepted (and gets its snapshot)."""
+    headers = [(b"authorization", f"Token {token}".encode()), (b"host", host.encode())]
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+
+    async def scenario() -> bool:
+        socket = WebsocketCommunicator(application(), f"/ws/runs/{run_id}/", headers=headers)
+        socket.scope["scheme"] = scheme
+        connected, _ = await socket.connect()
+        if connected:
+            assert (await socket.receive_json_from())["type"] == "snapshot"
+            await socket.disconnect()
+        return connected
+
+    return async_to_sync(scenario)()
+
+
+def test_the_origin_must_match_the_page_in_scheme_host_and_port(api, user, settings) -> None:
+    settings.ALLOWED_HOSTS = ["localhost", "testserver"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com", "https://*.corp.example"]
+    pipeline = api.post("/api/pipelines/", {"name": "P", "graph": chain_graph()},
+                        format="json").json()
+    run_id = api.post(f"/api/pipelines/{pipeline['id']}/runs/").json()["id"]
+    token = Token.objects.get(user=user).key
+    page = "localhost:8000"
+    # The page's own origin, a trusted one, and a client that sends none (token only).
+    assert connects(run_id, token, host=page, origin="http://localhost:8000")
+    assert connects(run_id, token, host="localhost", origin="http://localhost")
+    assert connects(run_id, token, host=page, origin="https://localhost:8000", scheme="wss")
+    assert connects(run_id, token, host=page, origin="https://app.example.com")
+    assert connects(run_id, token, host=page, origin="https://ci.corp.example")
+    assert connects(run_id, token, host=page, origin=None)
+    # Another port or scheme of the same host is another origin (another app on the box).
+    for origin in ["http://localhost:1234", "https://localhost:8000", "http://localhost",
+                   "https://localhost", "http://app.example.com", "https://app.example.com:444",
+                   "http://evil.example:8000", "null", "http://localhost:notaport"]:
+        assert not connects(run_id, token, host=page, origin=origin), origin
+    assert not connects(run_id, token, host=page, origin="http://localhost:8000", scheme="wss")
+    # A Host outside ALLOWED_HOSTS is nobody's page.
+    assert not connects(run_id, token, host="evil.example:8000",
+                        origin="http://evil.example:8000")
