@@ -4,18 +4,16 @@ workers are sent only after the transaction that queued their node has committed
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import traceback
+from functools import partial
 from typing import Any
 
-import dramatiq
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
-from dramatiq.middleware.time_limit import TimeLimit, TimeLimitExceeded
 from pydantic import ValidationError
 
 from datagran.core.exceptions import Conflict, PermanentError, RetryableError
@@ -34,7 +32,7 @@ from . import outputs as node_outputs
 from .context import RunContext
 from .events import RunTransaction, run_transaction
 from .graphs import RunGraph, run_graph
-from .heartbeat import Heartbeat, NodeInterrupted
+from .heartbeat import Heartbeat, NodeInterrupted, NodeTimedOut, retry_on_disconnect
 from .models import (
     NODE_OPEN,
     RUN_DONE,
@@ -46,9 +44,12 @@ from .models import (
     Trigger,
 )
 from .selectors import node_json, run_summary_json
+from .slots import worker_state
 
 log = logging.getLogger(__name__)
 ERR_EMPTY_PIPELINE = "The pipeline has no nodes to run; add some on the canvas first."
+ERR_REPLAY_DATASETS = ("The datasets this run read have changed or are gone; it cannot be "
+                       "replayed exactly.")
 
 
 def _enqueue(run_id: object, node_ids: list[str], delay_ms: int | None = None) -> None:
@@ -104,6 +105,9 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
                           "dataset": graph.node(node_id).params.get("dataset")}
                 for node_id, fingerprint in source_fingerprints(
                     graph, ValidationContext(pipeline.workspace)).items()}
+    if replay_of is not None and datasets != replay_of.datasets:
+        # Checked before anything is written: a refused replay leaves no run behind.
+        raise PermanentError(ERR_REPLAY_DATASETS)
     now = timezone.now()
     with transaction.atomic():
         # One admission at a time per workspace, so the run limit is never overshot.
@@ -199,13 +203,8 @@ def _ready(graph: RunGraph, statuses: dict[str, str]) -> list[str]:
 def run_replay(*, run: Run, user: AbstractBaseUser | None) -> Run:
     """Re-run exactly: the same pipeline version and dataset versions, every node recomputed
     (seeds are params, so they come with the version)."""
-    replay = run_start(pipeline=run.pipeline, user=user, trigger=Trigger.MANUAL,
-                       version=run.version, force=True, replay_of=run)
-    if replay.datasets != run.datasets:
-        run_cancel(run=replay)
-        raise PermanentError("The datasets this run read have changed or are gone; it cannot "
-                             "be replayed exactly.")
-    return replay
+    return run_start(pipeline=run.pipeline, user=user, trigger=Trigger.MANUAL,
+                     version=run.version, force=True, replay_of=run)
 
 
 def run_cancel(*, run: Run) -> Run:
@@ -255,79 +254,93 @@ def node_execute(*, run_id: str, node_id: str) -> None:
     sent, so independent branches still run on other workers); with none, it takes a node of
     the run whose message still waits in the broker. The claimed node is running with a
     fresh heartbeat from the moment that transaction commits, so if this worker dies before
-    finishing it, the reaper re-queues it like any other node of a dead worker."""
+    finishing it, the reaper re-queues it like any other node of a dead worker.
+
+    One workspace holds at most its share of this process's threads: a message beyond it is
+    sent again after a short delay, so another workspace's nodes find a thread."""
     began = time.monotonic()
-    claimed = _claim(run_id, node_id)
-    while claimed is not None:
-        run, node = claimed
-        claimed = _run_claimed(run, node, may_continue=_may_continue(began))
-        if claimed is not None:
-            _restart_time_limit()
+    workspace_id = (NodeRun.objects.filter(run_id=run_id, node_id=node_id)
+                    .values_list("run__workspace_id", flat=True).first())
+    with worker_state.slot(workspace_id) as taken:
+        if not taken:
+            _enqueue(run_id, [node_id], delay_ms=SHARE_RETRY_MS)
+            return
+        claimed = _claim(run_id, node_id)
+        while claimed is not None:
+            run, node = claimed
+            claimed = _run_claimed(run, node, began=began)
+
+
+# A message of a workspace that holds its share of this process's threads comes back after
+# this long (its node stays queued in the database meanwhile).
+SHARE_RETRY_MS = 250
 
 
 def _may_continue(began: float) -> bool:
-    """Whether one more node still fits in this message: the message must be done (acked)
-    before RabbitMQ's consumer timeout, even if that node takes its whole time limit."""
+    """Whether this worker may run one more node within this message: not while it is
+    stopping (SIGTERM: it finishes what it runs and hands the rest to the broker), and the
+    message must be done (acked) before RabbitMQ's consumer timeout, even if that node takes
+    its whole time limit."""
     options = settings.DATAGRAN
-    return (time.monotonic() - began + options["NODE_TIME_LIMIT_SECONDS"]
-            < options["RABBITMQ_CONSUMER_TIMEOUT_SECONDS"])
+    return not worker_state.stopping.is_set() and (
+        time.monotonic() - began + options["NODE_TIME_LIMIT_SECONDS"]
+        < options["RABBITMQ_CONSUMER_TIMEOUT_SECONDS"])
 
 
-def _restart_time_limit() -> None:
-    """Give the node this worker continues with its own whole time limit (Dramatiq's limit
-    counts from the start of the message)."""
-    thread = threading.get_ident()
-    limit = settings.DATAGRAN["NODE_TIME_LIMIT_SECONDS"] * 1000
-    for middleware in dramatiq.get_broker().middleware:
-        if isinstance(middleware, TimeLimit):
-            manager: Any = middleware.manager
-            active = (getattr(manager, "deadlines", {}).get(thread) is not None
-                      or thread in getattr(manager, "timers", {}))
-            if active:  # only inside a worker processing a message
-                manager.remove_timeout(thread)
-                manager.add_timeout(thread, limit)
-
-
-def _run_claimed(run: Run, node: NodeRun, *,
-                 may_continue: bool) -> tuple[Run, NodeRun] | None:
+def _run_claimed(run: Run, node: NodeRun, *, began: float) -> tuple[Run, NodeRun] | None:
     """Execute a claimed node and record its outcome; returns the successor this worker
-    claimed to run next, if any."""
-    node_id = node.node_id
+    claimed to run next, if any. Each outcome is recorded only if this attempt is still the
+    current one (fencing), retrying on a lost database connection."""
+    node_id, attempt = node.node_id, node.attempts
     graph = _graph(run)
     spec = graph.node(node_id)
     ctx = RunContext(workspace_id=run.workspace_id, pipeline_id=run.pipeline_id,
-                     run_id=run.pk, node_id=node_id, approved=node.approved_at is not None)
+                     run_id=run.pk, node_id=node_id, approved=node.approved_at is not None,
+                     node_pk=node.pk, attempt=attempt)
+    limit = settings.DATAGRAN["NODE_TIME_LIMIT_SECONDS"]
+
+    def abandon() -> None:
+        _fail(run.pk, node_id, ctx, f"The node ran longer than its time limit of {limit} s "
+              "and did not stop when interrupted; its thread was abandoned.", attempt=attempt)
+
     started = time.perf_counter()
-    try:
-        with Heartbeat(node.pk):
-            op = get_operator(spec.operator)
-            outcome = execute_node(store=artifact_store(), op=op, raw_params=spec.params,
-                                   input_refs=_input_refs(run, graph, node_id), ctx=ctx)
-    except NodeInterrupted:
-        return None  # cancelled while running: the cancel already recorded everything
-    except ApprovalRequired as exc:
-        _wait_for_approval(run.pk, node_id, ctx, exc)
-    except OperatorError as exc:
-        _fail(run.pk, node_id, ctx, exc.message, field=exc.field or "")
-    except ValidationError as exc:
-        first = params_errors(exc)[0]
-        _fail(run.pk, node_id, ctx, f"{first['field']}: {first['message']}",
-              field=first["field"])
-    except PermanentError as exc:
-        _fail(run.pk, node_id, ctx, exc.message, field=exc.extra.get("field", ""))
-    except TimeLimitExceeded:
-        limit = settings.DATAGRAN["NODE_TIME_LIMIT_SECONDS"]
-        _fail(run.pk, node_id, ctx, f"The node ran longer than its time limit of {limit} s.")
-    except RETRYABLE as exc:
-        log.warning("node %s of run %s: passing fault %r", node_id, run.pk, exc)
-        _retry_or_fail(run.pk, node_id, ctx, f"{type(exc).__name__}: {exc}", node.attempts)
-    except Exception as exc:  # noqa: BLE001 - any crash of an operator fails its node
-        log.exception("node %s of run %s crashed", node_id, run.pk)
-        _fail(run.pk, node_id, ctx, f"{type(exc).__name__}: {exc}",
-              trace=traceback.format_exc())
-    else:
-        ctx.log(f"Finished in {time.perf_counter() - started:.3f} s.")
-        return _succeed(run.pk, node, ctx, outcome, may_continue=may_continue)
+    with Heartbeat(node.pk, attempt, interrupts=ctx.interrupts, on_abandon=abandon) as beat:
+        try:
+            with beat.interruptible():
+                op = get_operator(spec.operator)
+                outcome = execute_node(store=artifact_store(), op=op, raw_params=spec.params,
+                                       input_refs=_input_refs(run, graph, node_id), ctx=ctx)
+        except NodeTimedOut:
+            record = partial(_fail, run.pk, node_id, ctx,
+                             f"The node ran longer than its time limit of {limit} s.",
+                             attempt=attempt)
+        except NodeInterrupted:
+            return None  # cancelled or superseded: whoever did that recorded everything
+        except ApprovalRequired as exc:
+            record = partial(_wait_for_approval, run.pk, node_id, ctx, exc, attempt)
+        except OperatorError as exc:
+            record = partial(_fail, run.pk, node_id, ctx, exc.message, field=exc.field or "",
+                             attempt=attempt)
+        except ValidationError as exc:
+            first = params_errors(exc)[0]
+            record = partial(_fail, run.pk, node_id, ctx, f"{first['field']}: {first['message']}",
+                             field=first["field"], attempt=attempt)
+        except PermanentError as exc:
+            record = partial(_fail, run.pk, node_id, ctx, exc.message,
+                             field=exc.extra.get("field", ""), attempt=attempt)
+        except RETRYABLE as exc:
+            log.warning("node %s of run %s: passing fault %r", node_id, run.pk, exc)
+            record = partial(_retry_or_fail, run.pk, node_id, ctx, f"{type(exc).__name__}: {exc}",
+                             attempt)
+        except Exception as exc:  # noqa: BLE001 - any crash of an operator fails its node
+            log.exception("node %s of run %s crashed", node_id, run.pk)
+            record = partial(_fail, run.pk, node_id, ctx, f"{type(exc).__name__}: {exc}",
+                             trace=traceback.format_exc(), attempt=attempt)
+        else:
+            ctx.log(f"Finished in {time.perf_counter() - started:.3f} s.")
+            return retry_on_disconnect(lambda: _succeed(
+                run.pk, node, ctx, outcome, may_continue=_may_continue(began)))
+        retry_on_disconnect(record)
     return None
 
 
@@ -335,12 +348,13 @@ def _retry_or_fail(run_id: object, node_id: str, ctx: RunContext, message: str,
                    attempts: int) -> None:
     limit = settings.DATAGRAN["NODE_MAX_ATTEMPTS"]
     if attempts >= limit:
-        _fail(run_id, node_id, ctx, f"{message} (gave up after {attempts} attempts)")
+        _fail(run_id, node_id, ctx, f"{message} (gave up after {attempts} attempts)",
+              attempt=attempts)
         return
     delay = settings.DATAGRAN["RETRY_BACKOFF_SECONDS"] * 2 ** (attempts - 1)
     with run_transaction(run_id) as tx:
         node = tx.run.nodes.get(node_id=node_id)
-        if node.status != NodeStatus.RUNNING:
+        if node.status != NodeStatus.RUNNING or node.attempts != attempts:
             return
         node.status, node.queued_at = NodeStatus.QUEUED, timezone.now()
         node.logs = node.logs + ctx.logs + [
@@ -499,11 +513,15 @@ def _register_models(run: Run, node: NodeRun) -> None:
 
 
 def _fail(run_id: object, node_id: str, ctx: RunContext, message: str, *, field: str = "",
-          trace: str = "", expect: str = NodeStatus.RUNNING, heartbeat: Any = None) -> None:
+          trace: str = "", expect: str = NodeStatus.RUNNING, heartbeat: Any = None,
+          attempt: int | None = None) -> None:
     """Fail a node that is still ``expect`` (and, for the reaper, still has the heartbeat it
-    saw: a node that beat meanwhile is alive and keeps running)."""
+    saw: a node that beat meanwhile is alive and keeps running; for a worker, is still in
+    its ``attempt``: a superseded attempt records nothing)."""
     with run_transaction(run_id) as tx:
-        guard = {"heartbeat_at": heartbeat} if heartbeat is not None else {}
+        guard: dict[str, Any] = {"heartbeat_at": heartbeat} if heartbeat is not None else {}
+        if attempt is not None:
+            guard["attempts"] = attempt
         if not tx.run.nodes.filter(node_id=node_id, status=expect, **guard).exists():
             return
         node = tx.run.nodes.get(node_id=node_id)
@@ -525,11 +543,11 @@ def _fail(run_id: object, node_id: str, ctx: RunContext, message: str, *, field:
 
 
 def _wait_for_approval(run_id: object, node_id: str, ctx: RunContext,
-                       exc: ApprovalRequired) -> None:
+                       exc: ApprovalRequired, attempt: int) -> None:
     preview = artifact_store().put_table(exc.preview)
     with run_transaction(run_id) as tx:
         node = tx.run.nodes.get(node_id=node_id)
-        if node.status != NodeStatus.RUNNING:
+        if node.status != NodeStatus.RUNNING or node.attempts != attempt:
             return
         before = len(node.logs)
         node.status, node.outputs = NodeStatus.WAITING, {"preview": preview.as_json()}

@@ -118,3 +118,30 @@ def test_gc_evicts_old_outputs_but_never_what_a_model_dataset_or_kept_run_needs(
                          "hash": Dataset.objects.get(pk=dataset["id"]).table_hash})
     for digest in old_only:
         assert not store.exists({"kind": "table", "hash": digest})
+
+
+def test_a_replay_whose_inputs_moved_is_refused_before_any_run_starts(api) -> None:
+    """The production alias a run read has moved: the replay is refused, and no run (not
+    even a cancelled one) is created and no node is queued."""
+    import pandas as pd
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    for y in ([0, 0, 1, 1], [0, 1, 0, 1]):  # two versions of one imported model
+        fh = io.BytesIO(sio.dumps(LogisticRegression().fit(X, y)))
+        fh.name = "m.skops"
+        assert api.post("/api/models/import/", {"file": fh, "name": "Scorer"},
+                        format="multipart").status_code == 201
+    graph = {"nodes": [{"id": "m", "operator": "model.registered",
+                        "params": {"model": "Scorer", "alias": "production"}}], "edges": []}
+    pipeline = api.post("/api/pipelines/", {"name": "s", "graph": graph}, format="json").json()
+    original = api.post(f"/api/pipelines/{pipeline['id']}/runs/").json()["id"]
+    model = api.get("/api/models/").json()[0]
+    api.post(f"/api/models/{model['id']}/aliases/", {"alias": "production", "version": 1},
+             format="json")
+    response = api.post(f"/api/runs/{original}/replay/")
+    assert response.status_code == 400
+    assert "cannot be replayed exactly" in response.json()["message"]
+    assert [str(pk) for pk in Run.objects.values_list("pk", flat=True)] == [original]
+    assert not NodeRun.objects.exclude(run_id=original).exists()
