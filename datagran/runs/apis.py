@@ -27,7 +27,7 @@ from operators.spreadsheet import safe_csv
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
 from .selectors import node_run_get, run_get, run_json, run_list
 from .services import (
-    cache_lookup,
+    cache_hits,
     node_approve,
     node_reject,
     pipeline_cache_keys,
@@ -68,7 +68,7 @@ class PipelinePlanApi(APIView):
         if raw is None:
             raw = pipeline.current_version.graph if pipeline.current_version else {}
         graph = graph_check(workspace=pipeline.workspace, raw=raw)
-        hits = cache_lookup(pipeline_cache_keys(pipeline, graph))
+        hits = cache_hits(pipeline_cache_keys(pipeline, graph))
         return Response({"nodes": {n.id: "cached" if n.id in hits else "run"
                                    for n in graph.nodes}})
 

@@ -171,15 +171,22 @@ def pipeline_cache_keys(pipeline: Pipeline, graph: Graph) -> dict[str, str | Non
         raise PermanentError(f"The pipeline cannot run: {exc.message}") from None
 
 
-def cache_lookup(keys: dict[str, str | None]) -> dict[str, CacheEntry]:
-    """node id → cache entry, for the nodes whose output is stored and still on disk."""
+def cache_hits(keys: dict[str, str | None]) -> dict[str, CacheEntry]:
+    """node id → cache entry, for the nodes whose output is stored and still on disk.
+    Reads only: planning (every debounced canvas edit, viewers too) uses it as it is."""
     wanted = {key: node_id for node_id, key in keys.items() if key}
     store, hits = artifact_store(), {}
     for entry in CacheEntry.objects.filter(key__in=list(wanted)):
         if all(store.exists(ref) for ref in entry.outputs.values()):
             hits[wanted[entry.key]] = entry
-    # Used again: the LRU eviction takes them last (one batch, for a remote store).
-    store.touch([ref for entry in hits.values() for ref in entry.outputs.values()])
+    return hits
+
+
+def cache_lookup(keys: dict[str, str | None]) -> dict[str, CacheEntry]:
+    """The cache hits of a run about to start, marked as used again: the LRU eviction takes
+    them last (one batch, for a remote store)."""
+    hits = cache_hits(keys)
+    artifact_store().touch([ref for entry in hits.values() for ref in entry.outputs.values()])
     return hits
 
 

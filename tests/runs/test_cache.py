@@ -91,3 +91,30 @@ def test_a_different_upload_is_a_different_cache_key(api, worker) -> None:
         assert not nodes["u"].cached
         outputs.append(nodes["u"].outputs["table"]["hash"])
     assert outputs[0] != outputs[1]
+
+
+def test_planning_writes_nothing_to_the_store_or_the_database(api, worker, pipeline,
+                                                              other_user) -> None:
+    """Every debounced canvas edit plans, for viewers too: it must neither touch the cached
+    outputs (a PUT per object on S3) nor write a row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from datagran.workspaces.models import Workspace
+    from datagran.workspaces.services import membership_add
+    from tests.conftest import token_client
+
+    run_of(api, pipeline["id"])
+    membership_add(workspace=Workspace.objects.get(pk=pipeline["workspace"]), user=other_user,
+                   role="viewer")
+    viewer = token_client(other_user)
+    store = artifact_store()
+    before = {(a.kind, a.hash): a.used for a in store.artifacts()}
+    with CaptureQueriesContext(connection) as queries:
+        response = viewer.post(f"/api/pipelines/{pipeline['id']}/plan/", {}, format="json")
+    assert response.json()["nodes"] == {"data": "cached", "split": "cached", "train": "cached",
+                                        "predict": "cached", "export": "run"}
+    assert {(a.kind, a.hash): a.used for a in store.artifacts()} == before
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []
