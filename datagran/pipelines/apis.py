@@ -10,17 +10,16 @@ from rest_framework.views import APIView
 from datagran.core.api import request_workspace
 from datagran.core.exceptions import PermanentError
 from datagran.engine.graph import Graph, InvalidGraph, graph_diff, parse_graph, validate_graph
-from datagran.runs.models import Run
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
 from .models import Pipeline
-from .selectors import pipeline_get, pipeline_list
+from .selectors import pipeline_get, pipeline_list_with_last_run
 from .services import pipeline_create, pipeline_delete, pipeline_update
 from .validation import ValidationContext
 
 
-def pipeline_json(pipeline: Pipeline, last_run: Run | None = None) -> dict[str, Any]:
+def pipeline_json(pipeline: Pipeline, last_run: dict[str, Any] | None = None) -> dict[str, Any]:
     version = pipeline.current_version
     return {
         "id": str(pipeline.pk),
@@ -32,14 +31,19 @@ def pipeline_json(pipeline: Pipeline, last_run: Run | None = None) -> dict[str, 
         "webhook_enabled": bool(pipeline.webhook_token_hash),
         "created_at": pipeline.created_at.isoformat(),
         "updated_at": pipeline.updated_at.isoformat(),
-        "last_run": None if last_run is None else {
-            "id": str(last_run.pk), "status": last_run.status,
-            "created_at": last_run.created_at.isoformat()},
+        "last_run": last_run,
     }
 
 
-def _last_run(pipeline: Pipeline) -> Run | None:
-    return pipeline.runs.order_by("-created_at").first()
+def _last_run_json(run_id: Any, status: str | None, created_at: Any) -> dict[str, Any] | None:
+    if run_id is None:
+        return None
+    return {"id": str(run_id), "status": status, "created_at": created_at.isoformat()}
+
+
+def _last_run(pipeline: Pipeline) -> dict[str, Any] | None:
+    run = pipeline.runs.order_by("-created_at", "-id").first()
+    return None if run is None else _last_run_json(run.pk, run.status, run.created_at)
 
 
 class PipelineInput(serializers.Serializer):
@@ -51,16 +55,13 @@ class PipelineInput(serializers.Serializer):
 
 class PipelineListApi(APIView):
     def get(self, request: Request) -> Response:
-        pipelines = pipeline_list(user=request.user,
-                                  workspace_id=request.query_params.get("workspace"))
+        pipelines = pipeline_list_with_last_run(
+            user=request.user, workspace_id=request.query_params.get("workspace"))
         search = request.query_params.get("search")
         if search:
             pipelines = pipelines.filter(name__icontains=search)
-        last: dict[Any, Run] = {}
-        for run in Run.objects.filter(pipeline__in=pipelines).order_by("pipeline_id",
-                                                                       "-created_at"):
-            last.setdefault(run.pipeline_id, run)
-        return Response([pipeline_json(p, last.get(p.pk)) for p in pipelines])
+        return Response([pipeline_json(p, _last_run_json(p.last_run_id, p.last_run_status,
+                                                         p.last_run_at)) for p in pipelines])
 
     def post(self, request: Request) -> Response:
         data = PipelineInput(data=request.data)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from datagran.core.exceptions import NotFound
 
@@ -16,6 +16,18 @@ def pipeline_list(*, user: AbstractBaseUser, workspace_id: object | None = None
     if workspace_id:
         qs = qs.filter(workspace_id=workspace_id)
     return qs
+
+
+def pipeline_list_with_last_run(*, user: AbstractBaseUser, workspace_id: object | None = None
+                                ) -> QuerySet[Pipeline]:
+    """The pipelines with their latest run's id, status and time (``last_run_id``,
+    ``last_run_status``, ``last_run_at``) in the same query, however many runs they have."""
+    from datagran.runs.models import Run
+
+    latest = Run.objects.filter(pipeline=OuterRef("pk")).order_by("-created_at", "-id")
+    return pipeline_list(user=user, workspace_id=workspace_id).annotate(
+        **{f"last_run_{name}": Subquery(latest.values(field)[:1])
+           for name, field in (("id", "id"), ("status", "status"), ("at", "created_at"))})
 
 
 def pipeline_get(*, user: AbstractBaseUser, pipeline_id: object) -> Pipeline:

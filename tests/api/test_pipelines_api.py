@@ -122,3 +122,35 @@ def test_the_operator_catalogue_lists_ports_and_params_schemas(api) -> None:
 def test_the_openapi_schema_and_docs_are_served(api) -> None:
     assert api.get("/api/schema/").status_code == 200
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_the_list_shows_each_pipelines_latest_run_in_one_query_whatever_the_history(
+        api) -> None:
+    """The list used to load every run of every listed pipeline to show the last one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def listed() -> tuple[dict[str, Any], list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            body = api.get("/api/pipelines/").json()
+        return {p["id"]: p["last_run"] for p in body}, [q["sql"] for q in queries]
+
+    first = create(api)
+    runs = [api.post(f"/api/pipelines/{first['id']}/runs/").json()["id"]]
+    small, small_sql = listed()
+    assert small[first["id"]]["id"] == runs[-1]
+    never = create(api, name="never ran")
+    for name in ("a", "b"):
+        pipeline = create(api, name=name)
+        for _ in range(4):
+            api.post(f"/api/pipelines/{pipeline['id']}/runs/")
+    for _ in range(4):
+        runs.append(api.post(f"/api/pipelines/{first['id']}/runs/").json()["id"])
+    large, large_sql = listed()
+    assert len(large) == 4 and large[never["id"]] is None
+    assert large[first["id"]]["id"] == runs[-1] and large[first["id"]]["status"] == "queued"
+    print(f"queries: {len(small_sql)} for 1 pipeline and 1 run, {len(large_sql)} for 4 "
+          f"pipelines and 13 runs")
+    assert len(large_sql) == len(small_sql)
+    # No query reads run rows themselves: the latest one is a subquery of the list's query.
+    assert not [sql for sql in large_sql if sql.startswith('SELECT "runs_run"')]
