@@ -54,15 +54,20 @@ def pipeline_update(*, pipeline: Pipeline, user: AbstractBaseUser | None,
                     name: str | None = None, description: str | None = None,
                     graph: Any = None) -> Pipeline:
     """Change name, description and/or graph. An invalid graph raises before anything is
-    written, so the saved version stays intact."""
+    written, so the saved version stays intact. Only the fields given are written: a column
+    changed meanwhile by someone else (a webhook secret revoked, say) keeps its new value."""
     checked = graph_check(workspace=pipeline.workspace, raw=graph) if graph is not None else None
+    changed = ["updated_at"]
     if name is not None:
         pipeline.name = name
+        changed.append("name")
     if description is not None:
         pipeline.description = description
+        changed.append("description")
     if checked is not None:
         pipeline.current_version = _version_for(pipeline=pipeline, graph=checked, user=user)
-    pipeline.save()
+        changed.append("current_version")
+    pipeline.save(update_fields=changed)
     return pipeline
 
 

@@ -154,3 +154,21 @@ def test_the_list_shows_each_pipelines_latest_run_in_one_query_whatever_the_hist
     assert len(large_sql) == len(small_sql)
     # No query reads run rows themselves: the latest one is a subquery of the list's query.
     assert not [sql for sql in large_sql if sql.startswith('SELECT "runs_run"')]
+
+
+def test_saving_a_pipeline_does_not_restore_a_webhook_secret_revoked_meanwhile(api) -> None:
+    """Lost update: the save read the pipeline before the webhook was revoked and wrote every
+    column back, the old secret hash included. Interleaved by hand: read, revoke, save."""
+    from datagran.pipelines.models import Pipeline
+    from datagran.pipelines.services import pipeline_update
+
+    pipeline = create(api)
+    hook = api.post(f"/api/pipelines/{pipeline['id']}/webhook/").json()["url"]
+    path = hook.split("testserver", 1)[1]
+    assert APIClient().post(path).status_code == 201
+    stale = Pipeline.objects.get(pk=pipeline["id"])  # the save's read
+    assert api.delete(f"/api/pipelines/{pipeline['id']}/webhook/").status_code == 204
+    pipeline_update(pipeline=stale, user=None, name="Renamed")  # the save's write
+    saved = Pipeline.objects.get(pk=pipeline["id"])
+    assert saved.name == "Renamed" and saved.webhook_token_hash == ""
+    assert APIClient().post(path).status_code == 404
