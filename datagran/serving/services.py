@@ -316,8 +316,10 @@ def _plain(column: pd.Series) -> list[Any]:
     return values
 
 
-# The log is trimmed back to PredictionLog.MAX_KEPT rows after every TRIM_EVERY-th entry (by
-# id), so it never grows past MAX_KEPT + TRIM_EVERY and most logged requests pay one insert.
+# A deployment's log is trimmed back to its newest PredictionLog.MAX_KEPT rows once it holds
+# TRIM_EVERY more, so it stays below MAX_KEPT + TRIM_EVERY rows per deployment (plus one row
+# per request logged at the same instant) and a logged request pays an insert and an indexed
+# count.
 TRIM_EVERY = 50
 
 
@@ -325,11 +327,12 @@ def _log(deployment: Deployment, rows: list[Any], latency: float,
          version: ModelVersion | None) -> None:
     if random.random() >= deployment.sample_rate:
         return
-    entry = PredictionLog.objects.create(
+    PredictionLog.objects.create(
         deployment=deployment, rows=len(rows), latency_ms=latency,
         model_version=version.version if version else None, inputs=rows[:20])
-    if entry.pk % TRIM_EVERY == 0:
-        stale = deployment.log.order_by("-created_at", "-id").values_list(
+    kept = PredictionLog.objects.filter(deployment_id=deployment.pk)
+    if kept.count() >= PredictionLog.MAX_KEPT + TRIM_EVERY:
+        stale = kept.order_by("-created_at", "-id").values_list(
             "id", flat=True)[PredictionLog.MAX_KEPT:]
         PredictionLog.objects.filter(id__in=list(stale)).delete()
 

@@ -218,3 +218,30 @@ def test_requests_arriving_together_after_a_promotion_load_the_model_once(
         thread.join()
     assert answers == [1, 1, 1, 1]
     assert len(loads) == 1
+
+
+def test_each_deployments_request_log_stays_bounded_beside_another(api, monkeypatch) -> None:
+    """The bound held only for the deployment whose entries happened to get every
+    TRIM_EVERY-th id of the shared table: with two deployments logging in turn, the other
+    one grew without end."""
+    from datagran.serving import services
+    from datagran.serving.models import Deployment
+    from tests.graphs import chain_graph
+
+    monkeypatch.setattr(PredictionLog, "MAX_KEPT", 5)
+    monkeypatch.setattr(services, "TRIM_EVERY", 2)
+    deployments = []
+    for name in ("A", "B"):
+        pipeline = api.post("/api/pipelines/", {"name": name, "graph": chain_graph()},
+                            format="json").json()
+        deployments.append(Deployment.objects.create(
+            pipeline_id=pipeline["id"], input_node="a", output_node="b", sample_rate=1))
+    most = {d.pk: 0 for d in deployments}
+    for i in range(40):
+        for deployment in deployments:
+            services._log(deployment, [{"i": i}], 1.0, None)
+            most[deployment.pk] = max(most[deployment.pk], deployment.log.count())
+    print(f"most rows kept per deployment: {sorted(most.values())} (bound 5 + 2 - 1)")
+    assert all(n <= 5 + 2 - 1 for n in most.values())
+    for deployment in deployments:  # the newest are the ones kept
+        assert [e.inputs for e in deployment.log.all()][0] == [{"i": 39}]
