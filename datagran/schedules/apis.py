@@ -27,7 +27,9 @@ def schedule_json(s: Schedule) -> dict[str, Any]:
             "upcoming": [t.isoformat() for t in fire_times(
                 cron=s.cron, tz=s.timezone, after=timezone.now(), count=PREVIEW_COUNT)],
             "last_fires": [{"fire_time": f.fire_time.isoformat(),
-                            "run": str(f.run_id) if f.run_id else None, "error": f.error}
+                            "run": str(f.run_id) if f.run_id else None, "error": f.error,
+                            "missed_since": f.missed_since.isoformat() if f.missed_since
+                            else None}
                            for f in s.fires.all()[:5]]}
 
 

@@ -37,6 +37,8 @@ class ScheduleFire(models.Model):
     fire_time = models.DateTimeField()
     run = models.ForeignKey("runs.Run", null=True, on_delete=models.SET_NULL, related_name="+")
     error = models.TextField(blank=True, default="")
+    # The first of the occurrences missed while no scheduler ran, collapsed into this one.
+    missed_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -86,3 +86,60 @@ class Flaky(Operator):
         if attempt <= params.fail_times:
             raise ConnectionRefusedError(f"attempt {attempt}: the service refused")
         return {"table": table}
+
+
+class SpinParams(Params):
+    marker: str = ""
+
+
+@register
+class DuckdbSpin(Operator):
+    """Keeps a core busy inside DuckDB (native code a Python exception cannot reach) until
+    interrupted through ctx.on_interrupt: what a heavy SQL node looks like to the engine."""
+
+    name = "test.duckdb_spin"
+    label = "DuckDB spin (test)"
+    category = "transform"
+    inputs = (Port("table", "table"),)
+    outputs = (Port("table", "table"),)
+    Params = SpinParams
+    reuse_output = False
+
+    def run(self, ctx: Context, params: SpinParams, table: pd.DataFrame) -> dict:
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET threads = 1")
+        if params.marker:
+            Path(params.marker).write_text(str(os.getpid()))
+        with ctx.on_interrupt(con.interrupt):
+            con.execute("SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3")
+        return {"table": table}
+
+
+class UnreachableSourceParams(Params):
+    # While this file exists, the source cannot be reached when a run starts.
+    while_exists: str
+
+
+@register
+class UnreachableSource(Operator):
+    """A source whose data version is asked of an outside system when a run starts (as a
+    registered model's alias is): a refused connection while ``while_exists`` exists."""
+
+    name = "test.unreachable_source"
+    label = "Unreachable source (test)"
+    category = "connector"
+    outputs = (Port("table", "table"),)
+    Params = UnreachableSourceParams
+
+    def fingerprint(self, ctx: Context, params: UnreachableSourceParams) -> str:
+        if Path(params.while_exists).exists():
+            raise ConnectionRefusedError("the source refused the connection")
+        return "v1"
+
+    def run(self, ctx: Context, params: UnreachableSourceParams) -> dict:
+        return {"table": pd.DataFrame({"x": [1, 2, 3]})}
+
+    def infer_schema(self, ctx: Context, params: UnreachableSourceParams) -> dict:
+        return {"table": [{"name": "x", "type": "int"}]}

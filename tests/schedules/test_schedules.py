@@ -110,3 +110,60 @@ def test_a_webhook_url_starts_a_run_and_a_wrong_or_revoked_one_does_not(api, pip
     api.delete(f"/api/pipelines/{pipeline['id']}/webhook/")
     assert anonymous.post(path).status_code == 404
     assert Run.objects.filter(trigger="webhook").count() == 1
+
+
+def test_a_cron_firing_more_often_than_once_a_minute_is_refused(api, pipeline) -> None:
+    url = f"/api/pipelines/{pipeline['id']}/schedules/"
+    for every_second in ("* * * * * *", "*/20 * * * * *", "0,30 0 * * * *"):
+        response = api.post(url, {"cron": every_second}, format="json")
+        assert response.status_code == 400, every_second
+        assert "60 s apart" in response.json()["extra"]["fields"]["cron"][0]
+    assert Schedule.objects.count() == 0
+    # A seconds field with one value fires at most once a minute.
+    assert api.post(url, {"cron": "15 * * * * *"}, format="json").status_code == 201
+
+
+def test_a_passing_fault_while_starting_the_run_leaves_the_occurrence_to_the_next_tick(
+        api, tmp_path) -> None:
+    """The fire row used to commit before the run started: a refused connection left a row
+    with neither run nor error, and the unique claim blocked any retry."""
+    unreachable = tmp_path / "unreachable"
+    graph = {"nodes": [{"id": "src", "operator": "test.unreachable_source",
+                        "params": {"while_exists": str(unreachable)}}], "edges": []}
+    pipeline = api.post("/api/pipelines/", {"name": "Flaky", "graph": graph},
+                        format="json").json()
+    body = api.post(f"/api/pipelines/{pipeline['id']}/schedules/", {"cron": "* * * * *"},
+                    format="json").json()
+    due(body["id"], timedelta(seconds=2))
+    occurrence = Schedule.objects.get(pk=body["id"]).next_fire_at
+    unreachable.touch()
+    assert schedules_fire() == 0
+    assert not ScheduleFire.objects.exists() and not Run.objects.exists()
+    assert Schedule.objects.get(pk=body["id"]).next_fire_at == occurrence  # still due
+    unreachable.unlink()
+    assert schedules_fire() == 1
+    assert schedules_fire() == 0
+    [fire] = ScheduleFire.objects.all()
+    assert fire.fire_time == occurrence and fire.run_id == Run.objects.get().pk
+
+
+@pytest.mark.parametrize("policy, runs", [("skip", 0), ("run_once", 1)])
+def test_a_catch_up_over_any_number_of_occurrences_collapses_into_the_latest(
+        api, pipeline, policy, runs) -> None:
+    """200 days of a five-minute schedule missed (57,600 occurrences), back 2.5 minutes after
+    the latest: the catch-up used to stop counting at 10,000 and take an occurrence five
+    months old for the latest."""
+    body = api.post(f"/api/pipelines/{pipeline['id']}/schedules/",
+                    {"cron": "*/5 * * * *", "missed_policy": policy}, format="json").json()
+    now = timezone.now().replace(second=0, microsecond=0)
+    latest = now.replace(minute=now.minute - now.minute % 5)
+    back, down_since = latest + timedelta(minutes=2, seconds=30), latest - timedelta(days=200)
+    Schedule.objects.filter(pk=body["id"]).update(next_fire_at=down_since)
+    schedules_fire(now=back)
+    assert Run.objects.count() == runs
+    [fire] = ScheduleFire.objects.all()
+    assert fire.fire_time == latest and fire.missed_since == down_since
+    assert (fire.run_id is not None) == bool(runs)
+    assert ("Missed" in fire.error) == (policy == "skip")
+    listed = api.get(f"/api/pipelines/{pipeline['id']}/schedules/").json()[0]["last_fires"]
+    assert listed[0]["missed_since"] == down_since.isoformat()
