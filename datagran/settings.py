@@ -203,6 +203,8 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.Callbacks",
         "dramatiq.middleware.Retries",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
+        # Thread count (each workspace's share) and graceful stop, from public hooks.
+        "datagran.runs.slots.WorkerLifecycle",
     ],
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]

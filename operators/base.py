@@ -186,6 +186,22 @@ class Context(Protocol):
         """Remember {record key: content hash} as sent; call it after each successful batch."""
         ...
 
+    def in_flight(self, records: dict[str, str]) -> dict[str, str]:
+        """Of {record key: content hash}, the records an interrupted attempt was sending with
+        this content when it stopped: {record key: that batch's idempotency key}."""
+        ...
+
+    def mark_in_flight(self, records: dict[str, str], batch_key: str) -> None:
+        """Record a batch as being sent, just before sending it. In a run, this (like
+        mark_sent) refuses to write for an attempt that is no longer the current one, by
+        raising a BaseException that ends the operator."""
+        ...
+
+    def clear_in_flight(self, keys: list[str]) -> None:
+        """These records of the batch in flight were not delivered (the receiver refused)."""
+        ...
+
+
     def send_email(self, *, to: list[str], subject: str, body: str,
                    attachments: list[tuple[str, bytes, str]]) -> None: ...
 
@@ -212,6 +228,8 @@ class LocalContext:
     url_allowlist: list[str] = field(default_factory=list)
     approved: bool = False
     send_log: dict[str, str] = field(default_factory=dict)
+    # record key -> (content hash, batch key) of batches being sent
+    sending: dict[str, tuple[str, str]] = field(default_factory=dict)
     emails: list[dict[str, Any]] = field(default_factory=list)
     models: dict[str, TrainedModel] = field(default_factory=dict)
     interrupts: Interrupts = field(default_factory=Interrupts)
@@ -234,6 +252,20 @@ class LocalContext:
 
     def mark_sent(self, records: dict[str, str]) -> None:
         self.send_log.update(records)
+        for key in records:
+            self.sending.pop(key, None)
+
+    def in_flight(self, records: dict[str, str]) -> dict[str, str]:
+        return {key: self.sending[key][1] for key, digest in records.items()
+                if key in self.sending and self.sending[key][0] == digest}
+
+    def mark_in_flight(self, records: dict[str, str], batch_key: str) -> None:
+        self.sending.update({key: (digest, batch_key) for key, digest in records.items()})
+
+    def clear_in_flight(self, keys: list[str]) -> None:
+        for key in keys:
+            self.sending.pop(key, None)
+
 
     def registered_model(self, name: str, *, alias: str | None = None,
                          version: int | None = None,

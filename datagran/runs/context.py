@@ -8,15 +8,18 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
 from pydantic import BaseModel
 
 from datagran.connections.services import connection_config, connection_get
+from datagran.connections.sql_settings import sqlite_root
 from datagran.core.exceptions import NotFound
 from datagran.datasets.artifacts import artifact_store
 from datagran.datasets.services import dataset_read
 from datagran.pipelines.validation import ValidationContext
 from operators.base import Interrupts, OperatorError
 
+from .heartbeat import NodeInterrupted, attempt_is_current, retry_on_disconnect
 from .models import SendLog
 
 MAX_LOG_LINES = 500
@@ -24,11 +27,15 @@ MAX_LOG_LINES = 500
 
 class RunContext(ValidationContext):
     def __init__(self, *, workspace_id: object, pipeline_id: object = None,
-                 run_id: object = None, node_id: str = "", approved: bool = False) -> None:
+                 run_id: object = None, node_id: str = "", approved: bool = False,
+                 node_pk: int | None = None, attempt: int = 0) -> None:
         super().__init__(workspace_id=workspace_id)
         self.pipeline_id, self.run_id, self.node_id = pipeline_id, run_id, node_id
+        # The attempt this context belongs to: its send log writes are fenced by it.
+        self.node_pk, self.attempt = node_pk, attempt
         self.approved = approved
         self.url_allowlist: list[str] = list(settings.DATAGRAN["URL_ALLOWLIST"])
+        self.sqlite_root = sqlite_root()
         self.logs: list[str] = []
         self.files: list[dict[str, Any]] = []
         self.interrupts = Interrupts()
@@ -70,22 +77,57 @@ class RunContext(ValidationContext):
         return SendLog.objects.filter(pipeline_id=self.pipeline_id, node_id=self.node_id,
                                       record_key__in=keys)
 
-    def sent_before(self, records: dict[str, str]) -> set[str]:
-        sent: set[str] = set()
+    def _read_log(self, records: dict[str, str], column: str) -> dict[str, str]:
+        """{key: column's value} for the rows whose ``column`` hash is the record's."""
+        found: dict[str, str] = {}
         keys = list(records)
         for start in range(0, len(keys), 500):  # bounded IN lists
-            for key, digest in self._log_rows(keys[start:start + 500]).values_list(
-                    "record_key", "content_hash"):
-                if records.get(key) == digest:
-                    sent.add(key)
-        return sent
+            for key, digest, flight_key in self._log_rows(keys[start:start + 500]).values_list(
+                    "record_key", column, "in_flight_key"):
+                if digest and records.get(key) == digest:
+                    found[key] = flight_key
+        return found
+
+    def sent_before(self, records: dict[str, str]) -> set[str]:
+        return set(self._read_log(records, "content_hash"))
+
+    def in_flight(self, records: dict[str, str]) -> dict[str, str]:
+        return self._read_log(records, "in_flight_hash")
+
+    def _fenced(self, write: Callable[[], None]) -> None:
+        """Write to the send log only while this attempt is the node's current running one
+        (the node row stays locked until the write commits); a superseded or cancelled
+        attempt ends here. A dropped database connection is retried on a fresh one."""
+        def attempt() -> None:
+            with transaction.atomic():
+                if self.node_pk is not None and not attempt_is_current(
+                        self.node_pk, self.attempt, lock=True):
+                    raise NodeInterrupted(f"attempt {self.attempt} of node {self.node_id} is "
+                                          "no longer the current one")
+                write()
+        retry_on_disconnect(attempt)
+
+    def _upsert(self, rows: list[SendLog], fields: list[str]) -> None:
+        self._fenced(lambda: SendLog.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["pipeline", "node_id", "record_key"],
+            update_fields=fields))
+
+    def _row(self, key: str, **values: str) -> SendLog:
+        return SendLog(pipeline_id=self.pipeline_id, node_id=self.node_id, record_key=key,
+                       run_id=self.run_id, **values)
+
+    def mark_in_flight(self, records: dict[str, str], batch_key: str) -> None:
+        self._upsert([self._row(key, in_flight_hash=digest, in_flight_key=batch_key)
+                      for key, digest in records.items()],
+                     ["in_flight_hash", "in_flight_key", "run"])
 
     def mark_sent(self, records: dict[str, str]) -> None:
-        SendLog.objects.bulk_create(
-            [SendLog(pipeline_id=self.pipeline_id, node_id=self.node_id, record_key=key,
-                     content_hash=digest, run_id=self.run_id) for key, digest in records.items()],
-            update_conflicts=True, unique_fields=["pipeline", "node_id", "record_key"],
-            update_fields=["content_hash", "run", "sent_at"])
+        self._upsert([self._row(key, content_hash=digest, in_flight_hash="", in_flight_key="")
+                      for key, digest in records.items()],
+                     ["content_hash", "in_flight_hash", "in_flight_key", "run", "sent_at"])
+
+    def clear_in_flight(self, keys: list[str]) -> None:
+        self._fenced(lambda: self._log_rows(keys).update(in_flight_hash="", in_flight_key=""))
 
     def send_email(self, *, to: list[str], subject: str, body: str,
                    attachments: list[tuple[str, bytes, str]]) -> None:

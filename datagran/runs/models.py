@@ -129,9 +129,13 @@ class SendLog(models.Model):
                                  related_name="send_log")
     node_id = models.CharField(max_length=64)
     record_key = models.CharField(max_length=500)
-    content_hash = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64)  # of the content last sent; "" if none
     run = models.ForeignKey(Run, null=True, on_delete=models.SET_NULL, related_name="+")
     sent_at = models.DateTimeField(auto_now=True)
+    # A batch being sent (recorded before the request, cleared once it is answered): the
+    # content and the batch's idempotency key, so a retry sends it again the same way.
+    in_flight_hash = models.CharField(max_length=64, blank=True, default="")
+    in_flight_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["pipeline", "node_id", "record_key"],

@@ -8,8 +8,11 @@ from .services import node_execute
 
 
 # Retries are ours (counted in the database, with backoff): Dramatiq's would not count a
-# worker killed mid-node, and would retry errors that retrying cannot fix.
+# worker killed mid-node, and would retry errors that retrying cannot fix. Each node's time
+# limit is enforced by its heartbeat (datagran.runs.heartbeat), which also interrupts native
+# work; a message, which may run several nodes of a run, is bounded by RabbitMQ's consumer
+# timeout (the node loop never starts a node that could overrun it).
 @dramatiq.actor(queue_name="datagran", max_retries=0,
-                time_limit=settings.DATAGRAN["NODE_TIME_LIMIT_SECONDS"] * 1000)
+                time_limit=settings.DATAGRAN["RABBITMQ_CONSUMER_TIMEOUT_SECONDS"] * 1000)
 def execute_node_task(run_id: str, node_id: str) -> None:
     node_execute(run_id=run_id, node_id=node_id)

@@ -30,13 +30,20 @@ from . import http
 RESULTS_PORT = Port("results", "table", label="Results")
 RESULTS_SCHEMA: Schema = [
     {"name": "record_key", "type": "str"},
-    # sent | failed | skipped (already sent with the same content) | dry_run
+    # sent | failed | skipped (already sent with the same content) | dry_run; a record an
+    # interrupted attempt may have delivered and that was sent again is "sent" with the
+    # reason POSSIBLY_TWICE.
     {"name": "status", "type": "str"},
     {"name": "reason", "type": "str"},
     # What would be sent, as JSON text; only on dry_run rows.
     {"name": "payload", "type": "str"},
 ]
 _COLUMNS = [c["name"] for c in RESULTS_SCHEMA]
+POSSIBLY_TWICE = ("Possibly delivered twice: an earlier attempt was interrupted while sending "
+                  "it; sent again with the same idempotency key.")
+MAY_BE_DELIVERED = ("An earlier attempt was interrupted while sending this; it may have been "
+                    "delivered already. This channel has no idempotency key: approve to send "
+                    "it again.")
 
 
 def dry_run_field() -> Any:
@@ -73,6 +80,14 @@ class Record:
     payload: Any = None  # exactly what is sent for this record
     digest: str = ""
     error: str = ""
+    # The batch's idempotency key, set by deliver before the batch is sent: a batch sent again
+    # after an interruption carries the key it was first sent with.
+    batch_key: str = ""
+
+
+def batch_key(batch: list[Record]) -> str:
+    """The idempotency key of a batch: the same records with the same content, the same key."""
+    return batch[0].batch_key or content_hash([[r.key, r.digest] for r in batch])
 
 
 # Given a batch, the send function returns {record key: reason} for the records that failed.
@@ -181,69 +196,111 @@ def results_frame(rows: list[list[str]]) -> pd.DataFrame:
 
 def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
             require_approval: bool, batch_size: int, skip_sent: bool = True,
-            prepare: Callable[[], None] | None = None) -> pd.DataFrame:
+            prepare: Callable[[], None] | None = None,
+            resend_in_flight: bool = True) -> pd.DataFrame:
     """Send ``records`` in batches through ``send``; return the results table.
 
     Records already sent with the same content are skipped (unless ``skip_sent`` is false,
     for destinations that are rewritten whole); ``prepare`` runs once before the first batch,
-    only when something is really sent."""
+    only when something is really sent. Each batch is recorded in the send log as in flight
+    before it is sent and as sent after: records an interrupted attempt left in flight are
+    sent again first, as the same batch with the same idempotency key, when the channel
+    makes that safe (``resend_in_flight``: a key or an upsert); otherwise they wait for an
+    editor's approval. The node stops between batches when it is interrupted."""
     results: list[list[str]] = [[r.key, "failed", r.error, ""] for r in records]
-    counts = Counter(r.key for r in records if not r.error)
-    todo: list[int] = []
-    for i, record in enumerate(records):
-        if record.error:
-            continue
-        if counts[record.key] > 1:
-            # Sending either row could overwrite the other and the send log could not tell
-            # them apart.
-            results[i][2] = (f"The key {record.key!r} appears {counts[record.key]} times in "
-                             "the table; none of these rows was sent.")
-        else:
-            todo.append(i)
+    todo = _unique(records, results)
     already = ctx.sent_before({records[i].key: records[i].digest for i in todo}) \
         if skip_sent and todo else set()
     for i in todo:
         if records[i].key in already:
             results[i][1:] = ["skipped", "Already sent with the same content.", ""]
     todo = [i for i in todo if records[i].key not in already]
+    flying = ctx.in_flight({records[i].key: records[i].digest for i in todo}) \
+        if skip_sent and todo else {}
+    held = [] if resend_in_flight else [i for i in todo if records[i].key in flying]
 
-    if dry_run or (require_approval and not ctx.approved and todo):
+    if dry_run or (not ctx.approved and ((require_approval and todo) or held)):
         for i in todo:
-            results[i][1:] = ["dry_run", "", canonical_json(records[i].payload)]
+            results[i][1:] = ["dry_run", MAY_BE_DELIVERED if i in held else "",
+                              canonical_json(records[i].payload)]
         preview = results_frame(results)
         if dry_run:
             ctx.log(f"Dry run: {len(todo)} of {len(records)} records would be sent; "
                     "nothing was sent.")
             return preview
-        raise ApprovalRequired(
-            preview, f"Waiting for approval to send {len(todo)} of {len(records)} records.")
+        raise ApprovalRequired(preview, (
+            f"Waiting for approval to send {len(todo)} of {len(records)} records"
+            + (f", {len(held)} of which an interrupted attempt may have delivered already."
+               if held else ".")))
 
     if todo and prepare is not None:
         prepare()
-    stopped = ""
-    for start in range(0, len(todo), batch_size):
-        batch = [records[i] for i in todo[start:start + batch_size]]
+    again = {i for i in todo if records[i].key in flying}
+    for i in again:
+        records[i].batch_key = flying[records[i].key]
+    stopped, done = "", 0
+    for batch_indexes in _batches(todo, again, records, batch_size):
+        if ctx.interrupts.fired:
+            break  # cancelled or out of time: no further batch starts
+        batch = [records[i] for i in batch_indexes]
+        key = batch_key(batch)
         if stopped:
             failures = {r.key: f"Not sent: {stopped}" for r in batch}
         else:
+            ctx.mark_in_flight({r.key: r.digest for r in batch}, key)
+            for r in batch:
+                r.batch_key = key
             try:
                 failures = send(batch)
             except StopSending as exc:
                 stopped = exc.reason
                 failures = {r.key: exc.reason for r in batch}
-        sent = {r.key: r.digest for r in batch if r.key not in failures}
-        if sent:
-            ctx.mark_sent(sent)
-        for i in todo[start:start + batch_size]:
+            sent = {r.key: r.digest for r in batch if r.key not in failures}
+            if sent:
+                ctx.mark_sent(sent)
+            if failures:
+                ctx.clear_in_flight(list(failures))
+        for i in batch_indexes:
             key = records[i].key
             results[i][1:] = ["failed", failures[key], ""] if key in failures \
-                else ["sent", "", ""]
-        ctx.progress(min(1.0, (start + len(batch)) / len(todo)))
+                else ["sent", POSSIBLY_TWICE if i in again else "", ""]
+        done += len(batch)
+        ctx.progress(min(1.0, done / len(todo)))
     statuses = Counter(row[1] for row in results)
     ctx.log(f"Sent {statuses['sent']}, failed {statuses['failed']}, skipped "
             f"{statuses['skipped']} (already sent with the same content) of {len(records)} "
-            "records.")
+            "records" + (f"; {len(again)} sent again after an interrupted attempt, possibly "
+                         "delivered twice." if again else "."))
     return results_frame(results)
+
+
+def _unique(records: list[Record], results: list[list[str]]) -> list[int]:
+    """Indexes of the records that can be sent: no error, and a key no other row has
+    (sending either row could overwrite the other and the send log could not tell them
+    apart); the others' results say why not."""
+    counts = Counter(r.key for r in records if not r.error)
+    todo: list[int] = []
+    for i, record in enumerate(records):
+        if record.error:
+            continue
+        if counts[record.key] > 1:
+            results[i][2] = (f"The key {record.key!r} appears {counts[record.key]} times in "
+                             "the table; none of these rows was sent.")
+        else:
+            todo.append(i)
+    return todo
+
+
+def _batches(todo: list[int], again: set[int], records: list[Record],
+             size: int) -> list[list[int]]:
+    """The batches to send: first each batch an interrupted attempt left in flight, whole
+    and alone (so it carries its idempotency key again), then the rest ``size`` at a time."""
+    groups: dict[str, list[int]] = {}
+    for i in todo:
+        if i in again:
+            groups.setdefault(records[i].batch_key, []).append(i)
+    rest = [i for i in todo if i not in again]
+    return list(groups.values()) + [rest[s:s + size] for s in range(0, len(rest), size)]
 
 
 # --- CRM upserts ----------------------------------------------------------------------------

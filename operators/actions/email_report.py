@@ -116,7 +116,10 @@ class EmailReport(Operator):
 
         # One recipient per batch, so each delivered e-mail is recorded at once.
         results = deliver(ctx, records, send, dry_run=params.dry_run,
-                          require_approval=params.require_approval, batch_size=1)
+                          require_approval=params.require_approval, batch_size=1,
+                          # No idempotency key: an e-mail that may have gone is not sent
+                          # again without an editor's approval.
+                          resend_in_flight=False)
         return {"results": results}
 
     def infer_schema(self, ctx: Context, params: EmailReportParams,

@@ -94,7 +94,9 @@ class SqlTable(Operator):
                               require_approval=params.require_approval,
                               batch_size=params.batch_size,
                               # A replaced table holds only what this run writes.
-                              skip_sent=params.mode != "replace", prepare=writer.prepare)
+                              skip_sent=params.mode != "replace", prepare=writer.prepare,
+                              # Appending a batch again would add its rows twice.
+                              resend_in_flight=params.mode == "upsert")
         finally:
             writer.close()
         return {"results": results}

@@ -22,8 +22,8 @@ from ._delivery import (
     Record,
     StopSending,
     approval_field,
+    batch_key,
     canonical_json,
-    content_hash,
     deliver,
     dry_run_field,
     key_field,
@@ -114,7 +114,7 @@ def _post(ctx: Context, client: httpx.Client, conn: WebhookConnection, policy: h
         "Content-Type": "application/json",
         "X-Datagran-Timestamp": str(int(time.time())),
         # The same batch sent again carries the same key, so the receiver can drop it.
-        "Idempotency-Key": content_hash([[r.key, r.digest] for r in batch]),
+        "Idempotency-Key": batch_key(batch),
     }
     if secret:
         headers["X-Datagran-Signature"] = signature(secret, body)

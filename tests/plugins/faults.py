@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import time
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +35,9 @@ class Slow(Operator):
     def run(self, ctx: Context, params: SlowParams, table: pd.DataFrame) -> dict:
         if params.marker:
             Path(params.marker).write_text(str(os.getpid()))
-        time.sleep(params.seconds)
+        stop = threading.Event()  # waits as a sleep would, but cancel ends it at once
+        with ctx.on_interrupt(stop.set):
+            stop.wait(params.seconds)
         return {"table": table}
 
 
@@ -86,6 +88,36 @@ class Flaky(Operator):
         if attempt <= params.fail_times:
             raise ConnectionRefusedError(f"attempt {attempt}: the service refused")
         return {"table": table}
+
+
+class SpinParams(Params):
+    marker: str = ""
+
+
+@register
+class DuckdbSpin(Operator):
+    """Keeps a core busy inside DuckDB (native code a Python exception cannot reach) until
+    interrupted through ctx.on_interrupt: what a heavy SQL node looks like to the engine."""
+
+    name = "test.duckdb_spin"
+    label = "DuckDB spin (test)"
+    category = "transform"
+    inputs = (Port("table", "table"),)
+    outputs = (Port("table", "table"),)
+    Params = SpinParams
+    reuse_output = False
+
+    def run(self, ctx: Context, params: SpinParams, table: pd.DataFrame) -> dict:
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET threads = 1")
+        if params.marker:
+            Path(params.marker).write_text(str(os.getpid()))
+        with ctx.on_interrupt(con.interrupt):
+            con.execute("SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3")
+        return {"table": table}
+
 
 
 class SpinParams(Params):
