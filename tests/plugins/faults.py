@@ -119,36 +119,6 @@ class DuckdbSpin(Operator):
         return {"table": table}
 
 
-
-class SpinParams(Params):
-    marker: str = ""
-
-
-@register
-class DuckdbSpin(Operator):
-    """Keeps a core busy inside DuckDB (native code a Python exception cannot reach) until
-    interrupted through ctx.on_interrupt: what a heavy SQL node looks like to the engine."""
-
-    name = "test.duckdb_spin"
-    label = "DuckDB spin (test)"
-    category = "transform"
-    inputs = (Port("table", "table"),)
-    outputs = (Port("table", "table"),)
-    Params = SpinParams
-    reuse_output = False
-
-    def run(self, ctx: Context, params: SpinParams, table: pd.DataFrame) -> dict:
-        import duckdb
-
-        con = duckdb.connect()
-        con.execute("SET threads = 1")
-        if params.marker:
-            Path(params.marker).write_text(str(os.getpid()))
-        with ctx.on_interrupt(con.interrupt):
-            con.execute("SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3")
-        return {"table": table}
-
-
 class UnreachableSourceParams(Params):
     # While this file exists, the source cannot be reached when a run starts.
     while_exists: str
