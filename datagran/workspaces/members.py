@@ -15,9 +15,12 @@ from django.utils import timezone
 from datagran.core.exceptions import Conflict, NotFound, PermanentError
 
 from .models import Invitation, Membership, Role, Workspace
+from .selectors import Forbidden
 from .services import audit_record
 
 INVITATION_DAYS = 7
+ERR_INVITATION_EMAIL = ("This invitation was sent to {invited}, not to your e-mail address "
+                        "({yours}): sign in as the invited user to accept it.")
 
 
 def _digest(token: str) -> str:
@@ -50,6 +53,13 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
         raise NotFound("This invitation does not exist or was already used.")
     if invitation.created_at < timezone.now() - timedelta(days=INVITATION_DAYS):
         raise PermanentError("This invitation has expired; ask for a new one.")
+    # The link is a bearer secret that can leak (a forwarded mail, a log); it admits only the
+    # user whose e-mail address it was sent to. Users do not set their own address (sign-up
+    # takes none; an administrator does), so it is a verified one.
+    if not user.email or user.email.casefold() != invitation.email.casefold():
+        raise Forbidden(ERR_INVITATION_EMAIL.format(invited=_masked(invitation.email),
+                                                    yours=user.email or "none"),
+                        {"field": "email"})
     membership, _ = Membership.objects.get_or_create(
         workspace=invitation.workspace, user=user, defaults={"role": invitation.role})
     invitation.accepted_at = timezone.now()
@@ -57,6 +67,12 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
     audit_record(workspace_id=invitation.workspace_id, actor=user, action="member.join",
                  target=user.get_username(), role=membership.role)
     return membership
+
+
+def _masked(email: str) -> str:
+    """a***@example.com: enough to recognise one's own address, not to harvest others'."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
 
 
 def _owners(workspace: Workspace) -> int:

@@ -21,6 +21,8 @@ def team(user):
 
 def test_an_invitation_link_makes_the_invitee_a_member_once(api, team, other_user,
                                                             other_api) -> None:
+    other_user.email = "Mallory@Example.com"  # addresses compare without case
+    other_user.save()
     response = api.post(f"/api/workspaces/{team.pk}/invitations/",
                         {"email": "mallory@example.com", "role": "viewer"}, format="json")
     assert response.status_code == 201
@@ -75,3 +77,26 @@ def test_connection_changes_and_deletions_are_audited_without_secret_values(api,
     assert [e["action"] for e in audit.json()] == [
         "pipeline.delete", "connection.delete", "connection.update", "connection.create"]
     assert "canary" not in audit.content.decode()
+
+
+def test_an_invitation_admits_only_the_user_it_was_sent_to(api, team, other_user,
+                                                           other_api) -> None:
+    """The link used to admit whoever held it: a forwarded or leaked invitation made a
+    stranger a member."""
+    from django.contrib.auth import get_user_model
+
+    api.post(f"/api/workspaces/{team.pk}/invitations/",
+             {"email": "bob@example.com", "role": "editor"}, format="json")
+    link = re.search(r"http://testserver(\S+)", mail.outbox[0].body).group(1)
+    for email in ("", "mallory@example.com", "bob@example.com.evil"):
+        other_user.email = email
+        other_user.save()
+        response = other_api.post(link)
+        assert response.status_code == 403, email
+        assert "b***@example.com" in response.json()["message"]
+        assert "bob@example.com" not in response.json()["message"].replace(email, "")
+        assert not Membership.objects.filter(workspace=team, user=other_user).exists()
+    # The invitation is still there for the person it was sent to.
+    bob = get_user_model().objects.create_user("bob", email="BOB@example.com", password="pw-b-1")
+    assert token_client(bob).post(link).status_code == 200
+    assert Membership.objects.get(workspace=team, user=bob).role == "editor"
