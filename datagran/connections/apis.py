@@ -12,6 +12,7 @@ from operators.connections import KINDS, secret_fields
 
 from .models import Connection
 from .services import (
+    ERR_SECRETS_CLEARED,
     connection_create,
     connection_delete,
     connection_for_user,
@@ -62,11 +63,15 @@ class ConnectionDetailApi(APIView):
         role_check(user=request.user, workspace_id=connection.workspace_id, min_role=Role.OWNER)
         data = ConnectionInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        connection = connection_update(connection=connection,
-                                       name=data.validated_data.get("name"),
-                                       fields=data.validated_data.get("fields"),
-                                       by=request.user)
-        return Response(connection_json(connection))
+        connection, cleared = connection_update(connection=connection,
+                                                name=data.validated_data.get("name"),
+                                                fields=data.validated_data.get("fields"),
+                                                by=request.user)
+        body = connection_json(connection)
+        if cleared:
+            body["secrets_cleared"] = cleared
+            body["message"] = ERR_SECRETS_CLEARED.format(names=", ".join(cleared)).strip()
+        return Response(body)
 
     def delete(self, request: Request, connection_id: str) -> Response:
         connection = _connection(request, connection_id)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,6 +18,8 @@ from .models import Connection
 
 # What the API shows in place of a stored secret; sending it back keeps the secret.
 PLACEHOLDER = "********"
+ERR_SECRETS_CLEARED = ("The connection now points at another host, so its stored secrets "
+                       "({names}) were cleared; enter them again. ")
 
 
 def _kind_model(kind: str) -> type[BaseModel]:
@@ -33,8 +36,11 @@ def _validated(kind: str, fields: dict[str, Any], stored: dict[str, Any]) -> tup
     secrets = set(secret_fields(kind))
     merged = dict(fields)
     for name in secrets:
-        if merged.get(name) in (None, "", PLACEHOLDER) and name in stored:
-            merged[name] = stored[name]
+        if merged.get(name) in (None, "", PLACEHOLDER):
+            # Kept, or (nothing stored) left unset: the placeholder is never a secret.
+            merged.pop(name, None)
+            if name in stored:
+                merged[name] = stored[name]
     try:
         model = model_class.model_validate(merged)
     except ValidationError as exc:
@@ -56,20 +62,50 @@ def connection_create(*, workspace: Workspace, user: AbstractBaseUser | None, na
                                      secrets_encrypted=crypto.encrypt(secrets), created_by=user)
 
 
+def _destinations(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Where a connection's secrets are sent: scheme, host and port of each URL field, and
+    the host and port of a database."""
+    found: dict[str, tuple[str, ...]] = {}
+    for name, value in config.items():
+        if isinstance(value, str) and "://" in value:
+            url = urlsplit(value.strip())
+            try:
+                port = str(url.port or "")
+            except ValueError:
+                port = url.netloc  # a malformed port: compare the whole authority
+            found[name] = (url.scheme.lower(), (url.hostname or "").lower(), port)
+    if "host" in config:
+        found["host"] = (str(config["host"]).strip().lower(), str(config.get("port", "")))
+    return found
+
+
 def connection_update(*, connection: Connection, name: str | None,
                       fields: dict[str, Any] | None,
-                      by: AbstractBaseUser | None = None) -> Connection:
+                      by: AbstractBaseUser | None = None) -> tuple[Connection, list[str]]:
+    """Change a connection; returns it and the names of the secrets cleared. Secrets are
+    dropped when the connection would send them to another host (a changed URL's scheme,
+    host or port, or a database host) unless the same request enters them again."""
+    cleared: list[str] = []
     if name is not None:
         connection.name = name
     if fields is not None:
         stored = crypto.decrypt(connection.secrets_encrypted)
-        config, secrets = _validated(connection.kind, {**connection.config, **fields}, stored)
+        merged = {**connection.config, **fields}
+        config, secrets = _validated(connection.kind, merged, stored)
+        if _destinations(config) != _destinations(connection.config):
+            cleared = sorted(k for k in stored if fields.get(k) in (None, "", PLACEHOLDER))
+            try:
+                config, secrets = _validated(connection.kind, merged, {})
+            except PermanentError as exc:  # a secret the kind requires was not re-entered
+                names = ", ".join(cleared)
+                raise PermanentError(ERR_SECRETS_CLEARED.format(names=names) + exc.message,
+                                     exc.extra) from None
         connection.config, connection.secrets_encrypted = config, crypto.encrypt(secrets)
     connection.save()
     # Which fields changed is recorded, never their values.
     audit_record(workspace_id=connection.workspace_id, actor=by, action="connection.update",
-                 target=connection.name, fields=sorted(fields or {}))
-    return connection
+                 target=connection.name, fields=sorted(fields or {}), secrets_cleared=cleared)
+    return connection, cleared
 
 
 def connection_delete(*, connection: Connection, by: AbstractBaseUser | None) -> None:

@@ -40,10 +40,11 @@ def test_sending_back_the_placeholder_or_a_blank_keeps_the_stored_secret(api) ->
     body = create(api).json()
     url = f"/api/connections/{body['id']}/"
     for kept in ("********", ""):
-        api.patch(url, {"fields": {"password": kept, "host": "db.internal"}}, format="json")
+        api.patch(url, {"fields": {"password": kept, "database": f"dw-{kept}"}},
+                  format="json")
         stored = Connection.objects.get(pk=body["id"])
         assert connection_config(connection=stored).password.get_secret_value() == CANARY
-        assert stored.config["host"] == "db.internal"
+        assert stored.config["database"] == f"dw-{kept}"
     api.patch(url, {"fields": {"password": "new-pass"}}, format="json")
     stored = Connection.objects.get(pk=body["id"])
     assert connection_config(connection=stored).password.get_secret_value() == "new-pass"
@@ -108,3 +109,60 @@ def test_a_viewer_token_cannot_read_secrets_either(user, other_user) -> None:
                                             "workspace": str(team.pk)}, format="json").json()
     viewer = token_client(user)
     assert CANARY not in viewer.get(f"/api/connections/{body['id']}/").content.decode()
+
+
+def test_pointing_a_connection_at_another_host_clears_its_secrets(api) -> None:
+    """Changing an HTTP connection's base URL used to keep its token and send it to the new
+    host. Here the new host is a real local server: the old token never reaches it."""
+    from operators.base import LocalContext
+    from operators.connectors.http_json import HttpJson
+    from tests.operators.local_http import JsonHandler, serve
+
+    received: list[dict[str, str]] = []
+
+    class NewHost(JsonHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            received.append(dict(self.headers))
+            self.reply(200, [{"id": 1}])
+
+    body = api.post("/api/connections/", {"name": "CRM", "kind": "http", "fields": {
+        "base_url": "https://api.example.com/v1", "token": CANARY}}, format="json").json()
+    url = f"/api/connections/{body['id']}/"
+    # Another path on the same host keeps the token.
+    kept = api.patch(url, {"fields": {"base_url": "https://api.example.com/v2",
+                                      "token": "********"}}, format="json").json()
+    assert kept["secrets_set"] == ["token"] and "secrets_cleared" not in kept
+    with serve(NewHost) as new_host:
+        response = api.patch(url, {"fields": {"base_url": new_host, "token": "********"}},
+                             format="json")
+        assert response.status_code == 200
+        assert response.json()["secrets_cleared"] == ["token"]
+        assert "cleared" in response.json()["message"]
+        assert response.json()["secrets_set"] == []
+        stored = Connection.objects.get(pk=body["id"])
+        op = HttpJson()
+        ctx = LocalContext(connections={"CRM": connection_config(connection=stored)},
+                           url_allowlist=["127.0.0.1"])
+        op.run(ctx, op.parse_params({"connection": "CRM"}))
+    assert received and not any(CANARY in value for h in received for value in h.values())
+    # A database host counts too; a secret entered in the same request is kept.
+    pg = create(api).json()
+    moved = api.patch(f"/api/connections/{pg['id']}/", {"fields": {"host": "10.1.2.3"}},
+                      format="json").json()
+    assert moved["secrets_cleared"] == ["password"] and moved["secrets_set"] == []
+    again = api.patch(f"/api/connections/{pg['id']}/",
+                      {"fields": {"host": "10.9.9.9", "password": "new-pass"}},
+                      format="json").json()
+    assert again["secrets_set"] == ["password"] and "secrets_cleared" not in again
+
+
+def test_a_required_secret_must_be_entered_again_for_a_new_host(api) -> None:
+    body = api.post("/api/connections/", {"name": "HS", "kind": "hubspot", "fields": {
+        "access_token": CANARY}}, format="json").json()
+    response = api.patch(f"/api/connections/{body['id']}/", {"fields": {
+        "base_url": "https://attacker.example"}}, format="json")
+    assert response.status_code == 400
+    assert "access_token" in response.json()["extra"]["fields"]
+    assert "cleared" in response.json()["message"]
+    stored = Connection.objects.get(pk=body["id"])
+    assert stored.config["base_url"] == "https://api.hubapi.com"  # nothing changed
