@@ -4,20 +4,26 @@ RabbitMQ, two `rundramatiq` worker processes under a supervisor, and `manage.py 
 Heartbeats are tuned short here (0.5 s, timeout 3 s) so the reaper decides within seconds."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 
 from tests.graphs import edge, node
 from tests.live.server import LiveServer
 from tests.operators.fake_crm import fake_crm
+from tests.operators.local_http import JsonHandler, serve
+from tests.proxy import TcpProxy
 
 pytestmark = pytest.mark.services
 
@@ -199,3 +205,205 @@ def test_work_queued_when_the_broker_restarts_still_runs(redis_server: LiveServe
             os.killpg(proc.pid, signal.SIGCONT)
     run = wait(server, run_id, timeout=90)
     assert run["status"] == "succeeded"
+
+
+# --- one attempt at a time, each record sent once, stops that stop ---------------------------
+# The workers reach PostgreSQL through a TCP proxy the test can cut; the web server and the
+# scheduler (the reaper) reach it directly. Redis DB 3 is this group's broker.
+
+class Receiver:
+    """A webhook receiver on loopback that keeps every request's Idempotency-Key and record
+    keys; ``block_at`` holds that request (after counting it) until ``release`` is set."""
+
+    def __init__(self, delay: float = 0.0, block_at: int = 0) -> None:
+        self.delay, self.block_at = delay, block_at
+        self.requests: list[tuple[str, list[str]]] = []
+        self.lock = threading.Lock()
+        self.blocked, self.release = threading.Event(), threading.Event()
+
+    def handler(self) -> type[JsonHandler]:
+        receiver = self
+
+        class Handler(JsonHandler):
+            def do_POST(self) -> None:
+                records = json.loads(self.body())["records"]
+                with receiver.lock:
+                    receiver.requests.append((self.headers["Idempotency-Key"],
+                                              [r["key"] for r in records]))
+                    n = len(receiver.requests)
+                if n == receiver.block_at:
+                    receiver.blocked.set()
+                    receiver.release.wait(30)
+                time.sleep(receiver.delay)
+                self.reply(200, {"received": len(records)})
+
+        return Handler
+
+    def deliveries(self) -> Counter[str]:
+        return Counter(key for _, keys in self.requests for key in keys)
+
+
+@pytest.fixture(scope="module")
+def proxied() -> Iterator[tuple[LiveServer, TcpProxy]]:
+    redis.Redis.from_url("redis://127.0.0.1:6379/3").flushdb()
+    env = {**FAST_FAULTS, "BROKER_URL": "redis://127.0.0.1:6379/3"}
+    with TcpProxy(5432) as proxy, LiveServer(mode="redis", workers=0, schedulers=1,
+                                             extra_env=env) as live:
+        # Workers started from now on (and restarted by the supervisor) use the proxy.
+        live.env["DATABASE_URL"] = live.env["DATABASE_URL"].replace(
+            "127.0.0.1:5432/", f"127.0.0.1:{proxy.port}/")
+        for i in range(2):
+            live.start_worker(i)
+        yield live, proxy
+
+
+def webhook_graph(server: LiveServer, url: str, rows: int = 500) -> dict:
+    hook = server.api("POST", "/api/connections/", {
+        "name": f"hook-{uuid.uuid4().hex[:6]}", "kind": "webhook",
+        "fields": {"url": url, "secret": "s"}})
+    return {"nodes": [
+        node("data", "connector.sample_dataset", dataset="customers"),
+        node("few", "transform.sort_limit",
+             order_by=[{"column": "customer_id", "descending": False}], limit=rows),
+        node("send", "action.webhook", connection=hook["id"], key_column="customer_id",
+             columns=["customer_id", "plan"], batch_size=5)],
+        "edges": [edge("data", "table", "few", "table"), edge("few", "table", "send", "table")]}
+
+
+def node_of(run: dict, node_id: str) -> dict:
+    return next(n for n in run["nodes"] if n["node_id"] == node_id)
+
+
+def test_dropping_the_workers_database_connections_mid_send_delivers_each_record_once(
+        proxied: tuple[LiveServer, TcpProxy]) -> None:
+    server, proxy = proxied
+    receiver = Receiver(delay=0.02)
+    with serve(receiver.handler()) as url:
+        run_id = start(server, pipeline(server, webhook_graph(server, f"{url}/hook"))["id"])
+        deadline = time.monotonic() + 60
+        while len(receiver.requests) < 3:
+            assert time.monotonic() < deadline, "the webhook was never called"
+            time.sleep(0.02)
+        drops = 0
+        while server.api("GET", f"/api/runs/{run_id}/")["status"] not in DONE and drops < 40:
+            proxy.drop()  # every worker connection, the heartbeat's included
+            drops += 1
+            time.sleep(0.3)
+        run = wait(server, run_id)
+    twice = [k for k, n in receiver.deliveries().items() if n > 1]
+    print(f"{drops} connection drops during the send: {len(receiver.requests)} requests, "
+          f"{len(receiver.deliveries())} records received, {len(twice)} delivered twice")
+    assert run["status"] == "succeeded", node_of(run, "send")
+    assert drops >= 3
+    assert len(receiver.deliveries()) == 500 and twice == []
+    # The heartbeat outlived the drops: the reaper never handed the node to another worker.
+    assert node_of(run, "send")["attempts"] == 1
+
+
+def test_a_worker_killed_mid_batch_sends_only_that_batch_again_with_the_same_key(
+        proxied: tuple[LiveServer, TcpProxy]) -> None:
+    server, _ = proxied
+    receiver = Receiver(block_at=4)
+    with serve(receiver.handler()) as url:
+        run_id = start(server, pipeline(server, webhook_graph(server, f"{url}/hook",
+                                                              rows=40))["id"])
+        assert receiver.blocked.wait(60), "the fourth batch never arrived"
+        for proc in list(server.worker_procs.values()):  # whichever was sending
+            os.killpg(proc.pid, signal.SIGKILL)
+        receiver.release.set()
+        run = wait(server, run_id, timeout=120)
+        preview = server.api("GET", f"/api/runs/{run_id}/nodes/send/preview/"
+                                    "?port=results&limit=100")
+    counts = receiver.deliveries()
+    twice = sorted(k for k, n in counts.items() if n > 1)
+    fourth_key, fourth = receiver.requests[3]
+    print(f"SIGKILL mid-batch: {len(receiver.requests)} requests, {len(twice)} records "
+          "delivered twice")
+    assert run["status"] == "succeeded", node_of(run, "send")
+    assert len(counts) == 40
+    assert twice == sorted(fourth)  # that one batch, no other
+    assert [key for key, keys in receiver.requests if keys == fourth] == [fourth_key] * 2
+    names = [c["name"] for c in preview["columns"]]
+    rows = [dict(zip(names, row, strict=True)) for row in preview["rows"]]
+    flagged = sorted(r["record_key"] for r in rows
+                     if r["reason"].startswith("Possibly delivered twice"))
+    assert flagged == sorted(fourth)
+
+
+def test_a_blip_while_recording_a_result_keeps_the_finished_work(
+        proxied: tuple[LiveServer, TcpProxy], tmp_path: Path) -> None:
+    server, proxy = proxied
+    marker = tmp_path / "started"
+    run_id = start(server, pipeline(server, slow_graph(marker, seconds=2))["id"])
+    wait_for_file(marker)
+    time.sleep(1.5)
+    proxy.freeze()  # the node finishes while its worker cannot reach the database
+    time.sleep(1.2)
+    proxy.drop()  # then the connection dies under the recording
+    proxy.resume()
+    run = wait(server, run_id)
+    assert run["status"] == "succeeded"
+    assert node_of(run, "slow")["attempts"] == 1  # recorded, not recomputed
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_cancel_stops_native_work_and_the_worker_goes_idle(
+        proxied: tuple[LiveServer, TcpProxy], tmp_path: Path) -> None:
+    server, _ = proxied
+    marker = tmp_path / "spinning"
+    graph = {"nodes": [node("data", "connector.sample_dataset"),
+                       node("spin", "test.duckdb_spin", marker=str(marker))],
+             "edges": [edge("data", "table", "spin", "table")]}
+    run_id = start(server, pipeline(server, graph)["id"])
+    pid = int(wait_for_file(marker))
+    time.sleep(1.0)
+    busy_from = cpu_seconds(pid)
+    time.sleep(1.0)
+    busy = cpu_seconds(pid) - busy_from
+    server.api("POST", f"/api/runs/{run_id}/cancel/")
+    cancelled = time.monotonic()
+    idle_after = None
+    samples = [(cancelled, cpu_seconds(pid))]
+    while time.monotonic() - cancelled < 15:
+        time.sleep(0.25)
+        samples.append((time.monotonic(), cpu_seconds(pid)))
+        window = [s for s in samples if s[0] >= samples[-1][0] - 1.0]
+        if samples[-1][0] - window[0][0] >= 0.7 and window[-1][1] - window[0][1] < 0.1:
+            # under a tenth of a core over the last second: the spin stopped at its start
+            idle_after = window[0][0] - cancelled
+            break
+    print(f"CPU while spinning: {busy:.2f} s per s; idle {idle_after} s after cancel")
+    assert busy > 0.2  # it really was spinning in DuckDB (on a machine shared with others)
+    assert idle_after is not None and idle_after < 10
+    run = server.api("GET", f"/api/runs/{run_id}/")
+    assert node_of(run, "spin")["status"] == "cancelled"
+
+
+def test_sigterm_finishes_the_running_node_and_hands_the_rest_to_another_worker(
+        proxied: tuple[LiveServer, TcpProxy], tmp_path: Path) -> None:
+    server, _ = proxied
+    markers = [tmp_path / f"m{i}" for i in range(3)]
+    graph = {"nodes": [node("data", "connector.sample_dataset"),
+                       node("s0", "test.slow", seconds=2, marker=str(markers[0])),
+                       node("s1", "test.slow", seconds=0, marker=str(markers[1])),
+                       node("s2", "test.slow", seconds=0, marker=str(markers[2]))],
+             "edges": [edge("data", "table", "s0", "table"), edge("s0", "table", "s1", "table"),
+                       edge("s1", "table", "s2", "table")]}
+    run_id = start(server, pipeline(server, graph)["id"])
+    stopping = int(wait_for_file(markers[0]))
+    os.kill(stopping, signal.SIGTERM)  # a deploy stops this worker process
+    run = wait(server, run_id, timeout=60)
+    pids = [int(m.read_text()) for m in markers[1:]]
+    print(f"stopped worker {stopping}; the next nodes ran in {pids}")
+    assert run["status"] == "succeeded"
+    assert node_of(run, "s0")["attempts"] == 1  # its own node finished, not re-run
+    assert stopping not in pids
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{stopping}").exists() and "Z" not in Path(
+            f"/proc/{stopping}/stat").read_text().split(")")[-1].split()[0]:
+        assert time.monotonic() < deadline, "the stopped worker did not exit"
+        time.sleep(0.1)
