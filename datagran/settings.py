@@ -9,26 +9,27 @@ from pathlib import Path
 
 import dj_database_url
 
+from datagran.core.env import (
+    env,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_trusted_proxies,
+    kept_secret_key,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    return env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
-
 
 DATA_DIR = Path(env("DATAGRAN_DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env_bool("DEBUG", False)
-EMBEDDED_SECRET_KEY = "insecure-embedded-default-key-set-SECRET_KEY-in-production"
-SECRET_KEY = env("SECRET_KEY") or EMBEDDED_SECRET_KEY
+# Without SECRET_KEY in the environment (the embedded default), a random key made once and
+# kept in DATA_DIR/secret_key (mode 0600); it also derives the connection secrets' Fernet key
+# when DATAGRAN_SECRET_KEYS is unset. `check --deploy` insists on SECRET_KEY (datagran.E004).
+SECRET_KEY_FROM_ENV = bool(env("SECRET_KEY"))
+SECRET_KEY = env("SECRET_KEY") or kept_secret_key(DATA_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Production behind HTTPS (DATAGRAN_HTTPS=1): secure cookies, HSTS, redirect to https, and
@@ -37,7 +38,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 if env_bool("DATAGRAN_HTTPS"):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
-    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "datagran.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,11 +109,11 @@ _sqlite_default = f"sqlite:///{DATA_DIR / 'datagran.sqlite3'}"
 WORKER_PROCESS = Path(sys.argv[0]).name == "dramatiq"
 DATABASES = {"default": dj_database_url.parse(
     env("DATABASE_URL", _sqlite_default),
-    conn_max_age=int(env("DATAGRAN_WORKER_DB_MAX_AGE", "300")) if WORKER_PROCESS else 0,
+    conn_max_age=env_int("DATAGRAN_WORKER_DB_MAX_AGE", 300) if WORKER_PROCESS else 0,
     conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and not WORKER_PROCESS:
     DATABASES["default"]["OPTIONS"] = {"pool": {
-        "min_size": 1, "max_size": int(env("DATAGRAN_DB_POOL_SIZE", "20")), "timeout": 30}}
+        "min_size": 1, "max_size": env_int("DATAGRAN_DB_POOL_SIZE", 20, minimum=1), "timeout": 30}}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Worker threads and the web server share the file: wait for locks instead of failing,
     # take the write lock at BEGIN (no upgrade deadlocks), and let readers run beside a writer.
@@ -125,8 +127,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-]
+# Sign-up applies all four of Django's validators (accounts made by an administrator or by
+# tests bypass them).
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in ("UserAttributeSimilarityValidator", "MinimumLengthValidator",
+                 "CommonPasswordValidator", "NumericPasswordValidator")]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -232,14 +237,14 @@ DATAGRAN = {
                                                           str(DATA_DIR / "artifacts")),
     "ARTIFACTS_OPTIONS": env("DATAGRAN_ARTIFACTS_OPTIONS"),
     # Node outputs a process keeps in memory for the nodes that read them next (0: none).
-    "TABLE_MEMO_BYTES": int(env("DATAGRAN_TABLE_MEMO_MB", "512")) * 1024 * 1024,
-    "UPLOAD_MAX_BYTES": int(env("DATAGRAN_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024))),
+    "TABLE_MEMO_BYTES": env_int("DATAGRAN_TABLE_MEMO_MB", 512) * 1024 * 1024,
+    "UPLOAD_MAX_BYTES": env_int("DATAGRAN_UPLOAD_MAX_BYTES", 100 * 1024 * 1024),
     # The artifact store's size limit (0: none; `manage.py gc_artifacts` and the scheduler
     # evict least recently used artifacts nothing protects); runs this recent are kept.
-    "ARTIFACT_MAX_BYTES": int(env("DATAGRAN_ARTIFACT_MAX_BYTES", "0")),
-    "ARTIFACT_KEEP_DAYS": int(env("DATAGRAN_ARTIFACT_KEEP_DAYS", "30")),
-    "UPLOAD_MAX_ROWS": int(env("DATAGRAN_UPLOAD_MAX_ROWS", "10000000")),
-    "EMBEDDED_WORKER_THREADS": int(env("DATAGRAN_WORKER_THREADS", "4")),
+    "ARTIFACT_MAX_BYTES": env_int("DATAGRAN_ARTIFACT_MAX_BYTES", 0),
+    "ARTIFACT_KEEP_DAYS": env_int("DATAGRAN_ARTIFACT_KEEP_DAYS", 30),
+    "UPLOAD_MAX_ROWS": env_int("DATAGRAN_UPLOAD_MAX_ROWS", 10000000),
+    "EMBEDDED_WORKER_THREADS": env_int("DATAGRAN_WORKER_THREADS", 4, minimum=1),
     "PREVIEW_MAX_ROWS": 500,
     # Fernet keys for connection secrets, newest first; empty: derived from SECRET_KEY.
     "SECRET_KEYS": env("DATAGRAN_SECRET_KEYS"),
@@ -247,31 +252,36 @@ DATAGRAN = {
     "URL_ALLOWLIST": env_list("DATAGRAN_URL_ALLOWLIST"),
     # Fault tolerance: a running node beats every HEARTBEAT_SECONDS; one silent for
     # HEARTBEAT_TIMEOUT_SECONDS is re-queued (its worker died) until NODE_MAX_ATTEMPTS.
-    "HEARTBEAT_SECONDS": float(env("DATAGRAN_HEARTBEAT_SECONDS", "5")),
-    "HEARTBEAT_TIMEOUT_SECONDS": float(env("DATAGRAN_HEARTBEAT_TIMEOUT_SECONDS", "30")),
-    "NODE_MAX_ATTEMPTS": int(env("DATAGRAN_NODE_MAX_ATTEMPTS", "3")),
-    "RETRY_BACKOFF_SECONDS": float(env("DATAGRAN_RETRY_BACKOFF_SECONDS", "2")),
+    "HEARTBEAT_SECONDS": env_float("DATAGRAN_HEARTBEAT_SECONDS", 5),
+    "HEARTBEAT_TIMEOUT_SECONDS": env_float("DATAGRAN_HEARTBEAT_TIMEOUT_SECONDS", 30),
+    "NODE_MAX_ATTEMPTS": env_int("DATAGRAN_NODE_MAX_ATTEMPTS", 3, minimum=1),
+    "RETRY_BACKOFF_SECONDS": env_float("DATAGRAN_RETRY_BACKOFF_SECONDS", 2),
     # Below RabbitMQ's consumer timeout (30 min by default), or a long node is redelivered.
-    "NODE_TIME_LIMIT_SECONDS": int(env("DATAGRAN_NODE_TIME_LIMIT_SECONDS", "1200")),
-    "RABBITMQ_CONSUMER_TIMEOUT_SECONDS": int(env("DATAGRAN_RABBITMQ_CONSUMER_TIMEOUT_SECONDS",
-                                                 "1800")),
+    "NODE_TIME_LIMIT_SECONDS": env_int("DATAGRAN_NODE_TIME_LIMIT_SECONDS", 1200, minimum=1),
+    "RABBITMQ_CONSUMER_TIMEOUT_SECONDS": env_int("DATAGRAN_RABBITMQ_CONSUMER_TIMEOUT_SECONDS",
+                                                 1800),
     # A node queued this long without a worker taking it is sent again (the broker was
     # down, or lost the message).
-    "RESEND_QUEUED_AFTER_SECONDS": float(env("DATAGRAN_RESEND_QUEUED_AFTER_SECONDS", "60")),
+    "RESEND_QUEUED_AFTER_SECONDS": env_float("DATAGRAN_RESEND_QUEUED_AFTER_SECONDS", 60),
     # Runs of one workspace executing at once; more wait as "pending". 0: no limit.
-    "MAX_CONCURRENT_RUNS": int(env("DATAGRAN_MAX_CONCURRENT_RUNS", "0")),
+    "MAX_CONCURRENT_RUNS": env_int("DATAGRAN_MAX_CONCURRENT_RUNS", 0),
     # Rate limits: failed logins per user name and address (15 minutes), predictions per
     # caller (DRF rate syntax; empty: none).
-    "LOGIN_FAILURES_LIMIT": int(env("DATAGRAN_LOGIN_FAILURES_LIMIT", "10")),
-    "PREDICT_RATE": env("DATAGRAN_PREDICT_RATE", "6000/min"),
+    "LOGIN_FAILURES_LIMIT": env_int("DATAGRAN_LOGIN_FAILURES_LIMIT", 10, minimum=1),
+    "PREDICT_RATE": env_rate("DATAGRAN_PREDICT_RATE", "6000/min"),
+    # The proxies in front of the web server, whose X-Forwarded-For names the client: how
+    # many (1) or their addresses/networks. 0: none, the client is the connection's address.
+    "TRUSTED_PROXIES": env_trusted_proxies("DATAGRAN_TRUSTED_PROXIES"),
+    # Whether anyone may create an account at /accounts/signup/.
+    "SIGNUP": env_bool("DATAGRAN_SIGNUP", True),
     # How long a process serves the model version an alias pointed at before looking again.
-    "SERVING_CACHE_SECONDS": float(env("DATAGRAN_SERVING_CACHE_SECONDS", "1")),
-    # Extra operator modules to import (plugins without an installed package).
-    "OPERATOR_MODULES": env_list("DATAGRAN_OPERATOR_MODULES"),
+    "SERVING_CACHE_SECONDS": env_float("DATAGRAN_SERVING_CACHE_SECONDS", 1),
+    # Extra operator modules (DATAGRAN_OPERATOR_MODULES) are read by operators/registry.py,
+    # which works without Django; a name that cannot be found fails django.setup().
 }
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
@@ -282,7 +292,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Secrets in request URLs (webhook and invitation tokens) are redacted from every line.
+    "filters": {"redact": {"()": "datagran.core.logredact.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
-    "loggers": {"datagran": {"level": env("LOG_LEVEL", "INFO")}},
+    "loggers": {"datagran": {"level": env("LOG_LEVEL", "INFO")},
+                # Django's own (request logging among them) through the same handler only.
+                "django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -6,10 +6,12 @@ import os
 import threading
 from importlib import import_module
 from importlib.metadata import entry_points
+from importlib.util import find_spec
 
 from .base import Operator
 
 ENTRY_POINT_GROUP = "datagran.operators"
+PLUGIN_MODULES_VARIABLE = "DATAGRAN_OPERATOR_MODULES"
 BUILTIN_MODULES = (
     "operators.connectors",
     "operators.transforms",
@@ -53,10 +55,29 @@ def _load() -> None:
             import_module(module)
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             register(ep.load())
-        # Plugin modules without an installed package (comma-separated import paths).
-        for name in filter(None, os.environ.get("DATAGRAN_OPERATOR_MODULES", "").split(",")):
-            import_module(name.strip())
+        for name in plugin_modules():
+            import_module(name)
         _loaded = True
+
+
+def plugin_modules() -> list[str]:
+    """Plugin modules without an installed package: DATAGRAN_OPERATOR_MODULES, comma-separated
+    import paths (read here, not from Django's settings: operators work without Django)."""
+    return [n.strip() for n in os.environ.get(PLUGIN_MODULES_VARIABLE, "").split(",")
+            if n.strip()]
+
+
+def check_plugin_modules() -> None:
+    """Fail at start-up, naming the variable, when a plugin module cannot be found (the
+    registry imports them later, on first use)."""
+    for name in plugin_modules():
+        try:
+            found = find_spec(name) is not None
+        except (ImportError, ValueError):  # a parent package is missing, or a bad name
+            found = False
+        if not found:
+            raise ImportError(f"{PLUGIN_MODULES_VARIABLE} names {name!r}, which cannot be "
+                              "imported: no such module.")
 
 
 def get_operator(name: str) -> Operator:

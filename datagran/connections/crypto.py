@@ -11,13 +11,21 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+# Until the embedded default kept a random key in DATA_DIR/secret_key, it derived the key
+# from this public SECRET_KEY: secrets stored then still decrypt there, and `manage.py
+# rotate_secrets` re-encrypts them with the kept key.
+LEGACY_EMBEDDED_SECRET_KEY = "insecure-embedded-default-key-set-SECRET_KEY-in-production"
+
 
 def _keys() -> list[bytes]:
     configured = [k.strip() for k in settings.DATAGRAN["SECRET_KEYS"].split(",") if k.strip()]
     if configured:
         return [k.encode() for k in configured]
-    derived = hashlib.sha256(("datagran-connections:" + settings.SECRET_KEY).encode()).digest()
-    return [base64.urlsafe_b64encode(derived)]
+    secret_keys = [settings.SECRET_KEY]
+    if not settings.SECRET_KEY_FROM_ENV:
+        secret_keys.append(LEGACY_EMBEDDED_SECRET_KEY)
+    return [base64.urlsafe_b64encode(hashlib.sha256(
+        ("datagran-connections:" + key).encode()).digest()) for key in secret_keys]
 
 
 def _fernet() -> MultiFernet:

@@ -38,7 +38,13 @@ def rabbitmq_time_limit_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
 
 @register(Tags.security, deploy=True)
 def secret_key_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
-    if settings.SECRET_KEY == settings.EMBEDDED_SECRET_KEY:
-        return [Error("SECRET_KEY is the embedded default: set a long random SECRET_KEY in "
-                      "the environment for production.", id="datagran.E004")]
+    # The key kept in DATA_DIR/secret_key is one machine's: every web process, worker and
+    # scheduler of a deployment must share one key (sessions, the connection secrets' key).
+    if not settings.SECRET_KEY_FROM_ENV:
+        return [Error(SECRET_KEY_NOT_SET, id="datagran.E004")]
     return []
+
+
+SECRET_KEY_NOT_SET = ("SECRET_KEY is not set in the environment (the key in DATA_DIR/secret_key "
+                      "is the embedded default's): set one long random SECRET_KEY, the same for "
+                      "every web, worker and scheduler process.")

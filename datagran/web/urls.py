@@ -4,7 +4,7 @@ prefixes explicitly, so an unknown ``/api/...`` URL is a 404, not the app shell.
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from datagran.core.ratelimit import ThrottledLoginView
+from datagran.core.ratelimit import throttle_logins
 
 from . import views
 
@@ -13,7 +13,7 @@ RESERVED = ("api", "ws", "static", "media", "admin", "accounts")
 CLIENT_ROUTE = r"^(?!(?:" + "|".join(RESERVED) + r")(?:/|$))(?P<path>[^.]*)$"
 
 urlpatterns = [
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", throttle_logins(views.LoginView.as_view()), name="login"),
     path("accounts/signup/", views.SignUpView.as_view(), name="signup"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.app_shell, name="app"),

@@ -6,7 +6,11 @@ HTML shell; the data comes from the JSON API.
 """
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
@@ -31,14 +35,44 @@ def app_shell(request: HttpRequest, path: str = "") -> HttpResponse:
     return response
 
 
+SIGNUP_OFF = ("Sign-up is turned off on this server (DATAGRAN_SIGNUP): ask an administrator "
+              "for an account.")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in (throttled in urls.py), linking to sign-up only where it is on."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs),
+                "signup_enabled": settings.DATAGRAN["SIGNUP"]}
+
+
+class SignUpForm(UserCreationForm):
+    def validate_password_for_user(self, user: Any, **kwargs: Any) -> None:
+        # AUTH_PASSWORD_VALIDATORS' messages under the password itself, not its confirmation.
+        super().validate_password_for_user(user, password_field_name="password1")
+
+
 class SignUpView(FormView):
-    """Create an account (the personal workspace comes with it) and sign in."""
+    """Create an account (the personal workspace comes with it) and sign in. A refused form
+    comes back as a 400 with each field's errors; with DATAGRAN_SIGNUP off, a 403."""
 
     template_name = "registration/signup.html"
-    form_class = UserCreationForm
+    form_class = SignUpForm
     success_url = "/"
 
-    def form_valid(self, form: UserCreationForm) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.DATAGRAN["SIGNUP"]:
+            return render(request, "registration/signup_off.html", {"message": SIGNUP_OFF},
+                          status=403)
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_invalid(self, form: SignUpForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def form_valid(self, form: SignUpForm) -> HttpResponse:
         user = form.save()
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         return super().form_valid(form)

@@ -5,6 +5,9 @@ import pytest
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
+from datagran.core.middleware import CONTENT_SECURITY_POLICY
+from datagran.core.ratelimit import TOO_MANY_LOGINS
+
 pytestmark = pytest.mark.django_db
 
 
@@ -37,7 +40,8 @@ def test_too_many_failed_logins_are_refused_for_a_while(user, settings) -> None:
             assert bad.status_code == 200  # the form again, with its error
         locked = browser.post("/accounts/login/", {"username": "alice",
                                                    "password": "pw-alice-123"})
-        assert locked.status_code == 429 and "Too many failed logins" in locked.content.decode()
+        assert locked.status_code == 429 and TOO_MANY_LOGINS in locked.content.decode()
+        assert not browser.session.get("_auth_user_id")  # the good password did not sign in
         other = browser.post("/accounts/login/", {"username": "bob", "password": "x"})
         assert other.status_code == 200  # another name is not locked out
     cache.clear()
@@ -133,7 +137,7 @@ def test_sign_up_creates_an_account_with_a_personal_workspace_and_signs_in(db) -
     assert browser.get("/accounts/signup/").status_code == 200
     weak = browser.post("/accounts/signup/", {"username": "zoe", "password1": "short",
                                               "password2": "short"})
-    assert weak.status_code == 200 and "too short" in weak.content.decode()
+    assert weak.status_code == 400 and "too short" in weak.content.decode()
     response = browser.post("/accounts/signup/", {"username": "zoe",
                                                   "password1": "a-long-passphrase-9",
                                                   "password2": "a-long-passphrase-9"})
@@ -193,3 +197,19 @@ def test_a_small_gzip_that_would_inflate_hugely_is_refused_without_inflating(api
 def named(fh, name: str):  # noqa: ANN001, ANN201
     fh.name = name
     return fh
+
+
+@pytest.mark.parametrize("path", ["/", "/pipelines/x", "/accounts/login/", "/accounts/signup/",
+                                  "/admin/login/", "/api/docs/"])
+def test_every_html_page_carries_the_content_security_policy(user, path) -> None:
+    browser = Client()
+    if not path.startswith(("/accounts/", "/admin/")):
+        browser.force_login(user)
+    response = browser.get(path)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+    # No page relies on inline script, which the policy refuses (JSON data blocks are inert).
+    inline = [tag for tag in response.content.decode().split("<script")[1:]
+              if 'src="' not in tag.split(">")[0] and "application/json" not in tag.split(">")[0]]
+    assert not inline, inline
