@@ -22,20 +22,11 @@ from django.conf import settings
 from operators.base import Schema, TrainedModel, schema_of
 
 from .memo import TableMemo
+from .model_files import BadModelFile, UntrustedModel, load_trusted
 from .storage import Storage, StorageSettingError, open_storage
 
-__all__ = ["Artifact", "ArtifactStore", "StorageSettingError", "TableRef", "UntrustedModel",
-           "artifact_store", "canonical_skops", "load_trusted"]
-
-# Model files may only contain types from these packages; anything else is refused by name.
-TRUSTED_TYPE_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
-
-
-class UntrustedModel(Exception):
-    def __init__(self, types: list[str]) -> None:
-        super().__init__(f"The model file needs types that are not trusted: {', '.join(types)}")
-        self.types = types
-
+__all__ = ["Artifact", "ArtifactStore", "BadModelFile", "StorageSettingError", "TableRef",
+           "UntrustedModel", "artifact_store", "canonical_skops", "load_trusted"]
 
 @dataclass(frozen=True)
 class TableRef:
@@ -93,9 +84,17 @@ class ArtifactStore:
     def _put(self, kind: str, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         key = self.key(kind, digest)
-        if not self.storage.exists(key):
+        if not self._reuse(key):
             self.storage.write(key, data)
         return digest
+
+    def _reuse(self, key: str) -> bool:
+        """Whether the object is stored already; if so it is marked used now, before the
+        node that wrote it again records its result (the collector keeps recent objects)."""
+        if not self.storage.exists(key):
+            return False
+        self.storage.touch([key])
+        return True
 
     # --- any artifact, by its output ref -----------------------------------------------------
     def exists(self, ref: dict[str, Any]) -> bool:
@@ -112,6 +111,10 @@ class ArtifactStore:
     def touch(self, refs: list[dict[str, Any]]) -> None:
         """Mark artifacts as just used: the LRU eviction takes them last."""
         self.storage.touch([self._ref_key(ref) for ref in refs])
+
+    def last_used(self, ref: dict[str, Any]) -> float | None:
+        """When the artifact was last written or used (Unix time); None if it is gone."""
+        return self.storage.used(self._ref_key(ref))
 
     def delete(self, ref: dict[str, Any]) -> None:
         self.storage.delete(self._ref_key(ref))
@@ -133,7 +136,7 @@ class ArtifactStore:
     def put_table(self, df: pd.DataFrame) -> TableRef:
         table = pa.Table.from_pandas(df, preserve_index=False)
         digest = self.memo.find(table)
-        if digest is None or not self.storage.exists(self.key("table", digest)):
+        if digest is None or not self._reuse(self.key("table", digest)):
             sink = pa.BufferOutputStream()
             # Writing every intermediate is on the critical path of each run: uncompressed,
             # without column statistics (nothing reads them) and dictionary-encoding only text
@@ -212,15 +215,6 @@ def canonical_skops(data: bytes) -> bytes:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 dst.writestr(info, content)
     return out.getvalue()
-
-
-def load_trusted(data: bytes) -> Any:
-    """Load a skops file, trusting only scikit-learn, NumPy and SciPy types."""
-    untrusted = sio.get_untrusted_types(data=data)
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_TYPE_PREFIXES)]
-    if refused:
-        raise UntrustedModel(refused)
-    return sio.loads(data, trusted=untrusted)
 
 
 _stores: dict[tuple[int, str, str], ArtifactStore] = {}

@@ -14,7 +14,12 @@ from django.db.models import Max
 
 import datagran
 from datagran.core.exceptions import NotFound, PermanentError
-from datagran.datasets.artifacts import UntrustedModel, artifact_store, load_trusted
+from datagran.datasets.artifacts import (
+    BadModelFile,
+    UntrustedModel,
+    artifact_store,
+    load_trusted,
+)
 from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import audit_record
 from operators.base import TrainedModel
@@ -30,7 +35,8 @@ def environment() -> dict[str, str]:
 
 
 def registered_name(*, pipeline_name: str, node_id: str, label: str = "") -> str:
-    """The registered model a model node trains into: its label, else pipeline / node."""
+    """The name a model node's registered model gets when it is first trained: the node's
+    label, else pipeline / node. A name only: the model is found by (pipeline, node id)."""
     return label or f"{pipeline_name} / {node_id}"
 
 
@@ -43,6 +49,27 @@ def registered_model_for(*, workspace: Workspace, name: str) -> RegisteredModel:
     except IntegrityError:
         pass  # created by a concurrent transaction meanwhile
     return RegisteredModel.objects.select_for_update().get(workspace=workspace, name=name)
+
+
+def registered_model_of_node(*, pipeline: Any, node_id: str, label: str
+                             ) -> RegisteredModel:
+    """Get or create the model a pipeline's node trains into, locked (see
+    registered_model_for). A new one is named ``label``, or ``label (2)`` and so on when
+    another model of the workspace has that name."""
+    model = RegisteredModel.objects.filter(pipeline=pipeline, node_id=node_id).first()
+    for n in range(1, 1000):
+        if model is not None:
+            break
+        suffix = "" if n == 1 else f" ({n})"
+        try:
+            with transaction.atomic():
+                RegisteredModel.objects.create(workspace_id=pipeline.workspace_id,
+                                               pipeline=pipeline, node_id=node_id,
+                                               name=label[:200 - len(suffix)] + suffix)
+        except IntegrityError:
+            pass  # the name is taken, or a concurrent run created this node's model
+        model = RegisteredModel.objects.filter(pipeline=pipeline, node_id=node_id).first()
+    return RegisteredModel.objects.select_for_update().get(pk=model.pk)
 
 
 def _next_version(model: RegisteredModel) -> int:
@@ -73,8 +100,10 @@ def model_version_from_run(*, run: Any, node: Any, spec: Any, op: Any,
     if model_ref is None:
         return None
     training = next((ref for ref in inputs.values() if ref.get("kind") == "table"), {})
-    registered = registered_model_for(workspace=run.workspace, name=registered_name(
-        pipeline_name=run.pipeline.name, node_id=spec.id, label=spec.label))
+    registered = registered_model_of_node(
+        pipeline=run.pipeline, node_id=spec.id,
+        label=registered_name(pipeline_name=run.pipeline.name, node_id=spec.id,
+                              label=spec.label))
     return ModelVersion.objects.create(
         registered_model=registered, version=_next_version(registered),
         model_hash=model_ref["hash"], task=model_ref.get("task", ""),
@@ -101,6 +130,8 @@ def model_import(*, workspace: Workspace, user: AbstractBaseUser | None, name: s
     except UntrustedModel as exc:
         raise PermanentError(str(exc), {"fields": {"file": [str(exc)]},
                                         "untrusted_types": exc.types}) from None
+    except BadModelFile as exc:
+        raise PermanentError(f"file: {exc}", {"fields": {"file": [str(exc)]}}) from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's input
         raise PermanentError(f"file: not a readable skops file ({type(exc).__name__}).",
                              {"fields": {"file": ["not a readable skops file"]}}) from None
