@@ -74,6 +74,10 @@ class Storage(Protocol):
 
     def touch(self, keys: list[str]) -> None: ...
 
+    def used(self, key: str) -> float | None:
+        """The object's last use (as in ``objects``), or None if it is gone."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
     def objects(self) -> Iterator[StoredObject]: ...
@@ -119,6 +123,12 @@ class LocalStorage:
                 os.utime(self.root / key)
             except OSError:
                 pass  # gone meanwhile: nothing to keep
+
+    def used(self, key: str) -> float | None:
+        try:
+            return (self.root / key).stat().st_mtime
+        except FileNotFoundError:
+            return None
 
     def delete(self, key: str) -> None:
         (self.root / key).unlink(missing_ok=True)
@@ -192,6 +202,17 @@ class FsspecStorage:
         if keys:
             with self._errors():
                 self.fs.pipe({self._marker(key): b"" for key in keys})
+
+    def used(self, key: str) -> float | None:
+        with self._errors():
+            try:
+                last = modified(self.fs.info(self._path(key)))
+            except FileNotFoundError:
+                return None
+            try:
+                return max(last, modified(self.fs.info(self._marker(key))))
+            except FileNotFoundError:
+                return last
 
     def delete(self, key: str) -> None:
         with self._errors():
