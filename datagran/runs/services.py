@@ -44,6 +44,7 @@ from .models import (
     Trigger,
 )
 from .selectors import node_json, run_summary_json
+from .sending import sender
 from .slots import worker_state
 
 log = logging.getLogger(__name__)
@@ -53,15 +54,9 @@ ERR_REPLAY_DATASETS = ("The datasets this run read have changed or are gone; it 
 
 
 def _enqueue(run_id: object, node_ids: list[str], delay_ms: int | None = None) -> None:
-    """Send one message per node. A broker that is down loses nothing: the nodes stay queued
-    in the database and the reconciler sends them again."""
-    from .tasks import execute_node_task
-
-    for node_id in node_ids:
-        try:
-            execute_node_task.send_with_options(args=(str(run_id), node_id), delay=delay_ms)
-        except Exception:  # noqa: BLE001 - the database is the record; resent later
-            log.exception("could not send node %s of run %s to the broker", node_id, run_id)
+    """Send one message per node, from this process's sender thread: the caller never waits
+    for the broker, and a send the broker refused is tried again until it answers."""
+    sender.send(run_id, node_ids, delay_ms)
 
 
 def _graph(run: Run) -> RunGraph:
