@@ -164,6 +164,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "datagran.core.exceptions.exception_handler",
+    # A JSON body must be an object with finite numbers (datagran/core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["datagran.core.parsers.JSONObjectParser",
+                               "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # ?format= belongs to our download endpoints (csv, parquet), not to DRF's renderers.

@@ -8,10 +8,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .parsers import ERR_TOO_DEEP
 
 
 class ApplicationError(Exception):
@@ -48,6 +51,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"message": "The request body is larger than the server accepts "
                                     f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes).",
                          "extra": {}}, status=413)
+    if isinstance(exc, RecursionError):  # input nested deeper than some code can walk
+        return Response({"message": ERR_TOO_DEEP, "extra": {}}, status=400)
+    if isinstance(exc, DjangoValidationError):  # a model field refusing a value
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {
+            "non_field_errors": exc.messages}
+        return Response({"message": _first_message(fields), "extra": {"fields": fields}},
+                        status=400)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

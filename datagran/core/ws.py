@@ -8,10 +8,12 @@ from urllib.parse import urlparse
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from channels.routing import URLRouter
 from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
+from django.urls import re_path
 from rest_framework.authtoken.models import Token
 
 
@@ -69,4 +71,8 @@ def allowed_origins(scope: dict) -> list[str]:
 
 
 def websocket_stack(inner: Any) -> Any:
+    if isinstance(inner, URLRouter):
+        # A path no route matches is refused at the handshake (HTTP 403), as a bad Origin
+        # is, instead of URLRouter raising an error for every such probe.
+        inner = URLRouter([*inner.routes, re_path(r"", WebsocketDenier.as_asgi())])
     return BrowserOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(inner)), [])

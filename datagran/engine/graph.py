@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
@@ -14,6 +16,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from operators.base import Context, OperatorError, Schema, params_errors
 from operators.registry import UnknownOperator, get_operator
+
+# What one graph may hold. Checked when a graph is saved or validated, before anything that
+# costs more than counting; graphs already saved are still read as they are.
+MAX_NODES = 500
+MAX_EDGES = 2_000
+MAX_LABEL = 200
+MAX_PARAMS_CHARS = 100_000  # one node's params, as JSON
+MAX_PARAMS_DEPTH = 32
+# The canvas makes ids n1, n2, ...; an id ends up in URLs, file names and headers.
+NODE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+ERR_TOO_MANY = "{field}: a pipeline holds at most {limit:,} {field}; this one has {count:,}."
+ERR_NODE_ID = ("id: {id!r} is not a node id: use 1 to 64 letters, digits, '_', '.' or '-'.")
+ERR_LABEL = "label: at most {limit} characters; this one has {count:,}."
+ERR_PARAMS_DEPTH = "params: nested deeper than {limit} levels."
+ERR_PARAMS_SIZE = "params: at most {limit:,} characters as JSON; these have {count:,}."
 
 
 class Position(BaseModel):
@@ -102,9 +119,11 @@ class InvalidGraph(Exception):
 
 
 def parse_graph(raw: Any) -> Graph:
-    """Parse graph JSON; raises InvalidGraph with one problem per malformed field."""
+    """Parse graph JSON and check it against the limits above; raises InvalidGraph with one
+    problem per malformed field."""
+    _check_counts(raw)
     try:
-        return Graph.model_validate(raw if raw is not None else {})
+        graph = Graph.model_validate(raw if raw is not None else {})
     except ValidationError as exc:
         problems = []
         for err in params_errors(exc):
@@ -117,6 +136,52 @@ def parse_graph(raw: Any) -> Graph:
                     node = None
             problems.append(GraphProblem(f"{err['field']}: {err['message']}", node, err["field"]))
         raise InvalidGraph(problems) from None
+    problems = [problem for n in graph.nodes for problem in _node_problems(n)]
+    if problems:
+        raise InvalidGraph(problems)
+    return graph
+
+
+def _check_counts(raw: Any) -> None:
+    if not isinstance(raw, dict):
+        return
+    for name, limit in (("nodes", MAX_NODES), ("edges", MAX_EDGES)):
+        items = raw.get(name)
+        if isinstance(items, list) and len(items) > limit:
+            message = ERR_TOO_MANY.format(field=name, limit=limit, count=len(items))
+            raise InvalidGraph([GraphProblem(message, None, name)])
+
+
+def _node_problems(node: Node) -> list[GraphProblem]:
+    problems = []
+    if not NODE_ID.fullmatch(node.id):
+        problems.append(GraphProblem(ERR_NODE_ID.format(id=node.id), node.id, "id"))
+    if len(node.label) > MAX_LABEL:
+        problems.append(GraphProblem(ERR_LABEL.format(limit=MAX_LABEL, count=len(node.label)),
+                                     node.id, "label"))
+    if _deeper_than(node.params, MAX_PARAMS_DEPTH):
+        problems.append(GraphProblem(ERR_PARAMS_DEPTH.format(limit=MAX_PARAMS_DEPTH), node.id,
+                                     "params"))
+    elif (size := len(json.dumps(node.params, ensure_ascii=False))) > MAX_PARAMS_CHARS:
+        problems.append(GraphProblem(ERR_PARAMS_SIZE.format(limit=MAX_PARAMS_CHARS, count=size),
+                                     node.id, "params"))
+    return problems
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests more than ``limit`` levels; without recursion, so any
+    depth can be asked about."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item \
+            if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def canonical_json(graph: Graph) -> str:
@@ -138,8 +203,8 @@ def validate_graph(graph: Graph, ctx: Context) -> Validation:
     the canvas needs the schemas for its column pickers."""
     result = Validation()
     errors = result.errors
-    ids = [n.id for n in graph.nodes]
-    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+    ids = Counter(n.id for n in graph.nodes)
+    for dup in sorted(i for i, count in ids.items() if count > 1):
         errors.append(GraphProblem(f"Two nodes have the id {dup!r}; node ids must be unique.",
                                    dup, "id"))
     if errors:
@@ -173,11 +238,12 @@ def validate_graph(graph: Graph, ctx: Context) -> Validation:
 
 def _check_edges(graph: Graph, ops: dict[str, Any], errors: list[GraphProblem]) -> None:
     fed: dict[tuple[str, str], int] = {}
+    node_ids = {n.id for n in graph.nodes}
     for i, e in enumerate(graph.edges):
         where = f"edges.{i}"
         if e.source not in ops or e.target not in ops:
             missing = e.source if e.source not in ops else e.target
-            if missing not in {n.id for n in graph.nodes}:
+            if missing not in node_ids:
                 errors.append(GraphProblem(f"Edge {i} refers to node {missing!r}, which does "
                                            "not exist.", None, where))
             continue
@@ -212,6 +278,9 @@ def _check_edges(graph: Graph, ops: dict[str, Any], errors: list[GraphProblem]) 
 
 def _infer(graph: Graph, order: list[str], ops: dict[str, Any], params: dict[str, Any],
            ctx: Context, result: Validation) -> None:
+    incoming: dict[str, list[Edge]] = {}
+    for e in graph.edges:
+        incoming.setdefault(e.target, []).append(e)
     for node_id in order:
         op = ops.get(node_id)
         if op is None:
@@ -220,7 +289,7 @@ def _infer(graph: Graph, order: list[str], ops: dict[str, Any], params: dict[str
             result.schemas[node_id] = {p.name: None for p in op.outputs}
             continue
         inputs: dict[str, Schema | None] = {}
-        for e in graph.incoming(node_id):
+        for e in incoming.get(node_id, ()):
             if op.input(e.target_port) is not None:
                 inputs[e.target_port] = result.schemas.get(e.source, {}).get(e.source_port)
         try:

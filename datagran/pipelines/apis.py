@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from datagran.core.api import request_workspace
+from datagran.core.api import query_uuid, request_workspace
 from datagran.core.exceptions import PermanentError
 from datagran.engine.graph import Graph, InvalidGraph, graph_diff, parse_graph, validate_graph
 from datagran.workspaces.models import Role
@@ -56,7 +56,7 @@ class PipelineInput(serializers.Serializer):
 class PipelineListApi(APIView):
     def get(self, request: Request) -> Response:
         pipelines = pipeline_list_with_last_run(
-            user=request.user, workspace_id=request.query_params.get("workspace"))
+            user=request.user, workspace_id=query_uuid(request, "workspace"))
         search = request.query_params.get("search")
         if search:
             pipelines = pipelines.filter(name__icontains=search)

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from datagran.core.api import request_workspace
+from datagran.core.api import query_uuid, request_workspace
 from datagran.core.exceptions import PermanentError
 from datagran.datasets.artifacts import artifact_store
 from datagran.workspaces.models import Role
@@ -29,8 +29,7 @@ from .services import alias_remove, alias_set, model_import
 
 class ModelListApi(APIView):
     def get(self, request: Request) -> Response:
-        models = model_list(user=request.user,
-                            workspace_id=request.query_params.get("workspace"))
+        models = model_list(user=request.user, workspace_id=query_uuid(request, "workspace"))
         return Response([model_json(m) for m in models])
 
 

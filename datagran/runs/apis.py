@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.http import content_disposition_header
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -104,7 +107,10 @@ def filtered_runs(request: Request) -> Any:
         runs = runs.filter(trigger=params["trigger"])
     for name, lookup in (("since", "created_at__gte"), ("until", "created_at__lt")):
         if params.get(name):
-            moment = parse_datetime(params[name]) or _date(params[name])
+            try:
+                moment = parse_datetime(params[name]) or _date(params[name])
+            except ValueError:  # the right shape, but no such day or time (2026-99-99)
+                moment = None
             if moment is None:
                 raise _field_error(name, "must be an ISO date or date-time.")
             runs = runs.filter(**{lookup: moment})
@@ -183,6 +189,25 @@ def _node_table(request: Request, run_id: str, node_id: str) -> tuple[NodeRun, s
     return node, tables[port]["hash"]
 
 
+def json_number(value: Any) -> float | str | None:
+    """A number as JSON can hold it: JSON has no infinities, so they are spelled as
+    JavaScript spells them; NaN (the mean of inf and -inf) is no number at all."""
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    return None if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+
+
+def preview_rows(head: pd.DataFrame) -> list[list[Any]]:
+    """The rows of ``head`` for JSON, infinities included (pandas would write null)."""
+    infinite = [name for name in head.columns if head[name].dtype.kind == "f"
+                and np.isinf(head[name].to_numpy(dtype="float64", na_value=np.nan)).any()]
+    if infinite:
+        head = head.assign(**{name: head[name].map(json_number, na_action="ignore")
+                              .astype(object) for name in infinite})
+    return json.loads(head.to_json(orient="split", date_format="iso", index=False))["data"]
+
+
 def column_stats(df: pd.DataFrame) -> list[dict[str, Any]]:
     stats = []
     for name in df.columns:
@@ -192,7 +217,10 @@ def column_stats(df: pd.DataFrame) -> list[dict[str, Any]]:
                                  "nulls": int(col.isna().sum()),
                                  "distinct": int(col.nunique(dropna=True))}
         if numeric and col.notna().any():
-            entry.update(min=float(col.min()), max=float(col.max()), mean=float(col.mean()))
+            with np.errstate(invalid="ignore"):  # the mean of inf and -inf
+                mean = col.mean()
+            entry.update(min=json_number(col.min()), max=json_number(col.max()),
+                         mean=json_number(mean))
         elif pd.api.types.is_datetime64_any_dtype(col) and col.notna().any():
             entry.update(min=col.min().isoformat(), max=col.max().isoformat(), mean=None)
         else:
@@ -211,9 +239,8 @@ class NodePreviewApi(APIView):
             raise PermanentError("limit: must be a whole number.",
                                  {"fields": {"limit": ["must be a whole number"]}}) from None
         df = artifact_store().read_table(digest)
-        head = json.loads(df.head(limit).to_json(orient="split", date_format="iso",
-                                                 index=False))
-        return Response({"columns": schema_of(df), "rows": head["data"], "total_rows": len(df),
+        return Response({"columns": schema_of(df), "rows": preview_rows(df.head(limit)),
+                         "total_rows": len(df),
                          "stats": column_stats(df)})
 
 
@@ -230,7 +257,8 @@ class NodeOutputApi(APIView):
                                  {"fields": {"format": ["must be csv or parquet"]}})
         response = HttpResponse(safe_csv(artifact_store().read_table(digest)),
                                 content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        # A node id of a graph saved before ids had a character set may hold anything.
+        response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
         return response
 
 

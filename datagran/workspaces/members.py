@@ -21,6 +21,10 @@ from .services import audit_record
 INVITATION_DAYS = 7
 ERR_INVITATION_EMAIL = ("This invitation was sent to {invited}, not to your e-mail address "
                         "({yours}): sign in as the invited user to accept it.")
+MAX_ID = 2**63 - 1  # the largest id a database column holds
+ERR_NOT_MEMBER = "That user is not a member of this workspace."
+ERR_TRANSFER_TO_SELF = ("You cannot transfer ownership to yourself: name the member who is "
+                        "to become owner.")
 
 
 def _digest(token: str) -> str:
@@ -110,6 +114,8 @@ def member_remove(*, workspace: Workspace, by: AbstractBaseUser, user_id: int) -
 @transaction.atomic
 def ownership_transfer(*, workspace: Workspace, by: AbstractBaseUser, user_id: int) -> None:
     """The new owner becomes owner; the one who transfers stays as an editor."""
+    if user_id == by.pk:  # else they would step down to editor and leave no owner at all
+        raise Conflict(ERR_TRANSFER_TO_SELF)
     target = _membership(workspace, user_id)
     target.role = Role.OWNER
     target.save(update_fields=["role"])
@@ -119,7 +125,9 @@ def ownership_transfer(*, workspace: Workspace, by: AbstractBaseUser, user_id: i
 
 
 def _membership(workspace: Workspace, user_id: int) -> Membership:
+    if not 0 < user_id <= MAX_ID:  # no such user; SQLite refuses to even compare it
+        raise NotFound(ERR_NOT_MEMBER)
     membership = workspace.memberships.select_related("user").filter(user_id=user_id).first()
     if membership is None:
-        raise NotFound("That user is not a member of this workspace.")
+        raise NotFound(ERR_NOT_MEMBER)
     return membership

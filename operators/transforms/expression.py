@@ -114,6 +114,22 @@ def _expect(arg: Typed, allowed: tuple[str, ...], what: str) -> Typed:
     return arg
 
 
+def _int_result(exact: Any, approx: Any, what: str) -> Any:
+    """``exact``, a 64-bit integer result that numpy wraps around on overflow (2**63 - 1
+    squared gives 1), checked against ``approx``, the same computed in floats: a result
+    beyond 64 bits either has a float of 2**64 or more or lands on the other sign. (A
+    division by zero is no overflow: its float is infinite or NaN and its result missing.)"""
+    size = np.abs(approx)
+    big = np.isfinite(size) & (size >= 2.0**62)
+    if np.any(big):
+        wrapped = np.any(big & (size >= 2.0**64)) or np.any(
+            (np.sign(approx) != np.sign(exact)) & big)
+        if wrapped:
+            fail(f"The result of {what!r} is too large for a whole number (64 bits); "
+                 "write a float, as in 1.0 * x, to compute in floats.")
+    return exact
+
+
 def _as_float(value: Any) -> Any:
     return value.astype("float64") if isinstance(value, pd.Series) else np.float64(value)
 
@@ -191,9 +207,11 @@ class _Interpreter:
             fail(f"Cannot apply {symbol!r} to {left.type} and {right.type}.")
         if symbol == "**":  # as floats: integer powers overflow or refuse negative exponents
             return Typed(fn(_as_float(left.value), _as_float(right.value)), "float")
-        both_int = left.type == right.type == "int"
-        return Typed(fn(left.value, right.value),
-                     "int" if both_int and symbol != "/" else "float")
+        if left.type == right.type == "int" and symbol != "/":
+            return Typed(_int_result(fn(left.value, right.value),
+                                     fn(_as_float(left.value), _as_float(right.value)),
+                                     symbol), "int")
+        return Typed(fn(left.value, right.value), "float")
 
     def unaryop(self, node: ast.UnaryOp) -> Typed:
         arg = self.visit(node.operand)
@@ -203,7 +221,11 @@ class _Interpreter:
                          "bool")
         if isinstance(node.op, (ast.USub, ast.UAdd)):
             _expect(arg, NUMERIC, "A sign")
-            return Typed(-arg.value if isinstance(node.op, ast.USub) else arg.value, arg.type)
+            if isinstance(node.op, ast.UAdd):
+                return arg
+            if arg.type == "int":
+                return Typed(_int_result(-arg.value, -_as_float(arg.value), "-"), "int")
+            return Typed(-arg.value, arg.type)
         return _refuse(node.op)
 
     def boolop(self, node: ast.BoolOp) -> Typed:
@@ -274,7 +296,10 @@ def _date_fn(method: Callable[[pd.Series], pd.Series], fname: str) -> Function:
 
 
 def _abs(it: _Interpreter, args: list[Typed]) -> Typed:
-    return Typed(abs(_expect(args[0], NUMERIC, "abs()").value), args[0].type)
+    value = _expect(args[0], NUMERIC, "abs()").value
+    if args[0].type == "int":
+        return Typed(_int_result(abs(value), abs(_as_float(value)), "abs()"), "int")
+    return Typed(abs(value), args[0].type)
 
 
 def _round(it: _Interpreter, args: list[Typed]) -> Typed:

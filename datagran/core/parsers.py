@@ -1,0 +1,53 @@
+"""The API's JSON body parser. Imported by DRF's settings while its views module loads, so it
+imports nothing of ours."""
+from __future__ import annotations
+
+import codecs
+import json
+import math
+from typing import Any
+
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.utils.json import strict_constant
+
+ERR_TOO_DEEP = "The request is nested too deeply to process."
+ERR_BODY_NOT_OBJECT = "body: the request body must be a JSON object."
+ERR_NUMBER_RANGE = ("body: the number {text} is beyond the range of a float; numbers must be "
+                    "finite.")
+
+
+class _OutOfRange(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a float; 1e999 would become inf, which no column, JSON response or
+    PostgreSQL jsonb can hold (DRF already refuses the literals NaN and Infinity)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _OutOfRange(ERR_NUMBER_RANGE.format(text=text[:40]))
+    return value
+
+
+class JSONObjectParser(JSONParser):
+    """Every JSON body the API takes is an object: anything else is refused here, once, for
+    every view, rather than failing where a view expects a mapping. Numbers beyond a float's
+    range and nesting deeper than the decoder can go are 400s too."""
+
+    def parse(self, stream: Any, media_type: str | None = None,
+              parser_context: dict[str, Any] | None = None) -> dict[str, Any]:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            data = json.load(codecs.getreader(encoding)(stream), parse_float=_finite,
+                             parse_constant=strict_constant)
+        except _OutOfRange as exc:
+            raise ParseError(str(exc)) from None
+        except RecursionError:
+            raise ParseError(ERR_TOO_DEEP) from None
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+        if not isinstance(data, dict):
+            raise ParseError(ERR_BODY_NOT_OBJECT)
+        return data
