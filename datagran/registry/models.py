@@ -7,17 +7,29 @@ from django.db import models
 
 
 class RegisteredModel(models.Model):
+    """A model and its versions. One a pipeline trains is identified by its (pipeline, node
+    id), so renaming the pipeline or the node's label changes nothing; an imported one by its
+    name. The name is a label, unique in the workspace, by which users and the
+    model.registered node pick a model."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE,
                                   related_name="registered_models")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
+    # The model node that trains it; null for an imported model (or a deleted pipeline's).
+    pipeline = models.ForeignKey("pipelines.Pipeline", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="registered_models")
+    node_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["workspace", "name"],
-                                               name="one_model_name_per_workspace")]
+                                               name="one_model_name_per_workspace"),
+                       models.UniqueConstraint(fields=["pipeline", "node_id"],
+                                               condition=models.Q(pipeline__isnull=False),
+                                               name="one_model_per_pipeline_node")]
 
 
 class ModelVersion(models.Model):

@@ -56,6 +56,9 @@ def model_json(model: RegisteredModel, *, with_versions: bool = False) -> dict[s
     data: dict[str, Any] = {
         "id": str(model.pk), "name": model.name, "workspace": str(model.workspace_id),
         "description": model.description,
+        # The model node that trains it (none for an imported model).
+        "pipeline": str(model.pipeline_id) if model.pipeline_id else None,
+        "node_id": model.node_id,
         "aliases": {name: number for number, names in aliases.items() for name in names},
         "latest": version_json(versions[0], aliases=aliases.get(versions[0].version))
         if versions else None,

@@ -25,7 +25,7 @@ from datagran.engine.serve import Resources, ServingError, ServingPlan, plan_ser
 from datagran.pipelines.models import Pipeline
 from datagran.pipelines.selectors import pipeline_get
 from datagran.registry.models import ModelVersion, RegisteredModel
-from datagran.registry.services import registered_name, version_resolve
+from datagran.registry.services import version_resolve
 from datagran.runs.models import NodeRun, Run, RunStatus
 from operators.base import OperatorError, Schema, TrainedModel
 from operators.registry import get_operator
@@ -131,10 +131,7 @@ def _served_version(pipeline: Pipeline, plan: ServingPlan, graph: Graph
     if not model_nodes:
         return None
     spec = graph.node(model_nodes[0])
-    registered = RegisteredModel.objects.filter(
-        workspace_id=pipeline.workspace_id,
-        name=registered_name(pipeline_name=pipeline.name, node_id=spec.id, label=spec.label),
-    ).first()
+    registered = RegisteredModel.objects.filter(pipeline=pipeline, node_id=spec.id).first()
     if spec.operator == "model.registered":
         params = get_operator(spec.operator).parse_params(spec.params)
         registered = RegisteredModel.objects.filter(workspace_id=pipeline.workspace_id,

@@ -12,7 +12,7 @@ import skops.io as sio
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
-from datagran.registry.models import ModelVersion
+from datagran.registry.models import ModelVersion, RegisteredModel
 from datagran.workspaces.models import AuditEntry
 from tests.conftest import wait_for_run
 from tests.graphs import classifier_graph, edge, node
@@ -178,3 +178,92 @@ def test_another_users_model_is_not_found(other_api, trained) -> None:
     _, _, model = trained
     assert other_api.get(f"/api/models/{model['id']}/").status_code == 404
     assert other_api.get("/api/models/").json() == []
+
+
+def iris_rows(api, run_id: str) -> list[dict]:
+    response = api.get(f"/api/runs/{run_id}/nodes/data/output/?format=parquet")
+    table = pd.read_parquet(io.BytesIO(b"".join(response.streaming_content)))
+    return table.drop(columns=["target"]).head(3).to_dict(orient="records")
+
+
+def test_renaming_the_pipeline_keeps_its_model_and_the_production_alias(api, worker) -> None:
+    """The model was found by its name, "<pipeline> / <node>": after a rename predictions
+    answered "No trained model to serve yet" and the next training started a new model
+    without the production alias."""
+    pipeline = api.post("/api/pipelines/", {"name": "Iris", "graph": classifier_graph()},
+                        format="json").json()
+    first = run(api, pipeline["id"])
+    [model] = api.get("/api/models/").json()
+    assert model["name"] == "Iris / train"
+    assert (model["pipeline"], model["node_id"]) == (pipeline["id"], "train")
+    api.post(f"/api/models/{model['id']}/aliases/", {"alias": "production", "version": 1},
+             format="json")
+    assert api.patch(f"/api/pipelines/{pipeline['id']}/", {"name": "Flowers"},
+                     format="json").status_code == 200
+    predict = f"/api/pipelines/{pipeline['id']}/predict"
+    response = api.post(predict, {"rows": iris_rows(api, first)}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["model"] == {"name": "Iris / train", "version": 1}
+    run(api, pipeline["id"], force=True)
+    [model] = api.get("/api/models/").json()
+    assert model["version_count"] == 2 and model["aliases"] == {"production": 1}
+    assert api.post(predict, {"rows": iris_rows(api, first)},
+                    format="json").json()["model"]["version"] == 1
+
+
+def test_two_pipelines_whose_model_nodes_share_a_label_train_two_models(api, worker) -> None:
+    ids = []
+    for trees in (10, 20):
+        graph = classifier_graph()
+        train = next(n for n in graph["nodes"] if n["id"] == "train")
+        train["label"], train["params"]["n_estimators"] = "Iris", trees
+        pipeline = api.post("/api/pipelines/", {"name": f"Iris {trees}", "graph": graph},
+                            format="json").json()
+        run(api, pipeline["id"])
+        ids.append(pipeline["id"])
+    models = {m["pipeline"]: m for m in api.get("/api/models/").json()}
+    assert set(models) == set(ids)
+    assert [models[i]["name"] for i in ids] == ["Iris", "Iris (2)"]
+    assert [models[i]["latest"]["params"]["n_estimators"] for i in ids] == [10, 20]
+    assert all(m["version_count"] == 1 for m in models.values())
+
+
+def test_the_migration_gives_existing_models_their_pipeline_node(user) -> None:
+    """Before: one model "Churn" held the versions of two pipelines' nodes labelled alike,
+    and the alias production pointed at the older one. After: the newest node keeps the
+    model; the other node's versions and alias move to a model of its own."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from datagran.pipelines.models import Pipeline
+    from datagran.workspaces.services import workspace_personal
+
+    workspace = workspace_personal(user=user)
+    old_p, new_p = (Pipeline.objects.create(workspace=workspace, name=n) for n in ("A", "B"))
+    before, after = [("registry", "0001_initial")], \
+        [("registry", "0004_one_model_per_pipeline_node")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    state = executor.loader.project_state(before).apps
+    Model, Version, Alias = (state.get_model("registry", n)
+                             for n in ("RegisteredModel", "ModelVersion", "ModelAlias"))
+    churn = Model.objects.create(workspace_id=workspace.pk, name="Churn")
+    versions = [Version.objects.create(registered_model=churn, version=n, model_hash=str(n),
+                                       pipeline_id=p.pk, node_id="train")
+                for n, p in ((1, old_p), (2, old_p), (3, new_p))]
+    Alias.objects.create(registered_model=churn, name="production", version=versions[0])
+    imported = Model.objects.create(workspace_id=workspace.pk, name="Imported")
+    Version.objects.create(registered_model=imported, version=1, model_hash="x",
+                           source="import")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+
+    churn = RegisteredModel.objects.get(name="Churn")
+    assert (churn.pipeline_id, churn.node_id) == (new_p.pk, "train")
+    assert [v.version for v in churn.versions.all()] == [3] and not churn.aliases.exists()
+    split = RegisteredModel.objects.get(pipeline=old_p, node_id="train")
+    assert split.name == "A / train"
+    assert sorted(v.version for v in split.versions.all()) == [1, 2]
+    assert dict(split.aliases.values_list("name", "version__version")) == {"production": 1}
+    assert RegisteredModel.objects.get(name="Imported").pipeline_id is None
