@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,8 @@ class SlowParams(Params):
     seconds: float = Field(2.0, ge=0, le=600)
     # A file touched when the node starts: tests wait for it before killing a worker.
     marker: str = ""
+    # Ignore interrupts (a plain sleep, as native code that cannot be stopped).
+    stubborn: bool = False
 
 
 @register
@@ -35,6 +38,9 @@ class Slow(Operator):
     def run(self, ctx: Context, params: SlowParams, table: pd.DataFrame) -> dict:
         if params.marker:
             Path(params.marker).write_text(str(os.getpid()))
+        if params.stubborn:
+            time.sleep(params.seconds)
+            return {"table": table}
         stop = threading.Event()  # waits as a sleep would, but cancel ends it at once
         with ctx.on_interrupt(stop.set):
             stop.wait(params.seconds)
