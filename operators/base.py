@@ -166,8 +166,10 @@ class Context(Protocol):
 
     # --- for connectors and actions ----------------------------------------------------------
     # Hosts or networks (CIDR) that user-configured URLs may reach although they are private
-    # or loopback; see operators.net.check_url.
+    # or loopback (database hosts too); see operators.net.resolve.
     url_allowlist: list[str]
+    # The folder SQLite connections' files must lie in; None: SQLite files are refused.
+    sqlite_root: str | None
     # True once an editor approved this action node's preview (see ApprovalRequired).
     approved: bool
 
@@ -225,6 +227,7 @@ class LocalContext:
     progress_values: list[float] = field(default_factory=list)
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     connections: dict[str, BaseModel] = field(default_factory=dict)
+    sqlite_root: str | None = None
     url_allowlist: list[str] = field(default_factory=list)
     approved: bool = False
     send_log: dict[str, str] = field(default_factory=dict)

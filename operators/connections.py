@@ -5,7 +5,7 @@ logged. The API validates a connection's fields against its kind's model; an ope
 its context for the connection and gets this model back, secrets included."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -14,8 +14,14 @@ class ConnectionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A host name or an IP address: nothing a driver would read as something else (a socket
+# folder, several hosts, options).
+DatabaseHost = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,253}$",
+                                    description="Host name or IP address of the server.")]
+
+
 class PostgresConnection(ConnectionConfig):
-    host: str = "127.0.0.1"
+    host: DatabaseHost = "127.0.0.1"
     port: int = Field(5432, ge=1, le=65535)
     database: str
     user: str
@@ -23,7 +29,7 @@ class PostgresConnection(ConnectionConfig):
 
 
 class MySQLConnection(ConnectionConfig):
-    host: str = "127.0.0.1"
+    host: DatabaseHost = "127.0.0.1"
     port: int = Field(3306, ge=1, le=65535)
     database: str
     user: str
@@ -31,7 +37,9 @@ class MySQLConnection(ConnectionConfig):
 
 
 class SQLiteConnection(ConnectionConfig):
-    path: str = Field(description="Path of the SQLite file on the worker machines.")
+    path: str = Field(min_length=1, max_length=1000,
+                      description="The SQLite file, relative to the server's SQLite folder "
+                      "(DATAGRAN_SQLITE_ROOT), or :memory:.")
 
 
 class HttpConnection(ConnectionConfig):

@@ -15,6 +15,7 @@ from operators.connections import KINDS, secret_fields
 
 from . import crypto
 from .models import Connection
+from .sql_settings import sql_connection_check
 
 # What the API shows in place of a stored secret; sending it back keeps the secret.
 PLACEHOLDER = "********"
@@ -47,6 +48,7 @@ def _validated(kind: str, fields: dict[str, Any], stored: dict[str, Any]) -> tup
         errors = params_errors(exc)
         raise PermanentError(f"{errors[0]['field']}: {errors[0]['message']}",
                              {"fields": {e["field"]: [e["message"]] for e in errors}}) from None
+    sql_connection_check(model)
     data = model.model_dump()
     config = {k: v for k, v in data.items() if k not in secrets}
     secret_values = {k: data[k].get_secret_value() for k in secrets if data[k] is not None}

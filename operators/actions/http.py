@@ -1,6 +1,7 @@
-"""The one way connectors and actions call web APIs: every URL checked against private
-addresses, a timeout on every request, redirects not followed, and retries with exponential
-backoff on 429 and 5xx that honour Retry-After (capped, so a server cannot park a worker)."""
+"""The one way connectors and actions call web APIs: every connection checked against private
+addresses and made to the address that was checked, a timeout on every request, redirects not
+followed, and retries with exponential backoff on 429 and 5xx that honour Retry-After (capped,
+so a server cannot park a worker)."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,8 +13,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..base import Context
-from ..net import check_url
+from ..base import Context, OperatorError
+from ..net import resolve
 
 Sleep = Callable[[float], None]
 MAX_RETRIES = 10
@@ -75,10 +76,38 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+# The request extension that carries (allowlist, field) from request() to the transport.
+URL_CHECK = "datagran_url_check"
+
+
+class CheckedTransport(httpx.HTTPTransport):
+    """Resolves each request's host once, refuses it unless every address is public or the
+    host is allow-listed, and connects to that very address: a second lookup by the
+    connection could answer differently (DNS rebinding). The Host header stays the name and
+    TLS verifies the certificate for the name (SNI). A request that does not come through
+    request() carries no allowlist and may reach public addresses only."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        extensions = dict(request.extensions)
+        allowlist, field = extensions.pop(URL_CHECK, ((), "url"))
+        url = request.url
+        if url.scheme not in ("http", "https") or not url.raw_host:
+            raise OperatorError(f"{url!r} is not an http:// or https:// URL.", field=field)
+        host = url.raw_host.decode("ascii")
+        address = resolve(host, url.port or (443 if url.scheme == "https" else 80),
+                          allowlist=list(allowlist), field=field)
+        if url.scheme == "https" and host != address:
+            extensions.setdefault("sni_hostname", host)
+        pinned = httpx.Request(request.method, url.copy_with(host=address),
+                               headers=request.headers, stream=request.stream,
+                               extensions=extensions)
+        return super().handle_request(pinned)
+
+
 def new_client(timeout: float) -> httpx.Client:
-    # Redirects are not followed: a redirect could lead to an address check_url refuses, and
+    # Redirects are not followed: a redirect could lead to an address the check refuses, and
     # would carry custom auth headers to another host.
-    return httpx.Client(timeout=timeout, follow_redirects=False)
+    return httpx.Client(timeout=timeout, follow_redirects=False, transport=CheckedTransport())
 
 
 def request(client: httpx.Client, method: str, url: str, *, ctx: Context, field: str,
@@ -89,11 +118,12 @@ def request(client: httpx.Client, method: str, url: str, *, ctx: Context, field:
 
     Requests that change data are retried too: every caller's request is safe to repeat (an
     upsert, or a webhook batch carrying the same Idempotency-Key)."""
-    check_url(url, allowlist=ctx.url_allowlist, field=field)
+    # The transport checks the address, on every attempt, and connects to the one it checked.
+    extensions = {URL_CHECK: (tuple(ctx.url_allowlist), field)}
     for attempt in range(policy.retries + 1):
         last = attempt == policy.retries
         try:
-            response = client.request(method, url, **kwargs)
+            response = client.request(method, url, extensions=extensions, **kwargs)
         except httpx.TransportError as exc:
             reason = type(exc).__name__
             if last:

@@ -22,7 +22,7 @@ from ..base import (
     schema_of,
 )
 from ..connectors._connection import load_connection
-from ..connectors._sql import SQL_KINDS, SQL_MODELS, SQLConnection, driver_message, engine_for
+from ..connectors._sql import SQL_KINDS, SQL_MODELS, Database, SQLConnection, driver_message
 from ..registry import register
 from ._delivery import (
     RESULTS_PORT,
@@ -88,15 +88,17 @@ class SqlTable(Operator):
         conn = load_connection(ctx, params.connection, *SQL_MODELS)
         records = make_records(table, params.key_columns,
                                f"{params.connection}/{params.table}", lambda _key, row: row)
-        writer = _Writer(conn, params, table)
+        writer = _Writer(ctx, conn, params, table)
         try:
-            results = deliver(ctx, records, writer.send, dry_run=params.dry_run,
-                              require_approval=params.require_approval,
-                              batch_size=params.batch_size,
-                              # A replaced table holds only what this run writes.
-                              skip_sent=params.mode != "replace", prepare=writer.prepare,
-                              # Appending a batch again would add its rows twice.
-                              resend_in_flight=params.mode == "upsert")
+            # Cancel and the time limit stop the running statement; no batch starts after.
+            with ctx.on_interrupt(writer.db.interrupt):
+                results = deliver(ctx, records, writer.send, dry_run=params.dry_run,
+                                  require_approval=params.require_approval,
+                                  batch_size=params.batch_size,
+                                  # A replaced table holds only what this run writes.
+                                  skip_sent=params.mode != "replace", prepare=writer.prepare,
+                                  # Appending a batch again would add its rows twice.
+                                  resend_in_flight=params.mode == "upsert")
         finally:
             writer.close()
         return {"results": results}
@@ -110,27 +112,24 @@ class SqlTable(Operator):
 class _Writer:
     """Connects only when something is really written (not for dry runs or previews)."""
 
-    def __init__(self, conn: SQLConnection, params: SqlTableParams,
+    def __init__(self, ctx: Context, conn: SQLConnection, params: SqlTableParams,
                  table: pd.DataFrame) -> None:
         self.conn, self.params, self.schema = conn, params, schema_of(table)
         self.aware = {str(name) for name, dtype in table.dtypes.items()
                       if getattr(dtype, "tz", None) is not None}
-        self.engine = engine_for(conn, read_only=False, timeout=params.timeout_seconds)
+        self.db = Database(ctx, conn, read_only=False, timeout=params.timeout_seconds)
+        self.engine = self.db.engine
         self.connection: sa.Connection | None = None
         self.statement: Any = None
 
     def prepare(self) -> None:
-        try:
-            self.connection = self.engine.connect()
-        except SQLAlchemyError as exc:
-            raise OperatorError(f"Cannot connect to the database: "
-                                f"{driver_message(exc, self.conn)}", field="connection") from None
+        self.connection = self.db.connect()
         try:
             with self.connection.begin():
                 table = self._table(self.connection)
         except SQLAlchemyError as exc:
-            raise OperatorError(f"Cannot prepare table {self.params.table!r}: "
-                                f"{driver_message(exc, self.conn)}", field="table") from None
+            raise self.db.failure(exc, f"Cannot prepare table {self.params.table!r}",
+                                  field="table") from None
         self.statement = self._statement(table)
 
     def _table(self, connection: sa.Connection) -> sa.Table:
@@ -200,10 +199,15 @@ class _Writer:
         connection = self.connection
         if connection is None:
             raise RuntimeError("prepare() connects before the first batch")
+        self.db.check()
         try:
             with connection.begin():
                 connection.execute(self.statement, rows)
         except DBAPIError as exc:
+            # Stopped or past its time limit: the node ends here, no later batch is tried.
+            self.db.check()
+            if self.db.ran_too_long(exc):
+                raise self.db.failure(exc, "", field="timeout_seconds") from None
             if exc.connection_invalidated:
                 raise StopSending(f"Lost the database connection: "
                                   f"{driver_message(exc, self.conn)}") from None
@@ -222,7 +226,7 @@ class _Writer:
     def close(self) -> None:
         if self.connection is not None:
             self.connection.close()
-        self.engine.dispose()
+        self.db.close()
 
 
 def _has_unique_key(connection: sa.Connection, table: str, keys: list[str]) -> bool:

@@ -1,63 +1,233 @@
-"""SQLAlchemy engines for the SQL connections (PostgreSQL, MySQL/MariaDB, SQLite), shared by
-connector.sql_query and action.sql_table, and driver errors turned into safe messages."""
+"""Connections to the SQL databases (PostgreSQL, MySQL/MariaDB, SQLite), shared by
+connector.sql_query and action.sql_table: where they may connect, a time limit on every
+statement, how a running statement is stopped from another thread, and driver errors turned
+into safe messages.
+
+* A database host is resolved once, checked like a URL (private and loopback addresses need
+  DATAGRAN_URL_ALLOWLIST) and connected to at the checked address.
+* Every refused connection says the same (closed port, unknown host, wrong password): the
+  text must not tell an open port from a closed one. The driver's words go to the log.
+* A SQLite file must lie in the administrator's folder (DATAGRAN_SQLITE_ROOT), symlinks and
+  ``..`` resolved; the file checked is the file opened."""
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+import time
 from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from ..base import Context, OperatorError
 from ..connections import MySQLConnection, PostgresConnection, SQLiteConnection
+from ..net import UnresolvableHost, resolve
 
 SQLConnection = PostgresConnection | MySQLConnection | SQLiteConnection
 SQL_MODELS = (PostgresConnection, MySQLConnection, SQLiteConnection)
 SQL_KINDS = ["postgresql", "mysql", "sqlite"]
 CONNECT_TIMEOUT = 10
 
+CONNECT_FAILED = ("Cannot connect to the database: check the connection's host, port, "
+                  "database, user and password.")
+STOPPED = "The query was stopped: the node was cancelled or reached its time limit."
+TIMED_OUT = "The statement ran longer than timeout_seconds ({timeout} s) and was stopped."
+SQLITE_OFF = ("SQLite connections are turned off on this server; an administrator turns them "
+              "on by setting DATAGRAN_SQLITE_ROOT to the folder that holds the files.")
+SQLITE_NOT_A_PATH = "The SQLite path must be a file name or path, not a URI or options."
+SQLITE_OUTSIDE = ("The SQLite file must lie in the server's SQLite folder "
+                  "(DATAGRAN_SQLITE_ROOT): give a path relative to it, e.g. sales.db.")
 
-def engine_for(conn: SQLConnection, *, read_only: bool, timeout: int) -> Engine:
-    """An engine without a pool (each run connects afresh and leaves nothing open).
-    ``read_only`` makes the database itself refuse writes, whatever the SQL text says;
-    ``timeout`` bounds each statement (PostgreSQL) or each wait for the server (MySQL)."""
-    if isinstance(conn, SQLiteConnection):
-        # Opened through a URI so read-only is enforced by SQLite ("mode=ro").
-        mode = "ro" if read_only else "rwc"
-        uri = f"file:{quote(conn.path)}?mode={mode}"
-        return sa.create_engine("sqlite+pysqlite://", poolclass=NullPool,
-                                creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout))
-    if isinstance(conn, PostgresConnection):
-        url = sa.URL.create("postgresql+psycopg", username=conn.user,
-                            password=conn.password.get_secret_value() or None,
-                            host=conn.host, port=conn.port, database=conn.database)
-        options = f"-c statement_timeout={timeout * 1000}"
-        if read_only:
-            options += " -c default_transaction_read_only=on"
-        return sa.create_engine(url, poolclass=NullPool, connect_args={
-            "connect_timeout": CONNECT_TIMEOUT, "options": options,
-            "application_name": "datagran"})
-    url = sa.URL.create("mysql+pymysql", username=conn.user,
-                        password=conn.password.get_secret_value() or None, host=conn.host,
-                        port=conn.port, database=conn.database, query={"charset": "utf8mb4"})
-    engine = sa.create_engine(url, poolclass=NullPool, connect_args={
-        "connect_timeout": CONNECT_TIMEOUT, "read_timeout": timeout, "write_timeout": timeout})
-    if read_only:
-        @sa.event.listens_for(engine, "connect")
-        def _read_only(dbapi_connection: Any, _record: Any) -> None:
-            with dbapi_connection.cursor() as cursor:
+log = logging.getLogger(__name__)
+
+
+def sqlite_file(path: str, root: str | None, *, field: str) -> str:
+    """The file a SQLite connection's ``path`` names, symlinks and ``..`` resolved, if it
+    lies in the folder ``root`` (relative paths are taken from there); ``:memory:`` stays.
+    OperatorError(field=...) otherwise, or if ``root`` is None (SQLite turned off)."""
+    if path == ":memory:":
+        return path
+    if root is None:
+        raise OperatorError(SQLITE_OFF, field=field)
+    if path.lower().startswith("file:") or any(c in path for c in "\0?#"):
+        raise OperatorError(SQLITE_NOT_A_PATH, field=field)
+    base = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(base, path))
+    if target == base or os.path.commonpath([base, target]) != base:
+        raise OperatorError(SQLITE_OUTSIDE, field=field)
+    return target
+
+
+class Database:
+    """One database session of a node. ``connect()`` opens it (refusals as OperatorError on
+    ``connection``); ``interrupt()`` stops its running statement from another thread:
+    register it with ``ctx.on_interrupt``; ``failure()`` turns a driver error into the
+    message to show."""
+
+    def __init__(self, ctx: Context, conn: SQLConnection, *, read_only: bool,
+                 timeout: int) -> None:
+        self.ctx, self.conn, self.timeout = ctx, conn, timeout
+        self.dbapi: Any = None
+        self.started = time.monotonic()
+        self.timed_out = False
+        self._target: str | None = None  # the checked address or file, once known
+        self.engine = self._engine(read_only)
+        sa.event.listen(self.engine, "before_cursor_execute", self._statement_starts)
+
+    # --- opening -------------------------------------------------------------------------
+    # The engine reaches nothing until connect(): the host or file is checked then (a dry
+    # run, which never connects, works offline).
+    def _engine(self, read_only: bool) -> Engine:
+        conn = self.conn
+        if isinstance(conn, SQLiteConnection):
+            mode = "ro" if read_only else "rwc"
+            return sa.create_engine("sqlite+pysqlite://", poolclass=NullPool,
+                                    creator=lambda: self._sqlite_connect(mode))
+        password = conn.password.get_secret_value() or None
+        if isinstance(conn, PostgresConnection):
+            url = sa.URL.create("postgresql+psycopg", username=conn.user, password=password,
+                                host=conn.host, port=conn.port, database=conn.database)
+            options = f"-c statement_timeout={self.timeout * 1000}"
+            if read_only:
+                options += " -c default_transaction_read_only=on"
+            engine = sa.create_engine(url, poolclass=NullPool, connect_args={
+                "connect_timeout": CONNECT_TIMEOUT, "options": options,
+                "application_name": "datagran"})
+            # hostaddr: libpq connects there and uses host only for TLS and authentication.
+            sa.event.listen(engine, "do_connect", lambda _d, _r, _a, params: params.update(
+                hostaddr=self._address()))
+            return engine
+        url = sa.URL.create("mysql+pymysql", username=conn.user, password=password,
+                            host=conn.host, port=conn.port, database=conn.database,
+                            query={"charset": "utf8mb4"})
+        # The server's own statement limit fires first, with a clearer message.
+        wait = self.timeout + CONNECT_TIMEOUT
+        engine = sa.create_engine(url, poolclass=NullPool, connect_args={
+            "connect_timeout": CONNECT_TIMEOUT, "read_timeout": wait, "write_timeout": wait})
+        sa.event.listen(engine, "do_connect", lambda _d, _r, _a, params: params.update(
+            host=self._address()))
+        sa.event.listen(engine, "connect", lambda dbapi, _record: self._mysql_session(
+            dbapi, read_only=read_only))
+        return engine
+
+    def _address(self) -> str:
+        conn = self.conn
+        assert not isinstance(conn, SQLiteConnection)
+        if self._target is None:
+            try:
+                self._target = resolve(conn.host, conn.port,
+                                       allowlist=list(self.ctx.url_allowlist),
+                                       field="connection")
+            except UnresolvableHost as exc:
+                log.info("SQL connection refused: %s", exc.message)
+                raise OperatorError(CONNECT_FAILED, field="connection") from None
+        return self._target
+
+    def _sqlite_connect(self, mode: str) -> sqlite3.Connection:
+        assert isinstance(self.conn, SQLiteConnection)
+        path = sqlite_file(self.conn.path, getattr(self.ctx, "sqlite_root", None),
+                           field="connection")
+        # Opened through a URI so read-only is enforced by SQLite ("mode=ro"); the path is
+        # quoted, so no option of the user's can ride along.
+        uri = path if path == ":memory:" else f"file:{quote(path)}?mode={mode}"
+        connection = sqlite3.connect(uri, uri=uri != ":memory:", timeout=self.timeout,
+                                     check_same_thread=False)
+        connection.set_progress_handler(self._sqlite_progress, 10_000)
+        return connection
+
+    def _sqlite_progress(self) -> int:
+        # Called by SQLite every 10,000 instructions: a non-zero answer aborts the statement.
+        if self.ctx.interrupts.fired:
+            return 1
+        if time.monotonic() - self.started > self.timeout:
+            self.timed_out = True
+            return 1
+        return 0
+
+    def _mysql_session(self, dbapi: Any, *, read_only: bool) -> None:
+        with dbapi.cursor() as cursor:
+            if "mariadb" in dbapi.get_server_info().lower():
+                cursor.execute(f"SET SESSION max_statement_time = {self.timeout}")
+            else:  # MySQL bounds SELECTs only
+                cursor.execute(f"SET SESSION max_execution_time = {self.timeout * 1000}")
+            if read_only:
                 cursor.execute("SET SESSION TRANSACTION READ ONLY")
-    return engine
+
+    def _statement_starts(self, *_args: Any) -> None:
+        self.started = time.monotonic()
+
+    def connect(self) -> sa.Connection:
+        try:
+            connection = self.engine.connect()
+        except SQLAlchemyError as exc:
+            # The driver's words (refused, timed out, authentication failed) would tell an
+            # open port from a closed one: they go to the log, for the administrator.
+            log.info("SQL connection refused: %s", driver_message(exc, self.conn))
+            raise OperatorError(CONNECT_FAILED, field="connection") from None
+        self.dbapi = connection.connection.dbapi_connection
+        return connection
+
+    # --- stopping ------------------------------------------------------------------------
+    def interrupt(self) -> None:
+        """Stop the running statement (from another thread): SQLite's interrupt (and its
+        progress handler sees ``ctx.interrupts``), PostgreSQL's cancel request, MySQL's
+        KILL QUERY from a second connection."""
+        dbapi = self.dbapi
+        if dbapi is None:
+            return
+        if isinstance(self.conn, SQLiteConnection):
+            dbapi.interrupt()
+        elif isinstance(self.conn, PostgresConnection):
+            dbapi.cancel_safe(timeout=CONNECT_TIMEOUT)
+        else:
+            killer = self.engine.raw_connection()
+            try:
+                with killer.cursor() as cursor:
+                    cursor.execute(f"KILL QUERY {int(dbapi.thread_id())}")
+            finally:
+                killer.close()
+
+    def check(self) -> None:
+        """Between statements or chunks: stop if the node was interrupted meanwhile."""
+        if self.ctx.interrupts.fired:
+            raise OperatorError(STOPPED)
+
+    def ran_too_long(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the statement time limit (SQLite's progress handler,
+        PostgreSQL's statement_timeout, MariaDB's max_statement_time, MySQL's
+        max_execution_time)."""
+        orig = _driver_error(exc)
+        code = orig.args[0] if getattr(orig, "args", None) else None
+        return self.timed_out or getattr(orig, "sqlstate", None) == "57014" \
+            or code in (1969, 3024)
+
+    def failure(self, exc: BaseException, what: str, *, field: str) -> OperatorError:
+        if self.ctx.interrupts.fired:
+            return OperatorError(STOPPED)
+        if self.ran_too_long(exc):
+            return OperatorError(TIMED_OUT.format(timeout=self.timeout),
+                                 field="timeout_seconds")
+        return OperatorError(f"{what}: {driver_message(exc, self.conn)}", field=field)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _driver_error(exc: BaseException) -> BaseException:
+    if getattr(exc, "orig", None) is None and exc.__cause__ is not None:
+        exc = exc.__cause__  # pandas wraps SQLAlchemy's error, which wraps the driver's
+    return getattr(exc, "orig", None) or exc
 
 
 def driver_message(exc: BaseException, conn: SQLConnection) -> str:
     """The first line of what the database driver said, with the password removed in case
     a driver ever quotes it. SQLAlchemy's own text (the SQL, the parameters, a link) is left
     out: the parameters may hold row values and the link helps nobody on the canvas."""
-    if getattr(exc, "orig", None) is None and exc.__cause__ is not None:
-        exc = exc.__cause__  # pandas wraps SQLAlchemy's error, which wraps the driver's
-    orig = getattr(exc, "orig", None) or exc
+    orig = _driver_error(exc)
     args = getattr(orig, "args", ())
     # PyMySQL's errors are (code, message): show the message as MySQL's client does.
     text = f"{args[1]} ({args[0]})" if len(args) == 2 and isinstance(args[0], int) \

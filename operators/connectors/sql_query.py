@@ -9,13 +9,26 @@ from pydantic import Field, field_validator
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..base import Context, Operator, OperatorError, Params, Port, Schema
+from ..base import Context, Operator, Params, Port, Schema
 from ..registry import register
 from ._connection import load_connection
-from ._sql import SQL_KINDS, SQL_MODELS, driver_message, engine_for
+from ._sql import SQL_KINDS, SQL_MODELS, Database
 
 # Comments and opening parentheses before the first keyword: "-- x\n(SELECT ...)".
 _LEADING = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*", re.DOTALL)
+# What reads or writes the database server's files, or runs SQL from a string, even in a
+# read-only session: MySQL's LOAD_FILE and INTO OUTFILE/DUMPFILE, PostgreSQL's file and
+# large-object functions, dblink and query_to_xml, SQLite's load_extension. Matched as whole
+# words anywhere in the text, strings and comments included: no difference between this
+# reading of the SQL and the database's (escapes, MySQL's executable /*! comments, nested
+# comments) can hide one. PostgreSQL's U&"..." spells an identifier with escapes: refused.
+_REFUSED = re.compile(
+    r"\b(load_file|outfile|dumpfile|pg_read_file|pg_read_binary_file|pg_stat_file|"
+    r"pg_ls_\w+|lo_import|lo_export|lo_from_bytea|dblink\w*|query_to_xml\w*|"
+    r"cursor_to_xml\w*|load_extension|sys_exec|sys_eval)\b|\bu&[\"']",
+    re.IGNORECASE)
+REFUSED_SQL = ("must not read or write the database server's files or run SQL from a string: "
+               "{what} is refused")
 
 
 class SqlQueryParams(Params):
@@ -40,6 +53,9 @@ class SqlQueryParams(Params):
         words = _LEADING.sub("", query, count=1).split(None, 1)
         if not words or words[0].lower() not in ("select", "with"):
             raise ValueError("must be a SELECT query (or WITH ... SELECT)")
+        refused = _REFUSED.search(query)
+        if refused:
+            raise ValueError(REFUSED_SQL.format(what=" ".join(refused.group(0).split())))
         return query
 
 
@@ -64,25 +80,19 @@ class SqlQuery(Operator):
 
     def run(self, ctx: Context, params: SqlQueryParams) -> dict[str, pd.DataFrame]:
         conn = load_connection(ctx, params.connection, *SQL_MODELS)
-        engine = engine_for(conn, read_only=True, timeout=params.timeout_seconds)
+        db = Database(ctx, conn, read_only=True, timeout=params.timeout_seconds)
         try:
-            try:
-                connection = engine.connect()
-            except SQLAlchemyError as exc:
-                raise OperatorError(f"Cannot connect to the database: "
-                                    f"{driver_message(exc, conn)}", field="connection") from None
-            with connection:
+            with db.connect() as connection, ctx.on_interrupt(db.interrupt):
                 try:
-                    table = self._read(ctx, connection, params)
+                    table = self._read(ctx, db, connection, params)
                 except (SQLAlchemyError, DatabaseError) as exc:
-                    raise OperatorError(f"The query failed: {driver_message(exc, conn)}",
-                                        field="query") from None
+                    raise db.failure(exc, "The query failed", field="query") from None
         finally:
-            engine.dispose()
+            db.close()
         ctx.log(f"Read {len(table)} rows, {len(table.columns)} columns.")
         return {"table": table}
 
-    def _read(self, ctx: Context, connection: Connection,
+    def _read(self, ctx: Context, db: Database, connection: Connection,
               params: SqlQueryParams) -> pd.DataFrame:
         limit = params.row_limit
         chunk_size = min(params.chunk_size, limit) if limit else params.chunk_size
@@ -93,7 +103,10 @@ class SqlQuery(Operator):
                                                  max_row_buffer=chunk_size, no_parameters=True)
         chunks: list[pd.DataFrame] = []
         rows = 0
+        db.check()
         for chunk in pd.read_sql(params.query, streaming, chunksize=chunk_size):
+            # An interrupt between two fetches finds no statement to stop: look here too.
+            db.check()
             chunks.append(chunk)
             rows += len(chunk)
             ctx.log(f"Read {rows} rows so far.")
@@ -101,6 +114,8 @@ class SqlQuery(Operator):
                 ctx.progress(min(1.0, rows / limit))
                 if rows >= limit:
                     break
+        # Some statements end early instead of failing when stopped (MariaDB's SLEEP).
+        db.check()
         if not chunks:
             return pd.DataFrame()
         table = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]

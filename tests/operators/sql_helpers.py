@@ -1,5 +1,7 @@
 """Scratch tables on the real PostgreSQL and MariaDB servers on loopback, and in SQLite files,
-for the tests of the SQL connector and action. Each table has a unique name and is dropped."""
+for the tests of the SQL connector and action. Each table has a unique name and is dropped.
+The servers are on loopback, so contexts allow-list 127.0.0.1 as an administrator would; the
+SQLite files lie in the test's own folder, the context's SQLite root."""
 from __future__ import annotations
 
 import uuid
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from operators.base import LocalContext
 from operators.connections import MySQLConnection, PostgresConnection, SQLiteConnection
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services),
@@ -24,6 +27,10 @@ class Scratch:
     conn: PostgresConnection | MySQLConnection | SQLiteConnection
     engine: sa.Engine
     table: str
+    root: Path
+
+    def context(self, **kwargs: Any) -> LocalContext:
+        return local_context(self.root, **kwargs)
 
     def run(self, *statements: str) -> None:
         with self.engine.begin() as c:
@@ -35,6 +42,11 @@ class Scratch:
         with self.engine.connect() as c:
             return [tuple(r) for r in c.exec_driver_sql(
                 f"SELECT {columns} FROM {self.table} ORDER BY {order}")]
+
+
+def local_context(root: Path, **kwargs: Any) -> LocalContext:
+    """A context that may reach the servers on loopback and SQLite files under ``root``."""
+    return LocalContext(**{"url_allowlist": ["127.0.0.1"], "sqlite_root": str(root), **kwargs})
 
 
 def connection_for(kind: str, tmp_path: Path) -> PostgresConnection | MySQLConnection | \
@@ -62,7 +74,7 @@ def scratch(kind: str, tmp_path: Path) -> Iterator[Scratch]:
     engine = sa.create_engine(_url(conn), poolclass=sa.pool.NullPool)
     table = f"dg_test_{uuid.uuid4().hex[:12]}"
     try:
-        yield Scratch(kind, conn, engine, table)
+        yield Scratch(kind, conn, engine, table, tmp_path)
     finally:
         with engine.begin() as c:
             c.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")

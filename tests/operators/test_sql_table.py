@@ -12,9 +12,10 @@ from pydantic import SecretStr, ValidationError
 from operators import LocalContext, OperatorError, get_operator
 from operators.base import ApprovalRequired
 from operators.connections import MySQLConnection, PostgresConnection
+from operators.connectors._sql import CONNECT_FAILED
 
 from .action_helpers import assert_secret_nowhere, statuses
-from .sql_helpers import BACKENDS, Scratch, scratch
+from .sql_helpers import BACKENDS, Scratch, local_context, scratch
 
 op = get_operator("action.sql_table")
 SCORES = pd.DataFrame({
@@ -34,7 +35,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scratch]:
 
 def write(db: Scratch, table: pd.DataFrame = SCORES, ctx: LocalContext | None = None,
           **raw: Any) -> pd.DataFrame:
-    ctx = ctx if ctx is not None else LocalContext()
+    ctx = ctx if ctx is not None else db.context()
     ctx.connections.setdefault("db", db.conn)
     params = op.parse_params({"connection": "db", "table": db.table, "key_columns": ["id"],
                               **raw})
@@ -42,7 +43,7 @@ def write(db: Scratch, table: pd.DataFrame = SCORES, ctx: LocalContext | None = 
 
 
 def test_append_creates_the_table_from_the_columns_and_writes_every_row(db: Scratch) -> None:
-    ctx = LocalContext()
+    ctx = db.context()
     results = write(db, ctx=ctx)
     assert statuses(results) == {"1": "sent", "2": "sent", "3": "sent"}
     rows = db.rows("id, name, risk, vip, scored_at")
@@ -53,7 +54,7 @@ def test_append_creates_the_table_from_the_columns_and_writes_every_row(db: Scra
 
 
 def test_a_second_run_appends_nothing_and_a_changed_row_is_appended_again(db: Scratch) -> None:
-    ctx = LocalContext()
+    ctx = db.context()
     write(db, ctx=ctx)
     assert set(statuses(write(db, ctx=ctx)).values()) == {"skipped"}
     results = write(db, SCORES.assign(risk=[0.25, 0.9, 0.75]), ctx=ctx)
@@ -62,7 +63,7 @@ def test_a_second_run_appends_nothing_and_a_changed_row_is_appended_again(db: Sc
 
 
 def test_upsert_updates_existing_keys_and_inserts_new_ones(db: Scratch) -> None:
-    ctx = LocalContext()
+    ctx = db.context()
     write(db, ctx=ctx, mode="upsert")
     changed = pd.concat([SCORES.assign(risk=[0.25, 0.9, 0.75]),
                          SCORES.iloc[:1].assign(id=4, name="Dara")], ignore_index=True)
@@ -92,7 +93,7 @@ def test_upsert_needs_a_unique_key_on_the_key_columns(db: Scratch) -> None:
 
 
 def test_replace_writes_the_whole_table_anew_even_rows_sent_before(db: Scratch) -> None:
-    ctx = LocalContext()
+    ctx = db.context()
     write(db, ctx=ctx, mode="replace")
     results = write(db, SCORES.iloc[1:], ctx=ctx, mode="replace")
     assert set(statuses(results).values()) == {"sent"}
@@ -103,7 +104,7 @@ def test_a_row_the_database_refuses_fails_alone_with_the_databases_reason(
         db: Scratch) -> None:
     db.run("CREATE TABLE {t} (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, risk FLOAT, "
            "vip BOOLEAN, scored_at TIMESTAMP NULL)")
-    ctx = LocalContext()
+    ctx = db.context()
     results = write(db, ctx=ctx)
     assert statuses(results) == {"1": "sent", "2": "sent", "3": "failed"}
     reason = results["reason"][2].lower()
@@ -123,7 +124,7 @@ def test_a_table_missing_one_of_the_columns_is_reported_on_the_table(db: Scratch
 
 def test_dry_run_and_approval_do_not_even_connect(tmp_path: Path) -> None:
     unreachable = PostgresConnection(host="127.0.0.1", port=1, database="x", user="x")
-    ctx = LocalContext(connections={"db": unreachable})
+    ctx = local_context(tmp_path, connections={"db": unreachable})
     params = {"connection": "db", "table": "scores", "key_columns": ["id"]}
     preview = op.run(ctx, op.parse_params({**params, "dry_run": True}), table=SCORES)["results"]
     assert json.loads(preview["payload"][0]) == {
@@ -138,14 +139,15 @@ def test_dry_run_and_approval_do_not_even_connect(tmp_path: Path) -> None:
 
 
 @pytest.mark.services
-def test_bad_credentials_are_reported_on_the_connection_without_the_password() -> None:
+def test_bad_credentials_are_reported_on_the_connection_without_the_password(
+        tmp_path: Path) -> None:
     password = "canary-mysql-password-SECRET"
-    ctx = LocalContext(connections={"db": MySQLConnection(database="test", user="root",
-                                                          password=SecretStr(password))})
+    ctx = local_context(tmp_path, connections={"db": MySQLConnection(
+        database="test", user="root", password=SecretStr(password))})
     with pytest.raises(OperatorError) as err:
         op.run(ctx, op.parse_params({"connection": "db", "table": "scores",
                                      "key_columns": ["id"]}), table=SCORES)
-    assert err.value.field == "connection" and "Access denied" in err.value.message
+    assert err.value.field == "connection" and err.value.message == CONNECT_FAILED
     assert_secret_nowhere(password, err.value, ctx.logs)
 
 

@@ -1,0 +1,71 @@
+"""Where SQLite connections may open files (DATAGRAN_SQLITE_ROOT): read once here for the
+run context and for saving a connection, and checked at start-up to hold neither the app's
+own database nor the artifact store (nor the code or the data folder holding them)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import Error, register
+from pydantic import BaseModel
+
+from datagran.core.exceptions import PermanentError
+from operators.base import OperatorError
+from operators.connections import SQLiteConnection
+from operators.connectors._sql import sqlite_file
+
+
+def sqlite_root() -> str | None:
+    """The folder SQLite connections' files must lie in; None when SQLite files are off."""
+    value = (settings.DATAGRAN.get("SQLITE_ROOT") or "").strip()
+    return None if value.lower() in ("", "off") else value
+
+
+def sql_connection_check(model: BaseModel) -> None:
+    """At save time, what can be known without connecting: a SQLite file outside the
+    folder (or SQLite turned off) is refused on ``path``. Database hosts are checked when a
+    node connects (DNS answers may change between saving and running)."""
+    if isinstance(model, SQLiteConnection):
+        try:
+            sqlite_file(model.path, sqlite_root(), field="path")
+        except OperatorError as exc:
+            raise PermanentError(f"path: {exc.message}",
+                                 {"fields": {"path": [exc.message]}}) from None
+
+
+def _artifact_folder() -> Path | None:
+    store = str(settings.DATAGRAN["ARTIFACTS_URL"])
+    if "://" in store and not store.startswith("file://"):
+        return None  # an object store: no file of it is on this machine
+    return Path(os.path.realpath(store.removeprefix("file://")))
+
+
+def _protected() -> list[Path]:
+    """What a SQLite connection must never open: the app's database, the artifact store,
+    the data folder and the code."""
+    paths = [Path(settings.BASE_DIR), Path(settings.DATA_DIR)]
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        paths.append(Path(str(database["NAME"])))
+    paths = [Path(os.path.realpath(p)) for p in paths]
+    store = _artifact_folder()
+    return paths + [store] if store is not None else paths
+
+
+@register()
+def sqlite_root_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+    root = sqlite_root()
+    if root is None:
+        return []
+    base = Path(os.path.realpath(root))
+    for path in _protected():
+        if path == base or base in path.parents:
+            return [Error(f"DATAGRAN_SQLITE_ROOT ({root}) holds {path}: SQLite connections "
+                          "could open it. Point it at a folder of its own, e.g. "
+                          f"{Path(settings.DATA_DIR) / 'sqlite'}.", id="datagran.E110")]
+    store = _artifact_folder()
+    if store is not None and store in base.parents:
+        return [Error(f"DATAGRAN_SQLITE_ROOT ({root}) lies in the artifact store ({store}).",
+                      id="datagran.E110")]
+    return []
