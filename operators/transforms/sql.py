@@ -1,12 +1,14 @@
 """Query the input tables with SQL, in an in-process DuckDB sealed off from files and network."""
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 from pydantic import Field
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
@@ -18,6 +20,17 @@ TABLES = ("a", "b", "c")
 # worker dying: DATAGRAN_SQL_MEMORY_LIMIT (DuckDB syntax) and DATAGRAN_SQL_TIME_LIMIT_SECONDS.
 MEMORY_LIMIT = os.environ.get("DATAGRAN_SQL_MEMORY_LIMIT", "1GB")
 TIME_LIMIT_SECONDS = float(os.environ.get("DATAGRAN_SQL_TIME_LIMIT_SECONDS", "300"))
+# DuckDB's memory limit bounds its own work, not the result it hands over: a result is
+# fetched in Arrow batches and refused past DATAGRAN_SQL_MAX_ROWS rows or
+# DATAGRAN_SQL_MAX_RESULT_BYTES bytes (Arrow's size), before it is all in memory.
+MAX_ROWS = int(os.environ.get("DATAGRAN_SQL_MAX_ROWS", "10000000"))
+MAX_RESULT_BYTES = int(os.environ.get("DATAGRAN_SQL_MAX_RESULT_BYTES", str(1 << 30)))
+BATCH_ROWS = 65_536
+ERR_TIME_LIMIT = "The query ran longer than its time limit of {seconds:g} s."
+ERR_INTERRUPTED = "The query was stopped: the run was cancelled or reached its time limit."
+ERR_ROWS = "The query returned more than {limit:,} rows, the limit (DATAGRAN_SQL_MAX_ROWS)."
+ERR_BYTES = ("The query's result is larger than {limit:,} bytes, the limit "
+             "(DATAGRAN_SQL_MAX_RESULT_BYTES).")
 # Order matters: lock_configuration comes last, so that a query cannot undo the others.
 _SEALED = {
     "memory_limit": MEMORY_LIMIT,
@@ -68,19 +81,27 @@ def _connect(query: str, frames: dict[str, pd.DataFrame]) -> duckdb.DuckDBPyConn
     return con
 
 
-def _query(query: str, frames: dict[str, pd.DataFrame], *, rows: bool
-           ) -> tuple[pd.DataFrame, Schema]:
-    """The result (zero rows unless ``rows``) and its schema, mapped from DuckDB's types."""
+def _query(query: str, frames: dict[str, pd.DataFrame], *, rows: bool,
+           ctx: Context | None = None) -> tuple[pd.DataFrame, Schema]:
+    """The result (zero rows unless ``rows``) and its schema, mapped from DuckDB's types.
+    Cancelling the node (``ctx``) or the time limit interrupts the query."""
     con = _connect(query, frames)
-    timer = threading.Timer(TIME_LIMIT_SECONDS, con.interrupt)
+    timed_out = threading.Event()
+
+    def time_limit() -> None:
+        timed_out.set()
+        con.interrupt()
+
+    timer = threading.Timer(TIME_LIMIT_SECONDS, time_limit)
     timer.start()
     try:
-        relation = con.sql(query)
-        result = (relation if rows else relation.limit(0)).df()
-        types = [_TYPES.get(t.id, "str") for t in relation.types]
+        with ctx.on_interrupt(con.interrupt) if ctx else contextlib.nullcontext():
+            relation = con.sql(query)
+            result = _fetch(relation if rows else relation.limit(0))
+            types = [_TYPES.get(t.id, "str") for t in relation.types]
     except duckdb.InterruptException:
-        raise _fail(f"The query ran longer than its time limit of {TIME_LIMIT_SECONDS:g} s."
-                    ) from None
+        raise _fail(ERR_TIME_LIMIT.format(seconds=TIME_LIMIT_SECONDS) if timed_out.is_set()
+                    else ERR_INTERRUPTED) from None
     except duckdb.OutOfMemoryException:
         raise _fail(f"The query needed more than its memory limit of {MEMORY_LIMIT}.") from None
     except duckdb.PermissionException:
@@ -93,6 +114,22 @@ def _query(query: str, frames: dict[str, pd.DataFrame], *, rows: bool
         con.close()
     schema = [{"name": str(n), "type": t} for n, t in zip(result.columns, types, strict=True)]
     return result, schema
+
+
+def _fetch(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """The result in Arrow batches, refused as soon as it passes the row or byte limit."""
+    reader = relation.to_arrow_reader(BATCH_ROWS)
+    batches, count, size = [], 0, 0
+    for batch in reader:
+        count, size = count + batch.num_rows, size + batch.nbytes
+        if count > MAX_ROWS:
+            raise _fail(ERR_ROWS.format(limit=MAX_ROWS))
+        if size > MAX_RESULT_BYTES:
+            raise _fail(ERR_BYTES.format(limit=MAX_RESULT_BYTES))
+        batches.append(batch)
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    # Repeated names made distinct as DuckDB's own DataFrames have them (id, id_1, ...).
+    return table.rename_columns(list(relation.limit(0).df().columns)).to_pandas()
 
 
 def _explain(message: str, frames: dict[str, Any]) -> str:
@@ -129,7 +166,7 @@ class Sql(Operator):
             b: pd.DataFrame | None = None, c: pd.DataFrame | None = None
             ) -> dict[str, pd.DataFrame]:
         frames = {n: f for n, f in zip(TABLES, (a, b, c), strict=True) if f is not None}
-        result, schema = _query(params.query, frames, rows=True)
+        result, schema = _query(params.query, frames, rows=True, ctx=ctx)
         result = result.assign(**{col["name"]: conform(result[col["name"]], col["type"])
                                   for col in schema})
         ctx.log(f"The query returned {len(result)} rows.")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -177,3 +179,38 @@ def test_reading_the_environment_is_refused() -> None:
         sql_module._query("SELECT getenv('SECRET_KEY') AS s", {"a": pd.DataFrame({"x": [1]})},
                           rows=True)
     assert err.value.field == "query"
+
+
+def test_a_result_past_the_byte_limit_is_refused_before_it_is_all_fetched(monkeypatch) -> None:
+    from operators.transforms import sql
+
+    monkeypatch.setattr(sql, "MAX_RESULT_BYTES", 50_000_000)
+    started = time.monotonic()
+    # 300 MB of result from a table of nothing: DuckDB's memory limit does not bound it.
+    message = refusal("SELECT repeat('x', 1000) AS s FROM range(300000)")
+    print(f"refused after {time.monotonic() - started:.2f} s")
+    assert message == sql.ERR_BYTES.format(limit=50_000_000)
+
+
+def test_a_result_past_the_row_limit_is_refused_naming_it(monkeypatch) -> None:
+    from operators.transforms import sql
+
+    monkeypatch.setattr(sql, "MAX_ROWS", 100_000)
+    assert refusal("SELECT range AS n FROM range(250000)") == sql.ERR_ROWS.format(limit=100_000)
+    assert len(query("SELECT range AS n FROM range(100000)")) == 100_000
+
+
+def test_an_interrupt_from_another_thread_stops_a_long_query(monkeypatch) -> None:
+    from operators.transforms import sql
+
+    monkeypatch.setattr(sql, "TIME_LIMIT_SECONDS", 60)  # without the interrupt: a minute
+    ctx = LocalContext()
+    params = op.parse_params({"query": "SELECT sum(hash(i)) AS h FROM range(100000000000) t(i)"})
+    threading.Timer(0.5, ctx.interrupts.interrupt).start()  # as the engine does on cancel
+    started = time.monotonic()
+    with pytest.raises(OperatorError) as err:
+        op.run(ctx, params, a=ORDERS)
+    elapsed = time.monotonic() - started
+    print(f"stopped {elapsed - 0.5:.2f} s after the interrupt")
+    assert err.value.message == sql.ERR_INTERRUPTED
+    assert elapsed < 10
