@@ -1,0 +1,71 @@
+"""Saving a SQL connection refuses what could never be used safely: a SQLite file outside the
+administrator's folder (the app's own database above all), or a host a driver would read as
+a socket folder or a list of hosts. And the folder itself may not hold the app's files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from datagran.connections.models import Connection
+from datagran.connections.sql_settings import sqlite_root_check
+from operators.connectors._sql import SQLITE_NOT_A_PATH, SQLITE_OFF, SQLITE_OUTSIDE
+
+pytestmark = pytest.mark.django_db
+
+
+def save(api, kind: str, **fields):
+    return api.post("/api/connections/", {"name": "db", "kind": kind, "fields": fields},
+                    format="json")
+
+
+def with_root(root: str | None):
+    return override_settings(DATAGRAN={**settings.DATAGRAN, "SQLITE_ROOT": root or "off"})
+
+
+def test_the_apps_own_database_and_paths_out_of_the_folder_are_refused(api, tmp_path) -> None:
+    root = tmp_path / "sqlite"
+    root.mkdir()
+    (root / "link.db").symlink_to(settings.DATABASES["default"]["NAME"])
+    attacks = {str(settings.DATABASES["default"]["NAME"]): SQLITE_OUTSIDE,
+               "../../datagran.sqlite3": SQLITE_OUTSIDE, "link.db": SQLITE_OUTSIDE,
+               "file:/tmp/dg-h2-canary.db?mode=rwc": SQLITE_NOT_A_PATH,
+               str(Path(settings.DATAGRAN["ARTIFACTS_URL"]) / "x.db"): SQLITE_OUTSIDE}
+    with with_root(str(root)):
+        for path, message in attacks.items():
+            response = save(api, "sqlite", path=path)
+            assert response.status_code == 400, path
+            assert response.json()["extra"]["fields"] == {"path": [message]}
+        assert not Path("/tmp/dg-h2-canary.db").exists()
+        assert Connection.objects.count() == 0
+        assert save(api, "sqlite", path="sales.db").status_code == 201
+        assert save(api, "sqlite", path=":memory:").status_code == 201
+
+
+def test_sqlite_connections_are_refused_when_the_folder_is_off(api) -> None:
+    with with_root(None):
+        response = save(api, "sqlite", path="sales.db")
+    assert response.status_code == 400
+    assert response.json()["extra"]["fields"] == {"path": [SQLITE_OFF]}
+    assert Connection.objects.count() == 0
+
+
+@pytest.mark.parametrize("host", ["/var/run/postgresql", "db.example.com,127.0.0.1",
+                                  "db host=127.0.0.1", "@/tmp", "h" * 254])
+def test_a_host_that_is_not_a_name_or_an_address_is_refused(api, host: str) -> None:
+    for kind in ("postgresql", "mysql"):
+        response = save(api, kind, host=host, database="d", user="u")
+        assert response.status_code == 400 and "host" in response.json()["extra"]["fields"]
+    assert Connection.objects.count() == 0
+
+
+def test_the_folder_may_not_hold_the_apps_files(tmp_path: Path) -> None:
+    for unsafe in (settings.DATA_DIR, settings.BASE_DIR, Path("/"),
+                   Path(settings.DATAGRAN["ARTIFACTS_URL"]) / "sqlite"):
+        with with_root(str(unsafe)):
+            assert [e.id for e in sqlite_root_check(None)] == ["datagran.E110"], unsafe
+    for safe in (None, str(tmp_path), str(Path(settings.DATA_DIR) / "sqlite")):
+        with with_root(safe):
+            assert sqlite_root_check(None) == []
