@@ -9,7 +9,10 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datagran.settings")
 django.setup(set_prefix=False)  # what get_asgi_application() does before its handler
 
+from datagran.core import bodylimit  # noqa: E402
 from datagran.core.handler import SyncChainASGIHandler  # noqa: E402
+
+bodylimit.install()  # daphne judges a request body by its headers before reading it
 
 django_asgi_app = SyncChainASGIHandler()
 

@@ -249,6 +249,9 @@ DATAGRAN = {
     "ARTIFACT_KEEP_DAYS": env_int("DATAGRAN_ARTIFACT_KEEP_DAYS", 30),
     "UPLOAD_MAX_ROWS": env_int("DATAGRAN_UPLOAD_MAX_ROWS", 10000000),
     "EMBEDDED_WORKER_THREADS": env_int("DATAGRAN_WORKER_THREADS", 4, minimum=1),
+    # What an upload may decode to (Arrow bytes of a Parquet file, inflated members of an
+    # Excel file), checked before the table is built: a small file can decode to gigabytes.
+    "UPLOAD_MAX_DECODED_BYTES": env_int("DATAGRAN_UPLOAD_MAX_DECODED_BYTES", 1 << 30),
     "PREVIEW_MAX_ROWS": 500,
     # Fernet keys for connection secrets, newest first; empty: derived from SECRET_KEY.
     "SECRET_KEYS": env("DATAGRAN_SECRET_KEYS"),
@@ -296,7 +299,9 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "datagran@localhost")
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A request body's limit on every route but the uploads (DATAGRAN_UPLOAD_MAX_BYTES): the
+# server refuses a larger one by its headers, before reading it (datagran/core/bodylimit.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATAGRAN_REQUEST_MAX_BYTES", 4 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 LOGGING = {

@@ -24,7 +24,20 @@ from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler
 
+from .bodylimit import BODY_FILE
+
 IDLE_THREADS_KEPT = 16
+
+
+class BodyAsFile:
+    """``receive`` for a request whose body the server handed over as a file
+    (datagran/core/bodylimit.py): Django reads the file instead of copying the body."""
+
+    def __init__(self, receive: Any, body_file: Any) -> None:
+        self.receive, self.body_file = receive, body_file
+
+    async def __call__(self) -> Any:
+        return await self.receive()
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -36,6 +49,9 @@ class SyncChainASGIHandler(ASGIHandler):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        body_file = (scope.get("extensions") or {}).get(BODY_FILE)
+        if body_file is not None:
+            receive = BodyAsFile(receive, body_file)
         # Only the event loop's thread takes and returns threads: no lock.
         executor = (self._idle.pop() if self._idle else
                     ThreadPoolExecutor(max_workers=1, thread_name_prefix="http"))
@@ -47,6 +63,13 @@ class SyncChainASGIHandler(ASGIHandler):
                 self._idle.append(executor)
             else:
                 executor.shutdown(wait=False)
+
+    async def read_body(self, receive: Any) -> Any:
+        if isinstance(receive, BodyAsFile):
+            # The server queued one empty message (or a disconnect, raised from here).
+            (await super().read_body(receive.receive)).close()
+            return receive.body_file
+        return await super().read_body(receive)
 
     async def get_response_async(self, request: Any) -> Any:
         # BaseHandler.get_response: the URLconf, the chain, closing the request, logging 4xx/5xx.
