@@ -83,7 +83,9 @@ def schedule_save(*, pipeline: Pipeline, user: AbstractBaseUser | None, cron: st
     if missed_policy not in MissedPolicy.values:
         raise PermanentError("missed_policy: use skip or run_once.",
                              {"fields": {"missed_policy": ["skip or run_once"]}})
-    upcoming = cron_check(cron=cron, tz=tz)
+    # Pausing is always allowed, so a schedule saved before the minimum can be stopped.
+    upcoming = (cron_check(cron=cron, tz=tz) if enabled
+                else fire_times(cron=cron, tz=tz, after=timezone.now(), count=1))
     schedule = schedule or Schedule(pipeline=pipeline, created_by=user)
     schedule.cron, schedule.timezone, schedule.enabled = cron, tz, enabled
     schedule.missed_policy = missed_policy

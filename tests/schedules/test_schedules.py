@@ -123,6 +123,29 @@ def test_a_cron_firing_more_often_than_once_a_minute_is_refused(api, pipeline) -
     assert api.post(url, {"cron": "15 * * * * *"}, format="json").status_code == 201
 
 
+@pytest.mark.django_db(transaction=True)  # migrations run outside a test transaction
+def test_a_schedule_saved_before_the_minimum_is_paused_and_may_only_stay_paused(
+        api, pipeline) -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("schedules", "0002_fire_records_missed_occurrences")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    Old = executor.loader.project_state(before).apps.get_model("schedules", "Schedule")
+    fast = Old.objects.create(pipeline_id=pipeline["id"], cron="*/2 * * * * *")
+    hourly = Old.objects.create(pipeline_id=pipeline["id"], cron="0 * * * *")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes("schedules"))
+    assert not Schedule.objects.get(pk=fast.pk).enabled
+    assert Schedule.objects.get(pk=hourly.pk).enabled
+    url = f"/api/schedules/{fast.pk}/"
+    assert api.patch(url, {"enabled": True}, format="json").status_code == 400
+    assert api.patch(url, {"enabled": False, "timezone": "Europe/Paris"},
+                     format="json").status_code == 200
+
+
 def test_a_passing_fault_while_starting_the_run_leaves_the_occurrence_to_the_next_tick(
         api, tmp_path) -> None:
     """The fire row used to commit before the run started: a refused connection left a row
