@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -71,7 +72,9 @@ def throttle_logins(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method != "POST":
             return view(request, *args, **kwargs)
-        username = str(request.POST.get("username", "")).lower()[:150]
+        # As the form reads it (NFKC: a full-width "ａｌｉｃｅ" signs in as alice), any case.
+        username = unicodedata.normalize("NFKC", str(request.POST.get("username", ""))
+                                         ).casefold()[:150]
         key = f"login-failures:{client_address(request)}:{username}"
         if hit(key, ttl=LOGIN_WINDOW_SECONDS) > settings.DATAGRAN["LOGIN_FAILURES_LIMIT"]:
             return HttpResponse(TOO_MANY_LOGINS, status=429, content_type="text/plain",
@@ -81,7 +84,7 @@ def throttle_logins(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         # Signed in as that name by this request (not merely a signed-in user posting some
         # other name, which must not reset that name's count).
         if user is not None and user.is_authenticated and (
-                user.get_username().lower() == username):
+                user.get_username().casefold() == username):
             caches["default"].delete(key)
         return response
 

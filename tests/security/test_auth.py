@@ -87,6 +87,18 @@ def test_the_admin_sign_in_is_throttled_with_the_same_counter_as_the_app(clean_c
 
 
 @pytest.mark.django_db
+def test_a_name_spelled_another_way_shares_the_count(user, clean_cache) -> None:
+    browser = Client()
+    for name in ["alice", "ALICE", "Alice"] * 3 + ["alice"]:
+        assert browser.post("/accounts/login/", {"username": name,
+                                                 "password": "guess"}).status_code == 200
+    # Full-width letters sign in as alice (the form normalises NFKC): the same lock.
+    locked = browser.post("/accounts/login/", {"username": "ａｌｉｃｅ",
+                                               "password": "pw-alice-123"})
+    assert locked.status_code == 429 and not browser.session.get("_auth_user_id")
+
+
+@pytest.mark.django_db
 def test_a_signed_in_user_posting_another_name_does_not_clear_its_count(
         user, clean_cache) -> None:
     attacker = Client()
