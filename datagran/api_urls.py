@@ -39,6 +39,8 @@ from datagran.schedules.apis import PipelineScheduleListApi, ScheduleDetailApi, 
 from datagran.serving.apis import DeploymentApi, DeploymentStatsApi, PredictApi
 from datagran.workspaces.apis import (
     AuditListApi,
+    EmailVerificationApi,
+    EmailVerifyApi,
     InvitationAcceptApi,
     InvitationApi,
     MemberDetailApi,
@@ -55,6 +57,8 @@ urlpatterns = [
     path("workspaces/<str:workspace_id>/transfer-ownership/", OwnershipTransferApi.as_view()),
     path("workspaces/<str:workspace_id>/audit/", AuditListApi.as_view()),
     path("invitations/<str:token>/accept/", InvitationAcceptApi.as_view()),
+    path("invitations/verify-email/", EmailVerificationApi.as_view()),
+    path("invitations/<str:token>/verify-email/", EmailVerifyApi.as_view()),
     path("operators/", OperatorListApi.as_view()),
     path("datasets/", DatasetListApi.as_view()),
     path("connections/", ConnectionListApi.as_view()),

@@ -8,6 +8,8 @@ from rest_framework.views import APIView
 from datagran.core.exceptions import PermanentError
 
 from .members import (
+    email_verification_send,
+    email_verify,
     invitation_accept,
     invitation_create,
     member_remove,
@@ -64,6 +66,29 @@ class InvitationAcceptApi(APIView):
     def post(self, request: Request, token: str) -> Response:
         membership = invitation_accept(token=token, user=request.user)
         return Response({"workspace": str(membership.workspace_id), "role": membership.role})
+
+
+class EmailInput(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class EmailVerificationApi(APIView):
+    """POST {"email"}: mail that address a link that makes it the caller's (an invitation
+    admits only the user whose address it was sent to)."""
+
+    def post(self, request: Request) -> Response:
+        data = EmailInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        email_verification_send(
+            user=request.user, email=data.validated_data["email"],
+            verify_url=request.build_absolute_uri("/api/invitations/TOKEN/verify-email/"))
+        return Response({"email": data.validated_data["email"], "sent": True},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class EmailVerifyApi(APIView):
+    def post(self, request: Request, token: str) -> Response:
+        return Response({"email": email_verify(user=request.user, token=token)})
 
 
 class MemberDetailApi(APIView):

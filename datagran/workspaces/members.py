@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +21,13 @@ from .services import audit_record
 
 INVITATION_DAYS = 7
 ERR_INVITATION_EMAIL = ("This invitation was sent to {invited}, not to your e-mail address "
-                        "({yours}): sign in as the invited user to accept it.")
+                        "({yours}): sign in as the invited user, or confirm that address as "
+                        "yours (POST /api/invitations/verify-email/ with it), to accept it.")
+ERR_EMAIL_LINK = "This confirmation link is not valid or has expired; ask for a new one."
+ERR_EMAIL_LINK_USER = ("This confirmation link was asked for by another user: sign in as "
+                       "that user to use it.")
+EMAIL_SALT = "datagran.workspaces.email-verification"
+EMAIL_DAYS = 3
 MAX_ID = 2**63 - 1  # the largest id a database column holds
 ERR_NOT_MEMBER = "That user is not a member of this workspace."
 ERR_TRANSFER_TO_SELF = ("You cannot transfer ownership to yourself: name the member who is "
@@ -58,8 +65,8 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
     if invitation.created_at < timezone.now() - timedelta(days=INVITATION_DAYS):
         raise PermanentError("This invitation has expired; ask for a new one.")
     # The link is a bearer secret that can leak (a forwarded mail, a log); it admits only the
-    # user whose e-mail address it was sent to. Users do not set their own address (sign-up
-    # takes none; an administrator does), so it is a verified one.
+    # user whose e-mail address it was sent to. A user's address is a verified one: set by an
+    # administrator or through a link mailed to it (email_verification_send).
     if not user.email or user.email.casefold() != invitation.email.casefold():
         raise Forbidden(ERR_INVITATION_EMAIL.format(invited=_masked(invitation.email),
                                                     yours=user.email or "none"),
@@ -71,6 +78,30 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
     audit_record(workspace_id=invitation.workspace_id, actor=user, action="member.join",
                  target=user.get_username(), role=membership.role)
     return membership
+
+
+def email_verification_send(*, user: AbstractBaseUser, email: str, verify_url: str) -> None:
+    """Mail ``email`` a link that makes it the user's address; the link works only for the
+    user who asked, so holding it (or an invitation) is not enough."""
+    token = signing.dumps({"u": user.pk, "e": email}, salt=EMAIL_SALT, compress=True)
+    send_mail(subject="Confirm your e-mail address on Datagran",
+              message=f"{user.get_username()} asked to use this address on Datagran. If that "
+                      f"was you, confirm it within {EMAIL_DAYS} days while signed in: "
+                      f"{verify_url.replace('TOKEN', token)}",
+              from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[email])
+
+
+def email_verify(*, user: AbstractBaseUser, token: str) -> str:
+    """Make the address a confirmation link was sent to the user's own; returns it."""
+    try:
+        data = signing.loads(token, salt=EMAIL_SALT, max_age=timedelta(days=EMAIL_DAYS))
+    except signing.BadSignature:  # a forged, altered or expired link
+        raise PermanentError(ERR_EMAIL_LINK, {"field": "token"}) from None
+    if data.get("u") != user.pk:
+        raise Forbidden(ERR_EMAIL_LINK_USER, {"field": "token"})
+    user.email = data["e"]
+    user.save(update_fields=["email"])
+    return user.email
 
 
 def _masked(email: str) -> str:

@@ -100,3 +100,35 @@ def test_an_invitation_admits_only_the_user_it_was_sent_to(api, team, other_user
     bob = get_user_model().objects.create_user("bob", email="BOB@example.com", password="pw-b-1")
     assert token_client(bob).post(link).status_code == 200
     assert Membership.objects.get(workspace=team, user=bob).role == "editor"
+
+
+def test_a_user_confirms_an_address_by_mail_and_then_accepts_the_invitation_sent_to_it(
+        api, team, other_user, other_api) -> None:
+    """Sign-up takes no e-mail address: a user proves one with a link mailed to it, which
+    works only for the user who asked, so a stranger holding the invitation cannot."""
+    from django.contrib.auth import get_user_model
+
+    api.post(f"/api/workspaces/{team.pk}/invitations/",
+             {"email": "bob@example.com", "role": "viewer"}, format="json")
+    invitation = re.search(r"http://testserver(\S+)", mail.outbox[0].body).group(1)
+    bob = get_user_model().objects.create_user("bob", password="pw-bob-123")  # no address
+    bob_api = token_client(bob)
+    refused = bob_api.post(invitation)
+    assert refused.status_code == 403 and "verify-email" in refused.json()["message"]
+    # The stranger asks too: the link goes to bob's mailbox, and is bound to the stranger.
+    for client in (other_api, bob_api):
+        assert client.post("/api/invitations/verify-email/", {"email": "bob@example.com"},
+                           format="json").status_code == 202
+    strangers, bobs = (re.search(r"http://testserver(\S+)", m.body).group(1)
+                       for m in mail.outbox[1:3])
+    assert [m.to for m in mail.outbox[1:3]] == [["bob@example.com"], ["bob@example.com"]]
+    assert other_api.post(bobs).status_code == 403
+    assert bob_api.post(strangers).status_code == 403
+    token = bobs.split("/")[3]
+    assert bob_api.post(bobs.replace(token, token[:-3] + "xyz")).status_code == 400
+    other_user.refresh_from_db()
+    assert other_user.email == "" and other_api.post(invitation).status_code == 403
+    assert bob_api.post(bobs).json() == {"email": "bob@example.com"}
+    assert bob_api.post(invitation).status_code == 200
+    assert Membership.objects.get(workspace=team, user=bob).role == "viewer"
+    assert not Membership.objects.filter(workspace=team, user=other_user).exists()
