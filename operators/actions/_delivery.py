@@ -234,6 +234,9 @@ def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
                if held else ".")))
 
     if todo and prepare is not None:
+        # Fenced like every batch: an attempt that is no longer the current one stops here,
+        # before it touches the destination (prepare may replace a whole table).
+        ctx.mark_in_flight({}, "")
         prepare()
     again = {i for i in todo if records[i].key in flying}
     for i in again:
