@@ -103,7 +103,8 @@ def connection_update(*, connection: Connection, name: str | None,
                 raise PermanentError(ERR_SECRETS_CLEARED.format(names=names) + exc.message,
                                      exc.extra) from None
         connection.config, connection.secrets_encrypted = config, crypto.encrypt(secrets)
-    connection.save()
+        changed += ["config", "secrets_encrypted"]
+    connection.save(update_fields=changed)
     # Which fields changed is recorded, never their values.
     audit_record(workspace_id=connection.workspace_id, actor=by, action="connection.update",
                  target=connection.name, fields=sorted(fields or {}), secrets_cleared=cleared)
