@@ -88,8 +88,10 @@ def connection_update(*, connection: Connection, name: str | None,
     dropped when the connection would send them to another host (a changed URL's scheme,
     host or port, or a database host) unless the same request enters them again."""
     cleared: list[str] = []
+    changed = ["updated_at"]  # only these are written: a concurrent key rotation stays
     if name is not None:
         connection.name = name
+        changed.append("name")
     if fields is not None:
         stored = crypto.decrypt(connection.secrets_encrypted)
         merged = {**connection.config, **fields}
