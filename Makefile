@@ -28,10 +28,11 @@ lint: dev-deps
 	$(BIN)/ruff check .
 	cd frontend && npm run typecheck
 
-# Production: one or more worker processes per machine (BROKER_URL must be set).
+# Production: one or more worker processes per machine (BROKER_URL must be set), forked from
+# one parent that replaces any that dies (manage.py runworkers).
 worker: deps
 	dramatiq_worker_timeout=$${dramatiq_worker_timeout:-100} \
-	$(BIN)/python manage.py rundramatiq --processes $${WORKER_PROCESSES:-2} --threads $${WORKER_THREADS:-4}
+	$(BIN)/python manage.py runworkers --processes $${WORKER_PROCESSES:-2} --threads $${WORKER_THREADS:-4}
 
 scheduler: deps
 	$(BIN)/python manage.py scheduler

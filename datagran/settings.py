@@ -106,7 +106,8 @@ _sqlite_default = f"sqlite:///{DATA_DIR / 'datagran.sqlite3'}"
 # Django keeps a connection per request and closes it when the request ends, so a kept one
 # would leak: the web server gives connections back to a pool instead (Django's psycopg pool;
 # opening one per request made a one-row prediction 9 ms slower).
-WORKER_PROCESS = Path(sys.argv[0]).name == "dramatiq"
+WORKER_PROCESS = (Path(sys.argv[0]).name == "dramatiq"
+                  or sys.argv[1:2] == ["runworkers"])  # `make worker`
 DATABASES = {"default": dj_database_url.parse(
     env("DATABASE_URL", _sqlite_default),
     conn_max_age=env_int("DATAGRAN_WORKER_DB_MAX_AGE", 300) if WORKER_PROCESS else 0,

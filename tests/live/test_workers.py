@@ -1,0 +1,110 @@
+"""`make worker` (manage.py runworkers) against real Redis and PostgreSQL: one worker process
+killed while runs flow leaves the others working, and a replacement takes messages within
+seconds (Dramatiq's own CLI stopped the whole group when one process died)."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.graphs import chain_graph
+from tests.live.server import REDIS_URL, LiveServer, start_run, wait_run
+
+pytestmark = pytest.mark.services
+ENV = {"BROKER_URL": f"{REDIS_URL}/4", "CHANNEL_LAYER_URL": f"{REDIS_URL}/5",
+       "CACHE_URL": f"{REDIS_URL}/6"}
+READY = re.compile(r"worker process (\d+) ready \(pid (\d+)")
+
+
+# The scheduler's reaper and re-send bring back the nodes a killed process was running or had
+# fetched, within seconds here.
+FAST_FAULTS = {"DATAGRAN_HEARTBEAT_SECONDS": "0.5", "DATAGRAN_HEARTBEAT_TIMEOUT_SECONDS": "3",
+               "DATAGRAN_RESEND_QUEUED_AFTER_SECONDS": "4"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    for db in (4, 5, 6):
+        redis.Redis.from_url(f"{REDIS_URL}/{db}").flushdb()
+    with LiveServer(mode="redis", workers=0, schedulers=1,
+                    extra_env={**ENV, **FAST_FAULTS}) as live:
+        yield live
+
+
+def ready_pids(server: LiveServer) -> list[int]:
+    """The worker processes that said they were ready, in order."""
+    return [int(m.group(2)) for m in READY.finditer(server.log("workers"))]
+
+
+def wait_ready(server: LiveServer, count: int, timeout: float = 120) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(pids := ready_pids(server)) >= count:
+            return pids
+        time.sleep(0.05)
+    raise AssertionError(f"{count} ready worker processes expected:\n{server.log('workers')}")
+
+
+def children(pid: int) -> set[int]:
+    return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def test_a_killed_worker_process_is_replaced_while_the_others_keep_running_nodes(
+        server: LiveServer) -> None:
+    began = time.monotonic()
+    supervisor = server._spawn("workers", [sys.executable, "manage.py", "runworkers",
+                                           "--processes", "2", "--threads", "2"])
+    first, second = wait_ready(server, 2)
+    print(f"\ncold start of `make worker` to two processes ready: "
+          f"{time.monotonic() - began:.2f} s")
+    assert children(supervisor.pid) == {first, second}
+    pipeline = server.api("POST", "/api/pipelines/", {"name": "Chain", "graph": chain_graph()})
+    assert start_run(server, pipeline["id"], force=True)["status"] == "succeeded"
+
+    # An idle process killed, as the out-of-memory killer would: the other one goes on.
+    killed = time.monotonic()
+    os.kill(first, signal.SIGKILL)
+    after = [start_run(server, pipeline["id"], force=True) for _ in range(3)]
+    print(f"three runs after the kill finished {time.monotonic() - killed:.2f} s after it")
+    assert [run["status"] for run in after] == ["succeeded"] * 3
+    replacement = wait_ready(server, 3, timeout=60)[2]
+    print(f"replacement ready {time.monotonic() - killed:.2f} s after the kill")
+    assert children(supervisor.pid) == {second, replacement}  # the survivor was not restarted
+    assert "killed by SIGKILL" in server.log("workers")
+
+    # A process killed while runs flow: every run still finishes.
+    flowing = [start_run(server, pipeline["id"], force=True, wait=False) for _ in range(4)]
+    killed = time.monotonic()
+    os.kill(second, signal.SIGKILL)
+    finished = [wait_run(server, run["id"], timeout=60) for run in flowing]
+    print(f"four runs in flight at the second kill finished "
+          f"{time.monotonic() - killed:.2f} s after it")
+    assert [run["status"] for run in finished] == ["succeeded"] * 4
+    newest = wait_ready(server, 4, timeout=60)[3]
+    assert children(supervisor.pid) == {replacement, newest}
+
+    # Each replacement takes messages itself: with the other one frozen, a run still finishes.
+    for frozen in (replacement, newest):
+        os.kill(frozen, signal.SIGSTOP)
+        try:
+            run = start_run(server, pipeline["id"], force=True)
+        finally:
+            os.kill(frozen, signal.SIGCONT)
+        assert run["status"] == "succeeded"
+
+
+def test_sigterm_stops_every_worker_process_and_the_supervisor(server: LiveServer) -> None:
+    supervisor = next(p for p in server.procs if "runworkers" in " ".join(p.args))
+    pids = children(supervisor.pid)
+    assert len(pids) == 2
+    os.kill(supervisor.pid, signal.SIGTERM)
+    assert supervisor.wait(timeout=60) == 0
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]  # no orphan left
+    assert server.log("workers").count("stopping: finishing its nodes") == 2
