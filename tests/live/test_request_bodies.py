@@ -193,3 +193,35 @@ def test_an_accepted_upload_streams_through_to_a_dataset(server: LiveServer) -> 
         body)
     assert status == 201, answer
     assert answer["row_count"] == 400_000 and answer["size_bytes"] == len(rows)
+
+
+def test_other_requests_are_answered_while_a_bomb_is_checked(server: LiveServer) -> None:
+    from tests.security.test_bombs import parquet_of_one_string_repeated, xlsx_with_rows
+
+    for name, bomb, limit in [
+            ("bomb.xlsx", xlsx_with_rows(2_000_000), "1,048,576 rows"),
+            ("bomb.parquet", parquet_of_one_string_repeated(2_000_000), f"{1 << 30:,} bytes")]:
+        headers, body, length = multipart([bomb], len(bomb), name=name)
+        answer: dict[str, Any] = {}
+
+        def send(headers: dict[str, str] = headers, body: Iterator[bytes] = body,
+                 length: int = length, answer: dict[str, Any] = answer) -> None:
+            started = time.monotonic()
+            answer["status"], answer["json"], _ = exchange(server, "/api/datasets/", {
+                **headers, "Content-Length": str(length),
+                "Authorization": f"Token {server.token}"}, body)
+            answer["seconds"] = time.monotonic() - started
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        latencies = []
+        while sender.is_alive():
+            started = time.monotonic()
+            server.api("GET", "/api/workspaces/")
+            latencies.append(time.monotonic() - started)
+            time.sleep(0.02)
+        sender.join()
+        print(f"{name}: refused {answer['status']} in {answer['seconds']:.2f} s; "
+              f"{len(latencies)} other requests meanwhile, slowest {max(latencies):.3f} s")
+        assert answer["status"] == 400 and limit in answer["json"]["message"]
+        assert answer["seconds"] < 30  # "within seconds": the figure is printed
