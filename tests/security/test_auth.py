@@ -199,16 +199,19 @@ def test_webhook_and_invitation_secrets_stay_out_of_the_server_logs(server) -> N
     wrong_secret = "wrong-hook-secret-CANARY"
     invitation_secret = "invitation-secret-CANARY"
     query_secret = "query-token-CANARY"
+    verify_secret = "verify-email-secret-CANARY"
     assert server.request("POST", hook.replace(server.base_url, ""))[0] == 201
     assert server.request("POST", f"/api/hooks/{pipeline}/{wrong_secret}/")[0] == 404
     assert server.request("POST", f"/api/invitations/{invitation_secret}/accept/")[0] in (
         400, 404)
     assert server.request("GET", f"/api/nowhere/?token={query_secret}&x=1")[0] == 404
+    assert server.request("POST", f"/api/invitations/{verify_secret}/verify-email/")[0] >= 400
     time.sleep(0.5)  # daphne writes its access line after the response
     log = server.log("daphne")
     print("\n".join(line for line in log.splitlines() if "[redacted]" in line))
-    for secret in (hook_secret, wrong_secret, invitation_secret, query_secret):
+    for secret in (hook_secret, wrong_secret, invitation_secret, query_secret, verify_secret):
         assert secret not in log
     assert f'"POST /api/hooks/{pipeline}/[redacted]/" 201' in log  # daphne's access log
     assert f"Not Found: /api/hooks/{pipeline}/[redacted]/" in log  # Django's request log
     assert "/api/invitations/[redacted]/accept/" in log
+    assert "/api/invitations/[redacted]/verify-email/" in log
