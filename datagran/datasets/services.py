@@ -47,24 +47,27 @@ def _decode(data: bytes) -> str:
     raise AssertionError("latin-1 decodes every byte")
 
 
-def _read(data: bytes, fmt: str, max_rows: int) -> pd.DataFrame:
+def _read(source: IO[bytes], fmt: str, max_rows: int) -> pd.DataFrame:
     """Read at most ``max_rows + 1`` rows. A file that would inflate to a huge table (a
     dictionary-encoded or compressed Parquet file, a zipped Excel sheet) is measured first,
     from its metadata and by streaming, and refused without building the table."""
     max_bytes = settings.DATAGRAN["UPLOAD_MAX_DECODED_BYTES"]
     limit = min(max_rows, EXCEL_MAX_ROWS) if fmt == "excel" else max_rows
     try:
+        # Parquet and Excel are read from the uploaded file itself (on disk past 10 MB);
+        # text is decoded whole, to find its encoding.
         if fmt == "parquet":
-            _check_parquet(data, limit, max_bytes)
-            df = pd.read_parquet(io.BytesIO(data))
+            _check_parquet(source, limit, max_bytes)
+            df = pd.read_parquet(_rewound(source))
         elif fmt == "excel":
-            _check_xlsx(data, limit, max_bytes)
-            df = pd.read_excel(io.BytesIO(data), engine="openpyxl", nrows=limit + 1)
+            _check_xlsx(source, limit, max_bytes)
+            df = pd.read_excel(_rewound(source), engine="openpyxl", nrows=limit + 1)
         elif fmt == "jsonl":
-            df = pd.read_json(io.StringIO(_decode(data)), lines=True, nrows=limit + 1)
+            text = io.StringIO(_decode(_rewound(source).read()))
+            df = pd.read_json(text, lines=True, nrows=limit + 1)
         else:  # sep=None sniffs the delimiter (comma, semicolon, tab).
-            df = pd.read_csv(io.StringIO(_decode(data)), sep=None, engine="python",
-                             nrows=limit + 1)
+            text = io.StringIO(_decode(_rewound(source).read()))
+            df = pd.read_csv(text, sep=None, engine="python", nrows=limit + 1)
     except pd.errors.EmptyDataError:
         raise _fail(ERR_EMPTY) from None
     except (pd.errors.ParserError, ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
@@ -81,11 +84,16 @@ def _too_many_rows(rows: int | str, limit: int) -> PermanentError:
     return _fail(ERR_ROWS.format(rows=rows_text, limit=limit, setting=setting))
 
 
-def _check_parquet(data: bytes, max_rows: int, max_bytes: int) -> None:
+def _rewound(source: IO[bytes]) -> IO[bytes]:
+    source.seek(0)
+    return source
+
+
+def _check_parquet(source: IO[bytes], max_rows: int, max_bytes: int) -> None:
     """Rows from the metadata; bytes from the row groups' uncompressed sizes (compression),
     then from the values themselves, read in batches with text kept dictionary-encoded
     (2M rows of one 1 KB string are 200 KB on disk and 2 GB once decoded)."""
-    file = pq.ParquetFile(io.BytesIO(data))
+    file = pq.ParquetFile(_rewound(source))
     meta = file.metadata
     if meta.num_rows > max_rows:
         raise _too_many_rows(meta.num_rows, max_rows)
@@ -96,7 +104,7 @@ def _check_parquet(data: bytes, max_rows: int, max_bytes: int) -> None:
             if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
             or pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
     decoded = 0
-    batches = pq.ParquetFile(io.BytesIO(data), read_dictionary=text).iter_batches(
+    batches = pq.ParquetFile(_rewound(source), read_dictionary=text).iter_batches(
         batch_size=_BATCH_ROWS, use_threads=False)
     for batch in batches:
         decoded += sum(_decoded_bytes(column) for column in batch.columns)
@@ -111,10 +119,10 @@ def _decoded_bytes(column: pa.Array) -> int:
     return column.nbytes
 
 
-def _check_xlsx(data: bytes, max_rows: int, max_bytes: int) -> None:
+def _check_xlsx(source: IO[bytes], max_rows: int, max_bytes: int) -> None:
     """Inflated size from the zip's directory (Python's zipfile never inflates a member past
     its declared size), then the worksheets' rows counted while streaming them."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+    with zipfile.ZipFile(_rewound(source)) as archive:
         members = archive.infolist()
         if sum(m.file_size for m in members) > max_bytes:
             raise _fail(ERR_DECODED.format(limit=max_bytes))
@@ -154,22 +162,21 @@ def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name:
     if fmt is None:
         raise _fail(f"Unsupported file type {suffix or '(none)'!r}; "
                     "upload CSV, Parquet, Excel (.xlsx) or JSON lines.")
-    data = fileobj.read()
-    if not data.strip():
+    if not _rewound(fileobj).read(1 << 16).strip() and not fileobj.read(1):
         raise _fail(ERR_EMPTY)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.file_digest(_rewound(fileobj), "sha256").hexdigest()
     same = Dataset.objects.filter(workspace=workspace, source_sha256=digest).first()
     if same is not None:
         return same  # the same bytes are the same dataset version
     max_rows = settings.DATAGRAN["UPLOAD_MAX_ROWS"]
-    df = _read(data, fmt, max_rows)
+    df = _read(fileobj, fmt, max_rows)
     if df.empty:
         raise _fail(ERR_NO_ROWS)
     df.columns = [str(c) for c in df.columns]
     ref = artifact_store().put_table(df)
     return Dataset.objects.create(
         workspace=workspace, name=name, format=fmt, source_sha256=digest,
-        table_hash=ref.hash, columns=ref.schema, row_count=ref.rows, size_bytes=len(data),
+        table_hash=ref.hash, columns=ref.schema, row_count=ref.rows, size_bytes=size,
         created_by=user)
 
 
