@@ -103,3 +103,13 @@ def test_secrets_stored_under_the_old_public_key_still_decrypt_in_the_embedded_d
     settings.SECRET_KEY_FROM_ENV = True  # a production key set: the public one is not tried
     with pytest.raises(ValueError, match="cannot be decrypted"):
         crypto.decrypt(stored)
+
+
+def test_the_deploy_check_warns_behind_https_without_trusted_proxies(settings) -> None:
+    from datagran.core.checks import trusted_proxies_check
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # DATAGRAN_HTTPS=1
+    settings.DATAGRAN = {**settings.DATAGRAN, "TRUSTED_PROXIES": 0}
+    assert [w.id for w in trusted_proxies_check(None)] == ["datagran.W005"]
+    settings.DATAGRAN = {**settings.DATAGRAN, "TRUSTED_PROXIES": 1}
+    assert trusted_proxies_check(None) == []

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register()
@@ -45,6 +45,19 @@ def secret_key_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
     return []
 
 
+@register(Tags.security, deploy=True)
+def trusted_proxies_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+    """Behind a proxy every request comes from the proxy's address: the login throttle would
+    count everyone together (anyone could lock a user out)."""
+    if settings.SECURE_PROXY_SSL_HEADER and not settings.DATAGRAN["TRUSTED_PROXIES"]:
+        return [Warning(PROXY_NOT_TRUSTED, id="datagran.W005")]
+    return []
+
+
+PROXY_NOT_TRUSTED = (
+    "DATAGRAN_HTTPS trusts a proxy's X-Forwarded-Proto, but DATAGRAN_TRUSTED_PROXIES is not "
+    "set: the login throttle counts every client as the proxy's address. Set it to the number "
+    "of proxies in front of the server (or their addresses).")
 SECRET_KEY_NOT_SET = ("SECRET_KEY is not set in the environment (the key in DATA_DIR/secret_key "
                       "is the embedded default's): set one long random SECRET_KEY, the same for "
                       "every web, worker and scheduler process.")
