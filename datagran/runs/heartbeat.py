@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -80,6 +81,55 @@ def _reconnect() -> None:
         connection.close()
 
 
+class _Asker:
+    """Makes the heartbeat's database calls in a thread of their own: a hung server (a frozen
+    connection blocks a query for as long as TCP holds it) delays the answers, never the
+    heartbeat's own decisions (the deadline, giving up). Started at the first call, so a
+    node shorter than a tick costs no thread."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.requests: queue.SimpleQueue[Callable[[], bool] | None] = queue.SimpleQueue()
+        self.answers: queue.SimpleQueue[tuple[Callable[[], bool], bool, object]] = \
+            queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
+        self.asked: Callable[[], bool] | None = None
+
+    def ask(self, call: Callable[[], bool], wait: float
+            ) -> tuple[Callable[[], bool], bool] | None:
+        """(the call answered, its answer), waiting up to ``wait``; None when the call asked
+        earlier has not been answered yet. Raises what the call raised."""
+        if self.asked is None:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
+                self.thread.start()
+            self.asked = call
+            self.requests.put(call)
+        try:
+            answered, ok, value = self.answers.get(timeout=wait)
+        except queue.Empty:
+            return None
+        self.asked = None
+        if not ok:
+            raise value  # type: ignore[misc]
+        return answered, bool(value)
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.requests.put(None)
+
+    def _serve(self) -> None:
+        try:
+            while (call := self.requests.get()) is not None:
+                try:
+                    self.answers.put((call, True, call()))
+                except Exception as exc:  # noqa: BLE001 - handed to the heartbeat
+                    _reconnect()
+                    self.answers.put((call, False, exc))
+        finally:
+            _reconnect()
+
+
 class Heartbeat:
     """``with Heartbeat(...) as beat:`` beats for the whole attempt, recording included;
     ``with beat.interruptible():`` marks the part that cancel, a lost heartbeat or the time
@@ -126,14 +176,16 @@ class Heartbeat:
 
     # --- the beating thread ------------------------------------------------------------------
     def _run(self) -> None:
+        asker = _Asker(f"heartbeat-db-{self.node_pk}")
         try:
-            self._beat_until_stopped()
+            self._beat_until_stopped(asker)
         except Exception:  # noqa: BLE001 - never let the thread die silently
             log.exception("heartbeat of node %s failed", self.node_pk)
         finally:
-            _reconnect()
+            asker.close()
+            _reconnect()  # the abandon path writes from this thread
 
-    def _beat_until_stopped(self) -> None:
+    def _beat_until_stopped(self, asker: _Asker) -> None:
         tick = min(self.interval, CHECK_SECONDS)
         last_ok = last_beat = time.monotonic()
         failures = 0
@@ -145,22 +197,26 @@ class Heartbeat:
                     self._abandon()
                     return
             try:
-                beat = now - last_beat >= self.interval
-                current = self._beat() if beat else self._check()
+                answer = asker.ask(self._beat if now - last_beat >= self.interval
+                                   else self._check, wait=tick)
             except (OperationalError, InterfaceError) as exc:
                 failures += 1
-                _reconnect()
-                if now - last_ok >= self.silent_limit:
-                    log.error("node %s: no heartbeat written for %.0f s (%s); stopping it so "
-                              "that another worker can take it", self.node_pk, now - last_ok,
-                              exc)
-                    self._interrupt(NodeInterrupted)
-                    return
-                continue
-            failures, last_ok = 0, now
-            if beat:
-                last_beat = now
-            if not current:
+                problem = str(exc).strip() or type(exc).__name__
+            else:
+                if answer is not None:
+                    call, current = answer
+                    failures, last_ok = 0, time.monotonic()
+                    if call == self._beat:
+                        last_beat = last_ok
+                    if not current:
+                        self._interrupt(NodeInterrupted)
+                        return
+                    continue
+                problem = "the database does not answer"
+            if time.monotonic() - last_ok >= self.silent_limit:
+                log.error("node %s: no heartbeat written for %.0f s (%s); stopping it so that "
+                          "another worker can take it", self.node_pk,
+                          time.monotonic() - last_ok, problem)
                 self._interrupt(NodeInterrupted)
                 return
 

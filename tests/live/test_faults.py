@@ -407,3 +407,31 @@ def test_sigterm_finishes_the_running_node_and_hands_the_rest_to_another_worker(
             f"/proc/{stopping}/stat").read_text().split(")")[-1].split()[0]:
         assert time.monotonic() < deadline, "the stopped worker did not exit"
         time.sleep(0.1)
+
+
+def test_a_hung_database_stops_the_nodes_own_attempt_before_another_starts(
+        proxied: tuple[LiveServer, TcpProxy], tmp_path: Path) -> None:
+    server, proxy = proxied
+    timeline = tmp_path / "timeline"
+    graph = {"nodes": [node("data", "connector.sample_dataset"),
+                       node("slow", "test.slow", seconds=8, timeline=str(timeline))],
+             "edges": [edge("data", "table", "slow", "table")]}
+    run_id = start(server, pipeline(server, graph)["id"])
+    wait_for_file(timeline)
+    proxy.freeze()  # the workers' database hangs: no answer, no error
+    time.sleep(4)  # past the heartbeat timeout: the reaper (direct) re-queues the node
+    proxy.resume()
+    run = wait(server, run_id)
+    attempts = []
+    for line in timeline.read_text().splitlines():
+        event, pid, at = line.split()
+        if event == "start":
+            attempts.append([float(at), None])
+        elif event == "stop":
+            next(a for a in attempts if a[1] is None)[1] = float(at)
+    print(f"attempts (start, stop) relative to the first start: "
+          f"{[(round(a - attempts[0][0], 2), round(b - attempts[0][0], 2)) for a, b in attempts]}")
+    assert run["status"] == "succeeded" and node_of(run, "slow")["attempts"] == 2
+    assert len(attempts) == 2
+    (_, first_stop), (second_start, _) = attempts
+    assert first_stop <= second_start  # never two attempts at once

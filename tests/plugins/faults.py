@@ -21,6 +21,8 @@ class SlowParams(Params):
     marker: str = ""
     # Ignore interrupts (a plain sleep, as native code that cannot be stopped).
     stubborn: bool = False
+    # A file each attempt appends "start|end|stop <pid> <unix time>" lines to.
+    timeline: str = ""
 
 
 @register
@@ -38,13 +40,29 @@ class Slow(Operator):
     def run(self, ctx: Context, params: SlowParams, table: pd.DataFrame) -> dict:
         if params.marker:
             Path(params.marker).write_text(str(os.getpid()))
+        if params.timeline:
+            note(params.timeline, "start")
+            try:
+                self.wait(ctx, params)
+                note(params.timeline, "end")
+            finally:
+                note(params.timeline, "stop")
+            return {"table": table}
+        self.wait(ctx, params)
+        return {"table": table}
+
+    def wait(self, ctx: Context, params: SlowParams) -> None:
         if params.stubborn:
             time.sleep(params.seconds)
-            return {"table": table}
+            return
         stop = threading.Event()  # waits as a sleep would, but cancel ends it at once
         with ctx.on_interrupt(stop.set):
             stop.wait(params.seconds)
-        return {"table": table}
+
+
+def note(path: str, event: str) -> None:
+    with open(path, "a") as f:
+        f.write(f"{event} {os.getpid()} {time.time():.3f}\n")
 
 
 class CrashParams(Params):
