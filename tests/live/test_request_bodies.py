@@ -225,3 +225,33 @@ def test_other_requests_are_answered_while_a_bomb_is_checked(server: LiveServer)
               f"{len(latencies)} other requests meanwhile, slowest {max(latencies):.3f} s")
         assert answer["status"] == 400 and limit in answer["json"]["message"]
         assert answer["seconds"] < 30  # "within seconds": the figure is printed
+
+
+def test_a_signed_in_browser_uploads_a_large_file_with_its_session(server: LiveServer) -> None:
+    """The session cookie is checked before the body is read, like a token."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(f"{server.base_url}/accounts/login/").read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    opener.open(urllib.request.Request(
+        f"{server.base_url}/accounts/login/", method="POST",
+        data=urllib.parse.urlencode({"username": "demo", "password": "datagran-demo",
+                                     "csrfmiddlewaretoken": csrf}).encode(),
+        headers={"Referer": f"{server.base_url}/accounts/login/"}))
+    cookies = {c.name: c.value for c in jar}
+    assert "sessionid" in cookies
+    rows = b"a,b\n" + b"".join(b"%d,%d\n" % (i, -i) for i in range(50_000))  # ~600 KB
+    headers, body, length = multipart([rows], len(rows), name="session.csv")
+    browser = {**headers, "Content-Length": str(length),
+               "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+               "X-CSRFToken": cookies["csrftoken"]}
+    status, answer, _ = exchange(server, "/api/datasets/", browser, body)
+    assert status == 201 and answer["row_count"] == 50_000
+    forged = {**browser, "Cookie": f"sessionid=forged{cookies['sessionid'][6:]}"}
+    status, answer, sent = exchange(server, "/api/datasets/", forged, iter(()))
+    assert (status, sent) == (401, 0)
