@@ -47,3 +47,26 @@ def test_each_model_is_stored_and_read_back_exactly(tmp_path: Path, name: str,
         model.features, model.target, model.task, model.classes, model.algorithm)
     rows = CUSTOMERS.tail(50)[[c["name"] for c in model.features]]
     np.testing.assert_array_equal(loaded.estimator.predict(rows), model.estimator.predict(rows))
+
+
+def test_the_model_file_allowlist_is_exactly_what_the_trained_models_contain() -> None:
+    """datagran/datasets/model_files.py trusts exact (loader, type) pairs, taken from these
+    models: each pair they write is trusted, and each estimator, tree and loss trusted is one
+    they write (so a new algorithm must be added there, and nothing else creeps in)."""
+    import io
+    import json
+    import zipfile
+
+    import skops.io as sio
+
+    from datagran.datasets.model_files import TRUSTED_NODES, node_types
+
+    found: set[tuple[str, str]] = set()
+    for name, raw in MODELS:
+        model = fitted(name, raw)
+        data = sio.dumps({"estimator": model.estimator, "classes": list(model.classes)})
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            found |= set(node_types(json.loads(archive.read("schema.json"))))
+    assert {pair for pair in found if pair[1] not in TRUSTED_NODES.get(pair[0], ())} == set()
+    for loader in ("ObjectNode", "TreeNode", "LossNode"):
+        assert TRUSTED_NODES[loader] == {t for kind, t in found if kind == loader}, loader
