@@ -1,5 +1,5 @@
-"""The API's JSON body parser. Imported by DRF's settings while its views module loads, so it
-imports nothing of ours."""
+"""The API's JSON: a body parser, and the same reading for JSON sent inside a form field.
+Imported by DRF's settings while its views module loads, so it imports nothing of ours."""
 from __future__ import annotations
 
 import codecs
@@ -14,12 +14,11 @@ from rest_framework.utils.json import strict_constant
 
 ERR_TOO_DEEP = "The request is nested too deeply to process."
 ERR_BODY_NOT_OBJECT = "body: the request body must be a JSON object."
-ERR_NUMBER_RANGE = ("body: the number {text} is beyond the range of a float; numbers must be "
-                    "finite.")
+ERR_NUMBER_RANGE = "the number {text} is beyond the range of a float; numbers must be finite."
 
 
-class _OutOfRange(ValueError):
-    pass
+class JSONRefused(ValueError):
+    """Valid JSON that the API does not take."""
 
 
 def _finite(text: str) -> float:
@@ -27,8 +26,17 @@ def _finite(text: str) -> float:
     PostgreSQL jsonb can hold (DRF already refuses the literals NaN and Infinity)."""
     value = float(text)
     if not math.isfinite(value):
-        raise _OutOfRange(ERR_NUMBER_RANGE.format(text=text[:40]))
+        raise JSONRefused(ERR_NUMBER_RANGE.format(text=text[:40]))
     return value
+
+
+def json_loads(text: str) -> Any:
+    """JSON as the API reads it: finite numbers only; JSONRefused for what it does not take,
+    ValueError for what is not JSON."""
+    try:
+        return json.loads(text, parse_float=_finite, parse_constant=strict_constant)
+    except RecursionError:
+        raise JSONRefused(ERR_TOO_DEEP) from None
 
 
 class JSONObjectParser(JSONParser):
@@ -40,12 +48,9 @@ class JSONObjectParser(JSONParser):
               parser_context: dict[str, Any] | None = None) -> dict[str, Any]:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.load(codecs.getreader(encoding)(stream), parse_float=_finite,
-                             parse_constant=strict_constant)
-        except _OutOfRange as exc:
-            raise ParseError(str(exc)) from None
-        except RecursionError:
-            raise ParseError(ERR_TOO_DEEP) from None
+            data = json_loads(codecs.getreader(encoding)(stream).read())
+        except JSONRefused as exc:
+            raise ParseError(f"body: {exc}") from None
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
         if not isinstance(data, dict):

@@ -46,9 +46,13 @@ def _last_run(pipeline: Pipeline) -> dict[str, Any] | None:
     return None if run is None else _last_run_json(run.pk, run.status, run.created_at)
 
 
+MAX_DESCRIPTION = 10_000
+
+
 class PipelineInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True,
+                                        max_length=MAX_DESCRIPTION)
     graph = serializers.JSONField(required=False)
     workspace = serializers.UUIDField(required=False)
 

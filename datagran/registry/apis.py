@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-import json
-
 from django.http import FileResponse
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datagran.core.api import query_uuid, request_workspace
 from datagran.core.exceptions import PermanentError
+from datagran.core.parsers import JSONObjectParser, JSONRefused, json_loads
 from datagran.datasets.artifacts import artifact_store
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
@@ -36,9 +35,11 @@ class ModelListApi(APIView):
 def _json_field(request: Request, name: str) -> dict:
     raw = request.data.get(name) or "{}"
     try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError as exc:
-        raise PermanentError(f"{name}: not valid JSON ({exc.msg}).",
+        value = json_loads(raw) if isinstance(raw, str) else raw
+    except JSONRefused as exc:
+        raise PermanentError(f"{name}: {exc}", {"fields": {name: [str(exc)]}}) from None
+    except ValueError as exc:  # not JSON, or an integer of more digits than Python reads
+        raise PermanentError(f"{name}: not valid JSON ({getattr(exc, 'msg', exc)}).",
                              {"fields": {name: ["not valid JSON"]}}) from None
     if not isinstance(value, dict):
         raise PermanentError(f"{name}: must be a JSON object.",
@@ -100,7 +101,7 @@ class AliasInput(serializers.Serializer):
 class ModelAliasApi(APIView):
     """Promote: point an alias (staging, production, ...) at a version."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
 
     def post(self, request: Request, model_id: str) -> Response:
         model = model_get(user=request.user, model_id=model_id)

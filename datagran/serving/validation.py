@@ -2,6 +2,7 @@
 column, in one 400."""
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,9 @@ def _fits(value: Any, kind: str) -> bool:
     if kind in ("int", "float"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
-        return kind == "float" or float(value).is_integer()
+        if kind == "float":  # an integer of hundreds of digits is no float either
+            return isinstance(value, float) or abs(value) <= sys.float_info.max
+        return -(2**63) <= value < 2**63 and float(value).is_integer()
     if kind == "bool":
         return isinstance(value, bool)
     if kind == "datetime":
@@ -54,18 +57,26 @@ def check_rows(rows: list[Any], schema: Schema, *, blank: Sequence[str] = ()) ->
     else:
         values, problems = {}, _row_problems(rows, expected)
     if problems:
-        problems.sort(key=lambda p: (p["row"], p["column"] or ""))
-        first = problems[0]
-        where = f"row {first['row']}" + (f", column {first['column']}" if first["column"] else "")
-        raise PermanentError(f"The rows do not match the input schema ({len(problems)} "
-                             f"problem(s)); first: {where}: {first['message']}.",
-                             {"problems": problems[:MAX_PROBLEMS]})
+        raise _mismatch(problems)
     # Built column by column from plain lists: a request is often one row, and a frame from
     # records followed by a cast per column cost several times the model's own call.
-    columns = {name: _column(values[name], kind) for name, kind in expected.items()}
+    try:
+        columns = {name: _column(values[name], kind) for name, kind in expected.items()}
+    except OverflowError:  # an integer beyond its column: the type check let every int pass
+        raise _mismatch([problem for name, kind in expected.items()
+                         for problem in _cell_problems(values[name], name, kind)]) from None
     for name in blank:
         columns[name] = np.full(len(rows), None, dtype=object)
     return pd.DataFrame(columns, copy=False)
+
+
+def _mismatch(problems: list[dict[str, Any]]) -> PermanentError:
+    problems.sort(key=lambda p: (p["row"], p["column"] or ""))
+    first = problems[0]
+    where = f"row {first['row']}" + (f", column {first['column']}" if first["column"] else "")
+    return PermanentError(f"The rows do not match the input schema ({len(problems)} "
+                          f"problem(s)); first: {where}: {first['message']}.",
+                          {"problems": problems[:MAX_PROBLEMS]})
 
 
 # The value types that fit a column type for certain; anything else is checked by _fits
@@ -77,8 +88,13 @@ _FITTING: dict[str, set[type]] = {"int": {int, _NONE}, "float": {int, float, _NO
 
 def _cell_problems(values: list[Any], name: str, kind: str) -> list[dict[str, Any]]:
     return [{"row": i, "column": name,
-             "message": f"expected {EXPECTED.get(kind, kind)}, got {value!r}"}
+             "message": f"expected {EXPECTED.get(kind, kind)}, got {_shown(value)}"}
             for i, value in enumerate(values) if not _fits(value, kind)]
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _row_problems(rows: list[Any], expected: dict[str, str]) -> list[dict[str, Any]]:
