@@ -3,6 +3,7 @@ which locks the run, records numbered events and publishes them after commit; me
 workers are sent only after the transaction that queued their node has committed."""
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import traceback
@@ -340,8 +341,9 @@ def _run_claimed(run: Run, node: NodeRun, *, began: float) -> tuple[Run, NodeRun
                              trace=traceback.format_exc(), attempt=attempt)
         else:
             ctx.log(f"Finished in {time.perf_counter() - started:.3f} s.")
+            # A fresh copy of the node each try: a try that failed may have changed it.
             return retry_on_disconnect(lambda: _succeed(
-                run.pk, node, ctx, outcome, may_continue=_may_continue(began)))
+                run.pk, copy.copy(node), ctx, outcome, may_continue=_may_continue(began)))
         retry_on_disconnect(record)
     return None
 
