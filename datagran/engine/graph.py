@@ -19,8 +19,8 @@ from operators.registry import UnknownOperator, get_operator
 
 # What one graph may hold. Checked when a graph is saved or validated, before anything that
 # costs more than counting; graphs already saved are still read as they are.
-MAX_NODES = 500
-MAX_EDGES = 2_000
+MAX_NODES = 1_000  # bench/fanout.py and bench/canvas.py run 1,000-node pipelines
+MAX_EDGES = 4_000
 MAX_LABEL = 200
 MAX_PARAMS_CHARS = 100_000  # one node's params, as JSON
 MAX_PARAMS_DEPTH = 32

@@ -32,11 +32,12 @@ def test_a_graph_with_more_nodes_or_edges_than_the_limit_is_refused(api) -> None
     body = refused(save(api, {"nodes": sources, "edges": []}))
     [problem] = body["extra"]["errors"]
     assert problem["field"] == "nodes"
-    assert problem["message"] == "nodes: a pipeline holds at most 500 nodes; this one has 501."
+    assert problem["message"] == (
+        "nodes: a pipeline holds at most 1,000 nodes; this one has 1,001.")
     edges = [edge("a", "table", "b", "table")] * (MAX_EDGES + 1)
     body = refused(save(api, {**chain_graph(), "edges": edges}))
     assert body["extra"]["errors"][0]["field"] == "edges"
-    assert "at most 2,000 edges" in body["extra"]["errors"][0]["message"]
+    assert "at most 4,000 edges" in body["extra"]["errors"][0]["message"]
     assert not Pipeline.objects.exists()
 
 
