@@ -15,7 +15,7 @@ from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
 from .models import MissedPolicy, Schedule
-from .services import fire_times, schedule_save
+from .services import cron_check, fire_times, schedule_save
 
 PREVIEW_COUNT = 5
 
@@ -95,6 +95,7 @@ class SchedulePreviewApi(APIView):
     def post(self, request: Request) -> Response:
         data = ScheduleInput(data=request.data)
         data.is_valid(raise_exception=True)
-        times = fire_times(cron=data.validated_data["cron"], tz=data.validated_data["timezone"],
-                           after=timezone.now(), count=PREVIEW_COUNT)
+        cron, tz = data.validated_data["cron"], data.validated_data["timezone"]
+        cron_check(cron=cron, tz=tz)  # what saving would refuse, the preview refuses too
+        times = fire_times(cron=cron, tz=tz, after=timezone.now(), count=PREVIEW_COUNT)
         return Response({"upcoming": [t.isoformat() for t in times]})

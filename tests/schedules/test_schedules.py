@@ -119,6 +119,8 @@ def test_a_cron_firing_more_often_than_once_a_minute_is_refused(api, pipeline) -
         assert response.status_code == 400, every_second
         assert "60 s apart" in response.json()["extra"]["fields"]["cron"][0]
     assert Schedule.objects.count() == 0
+    preview = api.post("/api/schedules/preview/", {"cron": "*/20 * * * * *"}, format="json")
+    assert preview.status_code == 400 and "cron" in preview.json()["extra"]["fields"]
     # A seconds field with one value fires at most once a minute.
     assert api.post(url, {"cron": "15 * * * * *"}, format="json").status_code == 201
 
