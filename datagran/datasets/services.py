@@ -152,11 +152,18 @@ def _row_tags(xml: bytes) -> int:
     return xml.count(b"<row>") + xml.count(b"<row ") + (prefixed + 1) // 2
 
 
-def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name: str,
-                   fileobj: IO[bytes], size: int) -> Dataset:
+def upload_size_check(*, size: int) -> None:
+    """An uploaded file (a dataset, a model) over DATAGRAN_UPLOAD_MAX_BYTES is refused; the
+    server refuses a larger request body before reading it (datagran/core/bodylimit.py)."""
     limit = settings.DATAGRAN["UPLOAD_MAX_BYTES"]
     if size > limit:
-        raise _fail(f"The file is {size:,} bytes; the upload limit is {limit:,} bytes.")
+        raise _fail(f"The file is {size:,} bytes; the upload limit is {limit:,} bytes "
+                    "(DATAGRAN_UPLOAD_MAX_BYTES).")
+
+
+def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name: str,
+                   fileobj: IO[bytes], size: int) -> Dataset:
+    upload_size_check(size=size)
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     fmt = FORMATS.get(suffix)
     if fmt is None:

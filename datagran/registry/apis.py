@@ -11,6 +11,7 @@ from datagran.core.api import query_uuid, request_workspace
 from datagran.core.exceptions import PermanentError
 from datagran.core.parsers import JSONObjectParser, JSONRefused, json_loads
 from datagran.datasets.artifacts import artifact_store
+from datagran.datasets.services import upload_size_check
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
@@ -59,6 +60,7 @@ class ModelImportApi(APIView):
             field = "file" if upload is None else "name"
             raise PermanentError(f"{field}: required.", {"fields": {field: ["required"]}})
         workspace = request_workspace(request, min_role=Role.EDITOR)
+        upload_size_check(size=upload.size)
         version = model_import(
             workspace=workspace, user=request.user, name=name, data=upload.read(),
             target=request.data.get("target", ""),

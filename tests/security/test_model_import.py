@@ -168,3 +168,13 @@ def test_a_tree_with_indices_outside_itself_is_refused(api: Any, estimator: Any,
     assert response.status_code == 400, response.content[:300]
     assert "decision tree" in response.json()["message"]
     assert ModelVersion.objects.count() == 1
+
+
+def test_a_model_file_over_the_upload_limit_is_refused_naming_it(api: Any, settings: Any
+                                                                  ) -> None:
+    settings.DATAGRAN = {**settings.DATAGRAN, "UPLOAD_MAX_BYTES": 1000}
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    response = post(api, sio.dumps(LogisticRegression().fit(X, [0, 0, 1, 1])), name="big")
+    assert response.status_code == 400
+    assert "DATAGRAN_UPLOAD_MAX_BYTES" in response.json()["message"]
+    assert not ModelVersion.objects.exists()
