@@ -79,3 +79,19 @@ def scratch(kind: str, tmp_path: Path) -> Iterator[Scratch]:
         with engine.begin() as c:
             c.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
         engine.dispose()
+
+
+def pg_sleeper(seconds: int) -> tuple[str, int]:
+    """A PostgreSQL query sleeping ``seconds`` and a key that finds it on the server: through
+    a server-side cursor the statement shows as FETCH, so its text cannot be searched."""
+    key = uuid.uuid4().int % 2**31
+    return f"SELECT pg_advisory_xact_lock_shared({key}) AS k, pg_sleep({seconds}) AS s", key
+
+
+def pg_running(engine: sa.Engine, key: int) -> int:
+    """How many active statements hold the advisory lock of a pg_sleeper query."""
+    with engine.connect() as c:
+        return int(c.exec_driver_sql(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE "
+            "l.locktype = 'advisory' AND l.classid = 0 AND l.objid = %(key)s "
+            "AND a.state = 'active'", {"key": key}).scalar_one())
