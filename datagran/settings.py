@@ -290,6 +290,10 @@ DATAGRAN = {
     "SIGNUP": env_bool("DATAGRAN_SIGNUP", True),
     # How long a process serves the model version an alias pointed at before looking again.
     "SERVING_CACHE_SECONDS": env_float("DATAGRAN_SERVING_CACHE_SECONDS", 1),
+    # A websocket re-checks that its user is still a member of the workspace, and a run's
+    # socket reads the events it has not seen from the database, this often (the channel
+    # layer may lose events, a final one too).
+    "SOCKET_POLL_SECONDS": env_float("DATAGRAN_SOCKET_POLL_SECONDS", 5, minimum=0.1),
     # Extra operator modules (DATAGRAN_OPERATOR_MODULES) are read by operators/registry.py,
     # which works without Django; a name that cannot be found fails django.setup().
 }

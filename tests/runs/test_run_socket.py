@@ -2,15 +2,23 @@
 lost, silently), so the consumer must fill a gap in seq from the database."""
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from datagran.runs import publish
+from datagran.runs.consumers import CLOSE_REVOKED
 from datagran.runs.models import Run, RunEvent
-from datagran.runs.publish import run_group
+from datagran.runs.publish import run_group, workspace_group
+from datagran.workspaces.models import Role
+from datagran.workspaces.services import membership_add, workspace_create
 from tests.graphs import chain_graph
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,3 +133,90 @@ def test_the_origin_must_match_the_page_in_scheme_host_and_port(api, user, setti
     # A Host outside ALLOWED_HOSTS is nobody's page.
     assert not connects(run_id, token, host="evil.example:8000",
                         origin="http://evil.example:8000")
+
+
+def socket_for(path: str, token: str) -> WebsocketCommunicator:
+    return WebsocketCommunicator(application(), path,
+                                 headers=[(b"authorization", f"Token {token}".encode())])
+
+
+@pytest.fixture
+def shared_run(api, user, other_user) -> tuple[Any, str, str]:
+    """A run in a workspace owned by alice where mallory is an editor: (workspace, run id,
+    mallory's token)."""
+    workspace = workspace_create(name="Team", owner=user)
+    membership_add(workspace=workspace, user=other_user, role=Role.EDITOR)
+    pipeline = api.post("/api/pipelines/", {"name": "P", "graph": chain_graph(),
+                                            "workspace": str(workspace.pk)},
+                        format="json").json()
+    run_id = api.post(f"/api/pipelines/{pipeline['id']}/runs/").json()["id"]
+    return workspace, run_id, Token.objects.get_or_create(user=other_user)[0].key
+
+
+def test_a_removed_member_s_open_sockets_close_and_get_nothing_more(
+        api, other_user, shared_run) -> None:
+    workspace, run_id, token = shared_run
+
+    async def scenario() -> None:
+        publish.use_loop(asyncio.get_running_loop())  # as the embedded server does
+        run_socket = socket_for(f"/ws/runs/{run_id}/", token)
+        workspace_socket = socket_for(f"/ws/workspaces/{workspace.pk}/", token)
+        assert (await run_socket.connect())[0] and (await workspace_socket.connect())[0]
+        assert (await run_socket.receive_json_from())["type"] == "snapshot"
+        removed = await database_sync_to_async(api.delete)(
+            f"/api/workspaces/{workspace.pk}/members/{other_user.pk}/")
+        assert removed.status_code == 204
+        for socket in (run_socket, workspace_socket):
+            assert await socket.receive_output(timeout=5) == {"type": "websocket.close",
+                                                               "code": CLOSE_REVOKED}
+        # The run's next event reaches neither socket.
+        event = (await database_sync_to_async(record_events)(run_id, 1))[0]
+        layer = get_channel_layer()
+        await layer.group_send(run_group(run_id), {"type": "run.event", "event": event})
+        await layer.group_send(workspace_group(workspace.pk),
+                               {"type": "run.event", "event": event})
+        assert await run_socket.receive_nothing(timeout=0.5)
+        assert await workspace_socket.receive_nothing(timeout=0.1)
+
+    async_to_sync(scenario)()
+
+
+def test_sockets_re_check_membership_on_their_own(api, other_user, shared_run,
+                                                   settings) -> None:
+    # Removed without a signal (a raw delete, or a message the layer lost): the periodic
+    # re-check closes the socket.
+    settings.DATAGRAN = {**settings.DATAGRAN, "SOCKET_POLL_SECONDS": 0.2}
+    workspace, run_id, token = shared_run
+
+    async def scenario() -> None:
+        socket = socket_for(f"/ws/workspaces/{workspace.pk}/", token)
+        assert (await socket.connect())[0]
+        await database_sync_to_async(lambda: connection.cursor().execute(
+            "DELETE FROM workspaces_membership WHERE user_id = %s", [other_user.pk]))()
+        assert await socket.receive_output(timeout=5) == {"type": "websocket.close",
+                                                          "code": CLOSE_REVOKED}
+
+    async_to_sync(scenario)()
+
+
+def test_a_socket_that_hears_nothing_reads_the_missed_events_from_the_database(
+        api, user, settings) -> None:
+    # The channel layer lost the run's last events, the final one too: no later event will
+    # reveal the gap, so the socket reads the database when it has heard nothing for a while.
+    settings.DATAGRAN = {**settings.DATAGRAN, "SOCKET_POLL_SECONDS": 0.2}
+    pipeline = api.post("/api/pipelines/", {"name": "P", "graph": chain_graph()},
+                        format="json").json()
+    run_id = api.post(f"/api/pipelines/{pipeline['id']}/runs/").json()["id"]
+    token = Token.objects.get(user=user).key
+
+    async def scenario() -> list[dict]:
+        socket = socket_for(f"/ws/runs/{run_id}/", token)
+        assert (await socket.connect())[0]
+        snapshot = await socket.receive_json_from()
+        await database_sync_to_async(record_events)(run_id, 2)  # never published
+        received = [await socket.receive_json_from(timeout=5) for _ in range(2)]
+        await socket.disconnect()
+        return [snapshot, *received]
+
+    snapshot, *events = async_to_sync(scenario)()
+    assert [e["seq"] for e in events] == [snapshot["seq"] + 1, snapshot["seq"] + 2]
