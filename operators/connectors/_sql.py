@@ -158,6 +158,9 @@ class Database:
                 cursor.execute("SET SESSION TRANSACTION READ ONLY")
 
     def _statement_starts(self, *_args: Any) -> None:
+        # An interrupt that came while no statement ran had nothing to cancel: no statement
+        # starts after it.
+        self.check()
         self.started = time.monotonic()
 
     def connect(self) -> sa.Connection:
