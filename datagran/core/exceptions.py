@@ -9,12 +9,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .parsers import ERR_TOO_DEEP
+
+ERR_DATA = "A value in the request cannot be stored or compared by the database: {detail}."
 
 
 class ApplicationError(Exception):
@@ -53,6 +56,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                          "extra": {}}, status=413)
     if isinstance(exc, RecursionError):  # input nested deeper than some code can walk
         return Response({"message": ERR_TOO_DEEP, "extra": {}}, status=400)
+    if isinstance(exc, DataError):  # a value the database cannot hold or compare (PostgreSQL:
+        # a NUL character in a query parameter, a number beyond its column)
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid value"
+        return Response({"message": ERR_DATA.format(detail=detail), "extra": {}}, status=400)
     if isinstance(exc, DjangoValidationError):  # a model field refusing a value
         fields = exc.message_dict if hasattr(exc, "error_dict") else {
             "non_field_errors": exc.messages}

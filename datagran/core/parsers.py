@@ -15,6 +15,8 @@ from rest_framework.utils.json import strict_constant
 ERR_TOO_DEEP = "The request is nested too deeply to process."
 ERR_BODY_NOT_OBJECT = "body: the request body must be a JSON object."
 ERR_NUMBER_RANGE = "the number {text} is beyond the range of a float; numbers must be finite."
+ERR_NUL = ("the text at {where} holds a NUL character (\\u0000), which PostgreSQL cannot "
+           "store.")
 
 
 class JSONRefused(ValueError):
@@ -34,9 +36,31 @@ def json_loads(text: str) -> Any:
     """JSON as the API reads it: finite numbers only; JSONRefused for what it does not take,
     ValueError for what is not JSON."""
     try:
-        return json.loads(text, parse_float=_finite, parse_constant=strict_constant)
+        data = json.loads(text, parse_float=_finite, parse_constant=strict_constant)
     except RecursionError:
         raise JSONRefused(ERR_TOO_DEEP) from None
+    # A NUL can only come from this escape (a raw control character is not JSON): the walk
+    # is for the rare text that holds it.
+    if "\\u0000" in text and (where := _nul_at(data)) is not None:
+        raise JSONRefused(ERR_NUL.format(where=where))
+    return data
+
+
+def _nul_at(value: Any) -> str | None:
+    """The path of the first key or text holding a NUL character, if any."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return path or "the top"
+        children = item.items() if isinstance(item, dict) else enumerate(item) \
+            if isinstance(item, list) else ()
+        for key, child in children:
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                return where.replace("\x00", "\\u0000")
+            stack.append((child, where))
+    return None
 
 
 class JSONObjectParser(JSONParser):
