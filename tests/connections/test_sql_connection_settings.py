@@ -3,6 +3,9 @@ administrator's folder (the app's own database above all), or a host a driver wo
 a socket folder or a list of hosts. And the folder itself may not hold the app's files."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +72,20 @@ def test_the_folder_may_not_hold_the_apps_files(tmp_path: Path) -> None:
     for safe in (None, str(tmp_path), str(Path(settings.DATA_DIR) / "sqlite")):
         with with_root(safe):
             assert sqlite_root_check(None) == []
+
+
+@pytest.mark.parametrize(("environment", "expected"), [
+    ({}, "DATA_DIR/sqlite"), ({"DATABASE_URL": "postgresql://u@127.0.0.1/x"}, "off"),
+    ({"BROKER_URL": "redis://127.0.0.1:6379/8"}, "off"),
+    ({"BROKER_URL": "redis://127.0.0.1:6379/8", "DATAGRAN_SQLITE_ROOT": "/srv/sqlite"},
+     "/srv/sqlite")])
+def test_sqlite_files_are_off_by_default_in_production(environment: dict[str, str],
+                                                       expected: str) -> None:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("DATABASE_URL", "BROKER_URL", "DATAGRAN_SQLITE_ROOT")}
+    out = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; "
+         "print(settings.DATAGRAN['SQLITE_ROOT'])"],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "datagran.settings", **environment},
+        cwd=settings.BASE_DIR, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == expected.replace("DATA_DIR", str(settings.DATA_DIR))
