@@ -74,7 +74,7 @@ class Database:
         self.dbapi: Any = None
         self.started = time.monotonic()
         self.timed_out = False
-        self._target: str | None = None  # the checked address or file, once known
+        self._target: str | None = None  # the checked address, once resolved
         self.engine = self._engine(read_only)
         sa.event.listen(self.engine, "before_cursor_execute", self._statement_starts)
 
