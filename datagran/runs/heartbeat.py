@@ -94,16 +94,17 @@ class _Asker:
             queue.SimpleQueue()
         self.thread: threading.Thread | None = None
         self.asked: Callable[[], bool] | None = None
+        self.asked_at = 0.0
 
     def ask(self, call: Callable[[], bool], wait: float
-            ) -> tuple[Callable[[], bool], bool] | None:
-        """(the call answered, its answer), waiting up to ``wait``; None when the call asked
-        earlier has not been answered yet. Raises what the call raised."""
+            ) -> tuple[Callable[[], bool], bool, float] | None:
+        """(the call answered, its answer, when it was asked), waiting up to ``wait``; None
+        when the call asked earlier has not been answered yet. Raises what the call raised."""
         if self.asked is None:
             if self.thread is None:
                 self.thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
                 self.thread.start()
-            self.asked = call
+            self.asked, self.asked_at = call, time.monotonic()
             self.requests.put(call)
         try:
             answered, ok, value = self.answers.get(timeout=wait)
@@ -112,7 +113,7 @@ class _Asker:
         self.asked = None
         if not ok:
             raise value  # type: ignore[misc]
-        return answered, bool(value)
+        return answered, bool(value), self.asked_at
 
     def close(self) -> None:
         if self.thread is not None:
@@ -142,8 +143,9 @@ class Heartbeat:
         self.interrupts = interrupts or Interrupts()
         self.on_abandon = on_abandon
         self.interval = options["HEARTBEAT_SECONDS"]
-        # Stop our own node before the reaper would consider it dead.
-        self.silent_limit = max(options["HEARTBEAT_TIMEOUT_SECONDS"] - self.interval,
+        # Stop our own node before the reaper would consider it dead (it counts from the last
+        # beat written, as this does): two intervals early, at the latest half way.
+        self.silent_limit = max(options["HEARTBEAT_TIMEOUT_SECONDS"] - 2 * self.interval,
                                 options["HEARTBEAT_TIMEOUT_SECONDS"] / 2)
         self.deadline = time.monotonic() + options["NODE_TIME_LIMIT_SECONDS"]
         self.target = threading.get_ident()
@@ -187,15 +189,17 @@ class Heartbeat:
 
     def _beat_until_stopped(self, asker: _Asker) -> None:
         tick = min(self.interval, CHECK_SECONDS)
-        last_ok = last_beat = time.monotonic()
-        failures = 0
-        while not self.stop.wait(tick if not failures else min(tick, 0.1 * 2 ** failures)):
+        last_beat = time.monotonic()
+        failures, waiting = 0, False
+        while not self.stop.wait(0.02 if waiting  # ask() itself waited a tick for the answer
+                                 else tick if not failures else min(tick, 0.1 * 2 ** failures)):
             now = time.monotonic()
             if now >= self.deadline:
                 self._interrupt(NodeTimedOut)
                 if now >= self.deadline + ABANDON_AFTER_SECONDS:
                     self._abandon()
                     return
+            waiting = False
             try:
                 answer = asker.ask(self._beat if now - last_beat >= self.interval
                                    else self._check, wait=tick)
@@ -204,19 +208,19 @@ class Heartbeat:
                 problem = str(exc).strip() or type(exc).__name__
             else:
                 if answer is not None:
-                    call, current = answer
-                    failures, last_ok = 0, time.monotonic()
+                    call, current, asked_at = answer
+                    failures = 0
                     if call == self._beat:
-                        last_beat = last_ok
+                        last_beat = asked_at  # the beat's time is at most this old
                     if not current:
                         self._interrupt(NodeInterrupted)
                         return
                     continue
-                problem = "the database does not answer"
-            if time.monotonic() - last_ok >= self.silent_limit:
+                problem, waiting = "the database does not answer", True
+            if time.monotonic() - last_beat >= self.silent_limit:
                 log.error("node %s: no heartbeat written for %.0f s (%s); stopping it so that "
                           "another worker can take it", self.node_pk,
-                          time.monotonic() - last_ok, problem)
+                          time.monotonic() - last_beat, problem)
                 self._interrupt(NodeInterrupted)
                 return
 

@@ -243,18 +243,43 @@ class Receiver:
         return Counter(key for _, keys in self.requests for key in keys)
 
 
+class Proxies:
+    """One proxy per worker, so a test can cut all of them or the path of one worker."""
+
+    def __init__(self, proxies: list[TcpProxy]) -> None:
+        self.each = proxies
+
+    def drop(self) -> None:
+        for proxy in self.each:
+            proxy.drop()
+
+    def freeze(self) -> None:
+        for proxy in self.each:
+            proxy.freeze()
+
+    def resume(self) -> None:
+        for proxy in self.each:
+            proxy.resume()
+
+
 @pytest.fixture(scope="module")
-def proxied() -> Iterator[tuple[LiveServer, TcpProxy]]:
+def proxied() -> Iterator[tuple[LiveServer, Proxies]]:
     redis.Redis.from_url("redis://127.0.0.1:6379/3").flushdb()
     env = {**FAST_FAULTS, "BROKER_URL": "redis://127.0.0.1:6379/3"}
-    with TcpProxy(5432) as proxy, LiveServer(mode="redis", workers=0, schedulers=1,
-                                             extra_env=env) as live:
-        # Workers started from now on (and restarted by the supervisor) use the proxy.
-        live.env["DATABASE_URL"] = live.env["DATABASE_URL"].replace(
-            "127.0.0.1:5432/", f"127.0.0.1:{proxy.port}/")
+    with TcpProxy(5432) as p0, TcpProxy(5432) as p1, LiveServer(
+            mode="redis", workers=0, schedulers=1, extra_env=env) as live:
+        direct = live.env["DATABASE_URL"]
+        start_worker = live.start_worker
+
+        def through_its_proxy(i: int) -> None:  # the supervisor's restarts too
+            port = (p0, p1)[i].port
+            live.env["DATABASE_URL"] = direct.replace("127.0.0.1:5432/", f"127.0.0.1:{port}/")
+            start_worker(i)
+
+        live.start_worker = through_its_proxy  # type: ignore[method-assign]
         for i in range(2):
             live.start_worker(i)
-        yield live, proxy
+        yield live, Proxies([p0, p1])
 
 
 def webhook_graph(server: LiveServer, url: str, rows: int = 500) -> dict:
@@ -275,7 +300,7 @@ def node_of(run: dict, node_id: str) -> dict:
 
 
 def test_dropping_the_workers_database_connections_mid_send_delivers_each_record_once(
-        proxied: tuple[LiveServer, TcpProxy]) -> None:
+        proxied: tuple[LiveServer, Proxies]) -> None:
     server, proxy = proxied
     receiver = Receiver(delay=0.02)
     with serve(receiver.handler()) as url:
@@ -301,7 +326,7 @@ def test_dropping_the_workers_database_connections_mid_send_delivers_each_record
 
 
 def test_a_worker_killed_mid_batch_sends_only_that_batch_again_with_the_same_key(
-        proxied: tuple[LiveServer, TcpProxy]) -> None:
+        proxied: tuple[LiveServer, Proxies]) -> None:
     server, _ = proxied
     receiver = Receiver(block_at=4)
     with serve(receiver.handler()) as url:
@@ -331,7 +356,7 @@ def test_a_worker_killed_mid_batch_sends_only_that_batch_again_with_the_same_key
 
 
 def test_a_blip_while_recording_a_result_keeps_the_finished_work(
-        proxied: tuple[LiveServer, TcpProxy], tmp_path: Path) -> None:
+        proxied: tuple[LiveServer, Proxies], tmp_path: Path) -> None:
     server, proxy = proxied
     marker = tmp_path / "started"
     run_id = start(server, pipeline(server, slow_graph(marker, seconds=2))["id"])
@@ -352,7 +377,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def test_cancel_stops_native_work_and_the_worker_goes_idle(
-        proxied: tuple[LiveServer, TcpProxy], tmp_path: Path) -> None:
+        proxied: tuple[LiveServer, Proxies], tmp_path: Path) -> None:
     server, _ = proxied
     marker = tmp_path / "spinning"
     graph = {"nodes": [node("data", "connector.sample_dataset"),
@@ -384,7 +409,7 @@ def test_cancel_stops_native_work_and_the_worker_goes_idle(
 
 
 def test_sigterm_finishes_the_running_node_and_hands_the_rest_to_another_worker(
-        proxied: tuple[LiveServer, TcpProxy], tmp_path: Path) -> None:
+        proxied: tuple[LiveServer, Proxies], tmp_path: Path) -> None:
     server, _ = proxied
     markers = [tmp_path / f"m{i}" for i in range(3)]
     graph = {"nodes": [node("data", "connector.sample_dataset"),
@@ -410,16 +435,19 @@ def test_sigterm_finishes_the_running_node_and_hands_the_rest_to_another_worker(
 
 
 def test_a_hung_database_stops_the_nodes_own_attempt_before_another_starts(
-        proxied: tuple[LiveServer, TcpProxy], tmp_path: Path) -> None:
+        proxied: tuple[LiveServer, Proxies], tmp_path: Path) -> None:
     server, proxy = proxied
     timeline = tmp_path / "timeline"
     graph = {"nodes": [node("data", "connector.sample_dataset"),
                        node("slow", "test.slow", seconds=8, timeline=str(timeline))],
              "edges": [edge("data", "table", "slow", "table")]}
     run_id = start(server, pipeline(server, graph)["id"])
-    wait_for_file(timeline)
-    proxy.freeze()  # the workers' database hangs: no answer, no error
-    time.sleep(4)  # past the heartbeat timeout: the reaper (direct) re-queues the node
+    pid = int(wait_for_file(timeline).split()[1])
+    running = next(i for i, p in server.worker_procs.items() if p.pid == os.getpgid(pid))
+    # That worker's database hangs (no answer, no error); the other worker's does not, and
+    # the reaper (direct) re-queues the node once its heartbeat is 3 s old.
+    proxy.each[running].freeze()
+    time.sleep(6)
     proxy.resume()
     run = wait(server, run_id)
     attempts = []
@@ -429,7 +457,8 @@ def test_a_hung_database_stops_the_nodes_own_attempt_before_another_starts(
             attempts.append([float(at), None])
         elif event == "stop":
             next(a for a in attempts if a[1] is None)[1] = float(at)
-    print(f"attempts (start, stop) relative to the first start: "
+    print(f"worker {running}'s database frozen; attempts (start, stop) relative to the first "
+          "start: "
           f"{[(round(a - attempts[0][0], 2), round(b - attempts[0][0], 2)) for a, b in attempts]}")
     assert run["status"] == "succeeded" and node_of(run, "slow")["attempts"] == 2
     assert len(attempts) == 2
