@@ -11,7 +11,8 @@ soon as the headers are in, before a byte of the body is read:
   needs them is answered 401; with credentials, a body larger than a login form's waits
   (the connection paused) until they are checked, and is answered 401 if they are not valid;
 - an accepted body stays in Twisted's file (on disk past 100 KB) and is handed to Django
-  as the request's body file: nothing copies it into memory.
+  as the request's body file: nothing copies it into memory (Twisted's own parsing of form
+  bodies into request.args, a whole copy and more, is skipped).
 
 `install()` (called by datagran/asgi.py before daphne builds its server) puts this class in
 daphne's place."""
@@ -157,14 +158,19 @@ class GuardedRequest(http_protocol.WebRequest):
         transport.write("\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + body)
         self.channel._networkProducer.resumeProducing()  # drain the rest, then close
 
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:  # noqa: N802
+        # Twisted would read a form or multipart body whole into memory and parse it into
+        # request.args (which nothing here uses): it sees an empty body instead. The
+        # application reads the body from Twisted's file; daphne queues none of it.
+        self.body_file, self.content = self.content, io.BytesIO()
+        self.body_file.seek(0)
+        super().requestReceived(command, path, version)  # calls process()
+
     def process(self) -> Any:
         if self.refused:
             if self.channel is not None:
                 self.channel.transport.loseConnection()
             return None
-        # The application reads the body from Twisted's file; daphne queues nothing.
-        self.body_file, self.content = self.content, io.BytesIO()
-        self.body_file.seek(0)
         return super().process()
 
 

@@ -255,3 +255,18 @@ def test_a_signed_in_browser_uploads_a_large_file_with_its_session(server: LiveS
     forged = {**browser, "Cookie": f"sessionid=forged{cookies['sessionid'][6:]}"}
     status, answer, sent = exchange(server, "/api/datasets/", forged, iter(()))
     assert (status, sent) == (401, 0)
+
+
+def test_an_accepted_upload_is_not_copied_into_memory(server: LiveServer) -> None:
+    """90 MB within the limit reach the view through files on disk (Twisted's, then
+    Django's upload file): the view refuses the file type without reading it."""
+    size = 90 << 20
+    headers, body, length = multipart((CHUNK for _ in range(size // len(CHUNK))), size,
+                                      name="data.bin")
+    with PeakRss(daphne_pid(server)) as memory:
+        status, answer, sent = exchange(server, "/api/datasets/", {
+            **headers, "Content-Length": str(length),
+            "Authorization": f"Token {server.token}"}, body)
+    print(f"accepted 90 MB body: {status}, server RSS +{memory.added:,}")
+    assert sent == length and status == 400 and "Unsupported file type" in answer["message"]
+    assert memory.added < MEMORY_BOUND
