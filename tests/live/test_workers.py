@@ -56,6 +56,14 @@ def children(pid: int) -> set[int]:
     return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
 
 
+def alive(pid: int) -> bool:
+    """Running (an exited process nobody has reaped yet, a zombie, is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def test_a_killed_worker_process_is_replaced_while_the_others_keep_running_nodes(
         server: LiveServer) -> None:
     began = time.monotonic()
@@ -75,7 +83,10 @@ def test_a_killed_worker_process_is_replaced_while_the_others_keep_running_nodes
     print(f"three runs after the kill finished {time.monotonic() - killed:.2f} s after it")
     assert [run["status"] for run in after] == ["succeeded"] * 3
     replacement = wait_ready(server, 3, timeout=60)[2]
-    print(f"replacement ready {time.monotonic() - killed:.2f} s after the kill")
+    booted = re.findall(r"ready \(pid \d+, \d+ threads\) ([\d.]+ s) after its fork",
+                        server.log("workers"))
+    print(f"replacement ready {booted[2]} after its fork (at most "
+          f"{time.monotonic() - killed:.2f} s after the kill)")
     assert children(supervisor.pid) == {second, replacement}  # the survivor was not restarted
     assert "killed by SIGKILL" in server.log("workers")
 
@@ -106,5 +117,23 @@ def test_sigterm_stops_every_worker_process_and_the_supervisor(server: LiveServe
     assert len(pids) == 2
     os.kill(supervisor.pid, signal.SIGTERM)
     assert supervisor.wait(timeout=60) == 0
-    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]  # no orphan left
+    assert not [pid for pid in pids if alive(pid)]  # no orphan left
     assert server.log("workers").count("stopping: finishing its nodes") == 2
+
+
+def test_worker_processes_stop_when_their_supervisor_is_killed(server: LiveServer) -> None:
+    # Otherwise they would work on unsupervised beside the ones a restarted supervisor forks.
+    supervisor = server._spawn("workers-killed", [sys.executable, "manage.py", "runworkers",
+                                                  "--processes", "2", "--threads", "1"])
+    deadline = time.monotonic() + 120
+    while server.log("workers-killed").count(" ready (pid") < 2:
+        assert time.monotonic() < deadline, server.log("workers-killed")
+        time.sleep(0.1)
+    pids = children(supervisor.pid)
+    os.kill(supervisor.pid, signal.SIGKILL)
+    supervisor.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while [pid for pid in pids if alive(pid)]:
+        assert time.monotonic() < deadline, "orphaned worker processes kept running"
+        time.sleep(0.1)
+    assert server.log("workers-killed").count("stopping: finishing its nodes") == 2

@@ -12,6 +12,8 @@ runs (up to --shutdown-timeout) and exits, then the parent exits; a second one s
 children at once."""
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
 import random
@@ -31,6 +33,7 @@ from datagran.runs.sending import sender
 log = logging.getLogger("datagran.workers")
 QUICK_DEATH_SECONDS = 1.0  # a child that dies this soon is restarted with a growing delay
 MAX_RESTART_DELAY_SECONDS = 10.0
+PR_SET_PDEATHSIG = 1
 
 
 def preload() -> None:
@@ -46,7 +49,8 @@ def preload() -> None:
     connections.close_all()
 
 
-def child(*, index: int, threads: int, shutdown_timeout: float, forked: float) -> int:
+def child(*, index: int, threads: int, shutdown_timeout: float, forked: float,
+          parent: int) -> int:
     """One worker process: Dramatiq's worker threads until SIGTERM."""
     stop = threading.Event()
 
@@ -57,6 +61,7 @@ def child(*, index: int, threads: int, shutdown_timeout: float, forked: float) -
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent passes Ctrl+C on as SIGTERM
+    stop_with_parent(parent)
     random.seed()
     broker = dramatiq.get_broker()
     broker.emit_after("process_boot")
@@ -73,6 +78,16 @@ def child(*, index: int, threads: int, shutdown_timeout: float, forked: float) -
     return 0
 
 
+def stop_with_parent(parent: int) -> None:
+    """A child whose supervisor was killed stops as on SIGTERM (Linux's PR_SET_PDEATHSIG)
+    instead of working on with no one to replace it, while the restarted supervisor forks
+    new ones."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the call above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 class Supervisor:
     def __init__(self, *, processes: int, threads: int, shutdown_timeout: float) -> None:
         self.processes, self.threads = processes, threads
@@ -86,12 +101,12 @@ class Supervisor:
     def spawn(self, slot: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
-        forked = time.monotonic()
+        forked, parent = time.monotonic(), os.getpid()
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                code = child(index=slot, threads=self.threads,
+                code = child(index=slot, threads=self.threads, parent=parent,
                              shutdown_timeout=self.shutdown_timeout, forked=forked)
             except BaseException:  # noqa: BLE001 - reported, then this process ends
                 log.exception("worker process %d failed", slot)
