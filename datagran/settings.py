@@ -249,10 +249,10 @@ DATAGRAN = {
     "ARTIFACT_MAX_BYTES": env_int("DATAGRAN_ARTIFACT_MAX_BYTES", 0),
     "ARTIFACT_KEEP_DAYS": env_int("DATAGRAN_ARTIFACT_KEEP_DAYS", 30),
     "UPLOAD_MAX_ROWS": env_int("DATAGRAN_UPLOAD_MAX_ROWS", 10000000),
-    "EMBEDDED_WORKER_THREADS": env_int("DATAGRAN_WORKER_THREADS", 4, minimum=1),
     # What an upload may decode to (Arrow bytes of a Parquet file, inflated members of an
     # Excel file), checked before the table is built: a small file can decode to gigabytes.
     "UPLOAD_MAX_DECODED_BYTES": env_int("DATAGRAN_UPLOAD_MAX_DECODED_BYTES", 1 << 30),
+    "EMBEDDED_WORKER_THREADS": env_int("DATAGRAN_WORKER_THREADS", 4, minimum=1),
     "PREVIEW_MAX_ROWS": 500,
     # Fernet keys for connection secrets, newest first; empty: derived from SECRET_KEY.
     "SECRET_KEYS": env("DATAGRAN_SECRET_KEYS"),
