@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_check_deploy_passes_with_production_settings(tmp_path) -> None:
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
-           "DATAGRAN_HTTPS": "1", "ALLOWED_HOSTS": "datagran.example.com",
+           "DATAGRAN_HTTPS": "1", "DATAGRAN_TRUSTED_PROXIES": "1",
+           "ALLOWED_HOSTS": "datagran.example.com",
            "BROKER_URL": "redis://127.0.0.1:6379/0", "DATAGRAN_DATA_DIR": str(tmp_path)}
     done = subprocess.run([sys.executable, "manage.py", "check", "--deploy",
                            "--fail-level", "WARNING"], cwd=ROOT, env=env, capture_output=True,

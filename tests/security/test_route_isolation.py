@@ -19,15 +19,19 @@ from tests.graphs import classifier_graph
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Authenticated by a secret in the URL rather than by workspace membership.
-TOKEN_ROUTES = {"/api/hooks/{pipeline_id}/{token}/", "/api/invitations/{token}/accept/"}
-# Global reads that belong to no workspace.
+TOKEN_ROUTES = {"/api/hooks/{pipeline_id}/{token}/", "/api/invitations/{token}/accept/",
+                "/api/invitations/{token}/verify-email/"}
+# Global reads that belong to no workspace, and the caller's own e-mail confirmation.
 UNSCOPED = {("get", "/api/operators/"), ("get", "/api/connections/kinds/"),
-            ("post", "/api/schedules/preview/"), ("get", "/api/workspaces/")}
+            ("post", "/api/schedules/preview/"), ("get", "/api/workspaces/"),
+            ("post", "/api/invitations/verify-email/")}
 # Operations a viewer may call: they read or compute, and change nothing.
 VIEWER_MAY = {"get", ("post", "/api/pipelines/{pipeline_id}/validate/"),
               ("post", "/api/pipelines/{pipeline_id}/plan/"),
               ("post", "/api/pipelines/{pipeline_id}/predict"),
-              ("post", "/api/invitations/{token}/accept/")}
+              ("post", "/api/invitations/{token}/accept/"),
+              ("post", "/api/invitations/verify-email/"),
+              ("post", "/api/invitations/{token}/verify-email/")}
 # Reads that only owners may make.
 OWNERS_ONLY = {("get", "/api/workspaces/{workspace_id}/audit/")}
 
