@@ -16,7 +16,7 @@ import dramatiq
 
 class WorkerState:
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.threads = 0  # 0: not known yet (no worker booted in this process)
         self.running: Counter[str] = Counter()
         self.stopping = threading.Event()
@@ -27,16 +27,15 @@ class WorkerState:
         return max(1, math.ceil(self.threads / 2)) if self.threads else 1 << 30
 
     @contextmanager
-    def slot(self, workspace_id: object) -> Iterator[bool]:
+    def slot(self, workspace_id: object, wait: float = 0.05) -> Iterator[bool]:
         """Take one of the workspace's slots for the duration of the block; yields False
-        (and takes nothing) when the workspace already holds its share."""
+        (and takes nothing) when the workspace still holds its share after ``wait`` seconds
+        (a thread that just queued this node's message is usually about to free one)."""
         key = str(workspace_id)
         with self.lock:
-            if self.running[key] >= self.share():
-                taken = False
-            else:
+            taken = self.lock.wait_for(lambda: self.running[key] < self.share(), wait)
+            if taken:
                 self.running[key] += 1
-                taken = True
         try:
             yield taken
         finally:
@@ -45,6 +44,7 @@ class WorkerState:
                     self.running[key] -= 1
                     if not self.running[key]:
                         del self.running[key]
+                    self.lock.notify_all()
 
 
 worker_state = WorkerState()
