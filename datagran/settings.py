@@ -215,6 +215,8 @@ DRAMATIQ_BROKER = {
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         # Thread count (each workspace's share) and graceful stop, from public hooks.
         "datagran.runs.slots.WorkerLifecycle",
+        # A stopping worker sends the messages its last nodes queued before it exits.
+        "datagran.runs.sending.FlushOnShutdown",
     ],
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]

@@ -89,3 +89,11 @@ class Sender:
 
 sender = Sender()
 atexit.register(sender.flush, 5.0)
+
+
+class FlushOnShutdown(dramatiq.Middleware):
+    """A stopping worker sends what its last nodes queued (their successors) before its
+    process ends: a worker process's exit skips atexit."""
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: object) -> None:
+        sender.flush(5.0)

@@ -28,8 +28,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 from django_dramatiq.management.commands.rundramatiq import Command as RunDramatiq
 
-from datagran.runs.sending import sender
-
 log = logging.getLogger("datagran.workers")
 QUICK_DEATH_SECONDS = 1.0  # a child that dies this soon is restarted with a growing delay
 MAX_RESTART_DELAY_SECONDS = 10.0
@@ -72,8 +70,7 @@ def child(*, index: int, threads: int, shutdown_timeout: float, forked: float,
     while not stop.wait(1.0):
         pass
     log.info("worker process %d stopping: finishing its nodes", index)
-    worker.stop(timeout=int(shutdown_timeout * 1000))
-    sender.flush(timeout=5.0)  # the successors of the nodes it finished
+    worker.stop(timeout=int(shutdown_timeout * 1000))  # sends what it queued (FlushOnShutdown)
     broker.close()
     return 0
 
