@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.graphs import chain_graph
+from tests.graphs import chain_graph, edge, node
 from tests.live.server import REDIS_URL, LiveServer, start_run, wait_run
 
 pytestmark = pytest.mark.services
@@ -137,3 +137,26 @@ def test_worker_processes_stop_when_their_supervisor_is_killed(server: LiveServe
         assert time.monotonic() < deadline, "orphaned worker processes kept running"
         time.sleep(0.1)
     assert server.log("workers-killed").count("stopping: finishing its nodes") == 2
+
+
+def test_sigterm_to_every_process_as_systemd_sends_it_lets_running_nodes_finish(
+        server: LiveServer, tmp_path: Path) -> None:
+    # systemd (KillMode=control-group) signals the supervisor and each child at once, and the
+    # supervisor passes its signal on: two SIGTERMs per child must still mean "finish".
+    supervisor = server._spawn("workers-systemd", [sys.executable, "manage.py", "runworkers",
+                                                   "--processes", "1", "--threads", "1"])
+    marker = tmp_path / "started"
+    graph = {"nodes": [node("data", "connector.sample_dataset"),
+                       node("slow", "test.slow", seconds=3, marker=str(marker))],
+             "edges": [edge("data", "table", "slow", "table")]}
+    pipeline = server.api("POST", "/api/pipelines/", {"name": "Slow", "graph": graph})
+    run = start_run(server, pipeline["id"], force=True, wait=False)
+    deadline = time.monotonic() + 120
+    while not (marker.exists() and marker.read_text()):
+        assert time.monotonic() < deadline, server.log("workers-systemd")
+        time.sleep(0.05)
+    os.killpg(supervisor.pid, signal.SIGTERM)
+    assert supervisor.wait(timeout=60) == 0
+    finished = wait_run(server, run["id"], timeout=10)
+    slow = next(n for n in finished["nodes"] if n["node_id"] == "slow")
+    assert finished["status"] == "succeeded" and slow["attempts"] == 1, finished

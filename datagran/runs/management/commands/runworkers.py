@@ -8,8 +8,8 @@ messages within a fraction of a second: booting Python and Django again took 15-
 loaded machine, and Dramatiq's own CLI stops every process when one dies.
 
 SIGTERM (or SIGINT) is passed on: each child stops taking messages, finishes the nodes it
-runs (up to --shutdown-timeout) and exits, then the parent exits; a second one stops the
-children at once."""
+runs (up to --shutdown-timeout) and exits, then the parent exits; a second one to the parent
+kills the children (their nodes are re-queued by the reaper)."""
 from __future__ import annotations
 
 import contextlib
@@ -52,12 +52,9 @@ def child(*, index: int, threads: int, shutdown_timeout: float, forked: float,
     """One worker process: Dramatiq's worker threads until SIGTERM."""
     stop = threading.Event()
 
-    def on_term(*_: Any) -> None:
-        if stop.is_set():
-            os._exit(1)  # a second signal: stop now
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_term)
+    # Only graceful here: under systemd every process of the unit gets SIGTERM and the
+    # parent passes one on too. A second signal to the parent kills the children.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent passes Ctrl+C on as SIGTERM
     stop_with_parent(parent)
     random.seed()
@@ -116,12 +113,12 @@ class Supervisor:
         log.info("started worker process %d (pid %d)", slot, pid)
 
     def on_signal(self, signum: int, _frame: Any) -> None:
+        """The first SIGTERM or SIGINT: each child finishes its nodes; a second: stop now."""
+        hard = self.stopping
         self.stopping = True
         for pid in list(self.children):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL if hard else signal.SIGTERM)
 
     def reap(self) -> None:
         while self.children:
