@@ -261,12 +261,12 @@ DATAGRAN = {
     # Hosts or CIDR networks that user-configured URLs and database hosts may reach although
     # private/loopback.
     "URL_ALLOWLIST": env_list("DATAGRAN_URL_ALLOWLIST"),
-    # Fault tolerance: a running node beats every HEARTBEAT_SECONDS; one silent for
     # The folder SQLite connections may open files in ("off": none); never one holding the
     # app's database or the artifact store (datagran.E110). Default: var/sqlite in the
     # embedded default, off in production (DATABASE_URL or BROKER_URL set).
     "SQLITE_ROOT": env("DATAGRAN_SQLITE_ROOT", "off" if env("DATABASE_URL") or env("BROKER_URL")
                        else str(DATA_DIR / "sqlite")),
+    # Fault tolerance: a running node beats every HEARTBEAT_SECONDS; one silent for
     # HEARTBEAT_TIMEOUT_SECONDS is re-queued (its worker died) until NODE_MAX_ATTEMPTS.
     "HEARTBEAT_SECONDS": env_float("DATAGRAN_HEARTBEAT_SECONDS", 5),
     "HEARTBEAT_TIMEOUT_SECONDS": env_float("DATAGRAN_HEARTBEAT_TIMEOUT_SECONDS", 30),

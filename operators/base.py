@@ -203,7 +203,6 @@ class Context(Protocol):
         """These records of the batch in flight were not delivered (the receiver refused)."""
         ...
 
-
     def send_email(self, *, to: list[str], subject: str, body: str,
                    attachments: list[tuple[str, bytes, str]]) -> None: ...
 
@@ -227,8 +226,8 @@ class LocalContext:
     progress_values: list[float] = field(default_factory=list)
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     connections: dict[str, BaseModel] = field(default_factory=dict)
-    sqlite_root: str | None = None
     url_allowlist: list[str] = field(default_factory=list)
+    sqlite_root: str | None = None
     approved: bool = False
     send_log: dict[str, str] = field(default_factory=dict)
     # record key -> (content hash, batch key) of batches being sent
@@ -268,7 +267,6 @@ class LocalContext:
     def clear_in_flight(self, keys: list[str]) -> None:
         for key in keys:
             self.sending.pop(key, None)
-
 
     def registered_model(self, name: str, *, alias: str | None = None,
                          version: int | None = None,
