@@ -4,7 +4,6 @@ artifact folder. Production sets DATABASE_URL, BROKER_URL, CHANNEL_LAYER_URL, SE
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -106,8 +105,9 @@ _sqlite_default = f"sqlite:///{DATA_DIR / 'datagran.sqlite3'}"
 # Django keeps a connection per request and closes it when the request ends, so a kept one
 # would leak: the web server gives connections back to a pool instead (Django's psycopg pool;
 # opening one per request made a one-row prediction 9 ms slower).
-WORKER_PROCESS = (Path(sys.argv[0]).name == "dramatiq"
-                  or sys.argv[1:2] == ["runworkers"])  # `make worker`
+# Worker processes say so explicitly: `manage.py runworkers` (`make worker`) sets
+# DATAGRAN_WORKER_PROCESS=1 for itself and its children; set it for any other worker command.
+WORKER_PROCESS = env_bool("DATAGRAN_WORKER_PROCESS", False)
 DATABASES = {"default": dj_database_url.parse(
     env("DATABASE_URL", _sqlite_default),
     conn_max_age=env_int("DATAGRAN_WORKER_DB_MAX_AGE", 300) if WORKER_PROCESS else 0,

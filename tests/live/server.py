@@ -139,7 +139,9 @@ class LiveServer:
 
     def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
         log = open(Path(self.tmp.name) / f"{name}.log", "ab")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log,
+        worker = "rundramatiq" in cmd or "runworkers" in cmd
+        env = {**self.env, "DATAGRAN_WORKER_PROCESS": "1"} if worker else self.env
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append(proc)
         return proc

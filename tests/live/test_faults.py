@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -154,7 +153,11 @@ def test_fifty_concurrent_branching_runs_all_finish_without_loss_or_double_sends
 
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[LiveServer]:
-    with LiveServer(mode="redis", schedulers=2, extra_env=FAST_FAULTS) as live:
+    """The broker (Redis DB 11) is reached through a proxy, so a test can take it away
+    without touching the shared Redis server."""
+    with TcpProxy(6379) as proxy, LiveServer(mode="redis", schedulers=2, extra_env={
+            **FAST_FAULTS, "BROKER_URL": f"redis://127.0.0.1:{proxy.port}/11"}) as live:
+        live.broker_proxy = proxy  # type: ignore[attr-defined]
         yield live
 
 
@@ -176,18 +179,13 @@ def test_two_schedulers_fire_each_occurrence_exactly_once(redis_server: LiveServ
     assert runs == len(fires)
 
 
-def restart_redis() -> None:
-    subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], check=False,
-                   capture_output=True)
-    subprocess.run("mkdir -p /var/lib/redis /var/log/redis && redis-server --daemonize yes "
-                   "--bind 127.0.0.1 -::1 --port 6379 --save '' --appendonly no "
-                   "--dir /var/lib/redis --logfile /var/log/redis/ci.log", shell=True,
-                   check=True, capture_output=True)
-    deadline = time.monotonic() + 20
-    while subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True,
-                         text=True).stdout.strip() != "PONG":
-        assert time.monotonic() < deadline, "redis did not come back"
-        time.sleep(0.2)
+def restart_broker(proxy: TcpProxy) -> None:
+    """A broker restart that keeps nothing on disk: every connection to it drops and the
+    queued messages are gone (the broker's database emptied while the proxy is down)."""
+    proxy.stop()
+    redis.Redis(host="127.0.0.1", port=6379, db=11).flushdb()
+    time.sleep(1)
+    proxy.resume()
 
 
 def test_work_queued_when_the_broker_restarts_still_runs(redis_server: LiveServer) -> None:
@@ -199,7 +197,7 @@ def test_work_queued_when_the_broker_restarts_still_runs(redis_server: LiveServe
                            node("b", "transform.sample", n=3)],
                  "edges": [edge("a", "table", "b", "table")]}
         run_id = start(server, pipeline(server, graph)["id"])
-        restart_redis()  # Redis keeps nothing on disk: the queued message is gone
+        restart_broker(server.broker_proxy)  # the queued message is gone
     finally:
         for proc in server.worker_procs.values():
             os.killpg(proc.pid, signal.SIGCONT)

@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 import dramatiq
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 from django_dramatiq.management.commands.rundramatiq import Command as RunDramatiq
@@ -171,6 +172,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, processes: int, threads: int, shutdown_timeout: float,
                **options: Any) -> None:
+        if not settings.WORKER_PROCESS:
+            # Settings choose kept database connections for worker processes (no pool, whose
+            # connections a fork would share): start again as one.
+            os.execve(sys.executable, [sys.executable, *sys.argv],
+                      {**os.environ, "DATAGRAN_WORKER_PROCESS": "1"})
         preload()
         if threading.active_count() > 1:  # a fork copies only this thread
             log.warning("threads running before fork: %s", threading.enumerate())
