@@ -199,6 +199,10 @@ export function outputUrl(
   )}&format=${format}`;
 }
 
+/** Close codes after which reconnecting cannot help: not signed in (4401), access revoked,
+ * e.g. removed from the workspace (4403), no such run (4404). */
+export const SOCKET_CLOSE_FINAL: ReadonlySet<number> = new Set([4401, 4403, 4404]);
+
 export function runSocketUrl(runId: string | number): string {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   return `${proto}//${location.host}/ws/runs/${runId}/`;

@@ -1,7 +1,7 @@
 // Side effects of the editor: validation, drafts, the run websocket, keyboard shortcuts.
 import { useEffect, useRef } from "react";
 import { useStore, type StoreApi } from "zustand";
-import { api, runPlanApi, runSocketUrl } from "../api/client";
+import { api, runPlanApi, runSocketUrl, SOCKET_CLOSE_FINAL } from "../api/client";
 import type { Graph, RunMessage } from "../api/types";
 import { addNavigationGuard } from "../lib/router";
 import { toast } from "../ui/toast";
@@ -243,8 +243,13 @@ export function useRunSocket(store: StoreApi<EditorStore>): void {
           stop();
         }
       };
-      sock.onclose = () => {
+      sock.onclose = (e) => {
         if (ws === sock) ws = null;
+        if (SOCKET_CLOSE_FINAL.has(e.code)) {
+          // Signed out, removed from the workspace or the run is gone: retrying cannot help.
+          stop();
+          return;
+        }
         if (!closed) scheduleReconnect();
       };
       sock.onerror = () => {

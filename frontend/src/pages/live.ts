@@ -1,11 +1,11 @@
 // Websockets of the workspace pages: the workspace's run events, and one run's event stream.
 // Both reconnect with backoff; the pages refetch (or take a snapshot) on every (re)connect.
 import { useCallback, useEffect, useRef, useState } from "react";
+import { SOCKET_CLOSE_FINAL } from "../api/client";
 import { pagesApi, wsUrl, type RunDetail, type RunRow } from "./api";
 import type { LiveState } from "./common";
 import { applyRunEvent, type RunEvent } from "./runEvents";
 
-const CLOSE_FINAL = new Set([4401, 4403, 4404]);
 
 interface SocketOptions {
   url: string | null;
@@ -58,7 +58,7 @@ function useReconnectingSocket({ url, onMessage, onOpen }: SocketOptions): {
         if (ws !== sock || stopped) return;
         ws = null;
         setState("offline");
-        if (CLOSE_FINAL.has(e.code)) return;
+        if (SOCKET_CLOSE_FINAL.has(e.code)) return;
         const delay = Math.min(10_000, 500 * 2 ** attempt);
         attempt += 1;
         timer = window.setTimeout(connect, delay);
