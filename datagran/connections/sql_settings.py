@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from datagran.core.exceptions import PermanentError
 from operators.base import OperatorError
 from operators.connections import SQLiteConnection
-from operators.connectors._sql import sqlite_file
 
 
 def sqlite_root() -> str | None:
@@ -27,6 +26,10 @@ def sql_connection_check(model: BaseModel) -> None:
     folder (or SQLite turned off) is refused on ``path``. Database hosts are checked when a
     node connects (DNS answers may change between saving and running)."""
     if isinstance(model, SQLiteConnection):
+        # Imported here: the connectors package loads pandas and scikit-learn, which every
+        # process's start (a worker's too) would otherwise wait for.
+        from operators.connectors._sql import sqlite_file
+
         try:
             sqlite_file(model.path, sqlite_root(), field="path")
         except OperatorError as exc:

@@ -16,7 +16,6 @@ from typing import Any, BinaryIO
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import skops.io as sio
 from django.conf import settings
 
 from operators.base import Schema, TrainedModel, schema_of
@@ -167,6 +166,8 @@ class ArtifactStore:
             "estimator": model.estimator, "features": model.features, "target": model.target,
             "task": model.task, "classes": list(model.classes), "algorithm": model.algorithm,
         }
+        import skops.io as sio  # 1.5 s to import (it lists scikit-learn's types): on first use
+
         return self._put("model", canonical_skops(sio.dumps(payload)))
 
     def read_model(self, digest: str) -> TrainedModel:

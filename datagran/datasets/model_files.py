@@ -15,13 +15,13 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import skops.io as sio
-from sklearn.base import BaseEstimator
-from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
-from sklearn.tree._tree import Tree
+
+if TYPE_CHECKING:  # scikit-learn is imported when a model is loaded, not at every start
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+    from sklearn.tree._tree import Tree
 
 # Every (skops loader, type) pair found in the models that model.train_classifier,
 # model.train_regressor and model.cluster_kmeans write, for each of their algorithms
@@ -132,6 +132,8 @@ def load_trusted(data: bytes) -> Any:
                       if name not in TRUSTED_NODES.get(loader, ())})
     if refused:
         raise UntrustedModel(refused)
+    import skops.io as sio  # 1.5 s to import (it lists scikit-learn's types): on first use
+
     # skops audits again, against exactly the types this file was just checked to contain.
     loaded = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
     for tree, n_features in _trees(loaded):
@@ -143,6 +145,10 @@ def _trees(obj: Any) -> Iterator[tuple[Tree | TreePredictor, int]]:
     """The trees inside a loaded model, each with the number of columns its nearest
     estimator checks a prediction's input for: through estimators' attributes, lists,
     tuples and dicts (a Pipeline's steps, a forest's estimators_, a boosting's predictors)."""
+    from sklearn.base import BaseEstimator
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+    from sklearn.tree._tree import Tree
+
     seen: set[int] = set()
     stack: list[tuple[Any, int]] = [(obj, 0)]
     while stack:
@@ -166,6 +172,8 @@ def _check_tree(tree: Tree | TreePredictor, n_features: int) -> None:
     """Indices a prediction follows stay inside the tree and its input: children lie after
     their parent (no cycle) and before the end; features are columns of the input the
     estimator checked; category bitsets exist."""
+    from sklearn.tree._tree import Tree
+
     if isinstance(tree, Tree):
         count = tree.node_count
         if not 0 < count <= tree.capacity or tree.n_features != n_features:

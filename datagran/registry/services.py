@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import platform
+from importlib.metadata import version
 from typing import Any
 
 import pandas as pd
-import sklearn
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -30,7 +30,8 @@ ALIAS_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def environment() -> dict[str, str]:
-    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+    # The installed version, read without importing scikit-learn (a second at every start).
+    return {"python": platform.python_version(), "scikit-learn": version("scikit-learn"),
             "pandas": pd.__version__, "datagran": datagran.__version__}
 
 
