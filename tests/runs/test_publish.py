@@ -4,6 +4,7 @@ once as it is next used; that event was lost)."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -46,6 +47,9 @@ def test_an_event_published_after_the_connection_dropped_still_arrives(settings)
             await listener.flush()
             return [first, second]
 
-        first, second = asyncio.run(scenario())
+        # In a thread of its own: earlier tests (Playwright's sync API) may leave an event
+        # loop running in this one, where asyncio.run() refuses to start.
+        with ThreadPoolExecutor(1) as pool:
+            first, second = pool.submit(asyncio.run, scenario()).result()
     assert first == {"type": "run.event", "event": {"seq": 1}}
     assert second == {"type": "run.event", "event": {"seq": 2}}
