@@ -31,7 +31,7 @@ lint: dev-deps
 # Production: one or more worker processes per machine (BROKER_URL must be set), forked from
 # one parent that replaces any that dies (manage.py runworkers).
 worker: deps
-	dramatiq_worker_timeout=$${dramatiq_worker_timeout:-100} \
+	DATAGRAN_WORKER_PROCESS=1 dramatiq_worker_timeout=$${dramatiq_worker_timeout:-100} \
 	$(BIN)/python manage.py runworkers --processes $${WORKER_PROCESSES:-2} --threads $${WORKER_THREADS:-4}
 
 scheduler: deps
