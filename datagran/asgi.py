@@ -14,6 +14,10 @@ from datagran.core.handler import SyncChainASGIHandler  # noqa: E402
 
 bodylimit.install()  # daphne judges a request body by its headers before reading it
 
+# The web server loads models to serve predictions: import skops (1.5 s; other processes
+# import it on first use) now rather than in the first prediction after a start.
+import skops.io  # noqa: E402, F401
+
 django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
