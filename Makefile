@@ -22,7 +22,8 @@ test: dev-deps frontend chromium services
 	$(BIN)/python -m pytest
 	@echo "== the API and run statistics again on PostgreSQL"
 	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/datagran $(BIN)/python -m pytest -q \
-		tests/api tests/workspaces tests/runs/test_run_history_api.py
+		tests/api tests/workspaces tests/runs/test_run_history_api.py \
+		tests/runs/test_actions.py::test_two_runs_sending_at_once_send_each_record_once
 
 lint: dev-deps
 	$(BIN)/ruff check .

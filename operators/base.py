@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -203,6 +203,11 @@ class Context(Protocol):
         """These records of the batch in flight were not delivered (the receiver refused)."""
         ...
 
+    def sending_alone(self) -> AbstractContextManager[None]:
+        """``with ctx.sending_alone(): ...``: no other attempt of this action node (in any run
+        of this pipeline) is inside such a block meanwhile; waits for it to leave."""
+        ...
+
     def send_email(self, *, to: list[str], subject: str, body: str,
                    attachments: list[tuple[str, bytes, str]]) -> None: ...
 
@@ -235,6 +240,7 @@ class LocalContext:
     emails: list[dict[str, Any]] = field(default_factory=list)
     models: dict[str, TrainedModel] = field(default_factory=dict)
     interrupts: Interrupts = field(default_factory=Interrupts)
+    send_lock: Any = field(default_factory=threading.Lock)
 
     def on_interrupt(self, callback: Callable[[], None]) -> Any:
         return self.interrupts.on_interrupt(callback)
@@ -267,6 +273,9 @@ class LocalContext:
     def clear_in_flight(self, keys: list[str]) -> None:
         for key in keys:
             self.sending.pop(key, None)
+
+    def sending_alone(self) -> AbstractContextManager[None]:
+        return self.send_lock
 
     def registered_model(self, name: str, *, alias: str | None = None,
                          version: int | None = None,

@@ -2,13 +2,20 @@
 workspace, logs kept for the NodeRun, files in the artifact store, the action send log."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import fcntl
+import hashlib
+import struct
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from pydantic import BaseModel
 
 from datagran.connections.services import connection_config, connection_get
@@ -129,9 +136,58 @@ class RunContext(ValidationContext):
     def clear_in_flight(self, keys: list[str]) -> None:
         self._fenced(lambda: self._log_rows(keys).update(in_flight_hash="", in_flight_key=""))
 
+    @contextmanager
+    def sending_alone(self) -> Iterator[None]:
+        """One attempt at a time runs this block for this action node of this pipeline, in
+        any run and any process: concurrent runs of a pipeline would otherwise both find a
+        record unsent and both send it. Waits (stopping when the node is interrupted)."""
+        key = hashlib.sha256(f"{self.pipeline_id}:{self.node_id}".encode()).digest()
+        if connection.vendor == "postgresql":
+            high, low = struct.unpack(">ii", key[:8])
+            self._wait_for(lambda: _pg_try_lock(high, low))
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):  # a lost connection released it already
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [high, low])
+            return
+        # SQLite (one machine): a lock file in the data folder, flock'd per open file, so
+        # threads of one process exclude each other as processes do.
+        folder = Path(settings.DATA_DIR) / "send-locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / key.hex()[:32], "a+b") as handle:
+            self._wait_for(lambda: _flock(handle))
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _wait_for(self, take: Callable[[], bool]) -> None:
+        pause = 0.02
+        while not retry_on_disconnect(take):
+            if self.interrupts.fired:
+                raise NodeInterrupted(f"node {self.node_id} stopped while waiting to send")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
     def send_email(self, *, to: list[str], subject: str, body: str,
                    attachments: list[tuple[str, bytes, str]]) -> None:
         message = EmailMessage(subject=subject, body=body, to=to)
         for name, data, content_type in attachments:
             message.attach(name, data, content_type)
         message.send(fail_silently=False)
+
+
+def _pg_try_lock(high: int, low: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [high, low])
+        return bool(cursor.fetchone()[0])
+
+
+def _flock(handle: Any) -> bool:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True

@@ -206,7 +206,22 @@ def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
     before it is sent and as sent after: records an interrupted attempt left in flight are
     sent again first, as the same batch with the same idempotency key, when the channel
     makes that safe (``resend_in_flight``: a key or an upsert); otherwise they wait for an
-    editor's approval. The node stops between batches when it is interrupted."""
+    editor's approval. The node stops between batches when it is interrupted. Only one
+    attempt of this node at a time (across concurrent runs) reads and sends: the second
+    finds the first one's records sent."""
+    if dry_run:
+        return _deliver(ctx, records, send, dry_run=True, require_approval=require_approval,
+                        batch_size=batch_size, skip_sent=skip_sent, prepare=prepare,
+                        resend_in_flight=resend_in_flight)
+    with ctx.sending_alone():
+        return _deliver(ctx, records, send, dry_run=False, require_approval=require_approval,
+                        batch_size=batch_size, skip_sent=skip_sent, prepare=prepare,
+                        resend_in_flight=resend_in_flight)
+
+
+def _deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
+             require_approval: bool, batch_size: int, skip_sent: bool,
+             prepare: Callable[[], None] | None, resend_in_flight: bool) -> pd.DataFrame:
     results: list[list[str]] = [[r.key, "failed", r.error, ""] for r in records]
     todo = _unique(records, results)
     already = ctx.sent_before({records[i].key: records[i].digest for i in todo}) \

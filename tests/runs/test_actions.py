@@ -105,3 +105,42 @@ def test_a_viewer_cannot_approve(api, worker, crm, user, other_user) -> None:
     assert token_client(other_user).post(
         f"/api/runs/{run_id}/nodes/hook/approve/").status_code == 403
     api.post(f"/api/runs/{run_id}/cancel/")
+
+
+def test_two_runs_sending_at_once_send_each_record_once(api) -> None:
+    """Two attempts of one action node in concurrent runs of a pipeline: the second waits
+    for the first, then finds its records sent (both used to find them unsent and send)."""
+    import threading
+
+    from datagran.runs.context import RunContext
+    from datagran.workspaces.models import Workspace
+    from operators.actions._delivery import Record, deliver
+
+    graph = {"nodes": [node("data", "connector.sample_dataset", dataset="customers")],
+             "edges": []}
+    pipeline = api.post("/api/pipelines/", {"name": "Two at once", "graph": graph},
+                        format="json").json()
+    workspace = Workspace.objects.get(pk=pipeline["workspace"])
+    received: list[str] = []
+
+    def send(batch: list[Record]) -> dict[str, str]:
+        time.sleep(0.3)  # a slow receiver: the other run reaches the send log meanwhile
+        received.extend(r.key for r in batch)
+        return {}
+
+    def one_run() -> None:
+        from django.db import connection
+        try:
+            ctx = RunContext(workspace_id=workspace.pk, pipeline_id=pipeline["id"],
+                             node_id="send")
+            deliver(ctx, [Record(f"k{i}", {"i": i}, f"h{i}") for i in range(4)], send,
+                    dry_run=False, require_approval=False, batch_size=2)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one_run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(received) == ["k0", "k1", "k2", "k3"]
