@@ -8,7 +8,7 @@ import { StatusBadge } from "../ui/StatusBadge";
 import { columnsByPort, mergeSchemas, runSchemas } from "./columns";
 import { useEditor, useEditorApi } from "./context";
 import { toGraph } from "./graph";
-import { ParamsForm, type FormContext } from "./ParamsForm";
+import { ParamsForm, type FormContext } from "./params/ParamsForm";
 import { deriveFields, paramPathOf, pathKey, type FormField, type Path } from "./schemaForm";
 import { fieldErrors, selectIssueLabels, type EditorStore } from "./store";
 

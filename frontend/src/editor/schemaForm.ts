@@ -3,24 +3,28 @@ import type { JsonSchema } from "../api/types";
 
 export type ScalarType = "string" | "number" | "integer" | "boolean";
 
-export type FieldKind =
-  | "text" // free string
-  | "number"
-  | "integer"
-  | "boolean"
-  | "enum" // one of a fixed set (Literal / Enum)
-  | "column" // a column name of an input table (x-column-of)
-  | "columns" // several column names
-  | "dataset" // a dataset id (x-dataset)
-  | "connection" // a connection id of some kinds (x-connection)
-  | "registered-model" // a registered model's name (x-registered-model)
-  | "list" // list of free scalars
-  | "enum-list" // several of a fixed set
-  | "objects" // list of objects (e.g. filter conditions)
-  | "object" // nested object
-  | "scalar" // a union of scalar types (e.g. a filter value: str | int | float | bool)
-  | "any" // no type given: a scalar, or a JSON list typed as text
-  | "json"; // anything else: edited as JSON text
+/** Every kind of field `deriveField` produces; each has a widget in params/registry.ts. */
+export const FIELD_KINDS = [
+  "text", // free string
+  "number",
+  "integer",
+  "boolean",
+  "enum", // one of a fixed set (Literal / Enum)
+  "column", // a column name of an input table (x-column-of)
+  "columns", // several column names
+  "dataset", // a dataset id (x-dataset)
+  "connection", // a connection id of some kinds (x-connection)
+  "registered-model", // a registered model's name (x-registered-model)
+  "list", // list of free scalars
+  "enum-list", // several of a fixed set
+  "objects", // list of objects (e.g. filter conditions)
+  "object", // nested object
+  "scalar", // a union of scalar types (e.g. a filter value: str | int | float | bool)
+  "any", // no type given: a scalar, or a JSON list typed as text
+  "json", // anything else: edited as JSON text
+] as const;
+
+export type FieldKind = (typeof FIELD_KINDS)[number];
 
 export interface FieldOption {
   value: string | number | boolean | null;
