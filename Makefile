@@ -19,7 +19,7 @@ run: deps frontend
 
 test: dev-deps frontend chromium services
 	cd frontend && npm test --silent
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 	@echo "== the API and run statistics again on PostgreSQL"
 	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/datagran $(BIN)/python -m pytest -q \
 		tests/api tests/workspaces tests/runs/test_run_history_api.py \

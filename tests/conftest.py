@@ -79,3 +79,18 @@ def wait_for_run(run_id: str, timeout: float = 60) -> Any:
             return run
         time.sleep(0.05)
     raise AssertionError(f"run {run_id} did not finish within {timeout} s: {run.status}")
+
+
+def _uses_live_servers(item: pytest.Item) -> bool:
+    path = item.path.as_posix()
+    return "/tests/live/" in path or "/tests/e2e/" in path \
+        or hasattr(getattr(item, "module", None), "LiveServer")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs in two xdist processes (`-n 2 --dist loadgroup`): the tests that start
+    live servers or a browser in one, in order, the rest in the other, so the two streams
+    share no Redis database, no broker queue and no test table (each stream uses its own)."""
+    for item in items:
+        group = "live" if _uses_live_servers(item) else "rest"
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -1,4 +1,4 @@
-"""Publishing run events to a real Redis channel layer (DB 5) through a TCP proxy: after the
+"""Publishing run events to a real Redis channel layer (DB 7) through a TCP proxy: after the
 connection to Redis drops, the next event still arrives (each stale pooled connection fails
 once as it is next used; that event was lost)."""
 from __future__ import annotations
@@ -15,7 +15,8 @@ from datagran.runs import publish
 from tests.proxy import TcpProxy
 
 pytestmark = pytest.mark.services
-REDIS = "redis://127.0.0.1:6379/5"
+REDIS_DB = 7  # its own: the live tests run beside it
+REDIS = f"redis://127.0.0.1:6379/{REDIS_DB}"
 
 
 def layer_settings(url: str) -> dict[str, Any]:
@@ -34,7 +35,7 @@ async def published(listener: RedisChannelLayer, channel: str, seq: int) -> dict
 
 def test_an_event_published_after_the_connection_dropped_still_arrives(settings) -> None:
     with TcpProxy(6379) as proxy:
-        settings.CHANNEL_LAYERS = layer_settings(f"redis://127.0.0.1:{proxy.port}/5")
+        settings.CHANNEL_LAYERS = layer_settings(f"redis://127.0.0.1:{proxy.port}/{REDIS_DB}")
         assert isinstance(get_channel_layer(), RedisChannelLayer)
 
         async def scenario() -> list[dict | None]:

@@ -73,7 +73,7 @@ def test_predictions_are_rate_limited_per_caller(api, settings) -> None:
 
 
 REDIS_CACHE = {"default": {"BACKEND": "datagran.core.cache.SharedPoolRedisCache",
-                           "LOCATION": "redis://127.0.0.1:6379/10"}}
+                           "LOCATION": "redis://127.0.0.1:6379/15"}}  # its own
 
 
 def test_requests_share_redis_connections_instead_of_opening_one_each(settings) -> None:
