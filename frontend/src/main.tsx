@@ -3,7 +3,9 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import "@xyflow/react/dist/base.css";
 import "./styles/app.css";
+import { QueryClientProvider } from "@tanstack/react-query";
 import { configureApi } from "./api/client";
+import { queryClient } from "./api/queryClient";
 import { App } from "./App";
 import { useSession } from "./lib/session";
 
@@ -30,7 +32,9 @@ const root = document.getElementById("root");
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <App />
+      <QueryClientProvider client={queryClient}>
+        <App />
+      </QueryClientProvider>
     </StrictMode>,
   );
 }

@@ -13,115 +13,41 @@ import type {
   Workspace,
 } from "./types";
 
-/** An API failure: the server's `{"message", "extra"}` body, or a network error. */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly extra: Record<string, unknown>;
+import { getApiWorkspace, http, unwrap, withWorkspace } from "./http";
 
-  constructor(status: number, message: string, extra: Record<string, unknown> = {}) {
-    super(message);
-    this.name = "ApiError";
-    this.status = status;
-    this.extra = extra;
-  }
-}
-
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
-let csrfToken = "";
-let workspaceId: string | null = null;
-
-export function configureApi(opts: { csrfToken?: string }): void {
-  if (opts.csrfToken) csrfToken = opts.csrfToken;
-}
-
-export function setApiWorkspace(id: string | number | null): void {
-  workspaceId = id === null ? null : String(id);
-}
-
-export function getApiWorkspace(): string | null {
-  return workspaceId;
-}
-
-function readCookie(name: string): string {
-  const match = document.cookie.split("; ").find((c) => c.startsWith(`${name}=`));
-  return match ? decodeURIComponent(match.slice(name.length + 1)) : "";
-}
-
-function currentCsrf(): string {
-  // Django rotates the token at login; the cookie is the freshest copy when readable.
-  return (typeof document !== "undefined" && readCookie("csrftoken")) || csrfToken;
-}
-
-export function withWorkspace(path: string): string {
-  if (!workspaceId) return path;
-  const sep = path.includes("?") ? "&" : "?";
-  return `${path}${sep}workspace=${encodeURIComponent(workspaceId)}`;
-}
-
+export {
+  ApiError,
+  configureApi,
+  errorMessage,
+  getApiWorkspace,
+  http,
+  setApiWorkspace,
+  unwrap,
+  withWorkspace,
+  type ErrorExtra,
+} from "./http";
 interface RequestOptions {
-  method?: string;
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   body?: unknown;
   signal?: AbortSignal;
   workspace?: boolean;
 }
 
+type Result = Promise<{ data?: unknown; error?: unknown; response: Response }>;
+/** The typed client without the schema's request/response types: for the operations whose
+ * serializers the schema does not describe yet. TODO(schema): move each call to `http`. */
+const loose = http as unknown as {
+  request(method: string, url: string, init: { body?: unknown; signal?: AbortSignal }): Result;
+};
+
+/** A call by concrete URL (ids and query already in it; a server-given absolute `next` too). */
 export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const method = opts.method ?? "GET";
-  const headers: Record<string, string> = { Accept: "application/json" };
-  let body: BodyInit | undefined;
-  if (opts.body instanceof FormData) {
-    body = opts.body;
-  } else if (opts.body !== undefined) {
-    headers["Content-Type"] = "application/json";
-    body = JSON.stringify(opts.body);
+  let url = opts.workspace ? withWorkspace(path) : path;
+  if (/^https?:/.test(url)) {
+    const u = new URL(url);
+    url = u.pathname + u.search;
   }
-  if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = currentCsrf();
-  const url = opts.workspace ? withWorkspace(path) : path;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers,
-      body,
-      credentials: "same-origin",
-      signal: opts.signal,
-    });
-  } catch (err) {
-    if (err instanceof DOMException && err.name === "AbortError") throw err;
-    throw new ApiError(0, "Cannot reach the server. Check your connection and try again.");
-  }
-  if (res.redirected && /\/accounts\/login\//.test(res.url)) {
-    // The session expired: the API bounced us to the login page.
-    window.location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
-    throw new ApiError(401, "Your session has expired. Please sign in again.");
-  }
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  let data: unknown = undefined;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = undefined;
-    }
-  }
-  if (!res.ok) {
-    const obj = (data ?? {}) as { message?: unknown; extra?: unknown; detail?: unknown };
-    const message =
-      typeof obj.message === "string"
-        ? obj.message
-        : typeof obj.detail === "string"
-          ? obj.detail
-          : `Request failed (${res.status} ${res.statusText || "error"})`;
-    const extra =
-      obj.extra && typeof obj.extra === "object" ? (obj.extra as Record<string, unknown>) : {};
-    throw new ApiError(res.status, message, extra);
-  }
-  return data as T;
+  return unwrap(loose.request(opts.method ?? "GET", url, { body: opts.body, signal: opts.signal })) as Promise<T>;
 }
 
 export const api = {
@@ -134,7 +60,7 @@ export const api = {
     request<Pipeline>("/api/pipelines/", {
       method: "POST",
       workspace: true,
-      body: workspaceId ? { ...body, workspace: maybeNumber(workspaceId) } : body,
+      body: withWorkspaceField(body),
     }),
   updatePipeline: (
     id: string | number,
@@ -183,7 +109,8 @@ export const api = {
   uploadDataset: (file: File) => {
     const form = new FormData();
     form.append("file", file);
-    if (workspaceId) form.append("workspace", workspaceId);
+    const ws = getApiWorkspace();
+    if (ws) form.append("workspace", ws);
     return request<Dataset>("/api/datasets/", { method: "POST", body: form, workspace: true });
   },
 };
@@ -208,8 +135,10 @@ export function runSocketUrl(runId: string | number): string {
   return `${proto}//${location.host}/ws/runs/${runId}/`;
 }
 
-function maybeNumber(v: string): string | number {
-  return /^\d+$/.test(v) ? Number(v) : v;
+function withWorkspaceField<T extends object>(body: T): T & { workspace?: string | number } {
+  const ws = getApiWorkspace();
+  if (!ws) return body;
+  return { ...body, workspace: /^\d+$/.test(ws) ? Number(ws) : ws };
 }
 
 /** The canvas's run planning: what a run would reuse, and starting a run that reuses nothing. */
