@@ -216,7 +216,7 @@ DRAMATIQ_BROKER = {
         # Thread count (each workspace's share) and graceful stop, from public hooks.
         "datagran.runs.slots.WorkerLifecycle",
         # A stopping worker sends the messages its last nodes queued before it exits.
-        "datagran.runs.sending.FlushOnShutdown",
+        "datagran.runs.dispatch.FlushOnShutdown",
     ],
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]

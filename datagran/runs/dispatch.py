@@ -1,4 +1,7 @@
-"""Sending node messages to the broker without making anyone wait for the broker.
+"""Dispatch: the messages that hand a node to a worker. The only module that knows the actor
+and the sender; everything else calls `nodes_send` or `nodes_send_on_commit`.
+
+Sending never makes anyone wait for the broker.
 
 Whoever queues a node (a run's start request, a worker recording a success, the reaper) has
 already recorded in the database that it is queued; the message itself goes to this process's
@@ -19,6 +22,7 @@ import time
 from collections import deque
 
 import dramatiq
+from django.db import transaction
 from dramatiq.brokers.stub import StubBroker
 
 log = logging.getLogger(__name__)
@@ -69,7 +73,7 @@ class Sender:
                 time.sleep(min(MAX_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** (self.failures - 1)))
 
     def _send(self, message: Message) -> bool:
-        from .tasks import execute_node_task
+        from .tasks import execute_node_task  # here: the actor's module imports the engine
 
         run_id, node_id, delay_ms = message
         try:
@@ -97,3 +101,21 @@ class FlushOnShutdown(dramatiq.Middleware):
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: object) -> None:
         sender.flush(5.0)
+
+
+def nodes_send(run_id: object, node_ids: list[str], delay_ms: int | None = None) -> None:
+    """One message per node, from this process's sender thread: the caller never waits for
+    the broker, and a send the broker refused is tried again until it answers."""
+    sender.send(run_id, node_ids, delay_ms)
+
+
+def nodes_send_on_commit(run_id: object, node_ids: list[str],
+                         delay_ms: int | None = None) -> None:
+    """Send once the transaction that queued these nodes has committed (a worker must find
+    them queued), and not at all if it rolls back."""
+    transaction.on_commit(lambda: nodes_send(run_id, node_ids, delay_ms))
+
+
+def actors_declare() -> None:
+    """Declare the actors on the broker (a worker started in this process consumes them)."""
+    from . import tasks  # noqa: F401

@@ -31,6 +31,7 @@ from operators.registry import get_operator
 
 from . import outputs as node_outputs
 from .context import RunContext
+from .dispatch import sender
 from .events import RunTransaction, run_transaction
 from .graphs import RunGraph, run_graph
 from .heartbeat import Heartbeat, NodeInterrupted, NodeTimedOut, retry_on_disconnect
@@ -45,7 +46,6 @@ from .models import (
     Trigger,
 )
 from .selectors import node_json, run_summary_json
-from .sending import sender
 from .slots import worker_state
 
 log = logging.getLogger(__name__)
