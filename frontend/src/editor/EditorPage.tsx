@@ -18,7 +18,7 @@ import { usePlan } from "./hooks/usePlan";
 import { useRunSocket } from "./hooks/useRunSocket";
 import { useShortcuts } from "./hooks/useShortcuts";
 import { useValidation } from "./hooks/useValidation";
-import { OutputDrawer } from "./OutputDrawer";
+import { OutputDrawer } from "./output/OutputDrawer";
 import { Palette } from "./Palette";
 import { SidePanel } from "./SidePanel";
 import { createEditorStore, type EditorStore } from "./store";

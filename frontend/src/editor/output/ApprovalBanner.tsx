@@ -1,0 +1,35 @@
+import { Check, Hand, X } from "lucide-react";
+import { useState } from "react";
+import { api, errorMessage } from "../../api/client";
+import { toast } from "../../ui/toast";
+
+/** An action node waiting for approval: approve it or reject it. */
+export function ApprovalBanner({ runId, nodeId }: { runId: string; nodeId: string }) {
+  const [deciding, setDeciding] = useState(false);
+  const decide = async (approve: boolean) => {
+    setDeciding(true);
+    try {
+      await (approve ? api.approveNode(runId, nodeId) : api.rejectNode(runId, nodeId));
+      toast(approve ? "Approved: the action runs now." : "Rejected: nothing was sent.", approve ? "success" : "info");
+    } catch (err) {
+      toast(`Could not ${approve ? "approve" : "reject"}: ${errorMessage(err)}`, "error");
+    } finally {
+      setDeciding(false);
+    }
+  };
+  return (
+    <div className="banner banner-warn approval" role="status">
+      <Hand size={16} />
+      <span>
+        <strong>This action is waiting for approval.</strong> Check what it will send below, then
+        approve it or reject it.
+      </span>
+      <button className="btn btn-sm btn-primary" disabled={deciding} onClick={() => void decide(true)}>
+        <Check size={14} /> Approve
+      </button>
+      <button className="btn btn-sm" disabled={deciding} onClick={() => void decide(false)}>
+        <X size={14} /> Reject
+      </button>
+    </div>
+  );
+}
