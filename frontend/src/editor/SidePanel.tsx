@@ -10,7 +10,8 @@ import { useEditor, useEditorApi } from "./context";
 import { toGraph } from "./graph";
 import { ParamsForm, type FormContext } from "./params/ParamsForm";
 import { deriveFields, paramPathOf, pathKey, type FormField, type Path } from "./schemaForm";
-import { fieldErrors, selectIssueLabels, type EditorStore } from "./store";
+import { fieldErrors, selectIssueLabels } from "./errors";
+import type { EditorStore } from "./store";
 
 const selectSelectedIds = (s: EditorStore) =>
   s.nodes

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { GraphEdge, NodeSchemas } from "../api/types";
 import { columnsByPort, resolveColumnPort, upstreamColumns } from "./columns";
-import { createEditorStore, fieldErrors, groupErrors } from "./store";
+import { fieldErrors, groupErrors } from "./errors";
+import { createEditorStore } from "./store";
 import { CATALOGUE, pipeline } from "./testFixtures";
 
 const EDGES: GraphEdge[] = [

@@ -8,7 +8,9 @@ import {
   projectPlan,
   type PlanStatus,
 } from "./plan";
-import { createEditorStore, isDragFrame, selectIssueLabels } from "./store";
+import { selectIssueLabels } from "./errors";
+import { isDragFrame } from "./graphActions";
+import { createEditorStore } from "./store";
 import { CATALOGUE, pipeline } from "./testFixtures";
 
 const node = (id: string, operator: string, params: Record<string, unknown> = {}, x = 0) => ({

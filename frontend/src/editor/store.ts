@@ -1,11 +1,4 @@
 // The editor's state: one store per open pipeline, made by a factory (no module singletons).
-import {
-  applyEdgeChanges,
-  applyNodeChanges,
-  type Connection,
-  type EdgeChange,
-  type NodeChange,
-} from "@xyflow/react";
 import { createStore, type StoreApi } from "zustand/vanilla";
 import type {
   Graph,
@@ -17,27 +10,13 @@ import type {
   RunMessage,
   ValidateResult,
 } from "../api/types";
-import {
-  canonicalGraph,
-  cloneSubgraph,
-  edgeId,
-  graphEdgeToFlow,
-  graphNodeToFlow,
-  newNodeId,
-  subgraph,
-  toFlow,
-  toGraph,
-  type Catalogue,
-  type FlowEdge,
-  type OpNode,
-} from "./graph";
-import { emptyHistory, record, redo, undo, type History } from "./history";
 import { mergeSchemas } from "./columns";
-import { layoutGraph } from "./layout";
-import { checkConnection, type ConnectionCheck } from "./ports";
+import { groupErrors } from "./errors";
+import { canonicalGraph, toFlow, type Catalogue, type FlowEdge, type OpNode } from "./graph";
+import { graphActions, graphKeys, type GraphActions } from "./graphActions";
+import { emptyHistory, type History } from "./history";
 import { makePlan, projectPlan, type Plan, type PlanStatus } from "./plan";
 import { applyRunMessage, nodeRunMap } from "./runState";
-import { defaultParams, paramPathOf, setIn, type Path } from "./schemaForm";
 
 export type SocketState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
 
@@ -86,31 +65,8 @@ export interface EditorState {
   connectionNotice: string | null;
 }
 
-export interface EditorActions {
-  onNodesChange(changes: NodeChange<OpNode>[]): void;
-  onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
-  /** Record the current graph for undo. Calls with the same `coalesceKey` within a second merge. */
-  commit(coalesceKey?: string): void;
-  checkConnection(conn: Connection | FlowEdge): ConnectionCheck;
-  connect(conn: Connection): ConnectionCheck;
-  /** Add a node; with `from`, also connect it to that node's first compatible output. */
-  addNode(operator: string, position: { x: number; y: number }, opts?: { from?: string }): string | null;
-  setParam(nodeId: string, path: Path, value: unknown): void;
-  setParams(nodeId: string, params: Record<string, unknown>): void;
-  setLabel(nodeId: string, label: string): void;
-  deleteSelected(): number;
-  deleteNodes(ids: readonly string[]): void;
-  selectOnly(ids: readonly string[]): void;
-  selectAll(): void;
-  copySelection(): Graph | null;
-  paste(sub: Graph, offset?: { x: number; y: number }): string[];
-  duplicateSelection(): string[];
-  autoLayout(sizes?: Record<string, { width: number; height: number }>): void;
-  undo(): void;
-  redo(): void;
-  /** Replace the whole graph (import, restore a version, restore a draft). */
-  replaceGraph(graph: Graph, opts?: { record?: boolean }): void;
-  getGraph(): Graph;
+/** What the server says: saving, validation, the run and its plan. */
+export interface ServerActions {
   markSaved(p: Pipeline, savedGraph?: Graph): void;
   setMeta(meta: { name?: string; description?: string }): void;
   setValidating(v: boolean): void;
@@ -125,63 +81,9 @@ export interface EditorActions {
   setConnectionNotice(msg: string | null): void;
 }
 
+export type EditorActions = GraphActions & ServerActions;
+
 export type EditorStore = EditorState & EditorActions;
-
-const COALESCE_MS = 1000;
-
-/** Changes React Flow sends while a drag is under way (position moves with dragging: true). */
-export function isDragFrame(changes: readonly NodeChange<OpNode>[]): boolean {
-  return (
-    changes.length > 0 &&
-    changes.every((c) => c.type === "position" && c.dragging === true) &&
-    changes.some((c) => c.type === "position" && c.position !== undefined)
-  );
-}
-
-function keys(nodes: readonly OpNode[], edges: readonly FlowEdge[]) {
-  const graph = toGraph(nodes, edges);
-  return {
-    graph,
-    graphKey: canonicalGraph(graph),
-    semanticKey: canonicalGraph(graph, { positions: false }),
-  };
-}
-
-export function groupErrors(errors: readonly GraphError[]): Record<string, GraphError[]> {
-  const out: Record<string, GraphError[]> = {};
-  for (const e of errors) {
-    if (!e.node) continue;
-    (out[e.node] ??= []).push(e);
-  }
-  return out;
-}
-
-/** For each error, "Label (id)" of its node (undefined for graph-wide errors). */
-export function selectIssueLabels(s: Pick<EditorStore, "errors" | "nodes" | "catalogue">): (string | undefined)[] {
-  if (!s.errors.length) return [];
-  const wanted = new Set(s.errors.map((e) => e.node).filter((id): id is string => !!id));
-  const names = new Map<string, string>();
-  for (const n of s.nodes) {
-    if (wanted.has(n.id)) {
-      names.set(n.id, `${n.data.label || s.catalogue[n.data.operator]?.label || n.data.operator} (${n.id})`);
-    }
-  }
-  return s.errors.map((e) => (e.node ? (names.get(e.node) ?? e.node) : undefined));
-}
-
-/** Errors on a node's params, keyed by param path ("column", "conditions.0.value"). */
-export function fieldErrors(errors: readonly GraphError[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of errors ?? []) {
-    const p = paramPathOf(e.field);
-    if (p === null || p in out) continue;
-    // "target: Field required" shown under the Target field reads better without the prefix.
-    const prefix = `${p}: `;
-    const message = p && e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-    out[p] = message.charAt(0).toUpperCase() + message.slice(1);
-  }
-  return out;
-}
 
 export interface EditorInit {
   pipeline: Pipeline;
@@ -195,331 +97,84 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
   const start = init.graph ?? saved;
   const flow = toFlow(start);
   const savedKey = canonicalGraph(saved);
-  const { graphKey: startGraphKey, semanticKey: startSemanticKey } = keys(flow.nodes, flow.edges);
+  const { graphKey: startGraphKey, semanticKey: startSemanticKey } = graphKeys(flow.nodes, flow.edges);
 
-  return createStore<EditorStore>()((set, get) => {
-    /** Set nodes/edges and recompute the derived keys. */
-    const setGraphState = (nodes: OpNode[], edges: FlowEdge[], extra: Partial<EditorState> = {}) => {
-      const { graph, graphKey, semanticKey } = keys(nodes, edges);
-      const { plan, semanticKey: before } = get();
-      // Only a change of meaning can change the plan (not a move).
-      const planStatus = plan && semanticKey !== before ? { planStatus: projectPlan(plan, graph) } : {};
+  return createStore<EditorStore>()((set, get) => ({
+    pipelineId: String(init.pipeline.id),
+    name: init.pipeline.name,
+    description: init.pipeline.description ?? "",
+    version: init.pipeline.version,
+    workspace: init.pipeline.workspace,
+    catalogue: init.catalogue,
+    nodes: flow.nodes,
+    edges: flow.edges,
+    savedKey,
+    graphKey: startGraphKey,
+    semanticKey: startSemanticKey,
+    dirty: startGraphKey !== savedKey,
+    history: emptyHistory<Graph>(),
+    lastCommit: null,
+    errors: [],
+    errorsByNode: {},
+    schemas: {},
+    validating: false,
+    validatedKey: null,
+    run: null,
+    nodeRuns: {},
+    plan: null,
+    planStatus: null,
+    socket: "idle",
+    saving: false,
+    dragging: false,
+    connectionNotice: null,
+
+    ...graphActions(set, get),
+
+    markSaved: (p, savedGraph) => {
+      const g = savedGraph ?? p.graph;
+      const savedKey = canonicalGraph(g);
       set({
-        nodes,
-        edges,
-        graphKey,
-        semanticKey,
-        dirty: graphKey !== get().savedKey,
-        dragging: false,
-        ...planStatus,
-        ...extra,
+        name: p.name,
+        description: p.description ?? "",
+        version: p.version,
+        savedKey,
+        dirty: get().graphKey !== savedKey,
       });
-    };
+    },
 
-    const operatorOf = (id: string) => get().nodes.find((n) => n.id === id)?.data.operator;
+    setMeta: (meta) => set(meta),
+    setValidating: (validating) => set({ validating }),
 
-    return {
-      pipelineId: String(init.pipeline.id),
-      name: init.pipeline.name,
-      description: init.pipeline.description ?? "",
-      version: init.pipeline.version,
-      workspace: init.pipeline.workspace,
-      catalogue: init.catalogue,
-      nodes: flow.nodes,
-      edges: flow.edges,
-      savedKey,
-      graphKey: startGraphKey,
-      semanticKey: startSemanticKey,
-      dirty: startGraphKey !== savedKey,
-      history: emptyHistory<Graph>(),
-      lastCommit: null,
-      errors: [],
-      errorsByNode: {},
-      schemas: {},
-      validating: false,
-      validatedKey: null,
-      run: null,
-      nodeRuns: {},
-      plan: null,
-      planStatus: null,
-      socket: "idle",
-      saving: false,
-      dragging: false,
-      connectionNotice: null,
+    setValidation: (result, forKey) =>
+      set({
+        errors: result.errors ?? [],
+        errorsByNode: groupErrors(result.errors ?? []),
+        schemas: mergeSchemas(get().schemas, result.schemas),
+        validating: false,
+        validatedKey: forKey,
+      }),
 
-      getGraph: () => toGraph(get().nodes, get().edges),
+    setErrors: (errors) => set({ errors, errorsByNode: groupErrors(errors) }),
 
-      commit: (coalesceKey) => {
-        const now = Date.now();
-        const last = get().lastCommit;
-        if (coalesceKey && last && last.key === coalesceKey && now - last.at < COALESCE_MS) {
-          set({ lastCommit: { key: coalesceKey, at: now } });
-          return;
-        }
-        set({
-          history: record(get().history, get().getGraph()),
-          lastCommit: coalesceKey ? { key: coalesceKey, at: now } : null,
-        });
-      },
+    setRun: (run) => set({ run, nodeRuns: nodeRunMap(run) }),
 
-      onNodesChange: (changes) => {
-        const structural = changes.some((c) => c.type === "remove" || c.type === "add");
-        if (structural) get().commit();
-        const nodes = applyNodeChanges(changes, get().nodes);
-        if (!structural && isDragFrame(changes)) {
-          // Mid-drag: only the nodes move. The derived keys (dirty, drafts, validation) are
-          // brought up to date by the drag's last change, which React Flow sends with
-          // dragging: false.
-          set({ nodes, dragging: true });
-          return;
-        }
-        const moved = changes.some(
-          (c) => structural || (c.type === "position" && c.position !== undefined),
-        );
-        if (moved) {
-          let edges = get().edges;
-          if (structural) {
-            const ids = new Set(nodes.map((n) => n.id));
-            edges = edges.filter((e) => ids.has(e.source) && ids.has(e.target));
-          }
-          setGraphState(nodes, edges);
-        } else {
-          set({ nodes });
-        }
-      },
+    setPlan: (nodes, graph) => {
+      if (!nodes) {
+        set({ plan: null, planStatus: null });
+        return;
+      }
+      const plan = makePlan(nodes, graph ?? get().getGraph());
+      set({ plan, planStatus: projectPlan(plan, get().getGraph()) });
+    },
 
-      onEdgesChange: (changes) => {
-        const structural = changes.some((c) => c.type === "remove" || c.type === "add");
-        if (structural) get().commit();
-        const edges = applyEdgeChanges(changes, get().edges);
-        if (structural) setGraphState(get().nodes, edges);
-        else set({ edges });
-      },
+    applyRunMessage: (msg) => {
+      const r = applyRunMessage(get().run, msg);
+      if (r.run !== get().run) set({ run: r.run, nodeRuns: nodeRunMap(r.run) });
+      return { resync: r.resync };
+    },
 
-      checkConnection: (conn) =>
-        checkConnection(conn, operatorOf, get().catalogue, toGraph(get().nodes, get().edges).edges),
-
-      connect: (conn) => {
-        const check = get().checkConnection(conn);
-        if (!check.ok) return check;
-        get().commit();
-        // An input takes one edge: a new connection replaces the old one.
-        const kept = get().edges.filter(
-          (e) => !(e.target === conn.target && e.targetHandle === conn.targetHandle),
-        );
-        const edge = graphEdgeToFlow({
-          source: conn.source,
-          source_port: conn.sourceHandle ?? "",
-          target: conn.target,
-          target_port: conn.targetHandle ?? "",
-        });
-        setGraphState(get().nodes, [...kept, edge]);
-        return check;
-      },
-
-      addNode: (operator, position, opts = {}) => {
-        const op = get().catalogue[operator];
-        if (!op) return null;
-        get().commit();
-        const id = newNodeId(get().nodes.map((n) => n.id));
-        const node = graphNodeToFlow({
-          id,
-          operator,
-          params: defaultParams(op.params_schema),
-          position,
-        });
-        node.selected = true;
-        const nodes = get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n));
-        let edges = get().edges;
-        const fromOp = opts.from ? get().catalogue[operatorOf(opts.from) ?? ""] : undefined;
-        if (opts.from && fromOp) {
-          outer: for (const out of fromOp.outputs) {
-            for (const inp of op.inputs) {
-              if (out.type === inp.type) {
-                edges = [
-                  ...edges,
-                  graphEdgeToFlow({ source: opts.from, source_port: out.name, target: id, target_port: inp.name }),
-                ];
-                break outer;
-              }
-            }
-          }
-        }
-        setGraphState([...nodes, node], edges);
-        return id;
-      },
-
-      setParam: (nodeId, path, value) => {
-        get().commit(`param:${nodeId}:${path.join(".")}`);
-        const nodes = get().nodes.map((n) =>
-          n.id === nodeId ? { ...n, data: { ...n.data, params: setIn(n.data.params, path, value) } } : n,
-        );
-        setGraphState(nodes, get().edges);
-      },
-
-      setParams: (nodeId, params) => {
-        get().commit();
-        const nodes = get().nodes.map((n) =>
-          n.id === nodeId ? { ...n, data: { ...n.data, params } } : n,
-        );
-        setGraphState(nodes, get().edges);
-      },
-
-      setLabel: (nodeId, label) => {
-        get().commit(`label:${nodeId}`);
-        const nodes = get().nodes.map((n) =>
-          n.id === nodeId ? { ...n, data: { ...n.data, label } } : n,
-        );
-        setGraphState(nodes, get().edges);
-      },
-
-      deleteNodes: (ids) => {
-        if (!ids.length) return;
-        const drop = new Set(ids);
-        get().commit();
-        setGraphState(
-          get().nodes.filter((n) => !drop.has(n.id)),
-          get().edges.filter((e) => !drop.has(e.source) && !drop.has(e.target)),
-        );
-      },
-
-      deleteSelected: () => {
-        const nodeIds = new Set(get().nodes.filter((n) => n.selected).map((n) => n.id));
-        const edgeIds = new Set(get().edges.filter((e) => e.selected).map((e) => e.id));
-        if (!nodeIds.size && !edgeIds.size) return 0;
-        get().commit();
-        setGraphState(
-          get().nodes.filter((n) => !nodeIds.has(n.id)),
-          get().edges.filter(
-            (e) => !edgeIds.has(e.id) && !nodeIds.has(e.source) && !nodeIds.has(e.target),
-          ),
-        );
-        return nodeIds.size + edgeIds.size;
-      },
-
-      selectOnly: (ids) => {
-        const want = new Set(ids);
-        set({
-          nodes: get().nodes.map((n) =>
-            !!n.selected === want.has(n.id) ? n : { ...n, selected: want.has(n.id) },
-          ),
-          edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
-        });
-      },
-
-      selectAll: () => {
-        set({
-          nodes: get().nodes.map((n) => (n.selected ? n : { ...n, selected: true })),
-        });
-      },
-
-      copySelection: () => {
-        const ids = new Set(get().nodes.filter((n) => n.selected).map((n) => n.id));
-        if (!ids.size) return null;
-        return structuredClone(subgraph(get().getGraph(), ids));
-      },
-
-      paste: (sub, offset = { x: 40, y: 40 }) => {
-        if (!sub.nodes.length) return [];
-        const known = sub.nodes.filter((n) => get().catalogue[n.operator]);
-        if (!known.length) return [];
-        get().commit();
-        const clone = cloneSubgraph(
-          { nodes: known, edges: sub.edges },
-          get().nodes.map((n) => n.id),
-          offset,
-        );
-        const flow = toFlow(clone);
-        for (const n of flow.nodes) n.selected = true;
-        const nodes = get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n));
-        setGraphState([...nodes, ...flow.nodes], [...get().edges, ...flow.edges]);
-        return flow.nodes.map((n) => n.id);
-      },
-
-      duplicateSelection: () => {
-        const sub = get().copySelection();
-        return sub ? get().paste(sub) : [];
-      },
-
-      autoLayout: (sizes) => {
-        const g = get().getGraph();
-        if (!g.nodes.length) return;
-        get().commit();
-        const pos = layoutGraph(g, sizes);
-        setGraphState(
-          get().nodes.map((n) => ({ ...n, position: pos[n.id] ?? n.position })),
-          get().edges,
-        );
-      },
-
-      undo: () => {
-        const r = undo(get().history, get().getGraph());
-        if (!r) return;
-        const flow = toFlow(r.present);
-        setGraphState(flow.nodes, flow.edges, { history: r.history, lastCommit: null });
-      },
-
-      redo: () => {
-        const r = redo(get().history, get().getGraph());
-        if (!r) return;
-        const flow = toFlow(r.present);
-        setGraphState(flow.nodes, flow.edges, { history: r.history, lastCommit: null });
-      },
-
-      replaceGraph: (graph, opts = {}) => {
-        if (opts.record ?? true) get().commit();
-        const flow = toFlow(graph);
-        setGraphState(flow.nodes, flow.edges, { lastCommit: null });
-      },
-
-      markSaved: (p, savedGraph) => {
-        const g = savedGraph ?? p.graph;
-        const savedKey = canonicalGraph(g);
-        set({
-          name: p.name,
-          description: p.description ?? "",
-          version: p.version,
-          savedKey,
-          dirty: get().graphKey !== savedKey,
-        });
-      },
-
-      setMeta: (meta) => set(meta),
-      setValidating: (validating) => set({ validating }),
-
-      setValidation: (result, forKey) =>
-        set({
-          errors: result.errors ?? [],
-          errorsByNode: groupErrors(result.errors ?? []),
-          schemas: mergeSchemas(get().schemas, result.schemas),
-          validating: false,
-          validatedKey: forKey,
-        }),
-
-      setErrors: (errors) => set({ errors, errorsByNode: groupErrors(errors) }),
-
-      setRun: (run) => set({ run, nodeRuns: nodeRunMap(run) }),
-
-      setPlan: (nodes, graph) => {
-        if (!nodes) {
-          set({ plan: null, planStatus: null });
-          return;
-        }
-        const plan = makePlan(nodes, graph ?? get().getGraph());
-        set({ plan, planStatus: projectPlan(plan, get().getGraph()) });
-      },
-
-      applyRunMessage: (msg) => {
-        const r = applyRunMessage(get().run, msg);
-        if (r.run !== get().run) set({ run: r.run, nodeRuns: nodeRunMap(r.run) });
-        return { resync: r.resync };
-      },
-
-      setSocket: (socket) => set({ socket }),
-      setSaving: (saving) => set({ saving }),
-      setConnectionNotice: (connectionNotice) => set({ connectionNotice }),
-    };
-  });
+    setSocket: (socket) => set({ socket }),
+    setSaving: (saving) => set({ saving }),
+    setConnectionNotice: (connectionNotice) => set({ connectionNotice }),
+  }));
 }
-
-export { edgeId };
