@@ -49,8 +49,8 @@ class Embedded:
         as a first run does, not recognising the outputs of the run before; other runs find
         the memo as the server would after the runs before them."""
         from datagran.datasets.artifacts import artifact_store
+        from datagran.runs.lifecycle import run_start
         from datagran.runs.models import Run
-        from datagran.runs.services import run_start
 
         if force:
             artifact_store().memo.clear()

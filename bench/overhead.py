@@ -35,8 +35,8 @@ def plain_loop() -> float:
 
 
 def embedded() -> dict[str, float]:
+    from datagran.runs.lifecycle import run_start
     from datagran.runs.models import RUN_DONE, NodeRun, Run
-    from datagran.runs.services import run_start
 
     bench = Embedded(threads=4)
     pipeline = bench.pipeline("chain", chain())

@@ -27,17 +27,11 @@ from datagran.workspaces.selectors import role_check
 from operators.base import column_type, schema_of
 from operators.spreadsheet import safe_csv
 
+from .approval import node_approve, node_reject
+from .cache import cache_hits, pipeline_cache_keys
+from .lifecycle import run_cancel, run_replay, run_start
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
 from .selectors import node_run_get, run_get, run_json, run_list
-from .services import (
-    cache_hits,
-    node_approve,
-    node_reject,
-    pipeline_cache_keys,
-    run_cancel,
-    run_replay,
-    run_start,
-)
 from .stats import run_stats, slowest_nodes
 
 ERR_NO_OUTPUT = "Node {node} has no output yet (it is {status})."

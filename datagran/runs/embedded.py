@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from typing import Any
 
 import dramatiq
@@ -20,8 +19,9 @@ log = logging.getLogger(__name__)
 
 
 def start_worker() -> dramatiq.Worker:
-    from . import tasks  # noqa: F401  (declares the actors on the broker)
+    from .dispatch import actors_declare
 
+    actors_declare()
     worker = dramatiq.Worker(dramatiq.get_broker(),
                              worker_threads=settings.DATAGRAN["EMBEDDED_WORKER_THREADS"],
                              worker_timeout=100)
@@ -46,7 +46,7 @@ class EmbeddedWorker:
                 return
             publish.use_loop(asyncio.get_running_loop())
             self.worker = start_worker()
-        from .services import run_recover
+        from .recovery import run_recover
 
         resent = await sync_to_async(run_recover)()
         if resent:
@@ -56,11 +56,6 @@ class EmbeddedWorker:
 
 def _scheduler_loop() -> None:
     """The embedded default's scheduler: what `manage.py scheduler` does in production."""
-    from datagran.schedules.management.commands.scheduler import tick
+    from datagran.schedules.ticks import ticks_run
 
-    while True:
-        try:
-            tick()
-        except Exception:  # noqa: BLE001 - keep ticking
-            log.exception("scheduler tick failed")
-        time.sleep(1.0)
+    ticks_run(interval=1.0)

@@ -10,8 +10,9 @@ from typing import Any
 
 from django.db import transaction
 
-from .models import Run, RunEvent
+from .models import NodeRun, Run, RunEvent
 from .publish import publish, run_group, workspace_group
+from .selectors import node_json, run_summary_json
 
 
 @dataclass
@@ -22,6 +23,17 @@ class RunTransaction:
     def emit(self, type: str, **payload: Any) -> None:
         self.run.seq += 1
         self.events.append(RunEvent(run=self.run, seq=self.run.seq, type=type, payload=payload))
+
+    def emit_run(self) -> None:
+        """The run's summary as it is now (status, times, counts)."""
+        self.emit("run", run=run_summary_json(self.run))
+
+    def emit_node(self, node: NodeRun, *, logs_before: int | None = None) -> None:
+        """The node's state; with ``logs_before``, first the log lines it gained since then
+        (only those: a client appends them)."""
+        if logs_before is not None and node.logs[logs_before:]:
+            self.emit("log", node_id=node.node_id, lines=node.logs[logs_before:])
+        self.emit("node", node=node_json(node))
 
 
 @contextmanager

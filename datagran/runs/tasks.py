@@ -4,7 +4,7 @@ from __future__ import annotations
 import dramatiq
 from django.conf import settings
 
-from .services import node_execute
+from .execution import node_execute
 
 
 # Retries are ours (counted in the database, with backoff): Dramatiq's would not count a

@@ -19,9 +19,9 @@ from datagran.pipelines.selectors import pipeline_get
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
+from .lifecycle import run_start
 from .models import Trigger
 from .selectors import run_json
-from .services import run_start
 
 
 def _digest(token: str) -> str:

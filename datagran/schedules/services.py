@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from datagran.core.exceptions import PermanentError
 from datagran.pipelines.models import Pipeline
+from datagran.runs.lifecycle import run_start
 from datagran.runs.models import Trigger
-from datagran.runs.services import run_start
 
 from .models import MissedPolicy, Schedule, ScheduleFire
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from datagran.pipelines.demo import demo_setup
+from datagran.runs.lifecycle import run_start
 from datagran.runs.models import NodeRun
-from datagran.runs.services import run_start
 from tests.conftest import wait_for_run
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,8 +12,8 @@ from django.test import override_settings
 from datagran.runs import heartbeat
 from datagran.runs.context import RunContext
 from datagran.runs.heartbeat import NodeInterrupted
+from datagran.runs.lifecycle import node_fail
 from datagran.runs.models import NodeRun, Run, SendLog
-from datagran.runs.services import _fail
 from tests.conftest import wait_for_run
 from tests.graphs import chain_graph, edge, node
 
@@ -44,7 +44,8 @@ def test_a_superseded_attempt_can_neither_send_nor_record(api, worker) -> None:
     with pytest.raises(NodeInterrupted):
         old.mark_sent({"r1": "h1"})
     assert not SendLog.objects.exists()
-    _fail(run.pk, "a", old, "the old attempt's error", attempt=1)
+    node_fail(run_id=run.pk, node_id="a", logs=old.logs, message="the old attempt's error",
+              attempts=1)
     a.refresh_from_db()
     assert (a.status, a.error) == ("running", "")
     current = RunContext(workspace_id=run.workspace_id, pipeline_id=run.pipeline_id,

@@ -11,9 +11,9 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from datagran.runs.maintenance import nodes_reap
+from datagran.runs.execution import node_execute
 from datagran.runs.models import NodeRun, Run
-from datagran.runs.services import node_execute
+from datagran.runs.recovery import nodes_reap
 from datagran.runs.slots import worker_state
 from datagran.runs.tasks import execute_node_task
 from tests.conftest import wait_for_run
@@ -109,9 +109,9 @@ def test_no_continuing_when_a_node_could_outlast_the_message_deadline(
 
 def test_a_continued_node_whose_worker_died_is_requeued_and_runs_again(
         api, worker, sent, monkeypatch) -> None:
-    from datagran.runs import services
+    from datagran.runs import execution
 
-    execute = services.execute_node
+    execute = execution.execute_node
 
     def dies_on_b(**kwargs: Any) -> Any:
         if kwargs["ctx"].node_id == "b":
@@ -120,13 +120,13 @@ def test_a_continued_node_whose_worker_died_is_requeued_and_runs_again(
 
     worker.pause()
     run_id = start(api, chain_graph())
-    monkeypatch.setattr(services, "execute_node", dies_on_b)
+    monkeypatch.setattr(execution, "execute_node", dies_on_b)
     with pytest.raises(SystemExit):
         node_execute(run_id=run_id, node_id="a")
     b = NodeRun.objects.get(run_id=run_id, node_id="b")
     assert b.status == "running" and b.attempts == 1 and sent == ["a"]
 
-    monkeypatch.setattr(services, "execute_node", execute)
+    monkeypatch.setattr(execution, "execute_node", execute)
     old = timezone.now() - timedelta(minutes=5)
     NodeRun.objects.filter(pk=b.pk).update(heartbeat_at=old)  # its heartbeat went silent
     assert nodes_reap() == 1

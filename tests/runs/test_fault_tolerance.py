@@ -9,8 +9,8 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from datagran.runs.maintenance import nodes_reap, nodes_resend
 from datagran.runs.models import NodeRun, Run
+from datagran.runs.recovery import nodes_reap, nodes_resend
 from tests.conftest import wait_for_run
 from tests.graphs import chain_graph, edge, node
 

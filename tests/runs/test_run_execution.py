@@ -111,7 +111,7 @@ def test_events_are_numbered_one_by_one_and_end_with_the_run_result(api, worker)
 
 
 def test_a_message_delivered_twice_runs_the_node_once(api, worker) -> None:
-    from datagran.runs.services import node_execute
+    from datagran.runs.execution import node_execute
 
     run_id = start(api, chain_graph())
     run = wait_for_run(run_id)

@@ -1,24 +1,11 @@
 from __future__ import annotations
 
-import logging
 import signal
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
 
-from datagran.runs.maintenance import maintain
-from datagran.schedules.services import schedules_fire
-
-log = logging.getLogger("datagran.scheduler")
-
-
-def tick() -> None:
-    """One second of the scheduler's work: fire due schedules, then upkeep of runs."""
-    close_old_connections()  # a dropped database connection is reopened on the next query
-    schedules_fire()
-    maintain()
+from datagran.schedules.ticks import ticks_run
 
 
 class Command(BaseCommand):
@@ -40,11 +27,4 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         self.stdout.write("scheduler: started", ending="\n")
         self.stdout.flush()
-        while not stopping:
-            try:
-                tick()
-            except Exception:  # noqa: BLE001 - keep ticking through a passing outage
-                log.exception("scheduler tick failed")
-            if once:
-                return
-            time.sleep(interval)
+        ticks_run(interval=interval, stopping=lambda: stopping, once=once)

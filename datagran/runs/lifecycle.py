@@ -1,0 +1,183 @@
+"""A run from start to end: starting it (its node runs, cached outputs reused), admitting it
+when its workspace has a free slot, cancelling, replaying, and finishing it once no node is
+left open. Each state change goes through `run_transaction`, which locks the run, records
+numbered events and publishes them after commit; node status changes go through
+`transitions`."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from datagran.core.exceptions import Conflict, PermanentError
+from datagran.engine.cache import source_fingerprints
+from datagran.engine.graph import Graph
+from datagran.pipelines.models import Pipeline, PipelineVersion
+from datagran.pipelines.validation import ValidationContext
+from datagran.workspaces.models import Workspace
+
+from . import transitions
+from .cache import cache_lookup, pipeline_cache_keys
+from .events import RunTransaction, run_transaction
+from .graphs import RunGraph, run_graph
+from .models import NODE_OPEN, RUN_DONE, CacheEntry, NodeRun, NodeStatus, Run, RunStatus, Trigger
+
+ERR_EMPTY_PIPELINE = "The pipeline has no nodes to run; add some on the canvas first."
+ERR_REPLAY_DATASETS = ("The datasets this run read have changed or are gone; it cannot be "
+                       "replayed exactly.")
+
+
+def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
+              trigger: str = Trigger.MANUAL, version: PipelineVersion | None = None,
+              force: bool = False, replay_of: Run | None = None) -> Run:
+    """Create the run and its node runs; reuse cached outputs (unless ``force``) and send the
+    nodes that are ready once the transaction commits."""
+    version = version or pipeline.current_version
+    graph = Graph.model_validate(version.graph) if version else Graph()
+    if not graph.nodes:
+        raise PermanentError(ERR_EMPTY_PIPELINE)
+    keys = pipeline_cache_keys(pipeline, graph)
+    hits = {} if force else cache_lookup(keys)
+    datasets = {node_id: {"operator": graph.node(node_id).operator, "hash": fingerprint,
+                          "dataset": graph.node(node_id).params.get("dataset")}
+                for node_id, fingerprint in source_fingerprints(
+                    graph, ValidationContext(pipeline.workspace)).items()}
+    if replay_of is not None and datasets != replay_of.datasets:
+        # Checked before anything is written: a refused replay leaves no run behind.
+        raise PermanentError(ERR_REPLAY_DATASETS)
+    now = timezone.now()
+    with transaction.atomic():
+        # One admission at a time per workspace, so the run limit is never overshot.
+        Workspace.objects.select_for_update().filter(pk=pipeline.workspace_id).first()
+        admitted = _free_slots(pipeline.workspace_id) > 0
+        run = Run.objects.create(workspace_id=pipeline.workspace_id, pipeline=pipeline,
+                                 version=version, trigger=trigger, created_by=user, force=force,
+                                 status=RunStatus.QUEUED if admitted else RunStatus.PENDING,
+                                 datasets=datasets, replay_of=replay_of)
+        NodeRun.objects.bulk_create([_node_run(run, n.id, n.operator, keys[n.id],
+                                               hits.get(n.id), now) for n in graph.nodes])
+        with run_transaction(run.pk) as tx:
+            tx.emit_run()
+            for node in tx.run.nodes.filter(cached=True):
+                tx.emit_node(node)
+            if admitted:
+                _admit(tx)
+    return run
+
+
+def run_replay(*, run: Run, user: AbstractBaseUser | None) -> Run:
+    """Re-run exactly: the same pipeline version and dataset versions, every node recomputed
+    (seeds are params, so they come with the version)."""
+    return run_start(pipeline=run.pipeline, user=user, trigger=Trigger.MANUAL,
+                     version=run.version, force=True, replay_of=run)
+
+
+def run_cancel(*, run: Run) -> Run:
+    with run_transaction(run.pk) as tx:
+        if tx.run.status in RUN_DONE:
+            raise Conflict(f"The run has already {tx.run.status}; there is nothing to cancel.")
+        now = timezone.now()
+        transitions.cancel(tx, now=now)
+        run_finish(tx, RunStatus.CANCELLED, now)
+    run.refresh_from_db()
+    return run
+
+
+def admit_pending_runs() -> int:
+    """Start the oldest pending runs of each workspace that has free slots again."""
+    admitted = 0
+    for workspace_id in (Run.objects.filter(status=RunStatus.PENDING)
+                         .values_list("workspace_id", flat=True).distinct()):
+        with transaction.atomic():
+            Workspace.objects.select_for_update().filter(pk=workspace_id).first()
+            free = _free_slots(workspace_id)
+            for run_id in (Run.objects.filter(workspace_id=workspace_id,
+                                              status=RunStatus.PENDING)
+                           .order_by("created_at").values_list("pk", flat=True)[:free]):
+                with run_transaction(run_id) as tx:
+                    tx.run.status = RunStatus.QUEUED
+                    tx.run.save(update_fields=["status"])
+                    tx.emit_run()
+                    _admit(tx)
+                admitted += 1
+    return admitted
+
+
+def _free_slots(workspace_id: object) -> int:
+    limit = settings.DATAGRAN["MAX_CONCURRENT_RUNS"]
+    if not limit:
+        return 1 << 30
+    active = Run.objects.filter(workspace_id=workspace_id,
+                                status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).count()
+    return max(0, limit - active)
+
+
+def _admit(tx: RunTransaction) -> None:
+    """Send what is ready of an admitted run (or finish it, if the cache had everything)."""
+    statuses = dict(tx.run.nodes.values_list("node_id", "status"))
+    ready = _ready(run_graph(tx.run.version), statuses)
+    if ready:
+        transitions.queue(tx, tx.run.nodes.filter(node_id__in=ready,
+                                                  status=NodeStatus.PENDING))
+    run_settle(tx)
+
+
+def _node_run(run: Run, node_id: str, operator: str, key: str | None,
+              hit: CacheEntry | None, now: Any) -> NodeRun:
+    node = NodeRun(run=run, node_id=node_id, operator=operator, cache_key=key or "")
+    if hit is not None:
+        node.status, node.cached, node.outputs = NodeStatus.SUCCEEDED, True, hit.outputs
+        node.rows_out, node.started_at, node.finished_at = hit.rows_out, now, now
+        node.duration_ms, node.logs = 0, ["Reused the cached output."]
+    return node
+
+
+def _ready(graph: RunGraph, statuses: dict[str, str]) -> list[str]:
+    """Pending nodes whose inputs have all succeeded."""
+    preds = graph.predecessors
+    return sorted(n for n, status in statuses.items() if status == NodeStatus.PENDING
+                  and all(statuses[p] == NodeStatus.SUCCEEDED for p in preds[n]))
+
+
+def node_fail(*, run_id: object, node_id: str, message: str, logs: list[str] | None = None,
+              field: str = "", trace: str = "", source: str = NodeStatus.RUNNING,
+              **fence: Any) -> None:
+    """Fail a node that is still in ``source`` and matches ``fence`` (see
+    `transitions.fail`), skip what depends on it, and finish the run if nothing is left."""
+    with run_transaction(run_id) as tx:
+        if transitions.fail(tx, node_id, message=message, logs=logs or [], field=field,
+                            trace=trace, source=source, **fence):
+            run_settle(tx)
+
+
+def run_settle(tx: RunTransaction) -> None:
+    """Finish the run once none of its nodes is open: failed if one failed."""
+    # Asks the database whether any node is still open, rather than reading every node's
+    # status: with a wide fan-out, each of its nodes finishing would read them all.
+    if tx.run.nodes.filter(status__in=NODE_OPEN).exists():
+        return
+    failed = (tx.run.nodes.filter(status=NodeStatus.FAILED).order_by("pk")
+              .values_list("node_id", "error").first())
+    if failed:
+        run_finish(tx, RunStatus.FAILED, timezone.now(),
+                   error=f"Node {failed[0]} failed: {failed[1]}")
+    else:
+        run_finish(tx, RunStatus.SUCCEEDED, timezone.now())
+
+
+def run_finish(tx: RunTransaction, status: str, now: Any, error: str = "") -> None:
+    run = tx.run
+    run.status, run.finished_at, run.error = status, now, error
+    run.started_at = run.started_at or now
+    run.duration_ms = None if run.started_at is None else int(
+        (now - run.started_at).total_seconds() * 1000)
+    run.rows_processed = run.nodes.aggregate(rows=Sum("rows_out"))["rows"] or 0
+    run.save(update_fields=["status", "finished_at", "error", "started_at", "duration_ms",
+                            "rows_processed"])
+    tx.emit_run()
+    if settings.DATAGRAN["MAX_CONCURRENT_RUNS"]:
+        transaction.on_commit(admit_pending_runs)
