@@ -1,5 +1,7 @@
+import { useQuery } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { api, errorMessage } from "./api/client";
+import { queryKeys } from "./api/queryClient";
 import { EditorPage } from "./editor/EditorPage";
 import {
   cancelPendingNavigation,
@@ -11,14 +13,14 @@ import {
 } from "./lib/router";
 import { useSession } from "./lib/session";
 import { DeployPage } from "./pages/DeployPage";
-import { ModelPage } from "./pages/ModelPage";
-import { ModelsPage } from "./pages/ModelsPage";
-import { ModelVersionPage } from "./pages/ModelVersionPage";
-import { OverviewPage } from "./pages/OverviewPage";
-import { PipelineDashboardPage } from "./pages/PipelineDashboardPage";
-import { PipelinesPage } from "./pages/PipelinesPage";
-import { RunDetailPage } from "./pages/RunDetailPage";
-import { RunsPage } from "./pages/RunsPage";
+import { ModelPage } from "./pages/models/ModelPage";
+import { ModelsPage } from "./pages/models/ModelsPage";
+import { ModelVersionPage } from "./pages/models/ModelVersionPage";
+import { OverviewPage } from "./pages/overview/OverviewPage";
+import { PipelineDashboardPage } from "./pages/pipeline-dashboard/PipelineDashboardPage";
+import { PipelinesPage } from "./pages/pipelines/PipelinesPage";
+import { RunDetailPage } from "./pages/run-detail/RunDetailPage";
+import { RunsPage } from "./pages/runs/RunsPage";
 import { TopBar } from "./pages/TopBar";
 import "./styles/pages.css";
 import { ConfirmDialog } from "./ui/Modal";
@@ -67,15 +69,20 @@ export function App() {
   const workspaceId = useSession((s) => s.workspaceId);
   const pending = useNavigationPrompt((s) => s.pending);
 
+  const workspaces = useQuery({
+    queryKey: queryKeys.workspaces,
+    queryFn: api.workspaces,
+    retry: false,
+    staleTime: Infinity,
+  });
   useEffect(() => {
-    api
-      .workspaces()
-      .then((list) => useSession.getState().setWorkspaces(list))
-      .catch((err) => {
-        toast(`Could not load workspaces: ${errorMessage(err)}`, "error");
-        useSession.getState().setWorkspaces([]);
-      });
-  }, []);
+    if (workspaces.data) useSession.getState().setWorkspaces(workspaces.data);
+  }, [workspaces.data]);
+  useEffect(() => {
+    if (!workspaces.error) return;
+    toast(`Could not load workspaces: ${errorMessage(workspaces.error)}`, "error");
+    useSession.getState().setWorkspaces([]);
+  }, [workspaces.error]);
 
   useEffect(() => {
     // The other pages set their own titles.

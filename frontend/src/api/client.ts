@@ -1,13 +1,27 @@
+// The app's calls, by operation, over the typed client of ./http.
 import type {
+  Comparison,
   Connection,
   Dataset,
-  RegisteredModel,
+  Deployment,
+  DeploymentStats,
   Graph,
+  ModelDetail,
+  ModelSummary,
+  ModelVersion,
+  ModelVersionDetail,
   OperatorSpec,
+  Page,
   Pipeline,
   PipelineVersion,
+  Prediction,
   Preview,
   Run,
+  RunPlanResult,
+  RunRow,
+  RunStats,
+  Schedule,
+  ScheduleInput,
   ValidateResult,
   VersionDiff,
   Workspace,
@@ -50,62 +64,70 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
   return unwrap(loose.request(opts.method ?? "GET", url, { body: opts.body, signal: opts.signal })) as Promise<T>;
 }
 
+const enc = encodeURIComponent;
+
+/** Every call the app makes, one function per operation. */
 export const api = {
   workspaces: () => request<Workspace[]>("/api/workspaces/"),
   operators: () => request<OperatorSpec[]>("/api/operators/", { workspace: true }),
 
   pipelines: () => request<Pipeline[]>("/api/pipelines/", { workspace: true }),
-  pipeline: (id: string) => request<Pipeline>(`/api/pipelines/${id}/`),
+  pipeline: (id: string) => request<Pipeline>(`/api/pipelines/${enc(id)}/`),
   createPipeline: (body: { name: string; description?: string; graph?: Graph }) =>
     request<Pipeline>("/api/pipelines/", {
       method: "POST",
       workspace: true,
       body: withWorkspaceField(body),
     }),
-  updatePipeline: (
-    id: string | number,
-    body: { name?: string; description?: string; graph?: Graph },
-  ) => request<Pipeline>(`/api/pipelines/${id}/`, { method: "PATCH", body }),
-  deletePipeline: (id: string | number) =>
-    request<void>(`/api/pipelines/${id}/`, { method: "DELETE" }),
-  versions: (id: string) => request<PipelineVersion[]>(`/api/pipelines/${id}/versions/`),
+  updatePipeline: (id: string, body: { name?: string; description?: string; graph?: Graph }) =>
+    request<Pipeline>(`/api/pipelines/${enc(id)}/`, { method: "PATCH", body }),
+  deletePipeline: (id: string) => request<void>(`/api/pipelines/${enc(id)}/`, { method: "DELETE" }),
+  versions: (id: string) => request<PipelineVersion[]>(`/api/pipelines/${enc(id)}/versions/`),
   versionDiff: (id: string, a: string, b: string, signal?: AbortSignal) =>
-    request<VersionDiff>(
-      `/api/pipelines/${id}/versions/diff/?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`,
-      { signal },
-    ),
+    request<VersionDiff>(`/api/pipelines/${enc(id)}/versions/diff/?a=${enc(a)}&b=${enc(b)}`, {
+      signal,
+    }),
   validate: (id: string, graph: Graph, signal?: AbortSignal) =>
-    request<ValidateResult>(`/api/pipelines/${id}/validate/`, {
+    request<ValidateResult>(`/api/pipelines/${enc(id)}/validate/`, {
+      method: "POST",
+      body: { graph },
+      signal,
+    }),
+  plan: (pipelineId: string, graph: Graph, signal?: AbortSignal) =>
+    request<RunPlanResult>(`/api/pipelines/${enc(pipelineId)}/plan/`, {
       method: "POST",
       body: { graph },
       signal,
     }),
 
-  startRun: (pipelineId: string) =>
-    request<Run>(`/api/pipelines/${pipelineId}/runs/`, { method: "POST", body: {} }),
-  run: (id: string | number) => request<Run>(`/api/runs/${id}/`),
-  cancelRun: (id: string | number) =>
-    request<unknown>(`/api/runs/${id}/cancel/`, { method: "POST", body: {} }),
-  approveNode: (runId: string | number, nodeId: string) =>
-    request<Run>(`/api/runs/${runId}/nodes/${encodeURIComponent(nodeId)}/approve/`, {
+  runs: (query: string) => request<Page<RunRow>>(withWorkspace(`/api/runs/${query ? `?${query}` : ""}`)),
+  /** A `next`/`previous` URL as the server gave it (it keeps the workspace and filters). */
+  runsPage: (url: string) => request<Page<RunRow>>(url),
+  runStats: (params: { days: number; pipeline?: string }) =>
+    request<RunStats>(
+      withWorkspace(
+        `/api/runs/stats/?days=${params.days}${params.pipeline ? `&pipeline=${enc(params.pipeline)}` : ""}`,
+      ),
+    ),
+  /** `force` recomputes every node instead of reusing cached outputs. */
+  startRun: (pipelineId: string, force = false) =>
+    request<Run>(`/api/pipelines/${enc(pipelineId)}/runs/`, {
       method: "POST",
-      body: {},
+      body: force ? { force: true } : {},
     }),
-  rejectNode: (runId: string | number, nodeId: string) =>
-    request<Run>(`/api/runs/${runId}/nodes/${encodeURIComponent(nodeId)}/reject/`, {
-      method: "POST",
-      body: {},
-    }),
-  preview: (runId: string | number, nodeId: string, port: string, limit = 50) =>
+  run: (id: string) => request<Run>(`/api/runs/${enc(id)}/`),
+  cancelRun: (id: string) => request<Run>(`/api/runs/${enc(id)}/cancel/`, { method: "POST", body: {} }),
+  approveNode: (runId: string, nodeId: string) =>
+    request<Run>(`/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/approve/`, { method: "POST", body: {} }),
+  rejectNode: (runId: string, nodeId: string) =>
+    request<Run>(`/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/reject/`, { method: "POST", body: {} }),
+  preview: (runId: string, nodeId: string, port: string, limit = 50, signal?: AbortSignal) =>
     request<Preview>(
-      `/api/runs/${runId}/nodes/${encodeURIComponent(nodeId)}/preview/?port=${encodeURIComponent(
-        port,
-      )}&limit=${limit}`,
+      `/api/runs/${enc(runId)}/nodes/${enc(nodeId)}/preview/?port=${enc(port)}&limit=${limit}`,
+      { signal },
     ),
 
   datasets: () => request<Dataset[]>("/api/datasets/", { workspace: true }),
-  connections: () => request<Connection[]>("/api/connections/", { workspace: true }),
-  models: () => request<RegisteredModel[]>("/api/models/", { workspace: true }),
   uploadDataset: (file: File) => {
     const form = new FormData();
     form.append("file", file);
@@ -113,10 +135,52 @@ export const api = {
     if (ws) form.append("workspace", ws);
     return request<Dataset>("/api/datasets/", { method: "POST", body: form, workspace: true });
   },
+  connections: () => request<Connection[]>("/api/connections/", { workspace: true }),
+
+  models: () => request<ModelSummary[]>("/api/models/", { workspace: true }),
+  model: (id: string) => request<ModelDetail>(`/api/models/${enc(id)}/`),
+  modelVersion: (id: string, n: number) =>
+    request<ModelVersionDetail>(`/api/models/${enc(id)}/versions/${n}/`),
+  compareModels: (id: string, a: number, b: number) =>
+    request<Comparison>(`/api/models/${enc(id)}/compare/?a=${a}&b=${b}`),
+  setAlias: (id: string, alias: string, version: number) =>
+    request<ModelDetail>(`/api/models/${enc(id)}/aliases/`, {
+      method: "POST",
+      body: { alias, version },
+    }),
+  removeAlias: (id: string, alias: string) =>
+    request<ModelDetail>(`/api/models/${enc(id)}/aliases/${enc(alias)}/`, { method: "DELETE" }),
+  importModel: (form: FormData) =>
+    request<ModelVersion & { model: string }>(withWorkspace("/api/models/import/"), {
+      method: "POST",
+      body: form,
+    }),
+
+  schedules: (pipelineId: string) => request<Schedule[]>(`/api/pipelines/${enc(pipelineId)}/schedules/`),
+  createSchedule: (pipelineId: string, body: ScheduleInput) =>
+    request<Schedule>(`/api/pipelines/${enc(pipelineId)}/schedules/`, { method: "POST", body }),
+  updateSchedule: (id: string, body: Partial<ScheduleInput>) =>
+    request<Schedule>(`/api/schedules/${enc(id)}/`, { method: "PATCH", body }),
+  deleteSchedule: (id: string) => request<void>(`/api/schedules/${enc(id)}/`, { method: "DELETE" }),
+  previewSchedule: (body: { cron: string; timezone: string }, signal?: AbortSignal) =>
+    request<{ upcoming: string[] }>("/api/schedules/preview/", { method: "POST", body, signal }),
+
+  createWebhook: (pipelineId: string) =>
+    request<{ url: string }>(`/api/pipelines/${enc(pipelineId)}/webhook/`, { method: "POST", body: {} }),
+  deleteWebhook: (pipelineId: string) =>
+    request<void>(`/api/pipelines/${enc(pipelineId)}/webhook/`, { method: "DELETE" }),
+
+  deployment: (pipelineId: string) => request<Deployment>(`/api/pipelines/${enc(pipelineId)}/deployment/`),
+  updateDeployment: (pipelineId: string, body: Partial<Omit<Deployment, "pipeline" | "endpoint">>) =>
+    request<Deployment>(`/api/pipelines/${enc(pipelineId)}/deployment/`, { method: "PUT", body }),
+  deploymentStats: (pipelineId: string) =>
+    request<DeploymentStats>(`/api/pipelines/${enc(pipelineId)}/deployment/stats/`),
+  predict: (pipelineId: string, rows: unknown) =>
+    request<Prediction>(`/api/pipelines/${enc(pipelineId)}/predict`, { method: "POST", body: { rows } }),
 };
 
 export function outputUrl(
-  runId: string | number,
+  runId: string,
   nodeId: string,
   port: string,
   format: "csv" | "parquet",
@@ -130,9 +194,13 @@ export function outputUrl(
  * e.g. removed from the workspace (4403), no such run (4404). */
 export const SOCKET_CLOSE_FINAL: ReadonlySet<number> = new Set([4401, 4403, 4404]);
 
-export function runSocketUrl(runId: string | number): string {
+export function wsUrl(path: string): string {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${proto}//${location.host}/ws/runs/${runId}/`;
+  return `${proto}//${location.host}${path}`;
+}
+
+export function runSocketUrl(runId: string): string {
+  return wsUrl(`/ws/runs/${enc(runId)}/`);
 }
 
 function withWorkspaceField<T extends object>(body: T): T & { workspace?: string | number } {
@@ -143,15 +211,6 @@ function withWorkspaceField<T extends object>(body: T): T & { workspace?: string
 
 /** The canvas's run planning: what a run would reuse, and starting a run that reuses nothing. */
 export const runPlanApi = {
-  plan: (pipelineId: string, graph: Graph, signal?: AbortSignal) =>
-    request<import("./types").RunPlanResult>(`/api/pipelines/${pipelineId}/plan/`, {
-      method: "POST",
-      body: { graph },
-      signal,
-    }),
-  startRun: (pipelineId: string, opts: { force?: boolean } = {}) =>
-    request<Run>(`/api/pipelines/${pipelineId}/runs/`, {
-      method: "POST",
-      body: opts.force ? { force: true } : {},
-    }),
+  plan: api.plan,
+  startRun: (pipelineId: string, opts: { force?: boolean } = {}) => api.startRun(pipelineId, !!opts.force),
 };

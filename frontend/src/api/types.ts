@@ -1,10 +1,16 @@
-// Types of the Datagran HTTP/websocket API, as the browser sees it.
+// Types of the Datagran HTTP/websocket API, as the browser sees it: the one set, for the editor
+// and the workspace pages alike.
+//
+// TODO(schema): the server's schema does not describe these responses yet (its views answer
+// with hand-built dicts). As each gets an output serializer, replace its interface here with an
+// alias of the generated type, e.g. `export type Run = components["schemas"]["RunOutput"]`
+// (`npm run gen:api` first). The names stay, so their users do not change.
 
 export type Category = "connector" | "transform" | "model" | "action";
 export type PortType = "table" | "model";
 
 export interface Workspace {
-  id: number | string;
+  id: string;
   name: string;
   role: string;
 }
@@ -87,7 +93,19 @@ export interface Graph {
   edges: GraphEdge[];
 }
 
-export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type RunStatus = "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type Trigger = "manual" | "api" | "schedule" | "webhook";
+
+export const RUN_STATES: RunStatus[] = [
+  "pending",
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+];
+export const ACTIVE_STATES: ReadonlySet<RunStatus> = new Set(["pending", "queued", "running"]);
+export const TRIGGERS: Trigger[] = ["manual", "api", "schedule", "webhook"];
 export type NodeStatus =
   | "pending"
   | "queued"
@@ -99,16 +117,16 @@ export type NodeStatus =
   | "waiting"; // an action waits for someone to approve its preview
 
 export interface RunSummary {
-  id: number | string;
+  id: string;
   status: RunStatus;
   created_at: string;
 }
 
 export interface Pipeline {
-  id: number | string;
+  id: string;
   name: string;
   description: string;
-  workspace: number | string;
+  workspace: string;
   graph: Graph;
   version: string;
   updated_at: string;
@@ -170,6 +188,8 @@ export interface PortOutput {
 export interface NodeFile {
   name: string;
   url: string;
+  size?: number;
+  content_type?: string;
 }
 
 export interface NodeRun {
@@ -184,20 +204,35 @@ export interface NodeRun {
   /** The param at fault when the node failed ("column", "conditions.0.value"). */
   error_field?: string | null;
   duration_ms?: number | null;
+  attempts?: number;
+  queued_at?: string | null;
   logs: string[];
   outputs: Record<string, PortOutput>;
   files: NodeFile[];
 }
 
-export interface Run {
-  id: number | string;
-  pipeline: number | string;
-  version: string;
+/** A run as the list and the workspace websocket carry it (the list adds name/version/user). */
+export interface RunRow {
+  id: string;
   status: RunStatus;
-  created_at: string;
   started_at: string | null;
   finished_at: string | null;
-  error: string | null;
+  error: string;
+  duration_ms: number | null;
+  rows_processed: number;
+  pipeline: string;
+  workspace: string;
+  trigger: Trigger | string;
+  created_at: string;
+  pipeline_name?: string;
+  version?: string;
+  created_by?: string | null;
+  seq?: number;
+}
+
+/** One run with its nodes: GET /api/runs/{id}/, the run socket's snapshot. */
+export interface Run extends RunRow {
+  version: string;
   seq: number;
   nodes: NodeRun[];
 }
@@ -220,7 +255,7 @@ export interface Preview {
 }
 
 export interface Dataset {
-  id: number | string;
+  id: string;
   name: string;
   columns: Column[] | null;
   row_count: number | null;
@@ -230,13 +265,6 @@ export interface Connection {
   id: string;
   name: string;
   kind: string;
-}
-
-export interface RegisteredModel {
-  id: string;
-  name: string;
-  description?: string;
-  version_count?: number;
 }
 
 export type RunMessage =
@@ -260,4 +288,155 @@ export const TERMINAL_NODE: ReadonlySet<NodeStatus> = new Set([
 /** POST /api/pipelines/{id}/plan/: per node, whether a run would reuse its cached output. */
 export interface RunPlanResult {
   nodes: Record<string, "cached" | "run">;
+}
+
+export interface Page<T> {
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export interface DayStats {
+  day: string;
+  total: number;
+  succeeded: number;
+  failed: number;
+  mean_duration_ms: number | null;
+  success_rate: number | null;
+}
+
+export interface SlowNode {
+  node_id: string;
+  operator: string;
+  mean_ms: number;
+  max_ms: number;
+  runs: number;
+}
+
+export interface RunStats {
+  days: number;
+  total: number;
+  by_status: Record<RunStatus, number>;
+  success_rate: number | null;
+  rows_processed: number;
+  duration_ms: { p50: number | null; p95: number | null };
+  per_day: DayStats[];
+  slowest_nodes?: SlowNode[];
+}
+
+export interface ModelVersion {
+  version: number;
+  source: string;
+  task: string;
+  algorithm: string;
+  target: string;
+  features: Column[];
+  classes: unknown[] | null;
+  metrics: Record<string, number | null>;
+  params: Record<string, unknown>;
+  training_data: { hash?: string; rows?: number; schema?: Column[] } | null;
+  environment: Record<string, string>;
+  aliases: string[];
+  pipeline: string | null;
+  pipeline_version: string | null;
+  run: string | null;
+  node_id: string;
+  operator: string;
+  operator_version: string;
+  code_reference: string;
+  data_description: string;
+  model_hash: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface LineageNode {
+  id: string;
+  kind: "dataset" | "run" | "model_version" | "output" | string;
+  label: string;
+  status?: string;
+  operator?: string;
+}
+
+export interface ModelVersionDetail extends ModelVersion {
+  lineage: { nodes: LineageNode[]; edges: { source: string; target: string }[] };
+}
+
+export interface ModelSummary {
+  id: string;
+  name: string;
+  workspace: string;
+  description: string;
+  aliases: Record<string, number>;
+  latest: ModelVersion | null;
+  version_count: number;
+}
+
+export interface ModelDetail extends ModelSummary {
+  versions: ModelVersion[];
+}
+
+export interface Comparison {
+  a: number;
+  b: number;
+  metrics: Record<string, { a: number | null; b: number | null }>;
+  params: Record<string, { a: unknown; b: unknown }>;
+  training_data: {
+    same_data: boolean;
+    rows: { a: number | null; b: number | null };
+    columns_added: string[];
+    columns_removed: string[];
+    type_changes: Record<string, { a: string; b: string }>;
+  };
+}
+
+export interface Schedule {
+  id: string;
+  pipeline: string;
+  cron: string;
+  timezone: string;
+  enabled: boolean;
+  missed_policy: "skip" | "run_once";
+  next_fire_at: string | null;
+  upcoming: string[];
+  last_fires: { fire_time: string; run: string | null; error: string }[];
+}
+
+export interface ScheduleInput {
+  cron: string;
+  timezone: string;
+  enabled: boolean;
+  missed_policy: "skip" | "run_once";
+}
+
+export interface Deployment {
+  pipeline: string;
+  enabled: boolean;
+  input_node: string;
+  output_node: string;
+  sample_rate: number;
+  endpoint: string;
+}
+
+export interface DriftRow {
+  feature: string;
+  psi: number | null;
+  warning: boolean;
+}
+
+export interface DeploymentStats {
+  deployment: Deployment;
+  model: { name: string; version: number } | null;
+  input_schema: Column[];
+  example: Record<string, unknown>;
+  requests: { at: string; rows: number; latency_ms: number; model_version: number | null }[];
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  drift: DriftRow[];
+  psi_warning: number;
+}
+
+export interface Prediction {
+  model: { name: string; version: number } | null;
+  predictions: Record<string, unknown>[];
+  latency_ms: number;
 }

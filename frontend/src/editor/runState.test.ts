@@ -25,7 +25,11 @@ const RUN: Run = {
   created_at: "2026-01-01T00:00:00Z",
   started_at: "2026-01-01T00:00:01Z",
   finished_at: null,
-  error: null,
+  error: "",
+  duration_ms: null,
+  rows_processed: 0,
+  workspace: "w1",
+  trigger: "manual",
   seq: 3,
   nodes: [node("a", "running"), node("b", "pending")],
 };
@@ -43,7 +47,7 @@ describe("run messages", () => {
     run = applyRunMessage(run, {
       type: "run",
       seq: 6,
-      run: { id: "r1", status: "succeeded", started_at: RUN.started_at, finished_at: "2026-01-01T00:00:09Z", error: null },
+      run: { id: "r1", status: "succeeded", started_at: RUN.started_at, finished_at: "2026-01-01T00:00:09Z", error: "" },
     }).run;
     expect(run!.seq).toBe(6);
     expect(run!.nodes[0]).toMatchObject({ status: "succeeded", rows_out: 10 });

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import { ApiError, errorMessage } from "../api/client";
 import { Modal } from "../ui/Modal";
 import { pagesApi, type ModelVersion } from "./api";
-import { parseJsonObject } from "./models";
+import { parseJsonObject } from "./models/models";
 
 type Errors = Partial<Record<"file" | "name" | "params" | "metrics" | "form", string>> & { untrusted?: string[] };
 

@@ -1,56 +1,7 @@
-import { useCallback, useEffect, useRef, useState } from "react";
-import { api, errorMessage } from "../api/client";
-import type { OperatorSpec, Pipeline } from "../api/types";
+import { useCallback, useEffect, useRef } from "react";
 
-/** The workspace's pipelines (for names and pickers); null while loading. */
-export function usePipelines(workspaceId: string | null): {
-  pipelines: Pipeline[] | null;
-  byId: Record<string, Pipeline>;
-  error: string | null;
-  reload: () => void;
-} {
-  const [pipelines, setPipelines] = useState<Pipeline[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const reload = useCallback(() => {
-    api
-      .pipelines()
-      .then((list) => {
-        setPipelines(list);
-        setError(null);
-      })
-      .catch((err) => setError(errorMessage(err)));
-  }, []);
-  useEffect(() => {
-    setPipelines(null);
-    reload();
-  }, [reload, workspaceId]);
-  const byId: Record<string, Pipeline> = {};
-  for (const p of pipelines ?? []) byId[String(p.id)] = p;
-  return { pipelines, byId, error, reload };
-}
-
-let operatorsPromise: Promise<OperatorSpec[]> | null = null;
-
-/** The operator catalogue, fetched once per page load. */
-export function useOperators(): Record<string, OperatorSpec> {
-  const [ops, setOps] = useState<Record<string, OperatorSpec>>({});
-  useEffect(() => {
-    let alive = true;
-    operatorsPromise ??= api.operators().catch((err) => {
-      operatorsPromise = null;
-      throw err;
-    });
-    operatorsPromise
-      .then((list) => {
-        if (alive) setOps(Object.fromEntries(list.map((o) => [o.name, o])));
-      })
-      .catch(() => {});
-    return () => {
-      alive = false;
-    };
-  }, []);
-  return ops;
-}
+// TODO(B1): DeployPage still imports these from here; they live in api/queries.
+export { useOperators, usePipelines } from "../api/queries";
 
 /** `fn` at most once per `ms`, trailing: bursts of events cost one refetch. */
 export function useDebounced(fn: () => void, ms: number): () => void {

@@ -1,8 +1,8 @@
 // Websockets of the workspace pages: the workspace's run events, and one run's event stream.
 // Both reconnect with backoff; the pages refetch (or take a snapshot) on every (re)connect.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { SOCKET_CLOSE_FINAL } from "../api/client";
-import { pagesApi, wsUrl, type RunDetail, type RunRow } from "./api";
+import { api, SOCKET_CLOSE_FINAL, wsUrl } from "../api/client";
+import type { Run, RunRow } from "../api/types";
 import type { LiveState } from "./common";
 import { applyRunEvent, type RunEvent } from "./runEvents";
 
@@ -115,18 +115,18 @@ export function useWorkspaceRuns(
  * socket is dropped and reopened, which brings a fresh snapshot.
  */
 export function useLiveRun(runId: string): {
-  run: RunDetail | null;
+  run: Run | null;
   error: string | null;
   state: LiveState;
-  setRun: (run: RunDetail) => void;
+  setRun: (run: Run) => void;
   reload: () => void;
 } {
-  const [run, setRunState] = useState<RunDetail | null>(null);
+  const [run, setRunState] = useState<Run | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const current = useRef<RunDetail | null>(null);
+  const current = useRef<Run | null>(null);
   const resyncing = useRef(false);
 
-  const setRun = useCallback((next: RunDetail) => {
+  const setRun = useCallback((next: Run) => {
     // Never step back: an HTTP answer can be older than what the socket already said.
     if (current.current && next.seq < current.current.seq) return;
     current.current = next;
@@ -134,7 +134,7 @@ export function useLiveRun(runId: string): {
   }, []);
 
   const load = useCallback(() => {
-    pagesApi
+    api
       .run(runId)
       .then((r) => {
         setRun(r);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { RunDetail } from "./api";
+import type { Run } from "../api/types";
 import { applyRunEvent, mergeLogs } from "./runEvents";
 
-const base: RunDetail = {
+const base: Run = {
   id: "r",
   status: "running",
   started_at: null,

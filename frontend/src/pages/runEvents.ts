@@ -1,19 +1,19 @@
 // The run page's websocket: a snapshot, then node / run / log events numbered by `seq`.
 // Any gap means something was lost: the page reconnects and takes a fresh snapshot. Pure.
-import type { NodeRunFull, RunDetail, RunRow } from "./api";
+import type { NodeRun, Run, RunRow } from "../api/types";
 
 export type RunEvent =
-  | { type: "snapshot"; seq: number; run: RunDetail }
-  | { type: "node"; seq: number; node: NodeRunFull }
+  | { type: "snapshot"; seq: number; run: Run }
+  | { type: "node"; seq: number; node: NodeRun }
   | { type: "run"; seq: number; run: Partial<RunRow> & { id: string } }
   | { type: "log"; seq: number; node_id: string; lines: string[] };
 
 export interface Applied {
-  run: RunDetail | null;
+  run: Run | null;
   resync: boolean;
 }
 
-export function applyRunEvent(run: RunDetail | null, msg: RunEvent): Applied {
+export function applyRunEvent(run: Run | null, msg: RunEvent): Applied {
   if (msg.type === "snapshot") return { run: { ...msg.run, seq: msg.seq }, resync: false };
   if (!run) return { run, resync: true };
   if (msg.seq <= run.seq) return { run, resync: false }; // an old duplicate

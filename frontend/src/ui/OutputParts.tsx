@@ -70,7 +70,7 @@ export function PreviewTable({ preview }: { preview: Preview }) {
 }
 
 /** The port's table as CSV and as Parquet. */
-export function DownloadLinks({ runId, nodeId, port }: { runId: string | number; nodeId: string; port: string }) {
+export function DownloadLinks({ runId, nodeId, port }: { runId: string; nodeId: string; port: string }) {
   return (
     <>
       <a className="btn btn-sm" href={outputUrl(runId, nodeId, port, "csv")} download>

@@ -7,7 +7,7 @@ import type {
   MarkLineComponentOption,
   TooltipComponentOption,
 } from "echarts/components";
-import type { DayStats } from "../api";
+import type { DayStats } from "../../api/types";
 
 export type EChartsOption = ComposeOption<
   | BarSeriesOption

@@ -1,15 +1,15 @@
 // Every registered model of the workspace, with its latest version's metrics and its aliases.
 import { BrainCircuit, Search, Upload } from "lucide-react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { errorMessage } from "../api/client";
-import { formatDateTime, plural, timeAgo } from "../lib/format";
-import { navigate } from "../lib/router";
-import { toast } from "../ui/toast";
-import { pagesApi, type ModelSummary } from "./api";
-import { DataTable, type Col } from "./DataTable";
-import { formatMetric, Link, PageError } from "./common";
-import { useDocumentTitle } from "./hooks";
-import { ImportModelDialog } from "./ImportModelDialog";
+import { api, errorMessage } from "../../api/client";
+import { formatDateTime, plural, timeAgo } from "../../lib/format";
+import { navigate } from "../../lib/router";
+import { toast } from "../../ui/toast";
+import type { ModelSummary } from "../../api/types";
+import { DataTable, type Col } from "../DataTable";
+import { formatMetric, Link, PageError } from "../common";
+import { useDocumentTitle } from "../hooks";
+import { ImportModelDialog } from "../ImportModelDialog";
 import { metricColumns } from "./models";
 
 export function AliasTags({ aliases }: { aliases: Record<string, number> | string[] }) {
@@ -37,7 +37,7 @@ export function ModelsPage() {
   useDocumentTitle("Models");
 
   const load = useCallback(() => {
-    pagesApi
+    api
       .models()
       .then((list) => {
         setModels(list);

@@ -2,13 +2,13 @@
 // times are previewed by the server while you type.
 import { AlarmClock, Pencil, Plus, Trash2 } from "lucide-react";
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
-import { ApiError, errorMessage } from "../api/client";
-import { timeAgo } from "../lib/format";
-import { ConfirmDialog } from "../ui/Modal";
-import { toast } from "../ui/toast";
-import { pagesApi, type Schedule, type ScheduleInput } from "./api";
-import { Card, Hint, Link, SkeletonBlock, timeUntil } from "./common";
-import { browserTimeZone, CRON_PRESETS, describeCron, formatInZone, timeZones } from "./cron";
+import { api, ApiError, errorMessage } from "../../api/client";
+import { timeAgo } from "../../lib/format";
+import { ConfirmDialog } from "../../ui/Modal";
+import { toast } from "../../ui/toast";
+import type { Schedule, ScheduleInput } from "../../api/types";
+import { Card, Hint, Link, SkeletonBlock, timeUntil } from "../common";
+import { browserTimeZone, CRON_PRESETS, describeCron, formatInZone, timeZones } from "../cron";
 
 type FieldErrors = Partial<Record<keyof ScheduleInput | "form", string>>;
 
@@ -33,7 +33,7 @@ export function SchedulesPanel({ pipelineId }: { pipelineId: string }) {
   const [busy, setBusy] = useState<string | null>(null);
 
   const load = useCallback(() => {
-    pagesApi
+    api
       .schedules(pipelineId)
       .then((list) => {
         setSchedules(list);
@@ -46,7 +46,7 @@ export function SchedulesPanel({ pipelineId }: { pipelineId: string }) {
   const toggle = async (s: Schedule) => {
     setBusy(s.id);
     try {
-      const updated = await pagesApi.updateSchedule(s.id, { enabled: !s.enabled });
+      const updated = await api.updateSchedule(s.id, { enabled: !s.enabled });
       setSchedules((list) => list?.map((x) => (x.id === s.id ? updated : x)) ?? list);
       toast(updated.enabled ? "Schedule resumed." : "Schedule paused: it will not fire until resumed.", "success");
     } catch (err) {
@@ -59,7 +59,7 @@ export function SchedulesPanel({ pipelineId }: { pipelineId: string }) {
   const remove = async (s: Schedule) => {
     setBusy(s.id);
     try {
-      await pagesApi.deleteSchedule(s.id);
+      await api.deleteSchedule(s.id);
       setSchedules((list) => list?.filter((x) => x.id !== s.id) ?? list);
       toast("Schedule deleted.", "success");
       setDeleting(null);
@@ -228,7 +228,7 @@ function ScheduleForm({
     const ctl = new AbortController();
     setPreviewing(true);
     const t = window.setTimeout(() => {
-      pagesApi
+      api
         .previewSchedule({ cron, timezone: tz }, ctl.signal)
         .then((r) => {
           setPreview(r.upcoming);
@@ -253,8 +253,8 @@ function ScheduleForm({
     const body: ScheduleInput = { cron: cron.trim(), timezone: tz, missed_policy: policy, enabled };
     try {
       const saved = schedule
-        ? await pagesApi.updateSchedule(schedule.id, body)
-        : await pagesApi.createSchedule(pipelineId, body);
+        ? await api.updateSchedule(schedule.id, body)
+        : await api.createSchedule(pipelineId, body);
       toast(schedule ? "Schedule saved." : "Schedule added.", "success");
       onDone(saved);
     } catch (err) {

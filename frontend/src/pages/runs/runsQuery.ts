@@ -1,12 +1,12 @@
 // The runs page's filters: the URL's query string ⇄ filters ⇄ the API's query string, and how
 // a live run event changes the loaded list. Pure; no React.
-import { RUN_STATES, type RunRow, type RunState } from "./api";
+import { RUN_STATES, type RunRow, type RunStatus } from "../../api/types";
 
 export type Ordering = "-created_at" | "created_at" | "-duration_ms" | "duration_ms";
 export const ORDERINGS: Ordering[] = ["-created_at", "created_at", "-duration_ms", "duration_ms"];
 
 export interface RunFilters {
-  status: RunState[];
+  status: RunStatus[];
   pipeline: string;
   trigger: string;
   /** Local calendar days, "YYYY-MM-DD"; both inclusive. */
@@ -33,7 +33,7 @@ export function filtersFromSearch(search: string): RunFilters {
   const q = new URLSearchParams(search);
   const status = (q.get("status") ?? "")
     .split(",")
-    .filter((s): s is RunState => (RUN_STATES as string[]).includes(s));
+    .filter((s): s is RunStatus => (RUN_STATES as string[]).includes(s));
   const ordering = q.get("ordering") ?? "";
   const day = (name: string) => {
     const v = q.get(name) ?? "";

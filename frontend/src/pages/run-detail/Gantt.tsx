@@ -1,10 +1,9 @@
 // The run's timeline: per node, time waiting in the queue apart from time executing.
 import { useMemo, type CSSProperties } from "react";
-import type { OperatorSpec } from "../api/types";
-import { formatDuration } from "../lib/format";
-import { useNow } from "../lib/useNow";
-import { statusLabel } from "../ui/StatusBadge";
-import type { NodeRunFull } from "./api";
+import type { NodeRun, OperatorSpec } from "../../api/types";
+import { formatDuration } from "../../lib/format";
+import { useNow } from "../../lib/useNow";
+import { statusLabel } from "../../ui/StatusBadge";
 import { computeGantt, type GanttRow } from "./gantt";
 
 export function Gantt({
@@ -17,7 +16,7 @@ export function Gantt({
   selected,
   onSelect,
 }: {
-  nodes: NodeRunFull[];
+  nodes: NodeRun[];
   runStart: string | null;
   runEnd: string | null;
   active: boolean;

@@ -1,5 +1,5 @@
 // An action's per-record results table (record_key, status, reason, payload) summed up. Pure.
-import type { Preview } from "../api/types";
+import type { Preview } from "../../api/types";
 
 export const RESULT_STATUSES = ["sent", "failed", "skipped", "dry_run"] as const;
 export type ResultStatus = (typeof RESULT_STATUSES)[number];

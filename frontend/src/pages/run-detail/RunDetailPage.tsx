@@ -12,15 +12,14 @@ import {
   Zap,
 } from "lucide-react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api, errorMessage, outputUrl } from "../api/client";
-import type { Graph, OperatorSpec, Pipeline } from "../api/types";
-import { elapsed, formatDateTime, formatDuration, formatNumber, plural, timeAgo } from "../lib/format";
-import { navigate, useSearch } from "../lib/router";
-import { useNow } from "../lib/useNow";
-import { ConfirmDialog } from "../ui/Modal";
-import { StatusBadge } from "../ui/StatusBadge";
-import { toast } from "../ui/toast";
-import { ACTIVE_STATES, pagesApi, type ModelVersion, type NodeRunFull, type RunDetail } from "./api";
+import { api, errorMessage, outputUrl } from "../../api/client";
+import { ACTIVE_STATES, type Graph, type ModelVersion, type NodeRun, type OperatorSpec, type Pipeline, type Run } from "../../api/types";
+import { elapsed, formatDateTime, formatDuration, formatNumber, plural, timeAgo } from "../../lib/format";
+import { navigate, useSearch } from "../../lib/router";
+import { useNow } from "../../lib/useNow";
+import { ConfirmDialog } from "../../ui/Modal";
+import { StatusBadge } from "../../ui/StatusBadge";
+import { toast } from "../../ui/toast";
 import { resultsPort, summarizeResults, type ResultsSummary } from "./actionResults";
 import {
   Breadcrumbs,
@@ -32,10 +31,11 @@ import {
   formatMetric,
   shortHash,
   triggerLabel,
-} from "./common";
+} from "../common";
 import { Gantt } from "./Gantt";
-import { useDocumentTitle, useOperators } from "./hooks";
-import { useLiveRun } from "./live";
+import { useOperators } from "../../api/queries";
+import { useDocumentTitle } from "../hooks";
+import { useLiveRun } from "../live";
 import { NodePanel } from "./NodePanel";
 import { RunGraph } from "./RunGraph";
 
@@ -97,7 +97,7 @@ export function RunDetailPage({ runId }: { runId: string }) {
   }, [graph, graphNote, run]);
 
   const nodeRuns = useMemo(() => {
-    const out: Record<string, NodeRunFull> = {};
+    const out: Record<string, NodeRun> = {};
     for (const n of run?.nodes ?? []) out[n.node_id] = n;
     return out;
   }, [run?.nodes]);
@@ -131,7 +131,7 @@ export function RunDetailPage({ runId }: { runId: string }) {
     if (!run) return;
     setBusy(true);
     try {
-      const next = await pagesApi.startRun(run.pipeline, force);
+      const next = await api.startRun(run.pipeline, force);
       toast("Started a new run.", "success");
       navigate(`/runs/${next.id}`);
     } catch (err) {
@@ -145,7 +145,7 @@ export function RunDetailPage({ runId }: { runId: string }) {
     if (!run) return;
     setBusy(true);
     try {
-      setRun(await pagesApi.cancelRun(run.id));
+      setRun(await api.cancelRun(run.id));
       toast("Run cancelled.", "success");
     } catch (err) {
       toast(`Could not cancel: ${errorMessage(err)}`, "error");
@@ -159,7 +159,7 @@ export function RunDetailPage({ runId }: { runId: string }) {
     if (!run) return;
     setBusy(true);
     try {
-      setRun(await (approve ? pagesApi.approve(run.id, node) : pagesApi.reject(run.id, node)));
+      setRun(await (approve ? api.approveNode(run.id, node) : api.rejectNode(run.id, node)));
       toast(approve ? "Approved: the action is sending." : "Rejected: nothing was sent.", "success");
     } catch (err) {
       toast(`Could not ${approve ? "approve" : "reject"}: ${errorMessage(err)}`, "error");
@@ -427,7 +427,7 @@ function NodeTable({
   selected,
   onSelect,
 }: {
-  nodes: NodeRunFull[];
+  nodes: NodeRun[];
   labels: Record<string, string>;
   selected: string | null;
   onSelect: (id: string) => void;
@@ -481,14 +481,14 @@ function NodeTable({
 
 const RESULT_LABEL = { sent: "Sent", failed: "Failed", skipped: "Skipped", dry_run: "Dry run" } as const;
 
-function ActionResults({ run, node, label }: { run: RunDetail; node: NodeRunFull; label: string }) {
+function ActionResults({ run, node, label }: { run: Run; node: NodeRun; label: string }) {
   const port = resultsPort(node.outputs)!;
   const [summary, setSummary] = useState<ResultsSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (node.status !== "succeeded" && node.status !== "waiting") return;
     const ctl = new AbortController();
-    pagesApi
+    api
       .preview(run.id, node.node_id, port, 500, ctl.signal)
       .then((p) => setSummary(summarizeResults(p)))
       .catch((err) => !ctl.signal.aborted && setError(errorMessage(err)));
@@ -558,18 +558,18 @@ function ActionResults({ run, node, label }: { run: RunDetail; node: NodeRunFull
   );
 }
 
-function ModelsProduced({ run }: { run: RunDetail }) {
+function ModelsProduced({ run }: { run: Run }) {
   const [versions, setVersions] = useState<{ modelId: string; name: string; v: ModelVersion }[] | null>(null);
   const done = !ACTIVE_STATES.has(run.status);
   useEffect(() => {
     if (!done) return;
     let alive = true;
-    pagesApi
+    api
       .models()
       .then(async (models) => {
         // Only this pipeline's models can hold versions of this run.
         const mine = models.filter((m) => m.latest?.pipeline === run.pipeline || m.latest?.run === run.id);
-        const details = await Promise.all(mine.map((m) => pagesApi.model(m.id).catch(() => null)));
+        const details = await Promise.all(mine.map((m) => api.model(m.id).catch(() => null)));
         const found = details.flatMap((d) =>
           d ? d.versions.filter((v) => v.run === run.id).map((v) => ({ modelId: d.id, name: d.name, v })) : [],
         );

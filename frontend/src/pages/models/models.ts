@@ -1,5 +1,5 @@
 // Pure helpers of the model pages.
-import type { ModelVersion } from "./api";
+import type { ModelVersion } from "../../api/types";
 
 /** Metrics where a smaller number is the better model. */
 const LOWER_IS_BETTER = /(^|_)(rmse|mse|mae|mape|loss|log_loss|error|err)($|_)/i;

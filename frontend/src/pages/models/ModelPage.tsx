@@ -2,16 +2,16 @@
 // side-by-side comparison of two versions.
 import { ArrowRight, GitCompare, Rocket, Upload, X } from "lucide-react";
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
-import { ApiError, errorMessage } from "../api/client";
-import { formatDateTime, formatNumber, timeAgo } from "../lib/format";
-import { navigate } from "../lib/router";
-import { ConfirmDialog, Modal } from "../ui/Modal";
-import { toast } from "../ui/toast";
-import { pagesApi, type Comparison, type ModelDetail, type ModelVersion } from "./api";
-import { Breadcrumbs, Card, formatMetric, Link, PageError, SkeletonBlock } from "./common";
-import { DataTable, type Col } from "./DataTable";
-import { useDocumentTitle } from "./hooks";
-import { ImportModelDialog } from "./ImportModelDialog";
+import { api, ApiError, errorMessage } from "../../api/client";
+import { formatDateTime, formatNumber, timeAgo } from "../../lib/format";
+import { navigate } from "../../lib/router";
+import { ConfirmDialog, Modal } from "../../ui/Modal";
+import { toast } from "../../ui/toast";
+import type { Comparison, ModelDetail, ModelVersion } from "../../api/types";
+import { Breadcrumbs, Card, formatMetric, Link, PageError, SkeletonBlock } from "../common";
+import { DataTable, type Col } from "../DataTable";
+import { useDocumentTitle } from "../hooks";
+import { ImportModelDialog } from "../ImportModelDialog";
 import { ALIAS_RE, metricColumns, metricDelta } from "./models";
 
 export function ModelPage({ modelId }: { modelId: string }) {
@@ -25,7 +25,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
   useDocumentTitle(model ? model.name : "Model");
 
   const load = useCallback(() => {
-    pagesApi
+    api
       .model(modelId)
       .then((m) => {
         setModel(m);
@@ -40,7 +40,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
   const demote = async (alias: string) => {
     setBusy(true);
     try {
-      setModel(await pagesApi.removeAlias(modelId, alias));
+      setModel(await api.removeAlias(modelId, alias));
       toast(`Removed the alias “${alias}”.`, "success");
       setDemoting(null);
     } catch (err) {
@@ -320,7 +320,7 @@ function PromoteDialog({
     }
     setBusy(true);
     try {
-      onDone(await pagesApi.setAlias(model.id, a, version.version), a);
+      onDone(await api.setAlias(model.id, a, version.version), a);
     } catch (err) {
       setError(err instanceof ApiError ? err.message : errorMessage(err));
       setBusy(false);
@@ -373,8 +373,8 @@ function ComparePanel({ modelId, versions }: { modelId: string; versions: number
     if (a === undefined || b === undefined) return;
     let alive = true;
     setError(null);
-    pagesApi
-      .compare(modelId, a, b)
+    api
+      .compareModels(modelId, a, b)
       .then((c) => alive && setCmp(c))
       .catch((err) => alive && setError(errorMessage(err)));
     return () => {

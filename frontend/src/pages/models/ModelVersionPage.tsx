@@ -2,15 +2,15 @@
 import { Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
 import { BrainCircuit, Database, Download, Play, Rocket, Zap } from "lucide-react";
 import { memo, useCallback, useEffect, useMemo, useState } from "react";
-import { errorMessage } from "../api/client";
-import { layoutGraph } from "../editor/layout";
-import { formatDateTime, formatNumber, timeAgo } from "../lib/format";
-import { navigate } from "../lib/router";
-import { StatusBadge } from "../ui/StatusBadge";
-import { toast } from "../ui/toast";
-import { pagesApi, type LineageNode, type ModelDetail, type ModelVersionDetail, type RunState } from "./api";
-import { Breadcrumbs, Card, formatMetric, Link, PageError, SkeletonBlock, shortHash } from "./common";
-import { useDocumentTitle } from "./hooks";
+import { api, errorMessage } from "../../api/client";
+import { layoutGraph } from "../../editor/layout";
+import { formatDateTime, formatNumber, timeAgo } from "../../lib/format";
+import { navigate } from "../../lib/router";
+import { StatusBadge } from "../../ui/StatusBadge";
+import { toast } from "../../ui/toast";
+import type { LineageNode, ModelDetail, ModelVersionDetail, RunStatus } from "../../api/types";
+import { Breadcrumbs, Card, formatMetric, Link, PageError, SkeletonBlock, shortHash } from "../common";
+import { useDocumentTitle } from "../hooks";
 
 type LNode = Node<{ [K in keyof LineageNode]: LineageNode[K] } & { runId?: string }, "lineage">;
 
@@ -34,7 +34,7 @@ function LineageNodeView({ data }: NodeProps<LNode>) {
         <span className="lineage-kind">{KIND_LABEL[data.kind] ?? data.kind}</span>
         <span className="lineage-label">{data.label}</span>
       </span>
-      {data.status && <StatusBadge status={data.status as RunState} compact />}
+      {data.status && <StatusBadge status={data.status as RunStatus} compact />}
       <Handle type="source" position={Position.Right} isConnectable={false} className="run-graph-handle" />
     </div>
   );
@@ -124,7 +124,7 @@ export function ModelVersionPage({ modelId, version }: { modelId: string; versio
   useDocumentTitle(model ? `${model.name} v${version}` : `Model v${version}`);
 
   const load = useCallback(() => {
-    Promise.all([pagesApi.modelVersion(modelId, version), pagesApi.model(modelId)])
+    Promise.all([api.modelVersion(modelId, version), api.model(modelId)])
       .then(([ver, m]) => {
         setV(ver);
         setModel(m);
@@ -137,7 +137,7 @@ export function ModelVersionPage({ modelId, version }: { modelId: string; versio
   const promote = async () => {
     setBusy(true);
     try {
-      const m = await pagesApi.setAlias(modelId, "production", version);
+      const m = await api.setAlias(modelId, "production", version);
       setModel(m);
       setV((cur) => (cur ? { ...cur, aliases: [...new Set([...cur.aliases, "production"])] } : cur));
       toast(`“production” now points at v${version}.`, "success");

@@ -1,7 +1,6 @@
 // The run timeline: one row per node, time in the queue (queued_at → started_at) apart from
 // time executing (started_at → finished_at), as percentages of the run's span. Pure.
-import type { NodeStatus } from "../api/types";
-import type { NodeRunFull } from "./api";
+import type { NodeRun, NodeStatus } from "../../api/types";
 
 export interface Bar {
   /** Percent of the span from its start. */
@@ -47,7 +46,7 @@ function clamp(v: number, lo: number, hi: number): number {
 }
 
 export function computeGantt(
-  nodes: readonly NodeRunFull[],
+  nodes: readonly NodeRun[],
   opts: { runStart?: string | null; runEnd?: string | null; now?: number } = {},
 ): Gantt {
   const now = opts.now ?? Date.now();

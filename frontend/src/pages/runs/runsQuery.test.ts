@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunRow } from "./api";
+import type { RunRow } from "../../api/types";
 import {
   EMPTY_FILTERS,
   filtersFromSearch,

@@ -1,14 +1,13 @@
 // One node of a run: what it did, its output, logs, error, files and approval gate.
 import { AlertTriangle, Check, Database as Cached, Hand, X } from "lucide-react";
 import { useEffect, useMemo, useState } from "react";
-import { errorMessage } from "../api/client";
-import type { OperatorSpec, Preview } from "../api/types";
-import { formatDuration, formatNumber, plural } from "../lib/format";
-import { OperatorIcon } from "../ui/OperatorIcon";
-import { DownloadLinks, OutputFiles, PortSwitch, PreviewTable } from "../ui/OutputParts";
-import { StatusBadge } from "../ui/StatusBadge";
-import { TabList, type TabItem } from "../ui/TabList";
-import { pagesApi, type NodeRunFull } from "./api";
+import { api, errorMessage } from "../../api/client";
+import type { NodeRun, OperatorSpec, Preview } from "../../api/types";
+import { formatDuration, formatNumber, plural } from "../../lib/format";
+import { OperatorIcon } from "../../ui/OperatorIcon";
+import { DownloadLinks, OutputFiles, PortSwitch, PreviewTable } from "../../ui/OutputParts";
+import { StatusBadge } from "../../ui/StatusBadge";
+import { TabList, type TabItem } from "../../ui/TabList";
 import { resultsPort } from "./actionResults";
 
 type Tab = "output" | "logs" | "error" | "files";
@@ -23,7 +22,7 @@ export function NodePanel({
   onReject,
 }: {
   runId: string;
-  node: NodeRunFull;
+  node: NodeRun;
   spec?: OperatorSpec;
   label: string;
   busy: boolean;
@@ -150,7 +149,7 @@ function OutputPreview({
   initial,
 }: {
   runId: string;
-  node: NodeRunFull;
+  node: NodeRun;
   ports: { name: string; rows: number | null }[];
   initial: string;
 }) {
@@ -161,7 +160,7 @@ function OutputPreview({
   useEffect(() => {
     const ctl = new AbortController();
     setError(null);
-    pagesApi
+    api
       .preview(runId, node.node_id, port, 50, ctl.signal)
       .then(setPreview)
       .catch((err) => {

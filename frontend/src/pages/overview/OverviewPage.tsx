@@ -8,16 +8,15 @@ import {
   Workflow,
 } from "lucide-react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { errorMessage } from "../api/client";
-import type { Pipeline } from "../api/types";
-import { elapsed, formatDateTime, formatDuration, formatNumber, timeAgo } from "../lib/format";
-import { navigate } from "../lib/router";
-import { useSession } from "../lib/session";
-import { useNow } from "../lib/useNow";
-import { StatusBadge } from "../ui/StatusBadge";
-import { pagesApi, type ModelSummary, type RunRow, type RunStats, type Schedule } from "./api";
-import { Chart } from "./charts/Chart";
-import { runsPerDayOption } from "./charts/options";
+import { api, errorMessage } from "../../api/client";
+import type { ModelSummary, Pipeline, RunRow, RunStats, Schedule } from "../../api/types";
+import { elapsed, formatDateTime, formatDuration, formatNumber, timeAgo } from "../../lib/format";
+import { navigate } from "../../lib/router";
+import { useSession } from "../../lib/session";
+import { useNow } from "../../lib/useNow";
+import { StatusBadge } from "../../ui/StatusBadge";
+import { Chart } from "../charts/Chart";
+import { runsPerDayOption } from "../charts/options";
 import {
   Card,
   Hint,
@@ -30,10 +29,11 @@ import {
   formatPercent,
   headlineMetric,
   timeUntil,
-} from "./common";
-import { formatInZone } from "./cron";
-import { useDebounced, useDocumentTitle, usePipelines } from "./hooks";
-import { useWorkspaceRuns } from "./live";
+} from "../common";
+import { formatInZone } from "../cron";
+import { usePipelines } from "../../api/queries";
+import { useDebounced, useDocumentTitle } from "../hooks";
+import { useWorkspaceRuns } from "../live";
 
 interface Overview {
   today: RunStats;
@@ -65,11 +65,11 @@ export function OverviewPage() {
   const load = useCallback(() => {
     const since = new Date(Date.now() - DAY_MS).toISOString();
     Promise.all([
-      pagesApi.runStats({ days: 1 }),
-      pagesApi.runStats({ days: 30 }),
-      pagesApi.runs(`status=failed&since=${encodeURIComponent(since)}&page_size=8`),
-      pagesApi.runs("status=running,queued,pending&page_size=8"),
-      pagesApi.models(),
+      api.runStats({ days: 1 }),
+      api.runStats({ days: 30 }),
+      api.runs(`status=failed&since=${encodeURIComponent(since)}&page_size=8`),
+      api.runs("status=running,queued,pending&page_size=8"),
+      api.models(),
     ])
       .then(([today, month, failures, active, models]) => {
         setData({
@@ -94,7 +94,7 @@ export function OverviewPage() {
     let alive = true;
     Promise.all(
       pipelines.map((p) =>
-        pagesApi
+        api
           .schedules(String(p.id))
           .then((list) => list.map((s) => ({ s, p })))
           .catch(() => []),

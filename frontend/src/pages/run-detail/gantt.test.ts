@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { NodeRunFull } from "./api";
+import type { NodeRun } from "../../api/types";
 import { computeGantt, tickLabel, ticks } from "./gantt";
 
-const node = (over: Partial<NodeRunFull>): NodeRunFull => ({
+const node = (over: Partial<NodeRun>): NodeRun => ({
   node_id: "n",
   operator: "op",
   status: "succeeded",

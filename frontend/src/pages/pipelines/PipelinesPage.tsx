@@ -1,13 +1,13 @@
 import { ChartLine, Copy, Pencil, Plus, Search, Trash2, Workflow } from "lucide-react";
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
-import { api, errorMessage } from "../api/client";
-import type { Pipeline } from "../api/types";
-import { formatDateTime, plural, timeAgo } from "../lib/format";
-import { navigate } from "../lib/router";
-import { Link } from "./common";
-import { ConfirmDialog, Modal } from "../ui/Modal";
-import { StatusBadge } from "../ui/StatusBadge";
-import { toast } from "../ui/toast";
+import { api, errorMessage } from "../../api/client";
+import type { Pipeline } from "../../api/types";
+import { formatDateTime, plural, timeAgo } from "../../lib/format";
+import { navigate } from "../../lib/router";
+import { Link } from "../common";
+import { ConfirmDialog, Modal } from "../../ui/Modal";
+import { StatusBadge } from "../../ui/StatusBadge";
+import { toast } from "../../ui/toast";
 
 type Dialog =
   | { kind: "create" }

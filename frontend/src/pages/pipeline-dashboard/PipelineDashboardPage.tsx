@@ -2,19 +2,19 @@
 // it is started (schedules, webhook).
 import { ChartLine, History, Pencil, Play, Rocket, Timer } from "lucide-react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api, errorMessage } from "../api/client";
-import type { Pipeline } from "../api/types";
-import { formatDateTime, formatDuration, formatNumber } from "../lib/format";
-import { navigate } from "../lib/router";
-import { useSession } from "../lib/session";
-import { statusLabel } from "../ui/StatusBadge";
-import { toast } from "../ui/toast";
-import { pagesApi, type RunRow, type RunStats } from "./api";
-import { Chart } from "./charts/Chart";
-import { durationOption, runsPerDayOption } from "./charts/options";
-import { Breadcrumbs, Card, Hint, Link, LiveIndicator, PageError, SkeletonBlock, Stat, formatPercent } from "./common";
-import { useDebounced, useDocumentTitle, useOperators } from "./hooks";
-import { useWorkspaceRuns } from "./live";
+import { api, errorMessage } from "../../api/client";
+import type { Pipeline, RunRow, RunStats } from "../../api/types";
+import { formatDateTime, formatDuration, formatNumber } from "../../lib/format";
+import { navigate } from "../../lib/router";
+import { useSession } from "../../lib/session";
+import { statusLabel } from "../../ui/StatusBadge";
+import { toast } from "../../ui/toast";
+import { Chart } from "../charts/Chart";
+import { durationOption, runsPerDayOption } from "../charts/options";
+import { Breadcrumbs, Card, Hint, Link, LiveIndicator, PageError, SkeletonBlock, Stat, formatPercent } from "../common";
+import { useOperators } from "../../api/queries";
+import { useDebounced, useDocumentTitle } from "../hooks";
+import { useWorkspaceRuns } from "../live";
 import { SchedulesPanel } from "./SchedulesPanel";
 import { WebhookPanel } from "./WebhookPanel";
 
@@ -40,8 +40,8 @@ export function PipelineDashboardPage({ pipelineId }: { pipelineId: string }) {
 
   const load = useCallback(() => {
     Promise.all([
-      pagesApi.runStats({ days: 30, pipeline: pipelineId }),
-      pagesApi.runs(`pipeline=${encodeURIComponent(pipelineId)}&page_size=${STRIP}`),
+      api.runStats({ days: 30, pipeline: pipelineId }),
+      api.runs(`pipeline=${encodeURIComponent(pipelineId)}&page_size=${STRIP}`),
     ])
       .then(([s, page]) => {
         setStats(s);
@@ -62,7 +62,7 @@ export function PipelineDashboardPage({ pipelineId }: { pipelineId: string }) {
   const runNow = async () => {
     setStarting(true);
     try {
-      const run = await pagesApi.startRun(pipelineId);
+      const run = await api.startRun(pipelineId);
       toast("Run started.", "success");
       navigate(`/runs/${run.id}`);
     } catch (err) {

@@ -1,12 +1,11 @@
 // The webhook trigger: a secret URL that starts a run on POST. Shown once; replace or turn off.
 import { KeyRound, Power, Webhook } from "lucide-react";
 import { useState } from "react";
-import { errorMessage } from "../api/client";
-import { ConfirmDialog } from "../ui/Modal";
-import { toast } from "../ui/toast";
-import { pagesApi } from "./api";
-import { Card, CopyButton } from "./common";
-import { shellQuote } from "./deploy";
+import { api, errorMessage } from "../../api/client";
+import { ConfirmDialog } from "../../ui/Modal";
+import { toast } from "../../ui/toast";
+import { Card, CopyButton } from "../common";
+import { shellQuote } from "../deploy";
 
 export function WebhookPanel({ pipelineId }: { pipelineId: string }) {
   const [url, setUrl] = useState<string | null>(null);
@@ -16,7 +15,7 @@ export function WebhookPanel({ pipelineId }: { pipelineId: string }) {
   const create = async () => {
     setBusy(true);
     try {
-      const r = await pagesApi.createWebhook(pipelineId);
+      const r = await api.createWebhook(pipelineId);
       setUrl(r.url);
       toast("Webhook URL created. Copy it now: it is not shown again.", "success", 6000);
     } catch (err) {
@@ -30,7 +29,7 @@ export function WebhookPanel({ pipelineId }: { pipelineId: string }) {
   const turnOff = async () => {
     setBusy(true);
     try {
-      await pagesApi.deleteWebhook(pipelineId);
+      await api.deleteWebhook(pipelineId);
       setUrl(null);
       toast("Webhook turned off: its URL no longer starts runs.", "success");
     } catch (err) {

@@ -12,18 +12,17 @@ import {
 } from "@xyflow/react";
 import { Database as Cached } from "lucide-react";
 import { memo, useMemo } from "react";
-import type { Graph, NodeStatus, OperatorSpec } from "../api/types";
-import { layoutGraph } from "../editor/layout";
-import { formatDuration, formatNumber } from "../lib/format";
-import { OperatorIcon } from "../ui/OperatorIcon";
-import { StatusBadge } from "../ui/StatusBadge";
-import type { NodeRunFull } from "./api";
+import type { Graph, NodeRun, NodeStatus, OperatorSpec } from "../../api/types";
+import { layoutGraph } from "../../editor/layout";
+import { formatDuration, formatNumber } from "../../lib/format";
+import { OperatorIcon } from "../../ui/OperatorIcon";
+import { StatusBadge } from "../../ui/StatusBadge";
 
 type RunNodeData = {
   label: string;
   sub: string;
   spec?: OperatorSpec;
-  run?: NodeRunFull;
+  run?: NodeRun;
 };
 type RunNode = Node<RunNodeData, "runNode">;
 
@@ -84,7 +83,7 @@ function RunNodeView({ id, data, selected }: NodeProps<RunNode>) {
   );
 }
 
-function NodeLine({ run }: { run?: NodeRunFull }) {
+function NodeLine({ run }: { run?: NodeRun }) {
   if (!run) return <span className="muted">Not in this run</span>;
   switch (run.status) {
     case "succeeded":
@@ -135,7 +134,7 @@ export function RunGraph({
   height = 300,
 }: {
   graph: Graph;
-  nodeRuns: Record<string, NodeRunFull>;
+  nodeRuns: Record<string, NodeRun>;
   operators: Record<string, OperatorSpec>;
   selected: string | null;
   onSelect: (nodeId: string) => void;

@@ -2,17 +2,18 @@
 import type { SortingState } from "@tanstack/react-table";
 import { History, RefreshCw, Search, X } from "lucide-react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { errorMessage } from "../api/client";
-import { elapsed, formatDateTime, formatDuration, formatNumber, plural, timeAgo } from "../lib/format";
-import { navigate, useSearch } from "../lib/router";
-import { useSession } from "../lib/session";
-import { useNow } from "../lib/useNow";
-import { StatusBadge, statusLabel } from "../ui/StatusBadge";
-import { pagesApi, RUN_STATES, TRIGGERS, type RunRow, type RunState } from "./api";
-import { DataTable, type Col } from "./DataTable";
-import { formatShortDateTime, Link, LiveIndicator, PageError, shortHash, triggerLabel } from "./common";
-import { useDocumentTitle, usePipelines } from "./hooks";
-import { useWorkspaceRuns } from "./live";
+import { api, errorMessage } from "../../api/client";
+import { elapsed, formatDateTime, formatDuration, formatNumber, plural, timeAgo } from "../../lib/format";
+import { navigate, useSearch } from "../../lib/router";
+import { useSession } from "../../lib/session";
+import { useNow } from "../../lib/useNow";
+import { StatusBadge, statusLabel } from "../../ui/StatusBadge";
+import { RUN_STATES, TRIGGERS, type RunRow, type RunStatus } from "../../api/types";
+import { DataTable, type Col } from "../DataTable";
+import { formatShortDateTime, Link, LiveIndicator, PageError, shortHash, triggerLabel } from "../common";
+import { usePipelines } from "../../api/queries";
+import { useDocumentTitle } from "../hooks";
+import { useWorkspaceRuns } from "../live";
 import {
   EMPTY_FILTERS,
   filtersFromSearch,
@@ -70,7 +71,7 @@ export function RunsPage() {
   const load = useCallback(() => {
     const id = ++request.current;
     setLoading(true);
-    pagesApi
+    api
       .runs(apiQuery)
       .then((page) => {
         if (id !== request.current) return;
@@ -101,7 +102,7 @@ export function RunsPage() {
     if (!next) return;
     const id = request.current;
     setLoadingMore(true);
-    pagesApi
+    api
       .runsPage(next)
       .then((page) => {
         if (id !== request.current) return;
@@ -139,7 +140,7 @@ export function RunsPage() {
       2500,
     );
     // The event carries run-level fields only: fetch the name, version and user once.
-    pagesApi
+    api
       .run(id)
       .then((full) =>
         setRuns((rows) =>
@@ -242,7 +243,7 @@ export function RunsPage() {
   );
 
   const filtered = hasFilters(filters);
-  const toggleStatus = (s: RunState) =>
+  const toggleStatus = (s: RunStatus) =>
     setFilters({
       ...filters,
       status: filters.status.includes(s) ? filters.status.filter((x) => x !== s) : [...filters.status, s],
