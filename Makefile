@@ -56,12 +56,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMPS)/requirements: requirements.txt | $(BIN)/python
+# The project itself is installed (editable) for its entry points: the operators are found
+# through them, so pyproject.toml's changes take effect only once reinstalled.
+$(STAMPS)/requirements: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
 	@mkdir -p $(STAMPS) && touch $@
 
-$(STAMPS)/requirements-dev: requirements-dev.txt requirements.txt | $(BIN)/python
+$(STAMPS)/requirements-dev: requirements-dev.txt requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	@mkdir -p $(STAMPS) && touch $(STAMPS)/requirements $@
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json

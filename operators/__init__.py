@@ -1,7 +1,9 @@
-"""Datagran's operator library. Importable without Django."""
+"""Datagran's operator library. Importable without Django.
+
+``base`` is the SDK an operator is written against; ``schema`` its table and params helpers;
+``context`` what it may use while running; ``testing`` runs it without Datagran."""
 from .base import (  # noqa: F401
     Context,
-    LocalContext,
     Operator,
     OperatorError,
     Params,
@@ -12,3 +14,4 @@ from .base import (  # noqa: F401
     schema_of,
 )
 from .registry import all_operators, get_operator, register  # noqa: F401
+from .testing import LocalContext  # noqa: F401

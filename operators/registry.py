@@ -1,23 +1,33 @@
-"""The one operator registry: built-in operators and plugins from the ``datagran.operators``
-entry point group. ``check_registry`` runs at start-up (a Django system check)."""
+"""The one operator registry.
+
+Every operator, built-in or plugin, is found the same way: an entry point of the
+``datagran.operators`` group (pyproject.toml) names its class (``module:Class``) or a module
+whose operator classes all count. Modules listed in DATAGRAN_OPERATOR_MODULES are read the same
+way, for plugins that are not installed as packages. Each operator is checked as the registry
+loads (``check_operator``): a broken one fails the load with an error naming it, and the
+``datagran.E001`` system check reports it at start-up.
+"""
 from __future__ import annotations
 
+import inspect
 import os
 import threading
+from collections.abc import Iterator
 from importlib import import_module
 from importlib.metadata import entry_points
 from importlib.util import find_spec
+from types import ModuleType
+from typing import Any, get_args
 
-from .base import Operator
+from .base import Category, Operator, PortType
 
 ENTRY_POINT_GROUP = "datagran.operators"
 PLUGIN_MODULES_VARIABLE = "DATAGRAN_OPERATOR_MODULES"
-BUILTIN_MODULES = (
-    "operators.connectors",
-    "operators.transforms",
-    "operators.models",
-    "operators.actions",
-)
+CATEGORIES: tuple[str, ...] = get_args(Category)
+PORT_TYPES: tuple[str, ...] = get_args(PortType)
+NOT_INSTALLED = (f"No operator is declared in the {ENTRY_POINT_GROUP!r} entry point group: the "
+                 "datagran project is not installed in this environment (`make deps` runs "
+                 "`pip install --no-deps -e .`).")
 
 _registry: dict[str, Operator] = {}
 _loaded = False
@@ -33,17 +43,77 @@ class UnknownOperator(KeyError):
         return f"Unknown operator {self.name!r}."
 
 
+class BrokenOperators(Exception):
+    """Operators that cannot be registered; each problem starts with the operator's name."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Broken operators:\n" + "\n".join(f"  {p}" for p in problems))
+        self.problems = problems
+
+
 def register(cls: type[Operator]) -> type[Operator]:
-    """Class decorator: add an operator to the registry (names must be unique)."""
-    existing = _registry.get(cls.name)
-    if existing is not None and type(existing) is not cls:
-        raise ValueError(f"Two operators are named {cls.name!r}: {type(existing)!r} and {cls!r}")
-    _registry[cls.name] = cls()
+    """Class decorator for plugin modules written before entry points: add an operator to the
+    registry (names must be unique). Not needed for a class an entry point names."""
+    with _load_lock:
+        _raise_if(_add(cls))
+        if _loaded:
+            _raise_if(check_operator(cls))
     return cls
 
 
+def _add(cls: type[Operator]) -> list[str]:
+    existing = _registry.get(cls.name)
+    if existing is None:
+        _registry[cls.name] = cls()
+    elif type(existing) is not cls:
+        return [f"{cls.name}: two operators have this name: {type(existing)!r} and {cls!r}"]
+    return []
+
+
+def _raise_if(problems: list[str]) -> None:
+    if problems:
+        raise BrokenOperators(problems)
+
+
+# --- discovery ------------------------------------------------------------------------------
+
+def operators_in(obj: Any) -> list[type[Operator]]:
+    """What an entry point names: an operator class, or a module and its operator classes
+    (those defined there that have a name; imported ones and unnamed bases do not count)."""
+    if isinstance(obj, ModuleType):
+        return [value for value in vars(obj).values()
+                if _is_operator_class(value) and value.__module__ == obj.__name__
+                and getattr(value, "name", None)]
+    return [obj]
+
+
+def _is_operator_class(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, Operator) and value is not Operator
+
+
+def _discover() -> Iterator[tuple[str, type[Operator] | None, str | None]]:
+    """(where it was declared, the operator class or None, the problem or None)."""
+    declared = entry_points(group=ENTRY_POINT_GROUP)
+    if not declared:
+        yield "registry", None, NOT_INSTALLED
+    for ep in declared:
+        where = f"entry point {ep.name!r} ({ep.value})"
+        try:
+            obj = ep.load()
+        except Exception as exc:  # noqa: BLE001 - reported with the entry point's name
+            yield where, None, f"cannot be loaded: {type(exc).__name__}: {exc}"
+            continue
+        if not isinstance(obj, ModuleType) and getattr(obj, "name", ep.name) != ep.name:
+            yield where, None, f"names the operator {getattr(obj, 'name', None)!r}"
+        for cls in operators_in(obj):
+            yield where, cls, None
+    for name in plugin_modules():
+        for cls in operators_in(import_module(name)):
+            yield PLUGIN_MODULES_VARIABLE, cls, None
+
+
 def _load() -> None:
-    """Import every operator module once. Worker threads may ask at the same moment: the
+    """Find and check every operator once. Worker threads may ask at the same moment: the
     lock makes the others wait until the registry is complete, not see it half-filled."""
     global _loaded
     if _loaded:
@@ -51,12 +121,17 @@ def _load() -> None:
     with _load_lock:
         if _loaded:
             return
-        for module in BUILTIN_MODULES:
-            import_module(module)
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            register(ep.load())
-        for name in plugin_modules():
-            import_module(name)
+        problems: list[str] = []
+        for where, cls, problem in _discover():
+            if problem is not None:
+                problems.append(f"{where}: {problem}")
+            elif cls is not None and not _is_operator_class(cls):
+                problems.append(f"{where}: {cls!r} is not an Operator subclass")
+            elif cls is not None:
+                problems += _add(cls)
+        for op in _registry.values():
+            problems += check_operator(type(op))
+        _raise_if(problems)
         _loaded = True
 
 
@@ -90,23 +165,98 @@ def get_operator(name: str) -> Operator:
 
 def all_operators() -> list[Operator]:
     _load()
-    order = {"connector": 0, "transform": 1, "model": 2, "action": 3}
+    order = {category: i for i, category in enumerate(CATEGORIES)}
     return sorted(_registry.values(), key=lambda op: (order.get(op.category, 9), op.name))
 
 
 def check_registry() -> list[str]:
-    """Problems that would break the catalogue: each params schema must build, each
-    operator must name its category and ports sensibly."""
-    problems = []
-    for op in all_operators():
-        try:
-            op.Params.model_json_schema()
-        except Exception as exc:  # noqa: BLE001 - any failure here is a broken operator
-            problems.append(f"{op.name}: params schema does not build: {exc}")
-        if op.category not in ("connector", "transform", "model", "action"):
-            problems.append(f"{op.name}: unknown category {op.category!r}")
-        names = [p.name for p in op.inputs] + [p.name for p in op.outputs]
-        if len({p.name for p in op.inputs}) != len(op.inputs) or len(
-            {p.name for p in op.outputs}) != len(op.outputs):
-            problems.append(f"{op.name}: duplicate port names {names}")
-    return problems
+    """Every problem that keeps an operator out of the registry (the start-up check)."""
+    try:
+        _load()
+    except BrokenOperators as exc:
+        return exc.problems
+    return []
+
+
+# --- checking one operator ------------------------------------------------------------------
+
+def check_operator(cls: type[Operator]) -> list[str]:
+    """What is wrong with an operator class, each problem prefixed with its name: its
+    catalogue entry, port types, params schema, and the keyword arguments of its compute
+    methods against its input ports."""
+    name = getattr(cls, "name", None) or cls.__qualname__
+    return [f"{name}: {problem}" for problem in _problems(cls)]
+
+
+def _problems(cls: type[Operator]) -> Iterator[str]:
+    for attribute in ("name", "label", "category"):
+        if not isinstance(getattr(cls, attribute, None), str):
+            yield f"sets no {attribute}"
+    if getattr(cls, "category", None) not in CATEGORIES:
+        yield f"unknown category {getattr(cls, 'category', None)!r} (one of {CATEGORIES})"
+    yield from _port_problems(cls)
+    yield from _params_problems(cls)
+    yield from _compute_problems(cls)
+
+
+def _port_problems(cls: type[Operator]) -> Iterator[str]:
+    for side, ports in (("input", cls.inputs), ("output", cls.outputs)):
+        names = [p.name for p in ports]
+        if len(set(names)) != len(names):
+            yield f"duplicate {side} port names {names}"
+        for port in ports:
+            if port.type not in PORT_TYPES:
+                yield f"{side} port {port.name!r} has unknown type {port.type!r} " \
+                      f"(one of {PORT_TYPES})"
+
+
+def _params_problems(cls: type[Operator]) -> Iterator[str]:
+    try:
+        cls.Params.model_json_schema()
+    except Exception as exc:  # noqa: BLE001 - any failure here is a broken operator
+        yield f"params schema does not build: {type(exc).__name__}: {exc}"
+
+
+def _compute_problems(cls: type[Operator]) -> Iterator[str]:
+    overrides = {m for m in ("run", "fit", "apply", "infer_schema")
+                 if getattr(cls, m) is not getattr(Operator, m)}
+    if "fit" in overrides and "apply" not in overrides:
+        yield "implements fit without apply"
+    elif "apply" in overrides and "fit" not in overrides:
+        yield "implements apply without fit"
+    elif not overrides & {"run", "fit"}:
+        yield "implements neither run nor fit and apply"
+    leading = {"run": ("ctx", "params"), "fit": ("ctx", "params"),
+               "apply": ("ctx", "params", "state"), "infer_schema": ("ctx", "params")}
+    for method in sorted(overrides):
+        yield from _arguments_problems(cls, method, leading[method])
+
+
+def _arguments_problems(cls: type[Operator], method: str,
+                        leading: tuple[str, ...]) -> Iterator[str]:
+    """The engine calls ``method(ctx, params, [state,] **inputs)`` with one keyword argument per
+    connected input port: each port needs a keyword argument (or ``**inputs``), each keyword
+    argument a port, and an optional port's argument a default."""
+    arguments = list(inspect.signature(getattr(cls, method)).parameters.values())[1:]
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    head, rest = arguments[:len(leading)], arguments[len(leading):]
+    if len(head) < len(leading) or any(a.kind not in positional for a in head):
+        yield f"{method}() must take {', '.join(leading)} first"
+        return
+    ports = {p.name: p for p in cls.inputs}
+    known = ", ".join(ports) or "none"
+    takes_any = any(a.kind is inspect.Parameter.VAR_KEYWORD for a in rest)
+    named = {a.name: a for a in rest if a.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                   inspect.Parameter.KEYWORD_ONLY)}
+    for a in rest:
+        if a.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.POSITIONAL_ONLY):
+            yield f"{method}() takes {a.name!r} by position; inputs come by keyword"
+    for argument in named:
+        if argument not in ports:
+            yield f"{method}() takes {argument!r}, which is not an input port (inputs: {known})"
+    for port in ports.values():
+        if port.name not in named and not takes_any:
+            yield f"{method}() does not take the input port {port.name!r}"
+        elif (port.name in named and port.optional and method != "infer_schema"
+              and named[port.name].default is inspect.Parameter.empty):
+            yield f"{method}() needs a default for the optional input {port.name!r}"

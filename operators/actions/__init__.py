@@ -1,9 +1,2 @@
-"""Built-in operators; each module registers its classes on import."""
-from . import (  # noqa: F401
-    email_report,
-    export_file,
-    hubspot_upsert,
-    salesforce_upsert,
-    sql_table,
-    webhook,
-)
+"""Built-in actions. Each is declared, as a plugin's operators are, in pyproject.toml's
+``datagran.operators`` entry points."""

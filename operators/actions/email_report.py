@@ -8,7 +8,6 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
-from ..registry import register
 from ..spreadsheet import safe_csv as csv_attachment
 from ._delivery import (
     RESULTS_PORT,
@@ -64,7 +63,6 @@ class EmailReportParams(Params):
         return subject
 
 
-@register
 class EmailReport(Operator):
     """E-mails the table as a CSV attachment, one message per recipient. Cells a spreadsheet
     would run as formulas (starting with = + - @, a tab or a carriage return) get a leading
@@ -83,6 +81,10 @@ class EmailReport(Operator):
     inputs = (Port("table", "table"),)
     outputs = (RESULTS_PORT,)
     Params = EmailReportParams
+    example = {"recipients": ["ops@example.com"],
+               "subject": "Customers at risk",
+               "body": "Attached: this week's list.",
+               "filename": "at-risk"}
     batch_only = True
 
     def run(self, ctx: Context, params: EmailReportParams,

@@ -8,7 +8,6 @@ import pandas as pd
 from pydantic import Field
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
-from ..registry import register
 from ..spreadsheet import safe_csv, safe_xlsx
 
 _CONTENT_TYPES = {
@@ -39,7 +38,6 @@ def _serialise(table: pd.DataFrame, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-@register
 class ExportFile(Operator):
     """Saves the table as a CSV, Parquet or Excel file to download; passes the rows through.
 
@@ -55,6 +53,7 @@ class ExportFile(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = ExportFileParams
+    example = {"format": "csv", "filename": "churn-scores"}
     batch_only = True
 
     def run(self, ctx: Context, params: ExportFileParams,

@@ -12,7 +12,6 @@ from pydantic import Field, model_validator
 from ..base import Context, Operator, Params, Port, Schema, column_field, schema_of
 from ..connections import HubSpotConnection
 from ..connectors._connection import load_connection
-from ..registry import register
 from . import http
 from ._delivery import (
     RESULTS_PORT,
@@ -83,7 +82,6 @@ def property_value(value: Any) -> str:
     return str(value)
 
 
-@register
 class HubSpotUpsert(Operator):
     """Upserts each row as a HubSpot contact or company through the batch upsert API,
     matching existing records by ``id_property``. Missing values are left out, so they never
@@ -104,6 +102,12 @@ class HubSpotUpsert(Operator):
     inputs = (Port("table", "table"),)
     outputs = (RESULTS_PORT,)
     Params = HubSpotUpsertParams
+    example = {"connection": "c1",
+               "object_type": "contacts",
+               "id_property": "email",
+               "key_column": "email",
+               "mappings": [{"column": "name", "property": "firstname"},
+                            {"column": "churn_risk", "property": "churn_risk"}]}
     batch_only = True
 
     def run(self, ctx: Context, params: HubSpotUpsertParams,

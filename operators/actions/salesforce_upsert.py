@@ -20,7 +20,6 @@ from ..base import (
 )
 from ..connections import SalesforceConnection
 from ..connectors._connection import load_connection
-from ..registry import register
 from . import http
 from ._delivery import (
     RESULTS_PORT,
@@ -75,7 +74,6 @@ class SalesforceUpsertParams(Params):
         return self
 
 
-@register
 class SalesforceUpsert(Operator):
     """Upserts each row into a Salesforce object through the sObject Collections API,
     matching existing records by an external ID field. Missing values are left out, so they
@@ -97,6 +95,12 @@ class SalesforceUpsert(Operator):
     inputs = (Port("table", "table"),)
     outputs = (RESULTS_PORT,)
     Params = SalesforceUpsertParams
+    example = {"connection": "c1",
+               "sobject": "Contact",
+               "external_id_field": "Customer_Id__c",
+               "key_column": "customer_id",
+               "mappings": [{"column": "email", "field": "Email"},
+                            {"column": "churn_risk", "field": "Churn_Risk__c"}]}
     batch_only = True
 
     def run(self, ctx: Context, params: SalesforceUpsertParams,

@@ -23,7 +23,6 @@ from ..base import (
 )
 from ..connectors._connection import load_connection
 from ..connectors._sql import SQL_KINDS, SQL_MODELS, Database, SQLConnection, driver_message
-from ..registry import register
 from ._delivery import (
     RESULTS_PORT,
     RESULTS_SCHEMA,
@@ -58,7 +57,6 @@ class SqlTableParams(Params):
     require_approval: bool = approval_field()
 
 
-@register
 class SqlTable(Operator):
     """Writes the rows to a database table, each batch in one transaction. A batch the
     database refuses is retried row by row, so only the rows at fault fail, with the
@@ -80,6 +78,10 @@ class SqlTable(Operator):
     inputs = (Port("table", "table"),)
     outputs = (RESULTS_PORT,)
     Params = SqlTableParams
+    example = {"connection": "c1",
+               "table": "churn_scores",
+               "mode": "upsert",
+               "key_columns": ["customer_id"]}
     batch_only = True
 
     def run(self, ctx: Context, params: SqlTableParams,

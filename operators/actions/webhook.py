@@ -14,7 +14,6 @@ from ..base import Context, Operator, Params, Port, Schema, column_field, requir
 from ..connections import WebhookConnection
 from ..connectors._connection import load_connection
 from ..net import check_url
-from ..registry import register
 from . import http
 from ._delivery import (
     RESULTS_PORT,
@@ -49,7 +48,6 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-@register
 class Webhook(Operator):
     """Sends each row as ``{"key": ..., "data": {column: value}}`` in batches: a POST of
     ``{"records": [...]}`` with ``X-Datagran-Signature: sha256=<HMAC-SHA256 of the body with
@@ -71,6 +69,10 @@ class Webhook(Operator):
     inputs = (Port("table", "table"),)
     outputs = (RESULTS_PORT,)
     Params = WebhookParams
+    example = {"connection": "c1",
+               "key_column": "customer_id",
+               "columns": ["customer_id", "churn_risk"],
+               "batch_size": 100}
     batch_only = True
 
     def run(self, ctx: Context, params: WebhookParams,

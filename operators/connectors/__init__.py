@@ -1,2 +1,2 @@
-"""Built-in operators; each module registers its classes on import."""
-from . import http_json, sample, sql_query, upload  # noqa: F401
+"""Built-in connectors. Each is declared, as a plugin's operators are, in pyproject.toml's
+``datagran.operators`` entry points."""

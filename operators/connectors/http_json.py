@@ -11,7 +11,6 @@ from pydantic import Field, field_validator, model_validator
 from ..actions import http
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..connections import HttpConnection
-from ..registry import register
 from ._connection import load_connection
 
 Pagination = Literal["none", "page", "offset", "cursor", "link_header"]
@@ -98,7 +97,6 @@ def dig(body: Any, path: str) -> Any:
     return current
 
 
-@register
 class HttpJson(Operator):
     """GETs JSON from an API through an HTTP connection (its base URL and token) and turns
     the records into a table, nested fields flattened to ``a.b`` columns. Follows page,
@@ -117,6 +115,12 @@ class HttpJson(Operator):
     keywords = ("http", "api", "rest", "json", "web", "fetch", "get", "pagination", "import")
     outputs = (Port("table", "table"),)
     Params = HttpJsonParams
+    example = {"connection": "c1",
+               "path": "/v1/customers",
+               "records_path": "data",
+               "pagination": "cursor",
+               "cursor_param": "starting_after",
+               "cursor_path": "next"}
 
     def run(self, ctx: Context, params: HttpJsonParams) -> dict[str, pd.DataFrame]:
         conn = load_connection(ctx, params.connection, HttpConnection)

@@ -11,7 +11,6 @@ from pydantic import Field
 from sklearn import datasets
 
 from ..base import Context, Operator, Params, Port, Schema, schema_of
-from ..registry import register
 
 DatasetName = Literal["iris", "wine", "breast_cancer", "customers", "orders"]
 
@@ -116,7 +115,6 @@ class SampleDatasetParams(Params):
     )
 
 
-@register
 class SampleDataset(Operator):
     """A ready-made table to try Datagran with.
 
@@ -132,6 +130,7 @@ class SampleDataset(Operator):
     keywords = ("sample", "demo", "example", "iris", "wine", "breast cancer", "churn")
     outputs = (Port("table", "table"),)
     Params = SampleDatasetParams
+    example = {"dataset": "customers"}
 
     def run(self, ctx: Context, params: SampleDatasetParams) -> dict[str, pd.DataFrame]:
         return {"table": load_sample(params.dataset).copy()}

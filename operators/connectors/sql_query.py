@@ -10,7 +10,6 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..base import Context, Operator, Params, Port, Schema
-from ..registry import register
 from ._connection import load_connection
 from ._sql import SQL_KINDS, SQL_MODELS, Database
 
@@ -59,7 +58,6 @@ class SqlQueryParams(Params):
         return query
 
 
-@register
 class SqlQuery(Operator):
     """Runs a SELECT query and outputs its rows. The session is read-only: the database
     refuses any write, even one hidden in a CTE or a function.
@@ -77,6 +75,9 @@ class SqlQuery(Operator):
                 "mariadb", "sqlite", "import")
     outputs = (Port("table", "table"),)
     Params = SqlQueryParams
+    example = {"connection": "c1",
+               "query": "SELECT id, plan, spend FROM customers WHERE active",
+               "row_limit": 1000}
 
     def run(self, ctx: Context, params: SqlQueryParams) -> dict[str, pd.DataFrame]:
         conn = load_connection(ctx, params.connection, *SQL_MODELS)

@@ -5,7 +5,6 @@ import pandas as pd
 from pydantic import Field
 
 from ..base import Context, Operator, Params, Port, Schema
-from ..registry import register
 
 
 class UploadParams(Params):
@@ -17,7 +16,6 @@ class UploadParams(Params):
     )
 
 
-@register
 class Upload(Operator):
     """Reads a dataset previously uploaded through the API.
 
@@ -32,6 +30,7 @@ class Upload(Operator):
     keywords = ("upload", "file", "csv", "parquet", "excel", "import", "dataset")
     outputs = (Port("table", "table"),)
     Params = UploadParams
+    example = {"dataset": "3f2a9c"}
 
     def run(self, ctx: Context, params: UploadParams) -> dict[str, pd.DataFrame]:
         return {"table": ctx.read_dataset(params.dataset)}

@@ -1,8 +1,2 @@
-"""Built-in operators; each module registers its classes on import."""
-from . import (  # noqa: F401
-    cluster_kmeans,
-    predict,
-    registered,
-    train_classifier,
-    train_regressor,
-)
+"""Built-in models. Each is declared, as a plugin's operators are, in pyproject.toml's
+``datagran.operators`` entry points."""

@@ -21,7 +21,6 @@ from ..base import (
     column_field,
     schema_of,
 )
-from ..registry import register
 from ._common import fit_logged, one_thread, preprocessor, seed_field, select_features
 from .scoring import check_scoring_table
 
@@ -53,7 +52,6 @@ def _silhouette(Xt: Any, labels: np.ndarray, seed: int) -> float:
     return float(silhouette_score(Xt, labels, sample_size=sample, random_state=seed))
 
 
-@register
 class ClusterKMeans(Operator):
     """Finds groups of similar rows (customer segments, say) and adds each row's ``cluster``
     number, from 0 to n_clusters - 1.
@@ -79,6 +77,7 @@ class ClusterKMeans(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"), Port("metrics", "table"))
     Params = ClusterKMeansParams
+    example = {"features": ["tenure_months", "monthly_spend", "plan"], "n_clusters": 4}
 
     def fit(self, ctx: Context, params: ClusterKMeansParams,
             table: pd.DataFrame) -> TrainedModel:

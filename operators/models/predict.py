@@ -17,7 +17,6 @@ from ..base import (
     TrainedModel,
     columns_of,
 )
-from ..registry import register
 from ._common import one_thread, task_of
 from .scoring import check_scoring_table
 
@@ -46,7 +45,6 @@ def _probability_of(final: Any, proba: np.ndarray, predictions: np.ndarray) -> n
     return proba[np.arange(len(column)), column]
 
 
-@register
 class Predict(Operator):
     """Adds the model's ``prediction`` to each row, and its ``probability`` when the model
     gives one (the probability of the predicted class). A regressor adds only a float
@@ -67,6 +65,7 @@ class Predict(Operator):
     inputs = (Port("model", "model"), Port("table", "table"))
     outputs = (Port("table", "table"),)
     Params = NoParams
+    example = {}
 
     def run(self, ctx: Context, params: Any, model: Any,
             table: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -6,7 +6,6 @@ from typing import Any
 from pydantic import Field
 
 from ..base import Context, Operator, Params, Port, Schema, TrainedModel
-from ..registry import register
 
 
 class RegisteredModelParams(Params):
@@ -19,7 +18,6 @@ class RegisteredModelParams(Params):
                                      "version has the alias yet.")
 
 
-@register
 class RegisteredModelSource(Operator):
     """Feeds a registered model into a predict node.
 
@@ -35,6 +33,7 @@ class RegisteredModelSource(Operator):
     keywords = ("registry", "model", "production", "alias", "version", "import")
     outputs = (Port("model", "model"),)
     Params = RegisteredModelParams
+    example = {"model": "Churn", "alias": "production"}
 
     def run(self, ctx: Context, params: RegisteredModelParams) -> dict[str, TrainedModel]:
         model = ctx.registered_model(params.model, alias=params.alias, version=params.version,

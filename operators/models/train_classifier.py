@@ -27,7 +27,6 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.multiclass import type_of_target
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema, TrainedModel
-from ..registry import register
 from ._common import (
     CvFolds,
     check_complete,
@@ -146,7 +145,6 @@ def _confusion(model: TrainedModel, X: pd.DataFrame, y: pd.Series) -> pd.DataFra
         columns=["actual", "predicted", "count"])
 
 
-@register
 class TrainClassifier(Operator):
     """Learns to predict a column of classes from the other columns.
 
@@ -178,6 +176,9 @@ class TrainClassifier(Operator):
     outputs = (Port("model", "model"), Port("metrics", "table"), Port("confusion", "table"),
                Port("importances", "table"))
     Params = TrainClassifierParams
+    example = {"target": "churned",
+               "features": ["plan", "tenure_months", "monthly_spend"],
+               "algorithm": "random_forest"}
 
     def fit(self, ctx: Context, params: TrainClassifierParams, train: pd.DataFrame,
             test: pd.DataFrame | None = None) -> TrainedModel:

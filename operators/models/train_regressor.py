@@ -25,7 +25,6 @@ from ..base import (
     TrainedModel,
     column_type,
 )
-from ..registry import register
 from ._common import (
     NUMERIC,
     CvFolds,
@@ -112,7 +111,6 @@ def _scores(estimator: Any, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
             "mae": float(mean_absolute_error(y, predicted)), "r2": r2}
 
 
-@register
 class TrainRegressor(Operator):
     """Learns to predict a number (a price, a spend, a duration) from the other columns.
 
@@ -140,6 +138,9 @@ class TrainRegressor(Operator):
     inputs = (Port("train", "table"), Port("test", "table", optional=True))
     outputs = (Port("model", "model"), Port("metrics", "table"), Port("importances", "table"))
     Params = TrainRegressorParams
+    example = {"target": "monthly_spend",
+               "features": ["plan", "tenure_months"],
+               "algorithm": "random_forest"}
 
     def fit(self, ctx: Context, params: TrainRegressorParams, train: pd.DataFrame,
             test: pd.DataFrame | None = None) -> TrainedModel:

@@ -1,20 +1,2 @@
-"""Built-in operators; each module registers its classes on import."""
-from . import (  # noqa: F401
-    aggregate,
-    cast_columns,
-    date_parts,
-    derive_column,
-    drop_duplicates,
-    fill_missing,
-    filter_rows,
-    join,
-    pivot,
-    rename_columns,
-    rfm,
-    sample,
-    select_columns,
-    sort_limit,
-    split,
-    sql,
-    union,
-)
+"""Built-in transforms. Each is declared, as a plugin's operators are, in pyproject.toml's
+``datagran.operators`` entry points."""

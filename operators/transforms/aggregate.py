@@ -17,7 +17,6 @@ from ..base import (
     require_columns,
     schema_of,
 )
-from ..registry import register
 from ._common import NUMERIC, conform, expect_type, types_of
 
 Function = Literal["sum", "mean", "count", "min", "max", "nunique", "median", "std"]
@@ -88,7 +87,6 @@ def _schema(params: AggregateParams, schema: Schema) -> Schema:
     return result
 
 
-@register
 class Aggregate(Operator):
     """Groups rows by some columns and summarises each group in one row.
 
@@ -108,6 +106,9 @@ class Aggregate(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = AggregateParams
+    example = {"group_by": ["plan"],
+               "aggregations": [{"column": "spend", "function": "sum", "name": "revenue"},
+                                {"column": "customer_id", "function": "nunique"}]}
 
     def run(self, ctx: Context, params: AggregateParams, table: pd.DataFrame
             ) -> dict[str, pd.DataFrame]:

@@ -18,7 +18,6 @@ from ..base import (
     column_field,
     schema_of,
 )
-from ..registry import register
 from ._common import column_of, conform, shown, text_values, to_dates
 
 TargetType = Literal["int", "float", "bool", "str", "datetime"]
@@ -108,7 +107,6 @@ def _convert(i: int, cast: Cast, series: pd.Series, errors: str) -> pd.Series:
     return conform(converted, cast.type)
 
 
-@register
 class CastColumns(Operator):
     """Converts columns to another type.
 
@@ -130,6 +128,9 @@ class CastColumns(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = CastColumnsParams
+    example = {"columns": [{"column": "age", "type": "int"},
+                           {"column": "signup", "type": "datetime"}],
+               "errors": "null"}
 
     def run(
         self, ctx: Context, params: CastColumnsParams, table: pd.DataFrame

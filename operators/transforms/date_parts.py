@@ -8,7 +8,6 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from ..base import Context, Operator, Params, Port, Schema, column_field, schema_of
-from ..registry import register
 from ._common import conform, expect_type, parse_dates, with_columns
 
 Part = Literal["year", "quarter", "month", "day", "weekday", "hour", "week", "dayofyear"]
@@ -44,7 +43,6 @@ class DatePartsParams(Params):
         return {part: f"{self.prefix or self.column}_{part}" for part in self.parts}
 
 
-@register
 class DateParts(Operator):
     """Adds a whole-number column for each chosen part of a date.
 
@@ -67,6 +65,7 @@ class DateParts(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = DatePartsParams
+    example = {"column": "ordered_at", "parts": ["year", "month", "weekday"]}
 
     def run(self, ctx: Context, params: DatePartsParams, table: pd.DataFrame
             ) -> dict[str, pd.DataFrame]:

@@ -5,7 +5,6 @@ import pandas as pd
 from pydantic import Field
 
 from ..base import Context, Operator, Params, Port, Schema
-from ..registry import register
 from ._common import empty_frame, with_columns
 from .expression import FUNCTIONS, MAX_LENGTH, evaluate
 
@@ -23,7 +22,6 @@ class DeriveColumnParams(Params):
     )
 
 
-@register
 class DeriveColumn(Operator):
     """Adds (or replaces) a column computed from an expression over each row.
 
@@ -48,6 +46,7 @@ class DeriveColumn(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = DeriveColumnParams
+    example = {"name": "revenue", "expression": "price * quantity"}
 
     def run(
         self, ctx: Context, params: DeriveColumnParams, table: pd.DataFrame

@@ -7,7 +7,6 @@ import pandas as pd
 from pydantic import Field
 
 from ..base import Context, Operator, Params, Port, Schema, column_field, require_columns, schema_of
-from ..registry import register
 
 
 class DropDuplicatesParams(Params):
@@ -19,7 +18,6 @@ class DropDuplicatesParams(Params):
     )
 
 
-@register
 class DropDuplicates(Operator):
     """Keeps one row of each group of duplicate rows.
 
@@ -36,6 +34,7 @@ class DropDuplicates(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = DropDuplicatesParams
+    example = {"subset": ["email"], "keep": "last"}
 
     def run(
         self, ctx: Context, params: DropDuplicatesParams, table: pd.DataFrame

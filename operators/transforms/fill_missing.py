@@ -17,7 +17,6 @@ from ..base import (
     column_field,
     schema_of,
 )
-from ..registry import register
 from ._common import NUMERIC, column_of, conform
 
 Strategy = Literal["mean", "median", "most_frequent", "constant"]
@@ -92,7 +91,6 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-@register
 class FillMissing(Operator):
     """Fills the missing values of some columns.
 
@@ -113,6 +111,8 @@ class FillMissing(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = FillMissingParams
+    example = {"columns": [{"column": "spend", "strategy": "median"},
+                           {"column": "plan", "strategy": "constant", "value": "free"}]}
 
     def fit(self, ctx: Context, params: FillMissingParams, table: pd.DataFrame
             ) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from ..base import (
     require_columns,
     schema_of,
 )
-from ..registry import register
 
 Op = Literal["==", "!=", ">", ">=", "<", "<=", "in", "not_in", "is_null", "not_null", "contains"]
 _COMPARE = {"==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
@@ -134,7 +133,6 @@ def _mask(series: pd.Series, op: str, value: Any) -> pd.Series:
     return _COMPARE[op](series, value).fillna(False).astype(bool)
 
 
-@register
 class FilterRows(Operator):
     """Keeps the rows meeting the conditions; the columns are unchanged.
 
@@ -152,6 +150,9 @@ class FilterRows(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = FilterRowsParams
+    example = {"conditions": [{"column": "plan", "op": "in", "value": ["pro", "enterprise"]},
+                              {"column": "monthly_spend", "op": ">", "value": 50}],
+               "combine": "all"}
 
     def run(
         self, ctx: Context, params: FilterRowsParams, table: pd.DataFrame

@@ -17,7 +17,6 @@ from ..base import (
     require_columns,
     schema_of,
 )
-from ..registry import register
 from ._common import NUMERIC, conform, nullable, types_of
 
 How = Literal["inner", "left", "right", "outer"]
@@ -86,7 +85,6 @@ def _nullable_if(table: pd.DataFrame, may_miss: bool) -> pd.DataFrame:
     return table.assign(**{c: nullable(table[c]) for c in table.columns})
 
 
-@register
 class Join(Operator):
     """Combines each row of ``left`` with the rows of ``right`` whose keys are equal.
 
@@ -105,6 +103,7 @@ class Join(Operator):
     inputs = (Port("left", "table"), Port("right", "table"))
     outputs = (Port("table", "table"),)
     Params = JoinParams
+    example = {"how": "left", "on": [{"left": "customer_id", "right": "id"}]}
 
     def run(self, ctx: Context, params: JoinParams, left: pd.DataFrame,
             right: pd.DataFrame) -> dict[str, pd.DataFrame]:

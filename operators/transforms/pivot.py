@@ -17,7 +17,6 @@ from ..base import (
     require_columns,
     schema_of,
 )
-from ..registry import register
 from ._common import NUMERIC, column_of, expect_type
 
 MAX_COLUMNS = 1000
@@ -67,7 +66,6 @@ def _label(value: object) -> str:
     return str(value)
 
 
-@register
 class Pivot(Operator):
     """Makes one row per ``index`` combination and one column per value of ``columns``.
 
@@ -90,6 +88,11 @@ class Pivot(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = PivotParams
+    example = {"index": ["region"],
+               "columns": "month",
+               "values": "sales",
+               "function": "sum",
+               "fill_value": 0}
 
     def run(self, ctx: Context, params: PivotParams, table: pd.DataFrame
             ) -> dict[str, pd.DataFrame]:

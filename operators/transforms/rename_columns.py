@@ -15,7 +15,6 @@ from ..base import (
     require_columns,
     schema_of,
 )
-from ..registry import register
 
 
 class Rename(Params):
@@ -55,7 +54,6 @@ def _renamed(params: RenameColumnsParams, schema: Schema) -> Schema:
     return result
 
 
-@register
 class RenameColumns(Operator):
     """Renames columns; the others, the order and the values are unchanged.
 
@@ -73,6 +71,7 @@ class RenameColumns(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = RenameColumnsParams
+    example = {"mapping": [{"column": "cust_id", "new_name": "customer_id"}]}
 
     def run(
         self, ctx: Context, params: RenameColumnsParams, table: pd.DataFrame

@@ -8,7 +8,6 @@ import pandas as pd
 from pydantic import Field
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema, column_field, schema_of
-from ..registry import register
 from ._common import NUMERIC, empty_frame, expect_type, parse_dates
 
 _MEASURES: Schema = [
@@ -48,7 +47,6 @@ def _score(values: pd.Series, *, higher_is_better: bool) -> pd.Series:
     return np.ceil((ranks - 0.5) * 5 / len(values)).astype("int64")
 
 
-@register
 class Rfm(Operator):
     """Summarises an orders table into one row per customer with RFM measures and scores.
 
@@ -71,6 +69,7 @@ class Rfm(Operator):
     inputs = (Port("orders", "table"),)
     outputs = (Port("table", "table"),)
     Params = RfmParams
+    example = {"customer": "customer_id", "date": "ordered_at", "amount": "total"}
 
     def run(self, ctx: Context, params: RfmParams, orders: pd.DataFrame
             ) -> dict[str, pd.DataFrame]:

@@ -5,7 +5,6 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from ..base import Context, Operator, Params, Port, Schema
-from ..registry import register
 
 
 class SampleParams(Params):
@@ -26,7 +25,6 @@ class SampleParams(Params):
         return self
 
 
-@register
 class Sample(Operator):
     """Takes random rows, reproducibly for a given seed.
 
@@ -43,6 +41,7 @@ class Sample(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = SampleParams
+    example = {"n": 1000, "seed": 7}
     # Sampling the one row being served would drop it at random.
     batch_only = True
 

@@ -15,7 +15,6 @@ from ..base import (
     require_columns,
     schema_of,
 )
-from ..registry import register
 
 
 class SelectColumnsParams(Params):
@@ -34,7 +33,6 @@ class SelectColumnsParams(Params):
         return columns
 
 
-@register
 class SelectColumns(Operator):
     """Keeps only the listed columns, in that order; the others are dropped.
 
@@ -50,6 +48,7 @@ class SelectColumns(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = SelectColumnsParams
+    example = {"columns": ["plan", "monthly_spend", "churned"]}
 
     def run(
         self, ctx: Context, params: SelectColumnsParams, table: pd.DataFrame

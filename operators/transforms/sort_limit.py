@@ -15,7 +15,6 @@ from ..base import (
     require_columns,
     schema_of,
 )
-from ..registry import register
 
 
 class SortKey(Params):
@@ -38,7 +37,6 @@ def _check(params: SortLimitParams, schema: Schema | None) -> None:
         require_columns(schema, [key.column], field=f"order_by.{i}.column")
 
 
-@register
 class SortLimit(Operator):
     """Sorts the rows, then keeps the first ``limit`` of them.
 
@@ -55,6 +53,7 @@ class SortLimit(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = SortLimitParams
+    example = {"order_by": [{"column": "spend", "descending": True}], "limit": 10}
 
     def run(
         self, ctx: Context, params: SortLimitParams, table: pd.DataFrame

@@ -16,7 +16,6 @@ from ..base import (
     require_columns,
     schema_of,
 )
-from ..registry import register
 
 
 class SplitParams(Params):
@@ -29,7 +28,6 @@ class SplitParams(Params):
     )
 
 
-@register
 class Split(Operator):
     """Shuffles the rows and splits them into ``train`` and ``test``.
 
@@ -46,6 +44,7 @@ class Split(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("train", "table"), Port("test", "table"))
     Params = SplitParams
+    example = {"test_size": 0.2, "seed": 42, "stratify": "churned"}
     batch_only = True
 
     def run(

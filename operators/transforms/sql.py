@@ -12,7 +12,6 @@ import pyarrow as pa
 from pydantic import Field
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
-from ..registry import register
 from ._common import conform, empty_frame
 
 TABLES = ("a", "b", "c")
@@ -139,7 +138,6 @@ def _explain(message: str, frames: dict[str, Any]) -> str:
     return message
 
 
-@register
 class Sql(Operator):
     """Runs a SQL SELECT over up to three tables, connected as ``a``, ``b`` and ``c``.
 
@@ -161,6 +159,7 @@ class Sql(Operator):
               Port("c", "table", label="C", optional=True))
     outputs = (Port("table", "table"),)
     Params = SqlParams
+    example = {"query": "SELECT a.*, b.region FROM a JOIN b ON a.store_id = b.id"}
 
     def run(self, ctx: Context, params: SqlParams, a: pd.DataFrame,
             b: pd.DataFrame | None = None, c: pd.DataFrame | None = None

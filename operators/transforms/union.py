@@ -7,7 +7,6 @@ import pandas as pd
 from pydantic import Field
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema, schema_of
-from ..registry import register
 from ._common import NUMERIC, conform
 
 
@@ -63,7 +62,6 @@ def _aligned(table: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(columns, index=table.index)
 
 
-@register
 class Union(Operator):
     """Puts the rows of ``second`` under the rows of ``first``.
 
@@ -80,6 +78,7 @@ class Union(Operator):
     inputs = (Port("first", "table"), Port("second", "table"))
     outputs = (Port("table", "table"),)
     Params = UnionParams
+    example = {"mode": "by_name"}
 
     def run(self, ctx: Context, params: UnionParams, first: pd.DataFrame,
             second: pd.DataFrame) -> dict[str, pd.DataFrame]:

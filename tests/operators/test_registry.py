@@ -1,65 +1,33 @@
 from __future__ import annotations
 
-import json
+import tomllib
+from importlib.metadata import distribution, entry_points
+from pathlib import Path
 
 import pytest
 
-from operators import LocalContext, all_operators, get_operator
-from operators.registry import UnknownOperator, check_registry
+from operators import get_operator
+from operators.registry import ENTRY_POINT_GROUP, UnknownOperator, check_registry
 
-# The smallest valid params of each built-in operator.
-MINIMAL_PARAMS: dict[str, dict] = {
-    "connector.sample_dataset": {}, "connector.upload": {"dataset": "d"},
-    "transform.select_columns": {"columns": ["a"]}, "transform.filter_rows": {},
-    "transform.split": {}, "model.train_classifier": {"target": "y"}, "model.predict": {},
-    "action.export_file": {},
-    "transform.rename_columns": {"mapping": [{"column": "a", "new_name": "b"}]},
-    "transform.derive_column": {"name": "x", "expression": "1"},
-    "transform.cast_columns": {"columns": [{"column": "a", "type": "int"}]},
-    "transform.fill_missing": {"columns": [{"column": "a", "strategy": "mean"}]},
-    "transform.drop_duplicates": {}, "transform.sort_limit": {}, "transform.sample": {"n": 1},
-    "transform.join": {"on": [{"left": "a", "right": "b"}]}, "transform.union": {},
-    "transform.aggregate": {"aggregations": [{"column": "a", "function": "count"}]},
-    "transform.pivot": {"index": ["a"], "columns": "b", "values": "c"},
-    "transform.date_parts": {"column": "a"},
-    "transform.rfm": {"customer": "a", "date": "b", "amount": "c"},
-    "transform.sql": {"query": "SELECT * FROM a"},
-}
-BUILT_IN = set(MINIMAL_PARAMS)
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 def test_the_registry_has_no_problems() -> None:
     assert check_registry() == []
 
 
-def test_every_built_in_operator_is_registered() -> None:
-    assert BUILT_IN <= {op.name for op in all_operators()}
+def test_the_installed_entry_points_are_those_pyproject_declares() -> None:
+    """An operator added to pyproject.toml exists only once the project is reinstalled."""
+    declared = tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"]
+    installed = {ep.name: ep.value for ep in distribution("datagran").entry_points
+                 if ep.group == ENTRY_POINT_GROUP}
+    assert installed == declared[ENTRY_POINT_GROUP], "run `make deps` to reinstall the project"
 
 
-@pytest.mark.parametrize("name", sorted(BUILT_IN))
-def test_every_operator_describes_itself_as_json_for_the_palette(name: str) -> None:
-    op = get_operator(name)
-    described = json.loads(json.dumps(op.describe()))
-    assert described["name"] == name
-    assert described["description"] and described["icon"] != "box" and described["keywords"]
-    assert op.__doc__ and "Example" in op.__doc__
-    for field, spec in described["params_schema"].get("properties", {}).items():
-        assert spec.get("description"), f"{name}.{field} has no description"
-
-
-@pytest.mark.parametrize("name", sorted(BUILT_IN))
-def test_every_operator_infers_a_schema_for_each_output_when_inputs_are_unknown(
-        name: str) -> None:
-    op = get_operator(name)
-    params = op.parse_params(MINIMAL_PARAMS[name])
-    result = op.infer_schema(LocalContext(), params, **{p.name: None for p in op.inputs})
-    assert set(result) == {p.name for p in op.outputs}
-
-
-def test_a_choice_param_becomes_an_enum_for_the_canvas() -> None:
-    schema = get_operator("model.train_classifier").describe()["params_schema"]
-    assert schema["properties"]["algorithm"]["enum"] == [
-        "logistic_regression", "random_forest", "gradient_boosting", "hist_gradient_boosting"]
+def test_each_built_in_operator_is_declared_by_an_entry_point_naming_its_class() -> None:
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.value.startswith("operators."):
+            assert type(get_operator(ep.name)) is ep.load()
 
 
 def test_an_unknown_operator_is_reported_by_name() -> None:

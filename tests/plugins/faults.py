@@ -103,6 +103,7 @@ class Flaky(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = FlakyParams
+    example = {"counter": "/tmp/attempts"}
     reuse_output = False
 
     def run(self, ctx: Context, params: FlakyParams, table: pd.DataFrame) -> dict:
@@ -158,6 +159,7 @@ class UnreachableSource(Operator):
     category = "connector"
     outputs = (Port("table", "table"),)
     Params = UnreachableSourceParams
+    example = {"while_exists": "/tmp/down"}
 
     def fingerprint(self, ctx: Context, params: UnreachableSourceParams) -> str:
         if Path(params.while_exists).exists():
