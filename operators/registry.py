@@ -135,6 +135,16 @@ def _load() -> None:
         _loaded = True
 
 
+def reload() -> None:
+    """Find the operators again: after installing a plugin into a running process (a notebook,
+    a test). Plugin modules already imported are read again, not re-imported."""
+    global _loaded
+    with _load_lock:
+        _registry.clear()
+        _loaded = False
+        _load()
+
+
 def plugin_modules() -> list[str]:
     """Plugin modules without an installed package: DATAGRAN_OPERATOR_MODULES, comma-separated
     import paths (read here, not from Django's settings: operators work without Django)."""
