@@ -1,9 +1,9 @@
 from django.urls import path
 
+from datagran.catalogue.apis import OperatorListApi
 from datagran.connections.apis import ConnectionDetailApi, ConnectionKindListApi, ConnectionListApi
 from datagran.datasets.apis import DatasetListApi
 from datagran.pipelines.apis import (
-    OperatorListApi,
     PipelineDetailApi,
     PipelineListApi,
     PipelineValidateApi,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -8,37 +9,31 @@ from rest_framework.views import APIView
 from datagran.core.api import request_workspace
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
-from operators.connections import KINDS, secret_fields
+from operators.connections import KINDS
 
 from .models import Connection
-from .services import (
-    ERR_SECRETS_CLEARED,
-    connection_create,
-    connection_delete,
-    connection_for_user,
-    connection_json,
-    connection_update,
+from .serializers import (
+    ConnectionInput,
+    ConnectionKindOutput,
+    ConnectionOutput,
+    ConnectionUpdateOutput,
 )
-
-
-class ConnectionInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    kind = serializers.CharField(max_length=30)
-    fields = serializers.DictField(required=False, default=dict)
-    workspace = serializers.UUIDField(required=False)
+from .services import connection_create, connection_delete, connection_for_user, connection_update
 
 
 class ConnectionKindListApi(APIView):
+    @extend_schema(responses={200: ConnectionKindOutput(many=True)})
     def get(self, request: Request) -> Response:
-        return Response([{"kind": kind, "schema": model.model_json_schema(),
-                          "secret_fields": secret_fields(kind)} for kind, model in KINDS.items()])
+        return Response(ConnectionKindOutput(list(KINDS), many=True).data)
 
 
 class ConnectionListApi(APIView):
+    @extend_schema(responses={200: ConnectionOutput(many=True)})
     def get(self, request: Request) -> Response:
         workspace = request_workspace(request)
-        return Response([connection_json(c) for c in workspace.connections.all()])
+        return Response(ConnectionOutput(workspace.connections.all(), many=True).data)
 
+    @extend_schema(request=ConnectionInput, responses={201: ConnectionOutput})
     def post(self, request: Request) -> Response:
         data = ConnectionInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -47,7 +42,7 @@ class ConnectionListApi(APIView):
                                        name=data.validated_data["name"],
                                        kind=data.validated_data["kind"],
                                        fields=data.validated_data["fields"])
-        return Response(connection_json(connection), status=status.HTTP_201_CREATED)
+        return Response(ConnectionOutput(connection).data, status=status.HTTP_201_CREATED)
 
 
 def _connection(request: Request, connection_id: str) -> Connection:
@@ -55,9 +50,11 @@ def _connection(request: Request, connection_id: str) -> Connection:
 
 
 class ConnectionDetailApi(APIView):
+    @extend_schema(responses={200: ConnectionOutput})
     def get(self, request: Request, connection_id: str) -> Response:
-        return Response(connection_json(_connection(request, connection_id)))
+        return Response(ConnectionOutput(_connection(request, connection_id)).data)
 
+    @extend_schema(request=ConnectionInput, responses={200: ConnectionUpdateOutput})
     def patch(self, request: Request, connection_id: str) -> Response:
         connection = _connection(request, connection_id)
         role_check(user=request.user, workspace_id=connection.workspace_id, min_role=Role.OWNER)
@@ -67,12 +64,10 @@ class ConnectionDetailApi(APIView):
                                                 name=data.validated_data.get("name"),
                                                 fields=data.validated_data.get("fields"),
                                                 by=request.user)
-        body = connection_json(connection)
-        if cleared:
-            body["secrets_cleared"] = cleared
-            body["message"] = ERR_SECRETS_CLEARED.format(names=", ".join(cleared)).strip()
-        return Response(body)
+        return Response(ConnectionUpdateOutput(
+            connection, context={"secrets_cleared": cleared}).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, connection_id: str) -> Response:
         connection = _connection(request, connection_id)
         role_check(user=request.user, workspace_id=connection.workspace_id, min_role=Role.OWNER)

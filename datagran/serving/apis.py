@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import pandas as pd
-from rest_framework import serializers
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,49 +14,57 @@ from datagran.pipelines.selectors import pipeline_get
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
-from .drift import PSI_WARNING, drift_report
-from .models import Deployment
+from .serializers import (
+    DeploymentInput,
+    DeploymentOutput,
+    DeploymentStatsOutput,
+    PredictInput,
+    PredictOutput,
+)
 from .services import (
     deployment_for,
     deployment_update,
     predict,
     serving_credentials,
     serving_pipeline,
-    training_inputs,
 )
-
-
-def deployment_json(d: Deployment, request: Request) -> dict[str, Any]:
-    url = request.build_absolute_uri(f"/api/pipelines/{d.pipeline_id}/predict")
-    return {"pipeline": str(d.pipeline_id), "enabled": d.enabled, "input_node": d.input_node,
-            "output_node": d.output_node, "sample_rate": d.sample_rate, "endpoint": url}
-
-
-class DeploymentInput(serializers.Serializer):
-    enabled = serializers.BooleanField(required=False)
-    input_node = serializers.CharField(required=False)
-    output_node = serializers.CharField(required=False)
-    sample_rate = serializers.FloatField(required=False)
+from .stats import deployment_stats
 
 
 class DeploymentApi(APIView):
+    @extend_schema(responses={200: DeploymentOutput})
     def get(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
-        return Response(deployment_json(deployment_for(pipeline=pipeline), request))
+        return Response(DeploymentOutput(deployment_for(pipeline=pipeline),
+                                         context={"request": request}).data)
 
+    @extend_schema(request=DeploymentInput, responses={200: DeploymentOutput})
     def put(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
         data = DeploymentInput(data=request.data)
         data.is_valid(raise_exception=True)
         deployment = deployment_update(pipeline=pipeline, **data.validated_data)
-        return Response(deployment_json(deployment, request))
+        return Response(DeploymentOutput(deployment, context={"request": request}).data)
 
 
 class ServingTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         return serving_credentials(key, lambda: super(
             ServingTokenAuthentication, self).authenticate_credentials(key))
+
+
+class ServingTokenScheme(OpenApiAuthenticationExtension):
+    """The prediction endpoint's token: an API token, checked once in a while (a scheme of
+    its own only because the schema names each authentication class once)."""
+
+    target_class = ServingTokenAuthentication
+    name = "servingTokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": 'An API token, with the prefix "Token"; remembered for '
+                               "DATAGRAN_SERVING_CACHE_SECONDS."}
 
 
 class PredictApi(APIView):
@@ -68,47 +75,20 @@ class PredictApi(APIView):
     authentication_classes = [ServingTokenAuthentication, SessionAuthentication]
     throttle_classes = [PredictThrottle]
 
+    @extend_schema(request=PredictInput, responses={200: PredictOutput})
     def post(self, request: Request, pipeline_id: str) -> Response:
         pipeline = serving_pipeline(user=request.user, pipeline_id=pipeline_id)
+        # Not validated through PredictInput: predict checks the rows against the
+        # deployment's input schema, once, on the serving path.
         rows = request.data.get("rows") if isinstance(request.data, dict) else None
-        return Response(predict(pipeline=pipeline, rows=rows))
+        return Response(PredictOutput(predict(pipeline=pipeline, rows=rows)).data)
 
 
 class DeploymentStatsApi(APIView):
     """Recent requests, latency percentiles, the request schema, and drift per feature."""
 
+    @extend_schema(responses={200: DeploymentStatsOutput})
     def get(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
-        compiled, deployment = training_inputs(pipeline=pipeline)
-        recent = list(deployment.log.all()[:500])
-        latencies = np.array([r.latency_ms for r in recent], dtype=float)
-        served = pd.DataFrame.from_records([row for r in recent for row in r.inputs])
-        training = compiled.training_inputs
-        version = compiled.model
-        return Response({
-            "deployment": deployment_json(deployment, request),
-            "model": None if version is None else {"name": version.registered_model.name,
-                                                   "version": version.version},
-            "input_schema": compiled.input_schema,
-            "example": _example(training.head(1).drop(columns=compiled.targets,
-                                                      errors="ignore")),
-            "requests": [{"at": r.created_at.isoformat(), "rows": r.rows,
-                          "latency_ms": round(r.latency_ms, 2),
-                          "model_version": r.model_version} for r in recent[:50]],
-            "latency_ms": {f"p{p}": (round(float(np.percentile(latencies, p)), 2)
-                                     if len(latencies) else None) for p in (50, 95, 99)},
-            # Of the model's features only: identifiers and other columns the model ignores
-            # always differ between a batch of requests and the training table.
-            "drift": (drift_report(training[compiled.features], served)
-                      if not served.empty else []),
-            "psi_warning": PSI_WARNING,
-        })
-
-
-def _example(train: pd.DataFrame) -> dict[str, Any]:
-    if train.empty:
-        return {}
-    row = train.head(1).astype(object).where(train.head(1).notna(), None)
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else
-                v.item() if hasattr(v, "item") else v)
-            for k, v in row.to_dict(orient="records")[0].items()}
+        return Response(DeploymentStatsOutput(deployment_stats(pipeline=pipeline),
+                                              context={"request": request}).data)

@@ -1,0 +1,1 @@
+"""The operator catalogue endpoint: every registered operator, as the canvas lists it."""

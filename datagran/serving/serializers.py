@@ -1,0 +1,91 @@
+"""Input and output of the deployment and prediction endpoints."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from datagran.core.fields import IsoDateTimeField, ObjectField, ObjectListField
+
+from .models import Deployment, PredictionLog
+
+
+class DeploymentInput(serializers.Serializer):
+    enabled = serializers.BooleanField(required=False)
+    input_node = serializers.CharField(required=False)
+    output_node = serializers.CharField(required=False)
+    sample_rate = serializers.FloatField(required=False, help_text="0 to 1: the share of "
+                                         "requests kept for the request list and drift.")
+
+
+class DeploymentOutput(serializers.Serializer):
+    pipeline = serializers.UUIDField(source="pipeline_id")
+    enabled = serializers.BooleanField()
+    input_node = serializers.CharField()
+    output_node = serializers.CharField()
+    sample_rate = serializers.FloatField()
+    endpoint = serializers.SerializerMethodField(help_text="The URL to POST rows to.")
+
+    def get_endpoint(self, deployment: Deployment) -> str:
+        return self.context["request"].build_absolute_uri(
+            f"/api/pipelines/{deployment.pipeline_id}/predict")
+
+
+class PredictInput(serializers.Serializer):
+    """Documents the body; the rows are checked by the service against the deployment's
+    own input schema, with messages naming the row and the column."""
+
+    rows = ObjectListField(help_text="One object per row: {column: value}.")
+
+
+class ModelRefOutput(serializers.Serializer):
+    """A registered model's name and one of its version numbers."""
+
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+class ServedModelOutput(ModelRefOutput):
+    """The model version a deployment serves (a ModelVersion)."""
+
+    name = serializers.CharField(source="registered_model.name")
+
+
+class PredictOutput(serializers.Serializer):
+    model = ModelRefOutput(allow_null=True, help_text="The model version that predicted.")
+    predictions = ObjectListField(help_text="Per row: its prediction (and probability), "
+                                            "or the output node's columns.")
+    latency_ms = serializers.FloatField()
+
+
+class PredictionLogOutput(serializers.Serializer):
+    at = IsoDateTimeField(source="created_at")
+    rows = serializers.IntegerField()
+    latency_ms = serializers.SerializerMethodField()
+    model_version = serializers.IntegerField(allow_null=True)
+
+    def get_latency_ms(self, entry: PredictionLog) -> float:
+        return round(entry.latency_ms, 2)
+
+
+class LatencyOutput(serializers.Serializer):
+    p50 = serializers.FloatField(allow_null=True)
+    p95 = serializers.FloatField(allow_null=True)
+    p99 = serializers.FloatField(allow_null=True)
+
+
+class DriftOutput(serializers.Serializer):
+    feature = serializers.CharField()
+    psi = serializers.FloatField(allow_null=True, help_text="Population stability index.")
+    warning = serializers.BooleanField()
+
+
+class DeploymentStatsOutput(serializers.Serializer):
+    """Recent requests, latency percentiles, the request schema, and drift per feature."""
+
+    deployment = DeploymentOutput()
+    model = ServedModelOutput(allow_null=True)
+    input_schema = ObjectListField(help_text='[{"name", "type"}] of a request row.')
+    example = ObjectField(help_text="A row of the training data, as a request would send it.")
+    requests = PredictionLogOutput(many=True)
+    latency_ms = LatencyOutput()
+    drift = DriftOutput(many=True)
+    psi_warning = serializers.FloatField()
