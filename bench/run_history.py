@@ -10,6 +10,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -61,7 +62,7 @@ def generate(workspace_id: uuid.UUID, pipelines: list, user_id: int) -> None:
         cur.execute("ANALYZE")
 
 
-def timed(fn, repeat: int = 7) -> float:
+def timed(fn: Callable[[], object], repeat: int = 7) -> float:
     fn()
     samples = []
     for _ in range(repeat):

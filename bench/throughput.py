@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from typing import Any
 
 from production import Production
 
@@ -46,11 +47,11 @@ def plain_loop() -> float:
     ops = {n["operator"]: get_operator(n["operator"]) for n in graphs[0]["nodes"]}
     t = time.perf_counter()
     for r in range(RUNS):
-        table = None
+        table: Any = None
         for spec in graphs[r % PIPELINES]["nodes"]:
             op = ops[spec["operator"]]
             params = op.parse_params(spec["params"])
-            inputs = {} if table is None else {"table": table}
+            inputs: dict[str, Any] = {} if table is None else {"table": table}
             table = op.run(ctx, params, **inputs)["table"]
     return RUNS / (time.perf_counter() - t) * 60
 

@@ -7,7 +7,6 @@ import atexit
 import json
 import logging
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import boto3
@@ -68,7 +67,7 @@ _running: tuple[ThreadedMotoServer, S3Server] | None = None
 
 
 @pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
+def s3_server() -> S3Server:
     """One server for the whole test process: moto keeps its accounts and its authentication
     switch per process, so a second server could not make its user once the first has
     turned authentication on. Each module that imports this fixture gets the same one."""
@@ -76,4 +75,4 @@ def s3_server() -> Iterator[S3Server]:
     if _running is None:
         _running = start_s3_server()
         atexit.register(_running[0].stop)
-    yield _running[1]
+    return _running[1]

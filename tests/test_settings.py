@@ -26,7 +26,7 @@ def start(tmp_path: Path, code: str = SETUP, *args: str,
                                "DATAGRAN_DATA_DIR": str(tmp_path), **env})
 
 
-@pytest.mark.parametrize("variable, value", [
+@pytest.mark.parametrize(("variable", "value"), [
     ("DATAGRAN_HTTPS", "ture"),
     ("DATAGRAN_SIGNUP", "of"),
     ("DATAGRAN_PREDICT_RATE", "6000/fortnight"),

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import CheckMessage, Error, register
 from pydantic import BaseModel
 
 from datagran.core.exceptions import PermanentError
@@ -57,7 +58,7 @@ def _protected() -> list[Path]:
 
 
 @register()
-def sqlite_root_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+def sqlite_root_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     root = sqlite_root()
     if root is None:
         return []

@@ -1,19 +1,21 @@
 """System checks with stable ids: a broken operator or setting fails at start-up."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register()
-def operator_registry_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+def operator_registry_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     from operators.registry import check_registry
 
     return [Error(problem, id="datagran.E001") for problem in check_registry()]
 
 
 @register()
-def broker_url_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+def broker_url_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     url = settings.BROKER_URL
     if url and not url.startswith(("redis://", "rediss://", "amqp://", "amqps://")):
         return [Error(f"BROKER_URL must start with redis:// or amqp://, not {url[:12]!r}",
@@ -22,7 +24,7 @@ def broker_url_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
 
 
 @register()
-def rabbitmq_time_limit_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+def rabbitmq_time_limit_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """RabbitMQ redelivers a message whose consumer holds it past consumer_timeout: a node
     allowed to run longer would be started again and again."""
     options = settings.DATAGRAN
@@ -37,7 +39,7 @@ def rabbitmq_time_limit_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
 
 
 @register(Tags.security, deploy=True)
-def secret_key_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+def secret_key_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     # The key kept in DATA_DIR/secret_key is one machine's: every web process, worker and
     # scheduler of a deployment must share one key (sessions, the connection secrets' key).
     if not settings.SECRET_KEY_FROM_ENV:
@@ -46,7 +48,7 @@ def secret_key_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
 
 
 @register(Tags.security, deploy=True)
-def trusted_proxies_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+def trusted_proxies_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """Behind a proxy every request comes from the proxy's address: the login throttle would
     count everyone together (anyone could lock a user out)."""
     if settings.SECURE_PROXY_SSL_HEADER and not settings.DATAGRAN["TRUSTED_PROXIES"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 REDACTED = "[redacted]"
 # The URL shapes of datagran/api_urls.py that carry a secret in the path.
@@ -36,7 +37,7 @@ def install_access_log_redaction() -> None:
     if getattr(write_entry, "redacts", False):
         return
 
-    def redacted_write_entry(self, host, date, request, *args, **kwargs):  # noqa: ANN001, ANN202
+    def redacted_write_entry(self, host, date, request, *args: Any, **kwargs: Any):  # noqa: ANN001, ANN202
         return write_entry(self, host, date, redact(request), *args, **kwargs)
 
     redacted_write_entry.redacts = True  # type: ignore[attr-defined]

@@ -2,14 +2,16 @@
 reads the settings only; the deploy check (`manage.py check --deploy`) reaches the store."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import CheckMessage, Error, register
 
 from .storage import URL_SETTING, StorageSettingError, open_storage, redact
 
 
 @register()
-def artifacts_url_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+def artifacts_url_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """A URL whose scheme fsspec does not know (or whose package is missing), or options
     that are not a JSON object, fail at start-up rather than at the first node."""
     try:
@@ -20,7 +22,7 @@ def artifacts_url_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
 
 
 @register(deploy=True)
-def artifacts_reachable_check(app_configs, **kwargs):  # noqa: ANN001, ANN201
+def artifacts_reachable_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """Writes, reads and deletes one small object: the bucket exists and the credentials
     may do what the store does."""
     from .artifacts import artifact_store

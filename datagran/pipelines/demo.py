@@ -132,7 +132,7 @@ DEMO_HUBSPOT = "Demo HubSpot (dry run only)"
 @transaction.atomic
 def demo_setup() -> tuple[Any, Workspace, list[Pipeline]]:
     """Idempotent: the demo user, its workspace and the example pipelines (made if missing)."""
-    User = get_user_model()
+    User = get_user_model()  # noqa: N806 - a model class
     user = User.objects.filter(username=DEMO_USERNAME).first()
     if user is None:
         user = User.objects.create_user(DEMO_USERNAME, password=DEMO_PASSWORD,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ def refused(response) -> dict:
     return response.json()
 
 
-def save(api, graph: dict, **fields):
+def save(api, graph: dict, **fields: Any):
     return api.post("/api/pipelines/", {"name": "P", "graph": graph, **fields}, format="json")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 CANARY = "canary-s3cr3t-7f1d"
 
 
-def create(api, **fields):
+def create(api, **fields: Any):
     body = {"name": "Warehouse", "kind": "postgresql",
             "fields": {"database": "dw", "user": "etl", "password": CANARY, **fields}}
     return api.post("/api/connections/", body, format="json")

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -19,7 +20,7 @@ from operators.connectors._sql import SQLITE_NOT_A_PATH, SQLITE_OFF, SQLITE_OUTS
 pytestmark = pytest.mark.django_db
 
 
-def save(api, kind: str, **fields):
+def save(api, kind: str, **fields: Any):
     return api.post("/api/connections/", {"name": "db", "kind": kind, "fields": fields},
                     format="json")
 

@@ -3,7 +3,6 @@ moto's server mode on loopback, with the standard AWS variables pointing at it."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,7 +31,7 @@ def s3_prefix(s3_server: S3Server, settings: Any,  # noqa: F811
 
 @pytest.fixture(params=["local", "s3"])
 def store(request: pytest.FixtureRequest, settings: Any, tmp_path: Any,
-          monkeypatch: pytest.MonkeyPatch) -> Iterator[ArtifactStore]:
+          monkeypatch: pytest.MonkeyPatch) -> ArtifactStore:
     """Without the in-memory table memo, so every read really goes to the backend."""
     settings.DATAGRAN = {**settings.DATAGRAN, "TABLE_MEMO_BYTES": 0}
     if request.param == "s3":
@@ -40,4 +39,4 @@ def store(request: pytest.FixtureRequest, settings: Any, tmp_path: Any,
     else:
         settings.DATAGRAN = {**settings.DATAGRAN, "ARTIFACTS_URL": str(tmp_path / "artifacts"),
                              "ARTIFACTS_OPTIONS": ""}
-    yield artifact_store()
+    return artifact_store()

@@ -87,7 +87,7 @@ def test_the_deploy_check_passes_when_the_store_answers(s3_prefix: str) -> None:
     assert list(artifact_store().artifacts()) == []  # the probe object is gone
 
 
-@pytest.mark.parametrize("url, options, expected", [
+@pytest.mark.parametrize(("url", "options", "expected"), [
     ("nosuchscheme://bucket/x", "", "DATAGRAN_ARTIFACTS_URL: cannot open nosuchscheme://"),
     ("s3://bucket/x", "[1, 2]", "DATAGRAN_ARTIFACTS_OPTIONS: must be a JSON object"),
     ("s3://bucket/x", "{nope", "DATAGRAN_ARTIFACTS_OPTIONS: must be a JSON object"),

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.live.server import LiveServer
 
@@ -349,7 +349,7 @@ def test_plan_marks_cached_and_will_run_nodes(page: Page, server: LiveServer) ->
     page.goto(f"{server.base_url}/pipelines/{p['id']}")
     expect(page.get_by_test_id("op-node")).to_have_count(5)
 
-    def plan_of(node_id: str):
+    def plan_of(node_id: str) -> Locator:
         return page.locator(f"[data-testid=op-node][data-node-id={node_id}]")
 
     def expect_plan(statuses: dict[str, str]) -> None:

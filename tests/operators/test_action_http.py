@@ -57,9 +57,9 @@ def test_a_server_error_is_retried_with_doubling_waits_and_then_returned(server:
 
 
 def test_a_policy_without_bounds_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="retries must be 0-10"):
         http.RetryPolicy(retries=11)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_wait 0-300 seconds"):
         http.RetryPolicy(max_wait=301)
 
 

@@ -37,7 +37,7 @@ def test_it_summarises_each_group_in_one_row_sorted_with_missing_keys_last() -> 
     assert result["avg_visits"].tolist() == [3.5, 10 / 3, 4.0]
 
 
-@pytest.mark.parametrize("column, function, expected", [
+@pytest.mark.parametrize(("column", "function", "expected"), [
     ("spend", "count", 5), ("email", "count", 5), ("email", "nunique", 4),
     ("spend", "min", 2.0), ("spend", "max", 30.0), ("spend", "median", 10.0),
     ("visits", "std", pytest.approx(np.std([1, 2, 3, 4, 5, 6], ddof=1))),
@@ -56,7 +56,7 @@ def test_several_group_columns_make_one_row_per_combination() -> None:
     assert result[result["plan"] == "pro"]["visits_sum"].tolist() == [6, 4]
 
 
-@pytest.mark.parametrize("column, function, col_type", [
+@pytest.mark.parametrize(("column", "function", "col_type"), [
     ("visits", "sum", "int"), ("spend", "sum", "float"), ("active", "sum", "int"),
     ("visits", "mean", "float"), ("visits", "median", "float"), ("visits", "std", "float"),
     ("email", "count", "int"), ("email", "nunique", "int"), ("email", "min", "str"),
@@ -81,7 +81,7 @@ def test_an_empty_table_gives_no_groups_or_one_row_for_the_whole_table() -> None
     assert [c["type"] for c in schema_of(whole)] == ["int", "int", "int"]
 
 
-@pytest.mark.parametrize("column, function", [
+@pytest.mark.parametrize(("column", "function"), [
     ("email", "sum"), ("email", "mean"), ("joined", "median"), ("active", "std")])
 def test_it_rejects_arithmetic_on_columns_that_are_not_numbers(column: str,
                                                               function: str) -> None:

@@ -118,7 +118,7 @@ def test_an_empty_table_is_cast_to_the_new_types() -> None:
     assert schema_of(result)[0]["type"] == "int" and schema_of(result)[3]["type"] == "bool"
 
 
-@pytest.mark.parametrize("source, target", [("ts", "int"), ("ts", "bool"), ("n", "datetime")])
+@pytest.mark.parametrize(("source", "target"), [("ts", "int"), ("ts", "bool"), ("n", "datetime")])
 def test_it_refuses_casts_between_dates_and_numbers(source: str, target: str) -> None:
     params = op.parse_params({"columns": [{"column": source, "type": target}]})
     with pytest.raises(OperatorError) as err:

@@ -41,7 +41,7 @@ def by_hand(numeric: list[str], categorical: list[str], n_clusters: int, seed: i
                      ("km", KMeans(n_clusters=n_clusters, n_init=10, random_state=seed))])
 
 
-@pytest.mark.parametrize("dataset, numeric, categorical", [
+@pytest.mark.parametrize(("dataset", "numeric", "categorical"), [
     ("iris", ["sepal_length", "sepal_width", "petal_length", "petal_width"], []),
     ("customers", ["tenure_months", "monthly_spend", "support_tickets"], ["plan", "country"]),
 ])

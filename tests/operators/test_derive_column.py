@@ -46,7 +46,7 @@ def refusal(expression: str) -> str:
     return before.value.message
 
 
-@pytest.mark.parametrize("expression, expected", [
+@pytest.mark.parametrize(("expression", "expected"), [
     ("qty * 2 + 1", [5, 7, 9]),
     ("qty / 2", [1.0, 1.5, 2.0]),
     ("qty // 2", [1, 1, 2]),
@@ -62,7 +62,7 @@ def test_it_computes_arithmetic_over_whole_columns(expression: str, expected: li
     assert values(expression) == expected
 
 
-@pytest.mark.parametrize("expression, expected", [
+@pytest.mark.parametrize(("expression", "expected"), [
     ("qty >= 3", [False, True, True]),
     ("qty != 3", [True, False, True]),
     ("1 < qty < 4", [True, True, False]),
@@ -77,7 +77,7 @@ def test_comparisons_and_logic_give_true_or_false(expression: str, expected: lis
     assert values(expression) == expected
 
 
-@pytest.mark.parametrize("expression, expected", [
+@pytest.mark.parametrize(("expression", "expected"), [
     ("abs(qty - 3)", [1, 0, 1]),
     ("round(price / 3, 2)", [0.83, 1.33, None]),
     ("round(qty)", [2, 3, 4]),
@@ -111,7 +111,7 @@ def test_a_new_name_appends_a_column_and_an_existing_one_is_replaced_in_place() 
     assert list(derive("qty", name="copy").index) == [0, 1, 2]
 
 
-@pytest.mark.parametrize("expression, col_type", [
+@pytest.mark.parametrize(("expression", "col_type"), [
     ("qty + 1", "int"), ("qty / 1", "float"), ("qty ** 2", "float"), ("price - qty", "float"),
     ("qty > 1", "bool"), ("is_null(plan)", "bool"), ("lower(plan)", "str"),
     ("len(plan)", "int"), ("year(joined)", "int"), ("coalesce(qty, price)", "float"),
@@ -143,7 +143,7 @@ def test_it_rejects_an_unknown_column_and_lists_the_available_ones() -> None:
     assert 'written col("unit price")' in refusal("qty + unit")
 
 
-@pytest.mark.parametrize("expression, fragment", [
+@pytest.mark.parametrize(("expression", "fragment"), [
     ("plan + 1", "Cannot apply '+' to str and int"),
     ("qty * active", "Cannot apply '*' to int and bool"),
     ("qty > plan", "one type; got int and str"),
@@ -162,7 +162,7 @@ def test_it_rejects_values_of_the_wrong_type(expression: str, fragment: str) -> 
     assert fragment in refusal(expression)
 
 
-@pytest.mark.parametrize("expression, fragment", [
+@pytest.mark.parametrize(("expression", "fragment"), [
     ("abs()", "abs() takes 1 argument(s); got 0"),
     ("if_else(active, 1)", "takes 3 argument(s)"),
     ("coalesce(qty)", "takes at least 2"),
@@ -181,7 +181,7 @@ def test_it_explains_expressions_it_cannot_read(expression: str, fragment: str) 
     assert fragment in refusal(expression)
 
 
-@pytest.mark.parametrize("expression, fragment", [
+@pytest.mark.parametrize(("expression", "fragment"), [
     ("__import__('os')", "'__import__' is not an allowed function"),
     ("__import__('os').system('touch /tmp/pwned')", "attribute access"),
     ("().__class__", "attribute access"),

@@ -116,7 +116,7 @@ def test_it_rejects_the_mean_or_median_of_text(strategy: str) -> None:
         op.run(LocalContext(), p, table=TABLE)
 
 
-@pytest.mark.parametrize("column, value", [
+@pytest.mark.parametrize(("column", "value"), [
     ("spend", "zero"), ("plan", 3), ("active", "yes"), ("joined", "someday"), ("visits", True)])
 def test_it_rejects_a_constant_that_does_not_fit_the_column(column: str, value: Any) -> None:
     p = params({"column": column, "strategy": "constant", "value": value})

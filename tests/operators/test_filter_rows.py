@@ -135,7 +135,7 @@ def test_the_schema_is_unchanged_and_checked_before_running() -> None:
     assert err.value.field == "conditions.0.value"
 
 
-@pytest.mark.parametrize("condition, loc", [
+@pytest.mark.parametrize(("condition", "loc"), [
     ({"column": "age", "op": "in", "value": 3}, ("conditions", 0, "value")),
     ({"column": "age", "op": "in", "value": []}, ("conditions", 0, "value")),
     ({"column": "age", "op": ">"}, ("conditions", 0, "value")),

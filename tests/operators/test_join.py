@@ -113,7 +113,7 @@ def test_its_schema_is_unknown_if_either_input_is_but_known_keys_are_still_check
     assert err.value.field == "on.0.right"
 
 
-@pytest.mark.parametrize("key, field", [
+@pytest.mark.parametrize(("key", "field"), [
     ({"left": "cust", "right": "id"}, "on.0.left"), ({"left": "customer_id", "right": "ID"},
                                                      "on.0.right")])
 def test_it_rejects_a_key_missing_on_either_side(key: dict, field: str) -> None:

@@ -34,7 +34,7 @@ def fitted(name: str, raw: dict[str, Any]) -> TrainedModel:
                                              else {"train": table}))
 
 
-@pytest.mark.parametrize("name, raw", MODELS, ids=[f"{n}-{r.get('algorithm', 'kmeans')}"
+@pytest.mark.parametrize(("name", "raw"), MODELS, ids=[f"{n}-{r.get('algorithm', 'kmeans')}"
                                                    for n, r in MODELS])
 def test_each_model_is_stored_and_read_back_exactly(tmp_path: Path, name: str,
                                                     raw: dict[str, Any]) -> None:

@@ -41,7 +41,7 @@ def test_empty_cells_take_the_fill_value() -> None:
     assert result.loc["east"].tolist() == [0, 0, 7]
 
 
-@pytest.mark.parametrize("function, north", [
+@pytest.mark.parametrize(("function", "north"), [
     ("mean", [5.5, 20.0]), ("min", [1, 20]), ("max", [10, 20]), ("count", [2, 1])])
 def test_the_other_functions_combine_cells_as_named(function: str, north: list) -> None:
     result = pivot(function=function).set_index("region")
@@ -65,7 +65,7 @@ def test_its_schema_is_unknown_before_running_but_its_params_are_checked() -> No
     assert op.infer_schema(LocalContext(), params, table=None) == {"table": None}
 
 
-@pytest.mark.parametrize("raw, field", [
+@pytest.mark.parametrize(("raw", "field"), [
     ({"index": ["regions"]}, "index"), ({"columns": "months"}, "columns"),
     ({"values": "sale"}, "values"), ({"columns": "region"}, "columns"),
     ({"values": "rep", "function": "sum"}, "values"),

@@ -91,7 +91,7 @@ def test_no_orders_give_no_customers_with_every_column() -> None:
     assert rfm(as_of="2000-01-01").empty
 
 
-@pytest.mark.parametrize("raw, field", [
+@pytest.mark.parametrize(("raw", "field"), [
     ({"customer": "client"}, "customer"), ({"date": "day"}, "date"),
     ({"amount": "customer"}, "amount"), ({"date": "amount"}, "date"),
 ])

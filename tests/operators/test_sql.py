@@ -81,7 +81,7 @@ def test_an_empty_table_gives_an_empty_result() -> None:
     assert result.empty and list(result.columns) == ["id", "amount"]
 
 
-@pytest.mark.parametrize("sql, fragment", [
+@pytest.mark.parametrize(("sql", "fragment"), [
     ("SELECT nope FROM a", 'Referenced column "nope" not found'),
     ("SELECT * FROM orders", "Table with name orders does not exist"),
     ("SELECT * FROM b", "Table b is not connected"),
@@ -115,7 +115,7 @@ def test_reading_files_or_urls_is_refused(sql: str) -> None:
     assert "files, URLs and extensions are not allowed" in refusal(sql)
 
 
-@pytest.mark.parametrize("sql, kind", [
+@pytest.mark.parametrize(("sql", "kind"), [
     ("COPY a TO '/tmp/datagran-leak.csv'", "COPY"),
     ("COPY (SELECT * FROM a) TO '/tmp/datagran-leak.parquet' (FORMAT parquet)", "COPY"),
     ("ATTACH '/tmp/datagran-leak.db' AS leak", "ATTACH"),

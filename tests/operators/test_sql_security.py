@@ -192,7 +192,8 @@ FILE_ACCESS = [
 ]
 
 
-@pytest.mark.parametrize("sql", FILE_ACCESS)
+# Ids without the random canary name, the same in every xdist worker.
+@pytest.mark.parametrize("sql", FILE_ACCESS, ids=lambda sql: sql.replace(CANARY, "CANARY"))
 def test_reading_or_writing_the_servers_files_is_refused_when_saved(sql: str) -> None:
     with pytest.raises(ValidationError) as err:
         query_op.parse_params({"connection": "db", "query": sql})

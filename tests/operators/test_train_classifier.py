@@ -68,7 +68,7 @@ def script_scores(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> list[flo
     return [accuracy_score(y, predicted), precision, recall, f1, auc]
 
 
-@pytest.mark.parametrize("dataset, target", [
+@pytest.mark.parametrize(("dataset", "target"), [
     ("iris", "target"), ("breast_cancer", "target"), ("customers", "churned")])
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_it_predicts_exactly_what_the_same_scikit_learn_script_predicts(
@@ -144,7 +144,7 @@ def test_its_model_schema_is_the_features_then_the_target() -> None:
     assert op.infer_schema(LocalContext(), params, train=None)["model"] is None
 
 
-@pytest.mark.parametrize("raw, field", [
+@pytest.mark.parametrize(("raw", "field"), [
     ({"target": "lable"}, "target"),
     ({"features": ["age", "agee"]}, "features"),
     ({"features": ["age", "label"]}, "features"),

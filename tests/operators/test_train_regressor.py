@@ -55,7 +55,7 @@ def sample(dataset: str, target: str) -> pd.DataFrame:
     return table.dropna(subset=[target])
 
 
-@pytest.mark.parametrize("dataset, target", [("wine", "alcohol"),
+@pytest.mark.parametrize(("dataset", "target"), [("wine", "alcohol"),
                                              ("customers", "monthly_spend")])
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_it_predicts_exactly_what_the_same_scikit_learn_script_predicts(
@@ -146,7 +146,7 @@ def test_tree_importances_cover_every_feature(algorithm: str) -> None:
 
 # --- bad input -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, field", [
+@pytest.mark.parametrize(("raw", "field"), [
     ({"target": "spnd"}, "target"),
     ({"features": ["age", "agee"]}, "features"),
     ({"features": ["age", "spend"]}, "features"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from tests.graphs import classifier_graph, edge, node
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run(api, pipeline_id: str, **body) -> str:
+def run(api, pipeline_id: str, **body: Any) -> str:
     run_id = api.post(f"/api/pipelines/{pipeline_id}/runs/", body, format="json").json()["id"]
     status = wait_for_run(run_id).status
     assert status == "succeeded", api.get(f"/api/runs/{run_id}/").json()
@@ -127,7 +128,7 @@ class Sneaky(BaseEstimator):
         return np.zeros(len(X))
 
 
-def import_model(api, estimator, **fields):
+def import_model(api, estimator, **fields: Any):
     data = io.BytesIO(sio.dumps(estimator))
     data.name = "model.skops"
     return api.post("/api/models/import/", {"file": data, "name": "Imported", **fields},
@@ -245,7 +246,7 @@ def test_the_migration_gives_existing_models_their_pipeline_node(user) -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     state = executor.loader.project_state(before).apps
-    Model, Version, Alias = (state.get_model("registry", n)
+    Model, Version, Alias = (state.get_model("registry", n)  # noqa: N806 - model classes
                              for n in ("RegisteredModel", "ModelVersion", "ModelAlias"))
     churn = Model.objects.create(workspace_id=workspace.pk, name="Churn")
     versions = [Version.objects.create(registered_model=churn, version=n, model_hash=str(n),

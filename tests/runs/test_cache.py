@@ -3,6 +3,7 @@ node and its descendants run; actions always run; force ignores the cache."""
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from tests.graphs import classifier_graph
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run_of(api, pipeline_id: str, **body) -> dict[str, NodeRun]:
+def run_of(api, pipeline_id: str, **body: Any) -> dict[str, NodeRun]:
     run_id = api.post(f"/api/pipelines/{pipeline_id}/runs/", body, format="json").json()["id"]
     assert wait_for_run(run_id).status == "succeeded"
     return {n.node_id: n for n in NodeRun.objects.filter(run_id=run_id)}

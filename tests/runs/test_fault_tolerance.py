@@ -4,6 +4,7 @@ never runs more than its limit at once."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -17,7 +18,7 @@ from tests.graphs import chain_graph, edge, node
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def start(api, graph, **body) -> str:
+def start(api, graph, **body: Any) -> str:
     pipeline = api.post("/api/pipelines/", {"name": "P", "graph": graph}, format="json").json()
     return api.post(f"/api/pipelines/{pipeline['id']}/runs/", body, format="json").json()["id"]
 

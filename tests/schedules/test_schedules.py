@@ -70,7 +70,7 @@ def test_the_same_occurrence_fires_once_however_many_schedulers_try(api, pipelin
     assert ScheduleFire.objects.count() == 1 and Run.objects.count() == 1
 
 
-@pytest.mark.parametrize("policy, runs", [("skip", 0), ("run_once", 1)])
+@pytest.mark.parametrize(("policy", "runs"), [("skip", 0), ("run_once", 1)])
 def test_occurrences_missed_during_downtime_follow_the_policy(api, pipeline, policy,
                                                               runs) -> None:
     body = api.post(f"/api/pipelines/{pipeline['id']}/schedules/",
@@ -134,7 +134,8 @@ def test_a_schedule_saved_before_the_minimum_is_paused_and_may_only_stay_paused(
     before = [("schedules", "0002_fire_records_missed_occurrences")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
-    Old = executor.loader.project_state(before).apps.get_model("schedules", "Schedule")
+    Old = executor.loader.project_state(before).apps.get_model(  # noqa: N806 - a model class
+        "schedules", "Schedule")
     fast = Old.objects.create(pipeline_id=pipeline["id"], cron="*/2 * * * * *")
     hourly = Old.objects.create(pipeline_id=pipeline["id"], cron="0 * * * *")
     executor = MigrationExecutor(connection)
@@ -172,7 +173,7 @@ def test_a_passing_fault_while_starting_the_run_leaves_the_occurrence_to_the_nex
     assert fire.fire_time == occurrence and fire.run_id == Run.objects.get().pk
 
 
-@pytest.mark.parametrize("policy, runs", [("skip", 0), ("run_once", 1)])
+@pytest.mark.parametrize(("policy", "runs"), [("skip", 0), ("run_once", 1)])
 def test_a_catch_up_over_any_number_of_occurrences_collapses_into_the_latest(
         api, pipeline, policy, runs) -> None:
     """200 days of a five-minute schedule missed (57,600 occurrences), back 2.5 minutes after

@@ -38,7 +38,7 @@ def clean_cache(settings):
 # --- sign-up -------------------------------------------------------------------------------
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("password, message", [
+@pytest.mark.parametrize(("password", "message"), [
     ("password", "This password is too common."),
     ("8675309123", "This password is entirely numeric."),
     ("zoe-smith", "The password is too similar to the username."),
@@ -111,7 +111,7 @@ def test_a_signed_in_user_posting_another_name_does_not_clear_its_count(
     assert refused.status_code == 429
 
 
-@pytest.mark.parametrize("trusted, forwarded, remote, client", [
+@pytest.mark.parametrize(("trusted", "forwarded", "remote", "client"), [
     ("", "203.0.113.9", "10.0.0.2", "10.0.0.2"),  # no proxy trusted: the header is ignored
     ("1", "203.0.113.9", "10.0.0.2", "203.0.113.9"),
     ("1", "6.6.6.6, 203.0.113.9", "10.0.0.2", "203.0.113.9"),  # a spoofed left entry

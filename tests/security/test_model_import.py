@@ -151,7 +151,7 @@ def tampered(estimator: Any, field: str, bad: Any) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("estimator, field, bad", [
+@pytest.mark.parametrize(("estimator", "field", "bad"), [
     (RandomForestClassifier(n_estimators=2, random_state=0), "left_child", 10**6),
     (RandomForestClassifier(n_estimators=2, random_state=0), "feature", 10**6),
     (RandomForestClassifier(n_estimators=2, random_state=0), "left_child", 0),  # a cycle

@@ -1,6 +1,8 @@
 """CSRF on session writes and on login, login and predict rate limits, the app shell."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
@@ -109,7 +111,7 @@ def test_the_prediction_rate_limit_is_a_sliding_window_and_says_when_to_retry(
     monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
     pipeline = api.post("/api/pipelines/", {"name": "p"}, format="json").json()
 
-    def predict():
+    def predict() -> Any:
         return api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": [{}]},
                         format="json")
 

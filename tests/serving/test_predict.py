@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from tests.conftest import wait_for_run
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run(api, pipeline_id: str, **body) -> str:
+def run(api, pipeline_id: str, **body: Any) -> str:
     run_id = api.post(f"/api/pipelines/{pipeline_id}/runs/", body, format="json").json()["id"]
     assert wait_for_run(run_id).status == "succeeded"
     return run_id
@@ -194,7 +195,7 @@ def test_requests_arriving_together_after_a_promotion_load_the_model_once(
     rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(1))
     loads, build = [], services._build
 
-    def slow_build(*args):
+    def slow_build(*args: Any) -> Any:
         loads.append(1)
         time.sleep(0.3)  # reading a large model from S3, say
         return build(*args)
