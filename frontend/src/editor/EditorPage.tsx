@@ -1,9 +1,12 @@
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { AlertTriangle, Loader2 } from "lucide-react";
-import { useCallback, useEffect, useState } from "react";
+import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { useCallback, useState } from "react";
 import type { StoreApi } from "zustand";
 import { api, errorMessage, getApiWorkspace } from "../api/client";
-import type { Graph, OperatorSpec } from "../api/types";
+import { operatorsQuery, pipelineQuery } from "../api/queries";
+import { queryKeys } from "../api/queryClient";
+import type { Graph } from "../api/types";
 import { timeAgo } from "../lib/format";
 import { navigate } from "../lib/router";
 import { useSession } from "../lib/session";
@@ -25,58 +28,60 @@ import { createEditorStore, type EditorStore } from "./store";
 import { RunProgressBar, Toolbar } from "./Toolbar";
 import { VersionsDialog } from "./VersionsDialog";
 
-const operatorCache = new Map<string, Promise<OperatorSpec[]>>();
-
-function loadOperators(): Promise<OperatorSpec[]> {
-  const key = getApiWorkspace() ?? "";
-  let p = operatorCache.get(key);
-  if (!p) {
-    p = api.operators();
-    p.catch(() => operatorCache.delete(key));
-    operatorCache.set(key, p);
-  }
-  return p;
-}
-
 type Loaded = { store: StoreApi<EditorStore>; draft: Draft | null };
 
-export function EditorPage({ pipelineId }: { pipelineId: string }) {
-  const [state, setState] = useState<Loaded | null>(null);
-  const [error, setError] = useState<{ message: string; status?: number } | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    Promise.all([api.pipeline(pipelineId), loadOperators()])
-      .then(async ([pipeline, ops]) => {
-        if (!live) return;
-        document.title = `${pipeline.name} · Datagran`;
-        // Datasets, connections and models are looked up in the pipeline's own workspace.
-        const session = useSession.getState();
-        const ws = String(pipeline.workspace);
-        if (session.workspaceId !== ws && session.workspaces.some((w) => String(w.id) === ws)) {
-          session.setWorkspace(ws);
-        }
-        const store = createEditorStore({ pipeline, catalogue: catalogueOf(ops) });
-        const draft = loadDraft(String(pipeline.id));
-        const differs = draft && canonicalGraph(draft.graph) !== canonicalGraph(pipeline.graph);
-        if (draft && !differs) clearDraft(String(pipeline.id));
-        if (pipeline.last_run) {
-          try {
-            const run = await api.run(pipeline.last_run.id);
-            store.getState().setRun(run);
-          } catch {
-            /* the editor works without it */
-          }
-        }
-        if (live) setState({ store, draft: differs ? draft : null });
-      })
-      .catch((err) => {
-        if (live) setError({ message: errorMessage(err), status: (err as { status?: number }).status });
+/**
+ * Open a pipeline: its saved graph (always fetched afresh), the operator catalogue (cached for
+ * the session) and its last run, made into the editor's store. The store lives as long as the
+ * page: the query is never refetched while the page is open and is dropped when it closes.
+ */
+async function openPipeline(qc: QueryClient, pipelineId: string): Promise<Loaded> {
+  const [pipeline, ops] = await Promise.all([
+    qc.fetchQuery({ ...pipelineQuery(pipelineId), staleTime: 0 }),
+    qc.fetchQuery(operatorsQuery(getApiWorkspace())),
+  ]);
+  document.title = `${pipeline.name} · Datagran`;
+  // Datasets, connections and models are looked up in the pipeline's own workspace.
+  const session = useSession.getState();
+  const ws = String(pipeline.workspace);
+  if (session.workspaceId !== ws && session.workspaces.some((w) => String(w.id) === ws)) {
+    session.setWorkspace(ws);
+  }
+  const store = createEditorStore({ pipeline, catalogue: catalogueOf(ops) });
+  const draft = loadDraft(String(pipeline.id));
+  const differs = draft && canonicalGraph(draft.graph) !== canonicalGraph(pipeline.graph);
+  if (draft && !differs) clearDraft(String(pipeline.id));
+  if (pipeline.last_run) {
+    try {
+      const runId = String(pipeline.last_run.id);
+      const run = await qc.fetchQuery({
+        queryKey: queryKeys.runs.one(runId),
+        queryFn: () => api.run(runId),
+        staleTime: 0,
       });
-    return () => {
-      live = false;
-    };
-  }, [pipelineId]);
+      store.getState().setRun(run);
+    } catch {
+      /* the editor works without it */
+    }
+  }
+  return { store, draft: differs ? draft : null };
+}
+
+export function EditorPage({ pipelineId }: { pipelineId: string }) {
+  const qc = useQueryClient();
+  const opened = useQuery({
+    // Not under "pipelines": saving invalidates those, and must not reopen the editor.
+    queryKey: ["editor", pipelineId],
+    queryFn: () => openPipeline(qc, pipelineId),
+    staleTime: Infinity,
+    gcTime: 0,
+    retry: false,
+    structuralSharing: false,
+  });
+  const state = opened.data ?? null;
+  const error = opened.error
+    ? { message: errorMessage(opened.error), status: (opened.error as { status?: number }).status }
+    : null;
 
   if (error) {
     return (

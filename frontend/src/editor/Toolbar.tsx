@@ -17,7 +17,8 @@ import {
   Upload,
 } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
-import { api, errorMessage } from "../api/client";
+import { errorMessage } from "../api/client";
+import { useUpdatePipeline } from "../api/queries";
 import { elapsed, formatDuration } from "../lib/format";
 import { navigate } from "../lib/router";
 import { useNow } from "../lib/useNow";
@@ -35,6 +36,7 @@ const selectCanRedo = (s: EditorStore) => s.history.future.length > 0;
 function PipelineName() {
   const store = useEditorApi();
   const name = useEditor((s) => s.name);
+  const rename = useUpdatePipeline();
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState(name);
 
@@ -45,7 +47,7 @@ function PipelineName() {
     const prev = name;
     store.getState().setMeta({ name: next });
     try {
-      await api.updatePipeline(store.getState().pipelineId, { name: next });
+      await rename.mutateAsync({ id: store.getState().pipelineId, name: next });
     } catch (err) {
       store.getState().setMeta({ name: prev });
       toast(`Could not rename: ${errorMessage(err)}`, "error");

@@ -13,12 +13,14 @@ import {
   RotateCcw,
   type LucideIcon,
 } from "lucide-react";
-import { useEffect, useId, useMemo, useState, type ReactNode } from "react";
-import { api, errorMessage } from "../api/client";
+import { useQuery } from "@tanstack/react-query";
+import { useId, useMemo, type ReactNode } from "react";
+import { errorMessage } from "../api/client";
 import type { PipelineVersion, VersionDiff } from "../api/types";
 import { formatDateTime, timeAgo } from "../lib/format";
 import { OperatorIcon } from "../ui/OperatorIcon";
 import { useEditor } from "./context";
+import { versionDiffQuery } from "./queries";
 import {
   describeDiff,
   summarize,
@@ -97,26 +99,11 @@ export function VersionCompare({
 
 /** The API's diff of the pair, fetched again whenever the pair changes. */
 function useDiff(pair: Pair): { data: VersionDiff | null; error: string | null } {
-  const [state, setState] = useState<{ key: string; data: VersionDiff | null; error: string | null }>({
-    key: "",
-    data: null,
-    error: null,
-  });
-  const key = `${pair.a}:${pair.b}`;
   const pipelineId = useEditor((s) => s.pipelineId);
-  useEffect(() => {
-    if (pair.a === pair.b) return;
-    const ctrl = new AbortController();
-    api
-      .versionDiff(pipelineId, pair.a, pair.b, ctrl.signal)
-      .then((data) => setState({ key, data, error: null }))
-      .catch((err) => {
-        if (!ctrl.signal.aborted) setState({ key, data: null, error: errorMessage(err) });
-      });
-    return () => ctrl.abort();
-  }, [pipelineId, pair.a, pair.b, key]);
-  // A diff of the pair before is not shown while this one loads.
-  return state.key === key ? state : { data: null, error: null };
+  // A diff of the pair before is not shown while this one loads: each pair has its own query.
+  const q = useQuery({ ...versionDiffQuery(pipelineId, pair.a, pair.b), enabled: pair.a !== pair.b });
+  if (pair.a === pair.b) return { data: null, error: null };
+  return { data: q.data ?? null, error: q.error ? errorMessage(q.error) : null };
 }
 
 function VersionPicker({

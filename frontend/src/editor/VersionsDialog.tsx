@@ -1,11 +1,13 @@
 import { ArrowLeft, GitCompare, History, Loader2, RotateCcw } from "lucide-react";
-import { useEffect, useState } from "react";
-import { api, errorMessage } from "../api/client";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { errorMessage } from "../api/client";
 import type { PipelineVersion } from "../api/types";
 import { formatDateTime, timeAgo } from "../lib/format";
 import { Modal } from "../ui/Modal";
 import { toast } from "../ui/toast";
 import { useEditor, useEditorApi } from "./context";
+import { versionsQuery } from "./queries";
 import { VersionCompare } from "./VersionCompare";
 import { defaultPair, versionName } from "./versionDiff";
 
@@ -14,16 +16,10 @@ export function VersionsDialog({ onClose }: { onClose: () => void }) {
   const pipelineId = useEditor((s) => s.pipelineId);
   const current = useEditor((s) => s.version);
   const dirty = useEditor((s) => s.dirty);
-  const [versions, setVersions] = useState<PipelineVersion[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const q = useQuery(versionsQuery(pipelineId));
+  const versions = q.data ?? null;
+  const error = q.error && !versions ? errorMessage(q.error) : null;
   const [pair, setPair] = useState<{ a: string; b: string } | null>(null);
-
-  useEffect(() => {
-    api
-      .versions(pipelineId)
-      .then(setVersions)
-      .catch((err) => setError(errorMessage(err)));
-  }, [pipelineId]);
 
   const currentHash = versions?.find((v) => v.current)?.hash ?? current;
   const isCurrent = (v: PipelineVersion) => v.current ?? v.hash === current;

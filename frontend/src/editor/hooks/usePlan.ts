@@ -1,6 +1,6 @@
 import { useEffect } from "react";
 import type { StoreApi } from "zustand";
-import { runPlanApi } from "../../api/client";
+import { api } from "../../api/client";
 import { graphErrorsOf } from "../actions";
 import { isRunActive } from "../runState";
 import type { EditorStore } from "../store";
@@ -26,7 +26,7 @@ export function usePlan(store: StoreApi<EditorStore>, delay = 250): void {
       const graph = s.getGraph();
       ctrl?.abort();
       const mine = (ctrl = new AbortController());
-      runPlanApi
+      api
         .plan(s.pipelineId, graph, mine.signal)
         .then((res) => {
           // The store projects it onto whatever the graph has become since.

@@ -1,22 +1,21 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Check, Hand, X } from "lucide-react";
-import { useState } from "react";
-import { api, errorMessage } from "../../api/client";
+import { errorMessage } from "../../api/client";
 import { toast } from "../../ui/toast";
+import { decideMutation } from "../queries";
 
 /** An action node waiting for approval: approve it or reject it. */
 export function ApprovalBanner({ runId, nodeId }: { runId: string; nodeId: string }) {
-  const [deciding, setDeciding] = useState(false);
+  const decision = useMutation(decideMutation(useQueryClient()));
   const decide = async (approve: boolean) => {
-    setDeciding(true);
     try {
-      await (approve ? api.approveNode(runId, nodeId) : api.rejectNode(runId, nodeId));
+      await decision.mutateAsync({ runId, nodeId, approve });
       toast(approve ? "Approved: the action runs now." : "Rejected: nothing was sent.", approve ? "success" : "info");
     } catch (err) {
       toast(`Could not ${approve ? "approve" : "reject"}: ${errorMessage(err)}`, "error");
-    } finally {
-      setDeciding(false);
     }
   };
+  const deciding = decision.isPending;
   return (
     <div className="banner banner-warn approval" role="status">
       <Hand size={16} />

@@ -1,37 +1,18 @@
-import { useEffect, useState } from "react";
-import { api, errorMessage } from "../../api/client";
+import { useQuery } from "@tanstack/react-query";
+import { errorMessage } from "../../api/client";
 import type { Preview } from "../../api/types";
-
-const previewCache = new Map<string, Preview>();
+import { previewQuery } from "../queries";
 
 /** The preview of one output port of a finished node (none for models). */
-export function usePreview(runId: string, nodeId: string, port: string, ready: boolean, isModel: boolean) {
-  const key = `${runId}:${nodeId}:${port}`;
-  const [state, setState] = useState<{ key: string; preview: Preview | null; error: string | null; loading: boolean }>(
-    () => ({ key, preview: previewCache.get(key) ?? null, error: null, loading: false }),
-  );
-  useEffect(() => {
-    if (!ready || isModel || !port) {
-      setState({ key, preview: null, error: null, loading: false });
-      return;
-    }
-    const cached = previewCache.get(key);
-    if (cached) {
-      setState({ key, preview: cached, error: null, loading: false });
-      return;
-    }
-    let live = true;
-    setState({ key, preview: null, error: null, loading: true });
-    api
-      .preview(runId, nodeId, port)
-      .then((p) => {
-        previewCache.set(key, p);
-        if (live) setState({ key, preview: p, error: null, loading: false });
-      })
-      .catch((err) => live && setState({ key, preview: null, error: errorMessage(err), loading: false }));
-    return () => {
-      live = false;
-    };
-  }, [key, ready, isModel, runId, nodeId, port]);
-  return state.key === key ? state : { key, preview: null, error: null, loading: ready && !isModel };
+export function usePreview(
+  runId: string,
+  nodeId: string,
+  port: string,
+  ready: boolean,
+  isModel: boolean,
+): { preview: Preview | null; error: string | null; loading: boolean } {
+  const enabled = ready && !isModel && !!port;
+  const q = useQuery({ ...previewQuery(runId, nodeId, port), enabled });
+  if (!enabled) return { preview: null, error: null, loading: false };
+  return { preview: q.data ?? null, error: q.error ? errorMessage(q.error) : null, loading: q.isPending };
 }

@@ -1,9 +1,9 @@
-import { useResourceOptions, type ResourceKind } from "../resources";
+import type { ResourceList, ResourceOption } from "../resources";
 
 /** A workspace resource (a connection, a registered model) chosen from a list. */
 export function ResourceSelect({
   id,
-  resource,
+  resources,
   kinds,
   value,
   onChange,
@@ -11,14 +11,14 @@ export function ResourceSelect({
   emptyHint,
 }: {
   id: string;
-  resource: ResourceKind;
+  resources: ResourceList<ResourceOption>;
   kinds?: string[];
   value: unknown;
   onChange: (v: unknown) => void;
   invalid: boolean;
   emptyHint: string;
 }) {
-  const { options, error } = useResourceOptions(resource, kinds);
+  const { list: options, error } = resources;
   const current = typeof value === "string" ? value : "";
   const known = options?.some((o) => o.value === current);
   return (

@@ -1,31 +1,30 @@
 import { Upload } from "lucide-react";
-import { useRef, useState } from "react";
-import { api, errorMessage } from "../../../api/client";
+import { useRef } from "react";
+import { errorMessage } from "../../../api/client";
+import { useUploadDataset } from "../../../api/queries";
 import { formatNumber } from "../../../lib/format";
 import { toast } from "../../../ui/toast";
-import { resetDatasetCache, useDatasets } from "../resources";
+import { useDatasets } from "../resources";
 import type { Widget, WidgetProps } from "../types";
 
 /** dataset: one of the workspace's datasets, or a file uploaded on the spot. */
 function DatasetPicker({ id, value, onChange, invalid }: WidgetProps) {
-  const { list, error, reload } = useDatasets();
-  const [uploading, setUploading] = useState(false);
+  const { list, error } = useDatasets();
+  const uploader = useUploadDataset();
+  const uploading = uploader.isPending;
   const fileRef = useRef<HTMLInputElement>(null);
   const current = value === null || value === undefined ? "" : String(value);
   const selected = list?.find((d) => String(d.id) === current);
 
   const upload = async (file: File) => {
-    setUploading(true);
     try {
-      const d = await api.uploadDataset(file);
-      resetDatasetCache();
-      reload();
+      // Resolves once the dataset lists are fetched again, so the new one is in the options.
+      const d = await uploader.mutateAsync(file);
       onChange(typeof value === "number" || typeof d.id === "number" ? d.id : String(d.id));
       toast(`Uploaded ${d.name}.`, "success");
     } catch (err) {
       toast(`Upload failed: ${errorMessage(err)}`, "error", 6000);
     } finally {
-      setUploading(false);
       if (fileRef.current) fileRef.current.value = "";
     }
   };
