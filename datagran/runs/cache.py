@@ -2,6 +2,8 @@
 unchanged reuses the outputs stored by an earlier run instead of running again."""
 from __future__ import annotations
 
+from typing import Any
+
 from datagran.core.exceptions import PermanentError
 from datagran.datasets.artifacts import artifact_store
 from datagran.engine.cache import cache_keys
@@ -39,7 +41,7 @@ def cache_lookup(keys: dict[str, str | None]) -> dict[str, CacheEntry]:
     return hits
 
 
-def cache_store(node: NodeRun, *, outputs: dict, rows_out: int | None) -> None:
+def cache_store(node: NodeRun, *, outputs: dict[str, Any], rows_out: int | None) -> None:
     """Keep a node's outputs for reuse: once stored, they are reusable whatever happens to
     the run that made them."""
     if not node.cache_key:

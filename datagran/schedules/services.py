@@ -122,7 +122,7 @@ def schedules_fire(*, now: datetime | None = None) -> int:
             if late and schedule.missed_policy == MissedPolicy.SKIP:
                 _record_missed(schedule, latest, since=missed_since or latest)
             else:
-                started += _fire(schedule, latest, missed_since=missed_since)
+                started += occurrence_fire(schedule, latest, missed_since=missed_since)
         except Exception:  # noqa: BLE001 - a passing fault: the occurrence stays due
             log.exception("schedule %s: occurrence %s not fired; trying again on the next "
                           "tick", schedule.pk, latest.isoformat())
@@ -144,8 +144,8 @@ def _record_missed(schedule: Schedule, fire_time: datetime, *, since: datetime) 
 
 
 @transaction.atomic
-def _fire(schedule: Schedule, fire_time: datetime, *,
-          missed_since: datetime | None = None) -> int:
+def occurrence_fire(schedule: Schedule, fire_time: datetime, *,
+                    missed_since: datetime | None = None) -> int:
     """Claim the occurrence and start its run in one transaction: if starting fails with a
     passing fault, neither is kept and the occurrence can be fired again; a second scheduler
     waits on the claim and then finds it taken."""

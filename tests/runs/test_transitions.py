@@ -21,7 +21,7 @@ from tests.graphs import chain_graph
 
 pytestmark = pytest.mark.django_db
 
-STATUSES = [s.value for s in NodeStatus]
+STATUSES: list[str] = list(NodeStatus.values)
 REFUSED = sorted(set(itertools.product(STATUSES, STATUSES)) - ALLOWED)
 
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from datagran.runs.models import Run
 from datagran.schedules.models import Schedule, ScheduleFire
-from datagran.schedules.services import _fire, schedules_fire
+from datagran.schedules.services import occurrence_fire, schedules_fire
 from tests.graphs import chain_graph
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_the_same_occurrence_fires_once_however_many_schedulers_try(api, pipelin
                     format="json").json()
     schedule = Schedule.objects.get(pk=body["id"])
     moment = timezone.now().replace(second=0, microsecond=0)
-    assert [_fire(schedule, moment) for _ in range(3)] == [1, 0, 0]
+    assert [occurrence_fire(schedule, moment) for _ in range(3)] == [1, 0, 0]
     assert ScheduleFire.objects.count() == 1 and Run.objects.count() == 1
 
 
