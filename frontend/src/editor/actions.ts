@@ -2,13 +2,12 @@
 import type { StoreApi } from "zustand";
 import { ApiError, errorMessage } from "../api/client";
 import { startRunMutation, updatePipelineMutation } from "../api/queries";
-import { queryClient } from "../api/queryClient";
 import type { Graph, GraphError, Run } from "../api/types";
 import { elapsed, formatDuration } from "../lib/format";
 import { toast } from "../ui/toast";
 import { clearDraft } from "./drafts";
 import { parseGraph } from "./graph";
-import { cancelRunMutation, runMutation } from "./queries";
+import { cancelRunMutation, mutate } from "./queries";
 import { isRunActive } from "./runState";
 import type { EditorStore } from "./store";
 
@@ -36,7 +35,7 @@ export async function savePipeline(
   const graph = s.getGraph();
   s.setSaving(true);
   try {
-    const p = await runMutation(updatePipelineMutation(queryClient), { id: s.pipelineId, graph });
+    const p = await mutate(updatePipelineMutation, { id: s.pipelineId, graph });
     store.getState().markSaved(p, graph);
     if (!store.getState().dirty) clearDraft(s.pipelineId);
     if (!opts.quiet) toast("Saved.", "success", 2000);
@@ -78,7 +77,7 @@ export async function startRun(
     if (!ok) return null;
   }
   try {
-    const run = await runMutation(startRunMutation(queryClient), { pipeline: s.pipelineId, force: opts.force });
+    const run = await mutate(startRunMutation, { pipeline: s.pipelineId, force: opts.force });
     store.getState().setRun(run);
     // Everything cached: the run may be over before anyone could watch it.
     if (!isRunActive(run)) announceRun(run);
@@ -102,7 +101,7 @@ export async function cancelRun(store: StoreApi<EditorStore>): Promise<void> {
   const run = store.getState().run;
   if (!run || !isRunActive(run)) return;
   try {
-    await runMutation(cancelRunMutation(queryClient), String(run.id));
+    await mutate(cancelRunMutation, String(run.id));
     toast("Cancelling the run…", "info", 4000, "run");
   } catch (err) {
     toast(`Could not cancel: ${errorMessage(err)}`, "error");

@@ -1,13 +1,21 @@
 // The editor's server state through the app's one TanStack Query cache (api/queries.ts holds the
 // shared queries and mutations; these are the ones only the editor reads).
-import { queryOptions, type QueryClient } from "@tanstack/react-query";
+import {
+  MutationObserver,
+  queryOptions,
+  type MutationObserverOptions,
+  type QueryClient,
+} from "@tanstack/react-query";
 import { api } from "../api/client";
-import { queryKeys } from "../api/queryClient";
+import { queryClient, queryKeys } from "../api/queryClient";
 
-/** The preview of one output port of a run's node; a finished node's output never changes. */
+/**
+ * The preview of one output port of a run's node. A finished node's output never changes, so
+ * it is kept outside "runs": starting or cancelling a run must not fetch every preview again.
+ */
 export const previewQuery = (runId: string, nodeId: string, port: string) =>
   queryOptions({
-    queryKey: [...queryKeys.runs.one(runId), "preview", nodeId, port] as const,
+    queryKey: ["previews", runId, nodeId, port] as const,
     queryFn: ({ signal }) => api.preview(runId, nodeId, port, 50, signal),
     staleTime: Infinity,
   });
@@ -47,14 +55,12 @@ export const decideMutation = (qc: QueryClient) => ({
 });
 
 /**
- * A mutation's options run outside React: the editor's actions take the store, not hooks. The
- * invalidation is started, not awaited: the editor's own state comes from the answer.
+ * Run a mutation outside React (the editor's actions take the store, not hooks), in the app's
+ * query cache like any other: its function, then its invalidation.
  */
-export async function runMutation<V, R>(
-  opts: { mutationFn: (v: V) => Promise<R>; onSuccess?: (data: R, v: V) => unknown },
+export function mutate<R, V>(
+  factory: (qc: QueryClient) => MutationObserverOptions<R, Error, V>,
   variables: V,
 ): Promise<R> {
-  const data = await opts.mutationFn(variables);
-  void opts.onSuccess?.(data, variables);
-  return data;
+  return new MutationObserver(queryClient, factory(queryClient)).mutate(variables);
 }
