@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 # The context's capabilities and the schema helpers live beside this module; they are
 # re-exported here, where operators written before the split import them from.
 from .context import Context, Interrupts  # noqa: F401
+from .errors import FieldError
 from .schema import (  # noqa: F401
     Column,
     Schema,
@@ -47,7 +48,7 @@ class ApprovalRequired(Exception):
         self.message = message
 
 
-class OperatorError(Exception):
+class OperatorError(FieldError):
     """A failure caused by the user's data or params: retrying cannot fix it.
 
     ``field`` names the parameter at fault (``"column"``, ``"conditions.0.value"``) so the
@@ -55,9 +56,7 @@ class OperatorError(Exception):
     """
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, {field: [message]} if field else None)
 
 
 @dataclass(frozen=True)

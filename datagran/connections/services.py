@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from pydantic import BaseModel, ValidationError
 
-from datagran.core.exceptions import NotFound, PermanentError
+from datagran.core.exceptions import FieldError, NotFound
 from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import audit_record
 from operators.base import params_errors
@@ -25,8 +25,8 @@ ERR_SECRETS_CLEARED = ("The connection now points at another host, so its stored
 
 def _kind_model(kind: str) -> type[BaseModel]:
     if kind not in KINDS:
-        raise PermanentError(f"kind: unknown connection kind {kind!r}; use one of "
-                             f"{', '.join(KINDS)}.", {"fields": {"kind": ["unknown kind"]}})
+        raise FieldError(f"kind: unknown connection kind {kind!r}; use one of "
+                             f"{', '.join(KINDS)}.", {"kind": ["unknown kind"]})
     return KINDS[kind]
 
 
@@ -46,8 +46,8 @@ def _validated(kind: str, fields: dict[str, Any], stored: dict[str, Any]) -> tup
         model = model_class.model_validate(merged)
     except ValidationError as exc:
         errors = params_errors(exc)
-        raise PermanentError(f"{errors[0]['field']}: {errors[0]['message']}",
-                             {"fields": {e["field"]: [e["message"]] for e in errors}}) from None
+        raise FieldError(f"{errors[0]['field']}: {errors[0]['message']}",
+                             {e["field"]: [e["message"]] for e in errors}) from None
     sql_connection_check(model)
     data = model.model_dump()
     config = {k: v for k, v in data.items() if k not in secrets}
@@ -100,10 +100,10 @@ def connection_update(*, connection: Connection, name: str | None,
             cleared = sorted(k for k in stored if fields.get(k) in (None, "", PLACEHOLDER))
             try:
                 config, secrets = _validated(connection.kind, merged, {})
-            except PermanentError as exc:  # a secret the kind requires was not re-entered
+            except FieldError as exc:  # a secret the kind requires was not re-entered
                 names = ", ".join(cleared)
-                raise PermanentError(ERR_SECRETS_CLEARED.format(names=names) + exc.message,
-                                     exc.extra) from None
+                raise FieldError(ERR_SECRETS_CLEARED.format(names=names) + exc.message,
+                                 exc.fields) from None
         connection.config, connection.secrets_encrypted = config, crypto.encrypt(secrets)
         changed += ["config", "secrets_encrypted"]
     connection.save(update_fields=changed)
@@ -123,7 +123,7 @@ def connection_get(*, workspace_id: object, connection_id: object) -> Connection
     try:
         return Connection.objects.get(workspace_id=workspace_id, pk=connection_id)
     except (Connection.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("Connection not found.", {"field": "connection"}) from None
+        raise NotFound("Connection not found.", {"connection": ["not found"]}) from None
 
 
 def connection_for_user(*, user: AbstractBaseUser, connection_id: object) -> Connection:

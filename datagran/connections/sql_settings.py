@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 from pydantic import BaseModel
 
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError
 from operators.base import OperatorError
 from operators.connections import SQLiteConnection
 
@@ -34,8 +34,8 @@ def sql_connection_check(model: BaseModel) -> None:
         try:
             sqlite_file(model.path, sqlite_root(), field="path")
         except OperatorError as exc:
-            raise PermanentError(f"path: {exc.message}",
-                                 {"fields": {"path": [exc.message]}}) from None
+            raise FieldError(f"path: {exc.message}",
+                                 {"path": [exc.message]}) from None
 
 
 def _artifact_folder() -> Path | None:

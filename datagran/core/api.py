@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework.request import Request
 
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError
 from datagran.workspaces.models import Role, Workspace
 from datagran.workspaces.selectors import workspace_for_request
 
@@ -23,7 +23,7 @@ def query_uuid(request: Request, name: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         message = ERR_NOT_AN_ID.format(name=name, value=value[:40])
-        raise PermanentError(message, {"fields": {name: ["not an id"]}}) from None
+        raise FieldError(message, {name: ["not an id"]}) from None
 
 
 def request_workspace(request: Request, *, min_role: str = Role.VIEWER) -> Workspace:

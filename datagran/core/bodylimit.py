@@ -25,6 +25,8 @@ from typing import Any
 from daphne import http_protocol, server
 from twisted.internet import threads
 
+from operators.errors import DatagranError, FieldError, PermanentError, RetryableError
+
 BODY_FILE = "datagran.body_file"  # the scope extension carrying the body file
 # A login or sign-up form, a webhook's payload: what a request without credentials may send.
 ANONYMOUS_MAX_BYTES = 64 * 1024
@@ -37,6 +39,7 @@ UPLOAD_PATHS = ("/api/datasets/", "/api/models/import/")
 PUBLIC_PREFIXES = ("/api/hooks/", "/accounts/", "/admin/login/")
 ERR_TOO_LARGE = ("The request body is {size} bytes; the limit for {path} is {limit:,} bytes "
                  "({setting}).")
+ERR_LIMIT = "at most {limit:,} bytes"
 ERR_UNAUTHENTICATED = "Authentication credentials were not provided or are not valid."
 ERR_UNCHECKED = "The credentials could not be checked; try again."
 
@@ -97,7 +100,7 @@ class GuardedRequest(http_protocol.WebRequest):
         session = self.received_cookies.get(settings.SESSION_COOKIE_NAME.encode())
         public = self.path_text.startswith(PUBLIC_PREFIXES)
         if not public and not authorization and not session:
-            return self.refuse(401, "Unauthorized", ERR_UNAUTHENTICATED, {},
+            return self.refuse(401, "Unauthorized", PermanentError(ERR_UNAUTHENTICATED),
                                [("WWW-Authenticate", "Token")])
         if length is not None and length > self.limit:
             return self.refuse_size(length)
@@ -116,12 +119,12 @@ class GuardedRequest(http_protocol.WebRequest):
             if ok:
                 producer.resumeProducing()
             else:
-                self.refuse(401, "Unauthorized", ERR_UNAUTHENTICATED, {},
+                self.refuse(401, "Unauthorized", PermanentError(ERR_UNAUTHENTICATED),
                             [("WWW-Authenticate", "Token")])
 
         def failed(_: Any) -> None:
             if not self.refused and self.channel is not None:
-                self.refuse(503, "Service Unavailable", ERR_UNCHECKED, {})
+                self.refuse(503, "Service Unavailable", RetryableError(ERR_UNCHECKED))
 
         threads.deferToThread(credentials_valid, authorization, session).addCallbacks(
             checked, failed)
@@ -141,16 +144,16 @@ class GuardedRequest(http_protocol.WebRequest):
         size_text = f"{size:,}" if isinstance(size, int) else size
         message = ERR_TOO_LARGE.format(size=size_text, path=self.path_text, limit=self.limit,
                                        setting=self.setting)
-        self.refuse(413, "Content Too Large", message,
-                    {"limit": self.limit, "setting": self.setting})
+        self.refuse(413, "Content Too Large",
+                    FieldError(message, {self.setting: [ERR_LIMIT.format(limit=self.limit)]}))
 
-    def refuse(self, status: int, reason: str, message: str, extra: dict[str, Any],
+    def refuse(self, status: int, reason: str, error: DatagranError,
                headers: list[tuple[str, str]] = ()) -> None:
         """Answer at once, without the application, and read no more of the body."""
         self.refused = True
         self.counted = 0
         self.content = io.BytesIO()
-        body = json.dumps({"message": message, "extra": extra}).encode()
+        body = json.dumps(error.as_body()).encode()
         head = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json",
                 f"Content-Length: {len(body)}", "Connection: close",
                 *(f"{name}: {value}" for name, value in headers)]

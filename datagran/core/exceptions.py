@@ -1,7 +1,10 @@
-"""One error family, one response shape: every API error is {"message": str, "extra": {...}}.
+"""The one place errors become HTTP: every API error is {"message": str, "extra": {...}}, where
+``extra`` holds only ``fields`` ({field: [messages]}) and/or ``errors``
+([{"node", "field", "message"}]).
 
-ApplicationError has a permanent branch (bad input: retrying cannot fix it) and a retryable
-one (a passing fault). Actors retry only the retryable branch."""
+The error family itself is in operators/errors.py (importable without Django) and is
+re-exported here: DatagranError with a permanent branch (bad input: retrying cannot fix it)
+and a retryable one (a passing fault). Actors retry only the retryable branch."""
 from __future__ import annotations
 
 from typing import Any
@@ -15,72 +18,106 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from operators.errors import (
+    Conflict,
+    DatagranError,
+    FieldError,
+    Forbidden,
+    GraphError,
+    NodeProblem,
+    NotFound,
+    PermanentError,
+    RetryableError,
+    Unavailable,
+)
+
 from .parsers import ERR_TOO_DEEP
+
+__all__ = ["Conflict", "DatagranError", "FieldError", "Forbidden", "GraphError", "NodeProblem",
+           "NotFound", "PermanentError", "RetryableError", "Unavailable", "error_body",
+           "exception_handler"]
 
 ERR_DATA = "A value in the request cannot be stored or compared by the database: {detail}."
 
 
-class ApplicationError(Exception):
-    status_code = 400
+class _Status(DatagranError):
+    """An error of Django or DRF, carried into the family with its status."""
 
-    def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
-        self.message = message
-        self.extra = extra or {}
+        self.status_code = status
 
 
-class PermanentError(ApplicationError):
-    """Bad input or state; retrying cannot fix it."""
+def error_body(exc: DatagranError) -> dict[str, Any]:
+    """The response body of ``exc``: ``{"message", "extra"}``."""
+    return exc.as_body()
 
 
-class RetryableError(ApplicationError):
-    """A passing fault (a broker or network hiccup); retrying may fix it."""
-
-    status_code = 503
-
-
-class NotFound(PermanentError):
-    status_code = 404
-
-
-class Conflict(PermanentError):
-    status_code = 409
-
-
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, ApplicationError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+def as_family(exc: Exception) -> DatagranError | None:
+    """``exc`` as a member of the family, or None for an error the API does not answer
+    (a bug: Django's 500 page)."""
+    if isinstance(exc, DatagranError):
+        return exc
     if isinstance(exc, RequestDataTooBig):
-        return Response({"message": "The request body is larger than the server accepts "
-                                    f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes).",
-                         "extra": {}}, status=413)
+        return _Status("The request body is larger than the server accepts "
+                       f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes).", 413)
     if isinstance(exc, RecursionError):  # input nested deeper than some code can walk
-        return Response({"message": ERR_TOO_DEEP, "extra": {}}, status=400)
+        return PermanentError(ERR_TOO_DEEP)
     if isinstance(exc, DataError):  # a value the database cannot hold or compare (PostgreSQL:
         # a NUL character in a query parameter, a number beyond its column)
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid value"
-        return Response({"message": ERR_DATA.format(detail=detail), "extra": {}}, status=400)
+        return PermanentError(ERR_DATA.format(detail=detail))
     if isinstance(exc, DjangoValidationError):  # a model field refusing a value
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {
-            "non_field_errors": exc.messages}
-        return Response({"message": _first_message(fields), "extra": {"fields": fields}},
-                        status=400)
+        return _field_error(exc.message_dict if hasattr(exc, "error_dict") else {
+            "non_field_errors": exc.messages})
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = drf_exceptions.PermissionDenied()
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
     if isinstance(exc, drf_exceptions.ValidationError):
-        detail = response.data
-        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
-        first = _first_message(fields)
-        response.data = {"message": first, "extra": {"fields": fields}}
-    else:
-        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
-        response.data = {"message": str(detail) or "Error.", "extra": {}}
-    return response
+        detail = exc.detail
+        return _field_error(detail if isinstance(detail, dict) else {"non_field_errors": detail})
+    if isinstance(exc, drf_exceptions.APIException):
+        detail = exc.detail.get("detail", "") if isinstance(exc.detail, dict) else exc.detail
+        return _Status(str(detail) or "Error.", exc.status_code)
+    return None
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: the family and Django's and DRF's errors, one shape."""
+    error = as_family(exc)
+    if error is None:
+        return None
+    response = drf_exception_handler(exc, context) if isinstance(
+        exc, drf_exceptions.APIException) else None
+    headers = {k: v for k, v in (response.headers.items() if response else ())
+               if k in ("WWW-Authenticate", "Retry-After", "Allow")}
+    return Response(error_body(error), status=_status(error), headers=headers)
+
+
+def _status(error: DatagranError) -> int:
+    return getattr(error, "status_code", None) or error.status
+
+
+def _field_error(detail: dict[str, Any]) -> FieldError:
+    """DRF's nested error detail as ``{field: [messages]}``: a nested serializer's field is
+    named by its path (``graph.nodes.0.id``)."""
+    fields: dict[str, list[str]] = {}
+    _flatten(detail, "", fields)
+    return FieldError(_first_message(detail), fields)
+
+
+def _flatten(detail: Any, path: str, out: dict[str, list[str]]) -> None:
+    if isinstance(detail, dict):
+        for name, value in detail.items():
+            _flatten(value, f"{path}.{name}" if path else str(name), out)
+    elif isinstance(detail, list) and detail and all(isinstance(d, str) for d in detail):
+        out.setdefault(path or "non_field_errors", []).extend(str(d) for d in detail)
+    elif isinstance(detail, list):
+        for i, value in enumerate(detail):
+            _flatten(value, f"{path}.{i}" if path else str(i), out)
+    elif detail:
+        out.setdefault(path or "non_field_errors", []).append(str(detail))
 
 
 def _first_message(fields: dict[str, Any]) -> str:

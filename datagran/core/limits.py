@@ -9,7 +9,7 @@ from typing import Any
 from django.db import models
 from django.db.models.signals import pre_save
 
-from .exceptions import PermanentError
+from .exceptions import FieldError
 
 ERR_TOO_LONG = "{field}: at most {limit:,} characters; this one has {count:,}."
 
@@ -32,8 +32,8 @@ def text_lengths_check(sender: type[models.Model], instance: models.Model,
                 and (update_fields is None or name in update_fields)):
             too_long[name] = ERR_TOO_LONG.format(field=name, limit=limit, count=len(value))
     if too_long:
-        raise PermanentError(next(iter(too_long.values())),
-                             {"fields": {name: [message] for name, message in too_long.items()}})
+        raise FieldError(next(iter(too_long.values())),
+                             {name: [message] for name, message in too_long.items()})
 
 
 def install_text_limits() -> None:

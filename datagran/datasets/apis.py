@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datagran.core.api import request_workspace
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError
 from datagran.workspaces.models import Role
 
 from .models import Dataset
@@ -34,7 +34,7 @@ class DatasetListApi(APIView):
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
         if upload is None:
-            raise PermanentError(ERR_NO_FILE, {"fields": {"file": [ERR_NO_FILE]}})
+            raise FieldError(ERR_NO_FILE, {"file": [ERR_NO_FILE]})
         workspace = request_workspace(request, min_role=Role.EDITOR)
         dataset = dataset_upload(workspace=workspace, user=request.user,
                                  name=request.data.get("name") or upload.name,

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from operators.errors import FieldError
+
 if TYPE_CHECKING:  # scikit-learn is imported when a model is loaded, not at every start
     from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
     from sklearn.tree._tree import Tree
@@ -85,14 +87,29 @@ ERR_MEMBERS = f"The model file has more than {MAX_MEMBERS:,} members, the limit.
 ERR_TREE = "The model file holds a decision tree whose {what} point outside the tree."
 
 
-class UntrustedModel(Exception):
+ERR_UNTRUSTED = "The model file needs types that are not trusted: {types}"
+ERR_UNTRUSTED_TYPE = "not a trusted type: {type}"
+
+
+class UntrustedModel(FieldError):
+    """A model file naming types that are not trusted: ``fields["file"]`` has one message
+    per type (ERR_UNTRUSTED_TYPE), so a form can list them."""
+
     def __init__(self, types: list[str]) -> None:
-        super().__init__(f"The model file needs types that are not trusted: {', '.join(types)}")
+        super().__init__(ERR_UNTRUSTED.format(types=", ".join(types)),
+                         {"file": [ERR_UNTRUSTED_TYPE.format(type=t) for t in types]})
         self.types = types
 
 
-class BadModelFile(ValueError):
+class BadModelFile(FieldError):
     """A model file refused for its shape (its size, a corrupt tree), with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"file: {reason}", {"file": [reason]})
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 def node_types(schema: Any) -> Iterator[tuple[str, str]]:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError, PermanentError
 from datagran.workspaces.models import Workspace
 
 from .artifacts import artifact_store
@@ -35,7 +35,7 @@ _BATCH_ROWS = 65_536
 
 
 def _fail(message: str) -> PermanentError:
-    return PermanentError(message, {"fields": {"file": [message]}})
+    return FieldError(message, {"file": [message]})
 
 
 def _decode(data: bytes) -> str:
@@ -196,5 +196,5 @@ def dataset_get(*, workspace_id: object, dataset_id: str) -> Dataset:
     try:
         return Dataset.objects.get(workspace_id=workspace_id, id=dataset_id)
     except (Dataset.DoesNotExist, ValueError, DjangoValidationError):
-        raise PermanentError(f"Dataset {dataset_id} does not exist in this workspace.",
-                             {"field": "dataset"}) from None
+        raise FieldError(f"Dataset {dataset_id} does not exist in this workspace.",
+                         {"dataset": ["not found"]}) from None

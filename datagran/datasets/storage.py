@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError
 
 URL_SETTING = "DATAGRAN_ARTIFACTS_URL"
 OPTIONS_SETTING = "DATAGRAN_ARTIFACTS_OPTIONS"
@@ -40,14 +40,14 @@ DENIED_CODES = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMa
                 "ExpiredToken", "InvalidToken", "AllAccessDisabled"}
 
 
-class StorageSettingError(PermanentError):
+class StorageSettingError(FieldError):
     """The store's settings are wrong (a missing bucket, refused credentials): retrying
     cannot help, and the message names the setting to fix."""
 
-    status_code = 500
+    status = 500
 
     def __init__(self, message: str, setting: str = URL_SETTING) -> None:
-        super().__init__(message, {"setting": setting})
+        super().__init__(message, {setting: [message]})
 
 
 @dataclass(frozen=True)

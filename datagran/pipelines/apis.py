@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datagran.core.api import query_uuid, request_workspace
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError
 from datagran.engine.graph import Graph, InvalidGraph, graph_diff, parse_graph, validate_graph
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
@@ -128,8 +128,8 @@ class PipelineVersionDiffApi(APIView):
             wanted = request.query_params.get(side, "")
             version = pipeline.versions.filter(hash=wanted).first() if wanted else None
             if version is None:
-                raise PermanentError(f"{side}: not a version of this pipeline.",
-                                     {"fields": {side: ["unknown version hash"]}})
+                raise FieldError(f"{side}: not a version of this pipeline.",
+                                     {side: ["unknown version hash"]})
             graphs[side] = Graph.model_validate(version.graph)
         return Response(graph_diff(graphs["a"], graphs["b"]))
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import GraphError
 from datagran.engine.graph import Graph, InvalidGraph, graph_hash, parse_graph, validate_graph
 from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import audit_record
@@ -21,12 +21,11 @@ def graph_check(*, workspace: Workspace, raw: Any) -> Graph:
     try:
         graph = parse_graph(raw)
     except InvalidGraph as exc:
-        raise PermanentError(ERR_INVALID_GRAPH,
-                             {"errors": [e.as_json() for e in exc.errors]}) from None
+        raise GraphError(ERR_INVALID_GRAPH, [e.as_json() for e in exc.errors]) from None
     result = validate_graph(graph, ValidationContext(workspace))
     if not result.valid:
-        raise PermanentError(f"{ERR_INVALID_GRAPH} {result.errors[0].message}",
-                             {"errors": [e.as_json() for e in result.errors]})
+        raise GraphError(f"{ERR_INVALID_GRAPH} {result.errors[0].message}",
+                         [e.as_json() for e in result.errors])
     return graph
 
 

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datagran.core.api import query_uuid, request_workspace
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError
 from datagran.core.parsers import JSONObjectParser, JSONRefused, json_loads
 from datagran.datasets.artifacts import artifact_store
 from datagran.datasets.services import upload_size_check
@@ -38,13 +38,13 @@ def _json_field(request: Request, name: str) -> dict:
     try:
         value = json_loads(raw) if isinstance(raw, str) else raw
     except JSONRefused as exc:
-        raise PermanentError(f"{name}: {exc}", {"fields": {name: [str(exc)]}}) from None
+        raise FieldError(f"{name}: {exc}", {name: [str(exc)]}) from None
     except ValueError as exc:  # not JSON, or an integer of more digits than Python reads
-        raise PermanentError(f"{name}: not valid JSON ({getattr(exc, 'msg', exc)}).",
-                             {"fields": {name: ["not valid JSON"]}}) from None
+        raise FieldError(f"{name}: not valid JSON ({getattr(exc, 'msg', exc)}).",
+                             {name: ["not valid JSON"]}) from None
     if not isinstance(value, dict):
-        raise PermanentError(f"{name}: must be a JSON object.",
-                             {"fields": {name: ["must be a JSON object"]}})
+        raise FieldError(f"{name}: must be a JSON object.",
+                             {name: ["must be a JSON object"]})
     return value
 
 
@@ -58,7 +58,7 @@ class ModelImportApi(APIView):
         name = (request.data.get("name") or "").strip()
         if upload is None or not name:
             field = "file" if upload is None else "name"
-            raise PermanentError(f"{field}: required.", {"fields": {field: ["required"]}})
+            raise FieldError(f"{field}: required.", {field: ["required"]})
         workspace = request_workspace(request, min_role=Role.EDITOR)
         upload_size_check(size=upload.size)
         version = model_import(
@@ -131,7 +131,7 @@ class ModelCompareApi(APIView):
         try:
             a, b = int(request.query_params["a"]), int(request.query_params["b"])
         except (KeyError, ValueError):
-            raise PermanentError("a, b: give two version numbers, ?a=1&b=2.",
-                                 {"fields": {"a": ["required"], "b": ["required"]}}) from None
+            raise FieldError("a, b: give two version numbers, ?a=1&b=2.",
+                                 {"a": ["required"], "b": ["required"]}) from None
         return Response(versions_compare(version_get(model=model, number=a),
                                          version_get(model=model, number=b)))

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 import datagran
-from datagran.core.exceptions import NotFound, PermanentError
+from datagran.core.exceptions import FieldError, NotFound
 from datagran.datasets.artifacts import (
     BadModelFile,
     UntrustedModel,
@@ -128,22 +128,19 @@ def model_import(*, workspace: Workspace, user: AbstractBaseUser | None, name: s
     estimator (a Pipeline with its preprocessing, ideally) fitted on a DataFrame."""
     try:
         estimator = load_trusted(data)
-    except UntrustedModel as exc:
-        raise PermanentError(str(exc), {"fields": {"file": [str(exc)]},
-                                        "untrusted_types": exc.types}) from None
-    except BadModelFile as exc:
-        raise PermanentError(f"file: {exc}", {"fields": {"file": [str(exc)]}}) from None
+    except (UntrustedModel, BadModelFile):
+        raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's input
-        raise PermanentError(f"file: not a readable skops file ({type(exc).__name__}).",
-                             {"fields": {"file": ["not a readable skops file"]}}) from None
+        raise FieldError(f"file: not a readable skops file ({type(exc).__name__}).",
+                             {"file": ["not a readable skops file"]}) from None
     if not hasattr(estimator, "predict"):
-        raise PermanentError("file: the object in the file has no predict method.",
-                             {"fields": {"file": ["not a fitted scikit-learn estimator"]}})
+        raise FieldError("file: the object in the file has no predict method.",
+                             {"file": ["not a fitted scikit-learn estimator"]})
     names = getattr(estimator, "feature_names_in_", None)
     if names is None:
         message = ("the model does not record its feature names: fit it on a pandas "
                    "DataFrame so predict nodes can check their input columns.")
-        raise PermanentError(f"file: {message}", {"fields": {"file": [message]}})
+        raise FieldError(f"file: {message}", {"file": [message]})
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(estimator, "classes_", [])]
     model = TrainedModel(estimator=estimator, features=[{"name": str(n), "type": "any"}
                                                          for n in names],
@@ -164,12 +161,12 @@ def model_import(*, workspace: Workspace, user: AbstractBaseUser | None, name: s
 def alias_set(*, model: RegisteredModel, alias: str, version_number: int,
               user: AbstractBaseUser | None) -> ModelAlias:
     if not alias or set(alias) - ALIAS_CHARS:
-        raise PermanentError("alias: use lower-case letters, digits, '-' and '_'.",
-                             {"fields": {"alias": ["invalid alias name"]}})
+        raise FieldError("alias: use lower-case letters, digits, '-' and '_'.",
+                             {"alias": ["invalid alias name"]})
     version = model.versions.filter(version=version_number).first()
     if version is None:
-        raise PermanentError(f"version: {model.name} has no version {version_number}.",
-                             {"fields": {"version": ["no such version"]}})
+        raise FieldError(f"version: {model.name} has no version {version_number}.",
+                             {"version": ["no such version"]})
     with transaction.atomic():
         previous = model.aliases.filter(name=alias).select_related("version").first()
         entry, _ = ModelAlias.objects.update_or_create(registered_model=model, name=alias,

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from datagran.core.exceptions import NotFound, PermanentError
+from datagran.core.exceptions import FieldError, NotFound, PermanentError
 from datagran.datasets.artifacts import artifact_store
 from datagran.pipelines.selectors import pipeline_get
 from datagran.pipelines.services import graph_check
@@ -48,8 +48,8 @@ class PipelineRunCreateApi(APIView):
         if body.get("version"):
             version = pipeline.versions.filter(hash=body["version"]).first()
             if version is None:
-                raise PermanentError("version: not a version of this pipeline.",
-                                     {"fields": {"version": ["unknown version hash"]}})
+                raise FieldError("version: not a version of this pipeline.",
+                                     {"version": ["unknown version hash"]})
         run = run_start(pipeline=pipeline, user=request.user, trigger=trigger,
                         force=body.get("force") is True, version=version)
         return Response(run_json(run), status=status.HTTP_201_CREATED)
@@ -81,7 +81,7 @@ ORDERINGS = {"-created_at", "created_at", "-duration_ms", "duration_ms"}
 
 
 def _field_error(field: str, message: str) -> PermanentError:
-    return PermanentError(f"{field}: {message}", {"fields": {field: [message]}})
+    return FieldError(f"{field}: {message}", {field: [message]})
 
 
 def filtered_runs(request: Request) -> Any:
@@ -176,10 +176,10 @@ def _node_table(request: Request, run_id: str, node_id: str) -> tuple[NodeRun, s
               if ref["kind"] == "table" and not p.startswith("_")}
     port = request.query_params.get("port") or next(iter(tables), None)
     if port not in tables:
-        raise PermanentError(
+        raise FieldError(
             f"port: node {node_id} has no table output {port!r}; "
             f"its table outputs are {', '.join(tables) or '(none)'}.",
-            {"fields": {"port": [f"no table output {port!r}"]}})
+            {"port": [f"no table output {port!r}"]})
     return node, tables[port]["hash"]
 
 
@@ -230,8 +230,8 @@ class NodePreviewApi(APIView):
             limit = max(0, min(int(request.query_params.get("limit", 50)),
                                settings.DATAGRAN["PREVIEW_MAX_ROWS"]))
         except ValueError:
-            raise PermanentError("limit: must be a whole number.",
-                                 {"fields": {"limit": ["must be a whole number"]}}) from None
+            raise FieldError("limit: must be a whole number.",
+                                 {"limit": ["must be a whole number"]}) from None
         df = artifact_store().read_table(digest)
         return Response({"columns": schema_of(df), "rows": preview_rows(df.head(limit)),
                          "total_rows": len(df),
@@ -247,8 +247,8 @@ class NodeOutputApi(APIView):
             return FileResponse(artifact_store().open({"kind": "table", "hash": digest}),
                                 as_attachment=True, filename=f"{name}.parquet")
         if fmt != "csv":
-            raise PermanentError(f"format: {fmt!r} is not one of csv, parquet.",
-                                 {"fields": {"format": ["must be csv or parquet"]}})
+            raise FieldError(f"format: {fmt!r} is not one of csv, parquet.",
+                                 {"format": ["must be csv or parquet"]})
         response = HttpResponse(safe_csv(artifact_store().read_table(digest)),
                                 content_type="text/csv")
         # A node id of a graph saved before ids had a character set may hold anything.

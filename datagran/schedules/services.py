@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError, PermanentError
 from datagran.pipelines.models import Pipeline
 from datagran.runs.lifecycle import run_start
 from datagran.runs.models import Trigger
@@ -39,8 +39,8 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise PermanentError(f"timezone: unknown time zone {name!r} (use a name like "
-                             "Europe/Paris).", {"fields": {"timezone": ["unknown time zone"]}}
+        raise FieldError(f"timezone: unknown time zone {name!r} (use a name like "
+                             "Europe/Paris).", {"timezone": ["unknown time zone"]}
                              ) from None
 
 
@@ -48,7 +48,7 @@ def _cron(expr: str, start: datetime) -> CronSim:
     try:
         return CronSim(expr, start)
     except CronSimError as exc:
-        raise PermanentError(f"cron: {exc}", {"fields": {"cron": [str(exc)]}}) from None
+        raise FieldError(f"cron: {exc}", {"cron": [str(exc)]}) from None
 
 
 def fire_times(*, cron: str, tz: str, after: datetime, count: int) -> list[datetime]:
@@ -72,7 +72,7 @@ def cron_check(*, cron: str, tz: str) -> list[datetime]:
     if gaps and min(gaps) < MIN_INTERVAL.total_seconds():
         message = ERR_TOO_OFTEN.format(minimum=int(MIN_INTERVAL.total_seconds()),
                                        gap=min(gaps))
-        raise PermanentError(message, {"fields": {"cron": [message.removeprefix("cron: ")]}})
+        raise FieldError(message, {"cron": [message.removeprefix("cron: ")]})
     return upcoming
 
 
@@ -81,8 +81,8 @@ def schedule_save(*, pipeline: Pipeline, user: AbstractBaseUser | None, cron: st
                   missed_policy: str = MissedPolicy.SKIP,
                   schedule: Schedule | None = None) -> Schedule:
     if missed_policy not in MissedPolicy.values:
-        raise PermanentError("missed_policy: use skip or run_once.",
-                             {"fields": {"missed_policy": ["skip or run_once"]}})
+        raise FieldError("missed_policy: use skip or run_once.",
+                             {"missed_policy": ["skip or run_once"]})
     # Pausing is always allowed, so a schedule saved before the minimum can be stopped.
     upcoming = (cron_check(cron=cron, tz=tz) if enabled
                 else fire_times(cron=cron, tz=tz, after=timezone.now(), count=1))

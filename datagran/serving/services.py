@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError, PermanentError
 from datagran.core.lru import Lru
 from datagran.datasets.artifacts import artifact_store
 from datagran.engine.execute import STATE, load_state
@@ -109,14 +109,14 @@ def deployment_update(*, pipeline: Pipeline, enabled: bool | None = None,
     try:
         plan_serving(graph, input_node=new_input, output_node=new_output)
     except (ServingError, OperatorError) as exc:
-        raise PermanentError(str(exc), {"fields": {"input_node": [str(exc)]}}) from None
+        raise FieldError(str(exc), {"input_node": [str(exc)]}) from None
     deployment.input_node, deployment.output_node = new_input, new_output
     if enabled is not None:
         deployment.enabled = enabled
     if sample_rate is not None:
         if not 0 <= sample_rate <= 1:
-            raise PermanentError("sample_rate: must be between 0 and 1.",
-                                 {"fields": {"sample_rate": ["between 0 and 1"]}})
+            raise FieldError("sample_rate: must be between 0 and 1.",
+                                 {"sample_rate": ["between 0 and 1"]})
         deployment.sample_rate = sample_rate
     deployment.save()
     return deployment
@@ -277,17 +277,17 @@ def predict(*, pipeline: Pipeline, rows: Any) -> dict[str, Any]:
     if not deployment.enabled:
         raise PermanentError("Serving is turned off for this pipeline.")
     if not isinstance(rows, list) or not rows:
-        raise PermanentError("rows: send a non-empty list of objects, one per row.",
-                             {"fields": {"rows": ["a non-empty list of objects"]}})
+        raise FieldError("rows: send a non-empty list of objects, one per row.",
+                             {"rows": ["a non-empty list of objects"]})
     if len(rows) > MAX_ROWS:
-        raise PermanentError(f"rows: at most {MAX_ROWS:,} rows a request.",
-                             {"fields": {"rows": [f"at most {MAX_ROWS} rows"]}})
+        raise FieldError(f"rows: at most {MAX_ROWS:,} rows a request.",
+                             {"rows": [f"at most {MAX_ROWS} rows"]})
     compiled = _compile(pipeline, deployment)
     frame = check_rows(rows, compiled.input_schema, blank=compiled.targets)
     try:
         result = serve(compiled.plan, frame, compiled.resources, ServingContext())
     except OperatorError as exc:
-        raise PermanentError(exc.message, {"node": None}) from None
+        raise PermanentError(exc.message) from None
     predictions = _answer(result)
     latency = (time.perf_counter() - started) * 1000
     _log(deployment, rows, latency, compiled.model)

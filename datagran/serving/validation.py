@@ -1,5 +1,6 @@
 """Request rows checked against the serving input's schema: every problem, per row and
-column, in one 400."""
+column, in one 400. A problem's field is ``rows.<row>.<column>`` (``rows.<row>`` when the row
+is not an object), so the error is an ordinary FieldError."""
 from __future__ import annotations
 
 import sys
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError
 from operators.base import Schema
 
 MAX_PROBLEMS = 50
@@ -70,13 +71,16 @@ def check_rows(rows: list[Any], schema: Schema, *, blank: Sequence[str] = ()) ->
     return pd.DataFrame(columns, copy=False)
 
 
-def _mismatch(problems: list[dict[str, Any]]) -> PermanentError:
+def _mismatch(problems: list[dict[str, Any]]) -> FieldError:
     problems.sort(key=lambda p: (p["row"], p["column"] or ""))
     first = problems[0]
     where = f"row {first['row']}" + (f", column {first['column']}" if first["column"] else "")
-    return PermanentError(f"The rows do not match the input schema ({len(problems)} "
-                          f"problem(s)); first: {where}: {first['message']}.",
-                          {"problems": problems[:MAX_PROBLEMS]})
+    fields: dict[str, list[str]] = {}
+    for p in problems[:MAX_PROBLEMS]:
+        key = f"rows.{p['row']}" + (f".{p['column']}" if p["column"] is not None else "")
+        fields.setdefault(key, []).append(p["message"])
+    return FieldError(f"The rows do not match the input schema ({len(problems)} "
+                      f"problem(s)); first: {where}: {first['message']}.", fields)
 
 
 # The value types that fit a column type for certain; anything else is checked by _fits

@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from datagran.core.exceptions import PermanentError
+from datagran.core.exceptions import FieldError
 
 from .members import (
     email_verification_send,
@@ -109,7 +109,7 @@ class OwnershipTransferApi(APIView):
         try:
             user_id = int(request.data.get("user_id"))
         except (TypeError, ValueError):
-            raise PermanentError("user_id: required.", {"fields": {"user_id": ["required"]}}
+            raise FieldError("user_id: required.", {"user_id": ["required"]}
                                  ) from None
         ownership_transfer(workspace=_owned(request, workspace_id), by=request.user,
                            user_id=user_id)

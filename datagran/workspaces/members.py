@@ -13,7 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from datagran.core.exceptions import Conflict, NotFound, PermanentError
+from datagran.core.exceptions import Conflict, FieldError, NotFound, PermanentError
 
 from .models import Invitation, Membership, Role, Workspace
 from .selectors import Forbidden
@@ -42,8 +42,8 @@ def invitation_create(*, workspace: Workspace, by: AbstractBaseUser, email: str,
                       accept_url: str) -> tuple[Invitation, str]:
     """Store the invitation and e-mail the link; returns it and the link (shown once)."""
     if role not in Role.values or role == Role.OWNER:
-        raise PermanentError("role: invite as viewer or editor; transfer ownership later.",
-                             {"fields": {"role": ["viewer or editor"]}})
+        raise FieldError("role: invite as viewer or editor; transfer ownership later.",
+                             {"role": ["viewer or editor"]})
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(workspace=workspace, email=email, role=role,
                                            token_hash=_digest(token), invited_by=by)
@@ -70,7 +70,7 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
     if not user.email or user.email.casefold() != invitation.email.casefold():
         raise Forbidden(ERR_INVITATION_EMAIL.format(invited=_masked(invitation.email),
                                                     yours=user.email or "none"),
-                        {"field": "email"})
+                        {"email": ["not the invited address"]})
     membership, _ = Membership.objects.get_or_create(
         workspace=invitation.workspace, user=user, defaults={"role": invitation.role})
     invitation.accepted_at = timezone.now()
@@ -96,9 +96,9 @@ def email_verify(*, user: AbstractBaseUser, token: str) -> str:
     try:
         data = signing.loads(token, salt=EMAIL_SALT, max_age=timedelta(days=EMAIL_DAYS))
     except signing.BadSignature:  # a forged, altered or expired link
-        raise PermanentError(ERR_EMAIL_LINK, {"field": "token"}) from None
+        raise FieldError(ERR_EMAIL_LINK, {"token": [ERR_EMAIL_LINK]}) from None
     if data.get("u") != user.pk:
-        raise Forbidden(ERR_EMAIL_LINK_USER, {"field": "token"})
+        raise Forbidden(ERR_EMAIL_LINK_USER, {"token": [ERR_EMAIL_LINK_USER]})
     user.email = data["e"]
     user.save(update_fields=["email"])
     return user.email
@@ -118,8 +118,8 @@ def _owners(workspace: Workspace) -> int:
 def member_set_role(*, workspace: Workspace, by: AbstractBaseUser, user_id: int,
                     role: str) -> Membership:
     if role not in Role.values:
-        raise PermanentError("role: use viewer, editor or owner.",
-                             {"fields": {"role": ["viewer, editor or owner"]}})
+        raise FieldError("role: use viewer, editor or owner.",
+                             {"role": ["viewer, editor or owner"]})
     membership = _membership(workspace, user_id)
     if membership.role == Role.OWNER and role != Role.OWNER and _owners(workspace) == 1:
         raise Conflict("A workspace keeps at least one owner: transfer ownership first.")

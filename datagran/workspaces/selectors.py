@@ -4,14 +4,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 
-from datagran.core.exceptions import NotFound, PermanentError
+from datagran.core.exceptions import Forbidden, NotFound
 
 from .models import ROLE_RANK, Membership, Role, Workspace
 from .services import workspace_personal
-
-
-class Forbidden(PermanentError):
-    status_code = 403
 
 
 def workspace_list(*, user: AbstractBaseUser) -> QuerySet[Workspace]:
@@ -26,7 +22,7 @@ def membership_get(*, user: AbstractBaseUser, workspace_id: object) -> Membershi
             user=user, workspace_id=workspace_id)
     except (Membership.DoesNotExist, ValueError, TypeError, DjangoValidationError):
         # A malformed id is as unknown as a foreign one.
-        raise NotFound("Workspace not found.", {"field": "workspace"}) from None
+        raise NotFound("Workspace not found.", {"workspace": ["not found"]}) from None
 
 
 def workspace_for_request(*, user: AbstractBaseUser, workspace_id: object | None,

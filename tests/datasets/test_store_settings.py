@@ -43,7 +43,7 @@ def test_a_missing_bucket_is_an_error_naming_the_setting_and_the_bucket(
     assert caught.value.message.startswith("DATAGRAN_ARTIFACTS_URL: the bucket "
                                            "'no-such-bucket' of s3://no-such-bucket/x does "
                                            "not exist")
-    assert caught.value.extra == {"setting": "DATAGRAN_ARTIFACTS_URL"}
+    assert list(caught.value.extra["fields"]) == ["DATAGRAN_ARTIFACTS_URL"]
     [error] = artifacts_reachable_check(None)
     assert error.id == "datagran.E021" and "'no-such-bucket'" in error.msg
 

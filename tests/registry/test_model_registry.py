@@ -159,7 +159,7 @@ def test_a_model_file_with_untrusted_types_is_refused_naming_them(api, worker) -
     response = import_model(api, Sneaky())
     assert response.status_code == 400
     assert "Sneaky" in response.json()["message"]
-    assert any("Sneaky" in t for t in response.json()["extra"]["untrusted_types"])
+    assert any("Sneaky" in t for t in response.json()["extra"]["fields"]["file"])
 
 
 def test_a_model_without_feature_names_is_refused(api, worker) -> None:

@@ -21,6 +21,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 from skops.io._protocol import PROTOCOL
 
+from datagran.datasets.model_files import ERR_UNTRUSTED_TYPE
 from datagran.registry.models import ModelVersion
 
 
@@ -114,8 +115,9 @@ def test_a_model_file_that_calls_code_is_refused_and_the_code_never_runs(
 def test_the_refusal_names_the_untrusted_callables(api: Any, tmp_path: Path) -> None:
     response = post(api, payloads(tmp_path / "pwned")["os.system through a getattr chain"])
     assert response.status_code == 400
-    assert {"builtins.getattr", "builtins.__import__", "builtins.map"} <= set(
-        response.json()["extra"]["untrusted_types"])
+    assert {ERR_UNTRUSTED_TYPE.format(type=t) for t in
+            ("builtins.getattr", "builtins.__import__", "builtins.map")} <= set(
+        response.json()["extra"]["fields"]["file"])
 
 
 def test_a_zip_bomb_posing_as_a_model_is_refused_before_it_inflates(api: Any) -> None:

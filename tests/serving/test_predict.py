@@ -13,6 +13,7 @@ import pytest
 from datagran.pipelines.demo import CHURN
 from datagran.serving.models import PredictionLog
 from tests.conftest import wait_for_run
+from tests.serving.rows import row_problems
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,8 +70,8 @@ def test_request_rows_are_checked_per_row_and_column(api, churn) -> None:
     response = api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": bad},
                         format="json")
     assert response.status_code == 400
-    problems = {(p["row"], p["column"], p["message"].split(",")[0])
-                for p in response.json()["extra"]["problems"]}
+    problems = {(row, column, message.split(",")[0]) for row, column, message
+                in row_problems(response.json()["extra"]["fields"])}
     assert problems == {(0, "plan", "missing"),
                         (1, "tenure_months", "expected a whole number"),
                         (2, "favourite_colour", "unexpected column")}

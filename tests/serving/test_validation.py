@@ -7,6 +7,7 @@ import pytest
 
 from datagran.core.exceptions import PermanentError
 from datagran.serving.validation import MAX_PROBLEMS, check_rows
+from tests.serving.rows import row_problems
 
 SCHEMA = [{"name": "plan", "type": "str"}, {"name": "tenure", "type": "int"},
           {"name": "spend", "type": "float"}, {"name": "active", "type": "bool"},
@@ -18,7 +19,7 @@ GOOD = {"plan": "pro", "tenure": 3, "spend": 9.5, "active": True,
 def problems(rows: list) -> set[tuple]:
     with pytest.raises(PermanentError) as err:
         check_rows(rows, SCHEMA)
-    return {(p["row"], p["column"], p["message"]) for p in err.value.extra["problems"]}
+    return set(row_problems(err.value.extra["fields"]))
 
 
 def test_good_rows_become_a_frame_with_the_batch_dtypes_and_the_blank_target() -> None:
@@ -67,4 +68,4 @@ def test_the_error_names_the_first_problem_and_lists_at_most_fifty() -> None:
         check_rows(rows, SCHEMA)
     assert "(80 problem(s)); first: row 0, column spend: expected a number" in str(
         err.value.message)
-    assert len(err.value.extra["problems"]) == MAX_PROBLEMS
+    assert len(row_problems(err.value.extra["fields"])) == MAX_PROBLEMS

@@ -12,10 +12,9 @@ import {
   type Deployment,
   type DeploymentStats,
   type Prediction,
-  type RowProblem,
 } from "./api";
 import { Breadcrumbs, Card, CopyButton, Hint, Link, SkeletonBlock, Stat } from "./common";
-import { curlExample, DRIFT_LABEL, parseRowsInput, psiLevel } from "./deploy";
+import { curlExample, DRIFT_LABEL, parseRowsInput, psiLevel, rowProblems, type RowProblem } from "./deploy";
 import { useDocumentTitle, useOperators } from "./hooks";
 
 function latency(ms: number | null | undefined): string {
@@ -435,8 +434,9 @@ function TryIt({
       setAnswer(await pagesApi.predict(pipelineId, parsed.rows));
       onAnswered();
     } catch (err) {
-      if (err instanceof ApiError && Array.isArray(err.extra.problems)) {
-        setProblems(err.extra.problems as RowProblem[]);
+      const rows = err instanceof ApiError ? rowProblems(err.extra.fields) : [];
+      if (rows.length > 0) {
+        setProblems(rows);
         setError(err.message);
       } else {
         setError(errorMessage(err));

@@ -6,6 +6,9 @@ import { Modal } from "../ui/Modal";
 import { pagesApi, type ModelVersion } from "./api";
 import { parseJsonObject } from "./models/models";
 
+/** The server's message for each untrusted type in a model file (ERR_UNTRUSTED_TYPE). */
+const UNTRUSTED_TYPE = "not a trusted type: ";
+
 type Errors = Partial<Record<"file" | "name" | "params" | "metrics" | "form", string>> & { untrusted?: string[] };
 
 export function ImportModelDialog({
@@ -58,8 +61,12 @@ export function ImportModelDialog({
       if (err instanceof ApiError) {
         const fields = (err.extra.fields ?? {}) as Record<string, string[]>;
         for (const [k, v] of Object.entries(fields)) (out as Record<string, string>)[k] = v.join(" ");
-        const untrusted = err.extra.untrusted_types;
-        if (Array.isArray(untrusted)) out.untrusted = untrusted.map(String);
+        // An untrusted model file: one message per type, "not a trusted type: <type>".
+        const untrusted = (fields.file ?? []).filter((m) => m.startsWith(UNTRUSTED_TYPE));
+        if (untrusted.length > 0) {
+          out.untrusted = untrusted.map((m) => m.slice(UNTRUSTED_TYPE.length));
+          out.file = err.message;
+        }
         if (!Object.keys(fields).length) out.form = err.message;
       } else {
         out.form = errorMessage(err);

@@ -198,12 +198,6 @@ export interface Prediction {
   latency_ms: number;
 }
 
-export interface RowProblem {
-  row: number;
-  column: string | null;
-  message: string;
-}
-
 export type { NodeStatus, Preview };
 
 const enc = encodeURIComponent;

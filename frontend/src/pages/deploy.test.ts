@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { curlExample, parseRowsInput, psiLevel, shellQuote } from "./deploy";
+import { curlExample, parseRowsInput, psiLevel, rowProblems, shellQuote } from "./deploy";
 
 describe("psiLevel", () => {
   it("warns above the threshold and watches above half of it", () => {
@@ -35,5 +35,19 @@ describe("parseRowsInput", () => {
     expect(parseRowsInput("[]")).toEqual({ error: "Add at least one row." });
     expect(parseRowsInput('{"rows": 3}')).toHaveProperty("error");
     expect(parseRowsInput("3")).toHaveProperty("error");
+  });
+});
+
+describe("rowProblems", () => {
+  it("reads row problems from fields named rows.<row>.<column>", () => {
+    expect(
+      rowProblems({ "rows.0.plan": ["missing"], "rows.3": ["must be an object"], "rows.1.a.b": ["x", "y"], name: ["z"] }),
+    ).toEqual([
+      { row: 0, column: "plan", message: "missing" },
+      { row: 3, column: null, message: "must be an object" },
+      { row: 1, column: "a.b", message: "x" },
+      { row: 1, column: "a.b", message: "y" },
+    ]);
+    expect(rowProblems(undefined)).toEqual([]);
   });
 });

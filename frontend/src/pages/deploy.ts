@@ -56,3 +56,25 @@ export function parseRowsInput(text: string): RowsInput {
   }
   return { error: "Send an object per row, e.g. {\"rows\": [{...}]}." };
 }
+
+/** A refused prediction's problems, one per row and column. */
+export interface RowProblem {
+  row: number;
+  column: string | null;
+  message: string;
+}
+
+/**
+ * The row problems of a refused prediction, read from its error's `extra.fields`: each field
+ * is named `rows.<row>.<column>` (or `rows.<row>` when the row is not an object).
+ */
+export function rowProblems(fields: unknown): RowProblem[] {
+  if (!fields || typeof fields !== "object") return [];
+  const out: RowProblem[] = [];
+  for (const [key, messages] of Object.entries(fields as Record<string, unknown>)) {
+    const m = /^rows\.(\d+)(?:\.(.*))?$/s.exec(key);
+    if (!m || !Array.isArray(messages)) continue;
+    for (const message of messages) out.push({ row: Number(m[1]), column: m[2] ?? null, message: String(message) });
+  }
+  return out;
+}
