@@ -22,17 +22,15 @@ from pydantic import BaseModel, ConfigDict
 
 # The context's capabilities and the schema helpers live beside this module; they are
 # re-exported here, where operators written before the split import them from.
-from .context import Context, Interrupts  # noqa: F401
-from .errors import FieldError
-from .schema import (  # noqa: F401
-    Column,
-    Schema,
-    column_field,
-    column_type,
-    columns_of,
-    params_errors,
-    schema_of,
-)
+from .context import Context as Context
+from .context import Interrupts as Interrupts
+from .schema import Column as Column
+from .schema import Schema as Schema
+from .schema import column_field as column_field
+from .schema import column_type as column_type
+from .schema import columns_of as columns_of
+from .schema import params_errors as params_errors
+from .schema import schema_of as schema_of
 
 Category = Literal["connector", "transform", "model", "action"]
 PortType = Literal["table", "model"]
@@ -48,7 +46,7 @@ class ApprovalRequired(Exception):
         self.message = message
 
 
-class OperatorError(FieldError):
+class OperatorError(Exception):
     """A failure caused by the user's data or params: retrying cannot fix it.
 
     ``field`` names the parameter at fault (``"column"``, ``"conditions.0.value"``) so the
@@ -56,7 +54,9 @@ class OperatorError(FieldError):
     """
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message, {field: [message]} if field else None)
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -200,4 +200,4 @@ def require_columns(schema: Schema | None, columns: list[str], *, field: str) ->
 
 
 # Last: the local context imports the classes above.
-from .testing import LocalContext  # noqa: E402, F401
+from .testing import LocalContext as LocalContext  # noqa: E402

@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +74,10 @@ class LocalContext:
         for key in keys:
             self.sending.pop(key, None)
 
-    def sending_alone(self) -> AbstractContextManager[None]:
-        return self.send_lock
+    @contextmanager
+    def sending_alone(self) -> Iterator[None]:
+        with self.send_lock:
+            yield
 
     def registered_model(self, name: str, *, alias: str | None = None,
                          version: int | None = None,
