@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 # re-exported here, where operators written before the split import them from.
 from .context import Context as Context
 from .context import Interrupts as Interrupts
+from .errors import FieldError
 from .schema import Column as Column
 from .schema import Schema as Schema
 from .schema import column_field as column_field
@@ -46,7 +47,7 @@ class ApprovalRequired(Exception):
         self.message = message
 
 
-class OperatorError(Exception):
+class OperatorError(FieldError):
     """A failure caused by the user's data or params: retrying cannot fix it.
 
     ``field`` names the parameter at fault (``"column"``, ``"conditions.0.value"``) so the
@@ -54,9 +55,7 @@ class OperatorError(Exception):
     """
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, {field: [message]} if field else None)
 
 
 @dataclass(frozen=True)
