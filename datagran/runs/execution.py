@@ -17,11 +17,11 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from datagran.core.exceptions import PermanentError, RetryableError
 from datagran.datasets.artifacts import artifact_store
 from datagran.engine.execute import NodeOutcome, execute_node
 from datagran.registry.services import model_version_from_run
-from operators.base import ApprovalRequired, OperatorError, params_errors
+from operators.base import ApprovalRequired, params_errors
+from operators.errors import FieldError, PermanentError, RetryableError
 from operators.registry import get_operator
 
 from . import outputs as node_outputs
@@ -39,13 +39,18 @@ from .slots import worker_state
 
 log = logging.getLogger(__name__)
 
-# Passing faults: retried with backoff. Anything else an operator raises is a bug in the
-# operator or its input, and retrying would fail the same way.
-RETRYABLE = (OSError, TimeoutError, OperationalError, InterfaceError, RetryableError)
+# Faults of the machine, the network or the database an operator may meet: passing, so they
+# join the retryable branch of the error family. Anything else outside the family is a bug in
+# the operator or its input, and retrying would fail the same way.
+PASSING = (OSError, TimeoutError, OperationalError, InterfaceError)
 # A message of a workspace that holds its share of this process's threads comes back after
 # this long (its node stays queued in the database meanwhile).
 SHARE_RETRY_MS = 250
 Claimed = tuple[Run, NodeRun]
+
+
+class PassingFault(RetryableError):
+    """One of the PASSING faults, met while running an operator."""
 
 
 def node_execute(*, run_id: str, node_id: str) -> None:
@@ -112,7 +117,6 @@ def _run_claimed(run: Run, node: NodeRun, *, began: float) -> Claimed | None:
     current one (fencing), retrying on a lost database connection."""
     node_id, attempt = node.node_id, node.attempts
     graph = run_graph(run.version)
-    spec = graph.node(node_id)
     ctx = RunContext(workspace_id=run.workspace_id, pipeline_id=run.pipeline_id,
                      run_id=run.pk, node_id=node_id, approved=node.approved_at is not None,
                      node_pk=node.pk, attempt=attempt)
@@ -127,29 +131,23 @@ def _run_claimed(run: Run, node: NodeRun, *, began: float) -> Claimed | None:
     with Heartbeat(node.pk, attempt, interrupts=ctx.interrupts, on_abandon=abandon) as beat:
         try:
             with beat.interruptible():
-                op = get_operator(spec.operator)
-                outcome = execute_node(store=artifact_store(), op=op, raw_params=spec.params,
-                                       input_refs=_input_refs(run, graph, node_id), ctx=ctx)
+                outcome = _compute(run, graph, node_id, ctx)
         except NodeTimedOut:
             record: Callable[[], None] = partial(
                 fail, message=f"The node ran longer than its time limit of {limit} s.")
         except NodeInterrupted:
             return None  # cancelled or superseded: whoever did that recorded everything
-        except ApprovalRequired as exc:
+        except ApprovalRequired as exc:  # not an error: the action waits for a person
             record = partial(node_wait_for_approval, run_id=run.pk, node_id=node_id,
                              attempt=attempt, logs=ctx.logs, exc=exc)
-        except OperatorError as exc:
+        except RetryableError as exc:
+            log.warning("node %s of run %s: passing fault %r", node_id, run.pk,
+                        exc.__cause__ or exc)
+            message = exc.message if isinstance(exc, PassingFault) else \
+                f"{type(exc).__name__}: {exc}"
+            record = partial(_retry_or_fail, run.pk, node_id, ctx, message, attempt)
+        except PermanentError as exc:  # OperatorError, bad params, a model that is not trusted
             record = partial(fail, message=exc.message, field=exc.field or "")
-        except ValidationError as exc:
-            first = params_errors(exc)[0]
-            record = partial(fail, message=f"{first['field']}: {first['message']}",
-                             field=first["field"])
-        except PermanentError as exc:
-            record = partial(fail, message=exc.message, field=exc.extra.get("field", ""))
-        except RETRYABLE as exc:
-            log.warning("node %s of run %s: passing fault %r", node_id, run.pk, exc)
-            record = partial(_retry_or_fail, run.pk, node_id, ctx,
-                             f"{type(exc).__name__}: {exc}", attempt)
         except Exception as exc:  # noqa: BLE001 - any crash of an operator fails its node
             log.exception("node %s of run %s crashed", node_id, run.pk)
             record = partial(fail, message=f"{type(exc).__name__}: {exc}",
@@ -161,6 +159,22 @@ def _run_claimed(run: Run, node: NodeRun, *, began: float) -> Claimed | None:
                 run.pk, copy.copy(node), ctx, outcome, may_continue=_may_continue(began)))
         retry_on_disconnect(record)
     return None
+
+
+def _compute(run: Run, graph: RunGraph, node_id: str, ctx: RunContext) -> NodeOutcome:
+    """Run the node's operator; what it raises outside the error family but knowably
+    permanent (invalid params) or passing (a lost connection) joins the family here."""
+    spec = graph.node(node_id)
+    try:
+        return execute_node(store=artifact_store(), op=get_operator(spec.operator),
+                            raw_params=spec.params,
+                            input_refs=_input_refs(run, graph, node_id), ctx=ctx)
+    except ValidationError as exc:
+        first = params_errors(exc)[0]
+        raise FieldError(f"{first['field']}: {first['message']}",
+                         {first["field"]: [first["message"]]}) from exc
+    except PASSING as exc:
+        raise PassingFault(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _retry_or_fail(run_id: object, node_id: str, ctx: RunContext, message: str,

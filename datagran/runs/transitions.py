@@ -45,7 +45,7 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset({
 ERR_REFUSED = "A node run cannot go from {source} to {target}: the transition table forbids it."
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(RuntimeError):
     """A status change the table does not allow: a bug in the engine, never the user's."""
 
 
