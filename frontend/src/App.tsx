@@ -22,7 +22,6 @@ import { PipelinesPage } from "./pages/pipelines/PipelinesPage";
 import { RunDetailPage } from "./pages/run-detail/RunDetailPage";
 import { RunsPage } from "./pages/runs/RunsPage";
 import { TopBar } from "./pages/TopBar";
-import "./styles/pages.css";
 import { ConfirmDialog } from "./ui/Modal";
 import { toast, Toaster } from "./ui/toast";
 

@@ -94,32 +94,33 @@ export function useModelsQuery() {
 }
 
 // --- mutations ------------------------------------------------------------------------------
-// Each factory takes the QueryClient so its invalidation is testable without React.
+// Each factory takes the QueryClient so its invalidation is testable without React. The
+// refetches it causes run in the background: a mutation resolves when the server answered.
 
 export const importModelMutation = (qc: QueryClient) => ({
   mutationFn: (form: FormData) => api.importModel(form),
-  onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.models.all }),
+  onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.models.all }),
 });
 
 export const setAliasMutation = (qc: QueryClient) => ({
   mutationFn: (v: { model: string; alias: string; version: number }) =>
     api.setAlias(v.model, v.alias, v.version),
-  onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.models.all }),
+  onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.models.all }),
 });
 
 export const removeAliasMutation = (qc: QueryClient) => ({
   mutationFn: (v: { model: string; alias: string }) => api.removeAlias(v.model, v.alias),
-  onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.models.all }),
+  onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.models.all }),
 });
 
 export const uploadDatasetMutation = (qc: QueryClient) => ({
   mutationFn: (file: File) => api.uploadDataset(file),
-  onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.datasets.all }),
+  onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.datasets.all }),
 });
 
 export const createPipelineMutation = (qc: QueryClient) => ({
   mutationFn: (body: { name: string; description?: string; graph?: Graph }) => api.createPipeline(body),
-  onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.pipelines.all }),
+  onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.pipelines.all }),
 });
 
 export const updatePipelineMutation = (qc: QueryClient) => ({
@@ -127,37 +128,35 @@ export const updatePipelineMutation = (qc: QueryClient) => ({
     const { id, ...body } = v;
     return api.updatePipeline(id, body);
   },
-  onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.pipelines.all }),
+  onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.pipelines.all }),
 });
 
 export const deletePipelineMutation = (qc: QueryClient) => ({
   mutationFn: (id: string) => api.deletePipeline(id),
-  onSuccess: () =>
-    Promise.all([
-      qc.invalidateQueries({ queryKey: queryKeys.pipelines.all }),
-      qc.invalidateQueries({ queryKey: queryKeys.runs.all }),
-    ]),
+  onSuccess: () => {
+    void qc.invalidateQueries({ queryKey: queryKeys.pipelines.all });
+    void qc.invalidateQueries({ queryKey: queryKeys.runs.all });
+  },
 });
 
 export const startRunMutation = (qc: QueryClient) => ({
   mutationFn: (v: { pipeline: string; force?: boolean }) => api.startRun(v.pipeline, !!v.force),
-  onSuccess: () =>
-    Promise.all([
-      qc.invalidateQueries({ queryKey: queryKeys.runs.all }),
-      // A pipeline's `last_run` changes.
-      qc.invalidateQueries({ queryKey: queryKeys.pipelines.all }),
-    ]),
+  onSuccess: () => {
+    void qc.invalidateQueries({ queryKey: queryKeys.runs.all });
+    // A pipeline's `last_run` changes.
+    void qc.invalidateQueries({ queryKey: queryKeys.pipelines.all });
+  },
 });
 
 export const saveScheduleMutation = (qc: QueryClient) => ({
   mutationFn: (v: { pipeline: string; id?: string; body: Partial<ScheduleInput> }) =>
     v.id ? api.updateSchedule(v.id, v.body) : api.createSchedule(v.pipeline, v.body as ScheduleInput),
-  onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.schedules.all }),
+  onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.schedules.all }),
 });
 
 export const deleteScheduleMutation = (qc: QueryClient) => ({
   mutationFn: (id: string) => api.deleteSchedule(id),
-  onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.schedules.all }),
+  onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.schedules.all }),
 });
 
 export function useImportModel() {

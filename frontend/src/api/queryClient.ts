@@ -1,6 +1,5 @@
 // Server state lives in one TanStack Query cache; these are its keys and its client.
 import { QueryClient } from "@tanstack/react-query";
-import { ApiError } from "./http";
 
 /**
  * Every query key of the app. Keys are arrays that start with the resource, so invalidating
@@ -22,12 +21,15 @@ export const queryKeys = {
     stats: (workspace: string | null, days: number, pipeline?: string) =>
       ["runs", "stats", workspace, days, pipeline ?? null] as const,
     one: (id: string) => ["runs", "one", id] as const,
+    preview: (id: string, node: string, port: string, limit: number) =>
+      ["runs", "one", id, "preview", node, port, limit] as const,
   },
   models: {
     all: ["models"] as const,
     list: (workspace: string | null) => ["models", "list", workspace] as const,
     one: (id: string) => ["models", "one", id] as const,
     version: (id: string, n: number) => ["models", "one", id, "version", n] as const,
+    producedBy: (run: string) => ["models", "producedBy", run] as const,
     compare: (id: string, a: number, b: number) => ["models", "one", id, "compare", a, b] as const,
   },
   datasets: {
@@ -49,20 +51,14 @@ export const queryKeys = {
   },
 };
 
-function retry(failures: number, err: unknown): boolean {
-  // A 4xx will not change by asking again; a dropped connection or a 5xx may.
-  if (err instanceof ApiError && err.status >= 400 && err.status < 500) return false;
-  return failures < 2;
-}
-
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: {
       queries: {
-        retry,
+        // A failure shows at once with its message and a retry button, as before the cache.
+        retry: false,
         // The pages refetch on their own events (websockets, mutations); a refocus need not.
         refetchOnWindowFocus: false,
-        staleTime: 30_000,
       },
       mutations: { retry: false },
     },

@@ -3,6 +3,7 @@ import { Check, ChevronRight, Copy } from "lucide-react";
 import { useEffect, useRef, useState, type AnchorHTMLAttributes, type ReactNode } from "react";
 import { navigate } from "../lib/router";
 import { toast } from "../ui/toast";
+import "./pages.css";
 
 /** An in-app link: a real href (middle-click, copy link) that navigates without a reload. */
 export function Link({

@@ -1,22 +1,25 @@
 // One registered model: its versions and their metrics, aliases (promote / demote), and a
 // side-by-side comparison of two versions.
-import { ArrowRight, GitCompare, Rocket, Upload, X } from "lucide-react";
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
-import { api, ApiError, errorMessage } from "../../api/client";
-import { formatDateTime, formatNumber, timeAgo } from "../../lib/format";
+import { ArrowRight, Rocket, Upload, X } from "lucide-react";
+import { useEffect, useMemo, useState } from "react";
+import { api, errorMessage } from "../../api/client";
+import { formatDateTime, timeAgo } from "../../lib/format";
 import { navigate } from "../../lib/router";
-import { ConfirmDialog, Modal } from "../../ui/Modal";
+import { ConfirmDialog } from "../../ui/Modal";
 import { toast } from "../../ui/toast";
-import type { Comparison, ModelDetail, ModelVersion } from "../../api/types";
+import type { ModelVersion } from "../../api/types";
 import { Breadcrumbs, Card, formatMetric, Link, PageError, SkeletonBlock } from "../common";
 import { DataTable, type Col } from "../DataTable";
 import { useDocumentTitle } from "../hooks";
 import { ImportModelDialog } from "../ImportModelDialog";
-import { ALIAS_RE, metricColumns, metricDelta } from "./models";
+import { ComparePanel } from "./ComparePanel";
+import { metricColumns } from "./models";
+import { PromoteDialog } from "./PromoteDialog";
+import { useModel } from "./useModel";
+import "./models.css";
 
 export function ModelPage({ modelId }: { modelId: string }) {
-  const [model, setModel] = useState<ModelDetail | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { model, error, reload, setModel } = useModel(modelId);
   const [compare, setCompare] = useState<number[]>([]);
   const [promoting, setPromoting] = useState<ModelVersion | null>(null);
   const [demoting, setDemoting] = useState<string | null>(null);
@@ -24,18 +27,10 @@ export function ModelPage({ modelId }: { modelId: string }) {
   const [busy, setBusy] = useState(false);
   useDocumentTitle(model ? model.name : "Model");
 
-  const load = useCallback(() => {
-    api
-      .model(modelId)
-      .then((m) => {
-        setModel(m);
-        setError(null);
-        // Compare the two newest versions until the user picks others.
-        setCompare((c) => (c.length ? c : m.versions.slice(0, 2).map((v) => v.version).reverse()));
-      })
-      .catch((err) => setError(errorMessage(err)));
-  }, [modelId]);
-  useEffect(load, [load]);
+  useEffect(() => {
+    // Compare the two newest versions until the user picks others.
+    if (model) setCompare((c) => (c.length ? c : model.versions.slice(0, 2).map((v) => v.version).reverse()));
+  }, [model]);
 
   const demote = async (alias: string) => {
     setBusy(true);
@@ -172,7 +167,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
     return (
       <div className="page">
         <Breadcrumbs items={[{ label: "Models", to: "/models" }, { label: "…" }]} />
-        <PageError message={error} onRetry={load} />
+        <PageError message={error} onRetry={reload} />
       </div>
     );
   }
@@ -288,210 +283,10 @@ export function ModelPage({ modelId }: { modelId: string }) {
           onImported={(v) => {
             setImporting(false);
             toast(`Imported as version ${v.version}.`, "success");
-            load();
+            reload();
           }}
         />
       )}
     </div>
-  );
-}
-
-function PromoteDialog({
-  model,
-  version,
-  onClose,
-  onDone,
-}: {
-  model: ModelDetail;
-  version: ModelVersion;
-  onClose: () => void;
-  onDone: (m: ModelDetail, alias: string) => void;
-}) {
-  const [alias, setAlias] = useState("production");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const current = model.aliases[alias];
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const a = alias.trim();
-    if (!ALIAS_RE.test(a)) {
-      setError("Use lower-case letters, digits, “-” and “_”.");
-      return;
-    }
-    setBusy(true);
-    try {
-      onDone(await api.setAlias(model.id, a, version.version), a);
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : errorMessage(err));
-      setBusy(false);
-    }
-  };
-  return (
-    <Modal
-      title={`Promote v${version.version}`}
-      onClose={onClose}
-      footer={
-        <>
-          <button className="btn" type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button className="btn btn-primary" type="submit" form="promote-form" disabled={busy}>
-            <Rocket size={14} /> Promote
-          </button>
-        </>
-      }
-    >
-      <form id="promote-form" className="form-stack" onSubmit={submit}>
-        <label className="field">
-          <span className="field-label">Alias</span>
-          <input value={alias} onChange={(e) => setAlias(e.target.value)} list="alias-suggestions" aria-invalid={!!error} autoFocus />
-          <datalist id="alias-suggestions">
-            {["production", "staging", "champion", "challenger", ...Object.keys(model.aliases)].map((a) => (
-              <option key={a} value={a} />
-            ))}
-          </datalist>
-          <span className="field-help">
-            {current === version.version
-              ? `“${alias}” already points at v${version.version}.`
-              : current
-                ? `Moves “${alias}” from v${current} to v${version.version}.`
-                : `Creates “${alias}” pointing at v${version.version}.`}
-            {alias === "production" && " Serving and predict nodes pick the new version up on their next request."}
-          </span>
-          {error && <span className="field-error">{error}</span>}
-        </label>
-      </form>
-    </Modal>
-  );
-}
-
-function ComparePanel({ modelId, versions }: { modelId: string; versions: number[] }) {
-  const [cmp, setCmp] = useState<Comparison | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [a, b] = versions;
-  useEffect(() => {
-    if (a === undefined || b === undefined) return;
-    let alive = true;
-    setError(null);
-    api
-      .compareModels(modelId, a, b)
-      .then((c) => alive && setCmp(c))
-      .catch((err) => alive && setError(errorMessage(err)));
-    return () => {
-      alive = false;
-    };
-  }, [modelId, a, b]);
-
-  if (versions.length < 2) {
-    return (
-      <Card title={<><GitCompare size={15} /> Compare versions</>}>
-        <p className="muted small">Tick two versions in the table above to see their metrics, params and training data side by side.</p>
-      </Card>
-    );
-  }
-  const metrics = cmp ? Object.entries(cmp.metrics) : [];
-  const params = cmp ? Object.entries(cmp.params) : [];
-  const td = cmp?.training_data;
-  return (
-    <Card title={<><GitCompare size={15} /> v{a} compared with v{b}</>} testId="compare" flush>
-      {error ? (
-        <p className="field-error node-note">{error}</p>
-      ) : !cmp || cmp.a !== a || cmp.b !== b ? (
-        <SkeletonBlock height={160} />
-      ) : (
-        <div className="compare-grid">
-          <section>
-            <h3 className="section-title">Metrics</h3>
-            {metrics.length ? (
-              <table className="grid-table compare-table">
-                <thead>
-                  <tr>
-                    <th>Metric</th>
-                    <th className="num">v{a}</th>
-                    <th className="num">v{b}</th>
-                    <th className="num">Change</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {metrics.map(([k, m]) => {
-                    const d = metricDelta(k, m.a, m.b);
-                    return (
-                      <tr key={k}>
-                        <td>{k}</td>
-                        <td className="num">{formatMetric(m.a)}</td>
-                        <td className="num">{formatMetric(m.b)}</td>
-                        <td className={`num delta${d.better === true ? " delta-good" : d.better === false ? " delta-bad" : ""}`}>
-                          {d.delta === null ? "–" : d.delta === 0 ? "=" : `${d.delta > 0 ? "+" : ""}${formatMetric(d.delta)}`}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            ) : (
-              <p className="muted small">Neither version recorded metrics.</p>
-            )}
-          </section>
-          <section>
-            <h3 className="section-title">Params that differ</h3>
-            {params.length ? (
-              <table className="grid-table compare-table">
-                <thead>
-                  <tr>
-                    <th>Param</th>
-                    <th>v{a}</th>
-                    <th>v{b}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {params.map(([k, p]) => (
-                    <tr key={k}>
-                      <td className="mono">{k}</td>
-                      <td className="mono diff-a">{JSON.stringify(p.a) ?? "–"}</td>
-                      <td className="mono diff-b">{JSON.stringify(p.b) ?? "–"}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            ) : (
-              <p className="muted small">Same params.</p>
-            )}
-            <h3 className="section-title">Training data</h3>
-            {td && (
-              <ul className="diff-list">
-                <li>
-                  {td.same_data ? (
-                    <span className="delta-good">Same data (identical content hash)</span>
-                  ) : (
-                    <span>Different data</span>
-                  )}
-                </li>
-                <li>
-                  Rows: {td.rows.a !== null ? formatNumber(td.rows.a) : "–"} → {td.rows.b !== null ? formatNumber(td.rows.b) : "–"}
-                </li>
-                {td.columns_added.length > 0 && (
-                  <li>
-                    Columns added: {td.columns_added.map((c) => <code key={c} className="diff-b">{c}</code>)}
-                  </li>
-                )}
-                {td.columns_removed.length > 0 && (
-                  <li>
-                    Columns removed: {td.columns_removed.map((c) => <code key={c} className="diff-a">{c}</code>)}
-                  </li>
-                )}
-                {Object.entries(td.type_changes).map(([c, t]) => (
-                  <li key={c}>
-                    <code>{c}</code>: {t.a} → {t.b}
-                  </li>
-                ))}
-                {!td.columns_added.length && !td.columns_removed.length && !Object.keys(td.type_changes).length && (
-                  <li className="muted">Same columns and types.</li>
-                )}
-              </ul>
-            )}
-          </section>
-        </div>
-      )}
-    </Card>
   );
 }

@@ -1,16 +1,20 @@
 // One model version: where it came from (lineage), what it was trained with, how it scored.
 import { Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
 import { BrainCircuit, Database, Download, Play, Rocket, Zap } from "lucide-react";
-import { memo, useCallback, useEffect, useMemo, useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { memo, useCallback, useMemo, useState } from "react";
 import { api, errorMessage } from "../../api/client";
+import { queryKeys } from "../../api/queryClient";
 import { layoutGraph } from "../../editor/layout";
 import { formatDateTime, formatNumber, timeAgo } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { StatusBadge } from "../../ui/StatusBadge";
 import { toast } from "../../ui/toast";
-import type { LineageNode, ModelDetail, ModelVersionDetail, RunStatus } from "../../api/types";
+import type { LineageNode, ModelVersionDetail, RunStatus } from "../../api/types";
 import { Breadcrumbs, Card, formatMetric, Link, PageError, SkeletonBlock, shortHash } from "../common";
 import { useDocumentTitle } from "../hooks";
+import { useModel } from "./useModel";
+import "./models.css";
 
 type LNode = Node<{ [K in keyof LineageNode]: LineageNode[K] } & { runId?: string }, "lineage">;
 
@@ -117,29 +121,31 @@ function KeyValues({ values, empty }: { values: Record<string, unknown>; empty: 
 }
 
 export function ModelVersionPage({ modelId, version }: { modelId: string; version: number }) {
-  const [v, setV] = useState<ModelVersionDetail | null>(null);
-  const [model, setModel] = useState<ModelDetail | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const qc = useQueryClient();
+  const versionQ = useQuery({
+    queryKey: queryKeys.models.version(modelId, version),
+    queryFn: () => api.modelVersion(modelId, version),
+  });
+  const { model, error: modelError, setModel } = useModel(modelId);
+  const v = versionQ.data ?? null;
+  const error = versionQ.error ? errorMessage(versionQ.error) : modelError;
   const [busy, setBusy] = useState(false);
   useDocumentTitle(model ? `${model.name} v${version}` : `Model v${version}`);
 
+  const { refetch } = versionQ;
   const load = useCallback(() => {
-    Promise.all([api.modelVersion(modelId, version), api.model(modelId)])
-      .then(([ver, m]) => {
-        setV(ver);
-        setModel(m);
-        setError(null);
-      })
-      .catch((err) => setError(errorMessage(err)));
-  }, [modelId, version]);
-  useEffect(load, [load]);
+    void refetch();
+    void qc.invalidateQueries({ queryKey: queryKeys.models.one(modelId), exact: true });
+  }, [refetch, qc, modelId]);
 
   const promote = async () => {
     setBusy(true);
     try {
       const m = await api.setAlias(modelId, "production", version);
       setModel(m);
-      setV((cur) => (cur ? { ...cur, aliases: [...new Set([...cur.aliases, "production"])] } : cur));
+      qc.setQueryData(queryKeys.models.version(modelId, version), (cur: ModelVersionDetail | undefined) =>
+        cur ? { ...cur, aliases: [...new Set([...cur.aliases, "production"])] } : cur,
+      );
       toast(`“production” now points at v${version}.`, "success");
     } catch (err) {
       toast(`Could not promote: ${errorMessage(err)}`, "error");

@@ -1,7 +1,8 @@
 // Every registered model of the workspace, with its latest version's metrics and its aliases.
 import { BrainCircuit, Search, Upload } from "lucide-react";
-import { useCallback, useEffect, useMemo, useState } from "react";
-import { api, errorMessage } from "../../api/client";
+import { useCallback, useMemo, useState } from "react";
+import { errorMessage } from "../../api/client";
+import { useModelsQuery } from "../../api/queries";
 import { formatDateTime, plural, timeAgo } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { toast } from "../../ui/toast";
@@ -11,6 +12,7 @@ import { formatMetric, Link, PageError } from "../common";
 import { useDocumentTitle } from "../hooks";
 import { ImportModelDialog } from "../ImportModelDialog";
 import { metricColumns } from "./models";
+import "./models.css";
 
 export function AliasTags({ aliases }: { aliases: Record<string, number> | string[] }) {
   const entries = Array.isArray(aliases) ? aliases.map((a) => [a, null] as const) : Object.entries(aliases);
@@ -30,22 +32,15 @@ export function AliasTags({ aliases }: { aliases: Record<string, number> | strin
 }
 
 export function ModelsPage() {
-  const [models, setModels] = useState<ModelSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const modelsQ = useModelsQuery();
+  const models = modelsQ.data ?? null;
+  const error = modelsQ.error ? errorMessage(modelsQ.error) : null;
+  const { refetch } = modelsQ;
+  const load = useCallback(() => void refetch(), [refetch]);
   const [query, setQuery] = useState("");
   const [importing, setImporting] = useState(false);
   useDocumentTitle("Models");
 
-  const load = useCallback(() => {
-    api
-      .models()
-      .then((list) => {
-        setModels(list);
-        setError(null);
-      })
-      .catch((err) => setError(errorMessage(err)));
-  }, []);
-  useEffect(load, [load]);
 
   const visible = useMemo(
     () => (models ?? []).filter((m) => !query.trim() || m.name.toLowerCase().includes(query.trim().toLowerCase())),

@@ -7,7 +7,8 @@ import {
   Plus,
   Workflow,
 } from "lucide-react";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useCallback, useMemo } from "react";
 import { api, errorMessage } from "../../api/client";
 import type { ModelSummary, Pipeline, RunRow, RunStats, Schedule } from "../../api/types";
 import { elapsed, formatDateTime, formatDuration, formatNumber, timeAgo } from "../../lib/format";
@@ -32,8 +33,10 @@ import {
 } from "../common";
 import { formatInZone } from "../cron";
 import { usePipelines } from "../../api/queries";
+import { queryKeys } from "../../api/queryClient";
 import { useDebounced, useDocumentTitle } from "../hooks";
 import { useWorkspaceRuns } from "../live";
+import "./overview.css";
 
 interface Overview {
   today: RunStats;
@@ -53,65 +56,61 @@ interface Upcoming {
 
 const DAY_MS = 24 * 3600 * 1000;
 
-export function OverviewPage() {
-  const workspaceId = useSession((s) => s.workspaceId);
-  const workspace = useSession((s) => s.workspaces.find((w) => String(w.id) === s.workspaceId));
-  const { pipelines, byId } = usePipelines(workspaceId);
-  const [data, setData] = useState<Overview | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [schedules, setSchedules] = useState<Upcoming[] | null>(null);
-  useDocumentTitle("Overview");
+async function loadOverview(): Promise<Overview> {
+  const since = new Date(Date.now() - DAY_MS).toISOString();
+  const [today, month, failures, active, models] = await Promise.all([
+    api.runStats({ days: 1 }),
+    api.runStats({ days: 30 }),
+    api.runs(`status=failed&since=${encodeURIComponent(since)}&page_size=8`),
+    api.runs("status=running,queued,pending&page_size=8"),
+    api.models(),
+  ]);
+  return {
+    today,
+    month,
+    failures: failures.results,
+    failuresMore: !!failures.next,
+    active: active.results,
+    activeMore: !!active.next,
+    models,
+  };
+}
 
-  const load = useCallback(() => {
-    const since = new Date(Date.now() - DAY_MS).toISOString();
-    Promise.all([
-      api.runStats({ days: 1 }),
-      api.runStats({ days: 30 }),
-      api.runs(`status=failed&since=${encodeURIComponent(since)}&page_size=8`),
-      api.runs("status=running,queued,pending&page_size=8"),
-      api.models(),
-    ])
-      .then(([today, month, failures, active, models]) => {
-        setData({
-          today,
-          month,
-          failures: failures.results,
-          failuresMore: !!failures.next,
-          active: active.results,
-          activeMore: !!active.next,
-          models,
-        });
-        setError(null);
-      })
-      .catch((err) => setError(errorMessage(err)));
-  }, []);
-
-  useEffect(load, [load, workspaceId]);
-
-  // Schedules live per pipeline: one request each, then the soonest across all of them.
-  useEffect(() => {
-    if (!pipelines) return;
-    let alive = true;
-    Promise.all(
-      pipelines.map((p) =>
-        api
-          .schedules(String(p.id))
-          .then((list) => list.map((s) => ({ s, p })))
-          .catch(() => []),
-      ),
-    ).then((lists) => {
-      if (!alive) return;
-      const upcoming = lists
+/** Schedules live per pipeline: one request each, then the soonest across all of them. */
+function useUpcoming(pipelines: Pipeline[] | null, workspaceId: string | null): Upcoming[] | null {
+  const { data } = useQuery({
+    queryKey: [...queryKeys.schedules.all, "upcoming", workspaceId, (pipelines ?? []).map((p) => p.id)],
+    enabled: !!pipelines,
+    queryFn: async () => {
+      const lists = await Promise.all(
+        (pipelines ?? []).map((p) =>
+          api
+            .schedules(p.id)
+            .then((list) => list.map((s) => ({ s, p })))
+            .catch(() => []),
+        ),
+      );
+      return lists
         .flat()
         .filter(({ s }) => s.enabled && (s.next_fire_at || s.upcoming.length))
         .map(({ s, p }) => ({ schedule: s, pipeline: p, at: s.next_fire_at ?? s.upcoming[0] }))
         .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-      setSchedules(upcoming);
-    });
-    return () => {
-      alive = false;
-    };
-  }, [pipelines]);
+    },
+  });
+  return data ?? null;
+}
+
+export function OverviewPage() {
+  const workspaceId = useSession((s) => s.workspaceId);
+  const workspace = useSession((s) => s.workspaces.find((w) => String(w.id) === s.workspaceId));
+  const { pipelines, byId } = usePipelines(workspaceId);
+  useDocumentTitle("Overview");
+  const overview = useQuery({ queryKey: [...queryKeys.runs.all, "overview", workspaceId], queryFn: loadOverview });
+  const data = overview.data ?? null;
+  const error = overview.error ? errorMessage(overview.error) : null;
+  const { refetch } = overview;
+  const load = useCallback(() => void refetch(), [refetch]);
+  const schedules = useUpcoming(pipelines, workspaceId);
 
   const hasPipelines = pipelines === null || pipelines.length > 0;
   const refresh = useDebounced(load, 700);

@@ -17,6 +17,7 @@ import { useDebounced, useDocumentTitle } from "../hooks";
 import { useWorkspaceRuns } from "../live";
 import { SchedulesPanel } from "./SchedulesPanel";
 import { WebhookPanel } from "./WebhookPanel";
+import "./pipeline-dashboard.css";
 
 const STRIP = 30;
 

@@ -1,6 +1,15 @@
 import { ChartLine, Copy, Pencil, Plus, Search, Trash2, Workflow } from "lucide-react";
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
-import { api, errorMessage } from "../../api/client";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { errorMessage } from "../../api/client";
+import {
+  useCreatePipeline,
+  useDeletePipeline,
+  usePipelines,
+  useUpdatePipeline,
+  useWorkspaceId,
+} from "../../api/queries";
+import { queryKeys } from "../../api/queryClient";
 import type { Pipeline } from "../../api/types";
 import { formatDateTime, plural, timeAgo } from "../../lib/format";
 import { navigate } from "../../lib/router";
@@ -22,8 +31,15 @@ export function matchesQuery(p: Pick<Pipeline, "name" | "description">, query: s
 }
 
 export function PipelinesPage() {
-  const [pipelines, setPipelines] = useState<Pipeline[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const workspaceId = useWorkspaceId();
+  const qc = useQueryClient();
+  const { pipelines, error, reload: load } = usePipelines(workspaceId);
+  // Show a change at once; the mutation then refetches the list.
+  const setPipelines = (update: (list: Pipeline[] | null) => Pipeline[]) =>
+    qc.setQueryData<Pipeline[]>(queryKeys.pipelines.list(workspaceId), (list) => update(list ?? null));
+  const createPipeline = useCreatePipeline();
+  const updatePipeline = useUpdatePipeline();
+  const deletePipeline = useDeletePipeline();
   const [query, setQuery] = useState("");
   // "/pipelines?new=1" (from the overview's first-run prompt) opens the create dialog.
   const [dialog, setDialog] = useState<Dialog>(() =>
@@ -35,17 +51,6 @@ export function PipelinesPage() {
   }, []);
   const [busy, setBusy] = useState(false);
 
-  const load = useCallback(() => {
-    api
-      .pipelines()
-      .then((list) => {
-        setPipelines(list);
-        setError(null);
-      })
-      .catch((err) => setError(errorMessage(err)));
-  }, []);
-
-  useEffect(load, [load]);
 
   const visible = useMemo(
     () =>
@@ -57,7 +62,7 @@ export function PipelinesPage() {
 
   const duplicate = async (p: Pipeline) => {
     try {
-      const copy = await api.createPipeline({
+      const copy = await createPipeline.mutateAsync({
         name: `${p.name} (copy)`,
         description: p.description,
         graph: p.graph,
@@ -72,7 +77,7 @@ export function PipelinesPage() {
   const remove = async (p: Pipeline) => {
     setBusy(true);
     try {
-      await api.deletePipeline(p.id);
+      await deletePipeline.mutateAsync(p.id);
       setPipelines((list) => (list ?? []).filter((x) => x.id !== p.id));
       toast(`Deleted “${p.name}”.`, "success");
       setDialog(null);
@@ -242,7 +247,7 @@ export function PipelinesPage() {
           submitLabel="Create"
           onCancel={() => setDialog(null)}
           onSubmit={async (name, description) => {
-            const p = await api.createPipeline({ name, description });
+            const p = await createPipeline.mutateAsync({ name, description });
             setDialog(null);
             navigate(`/pipelines/${p.id}`);
           }}
@@ -256,7 +261,7 @@ export function PipelinesPage() {
           initialDescription={dialog.pipeline.description}
           onCancel={() => setDialog(null)}
           onSubmit={async (name, description) => {
-            const p = await api.updatePipeline(dialog.pipeline.id, { name, description });
+            const p = await updatePipeline.mutateAsync({ id: dialog.pipeline.id, name, description });
             setPipelines((list) => (list ?? []).map((x) => (x.id === p.id ? p : x)));
             setDialog(null);
           }}
