@@ -1,51 +1,30 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from datagran.core.api import error_responses
 from datagran.core.exceptions import NotFound
 from datagran.pipelines.selectors import pipeline_get
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
-from .models import MissedPolicy, Schedule
-from .services import cron_check, fire_times, schedule_save
-
-PREVIEW_COUNT = 5
-
-
-def schedule_json(s: Schedule) -> dict[str, Any]:
-    return {"id": str(s.pk), "pipeline": str(s.pipeline_id), "cron": s.cron,
-            "timezone": s.timezone, "enabled": s.enabled, "missed_policy": s.missed_policy,
-            "next_fire_at": s.next_fire_at.isoformat() if s.next_fire_at else None,
-            "upcoming": [t.isoformat() for t in fire_times(
-                cron=s.cron, tz=s.timezone, after=timezone.now(), count=PREVIEW_COUNT)],
-            "last_fires": [{"fire_time": f.fire_time.isoformat(),
-                            "run": str(f.run_id) if f.run_id else None, "error": f.error,
-                            "missed_since": f.missed_since.isoformat() if f.missed_since
-                            else None}
-                           for f in s.fires.all()[:5]]}
-
-
-class ScheduleInput(serializers.Serializer):
-    cron = serializers.CharField(max_length=100)
-    timezone = serializers.CharField(max_length=64, default="UTC")
-    enabled = serializers.BooleanField(default=True)
-    missed_policy = serializers.ChoiceField(choices=MissedPolicy.values,
-                                            default=MissedPolicy.SKIP)
+from .models import Schedule
+from .serializers import ScheduleInput, ScheduleOutput, SchedulePreviewOutput, upcoming
+from .services import cron_check, schedule_save
 
 
 class PipelineScheduleListApi(APIView):
+    @extend_schema(responses={200: ScheduleOutput(many=True), **error_responses()})
     def get(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
-        return Response([schedule_json(s) for s in pipeline.schedules.all()])
+        return Response(ScheduleOutput(pipeline.schedules.all(), many=True).data)
 
+    @extend_schema(request=ScheduleInput, responses={201: ScheduleOutput, **error_responses()})
     def post(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
@@ -55,7 +34,7 @@ class PipelineScheduleListApi(APIView):
         schedule = schedule_save(pipeline=pipeline, user=request.user, cron=v["cron"],
                                  tz=v["timezone"], enabled=v["enabled"],
                                  missed_policy=v["missed_policy"])
-        return Response(schedule_json(schedule), status=status.HTTP_201_CREATED)
+        return Response(ScheduleOutput(schedule).data, status=status.HTTP_201_CREATED)
 
 
 def _schedule(request: Request, schedule_id: str) -> Schedule:
@@ -67,6 +46,7 @@ def _schedule(request: Request, schedule_id: str) -> Schedule:
 
 
 class ScheduleDetailApi(APIView):
+    @extend_schema(request=ScheduleInput, responses={200: ScheduleOutput, **error_responses()})
     def patch(self, request: Request, schedule_id: str) -> Response:
         schedule = _schedule(request, schedule_id)
         role_check(user=request.user, workspace_id=schedule.pipeline.workspace_id,
@@ -79,8 +59,9 @@ class ScheduleDetailApi(APIView):
         schedule = schedule_save(pipeline=schedule.pipeline, user=request.user, cron=v["cron"],
                                  tz=v["timezone"], enabled=v["enabled"],
                                  missed_policy=v["missed_policy"], schedule=schedule)
-        return Response(schedule_json(schedule))
+        return Response(ScheduleOutput(schedule).data)
 
+    @extend_schema(responses={204: None, **error_responses()})
     def delete(self, request: Request, schedule_id: str) -> Response:
         schedule = _schedule(request, schedule_id)
         role_check(user=request.user, workspace_id=schedule.pipeline.workspace_id,
@@ -92,10 +73,11 @@ class ScheduleDetailApi(APIView):
 class SchedulePreviewApi(APIView):
     """The next fire times of a cron expression in a time zone, before saving it."""
 
+    @extend_schema(request=ScheduleInput,
+                   responses={200: SchedulePreviewOutput, **error_responses(400, 401)})
     def post(self, request: Request) -> Response:
         data = ScheduleInput(data=request.data)
         data.is_valid(raise_exception=True)
         cron, tz = data.validated_data["cron"], data.validated_data["timezone"]
         cron_check(cron=cron, tz=tz)  # what saving would refuse, the preview refuses too
-        times = fire_times(cron=cron, tz=tz, after=timezone.now(), count=PREVIEW_COUNT)
-        return Response({"upcoming": [t.isoformat() for t in times]})
+        return Response(SchedulePreviewOutput({"upcoming": upcoming(cron=cron, tz=tz)}).data)
