@@ -9,7 +9,7 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) \
 	$(wildcard frontend/*.json frontend/*.ts)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint worker scheduler bench services chromium frontend deps dev-deps clean
+.PHONY: run test test-fast lint worker scheduler bench services chromium frontend deps dev-deps clean
 
 run: deps frontend
 	$(BIN)/python manage.py migrate -v0
@@ -25,9 +25,19 @@ test: dev-deps frontend chromium services
 		tests/api tests/workspaces tests/runs/test_run_history_api.py \
 		tests/runs/test_actions.py::test_two_runs_sending_at_once_send_each_record_once
 
-lint: dev-deps
+# Day to day: the unit and API tests, in two processes, without what needs more than this
+# machine's Python (the markers `services`: PostgreSQL, Redis, RabbitMQ; `live`: a live server;
+# `e2e`: Chromium). `make test` stays the whole suite.
+test-fast: dev-deps frontend
+	$(BIN)/python -m pytest -q -n 2 -m "not services and not live and not e2e"
+
+# ruff, mypy (settings in pyproject.toml), TypeScript, and the API types: regenerated from the
+# server's schema and compared with the committed frontend/src/api/schema.d.ts.
+lint: dev-deps frontend/node_modules/.package-lock.json
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	cd frontend && npm run typecheck
+	cd frontend && npm run check:api
 
 # Production: one or more worker processes per machine (BROKER_URL must be set), forked from
 # one parent that replaces any that dies (manage.py runworkers).

@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -129,6 +130,7 @@ def grid_graph(n: int) -> dict:
             nodes.append({"id": nid, "operator": "connector.sample_dataset",
                           "params": {"dataset": "iris"}, "position": pos})
             continue
+        params: dict[str, Any]
         if (r + c) % 2:
             op, params = "transform.select_columns", {"columns": COLUMNS}
         else:
@@ -186,6 +188,7 @@ async def open_editor(page: Page, live: LiveServer, pid: str, n: int) -> dict:
 async def pick_node(page: Page) -> tuple[float, float, str]:
     """The header of the rendered node nearest a point left of the canvas's centre."""
     canvas = await page.get_by_test_id("canvas").bounding_box()
+    assert canvas is not None, "the canvas is not rendered"
     cx, cy = canvas["x"] + canvas["width"] * 0.3, canvas["y"] + canvas["height"] * 0.4
     boxes = await page.evaluate("""() => [...document.querySelectorAll(
         '.react-flow__node .op-node-header')].map(e => {
@@ -200,6 +203,7 @@ async def drag(page: Page, n: int) -> dict:
     """Mouse moves go out at DRAG_HZ whether or not the page has handled the last one, as a
     real mouse's do (the browser coalesces what piles up into one move per frame)."""
     canvas = await page.get_by_test_id("canvas").bounding_box()
+    assert canvas is not None, "the canvas is not rendered"
     if n:
         sx, sy, node_id = await pick_node(page)
     else:

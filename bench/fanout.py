@@ -33,8 +33,10 @@ def main() -> None:
         pipeline = prod.pipeline("fan-out", fan_out())
         for attempt in range(RUNS + 1):  # the first is a warm-up
             wall, run_id = prod.run(pipeline, timeout=600)
-            created = prod.db.execute("SELECT created_at FROM runs_run WHERE id = %s",
-                                      [run_id]).fetchone()[0]
+            row = prod.db.execute("SELECT created_at FROM runs_run WHERE id = %s",
+                                  [run_id]).fetchone()
+            assert row is not None, f"run {run_id} is not in the database"
+            created = row[0]
             children = [n for n in prod.nodes(run_id) if n.node_id != "n0"]
             if attempt:
                 walls.append(wall)

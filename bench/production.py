@@ -126,9 +126,11 @@ class Production:
 
     def span(self, run_ids: list[str]) -> float:
         """Seconds from the first run's creation to the last one's end, server clocks."""
-        first, last = self.db.execute(
+        row = self.db.execute(
             "SELECT min(created_at), max(finished_at) FROM runs_run WHERE id = ANY(%s)",
             [run_ids]).fetchone()
+        assert row is not None  # an aggregate always has its row
+        first, last = row
         return (last - first).total_seconds()
 
     def run(self, pipeline_id: str, timeout: float = 300) -> tuple[float, str]:

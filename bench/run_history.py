@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -120,7 +121,7 @@ def main() -> None:
     ]
     print(f"{'SELECT count(*) FROM runs_run':52s} {base:8.1f} ms   (baseline)")
     for label, url in rows:
-        ms = timed(lambda url=url: get(url))
+        ms = timed(partial(get, url))
         flag = "ok" if ms < 200 else "OVER 200 ms"
         print(f"{label:52s} {ms:8.1f} ms   {ms / base:6.1f}x baseline   {flag}")
     with psycopg.connect(ADMIN, autocommit=True) as conn:

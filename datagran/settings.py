@@ -195,6 +195,7 @@ CACHES = {"default": (
 
 # --- background work -------------------------------------------------------------------------
 BROKER_URL = env("BROKER_URL")
+_options: dict[str, object]
 if BROKER_URL.startswith("redis"):
     _broker, _options = "dramatiq.brokers.redis.RedisBroker", {"url": BROKER_URL}
 elif BROKER_URL.startswith("amqp"):

@@ -32,8 +32,9 @@ def render_reference() -> str:
 
 def _operator(op: Operator) -> list[str]:
     lines = [f"### {op.label} (`{op.name}`)", "", op.description, ""]
-    if type(op).__doc__:
-        lines += [inspect.cleandoc(type(op).__doc__), ""]
+    doc = type(op).__doc__
+    if doc:
+        lines += [inspect.cleandoc(doc), ""]
     lines.append(f"- Inputs: {_ports(op.inputs)}")
     lines.append(f"- Outputs: {_ports(op.outputs)}")
     if op.stateful:
@@ -96,8 +97,8 @@ def _type(spec: dict[str, Any], defs: dict[str, Any]) -> str:
     if kind == "array":
         return f"list of {_type(spec.get('items', {}), defs)}"
     if kind == "string" and spec.get("format") in ("date-time", "date"):
-        return spec["format"]
-    return _JSON_TYPES.get(kind, "any")
+        return str(spec["format"])
+    return _JSON_TYPES.get(str(kind), "any")
 
 
 def _cell(text: str) -> str:

@@ -26,7 +26,8 @@ def safe_csv(table: pd.DataFrame) -> bytes:
         if safe[i].dtype.kind not in "iufcbmM":  # only text can hold a formula
             safe[i] = safe[i].map(safe_cell, na_action="ignore")
     # CRLF line ends (RFC 4180) make the writer quote any cell holding a lone CR as well.
-    return safe.to_csv(index=False, header=header, lineterminator="\r\n").encode("utf-8")
+    text: str = safe.to_csv(index=False, header=header, lineterminator="\r\n")
+    return text.encode("utf-8")
 
 
 def safe_xlsx(table: pd.DataFrame) -> bytes:

@@ -91,6 +91,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`make test` runs in two xdist processes (`-n 2 --dist loadgroup`): the tests that start
     live servers or a browser in one, in order, the rest in the other, so the two streams
     share no Redis database, no broker queue and no test table (each stream uses its own)."""
+    mark_by_place(items)
     for item in items:
         group = "live" if _uses_live_servers(item) else "rest"
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+# --- markers (make test-fast) ---
+# `make test-fast` leaves out what needs more than this process: `services` (the real
+# PostgreSQL, Redis, RabbitMQ, MariaDB), `live` (a live server: daphne and workers started as
+# processes) and `e2e` (Chromium). The folders mark their tests here, so a new test there
+# cannot be forgotten.
+_MARK_BY_FOLDER = {"live": "live", "e2e": "e2e"}
+
+
+def mark_by_place(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.relative_to(item.config.rootpath).parts
+        mark = _MARK_BY_FOLDER.get(parts[1]) if len(parts) > 2 and parts[0] == "tests" else None
+        if mark and not item.get_closest_marker(mark):
+            item.add_marker(getattr(pytest.mark, mark))
+# --- end of markers ---

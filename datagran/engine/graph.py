@@ -269,7 +269,9 @@ def _check_edges(graph: Graph, ops: dict[str, Any], errors: list[GraphProblem]) 
                                        "one incoming edge.", e.target, where))
     for node in graph.nodes:
         op = ops.get(node.id)
-        for port in op.inputs if op else ():
+        if op is None:
+            continue
+        for port in op.inputs:
             if not port.optional and (node.id, port.name) not in fed:
                 errors.append(GraphProblem(
                     f"Input '{port.name}' of {op.label} ({node.id}) is not connected.",

@@ -3,6 +3,8 @@ fingerprints, registered models. Graph validation and cache keys use it as their
 a run's context extends it."""
 from __future__ import annotations
 
+from typing import cast
+
 import pandas as pd
 from django.core.exceptions import ValidationError as DjangoValidationError
 
@@ -40,13 +42,13 @@ class ValidationContext:
         columns = self._dataset(dataset_id, "columns")
         if columns is None:
             raise self._missing_dataset(dataset_id)
-        return columns
+        return cast(Schema, columns)
 
     def dataset_fingerprint(self, dataset_id: str) -> str:
         table_hash = self._dataset(dataset_id, "table_hash")
         if table_hash is None:
             raise self._missing_dataset(dataset_id)
-        return table_hash
+        return str(table_hash)
 
     def read_dataset(self, dataset_id: str) -> pd.DataFrame:
         raise OperatorError("Datasets are not read while validating.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from concurrent.futures import Future
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -75,7 +76,7 @@ async def _send(messages: list[tuple[str, dict[str, Any]]]) -> None:
                             "database", group, exc)
 
 
-def send_to_groups(messages: list[tuple[str, dict[str, Any]]]) -> asyncio.Future[None]:
+def send_to_groups(messages: list[tuple[str, dict[str, Any]]]) -> Future[None]:
     """Queue (group, channel message) pairs for sending, in order; a future for tests."""
     return asyncio.run_coroutine_threadsafe(_send(messages), _publisher_loop())
 

@@ -189,7 +189,8 @@ def make_records(table: pd.DataFrame, key_columns: list[str], destination: Any,
 # --- delivering ------------------------------------------------------------------------------
 
 def results_frame(rows: list[list[str]]) -> pd.DataFrame:
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in _COLUMNS]
+    columns: list[tuple[str, ...]] = list(zip(*rows, strict=True)) if rows else \
+        [() for _ in _COLUMNS]
     return pd.DataFrame({name: pd.Series(list(values), dtype="str")
                          for name, values in zip(_COLUMNS, columns, strict=True)})
 

@@ -172,7 +172,7 @@ def _errors(response: httpx.Response, batch: list[Record]) -> tuple[dict[str, st
     if not isinstance(body, dict) or (response.status_code in (200, 201)
                                       and not body.get("errors")):
         return {}, []
-    errors = body.get("errors") if isinstance(body.get("errors"), list) else [body]
+    errors: list[Any] = body["errors"] if isinstance(body.get("errors"), list) else [body]
     keys = {r.key.casefold(): r.key for r in batch}
     failures: dict[str, str] = {}
     unattributed: list[str] = []
@@ -180,7 +180,8 @@ def _errors(response: httpx.Response, batch: list[Record]) -> tuple[dict[str, st
         if not isinstance(error, dict):
             continue
         message = str(error.get("message") or error.get("category") or "unknown error")
-        context = error.get("context") if isinstance(error.get("context"), dict) else {}
+        context: dict[str, Any] = error["context"] if isinstance(error.get("context"), dict) \
+            else {}
         ids = [str(v) for values in context.values() if isinstance(values, list)
                for v in values]
         hit = [keys[i.casefold()] for i in ids if i.casefold() in keys]

@@ -119,7 +119,8 @@ class SalesforceUpsert(Operator):
             for m in params.mappings:
                 if row[m.column] is not None:
                     record[m.field] = row[m.column]
-            return jsonable(record)
+            body: dict[str, Any] = jsonable(record)
+            return body
 
         return crm_upsert(ctx, table, params, method="PATCH", url=url,
                           token=conn.access_token.get_secret_value(), expired=EXPIRED,

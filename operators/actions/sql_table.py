@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -41,7 +41,7 @@ _TYPES: dict[str, Any] = {"int": sa.BigInteger, "float": sa.Float(53), "bool": s
 
 class SqlTableParams(Params):
     connection: str = Field(..., min_length=1, description="The database to write to.",
-                            json_schema_extra={"x-connection": SQL_KINDS})
+                            json_schema_extra={"x-connection": [*SQL_KINDS]})
     table: str = Field(..., pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$",
                        description="The table's name: letters, digits and '_' (lower case "
                        "is easiest to query). Created if it does not exist.")
@@ -87,7 +87,7 @@ class SqlTable(Operator):
     def run(self, ctx: Context, params: SqlTableParams,
             table: pd.DataFrame) -> dict[str, pd.DataFrame]:
         require_columns(schema_of(table), params.key_columns, field="key_columns")
-        conn = load_connection(ctx, params.connection, *SQL_MODELS)
+        conn = cast(SQLConnection, load_connection(ctx, params.connection, *SQL_MODELS))
         records = make_records(table, params.key_columns,
                                f"{params.connection}/{params.table}", lambda _key, row: row)
         writer = _Writer(ctx, conn, params, table)
@@ -234,7 +234,8 @@ class _Writer:
 def _has_unique_key(connection: sa.Connection, table: str, keys: list[str]) -> bool:
     inspector = sa.inspect(connection)
     wanted = set(keys)
-    candidates = [inspector.get_pk_constraint(table).get("constrained_columns") or []]
+    candidates: list[list[Any]] = [
+        inspector.get_pk_constraint(table).get("constrained_columns") or []]
     candidates += [u["column_names"] for u in inspector.get_unique_constraints(table)]
     candidates += [i["column_names"] for i in inspector.get_indexes(table) if i.get("unique")]
     return any(set(c) == wanted for c in candidates)

@@ -15,6 +15,7 @@ import logging
 import os
 import sqlite3
 import time
+from contextlib import closing
 from typing import Any
 from urllib.parse import quote
 
@@ -189,7 +190,7 @@ class Database:
         else:
             killer = self.engine.raw_connection()
             try:
-                with killer.cursor() as cursor:
+                with closing(killer.cursor()) as cursor:
                     cursor.execute(f"KILL QUERY {int(dbapi.thread_id())}")
             finally:
                 killer.close()
@@ -231,7 +232,7 @@ def driver_message(exc: BaseException, conn: SQLConnection) -> str:
     a driver ever quotes it. SQLAlchemy's own text (the SQL, the parameters, a link) is left
     out: the parameters may hold row values and the link helps nobody on the canvas."""
     orig = _driver_error(exc)
-    args = getattr(orig, "args", ())
+    args: tuple[Any, ...] = getattr(orig, "args", ())
     # PyMySQL's errors are (code, message): show the message as MySQL's client does.
     text = f"{args[1]} ({args[0]})" if len(args) == 2 and isinstance(args[0], int) \
         else str(orig)

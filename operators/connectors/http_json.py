@@ -167,7 +167,7 @@ class _Pages:
         self.seen: set[str] = set()
 
     def _url(self, extra: dict[str, Any]) -> str:
-        query = [(q.name, q.value) for q in self.params.query_params]
+        query: list[tuple[str, Any]] = [(q.name, q.value) for q in self.params.query_params]
         query += [(k, str(v)) for k, v in extra.items()]
         return str(httpx.URL(self.base).copy_merge_params(query))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import pandas as pd
 from pandas.errors import DatabaseError
@@ -11,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..base import Context, Operator, Params, Port, Schema
 from ._connection import load_connection
-from ._sql import SQL_KINDS, SQL_MODELS, Database
+from ._sql import SQL_KINDS, SQL_MODELS, Database, SQLConnection
 
 # Comments and opening parentheses before the first keyword: "-- x\n(SELECT ...)".
 _LEADING = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*", re.DOTALL)
@@ -32,7 +33,7 @@ REFUSED_SQL = ("must not read or write the database server's files or run SQL fr
 
 class SqlQueryParams(Params):
     connection: str = Field(..., min_length=1, description="The database to query.",
-                            json_schema_extra={"x-connection": SQL_KINDS})
+                            json_schema_extra={"x-connection": [*SQL_KINDS]})
     query: str = Field(..., min_length=1, max_length=100_000,
                        description="A SELECT query (WITH ... SELECT is fine). The database "
                        "is opened read-only.")
@@ -80,7 +81,7 @@ class SqlQuery(Operator):
                "row_limit": 1000}
 
     def run(self, ctx: Context, params: SqlQueryParams) -> dict[str, pd.DataFrame]:
-        conn = load_connection(ctx, params.connection, *SQL_MODELS)
+        conn = cast(SQLConnection, load_connection(ctx, params.connection, *SQL_MODELS))
         db = Database(ctx, conn, read_only=True, timeout=params.timeout_seconds)
         try:
             with db.connect() as connection, ctx.on_interrupt(db.interrupt):

@@ -40,9 +40,9 @@ def _probability_of(final: Any, proba: np.ndarray, predictions: np.ndarray) -> n
     classes = np.asarray(final.classes_)
     best = proba.argmax(axis=1)
     if np.array_equal(classes[best], np.asarray(predictions)):
-        return proba[np.arange(len(best)), best]
+        return np.asarray(proba[np.arange(len(best)), best])
     column = pd.Index(classes).get_indexer(predictions)
-    return proba[np.arange(len(column)), column]
+    return np.asarray(proba[np.arange(len(column)), column])
 
 
 class Predict(Operator):

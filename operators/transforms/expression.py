@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,7 @@ def _error(message: str) -> OperatorError:
     return OperatorError(message, field=FIELD)
 
 
-def fail(message: str) -> Any:
+def fail(message: str) -> NoReturn:
     raise _error(message)
 
 
@@ -93,7 +93,7 @@ _REFUSED = {
 }
 
 
-def _refuse(node: Any) -> Any:
+def _refuse(node: Any) -> NoReturn:
     what = _REFUSED.get(type(node), type(node).__name__)
     fail(f"Not allowed in an expression: {what}.")
 

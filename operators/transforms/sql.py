@@ -31,7 +31,7 @@ ERR_ROWS = "The query returned more than {limit:,} rows, the limit (DATAGRAN_SQL
 ERR_BYTES = ("The query's result is larger than {limit:,} bytes, the limit "
              "(DATAGRAN_SQL_MAX_RESULT_BYTES).")
 # Order matters: lock_configuration comes last, so that a query cannot undo the others.
-_SEALED = {
+_SEALED: dict[str, str | int | bool] = {
     "memory_limit": MEMORY_LIMIT,
     "threads": 2,
     "enable_external_access": False,  # no files, URLs, ATTACH, COPY, INSTALL

@@ -78,6 +78,7 @@ REDIS_CACHE = {"default": {"BACKEND": "datagran.core.cache.SharedPoolRedisCache"
                            "LOCATION": "redis://127.0.0.1:6379/15"}}  # its own
 
 
+@pytest.mark.services
 def test_requests_share_redis_connections_instead_of_opening_one_each(settings) -> None:
     # Django makes a cache backend per request context under ASGI; each used to open its own
     # connection to Redis.
@@ -94,7 +95,8 @@ def test_requests_share_redis_connections_instead_of_opening_one_each(settings) 
     assert server.info("clients")["connected_clients"] - before <= 2
 
 
-@pytest.mark.parametrize("backend", ["memory", "redis"])
+@pytest.mark.parametrize("backend", ["memory",
+                                     pytest.param("redis", marks=pytest.mark.services)])
 def test_the_prediction_rate_limit_is_a_sliding_window_and_says_when_to_retry(
         api, settings, monkeypatch, backend) -> None:
     from django.core.cache import cache
