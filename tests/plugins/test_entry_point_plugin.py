@@ -4,15 +4,21 @@ sees it in the palette of a live server.)"""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from operators import LocalContext, get_operator
-from operators.registry import ENTRY_POINT_GROUP, UnknownOperator, check_registry, reload
+from operators import LocalContext, all_operators, get_operator
+from operators.registry import (
+    ENTRY_POINT_GROUP,
+    BrokenOperators,
+    UnknownOperator,
+    check_registry,
+    reload,
+)
 
 from .install import EXAMPLE_PLUGIN, install_plugin
 
@@ -61,3 +67,72 @@ def test_uninstalled_it_is_gone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     reload()
     with pytest.raises(UnknownOperator):
         get_operator("example.shout")
+
+
+MODULE_PLUGIN = '''
+from operators.base import Operator, Port
+from operators.transforms.sample import Sample  # imported, not declared here: not counted
+
+
+class Base(Operator):  # no name: a base class, not an operator
+    category = "transform"
+    inputs = (Port("table", "table"),)
+    outputs = (Port("table", "table"),)
+
+    def run(self, ctx, params, table):
+        return {"table": table}
+
+
+class Head(Base):
+    name = "acme.head"
+    label = "Head"
+
+
+class Tail(Base):
+    name = "acme.tail"
+    label = "Tail"
+'''
+
+
+def write_plugin(source: Path, entry_points: str, code: str) -> Path:
+    (source / "acme_ops").mkdir(parents=True)
+    (source / "acme_ops" / "__init__.py").write_text(code)
+    (source / "pyproject.toml").write_text(
+        '[project]\nname = "acme-ops"\nversion = "1.0"\n\n'
+        f'[project.entry-points."datagran.operators"]\n{entry_points}\n')
+    return source
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Installs a plugin written by the test; removed again afterwards."""
+    def install(entry_points: str, code: str = MODULE_PLUGIN) -> None:
+        source = write_plugin(tmp_path / "source", entry_points, code)
+        monkeypatch.syspath_prepend(str(install_plugin(source, tmp_path / "site-packages")))
+
+    yield install
+    monkeypatch.undo()
+    sys.modules.pop("acme_ops", None)
+    reload()
+
+
+def test_an_entry_point_naming_a_module_counts_the_operators_defined_there(installed) -> None:
+    installed('acme = "acme_ops"')
+    reload()
+    names = {op.name for op in all_operators()}
+    assert {"acme.head", "acme.tail"} <= names
+    assert get_operator("acme.head").label == "Head"
+
+
+def test_an_entry_point_whose_name_is_not_its_operators_is_refused(installed) -> None:
+    installed('"acme.first" = "acme_ops:Tail"')
+    with pytest.raises(BrokenOperators, match=r"entry point 'acme.first' \(acme_ops:Tail\): "
+                                              r"names the operator 'acme.tail'"):
+        reload()
+
+
+def test_an_entry_point_that_cannot_load_is_named(installed) -> None:
+    installed('"acme.head" = "acme_ops:Nothing"')
+    with pytest.raises(BrokenOperators, match=r"entry point 'acme.head' \(acme_ops:Nothing\): "
+                                              r"cannot be loaded: AttributeError"):
+        reload()
