@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import ConfigDict
 
 from operators.base import Operator, Params, Port
-from operators.registry import check_operator
+from operators.checks import check_operator
 
 ROOT = Path(__file__).resolve().parents[2]
 
