@@ -12,7 +12,7 @@ import {
   type Route,
 } from "./lib/router";
 import { useSession } from "./lib/session";
-import { DeployPage } from "./pages/DeployPage";
+import { DeployPage } from "./pages/deploy/DeployPage";
 import { ModelPage } from "./pages/models/ModelPage";
 import { ModelsPage } from "./pages/models/ModelsPage";
 import { ModelVersionPage } from "./pages/models/ModelVersionPage";

@@ -1,8 +1,5 @@
 import { useCallback, useEffect, useRef } from "react";
 
-// TODO(B1): DeployPage still imports these from here; they live in api/queries.
-export { useOperators, usePipelines } from "../api/queries";
-
 /** `fn` at most once per `ms`, trailing: bursts of events cost one refetch. */
 export function useDebounced(fn: () => void, ms: number): () => void {
   const ref = useRef(fn);

@@ -11,7 +11,7 @@ import type { ModelVersion } from "../../api/types";
 import { Breadcrumbs, Card, formatMetric, Link, PageError, SkeletonBlock } from "../common";
 import { DataTable, type Col } from "../DataTable";
 import { useDocumentTitle } from "../hooks";
-import { ImportModelDialog } from "../ImportModelDialog";
+import { ImportModelDialog } from "./ImportModelDialog";
 import { ComparePanel } from "./ComparePanel";
 import { metricColumns } from "./models";
 import { PromoteDialog } from "./PromoteDialog";

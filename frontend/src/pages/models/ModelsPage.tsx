@@ -10,7 +10,7 @@ import type { ModelSummary } from "../../api/types";
 import { DataTable, type Col } from "../DataTable";
 import { formatMetric, Link, PageError } from "../common";
 import { useDocumentTitle } from "../hooks";
-import { ImportModelDialog } from "../ImportModelDialog";
+import { ImportModelDialog } from "./ImportModelDialog";
 import { metricColumns } from "./models";
 import "./models.css";
 

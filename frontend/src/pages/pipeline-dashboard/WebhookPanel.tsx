@@ -5,7 +5,7 @@ import { api, errorMessage } from "../../api/client";
 import { ConfirmDialog } from "../../ui/Modal";
 import { toast } from "../../ui/toast";
 import { Card, CopyButton } from "../common";
-import { shellQuote } from "../deploy";
+import { shellQuote } from "../deploy/deploy";
 
 export function WebhookPanel({ pipelineId }: { pipelineId: string }) {
   const [url, setUrl] = useState<string | null>(null);

@@ -1,10 +1,11 @@
 // Import a scikit-learn model trained elsewhere (a .skops file) as a new model version.
 import { Upload } from "lucide-react";
 import { useState, type FormEvent } from "react";
-import { ApiError, errorMessage } from "../api/client";
-import { Modal } from "../ui/Modal";
-import { pagesApi, type ModelVersion } from "./api";
-import { parseJsonObject } from "./models/models";
+import { ApiError, errorMessage } from "../../api/client";
+import { useImportModel } from "../../api/queries";
+import { Modal } from "../../ui/Modal";
+import type { ModelVersion } from "../../api/types";
+import { parseJsonObject } from "./models";
 
 /** The server's message for each untrusted type in a model file (ERR_UNTRUSTED_TYPE). */
 const UNTRUSTED_TYPE = "not a trusted type: ";
@@ -20,6 +21,7 @@ export function ImportModelDialog({
   onClose: () => void;
   onImported: (v: ModelVersion & { model: string }) => void;
 }) {
+  const importModel = useImportModel();
   const [file, setFile] = useState<File | null>(null);
   const [name, setName] = useState(initialName);
   const [target, setTarget] = useState("");
@@ -55,7 +57,7 @@ export function ImportModelDialog({
     setBusy(true);
     setErrors({});
     try {
-      onImported(await pagesApi.importModel(form));
+      onImported(await importModel.mutateAsync(form));
     } catch (err) {
       const out: Errors = {};
       if (err instanceof ApiError) {

@@ -78,3 +78,9 @@ export function rowProblems(fields: unknown): RowProblem[] {
   }
   return out;
 }
+
+/** A latency as the page shows it: one decimal under 10 ms. */
+export function latency(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "–";
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
