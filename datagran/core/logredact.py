@@ -40,5 +40,5 @@ def install_access_log_redaction() -> None:
     def redacted_write_entry(self, host, date, request, *args: Any, **kwargs: Any):  # noqa: ANN001, ANN202
         return write_entry(self, host, date, redact(request), *args, **kwargs)
 
-    redacted_write_entry.redacts = True
-    AccessLogGenerator.write_entry = redacted_write_entry  # type: ignore[method-assign]
+    redacted_write_entry.redacts = True  # type: ignore[attr-defined]
+    AccessLogGenerator.write_entry = redacted_write_entry

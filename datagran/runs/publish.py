@@ -81,7 +81,7 @@ def send_to_groups(messages: list[tuple[str, dict[str, Any]]]) -> Future[None]:
     return asyncio.run_coroutine_threadsafe(_send(messages), _publisher_loop())
 
 
-def publish(messages: list[tuple[str, dict[str, Any]]]) -> asyncio.Future[None]:
+def publish(messages: list[tuple[str, dict[str, Any]]]) -> Future[None]:
     """Queue (group, run event) pairs for sending, in order; returns a future for tests."""
     return send_to_groups([(group, {"type": "run.event", "event": event})
                            for group, event in messages])

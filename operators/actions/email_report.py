@@ -8,7 +8,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
-from ..spreadsheet import safe_csv as csv_attachment
+from ..spreadsheet import safe_csv
 from ._delivery import (
     RESULTS_PORT,
     RESULTS_SCHEMA,
@@ -18,6 +18,9 @@ from ._delivery import (
     deliver,
     dry_run_field,
 )
+
+# The attachment's cells: formulas neutralised, CRLF line ends (spreadsheet.safe_csv).
+csv_attachment = safe_csv
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # what most mail servers accept, with room to spare
 # A pragmatic address check (no quoted local parts, no IP literals): what people type.

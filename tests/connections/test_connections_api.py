@@ -18,6 +18,11 @@ pytestmark = pytest.mark.django_db
 CANARY = "canary-s3cr3t-7f1d"
 
 
+def stored_password(stored: Connection) -> str:
+    config: Any = connection_config(connection=stored)  # a SQL connection's model
+    return config.password.get_secret_value()
+
+
 def create(api, **fields: Any):
     body = {"name": "Warehouse", "kind": "postgresql",
             "fields": {"database": "dw", "user": "etl", "password": CANARY, **fields}}
@@ -32,7 +37,7 @@ def test_a_secret_is_stored_encrypted_and_never_returned(api) -> None:
     assert body["config"]["password"] == "********" and body["secrets_set"] == ["password"]
     stored = Connection.objects.get(pk=body["id"])
     assert CANARY not in stored.secrets_encrypted and CANARY not in str(stored.config)
-    assert connection_config(connection=stored).password.get_secret_value() == CANARY
+    assert stored_password(stored) == CANARY
     assert CANARY not in api.get("/api/connections/").content.decode()
     assert CANARY not in api.get(f"/api/connections/{body['id']}/").content.decode()
 
@@ -44,11 +49,11 @@ def test_sending_back_the_placeholder_or_a_blank_keeps_the_stored_secret(api) ->
         api.patch(url, {"fields": {"password": kept, "database": f"dw-{kept}"}},
                   format="json")
         stored = Connection.objects.get(pk=body["id"])
-        assert connection_config(connection=stored).password.get_secret_value() == CANARY
+        assert stored_password(stored) == CANARY
         assert stored.config["database"] == f"dw-{kept}"
     api.patch(url, {"fields": {"password": "new-pass"}}, format="json")
     stored = Connection.objects.get(pk=body["id"])
-    assert connection_config(connection=stored).password.get_secret_value() == "new-pass"
+    assert stored_password(stored) == "new-pass"
 
 
 def test_bad_connections_are_refused_naming_the_field(api) -> None:
@@ -84,7 +89,7 @@ def test_rotating_keys_re_encrypts_every_secret(api, settings) -> None:
         call_command("rotate_secrets", stdout=io.StringIO())
     with override_settings(DATAGRAN={**settings.DATAGRAN, "SECRET_KEYS": new}):
         stored = Connection.objects.get(pk=body["id"])
-        assert connection_config(connection=stored).password.get_secret_value() == CANARY
+        assert stored_password(stored) == CANARY
 
 
 def test_renaming_a_connection_during_a_key_rotation_keeps_the_rotated_secret(
@@ -103,7 +108,7 @@ def test_renaming_a_connection_during_a_key_rotation_keeps_the_rotated_secret(
     with override_settings(DATAGRAN={**settings.DATAGRAN, "SECRET_KEYS": new}):
         stored = Connection.objects.get(pk=body["id"])
         assert stored.name == "Renamed"
-        assert connection_config(connection=stored).password.get_secret_value() == CANARY
+        assert stored_password(stored) == CANARY
 
 
 def test_a_secret_under_an_unknown_key_is_a_clear_error(api, settings) -> None:
@@ -163,7 +168,8 @@ def test_pointing_a_connection_at_another_host_clears_its_secrets(api) -> None:
         op = HttpJson()
         ctx = LocalContext(connections={"CRM": connection_config(connection=stored)},
                            url_allowlist=["127.0.0.1"])
-        op.run(ctx, op.parse_params({"connection": "CRM"}))
+        params: Any = op.parse_params({"connection": "CRM"})
+        op.run(ctx, params)
     assert received and not any(CANARY in value for h in received for value in h.values())
     # A database host counts too; a secret entered in the same request is kept.
     pg = create(api).json()

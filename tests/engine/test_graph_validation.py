@@ -17,7 +17,9 @@ def problems(raw: dict) -> list[dict]:
 def test_the_reference_classifier_graph_is_valid_and_its_schemas_are_inferred() -> None:
     result = validate_graph(parse_graph(classifier_graph()), LocalContext())
     assert result.errors == []
-    predict_columns = [c["name"] for c in result.schemas["predict"]["table"]]
+    predict_schema = result.schemas["predict"]["table"]
+    assert predict_schema is not None
+    predict_columns = [c["name"] for c in predict_schema]
     assert predict_columns[:4] == ["sepal_length", "sepal_width", "petal_length", "petal_width"]
     assert "prediction" in predict_columns
 
@@ -102,5 +104,6 @@ def test_schemas_are_inferred_around_a_node_with_errors() -> None:
     result = validate_graph(parse_graph(raw), LocalContext())
     assert {(p.node, p.field) for p in result.errors} == {("train", "params.target"),
                                                           ("export", "inputs.table")}
-    assert [c["name"] for c in result.schemas["split"]["train"]][-1] == "target"
+    train_schema = result.schemas["split"]["train"]
+    assert train_schema is not None and [c["name"] for c in train_schema][-1] == "target"
     assert set(result.schemas["train"].values()) == {None}  # model, metrics, ...: unknown

@@ -49,8 +49,10 @@ def start_during(server: LiveServer, proxy: TcpProxy, fault: str) -> None:
 
 
 def test_a_run_started_while_the_broker_is_down_runs_when_it_is_back(proxied) -> None:
-    start_during(*proxied, "stop")
+    server, proxy = proxied
+    start_during(server, proxy, "stop")
 
 
 def test_a_run_start_does_not_wait_for_a_hung_broker(proxied) -> None:
-    start_during(*proxied, "freeze")
+    server, proxy = proxied
+    start_during(server, proxy, "freeze")

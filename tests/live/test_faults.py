@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -90,7 +91,7 @@ def test_a_worker_killed_mid_node_runs_the_node_again_elsewhere(server: LiveServ
         first = conn.execute(
             "SELECT payload FROM runs_runevent WHERE run_id = %s AND type = 'node' AND "
             "payload->'node'->>'node_id' = 'slow' AND payload->'node'->>'status' = 'running' "
-            "ORDER BY seq LIMIT 1", [run_id]).fetchone()[0]["node"]
+            "ORDER BY seq LIMIT 1", [run_id]).fetchone()[0]["node"]  # type: ignore[index]
     assert first["attempts"] == 1 and first["queued_at"] == first["started_at"]
 
 
@@ -174,7 +175,7 @@ def test_two_schedulers_fire_each_occurrence_exactly_once(redis_server: LiveServ
         fires = conn.execute("SELECT fire_time, count(*) FROM schedules_schedulefire WHERE "
                              "schedule_id = %s GROUP BY fire_time", [schedule["id"]]).fetchall()
         runs = conn.execute("SELECT count(*) FROM runs_run WHERE pipeline_id = %s AND "
-                            "trigger = 'schedule'", [p["id"]]).fetchone()[0]
+                            "trigger = 'schedule'", [p["id"]]).fetchone()[0]  # type: ignore[index]
     assert fires and all(count == 1 for _, count in fires), fires
     assert runs == len(fires)
 
@@ -197,7 +198,7 @@ def test_work_queued_when_the_broker_restarts_still_runs(redis_server: LiveServe
                            node("b", "transform.sample", n=3)],
                  "edges": [edge("a", "table", "b", "table")]}
         run_id = start(server, pipeline(server, graph)["id"])
-        restart_broker(server.broker_proxy)  # the queued message is gone
+        restart_broker(server.broker_proxy)  # type: ignore[attr-defined]  # set by the fixture
     finally:
         for proc in server.worker_procs.values():
             os.killpg(proc.pid, signal.SIGCONT)
@@ -448,9 +449,9 @@ def test_a_hung_database_stops_the_nodes_own_attempt_before_another_starts(
     time.sleep(6)
     proxy.resume()
     run = wait(server, run_id)
-    attempts = []
+    attempts: list[list[Any]] = []  # [start, stop], stop None while running
     for line in timeline.read_text().splitlines():
-        event, pid, at = line.split()
+        event, _pid, at = line.split()
         if event == "start":
             attempts.append([float(at), None])
         elif event == "stop":

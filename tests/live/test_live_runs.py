@@ -19,6 +19,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from tests.graphs import classifier_graph
 from tests.live.server import LiveServer
@@ -131,7 +132,7 @@ def test_sockets_without_credentials_or_from_a_foreign_origin_are_refused(
         with connect(url, additional_headers={"Authorization": "Token not-a-token"}) as ws:
             ws.recv(timeout=5)
     with pytest.raises(InvalidStatus):
-        with connect(url, origin="http://evil.example",
+        with connect(url, origin=Origin("http://evil.example"),
                      additional_headers={"Authorization": f"Token {server.token}"}) as ws:
             ws.recv(timeout=5)
 

@@ -112,7 +112,7 @@ def test_a_killed_worker_process_is_replaced_while_the_others_keep_running_nodes
 
 
 def test_sigterm_stops_every_worker_process_and_the_supervisor(server: LiveServer) -> None:
-    supervisor = next(p for p in server.procs if "runworkers" in " ".join(p.args))
+    supervisor = next(p for p in server.procs if "runworkers" in str(p.args))
     pids = children(supervisor.pid)
     assert len(pids) == 2
     os.kill(supervisor.pid, signal.SIGTERM)

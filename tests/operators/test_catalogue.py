@@ -56,6 +56,7 @@ def test_every_action_is_batch_only_and_outputs_the_same_results_table(name: str
     op = get_operator(name)
     assert op.batch_only and [p.name for p in op.outputs] == ["results"]
     schema = op.infer_schema(LocalContext(), op.parse_params(op.example), table=None)["results"]
+    assert schema is not None
     assert [c["name"] for c in schema] == ["record_key", "status", "reason", "payload"]
     properties = op.describe()["params_schema"]["properties"]
     assert properties["dry_run"]["default"] is False

@@ -90,7 +90,8 @@ def test_it_rejects_a_numeric_column_and_a_missing_one_before_running() -> None:
 
 
 def test_a_part_listed_twice_is_added_once() -> None:
-    assert op.parse_params({"column": "x", "parts": ["year", "year"]}).parts == ["year"]
+    params: Any = op.parse_params({"column": "x", "parts": ["year", "year"]})
+    assert params.parts == ["year"]
 
 
 @pytest.mark.parametrize("raw", [

@@ -31,7 +31,9 @@ def values(expression: str) -> list[Any]:
 
 def inferred_type(expression: str) -> str:
     params = op.parse_params({"name": "out", "expression": expression})
-    return op.infer_schema(LocalContext(), params, table=schema_of(TABLE))["table"][-1]["type"]
+    inferred = op.infer_schema(LocalContext(), params, table=schema_of(TABLE))["table"]
+    assert inferred is not None
+    return inferred[-1]["type"]
 
 
 def refusal(expression: str) -> str:

@@ -125,5 +125,5 @@ def test_it_rejects_recipients_and_headers_that_are_not_safe(raw: dict[str, Any]
 
 
 def test_addresses_are_trimmed() -> None:
-    params = op.parse_params({"recipients": [" ops@example.com "], "subject": "Report"})
+    params: Any = op.parse_params({"recipients": [" ops@example.com "], "subject": "Report"})
     assert params.recipients == ["ops@example.com"]

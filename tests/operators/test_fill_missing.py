@@ -99,8 +99,8 @@ def test_its_schema_matches_what_it_produces() -> None:
 
 def test_a_decimal_constant_turns_a_column_of_whole_numbers_into_decimals() -> None:
     p = params({"column": "visits", "strategy": "constant", "value": 2.5})
-    assert op.infer_schema(LocalContext(), p, table=schema_of(TABLE))["table"][1][
-        "type"] == "float"
+    inferred = op.infer_schema(LocalContext(), p, table=schema_of(TABLE))["table"]
+    assert inferred is not None and inferred[1]["type"] == "float"
     assert op.run(LocalContext(), p, table=TABLE)["table"]["visits"].tolist() == [
         1.0, 2.5, 4.0, 4.0]
 

@@ -63,7 +63,7 @@ class FakeApi(JsonHandler):
         self.reply(200, ITEMS[start:start + 3], headers)
 
     def get_v1_elsewhere(self, q: dict[str, str]) -> None:
-        port = self.server.server_address[1]
+        port = self.server.server_address[1]  # type: ignore[index]  # an AF_INET server
         self.reply(200, ITEMS[:1], {"Link": f'<http://localhost:{port}/v1/linked>; rel="next"'})
 
     def get_v1_stuck(self, q: dict[str, str]) -> None:

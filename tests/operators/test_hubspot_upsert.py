@@ -256,8 +256,9 @@ def test_a_column_that_is_not_in_the_table_is_reported_on_its_field() -> None:
              "mappings": [{"column": "nope", "property": "firstname"}]}), table=schema)
     assert err.value.field == "mappings.0.column"
     result = op.infer_schema(LocalContext(), op.parse_params(
-        {"connection": "hs", "key_column": "email"}), table=schema)
-    assert [c["name"] for c in result["results"]] == ["record_key", "status", "reason",
+        {"connection": "hs", "key_column": "email"}), table=schema)["results"]
+    assert result is not None
+    assert [c["name"] for c in result] == ["record_key", "status", "reason",
                                                       "payload"]
 
 

@@ -92,7 +92,7 @@ def test_a_shared_key_that_is_int_on_one_side_and_float_on_the_other_becomes_flo
                               "on": [{"left": "customer_id", "right": "customer_id"}]})
     inferred = op.infer_schema(LocalContext(), params, left=schema_of(ORDERS),
                                right=schema_of(right))["table"]
-    assert inferred[1] == {"name": "customer_id", "type": "float"}
+    assert inferred is not None and inferred[1] == {"name": "customer_id", "type": "float"}
     result = op.run(LocalContext(), params, left=ORDERS, right=right)["table"]
     assert schema_of(result) == inferred
 

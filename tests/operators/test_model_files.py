@@ -16,6 +16,7 @@ from operators.connectors.sample import load_sample
 
 CUSTOMERS = load_sample("customers").drop(columns=["customer_id", "email", "name"])
 FEATURES = ["plan", "country", "tenure_months", "monthly_spend", "support_tickets"]
+MODELS: list[tuple[str, dict[str, Any]]]
 MODELS = [("model.train_classifier", {"target": "churned", "algorithm": algorithm})
           for algorithm in ("logistic_regression", "random_forest", "gradient_boosting",
                             "hist_gradient_boosting")]

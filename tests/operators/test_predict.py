@@ -84,8 +84,8 @@ def test_its_schema_adds_a_prediction_typed_like_the_target() -> None:
     assert op.infer_schema(ctx, params, model=model, table=table) == {"table": [
         {"name": "x", "type": "float"}, {"name": "prediction", "type": "bool"},
         {"name": "probability", "type": "float"}]}
-    assert op.infer_schema(ctx, params, model=None, table=table)["table"][1] == {
-        "name": "prediction", "type": "str"}
+    inferred = op.infer_schema(ctx, params, model=None, table=table)["table"]
+    assert inferred is not None and inferred[1] == {"name": "prediction", "type": "str"}
     assert op.infer_schema(ctx, params, model=model, table=None) == {"table": None}
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -33,7 +34,7 @@ def refusal(sql: str) -> str:
     return err.value.message
 
 
-def inferred(sql: str, **schemas: object) -> object:
+def inferred(sql: str, **schemas: Any) -> Any:
     params = op.parse_params({"query": sql})
     return op.infer_schema(LocalContext(), params, **(schemas or {"a": schema_of(ORDERS)}))[
         "table"]

@@ -155,7 +155,8 @@ def test_it_rejects_sql_that_is_not_a_select(sql: str) -> None:
 @pytest.mark.parametrize("sql", ["-- note\n(SELECT 1)", "/* x */ with a as (select 1) "
                                  "select * from a", "\n\tselect 1"])
 def test_it_accepts_selects_after_comments_and_parentheses(sql: str) -> None:
-    assert op.parse_params({"connection": "db", "query": sql}).query == sql
+    params: Any = op.parse_params({"connection": "db", "query": sql})
+    assert params.query == sql
 
 
 @pytest.mark.parametrize("raw", [{"row_limit": 0}, {"chunk_size": 99},

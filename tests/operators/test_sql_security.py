@@ -214,4 +214,5 @@ def test_the_real_servers_give_nothing_away_and_write_no_file(conn: Any, tmp_pat
 
 def test_words_that_merely_contain_a_refused_name_are_fine() -> None:
     for sql in ("SELECT outfile_count, my_load_file_id FROM t", "SELECT 1 AS dumpfiles"):
-        assert query_op.parse_params({"connection": "db", "query": sql}).query == sql
+        params: Any = query_op.parse_params({"connection": "db", "query": sql})
+        assert params.query == sql

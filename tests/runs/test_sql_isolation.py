@@ -3,6 +3,8 @@ names the app's own database (saved before paths were checked, so written straig
 table here) can neither read the users' password hashes nor append a membership row."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.conf import settings
 
@@ -25,7 +27,7 @@ def app_database_connection(user) -> Connection:
         secrets_encrypted=crypto.encrypt({}))
 
 
-def run_graph(api, graph: dict) -> tuple[str, object]:
+def run_graph(api, graph: dict) -> tuple[str, Any]:
     pipeline = api.post("/api/pipelines/", {"name": "p", "graph": graph}, format="json")
     assert pipeline.status_code == 201, pipeline.json()
     run_id = api.post(f"/api/pipelines/{pipeline.json()['id']}/runs/").json()["id"]

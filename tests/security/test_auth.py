@@ -148,7 +148,7 @@ def server():
 def login_form(server: LiveServer) -> tuple[str, str]:
     """The CSRF cookie and the form's token, as a browser gets them."""
     page = httpx.get(server.base_url + "/accounts/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    token = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[0]
     return page.cookies["csrftoken"], token
 
 
