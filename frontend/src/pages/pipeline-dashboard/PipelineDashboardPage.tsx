@@ -1,9 +1,10 @@
 // One pipeline over time: success rate and duration, its last runs, its slowest nodes, and how
 // it is started (schedules, webhook).
 import { ChartLine, History, Pencil, Play, Rocket, Timer } from "lucide-react";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useCallback, useMemo, useState } from "react";
 import { api, errorMessage } from "../../api/client";
-import type { Pipeline, RunRow, RunStats } from "../../api/types";
+import type { RunRow, RunStats } from "../../api/types";
 import { formatDateTime, formatDuration, formatNumber } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { useSession } from "../../lib/session";
@@ -12,7 +13,8 @@ import { toast } from "../../ui/toast";
 import { Chart } from "../charts/Chart";
 import { durationOption, runsPerDayOption } from "../charts/options";
 import { Breadcrumbs, Card, Hint, Link, LiveIndicator, PageError, SkeletonBlock, Stat, formatPercent } from "../common";
-import { useOperators } from "../../api/queries";
+import { pipelineQuery, useOperators, useStartRun } from "../../api/queries";
+import { queryKeys } from "../../api/queryClient";
 import { useDebounced, useDocumentTitle } from "../hooks";
 import { useWorkspaceRuns } from "../live";
 import { SchedulesPanel } from "./SchedulesPanel";
@@ -23,35 +25,28 @@ const STRIP = 30;
 
 export function PipelineDashboardPage({ pipelineId }: { pipelineId: string }) {
   const workspaceId = useSession((s) => s.workspaceId);
-  const [pipeline, setPipeline] = useState<Pipeline | null>(null);
-  const [notFound, setNotFound] = useState<string | null>(null);
-  const [stats, setStats] = useState<RunStats | null>(null);
-  const [recent, setRecent] = useState<RunRow[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const pipelineQ = useQuery(pipelineQuery(pipelineId));
+  const pipeline = pipelineQ.data ?? null;
+  const notFound = pipelineQ.error ? errorMessage(pipelineQ.error) : null;
+  const dashboard = useQuery({
+    queryKey: [...queryKeys.runs.all, "dashboard", pipelineId],
+    queryFn: async () => {
+      const [stats, page] = await Promise.all([
+        api.runStats({ days: 30, pipeline: pipelineId }),
+        api.runs(`pipeline=${encodeURIComponent(pipelineId)}&page_size=${STRIP}`),
+      ]);
+      return { stats, recent: page.results };
+    },
+  });
+  const stats = dashboard.data?.stats ?? null;
+  const recent = dashboard.data?.recent ?? null;
+  const error = dashboard.error ? errorMessage(dashboard.error) : null;
+  const { refetch } = dashboard;
+  const load = useCallback(() => void refetch(), [refetch]);
+  const startRun = useStartRun();
   const [starting, setStarting] = useState(false);
   const operators = useOperators();
   useDocumentTitle(pipeline ? `${pipeline.name} · Dashboard` : "Dashboard");
-
-  useEffect(() => {
-    api
-      .pipeline(pipelineId)
-      .then(setPipeline)
-      .catch((err) => setNotFound(errorMessage(err)));
-  }, [pipelineId]);
-
-  const load = useCallback(() => {
-    Promise.all([
-      api.runStats({ days: 30, pipeline: pipelineId }),
-      api.runs(`pipeline=${encodeURIComponent(pipelineId)}&page_size=${STRIP}`),
-    ])
-      .then(([s, page]) => {
-        setStats(s);
-        setRecent(page.results);
-        setError(null);
-      })
-      .catch((err) => setError(errorMessage(err)));
-  }, [pipelineId]);
-  useEffect(load, [load]);
 
   const refresh = useDebounced(load, 800);
   const live = useWorkspaceRuns(
@@ -63,7 +58,7 @@ export function PipelineDashboardPage({ pipelineId }: { pipelineId: string }) {
   const runNow = async () => {
     setStarting(true);
     try {
-      const run = await api.startRun(pipelineId);
+      const run = await startRun.mutateAsync({ pipeline: pipelineId });
       toast("Run started.", "success");
       navigate(`/runs/${run.id}`);
     } catch (err) {

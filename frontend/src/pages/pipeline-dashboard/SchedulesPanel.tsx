@@ -1,8 +1,11 @@
 // A pipeline's cron schedules: list, pause/resume, edit, delete, and a form whose next fire
 // times are previewed by the server while you type.
 import { AlarmClock, Pencil, Plus, Trash2 } from "lucide-react";
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { api, ApiError, errorMessage } from "../../api/client";
+import { schedulesQuery } from "../../api/queries";
+import { queryKeys } from "../../api/queryClient";
 import { timeAgo } from "../../lib/format";
 import { ConfirmDialog } from "../../ui/Modal";
 import { toast } from "../../ui/toast";
@@ -26,22 +29,19 @@ function fieldErrors(err: unknown): FieldErrors {
 }
 
 export function SchedulesPanel({ pipelineId }: { pipelineId: string }) {
-  const [schedules, setSchedules] = useState<Schedule[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const qc = useQueryClient();
+  const schedulesQ = useQuery(schedulesQuery(pipelineId));
+  const schedules = schedulesQ.data ?? null;
+  const error = schedulesQ.error ? errorMessage(schedulesQ.error) : null;
+  // Show a change at once; the other schedule queries (the overview's) are marked stale.
+  const setSchedules = (update: (list: Schedule[] | null) => Schedule[] | null) => {
+    qc.setQueryData<Schedule[]>(queryKeys.schedules.list(pipelineId), (list) => update(list ?? null) ?? undefined);
+    void qc.invalidateQueries({ queryKey: queryKeys.schedules.all, refetchType: "none" });
+  };
   const [editing, setEditing] = useState<Schedule | "new" | null>(null);
   const [deleting, setDeleting] = useState<Schedule | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
 
-  const load = useCallback(() => {
-    api
-      .schedules(pipelineId)
-      .then((list) => {
-        setSchedules(list);
-        setError(null);
-      })
-      .catch((err) => setError(errorMessage(err)));
-  }, [pipelineId]);
-  useEffect(load, [load]);
 
   const toggle = async (s: Schedule) => {
     setBusy(s.id);
