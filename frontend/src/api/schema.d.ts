@@ -10,7 +10,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["connections_retrieve"];
+        get: operations["connections_list"];
         put?: never;
         post: operations["connections_create"];
         delete?: never;
@@ -26,7 +26,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["connections_retrieve_2"];
+        get: operations["connections_retrieve"];
         put?: never;
         post?: never;
         delete: operations["connections_destroy"];
@@ -42,7 +42,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["connections_kinds_retrieve"];
+        get: operations["connections_kinds_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -58,7 +58,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["datasets_retrieve"];
+        get: operations["datasets_list"];
         put?: never;
         post: operations["datasets_create"];
         delete?: never;
@@ -109,7 +109,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["invitations_verify_email_create_2"];
+        post: operations["invitations_verify_email_confirm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -129,7 +129,7 @@ export interface paths {
          * @description POST {"email"}: mail that address a link that makes it the caller's (an invitation
          *     admits only the user whose address it was sent to).
          */
-        post: operations["invitations_verify_email_create"];
+        post: operations["invitations_verify_email_send"];
         delete?: never;
         options?: never;
         head?: never;
@@ -143,7 +143,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["models_retrieve"];
+        get: operations["models_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -159,7 +159,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["models_retrieve_2"];
+        get: operations["models_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -274,7 +274,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["operators_retrieve"];
+        get: operations["operators_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -290,7 +290,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["pipelines_retrieve"];
+        get: operations["pipelines_list"];
         put?: never;
         post: operations["pipelines_create"];
         delete?: never;
@@ -306,7 +306,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["pipelines_retrieve_2"];
+        get: operations["pipelines_retrieve"];
         put: operations["pipelines_update"];
         post?: never;
         delete: operations["pipelines_destroy"];
@@ -412,7 +412,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["pipelines_schedules_retrieve"];
+        get: operations["pipelines_schedules_list"];
         put?: never;
         post: operations["pipelines_schedules_create"];
         delete?: never;
@@ -445,7 +445,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["pipelines_versions_retrieve"];
+        get: operations["pipelines_versions_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -496,7 +496,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["runs_retrieve"];
+        get: operations["runs_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -512,7 +512,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["runs_retrieve_2"];
+        get: operations["runs_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -695,7 +695,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["workspaces_retrieve"];
+        get: operations["workspaces_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -715,7 +715,7 @@ export interface paths {
          * @description Sensitive actions in a workspace (promotions, deletions, connection and member
          *     changes): for its owners.
          */
-        get: operations["workspaces_audit_retrieve"];
+        get: operations["workspaces_audit_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -747,7 +747,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["workspaces_members_retrieve"];
+        get: operations["workspaces_members_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -791,7 +791,940 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        AliasInput: {
+            alias: string;
+            version: number;
+        };
+        AuditEntryOutput: {
+            action: string;
+            readonly actor: string | null;
+            /** Format: date-time */
+            at: string;
+            detail: {
+                [key: string]: unknown;
+            };
+            target: string;
+        };
+        ChangeOutput: {
+            new: unknown;
+            old: unknown;
+        };
+        ColumnOutput: {
+            name: string;
+            type: string;
+        };
+        ColumnStatsOutput: {
+            distinct: number;
+            max: unknown;
+            mean: unknown;
+            min: unknown;
+            name: string;
+            nulls: number;
+            type: string;
+        };
+        /** @description Metrics side by side, the params that differ, and how the training data differs. */
+        CompareOutput: {
+            a: number;
+            b: number;
+            metrics: {
+                [key: string]: components["schemas"]["PairOutput"];
+            };
+            params: {
+                [key: string]: components["schemas"]["PairOutput"];
+            };
+            training_data: components["schemas"]["TrainingDataCompareOutput"];
+        };
+        ConnectionInput: {
+            /** @description The kind's fields (see /api/connections/kinds/). */
+            fields?: {
+                [key: string]: unknown;
+            };
+            kind: string;
+            name: string;
+            /** Format: uuid */
+            workspace?: string;
+        };
+        /** @description A kind of connection (given as its name) and the JSON Schema of its fields. */
+        ConnectionKindOutput: {
+            kind: string;
+            readonly schema: {
+                [key: string]: unknown;
+            };
+            readonly secret_fields: string[];
+        };
+        ConnectionOutput: {
+            /** @description The fields, each stored secret shown as '********'. */
+            readonly config: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            name: string;
+            readonly secret_fields: string[];
+            readonly secrets_set: string[];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: uuid */
+            workspace: string;
+        };
+        /**
+         * @description The connection after a change; when the change pointed it at another host, the
+         *     secrets that were cleared and a message saying so.
+         */
+        ConnectionUpdateOutput: {
+            /** @description The fields, each stored secret shown as '********'. */
+            readonly config: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            message?: string;
+            name: string;
+            readonly secret_fields: string[];
+            secrets_cleared?: string[];
+            readonly secrets_set: string[];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: uuid */
+            workspace: string;
+        };
+        DatasetOutput: {
+            /** @description [{"name", "type"}] of the stored table. */
+            columns: {
+                [key: string]: unknown;
+            }[];
+            /** Format: date-time */
+            created_at: string;
+            format: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            row_count: number;
+            sha256: string;
+            size_bytes: number;
+            /** Format: uuid */
+            workspace: string;
+        };
+        /** @description Multipart form data: the file, and optionally its name and workspace. */
+        DatasetUploadInput: {
+            /** Format: uri */
+            file: string;
+            /** @description Defaults to the file's name. */
+            name?: string;
+            /** @description A workspace id; defaults to the caller's personal workspace. */
+            workspace?: string;
+        };
+        DayStatsOutput: {
+            /** Format: date */
+            day: string;
+            failed: number;
+            /** Format: double */
+            mean_duration_ms: number | null;
+            succeeded: number;
+            /** Format: double */
+            success_rate: number | null;
+            total: number;
+        };
+        DeploymentInput: {
+            enabled?: boolean;
+            input_node?: string;
+            output_node?: string;
+            /**
+             * Format: double
+             * @description 0 to 1: the share of requests kept for the request list and drift.
+             */
+            sample_rate?: number;
+        };
+        DeploymentOutput: {
+            enabled: boolean;
+            /** @description The URL to POST rows to. */
+            readonly endpoint: string;
+            input_node: string;
+            output_node: string;
+            /** Format: uuid */
+            pipeline: string;
+            /** Format: double */
+            sample_rate: number;
+        };
+        /** @description Recent requests, latency percentiles, the request schema, and drift per feature. */
+        DeploymentStatsOutput: {
+            deployment: components["schemas"]["DeploymentOutput"];
+            drift: components["schemas"]["DriftOutput"][];
+            /** @description A row of the training data, as a request would send it. */
+            example: {
+                [key: string]: unknown;
+            };
+            /** @description [{"name", "type"}] of a request row. */
+            input_schema: {
+                [key: string]: unknown;
+            }[];
+            latency_ms: components["schemas"]["LatencyOutput"];
+            model: components["schemas"]["ServedModelOutput"] | null;
+            /** Format: double */
+            psi_warning: number;
+            requests: components["schemas"]["PredictionLogOutput"][];
+        };
+        DriftOutput: {
+            feature: string;
+            /**
+             * Format: double
+             * @description Population stability index.
+             */
+            psi: number | null;
+            warning: boolean;
+        };
+        EmailInput: {
+            /** Format: email */
+            email: string;
+        };
+        EmailOutput: {
+            /** Format: email */
+            email: string;
+        };
+        EmailVerificationOutput: {
+            /** Format: email */
+            email: string;
+            sent: boolean;
+        };
+        /** @description The one error body (operators/errors.py; mapped to HTTP in core/exceptions.py). */
+        Error: {
+            extra: {
+                /** @description A pipeline graph's problems, each on its node and field. */
+                errors?: {
+                    field: string | null;
+                    message: string;
+                    node: string | null;
+                }[];
+                /** @description The request fields (or params) at fault: {field: [messages]}. A nested field is named by its path, e.g. graph.nodes.0.id. */
+                fields?: {
+                    [key: string]: string[];
+                };
+            };
+            /** @description What went wrong, for people. */
+            message: string;
+        };
+        GraphEdgeSchema: {
+            source: string;
+            source_port: string;
+            target: string;
+            target_port: string;
+        };
+        GraphInput: {
+            /** @description The graph to check; the saved one if left out (plan only). */
+            graph?: components["schemas"]["GraphSchema"];
+        };
+        GraphNodeSchema: {
+            id: string;
+            label?: string;
+            operator: string;
+            params?: {
+                [key: string]: unknown;
+            };
+            position?: components["schemas"]["PositionSchema"];
+        };
+        GraphProblemOutput: {
+            field: string | null;
+            message: string;
+            node: string | null;
+        };
+        GraphSchema: {
+            edges: components["schemas"]["GraphEdgeSchema"][];
+            nodes: components["schemas"]["GraphNodeSchema"][];
+        };
+        InvitationAcceptOutput: {
+            role: components["schemas"]["RoleEnum"];
+            /** Format: uuid */
+            workspace: string;
+        };
+        InvitationInput: {
+            /** Format: email */
+            email: string;
+            /** @default editor */
+            role: string;
+        };
+        InvitationOutput: {
+            /** Format: email */
+            email: string;
+            /**
+             * Format: uri
+             * @description The invitation link, shown this once.
+             */
+            link: string;
+        };
+        LastRunOutput: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            status: string;
+        };
+        LatencyOutput: {
+            /** Format: double */
+            p50: number | null;
+            /** Format: double */
+            p95: number | null;
+            /** Format: double */
+            p99: number | null;
+        };
+        LineageEdgeOutput: {
+            source: string;
+            target: string;
+        };
+        /**
+         * @description * `model_version` - model_version
+         *     * `run` - run
+         *     * `dataset` - dataset
+         *     * `output` - output
+         * @enum {string}
+         */
+        LineageNodeKindEnum: "model_version" | "run" | "dataset" | "output";
+        LineageNodeOutput: {
+            id: string;
+            kind: components["schemas"]["LineageNodeKindEnum"];
+            label: string;
+            operator?: string;
+            /** @description A run's status. */
+            status?: string;
+        };
+        LineageOutput: {
+            edges: components["schemas"]["LineageEdgeOutput"][];
+            nodes: components["schemas"]["LineageNodeOutput"][];
+        };
+        MemberOutput: {
+            email: string;
+            role: components["schemas"]["RoleEnum"];
+            user_id: number;
+            username: string;
+        };
+        MemberRoleOutput: {
+            role: components["schemas"]["RoleEnum"];
+            user_id: number;
+        };
+        /**
+         * @description * `skip` - skip
+         *     * `run_once` - run_once
+         * @enum {string}
+         */
+        MissedPolicyEnum: "skip" | "run_once";
+        ModelDetailOutput: {
+            readonly aliases: {
+                [key: string]: number;
+            };
+            description: string;
+            /** Format: uuid */
+            id: string;
+            readonly latest: components["schemas"]["VersionOutput"] | null;
+            name: string;
+            node_id: string;
+            /**
+             * Format: uuid
+             * @description The pipeline whose model node trains it (none for an imported model).
+             */
+            pipeline: string | null;
+            readonly version_count: number;
+            versions: components["schemas"]["VersionOutput"][];
+            /** Format: uuid */
+            workspace: string;
+        };
+        /**
+         * @description Multipart form data: a skops file of a fitted scikit-learn estimator and what is
+         *     known about it.
+         */
+        ModelImportInput: {
+            /** @default  */
+            code_reference: string;
+            /** @default  */
+            data_description: string;
+            /** Format: uri */
+            file: string;
+            /** @description A JSON object, as text. */
+            metrics?: string;
+            name: string;
+            /** @description A JSON object, as text. */
+            params?: string;
+            /** @default  */
+            target: string;
+            /** @description A workspace id; defaults to the caller's personal workspace. */
+            workspace?: string;
+        };
+        /** @description A model version: what trained it, on what data, how well it did. */
+        ModelImportOutput: {
+            algorithm: string;
+            readonly aliases: string[];
+            classes: unknown[];
+            code_reference: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by?: string | null;
+            data_description: string;
+            environment: {
+                [key: string]: unknown;
+            };
+            /** @description The input schema the model expects: [{"name", "type"}]. */
+            features: {
+                [key: string]: unknown;
+            }[];
+            metrics: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            model: string;
+            model_hash: string;
+            node_id: string;
+            operator: string;
+            operator_version: string;
+            params: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            pipeline: string | null;
+            pipeline_version?: string | null;
+            /** Format: uuid */
+            run: string | null;
+            /** @description pipeline or import */
+            source: string;
+            target: string;
+            task: string;
+            /** @description {"hash", "rows", "schema"} */
+            training_data: {
+                [key: string]: unknown;
+            };
+            version: number;
+        };
+        ModelOutput: {
+            readonly aliases: {
+                [key: string]: number;
+            };
+            description: string;
+            /** Format: uuid */
+            id: string;
+            readonly latest: components["schemas"]["VersionOutput"] | null;
+            name: string;
+            node_id: string;
+            /**
+             * Format: uuid
+             * @description The pipeline whose model node trains it (none for an imported model).
+             */
+            pipeline: string | null;
+            readonly version_count: number;
+            /** Format: uuid */
+            workspace: string;
+        };
+        /** @description A registered model's name and one of its version numbers. */
+        ModelRefOutput: {
+            name: string;
+            version: number;
+        };
+        NodeFileOutput: {
+            content_type: string;
+            name: string;
+            size: number;
+            /** @description Where to download the file. */
+            url: string;
+        };
+        NodePreviewOutput: {
+            columns: components["schemas"]["ColumnOutput"][];
+            rows: unknown[][];
+            stats: components["schemas"]["ColumnStatsOutput"][];
+            total_rows: number;
+        };
+        NodeRunOutput: {
+            attempts: number;
+            cached: boolean;
+            duration_ms: number | null;
+            error: string;
+            error_field: string;
+            readonly files: components["schemas"]["NodeFileOutput"][];
+            /** Format: date-time */
+            finished_at: string | null;
+            logs: string[];
+            node_id: string;
+            operator: string;
+            readonly outputs: {
+                [key: string]: {
+                    kind?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+            /** Format: date-time */
+            queued_at: string | null;
+            rows_out: number | null;
+            /** Format: date-time */
+            started_at: string | null;
+            status: components["schemas"]["NodeStatusEnum"];
+        };
+        /**
+         * @description * `pending` - pending
+         *     * `queued` - queued
+         *     * `running` - running
+         *     * `succeeded` - succeeded
+         *     * `failed` - failed
+         *     * `skipped` - skipped
+         *     * `cancelled` - cancelled
+         *     * `waiting` - waiting
+         * @enum {string}
+         */
+        NodeStatusEnum: "pending" | "queued" | "running" | "succeeded" | "failed" | "skipped" | "cancelled" | "waiting";
+        OperatorOutput: {
+            batch_only: boolean;
+            cacheable: boolean;
+            category: string;
+            description: string;
+            icon: string;
+            inputs: components["schemas"]["PortOutput"][];
+            keywords: string[];
+            label: string;
+            name: string;
+            outputs: components["schemas"]["PortOutput"][];
+            /** @description The JSON Schema of the params: the form is built from it. */
+            params_schema: {
+                [key: string]: unknown;
+            };
+            stateful: boolean;
+            version: string;
+        };
+        OwnershipTransferInput: {
+            user_id: number;
+        };
+        PairOutput: {
+            a: unknown;
+            b: unknown;
+        };
+        PatchedConnectionInput: {
+            /** @description The kind's fields (see /api/connections/kinds/). */
+            fields?: {
+                [key: string]: unknown;
+            };
+            kind?: string;
+            name?: string;
+            /** Format: uuid */
+            workspace?: string;
+        };
+        PatchedMemberRoleInput: {
+            /** @default  */
+            role: string;
+        };
+        PatchedPipelineInput: {
+            description?: string;
+            graph?: components["schemas"]["GraphSchema"];
+            name?: string;
+            /** Format: uuid */
+            workspace?: string;
+        };
+        PatchedScheduleInput: {
+            cron?: string;
+            /** @default true */
+            enabled: boolean;
+            /** @default skip */
+            missed_policy: components["schemas"]["MissedPolicyEnum"];
+            /** @default UTC */
+            timezone: string;
+        };
+        PipelineInput: {
+            description?: string;
+            graph?: components["schemas"]["GraphSchema"];
+            name: string;
+            /** Format: uuid */
+            workspace?: string;
+        };
+        /**
+         * @description A pipeline with its current graph and its latest run. The latest run comes from the
+         *     ``last_run_*`` annotations of pipeline_list_with_last_run when present, else is read.
+         */
+        PipelineOutput: {
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            readonly graph: components["schemas"]["GraphSchema"];
+            /** Format: uuid */
+            id: string;
+            readonly last_run: components["schemas"]["LastRunOutput"] | null;
+            name: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The hash of the current version. */
+            readonly version: string | null;
+            readonly webhook_enabled: boolean;
+            /** Format: uuid */
+            workspace: string;
+        };
+        PipelineVersionOutput: {
+            /** Format: date-time */
+            created_at: string;
+            readonly created_by: string | null;
+            /** @description Whether this is the pipeline's current version. */
+            readonly current: boolean;
+            graph: components["schemas"]["GraphSchema"];
+            hash: string;
+        };
+        PlanInput: {
+            /** @description An unsaved graph to plan; the saved one if left out. */
+            graph?: components["schemas"]["GraphSchema"];
+        };
+        PlanOutput: {
+            /** @description For each node: reused from the cache, or run. */
+            nodes: {
+                [key: string]: "cached" | "run";
+            };
+        };
+        PortOutput: {
+            label: string;
+            name: string;
+            optional: boolean;
+            /** @description table, model, or another declared port type. */
+            type: string;
+        };
+        PositionSchema: {
+            /** Format: double */
+            x: number;
+            /** Format: double */
+            y: number;
+        };
+        /**
+         * @description Documents the body; the rows are checked by the service against the deployment's
+         *     own input schema, with messages naming the row and the column.
+         */
+        PredictInput: {
+            /** @description One object per row: {column: value}. */
+            rows: {
+                [key: string]: unknown;
+            }[];
+        };
+        PredictionLogOutput: {
+            /** Format: date-time */
+            at: string;
+            /** Format: double */
+            readonly latency_ms: number;
+            model_version: number | null;
+            rows: number;
+        };
+        PredictOutput: {
+            /** Format: double */
+            latency_ms: number;
+            /** @description The model version that predicted. */
+            model: components["schemas"]["ModelRefOutput"] | null;
+            /** @description Per row: its prediction (and probability), or the output node's columns. */
+            predictions: {
+                [key: string]: unknown;
+            }[];
+        };
+        /**
+         * @description * `viewer` - Viewer
+         *     * `editor` - Editor
+         *     * `owner` - Owner
+         * @enum {string}
+         */
+        RoleEnum: "viewer" | "editor" | "owner";
+        /** @description A run in the runs list: everything but its nodes. */
+        RunListItemOutput: {
+            /** Format: date-time */
+            created_at: string | null;
+            /** @description The username of who started the run (none for a schedule or a webhook). */
+            readonly created_by: string | null;
+            datasets: {
+                [key: string]: unknown;
+            };
+            duration_ms: number | null;
+            error: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            force: boolean;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            pipeline: string;
+            pipeline_name: string;
+            /** Format: uuid */
+            replay_of: string | null;
+            rows_processed: number | null;
+            /** @description The number of the run's latest event. */
+            seq: number;
+            /** Format: date-time */
+            started_at: string | null;
+            status: components["schemas"]["RunStatusEnum"];
+            trigger: components["schemas"]["TriggerEnum"];
+            version: string;
+            /** Format: uuid */
+            workspace: string;
+        };
+        /** @description A run in the runs list: everything but its nodes. */
+        RunOutput: {
+            /** Format: date-time */
+            created_at: string | null;
+            /** @description The username of who started the run (none for a schedule or a webhook). */
+            readonly created_by: string | null;
+            datasets: {
+                [key: string]: unknown;
+            };
+            duration_ms: number | null;
+            error: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            force: boolean;
+            /** Format: uuid */
+            id: string;
+            readonly nodes: components["schemas"]["NodeRunOutput"][];
+            /** Format: uuid */
+            pipeline: string;
+            pipeline_name: string;
+            /** Format: uuid */
+            replay_of: string | null;
+            rows_processed: number | null;
+            /** @description The number of the run's latest event. */
+            seq: number;
+            /** Format: date-time */
+            started_at: string | null;
+            status: components["schemas"]["RunStatusEnum"];
+            trigger: components["schemas"]["TriggerEnum"];
+            version: string;
+            /** Format: uuid */
+            workspace: string;
+        };
+        RunPageOutput: {
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["RunListItemOutput"][];
+        };
+        RunStartInput: {
+            /** @description Recompute every node, ignoring cached outputs. */
+            force?: boolean;
+            /** @description The hash of a version to run; the current one if left out. */
+            version?: string | null;
+        };
+        RunStatsOutput: {
+            by_status: {
+                [key: string]: number;
+            };
+            days: number;
+            /** @description Percentiles: p50, p95. */
+            duration_ms: {
+                [key: string]: number | null;
+            };
+            per_day: components["schemas"]["DayStatsOutput"][];
+            rows_processed: number;
+            /** @description With ?pipeline= only. */
+            slowest_nodes?: components["schemas"]["SlowNodeOutput"][];
+            /** Format: double */
+            success_rate: number | null;
+            total: number;
+        };
+        /**
+         * @description * `pending` - pending
+         *     * `queued` - queued
+         *     * `running` - running
+         *     * `succeeded` - succeeded
+         *     * `failed` - failed
+         *     * `cancelled` - cancelled
+         * @enum {string}
+         */
+        RunStatusEnum: "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        ScheduleFireOutput: {
+            error: string;
+            /** Format: date-time */
+            fire_time: string;
+            /** Format: date-time */
+            missed_since: string | null;
+            /** Format: uuid */
+            run: string | null;
+        };
+        ScheduleInput: {
+            cron: string;
+            /** @default true */
+            enabled: boolean;
+            /** @default skip */
+            missed_policy: components["schemas"]["MissedPolicyEnum"];
+            /** @default UTC */
+            timezone: string;
+        };
+        ScheduleOutput: {
+            cron: string;
+            enabled: boolean;
+            /** Format: uuid */
+            id: string;
+            readonly last_fires: components["schemas"]["ScheduleFireOutput"][];
+            missed_policy: components["schemas"]["MissedPolicyEnum"];
+            /** Format: date-time */
+            next_fire_at: string | null;
+            /** Format: uuid */
+            pipeline: string;
+            timezone: string;
+            readonly upcoming: string[];
+        };
+        SchedulePreviewOutput: {
+            upcoming: string[];
+        };
+        /** @description The model version a deployment serves (a ModelVersion). */
+        ServedModelOutput: {
+            name: string;
+            version: number;
+        };
+        SlowNodeOutput: {
+            max_ms: number;
+            /** Format: double */
+            mean_ms: number;
+            node_id: string;
+            operator: string;
+            runs: number;
+        };
+        TrainingDataCompareOutput: {
+            columns_added: string[];
+            columns_removed: string[];
+            rows: components["schemas"]["PairOutput"];
+            same_data: boolean;
+            type_changes: {
+                [key: string]: components["schemas"]["PairOutput"];
+            };
+        };
+        /**
+         * @description * `manual` - manual
+         *     * `api` - api
+         *     * `schedule` - schedule
+         *     * `webhook` - webhook
+         * @enum {string}
+         */
+        TriggerEnum: "manual" | "api" | "schedule" | "webhook";
+        ValidationOutput: {
+            errors: components["schemas"]["GraphProblemOutput"][];
+            schemas: {
+                [key: string]: {
+                    [key: string]: {
+                        name?: string;
+                        type?: string;
+                    }[] | null;
+                };
+            };
+            valid: boolean;
+        };
+        /** @description A model version: what trained it, on what data, how well it did. */
+        VersionDetailOutput: {
+            algorithm: string;
+            readonly aliases: string[];
+            classes: unknown[];
+            code_reference: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by?: string | null;
+            data_description: string;
+            environment: {
+                [key: string]: unknown;
+            };
+            /** @description The input schema the model expects: [{"name", "type"}]. */
+            features: {
+                [key: string]: unknown;
+            }[];
+            /** @description Datasets → run → this version → the nodes that used it. */
+            readonly lineage: components["schemas"]["LineageOutput"];
+            metrics: {
+                [key: string]: unknown;
+            };
+            model_hash: string;
+            node_id: string;
+            operator: string;
+            operator_version: string;
+            params: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            pipeline: string | null;
+            pipeline_version?: string | null;
+            /** Format: uuid */
+            run: string | null;
+            /** @description pipeline or import */
+            source: string;
+            target: string;
+            task: string;
+            /** @description {"hash", "rows", "schema"} */
+            training_data: {
+                [key: string]: unknown;
+            };
+            version: number;
+        };
+        VersionDiffOutput: {
+            edges_added: components["schemas"]["GraphEdgeSchema"][];
+            edges_removed: components["schemas"]["GraphEdgeSchema"][];
+            labels_changed: {
+                [key: string]: components["schemas"]["ChangeOutput"];
+            };
+            moved: string[];
+            nodes_added: string[];
+            nodes_removed: string[];
+            operators_changed: {
+                [key: string]: components["schemas"]["ChangeOutput"];
+            };
+            /** @description {node: {param: {old, new}}} */
+            params_changed: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["ChangeOutput"];
+                };
+            };
+        };
+        /** @description A model version: what trained it, on what data, how well it did. */
+        VersionOutput: {
+            algorithm: string;
+            readonly aliases: string[];
+            classes: unknown[];
+            code_reference: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by?: string | null;
+            data_description: string;
+            environment: {
+                [key: string]: unknown;
+            };
+            /** @description The input schema the model expects: [{"name", "type"}]. */
+            features: {
+                [key: string]: unknown;
+            }[];
+            metrics: {
+                [key: string]: unknown;
+            };
+            model_hash: string;
+            node_id: string;
+            operator: string;
+            operator_version: string;
+            params: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            pipeline: string | null;
+            pipeline_version?: string | null;
+            /** Format: uuid */
+            run: string | null;
+            /** @description pipeline or import */
+            source: string;
+            target: string;
+            task: string;
+            /** @description {"hash", "rows", "schema"} */
+            training_data: {
+                [key: string]: unknown;
+            };
+            version: number;
+        };
+        WebhookOutput: {
+            /**
+             * Format: uri
+             * @description The secret webhook URL, shown this once: POST to it to start a run.
+             */
+            url: string;
+        };
+        /**
+         * @description A workspace the caller belongs to (``role`` and ``personal`` annotated by
+         *     ``workspace_list``).
+         */
+        WorkspaceOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            personal: boolean;
+            role: components["schemas"]["RoleEnum"];
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -800,21 +1733,43 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    connections_retrieve: {
+    connections_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A workspace id; defaults to the caller's personal workspace. */
+                workspace?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConnectionOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -825,18 +1780,61 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["ConnectionInput"];
+                "multipart/form-data": components["schemas"]["ConnectionInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConnectionOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    connections_retrieve_2: {
+    connections_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -847,12 +1845,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConnectionOutput"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -874,6 +1891,33 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     connections_partial_update: {
@@ -885,18 +1929,61 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedConnectionInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedConnectionInput"];
+                "multipart/form-data": components["schemas"]["PatchedConnectionInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConnectionUpdateOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    connections_kinds_retrieve: {
+    connections_kinds_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -905,30 +1992,62 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConnectionKindOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    datasets_retrieve: {
+    datasets_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A workspace id; defaults to the caller's personal workspace. */
+                workspace?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -939,14 +2058,65 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["DatasetUploadInput"];
+                "multipart/form-data": components["schemas"]["DatasetUploadInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -962,12 +2132,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -982,16 +2171,53 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["InvitationAcceptOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    invitations_verify_email_create_2: {
+    invitations_verify_email_confirm: {
         parameters: {
             query?: never;
             header?: never;
@@ -1002,52 +2228,127 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["EmailOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    invitations_verify_email_create: {
+    invitations_verify_email_send: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["EmailInput"];
+                "multipart/form-data": components["schemas"]["EmailInput"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailVerificationOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    models_list: {
+        parameters: {
+            query?: {
+                /** @description A workspace id; defaults to the caller's personal workspace. */
+                workspace?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelOutput"][];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     models_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    models_retrieve_2: {
         parameters: {
             query?: never;
             header?: never;
@@ -1058,12 +2359,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelDetailOutput"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1076,14 +2396,55 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AliasInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelDetailOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1099,18 +2460,51 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelDetailOutput"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     models_compare_retrieve: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description A version number. */
+                a: number;
+                /** @description Another version number. */
+                b: number;
+            };
             header?: never;
             path: {
                 model_id: string;
@@ -1119,12 +2513,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CompareOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1140,12 +2562,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["VersionDetailOutput"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1161,12 +2602,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1177,18 +2637,69 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["ModelImportInput"];
+                "multipart/form-data": components["schemas"]["ModelImportInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelImportOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    operators_retrieve: {
+    operators_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -1197,30 +2708,82 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OperatorOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    pipelines_retrieve: {
+    pipelines_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only pipelines whose name contains this. */
+                search?: string;
+                /** @description A workspace id; defaults to the caller's personal workspace. */
+                workspace?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PipelineOutput"][];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1231,18 +2794,61 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PipelineInput"];
+                "multipart/form-data": components["schemas"]["PipelineInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PipelineOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    pipelines_retrieve_2: {
+    pipelines_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -1253,12 +2859,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PipelineOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1271,14 +2914,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PipelineInput"];
+                "multipart/form-data": components["schemas"]["PipelineInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PipelineOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1300,6 +2986,42 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     pipelines_partial_update: {
@@ -1311,14 +3033,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedPipelineInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedPipelineInput"];
+                "multipart/form-data": components["schemas"]["PatchedPipelineInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PipelineOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1333,12 +3098,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeploymentOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1351,14 +3144,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DeploymentInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["DeploymentInput"];
+                "multipart/form-data": components["schemas"]["DeploymentInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeploymentOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1373,12 +3209,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeploymentStatsOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A passing fault; retrying may succeed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1391,14 +3264,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PlanInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PlanInput"];
+                "multipart/form-data": components["schemas"]["PlanInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PlanOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1411,14 +3327,84 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PredictInput"];
+                "multipart/form-data": components["schemas"]["PredictInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PredictOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A passing fault; retrying may succeed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1431,18 +3417,70 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RunStartInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["RunStartInput"];
+                "multipart/form-data": components["schemas"]["RunStartInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    pipelines_schedules_retrieve: {
+    pipelines_schedules_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -1453,12 +3491,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ScheduleOutput"][];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1471,14 +3546,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["ScheduleInput"];
+                "multipart/form-data": components["schemas"]["ScheduleInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ScheduleOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1491,18 +3609,61 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["GraphInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["GraphInput"];
+                "multipart/form-data": components["schemas"]["GraphInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    pipelines_versions_retrieve: {
+    pipelines_versions_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -1513,18 +3674,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PipelineVersionOutput"][];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     pipelines_versions_diff_retrieve: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The hash of the version to compare from. */
+                a: string;
+                /** @description The hash of the version to compare to. */
+                b: string;
+            };
             header?: never;
             path: {
                 pipeline_id: string;
@@ -1533,12 +3736,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["VersionDiffOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1553,12 +3793,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1580,27 +3857,109 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
-    runs_retrieve: {
+    runs_list: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+                /**
+                 * @description * `-created_at` - -created_at
+                 *     * `created_at` - created_at
+                 *     * `-duration_ms` - -duration_ms
+                 *     * `duration_ms` - duration_ms
+                 */
+                ordering?: "-created_at" | "created_at" | "-duration_ms" | "duration_ms";
+                page_size?: number;
+                pipeline?: string;
+                /** @description In the pipeline's name. */
+                search?: string;
+                /** @description An ISO date or date-time. */
+                since?: string;
+                /** @description Statuses, comma-separated. */
+                status?: string;
+                /**
+                 * @description * `manual` - manual
+                 *     * `api` - api
+                 *     * `schedule` - schedule
+                 *     * `webhook` - webhook
+                 */
+                trigger?: "manual" | "api" | "schedule" | "webhook";
+                /** @description An ISO date or date-time. */
+                until?: string;
+                workspace?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RunPageOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    runs_retrieve_2: {
+    runs_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -1611,12 +3970,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1631,12 +4027,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1652,12 +4085,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request contradicts the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1674,18 +4153,63 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
+            /** @description The file, with the content type it was written with. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     runs_nodes_output_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description * `csv` - csv
+                 *     * `parquet` - parquet
+                 */
+                format?: "csv" | "parquet";
+                port?: string;
+            };
             header?: never;
             path: {
                 node_id: string;
@@ -1695,18 +4219,62 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
+            /** @description The table. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/octet-stream": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     runs_nodes_preview_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows to show (default 50). */
+                limit?: number;
+                /** @description A table output; the first if left out. */
+                port?: string;
+            };
             header?: never;
             path: {
                 node_id: string;
@@ -1716,12 +4284,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["NodePreviewOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1737,12 +4342,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request contradicts the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1757,30 +4408,114 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     runs_stats_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                days?: number;
+                pipeline?: string;
+                /** @description In the pipeline's name. */
+                search?: string;
+                /** @description An ISO date or date-time. */
+                since?: string;
+                /** @description Statuses, comma-separated. */
+                status?: string;
+                /**
+                 * @description * `manual` - manual
+                 *     * `api` - api
+                 *     * `schedule` - schedule
+                 *     * `webhook` - webhook
+                 */
+                trigger?: "manual" | "api" | "schedule" | "webhook";
+                /** @description An ISO date or date-time. */
+                until?: string;
+                workspace?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RunStatsOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1802,6 +4537,42 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     schedules_partial_update: {
@@ -1813,14 +4584,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedScheduleInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedScheduleInput"];
+                "multipart/form-data": components["schemas"]["PatchedScheduleInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ScheduleOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1831,18 +4645,43 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["ScheduleInput"];
+                "multipart/form-data": components["schemas"]["ScheduleInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SchedulePreviewOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    workspaces_retrieve: {
+    workspaces_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -1851,16 +4690,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WorkspaceOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    workspaces_audit_retrieve: {
+    workspaces_audit_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -1871,12 +4720,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AuditEntryOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1889,18 +4766,61 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["InvitationInput"];
+                "multipart/form-data": components["schemas"]["InvitationInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["InvitationOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    workspaces_members_retrieve: {
+    workspaces_members_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -1911,12 +4831,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1939,6 +4878,51 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request contradicts the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     workspaces_members_partial_update: {
@@ -1951,14 +4935,66 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedMemberRoleInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedMemberRoleInput"];
+                "multipart/form-data": components["schemas"]["PatchedMemberRoleInput"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberRoleOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request contradicts the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1971,14 +5007,65 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OwnershipTransferInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["OwnershipTransferInput"];
+                "multipart/form-data": components["schemas"]["OwnershipTransferInput"];
+            };
+        };
         responses: {
             /** @description No response body */
-            200: {
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request contradicts the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
