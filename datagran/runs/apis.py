@@ -12,13 +12,16 @@ from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from datagran.core.exceptions import FieldError, NotFound, PermanentError
+from datagran.core.api import error_responses
+from datagran.core.exceptions import FieldError, NotFound
 from datagran.datasets.artifacts import artifact_store
 from datagran.pipelines.selectors import pipeline_get
 from datagran.pipelines.services import graph_check
@@ -31,34 +34,52 @@ from .approval import node_approve, node_reject
 from .cache import cache_hits, pipeline_cache_keys
 from .lifecycle import run_cancel, run_replay, run_start
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
-from .selectors import node_run_get, run_get, run_json, run_list
+from .selectors import node_run_get, run_get, run_list
+from .serializers import (
+    NodeOutputQuery,
+    NodePreviewOutput,
+    NodePreviewQuery,
+    PlanInput,
+    PlanOutput,
+    RunListItemOutput,
+    RunListQuery,
+    RunOutput,
+    RunPageOutput,
+    RunStartInput,
+    RunStatsOutput,
+    RunStatsQuery,
+)
 from .stats import run_stats, slowest_nodes
 
 ERR_NO_OUTPUT = "Node {node} has no output yet (it is {status})."
 
 
 class PipelineRunCreateApi(APIView):
+    @extend_schema(request=RunStartInput, responses={201: RunOutput, **error_responses(
+        400, 401, 403, 404, 429)})
     def post(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
         # A token is a program calling the API; a session is a person at the canvas.
         trigger = Trigger.API if request.auth is not None else Trigger.MANUAL
-        body = request.data if isinstance(request.data, dict) else {}
+        data = RunStartInput(data=request.data)
+        data.is_valid(raise_exception=True)
         version = None
-        if body.get("version"):
-            version = pipeline.versions.filter(hash=body["version"]).first()
+        if data.validated_data.get("version"):
+            version = pipeline.versions.filter(hash=data.validated_data["version"]).first()
             if version is None:
                 raise FieldError("version: not a version of this pipeline.",
-                                     {"version": ["unknown version hash"]})
+                                 {"version": ["unknown version hash"]})
         run = run_start(pipeline=pipeline, user=request.user, trigger=trigger,
-                        force=body.get("force") is True, version=version)
-        return Response(run_json(run), status=status.HTTP_201_CREATED)
+                        force=data.validated_data.get("force", False), version=version)
+        return Response(RunOutput(run).data, status=status.HTTP_201_CREATED)
 
 
 class PipelinePlanApi(APIView):
     """What a run would do: for each node, "cached" (its output is reused) or "run".
     Takes an unsaved {"graph"} from the canvas, or plans the saved version."""
 
+    @extend_schema(request=PlanInput, responses={200: PlanOutput, **error_responses()})
     def post(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         raw = request.data.get("graph") if isinstance(request.data, dict) else None
@@ -66,8 +87,8 @@ class PipelinePlanApi(APIView):
             raw = pipeline.current_version.graph if pipeline.current_version else {}
         graph = graph_check(workspace=pipeline.workspace, raw=raw)
         hits = cache_hits(pipeline_cache_keys(pipeline, graph))
-        return Response({"nodes": {n.id: "cached" if n.id in hits else "run"
-                                   for n in graph.nodes}})
+        return Response(PlanOutput({"nodes": {n.id: "cached" if n.id in hits else "run"
+                                              for n in graph.nodes}}).data)
 
 
 class RunPagination(CursorPagination):
@@ -80,7 +101,7 @@ class RunPagination(CursorPagination):
 ORDERINGS = {"-created_at", "created_at", "-duration_ms", "duration_ms"}
 
 
-def _field_error(field: str, message: str) -> PermanentError:
+def _field_error(field: str, message: str) -> FieldError:
     return FieldError(f"{field}: {message}", {field: [message]})
 
 
@@ -121,6 +142,8 @@ def _date(value: str) -> Any:
 
 
 class RunListApi(APIView):
+    @extend_schema(operation_id="runs_list", parameters=[RunListQuery],
+                   responses={200: RunPageOutput, **error_responses(400, 401)})
     def get(self, request: Request) -> Response:
         runs = filtered_runs(request)
         ordering = request.query_params.get("ordering", "-created_at")
@@ -134,13 +157,15 @@ class RunListApi(APIView):
         else:
             paginator.ordering = ordering
         page = paginator.paginate_queryset(runs, request, view=self)
-        return paginator.get_paginated_response([run_json(r, with_nodes=False) for r in page])
+        return paginator.get_paginated_response(RunListItemOutput(page, many=True).data)
 
 
 class RunStatsApi(APIView):
     """Counts by status, success rate per day, duration percentiles and rows processed, for
     the workspace or one pipeline (?pipeline=), over the last ?days= (default 30)."""
 
+    @extend_schema(parameters=[RunStatsQuery],
+                   responses={200: RunStatsOutput, **error_responses(400, 401)})
     def get(self, request: Request) -> Response:
         try:
             days = int(request.query_params.get("days", 30))
@@ -152,19 +177,21 @@ class RunStatsApi(APIView):
         body = run_stats(runs=runs, days=days)
         if request.query_params.get("pipeline"):
             body["slowest_nodes"] = slowest_nodes(runs=runs)
-        return Response(body)
+        return Response(RunStatsOutput(body).data)
 
 
 class RunDetailApi(APIView):
+    @extend_schema(responses={200: RunOutput, **error_responses()})
     def get(self, request: Request, run_id: str) -> Response:
-        return Response(run_json(run_get(user=request.user, run_id=run_id)))
+        return Response(RunOutput(run_get(user=request.user, run_id=run_id)).data)
 
 
 class RunCancelApi(APIView):
+    @extend_schema(request=None, responses={200: RunOutput, **error_responses()})
     def post(self, request: Request, run_id: str) -> Response:
         run = run_get(user=request.user, run_id=run_id)
         role_check(user=request.user, workspace_id=run.workspace_id, min_role=Role.EDITOR)
-        return Response(run_json(run_cancel(run=run)))
+        return Response(RunOutput(run_cancel(run=run)).data)
 
 
 def _node_table(request: Request, run_id: str, node_id: str) -> tuple[NodeRun, str]:
@@ -224,6 +251,8 @@ def column_stats(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 class NodePreviewApi(APIView):
+    @extend_schema(parameters=[NodePreviewQuery],
+                   responses={200: NodePreviewOutput, **error_responses()})
     def get(self, request: Request, run_id: str, node_id: str) -> Response:
         node, digest = _node_table(request, run_id, node_id)
         try:
@@ -233,12 +262,17 @@ class NodePreviewApi(APIView):
             raise FieldError("limit: must be a whole number.",
                                  {"limit": ["must be a whole number"]}) from None
         df = artifact_store().read_table(digest)
-        return Response({"columns": schema_of(df), "rows": preview_rows(df.head(limit)),
-                         "total_rows": len(df),
-                         "stats": column_stats(df)})
+        return Response(NodePreviewOutput({
+            "columns": schema_of(df), "rows": preview_rows(df.head(limit)),
+            "total_rows": len(df), "stats": column_stats(df)}).data)
 
 
 class NodeOutputApi(APIView):
+    @extend_schema(parameters=[NodeOutputQuery], responses={
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The table."),
+        (200, "application/octet-stream"): OpenApiResponse(
+            OpenApiTypes.BINARY, description="The table as Parquet (?format=parquet)."),
+        **error_responses()})
     def get(self, request: Request, run_id: str, node_id: str) -> HttpResponse:
         node, digest = _node_table(request, run_id, node_id)
         fmt = request.query_params.get("format", "csv")
@@ -257,6 +291,11 @@ class NodeOutputApi(APIView):
 
 
 class NodeFileApi(APIView):
+    @extend_schema(responses={
+        (200, "application/octet-stream"): OpenApiResponse(
+            OpenApiTypes.BINARY, description="The file, with the content type it was "
+                                             "written with."),
+        **error_responses()})
     def get(self, request: Request, run_id: str, node_id: str, name: str) -> HttpResponse:
         node = node_run_get(run=run_get(user=request.user, run_id=run_id), node_id=node_id)
         entry = next((f for f in node.files if f["name"] == name), None)
@@ -270,26 +309,32 @@ class NodeFileApi(APIView):
 class NodeApproveApi(APIView):
     """An action waiting at its approval gate: approve sends what its preview shows."""
 
+    @extend_schema(request=None, responses={200: RunOutput, **error_responses(
+        400, 401, 403, 404, 409)})
     def post(self, request: Request, run_id: str, node_id: str) -> Response:
         run = run_get(user=request.user, run_id=run_id)
         role_check(user=request.user, workspace_id=run.workspace_id, min_role=Role.EDITOR)
         node_approve(run=run, node_id=node_id, user=request.user)
-        return Response(run_json(run_get(user=request.user, run_id=run_id)))
+        return Response(RunOutput(run_get(user=request.user, run_id=run_id)).data)
 
 
 class NodeRejectApi(APIView):
+    @extend_schema(request=None, responses={200: RunOutput, **error_responses(
+        400, 401, 403, 404, 409)})
     def post(self, request: Request, run_id: str, node_id: str) -> Response:
         run = run_get(user=request.user, run_id=run_id)
         role_check(user=request.user, workspace_id=run.workspace_id, min_role=Role.EDITOR)
         node_reject(run=run, node_id=node_id, user=request.user)
-        return Response(run_json(run_get(user=request.user, run_id=run_id)))
+        return Response(RunOutput(run_get(user=request.user, run_id=run_id)).data)
 
 
 class RunReplayApi(APIView):
     """Re-run exactly: same pipeline version, same dataset versions, same seeds."""
 
+    @extend_schema(request=None, responses={201: RunOutput, **error_responses(
+        400, 401, 403, 404, 429)})
     def post(self, request: Request, run_id: str) -> Response:
         run = run_get(user=request.user, run_id=run_id)
         role_check(user=request.user, workspace_id=run.workspace_id, min_role=Role.EDITOR)
-        return Response(run_json(run_replay(run=run, user=request.user)),
+        return Response(RunOutput(run_replay(run=run, user=request.user)).data,
                         status=status.HTTP_201_CREATED)

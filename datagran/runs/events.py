@@ -12,7 +12,7 @@ from django.db import transaction
 
 from .models import NodeRun, Run, RunEvent
 from .publish import publish, run_group, workspace_group
-from .selectors import node_json, run_summary_json
+from .serializers import NodeRunOutput, RunSummaryOutput
 
 
 @dataclass
@@ -26,14 +26,14 @@ class RunTransaction:
 
     def emit_run(self) -> None:
         """The run's summary as it is now (status, times, counts)."""
-        self.emit("run", run=run_summary_json(self.run))
+        self.emit("run", run=RunSummaryOutput(self.run).data)
 
     def emit_node(self, node: NodeRun, *, logs_before: int | None = None) -> None:
         """The node's state; with ``logs_before``, first the log lines it gained since then
         (only those: a client appends them)."""
         if logs_before is not None and node.logs[logs_before:]:
             self.emit("log", node_id=node.node_id, lines=node.logs[logs_before:])
-        self.emit("node", node=node_json(node))
+        self.emit("node", node=NodeRunOutput(node).data)
 
 
 @contextmanager

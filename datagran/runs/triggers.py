@@ -7,12 +7,14 @@ import hmac
 import secrets
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from datagran.core.api import error_responses
 from datagran.core.exceptions import NotFound
 from datagran.pipelines.models import Pipeline
 from datagran.pipelines.selectors import pipeline_get
@@ -21,7 +23,7 @@ from datagran.workspaces.selectors import role_check
 
 from .lifecycle import run_start
 from .models import Trigger
-from .selectors import run_json
+from .serializers import RunOutput, WebhookOutput
 
 
 def _digest(token: str) -> str:
@@ -35,14 +37,16 @@ def webhook_url(request: Request, pipeline: Pipeline, token: str) -> str:
 class PipelineWebhookApi(APIView):
     """POST: a new secret webhook URL (shown once; the old one stops working). DELETE: off."""
 
+    @extend_schema(request=None, responses={201: WebhookOutput, **error_responses()})
     def post(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
         token = secrets.token_urlsafe(32)
         Pipeline.objects.filter(pk=pipeline.pk).update(webhook_token_hash=_digest(token))
-        return Response({"url": webhook_url(request, pipeline, token)},
+        return Response(WebhookOutput({"url": webhook_url(request, pipeline, token)}).data,
                         status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={204: None, **error_responses()})
     def delete(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
@@ -56,6 +60,8 @@ class WebhookTriggerApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema(request=None, auth=[], responses={201: RunOutput, **error_responses(
+        404, 429)})
     def post(self, request: Request, pipeline_id: str, token: str) -> Response:
         try:
             pipeline = Pipeline.objects.get(pk=pipeline_id)
@@ -65,4 +71,4 @@ class WebhookTriggerApi(APIView):
         if not stored or not hmac.compare_digest(stored, _digest(token)):
             raise NotFound("Not found.")
         run = run_start(pipeline=pipeline, user=pipeline.created_by, trigger=Trigger.WEBHOOK)
-        return Response(run_json(run), status=status.HTTP_201_CREATED)
+        return Response(RunOutput(run).data, status=status.HTTP_201_CREATED)
