@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
+from pydantic import ValidationError
 
 from operators.base import Operator, OperatorError, TrainedModel
-from operators.registry import get_operator
+from operators.errors import DatagranError, FieldError, PermanentError
+from operators.registry import UnknownOperator, get_operator
 
 from .graph import Graph
 
@@ -47,8 +49,25 @@ class ServingPlan:
                        for src, port, on_path in s.inputs.values() if not on_path})
 
 
-class ServingError(Exception):
-    pass
+class ServingError(FieldError):
+    """A serving plan that cannot work; the field is the deployment setting at fault."""
+
+    def __init__(self, message: str, field: str = "output_node") -> None:
+        super().__init__(message, {field: [message]})
+
+
+class NodeFailed(PermanentError):
+    """A node's code failed on the request rows (as a batch run fails the node)."""
+
+    def __init__(self, node_id: str, exc: Exception) -> None:
+        super().__init__(ERR_NODE_FAILED.format(node=node_id, error=f"{type(exc).__name__}: "
+                                                                     f"{exc}"))
+        self.node_id = node_id
+
+
+ERR_NODE_FAILED = "Node {node} failed on the request rows: {error}"
+ERR_NODE_UNSERVABLE = ("Node {node} cannot be served: {error}. Save the pipeline again to see "
+                       "what to fix.")
 
 
 def _mode(op: Operator, node_id: str, input_node: str) -> Mode:
@@ -65,7 +84,8 @@ def plan_serving(graph: Graph, *, input_node: str, output_node: str) -> ServingP
     ids = {n.id for n in graph.nodes}
     for name, node_id in (("input", input_node), ("output", output_node)):
         if node_id not in ids:
-            raise ServingError(f"The serving {name} node {node_id!r} is not in the pipeline.")
+            raise ServingError(f"The serving {name} node {node_id!r} is not in the pipeline.",
+                               f"{name}_node")
     if output_node != input_node and output_node not in graph.descendants(input_node):
         raise ServingError(f"The output node {output_node} does not depend on the input node "
                            f"{input_node}: request rows would never reach it.")
@@ -76,8 +96,12 @@ def plan_serving(graph: Graph, *, input_node: str, output_node: str) -> ServingP
         if node_id not in path:
             continue
         spec = graph.node(node_id)
-        op = get_operator(spec.operator)
-        step = Step(node_id, _mode(op, node_id, input_node), op, op.parse_params(spec.params))
+        try:
+            op = get_operator(spec.operator)
+            params = op.parse_params(spec.params)
+        except (UnknownOperator, ValidationError) as exc:  # a plugin removed or changed since
+            raise PermanentError(ERR_NODE_UNSERVABLE.format(node=node_id, error=exc)) from None
+        step = Step(node_id, _mode(op, node_id, input_node), op, params)
         for e in graph.incoming(node_id):
             step.inputs[e.target_port] = (e.source, e.source_port, e.source in path)
         steps[node_id] = step
@@ -121,7 +145,12 @@ def serve(plan: ServingPlan, rows: pd.DataFrame, resources: Resources, ctx: Any)
         else:
             inputs = {port: values[(src, sp)] if on_path else resources.lookup(src, sp)
                       for port, (src, sp, on_path) in step.inputs.items()}
-            outputs = _compute(step, inputs, resources, ctx)
+            try:
+                outputs = _compute(step, inputs, resources, ctx)
+            except DatagranError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any crash of a node's code, named
+                raise NodeFailed(step.node_id, exc) from exc
         for port, value in outputs.items():
             values[(step.node_id, port)] = value
     output = next((p.name for p in next(s for s in plan.steps

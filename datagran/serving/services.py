@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 
-from datagran.core.exceptions import FieldError, PermanentError
+from datagran.core.exceptions import FieldError, PermanentError, Unavailable
 from datagran.core.lru import Lru
-from datagran.datasets.artifacts import artifact_store
+from datagran.datasets.artifacts import StorageSettingError, artifact_store
 from datagran.engine.execute import STATE, load_state
 from datagran.engine.graph import Graph
 from datagran.engine.serve import Resources, ServingError, ServingPlan, plan_serving, serve
@@ -35,6 +35,8 @@ from .validation import check_rows
 
 SERVING_ALIAS = "production"
 MAX_ROWS = 10_000
+ERR_STORE = ("The served model's files cannot be read now ({error}); try again, or run the "
+             "pipeline again if it persists.")
 
 
 class ServingContext:
@@ -226,12 +228,21 @@ def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
         with lock:
             compiled = _compiled.get(key)
             if compiled is None:
-                compiled = _build(pipeline, plan, version)
+                compiled = _build_or_unavailable(pipeline, plan, version)
                 _compiled.put(key, compiled)
     finally:
         with _compiling_guard:
             _compiling.pop(key, None)
     return compiled
+
+
+def _build_or_unavailable(pipeline: Pipeline, plan: ServingPlan,
+                          version: ModelVersion | None) -> Compiled:
+    """_build, with the artifact store's faults as a 503: the store may be back soon."""
+    try:
+        return _build(pipeline, plan, version)
+    except (OSError, StorageSettingError) as exc:
+        raise Unavailable(ERR_STORE.format(error=f"{type(exc).__name__}: {exc}")) from exc
 
 
 def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None) -> Compiled:
