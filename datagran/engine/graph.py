@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from operators.base import Context, OperatorError, Schema, params_errors
+from operators.errors import GraphError
 from operators.registry import UnknownOperator, get_operator
 
 # What one graph may hold. Checked when a graph is saved or validated, before anything that
@@ -112,10 +113,13 @@ class Validation:
         return not self.errors
 
 
-class InvalidGraph(Exception):
-    def __init__(self, errors: list[GraphProblem]) -> None:
-        super().__init__("; ".join(e.message for e in errors))
-        self.errors = errors
+class InvalidGraph(GraphError):
+    """Graph JSON that cannot be parsed, or breaks a limit: every problem by node and field
+    (``problems``; ``errors`` has them as the API sends them)."""
+
+    def __init__(self, problems: list[GraphProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems), [p.as_json() for p in problems])
+        self.problems = problems
 
 
 def parse_graph(raw: Any) -> Graph:

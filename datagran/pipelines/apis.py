@@ -123,7 +123,7 @@ class PipelineValidateApi(APIView):
         try:
             graph = parse_graph(raw)
         except InvalidGraph as exc:
-            return Response(ValidationOutput({"valid": False, "errors": exc.errors,
+            return Response(ValidationOutput({"valid": False, "errors": exc.problems,
                                               "schemas": {}}).data)
         result = validate_graph(graph, ValidationContext(pipeline.workspace))
         return Response(ValidationOutput({"valid": result.valid, "errors": result.errors,

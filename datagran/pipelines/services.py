@@ -21,7 +21,7 @@ def graph_check(*, workspace: Workspace, raw: Any) -> Graph:
     try:
         graph = parse_graph(raw)
     except InvalidGraph as exc:
-        raise GraphError(ERR_INVALID_GRAPH, [e.as_json() for e in exc.errors]) from None
+        raise GraphError(ERR_INVALID_GRAPH, exc.errors) from None
     result = validate_graph(graph, ValidationContext(workspace))
     if not result.valid:
         raise GraphError(f"{ERR_INVALID_GRAPH} {result.errors[0].message}",

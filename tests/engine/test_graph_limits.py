@@ -42,7 +42,7 @@ def test_the_largest_allowed_graph_is_valid() -> None:
 def test_too_many_nodes_are_refused_before_any_node_is_parsed() -> None:
     with pytest.raises(InvalidGraph) as refused:
         parse_graph({"nodes": list(range(10_000)), "edges": []})
-    assert [p.as_json() for p in refused.value.errors] == [{
+    assert [p.as_json() for p in refused.value.problems] == [{
         "node": None, "field": "nodes",
         "message": "nodes: a pipeline holds at most 1,000 nodes; this one has 10,000."}]
 
@@ -60,7 +60,7 @@ def test_params_may_nest_to_the_limit_and_no_deeper() -> None:
         try:
             parse_graph(raw)
         except InvalidGraph as exc:
-            return [p.as_json() for p in exc.errors]
+            return [p.as_json() for p in exc.problems]
         return []
 
     assert params_problems(nested(MAX_PARAMS_DEPTH)) == []

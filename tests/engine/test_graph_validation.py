@@ -85,7 +85,7 @@ def test_it_rejects_an_edge_to_a_missing_node() -> None:
 def test_malformed_graph_json_is_reported_per_field() -> None:
     with pytest.raises(InvalidGraph) as exc:
         parse_graph({"nodes": [{"id": "a"}], "edges": []})
-    assert exc.value.errors[0].field == "nodes.0.operator"
+    assert exc.value.problems[0].field == "nodes.0.operator"
 
 
 def test_the_hash_ignores_key_and_list_order_but_not_params() -> None:
