@@ -6,7 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from datagran.core.api import request_workspace
+from datagran.core.api import error_responses, request_workspace
+from datagran.core.fields import WORKSPACE_QUERY
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 from operators.connections import KINDS
@@ -22,18 +23,19 @@ from .services import connection_create, connection_delete, connection_for_user,
 
 
 class ConnectionKindListApi(APIView):
-    @extend_schema(responses={200: ConnectionKindOutput(many=True)})
+    @extend_schema(responses={200: ConnectionKindOutput(many=True), **error_responses(401)})
     def get(self, request: Request) -> Response:
         return Response(ConnectionKindOutput(list(KINDS), many=True).data)
 
 
 class ConnectionListApi(APIView):
-    @extend_schema(responses={200: ConnectionOutput(many=True)})
+    @extend_schema(parameters=[WORKSPACE_QUERY],
+                   responses={200: ConnectionOutput(many=True), **error_responses(401, 404)})
     def get(self, request: Request) -> Response:
         workspace = request_workspace(request)
         return Response(ConnectionOutput(workspace.connections.all(), many=True).data)
 
-    @extend_schema(request=ConnectionInput, responses={201: ConnectionOutput})
+    @extend_schema(request=ConnectionInput, responses={201: ConnectionOutput, **error_responses()})
     def post(self, request: Request) -> Response:
         data = ConnectionInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -50,11 +52,12 @@ def _connection(request: Request, connection_id: str) -> Connection:
 
 
 class ConnectionDetailApi(APIView):
-    @extend_schema(responses={200: ConnectionOutput})
+    @extend_schema(responses={200: ConnectionOutput, **error_responses(401, 404)})
     def get(self, request: Request, connection_id: str) -> Response:
         return Response(ConnectionOutput(_connection(request, connection_id)).data)
 
-    @extend_schema(request=ConnectionInput, responses={200: ConnectionUpdateOutput})
+    @extend_schema(request=ConnectionInput,
+                   responses={200: ConnectionUpdateOutput, **error_responses()})
     def patch(self, request: Request, connection_id: str) -> Response:
         connection = _connection(request, connection_id)
         role_check(user=request.user, workspace_id=connection.workspace_id, min_role=Role.OWNER)
@@ -67,7 +70,7 @@ class ConnectionDetailApi(APIView):
         return Response(ConnectionUpdateOutput(
             connection, context={"secrets_cleared": cleared}).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **error_responses(401, 403, 404)})
     def delete(self, request: Request, connection_id: str) -> Response:
         connection = _connection(request, connection_id)
         role_check(user=request.user, workspace_id=connection.workspace_id, min_role=Role.OWNER)

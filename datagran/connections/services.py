@@ -137,16 +137,3 @@ def connection_config(*, connection: Connection) -> BaseModel:
     """The connection as its kind's model, secrets decrypted: for operators only."""
     fields = {**connection.config, **crypto.decrypt(connection.secrets_encrypted)}
     return KINDS[connection.kind].model_validate(fields)
-
-
-def connection_json(connection: Connection) -> dict[str, Any]:
-    stored = set(crypto.decrypt(connection.secrets_encrypted))
-    secrets = secret_fields(connection.kind)
-    return {
-        "id": str(connection.pk), "name": connection.name, "kind": connection.kind,
-        "workspace": str(connection.workspace_id),
-        "config": {**connection.config, **{s: PLACEHOLDER for s in secrets if s in stored}},
-        "secret_fields": secrets,
-        "secrets_set": sorted(stored),
-        "updated_at": connection.updated_at.isoformat(),
-    }

@@ -4,11 +4,11 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from datagran.core.exceptions import NotFound
 
-from .models import ModelVersion, RegisteredModel
+from .models import ModelAlias, ModelVersion, RegisteredModel
 
 
 def model_list(*, user: AbstractBaseUser, workspace_id: object | None = None
@@ -31,42 +31,24 @@ def version_get(*, model: RegisteredModel, number: int) -> ModelVersion:
     return found
 
 
-def version_json(v: ModelVersion, *, aliases: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "version": v.version, "source": v.source, "task": v.task, "algorithm": v.algorithm,
-        "target": v.target, "features": v.features, "classes": v.classes,
-        "metrics": v.metrics, "params": v.params, "training_data": v.training_data,
-        "environment": v.environment, "aliases": aliases or [],
-        "pipeline": str(v.pipeline_id) if v.pipeline_id else None,
-        "pipeline_version": v.pipeline_version.hash if v.pipeline_version_id else None,
-        "run": str(v.run_id) if v.run_id else None, "node_id": v.node_id,
-        "operator": v.operator, "operator_version": v.operator_version,
-        "code_reference": v.code_reference, "data_description": v.data_description,
-        "model_hash": v.model_hash,
-        "created_by": v.created_by.get_username() if v.created_by else None,
-        "created_at": v.created_at.isoformat(),
-    }
+def with_versions(models: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
+    """``models`` with their versions (newest first) and aliases fetched in three queries,
+    however many models: what the models' output serializers read."""
+    return models.prefetch_related(*_VERSIONS_AND_ALIASES)
 
 
-def model_json(model: RegisteredModel, *, with_versions: bool = False) -> dict[str, Any]:
-    aliases: dict[int, list[str]] = {}
-    for name, number in model.aliases.values_list("name", "version__version"):
-        aliases.setdefault(number, []).append(name)
-    versions = list(model.versions.select_related("pipeline_version", "created_by"))
-    data: dict[str, Any] = {
-        "id": str(model.pk), "name": model.name, "workspace": str(model.workspace_id),
-        "description": model.description,
-        # The model node that trains it (none for an imported model).
-        "pipeline": str(model.pipeline_id) if model.pipeline_id else None,
-        "node_id": model.node_id,
-        "aliases": {name: number for number, names in aliases.items() for name in names},
-        "latest": version_json(versions[0], aliases=aliases.get(versions[0].version))
-        if versions else None,
-        "version_count": len(versions),
-    }
-    if with_versions:
-        data["versions"] = [version_json(v, aliases=aliases.get(v.version)) for v in versions]
-    return data
+def model_with_versions(model: RegisteredModel) -> RegisteredModel:
+    """``model`` with its versions and aliases fetched as they are now."""
+    prefetch_related_objects([model], *_VERSIONS_AND_ALIASES)
+    return model
+
+
+_VERSIONS_AND_ALIASES = (
+    Prefetch("versions", queryset=ModelVersion.objects.select_related(
+        "pipeline_version", "created_by").prefetch_related(
+        Prefetch("aliases", queryset=ModelAlias.objects.order_by("pk")))),
+    Prefetch("aliases", queryset=ModelAlias.objects.select_related("version").order_by("pk")),
+)
 
 
 def _diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from datagran.core.api import error_responses
 from datagran.core.ratelimit import PredictThrottle
 from datagran.pipelines.selectors import pipeline_get
 from datagran.workspaces.models import Role
@@ -32,13 +33,13 @@ from .stats import deployment_stats
 
 
 class DeploymentApi(APIView):
-    @extend_schema(responses={200: DeploymentOutput})
+    @extend_schema(responses={200: DeploymentOutput, **error_responses(400, 401, 404)})
     def get(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         return Response(DeploymentOutput(deployment_for(pipeline=pipeline),
                                          context={"request": request}).data)
 
-    @extend_schema(request=DeploymentInput, responses={200: DeploymentOutput})
+    @extend_schema(request=DeploymentInput, responses={200: DeploymentOutput, **error_responses()})
     def put(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
@@ -75,7 +76,8 @@ class PredictApi(APIView):
     authentication_classes = [ServingTokenAuthentication, SessionAuthentication]
     throttle_classes = [PredictThrottle]
 
-    @extend_schema(request=PredictInput, responses={200: PredictOutput})
+    @extend_schema(request=PredictInput, responses={
+        200: PredictOutput, **error_responses(400, 401, 403, 404, 413, 429, 503)})
     def post(self, request: Request, pipeline_id: str) -> Response:
         pipeline = serving_pipeline(user=request.user, pipeline_id=pipeline_id)
         # Not validated through PredictInput: predict checks the rows against the
@@ -87,7 +89,8 @@ class PredictApi(APIView):
 class DeploymentStatsApi(APIView):
     """Recent requests, latency percentiles, the request schema, and drift per feature."""
 
-    @extend_schema(responses={200: DeploymentStatsOutput})
+    @extend_schema(responses={200: DeploymentStatsOutput,
+                              **error_responses(400, 401, 404, 503)})
     def get(self, request: Request, pipeline_id: str) -> Response:
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         return Response(DeploymentStatsOutput(deployment_stats(pipeline=pipeline),

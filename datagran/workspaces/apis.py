@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from datagran.core.exceptions import FieldError
+from datagran.core.api import error_responses
 
 from .members import (
     email_verification_send,
@@ -16,19 +17,28 @@ from .members import (
     member_set_role,
     ownership_transfer,
 )
-from .models import Membership, Role, Workspace
+from .models import Role, Workspace
 from .selectors import workspace_for_request, workspace_list
+from .serializers import (
+    AuditEntryOutput,
+    EmailInput,
+    EmailOutput,
+    EmailVerificationOutput,
+    InvitationAcceptOutput,
+    InvitationInput,
+    InvitationOutput,
+    MemberOutput,
+    MemberRoleInput,
+    MemberRoleOutput,
+    OwnershipTransferInput,
+    WorkspaceOutput,
+)
 
 
 class WorkspaceListApi(APIView):
+    @extend_schema(responses={200: WorkspaceOutput(many=True), **error_responses(401)})
     def get(self, request: Request) -> Response:
-        roles = dict(Membership.objects.filter(user=request.user).values_list(
-            "workspace_id", "role"))
-        return Response([
-            {"id": str(w.pk), "name": w.name, "role": roles[w.pk],
-             "personal": w.personal_for_id == request.user.pk}
-            for w in workspace_list(user=request.user)
-        ])
+        return Response(WorkspaceOutput(workspace_list(user=request.user), many=True).data)
 
 
 def _owned(request: Request, workspace_id: str) -> Workspace:
@@ -37,67 +47,71 @@ def _owned(request: Request, workspace_id: str) -> Workspace:
 
 
 class MemberListApi(APIView):
+    @extend_schema(responses={200: MemberOutput(many=True), **error_responses(401, 404)})
     def get(self, request: Request, workspace_id: str) -> Response:
         workspace = workspace_for_request(user=request.user, workspace_id=workspace_id)
-        return Response([{"user_id": m.user_id, "username": m.user.get_username(),
-                          "email": m.user.email, "role": m.role}
-                         for m in workspace.memberships.select_related("user")])
-
-
-class InvitationInput(serializers.Serializer):
-    email = serializers.EmailField()
-    role = serializers.CharField(default=Role.EDITOR)
+        return Response(MemberOutput(workspace.memberships.select_related("user"),
+                                     many=True).data)
 
 
 class InvitationApi(APIView):
+    @extend_schema(request=InvitationInput, responses={201: InvitationOutput, **error_responses()})
     def post(self, request: Request, workspace_id: str) -> Response:
         workspace = _owned(request, workspace_id)
         data = InvitationInput(data=request.data)
         data.is_valid(raise_exception=True)
+        email = data.validated_data["email"]
         _, link = invitation_create(
-            workspace=workspace, by=request.user, email=data.validated_data["email"],
-            role=data.validated_data["role"],
+            workspace=workspace, by=request.user, email=email, role=data.validated_data["role"],
             accept_url=request.build_absolute_uri("/api/invitations/TOKEN/accept/"))
-        return Response({"email": data.validated_data["email"], "link": link},
+        return Response(InvitationOutput({"email": email, "link": link}).data,
                         status=status.HTTP_201_CREATED)
 
 
 class InvitationAcceptApi(APIView):
+    @extend_schema(request=None, responses={200: InvitationAcceptOutput, **error_responses()})
     def post(self, request: Request, token: str) -> Response:
         membership = invitation_accept(token=token, user=request.user)
-        return Response({"workspace": str(membership.workspace_id), "role": membership.role})
-
-
-class EmailInput(serializers.Serializer):
-    email = serializers.EmailField()
+        return Response(InvitationAcceptOutput(membership).data)
 
 
 class EmailVerificationApi(APIView):
     """POST {"email"}: mail that address a link that makes it the caller's (an invitation
     admits only the user whose address it was sent to)."""
 
+    @extend_schema(operation_id="invitations_verify_email_send", request=EmailInput,
+                   responses={202: EmailVerificationOutput, **error_responses(400, 401)})
     def post(self, request: Request) -> Response:
         data = EmailInput(data=request.data)
         data.is_valid(raise_exception=True)
+        email = data.validated_data["email"]
         email_verification_send(
-            user=request.user, email=data.validated_data["email"],
+            user=request.user, email=email,
             verify_url=request.build_absolute_uri("/api/invitations/TOKEN/verify-email/"))
-        return Response({"email": data.validated_data["email"], "sent": True},
+        return Response(EmailVerificationOutput({"email": email, "sent": True}).data,
                         status=status.HTTP_202_ACCEPTED)
 
 
 class EmailVerifyApi(APIView):
+    @extend_schema(operation_id="invitations_verify_email_confirm", request=None,
+                   responses={200: EmailOutput, **error_responses(400, 401, 403)})
     def post(self, request: Request, token: str) -> Response:
-        return Response({"email": email_verify(user=request.user, token=token)})
+        return Response(EmailOutput({"email": email_verify(user=request.user,
+                                                           token=token)}).data)
 
 
 class MemberDetailApi(APIView):
+    @extend_schema(request=MemberRoleInput,
+                   responses={200: MemberRoleOutput, **error_responses(400, 401, 403, 404, 409)})
     def patch(self, request: Request, workspace_id: str, user_id: int) -> Response:
         workspace = _owned(request, workspace_id)
+        data = MemberRoleInput(data=request.data)
+        data.is_valid(raise_exception=True)
         membership = member_set_role(workspace=workspace, by=request.user, user_id=user_id,
-                                     role=str(request.data.get("role", "")))
-        return Response({"user_id": membership.user_id, "role": membership.role})
+                                     role=data.validated_data["role"])
+        return Response(MemberRoleOutput(membership).data)
 
+    @extend_schema(responses={204: None, **error_responses(400, 401, 403, 404, 409)})
     def delete(self, request: Request, workspace_id: str, user_id: int) -> Response:
         member_remove(workspace=_owned(request, workspace_id), by=request.user,
                       user_id=user_id)
@@ -105,14 +119,13 @@ class MemberDetailApi(APIView):
 
 
 class OwnershipTransferApi(APIView):
+    @extend_schema(request=OwnershipTransferInput,
+                   responses={204: None, **error_responses(400, 401, 403, 404, 409)})
     def post(self, request: Request, workspace_id: str) -> Response:
-        try:
-            user_id = int(request.data.get("user_id"))
-        except (TypeError, ValueError):
-            raise FieldError("user_id: required.", {"user_id": ["required"]}
-                                 ) from None
+        data = OwnershipTransferInput(data=request.data)
+        data.is_valid(raise_exception=True)
         ownership_transfer(workspace=_owned(request, workspace_id), by=request.user,
-                           user_id=user_id)
+                           user_id=data.validated_data["user_id"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -120,9 +133,8 @@ class AuditListApi(APIView):
     """Sensitive actions in a workspace (promotions, deletions, connection and member
     changes): for its owners."""
 
+    @extend_schema(responses={200: AuditEntryOutput(many=True), **error_responses(401, 403, 404)})
     def get(self, request: Request, workspace_id: str) -> Response:
         workspace = _owned(request, workspace_id)
-        return Response([{"at": e.created_at.isoformat(), "action": e.action,
-                          "target": e.target, "detail": e.detail,
-                          "actor": e.actor.get_username() if e.actor else None}
-                         for e in workspace.audit.select_related("actor")[:500]])
+        return Response(AuditEntryOutput(workspace.audit.select_related("actor")[:500],
+                                         many=True).data)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Case, F, QuerySet, Value, When
 
 from datagran.core.exceptions import Forbidden, NotFound
 
@@ -11,7 +11,13 @@ from .services import workspace_personal
 
 
 def workspace_list(*, user: AbstractBaseUser) -> QuerySet[Workspace]:
-    return Workspace.objects.filter(memberships__user=user).order_by("-personal_for", "name")
+    """The user's workspaces, each with the user's ``role`` in it and whether it is their
+    ``personal`` one."""
+    return (Workspace.objects.filter(memberships__user=user)
+            .annotate(role=F("memberships__role"),
+                      personal=Case(When(personal_for=user.pk, then=Value(True)),
+                                    default=Value(False), output_field=BooleanField()))
+            .order_by("-personal_for", "name"))
 
 
 def membership_get(*, user: AbstractBaseUser, workspace_id: object) -> Membership:
