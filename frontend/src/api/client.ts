@@ -11,14 +11,13 @@ import type {
   ModelVersion,
   ModelVersionDetail,
   OperatorSpec,
-  Page,
   Pipeline,
   PipelineVersion,
   Prediction,
   Preview,
   Run,
   RunPlanResult,
-  RunRow,
+  RunPage,
   RunStats,
   Schedule,
   ScheduleInput,
@@ -100,9 +99,9 @@ export const api = {
       signal,
     }),
 
-  runs: (query: string) => request<Page<RunRow>>(withWorkspace(`/api/runs/${query ? `?${query}` : ""}`)),
+  runs: (query: string) => request<RunPage>(withWorkspace(`/api/runs/${query ? `?${query}` : ""}`)),
   /** A `next`/`previous` URL as the server gave it (it keeps the workspace and filters). */
-  runsPage: (url: string) => request<Page<RunRow>>(url),
+  runsPage: (url: string) => request<RunPage>(url),
   runStats: (params: { days: number; pipeline?: string }) =>
     request<RunStats>(
       withWorkspace(

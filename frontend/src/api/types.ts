@@ -1,26 +1,19 @@
 // Types of the Datagran HTTP/websocket API, as the browser sees it: the one set, for the editor
-// and the workspace pages alike.
-//
-// TODO(schema): the server's schema does not describe these responses yet (its views answer
-// with hand-built dicts). As each gets an output serializer, replace its interface here with an
-// alias of the generated type, e.g. `export type Run = components["schemas"]["RunOutput"]`
-// (`npm run gen:api` first). The names stay, so their users do not change.
+// and the workspace pages alike. Each is the generated type of the server's schema
+// (schema.d.ts, `npm run gen:api`), refined where the schema is looser than the contract: JSON
+// fields the serializers declare as plain objects (metrics, features, params schemas) and the
+// category/port-type strings the catalogue fixes. Only the websocket messages, which the
+// OpenAPI schema does not describe, are written by hand here.
+import type { components } from "./schema";
+
+type S = components["schemas"];
 
 export type Category = "connector" | "transform" | "model" | "action";
 export type PortType = "table" | "model";
 
-export interface Workspace {
-  id: string;
-  name: string;
-  role: string;
-}
+export type Workspace = S["WorkspaceOutput"];
 
-export interface PortSpec {
-  name: string;
-  type: PortType;
-  label: string;
-  optional: boolean;
-}
+export type PortSpec = Omit<S["PortOutput"], "type"> & { type: PortType };
 
 /** A (pydantic-generated) JSON Schema. Loosely typed on purpose: we read it defensively. */
 export interface JsonSchema {
@@ -57,44 +50,27 @@ export interface JsonSchema {
   [key: string]: unknown;
 }
 
-export interface OperatorSpec {
-  name: string;
-  label: string;
-  description: string;
+export type OperatorSpec = Omit<S["OperatorOutput"], "category" | "params_schema" | "inputs" | "outputs"> & {
   category: Category;
-  icon: string;
-  keywords: string[];
-  version: string;
+  params_schema: JsonSchema;
   inputs: PortSpec[];
   outputs: PortSpec[];
-  params_schema: JsonSchema;
-  stateful: boolean;
-  batch_only: boolean;
-}
+};
 
-export interface GraphNode {
-  id: string;
-  operator: string;
-  /** A name the user gave the node; empty means "use the operator's label". */
-  label?: string;
+/** A node as the canvas holds it: params and a position always present. */
+export type GraphNode = Omit<S["GraphNodeSchema"], "params" | "position"> & {
   params: Record<string, unknown>;
-  position: { x: number; y: number };
-}
-
-export interface GraphEdge {
-  source: string;
-  source_port: string;
-  target: string;
-  target_port: string;
-}
-
+  position: S["PositionSchema"];
+};
+export type GraphEdge = S["GraphEdgeSchema"];
 export interface Graph {
   nodes: GraphNode[];
   edges: GraphEdge[];
 }
 
-export type RunStatus = "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
-export type Trigger = "manual" | "api" | "schedule" | "webhook";
+export type RunStatus = S["RunStatusEnum"];
+export type Trigger = S["TriggerEnum"];
+export type NodeStatus = S["NodeStatusEnum"];
 
 export const RUN_STATES: RunStatus[] = [
   "pending",
@@ -106,40 +82,15 @@ export const RUN_STATES: RunStatus[] = [
 ];
 export const ACTIVE_STATES: ReadonlySet<RunStatus> = new Set(["pending", "queued", "running"]);
 export const TRIGGERS: Trigger[] = ["manual", "api", "schedule", "webhook"];
-export type NodeStatus =
-  | "pending"
-  | "queued"
-  | "running"
-  | "succeeded"
-  | "failed"
-  | "skipped"
-  | "cancelled"
-  | "waiting"; // an action waits for someone to approve its preview
 
-export interface RunSummary {
-  id: string;
-  status: RunStatus;
-  created_at: string;
-}
+export type RunSummary = Omit<S["LastRunOutput"], "status"> & { status: RunStatus };
 
-export interface Pipeline {
-  id: string;
-  name: string;
-  description: string;
-  workspace: string;
+export type Pipeline = Omit<S["PipelineOutput"], "graph" | "last_run"> & {
   graph: Graph;
-  version: string;
-  updated_at: string;
   last_run: RunSummary | null;
-}
+};
 
-export interface PipelineVersion {
-  hash: string;
-  current?: boolean;
-  created_at: string;
-  created_by: string | null;
-  graph: Graph;
-}
+export type PipelineVersion = Omit<S["PipelineVersionOutput"], "graph"> & { graph: Graph };
 
 /** One value before and after, in a version diff. */
 export interface ValueChange<T = unknown> {
@@ -148,124 +99,47 @@ export interface ValueChange<T = unknown> {
 }
 
 /** GET /api/pipelines/{id}/versions/diff/?a=&b=: what changed from version a to version b. */
-export interface VersionDiff {
-  nodes_added: string[];
-  nodes_removed: string[];
+export type VersionDiff = Omit<
+  S["VersionDiffOutput"],
+  "operators_changed" | "labels_changed" | "params_changed"
+> & {
   operators_changed: Record<string, ValueChange<string>>;
   labels_changed: Record<string, ValueChange<string>>;
   /** Node id → param name → old and new value (null when the param was not set). */
   params_changed: Record<string, Record<string, ValueChange>>;
-  edges_added: GraphEdge[];
-  edges_removed: GraphEdge[];
-  moved: string[];
-}
+};
 
-export interface Column {
-  name: string;
-  type: string;
-}
-
-export interface GraphError {
-  node: string | null;
-  field: string | null;
-  message: string;
-}
-
+export type Column = S["ColumnOutput"];
+export type GraphError = S["GraphProblemOutput"];
 export type NodeSchemas = Record<string, Record<string, Column[] | null>>;
+export type ValidateResult = Omit<S["ValidationOutput"], "schemas"> & { schemas: NodeSchemas };
 
-export interface ValidateResult {
-  valid: boolean;
-  errors: GraphError[];
-  schemas: NodeSchemas;
-}
-
+/** One output port of a finished node (the schema types `outputs` as free-form objects). */
 export interface PortOutput {
   kind: string;
   rows: number | null;
   schema: Column[] | null;
 }
 
-export interface NodeFile {
-  name: string;
-  url: string;
-  size?: number;
-  content_type?: string;
-}
+export type NodeFile = S["NodeFileOutput"];
+export type NodeRun = Omit<S["NodeRunOutput"], "outputs"> & { outputs: Record<string, PortOutput> };
 
-export interface NodeRun {
-  node_id: string;
-  operator: string;
-  status: NodeStatus;
-  started_at: string | null;
-  finished_at: string | null;
-  rows_out: number | null;
-  cached: boolean;
-  error: string | null;
-  /** The param at fault when the node failed ("column", "conditions.0.value"). */
-  error_field?: string | null;
-  duration_ms?: number | null;
-  attempts?: number;
-  queued_at?: string | null;
-  logs: string[];
-  outputs: Record<string, PortOutput>;
-  files: NodeFile[];
-}
-
-/** A run as the list and the workspace websocket carry it (the list adds name/version/user). */
-export interface RunRow {
-  id: string;
-  status: RunStatus;
-  started_at: string | null;
-  finished_at: string | null;
-  error: string;
-  duration_ms: number | null;
-  rows_processed: number;
-  pipeline: string;
-  workspace: string;
-  trigger: Trigger | string;
-  created_at: string;
-  pipeline_name?: string;
-  version?: string;
-  created_by?: string | null;
-  seq?: number;
-}
-
+/** A run in the runs list (and, fewer fields, on the workspace websocket). */
+export type RunRow = S["RunListItemOutput"];
 /** One run with its nodes: GET /api/runs/{id}/, the run socket's snapshot. */
-export interface Run extends RunRow {
-  version: string;
-  seq: number;
-  nodes: NodeRun[];
-}
+export type Run = Omit<S["RunOutput"], "nodes"> & { nodes: NodeRun[] };
+export type RunPage = S["RunPageOutput"];
 
-export interface ColumnStats {
-  name: string;
-  type: string;
-  nulls: number | null;
-  distinct: number | null;
-  min: unknown;
-  max: unknown;
-  mean: number | null;
-}
+type RunListOnly = "pipeline_name" | "version" | "created_by" | "datasets" | "force" | "replay_of" | "seq";
+/** A row of the live runs list: from the list, or from a workspace socket event (a run's
+ * summary, which the OpenAPI schema does not describe) that may lack the list-only fields. */
+export type LiveRunRow = Omit<RunRow, RunListOnly> & Partial<Pick<RunRow, RunListOnly>>;
 
-export interface Preview {
-  columns: Column[];
-  rows: unknown[][];
-  total_rows: number;
-  stats: ColumnStats[];
-}
+export type ColumnStats = S["ColumnStatsOutput"];
+export type Preview = S["NodePreviewOutput"];
 
-export interface Dataset {
-  id: string;
-  name: string;
-  columns: Column[] | null;
-  row_count: number | null;
-}
-
-export interface Connection {
-  id: string;
-  name: string;
-  kind: string;
-}
+export type Dataset = Omit<S["DatasetOutput"], "columns"> & { columns: Column[] | null };
+export type Connection = S["ConnectionOutput"];
 
 export type RunMessage =
   | { type: "snapshot"; seq: number; run: Run }
@@ -286,157 +160,53 @@ export const TERMINAL_NODE: ReadonlySet<NodeStatus> = new Set([
 ]);
 
 /** POST /api/pipelines/{id}/plan/: per node, whether a run would reuse its cached output. */
-export interface RunPlanResult {
-  nodes: Record<string, "cached" | "run">;
-}
+export type RunPlanResult = S["PlanOutput"];
 
-export interface Page<T> {
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
-
-export interface DayStats {
-  day: string;
-  total: number;
-  succeeded: number;
-  failed: number;
-  mean_duration_ms: number | null;
-  success_rate: number | null;
-}
-
-export interface SlowNode {
-  node_id: string;
-  operator: string;
-  mean_ms: number;
-  max_ms: number;
-  runs: number;
-}
-
-export interface RunStats {
-  days: number;
-  total: number;
+export type DayStats = S["DayStatsOutput"];
+export type SlowNode = S["SlowNodeOutput"];
+export type RunStats = Omit<S["RunStatsOutput"], "by_status" | "duration_ms"> & {
   by_status: Record<RunStatus, number>;
-  success_rate: number | null;
-  rows_processed: number;
   duration_ms: { p50: number | null; p95: number | null };
-  per_day: DayStats[];
-  slowest_nodes?: SlowNode[];
-}
+};
 
-export interface ModelVersion {
-  version: number;
-  source: string;
-  task: string;
-  algorithm: string;
-  target: string;
+/** The JSON fields of a model version, as the registry writes them. */
+interface VersionJson {
   features: Column[];
   classes: unknown[] | null;
   metrics: Record<string, number | null>;
-  params: Record<string, unknown>;
   training_data: { hash?: string; rows?: number; schema?: Column[] } | null;
   environment: Record<string, string>;
-  aliases: string[];
-  pipeline: string | null;
-  pipeline_version: string | null;
-  run: string | null;
-  node_id: string;
-  operator: string;
-  operator_version: string;
-  code_reference: string;
-  data_description: string;
-  model_hash: string;
-  created_by: string | null;
-  created_at: string;
 }
+type VersionFields = keyof VersionJson;
 
-export interface LineageNode {
-  id: string;
-  kind: "dataset" | "run" | "model_version" | "output" | string;
-  label: string;
-  status?: string;
-  operator?: string;
-}
+export type ModelVersion = Omit<S["VersionOutput"], VersionFields> & VersionJson;
+export type ModelVersionDetail = ModelVersion & Pick<S["VersionDetailOutput"], "lineage">;
+export type ModelImported = Omit<S["ModelImportOutput"], VersionFields> & VersionJson;
+export type LineageNode = S["LineageNodeOutput"];
 
-export interface ModelVersionDetail extends ModelVersion {
-  lineage: { nodes: LineageNode[]; edges: { source: string; target: string }[] };
-}
-
-export interface ModelSummary {
-  id: string;
-  name: string;
-  workspace: string;
-  description: string;
-  aliases: Record<string, number>;
+export type ModelSummary = Omit<S["ModelOutput"], "latest"> & { latest: ModelVersion | null };
+export type ModelDetail = Omit<S["ModelDetailOutput"], "latest" | "versions"> & {
   latest: ModelVersion | null;
-  version_count: number;
-}
-
-export interface ModelDetail extends ModelSummary {
   versions: ModelVersion[];
-}
+};
 
-export interface Comparison {
-  a: number;
-  b: number;
-  metrics: Record<string, { a: number | null; b: number | null }>;
-  params: Record<string, { a: unknown; b: unknown }>;
-  training_data: {
-    same_data: boolean;
-    rows: { a: number | null; b: number | null };
-    columns_added: string[];
-    columns_removed: string[];
-    type_changes: Record<string, { a: string; b: string }>;
+interface Pair<T> {
+  a: T;
+  b: T;
+}
+export type Comparison = Omit<S["CompareOutput"], "metrics" | "params" | "training_data"> & {
+  metrics: Record<string, Pair<number | null>>;
+  params: Record<string, Pair<unknown>>;
+  training_data: Omit<S["TrainingDataCompareOutput"], "rows" | "type_changes"> & {
+    rows: Pair<number | null>;
+    type_changes: Record<string, Pair<string>>;
   };
-}
+};
 
-export interface Schedule {
-  id: string;
-  pipeline: string;
-  cron: string;
-  timezone: string;
-  enabled: boolean;
-  missed_policy: "skip" | "run_once";
-  next_fire_at: string | null;
-  upcoming: string[];
-  last_fires: { fire_time: string; run: string | null; error: string }[];
-}
+export type Schedule = S["ScheduleOutput"];
+export type ScheduleInput = S["ScheduleInput"];
 
-export interface ScheduleInput {
-  cron: string;
-  timezone: string;
-  enabled: boolean;
-  missed_policy: "skip" | "run_once";
-}
-
-export interface Deployment {
-  pipeline: string;
-  enabled: boolean;
-  input_node: string;
-  output_node: string;
-  sample_rate: number;
-  endpoint: string;
-}
-
-export interface DriftRow {
-  feature: string;
-  psi: number | null;
-  warning: boolean;
-}
-
-export interface DeploymentStats {
-  deployment: Deployment;
-  model: { name: string; version: number } | null;
-  input_schema: Column[];
-  example: Record<string, unknown>;
-  requests: { at: string; rows: number; latency_ms: number; model_version: number | null }[];
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
-  drift: DriftRow[];
-  psi_warning: number;
-}
-
-export interface Prediction {
-  model: { name: string; version: number } | null;
-  predictions: Record<string, unknown>[];
-  latency_ms: number;
-}
+export type Deployment = S["DeploymentOutput"];
+export type DriftRow = S["DriftOutput"];
+export type DeploymentStats = Omit<S["DeploymentStatsOutput"], "input_schema"> & { input_schema: Column[] };
+export type Prediction = S["PredictOutput"];

@@ -103,7 +103,7 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
     pipelineId: String(init.pipeline.id),
     name: init.pipeline.name,
     description: init.pipeline.description ?? "",
-    version: init.pipeline.version,
+    version: init.pipeline.version ?? "",
     workspace: init.pipeline.workspace,
     catalogue: init.catalogue,
     nodes: flow.nodes,
@@ -136,7 +136,7 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
       set({
         name: p.name,
         description: p.description ?? "",
-        version: p.version,
+        version: p.version ?? "",
         savedKey,
         dirty: get().graphKey !== savedKey,
       });

@@ -2,7 +2,7 @@
 // Both reconnect with backoff; the pages refetch (or take a snapshot) on every (re)connect.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, SOCKET_CLOSE_FINAL, wsUrl } from "../api/client";
-import type { Run, RunRow } from "../api/types";
+import type { Run, LiveRunRow } from "../api/types";
 import type { LiveState } from "./common";
 import { applyRunEvent, type RunEvent } from "./runEvents";
 
@@ -96,13 +96,13 @@ function useReconnectingSocket({ url, onMessage, onOpen }: SocketOptions): {
  */
 export function useWorkspaceRuns(
   workspaceId: string | null,
-  onRun: (run: RunRow) => void,
+  onRun: (run: LiveRunRow) => void,
   onOpen?: (reconnect: boolean) => void,
 ): LiveState {
   const { state } = useReconnectingSocket({
     url: workspaceId ? wsUrl(`/ws/workspaces/${encodeURIComponent(workspaceId)}/`) : null,
     onMessage: (data) => {
-      const msg = data as { type?: string; run?: RunRow };
+      const msg = data as { type?: string; run?: LiveRunRow };
       if (msg.type === "run" && msg.run?.id) onRun(msg.run);
     },
     onOpen,

@@ -110,7 +110,7 @@ export function RunHeader({
               <span data-testid="run-duration">{formatDuration(duration)}</span>
             </>
           )}
-          {run.rows_processed > 0 && (
+          {!!run.rows_processed && (
             <>
               <span className="title-sep">·</span>
               <span>{plural(run.rows_processed, "row")} processed</span>

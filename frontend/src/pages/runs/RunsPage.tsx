@@ -8,7 +8,7 @@ import { navigate, useSearch } from "../../lib/router";
 import { useSession } from "../../lib/session";
 import { useNow } from "../../lib/useNow";
 import { StatusBadge, statusLabel } from "../../ui/StatusBadge";
-import { RUN_STATES, TRIGGERS, type RunRow, type RunStatus } from "../../api/types";
+import { RUN_STATES, TRIGGERS, type LiveRunRow, type RunStatus } from "../../api/types";
 import { DataTable, type Col } from "../DataTable";
 import { formatShortDateTime, Link, LiveIndicator, PageError, shortHash, triggerLabel } from "../common";
 import { usePipelines } from "../../api/queries";
@@ -39,7 +39,7 @@ function orderingOf(sorting: SortingState): Ordering {
   return (s.desc ? `-${id}` : id) as Ordering;
 }
 
-function Duration({ run }: { run: RunRow }) {
+function Duration({ run }: { run: LiveRunRow }) {
   const live = run.status === "running";
   const now = useNow(live);
   if (run.duration_ms !== null && run.duration_ms !== undefined) return <>{formatDuration(run.duration_ms)}</>;
@@ -53,7 +53,7 @@ export function RunsPage() {
   const filters = useMemo(() => filtersFromSearch(search), [search]);
   const apiQuery = useMemo(() => filtersToApiQuery(filters, PAGE_SIZE), [filters]);
   const { pipelines, byId } = usePipelines(workspaceId);
-  const [runs, setRuns] = useState<RunRow[] | null>(null);
+  const [runs, setRuns] = useState<LiveRunRow[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [loadingMore, setLoadingMore] = useState(false);
@@ -119,7 +119,7 @@ export function RunsPage() {
   const state = useRef({ filters, next, byId, runs });
   state.current = { filters, next, byId, runs };
 
-  const onRun = useCallback((event: RunRow) => {
+  const onRun = useCallback((event: LiveRunRow) => {
     const { filters: f, next: more, byId: names, runs: list } = state.current;
     if (!list) return;
     const out = mergeRunEvent(list, event, f, { hasMore: !!more, pipelineName: names[event.pipeline]?.name });
@@ -156,7 +156,7 @@ export function RunsPage() {
 
   const live = useWorkspaceRuns(workspaceId, onRun, () => load());
 
-  const columns = useMemo<Col<RunRow>[]>(
+  const columns = useMemo<Col<LiveRunRow>[]>(
     () => [
       {
         id: "status",

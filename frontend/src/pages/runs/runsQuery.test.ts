@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunRow } from "../../api/types";
+import type { LiveRunRow } from "../../api/types";
 import {
   EMPTY_FILTERS,
   filtersFromSearch,
@@ -12,7 +12,7 @@ import {
   type RunFilters,
 } from "./runsQuery";
 
-const run = (over: Partial<RunRow> = {}): RunRow => ({
+const run = (over: Partial<LiveRunRow> = {}): LiveRunRow => ({
   id: "r1",
   status: "queued",
   started_at: null,

@@ -1,6 +1,6 @@
 // The runs page's filters: the URL's query string ⇄ filters ⇄ the API's query string, and how
 // a live run event changes the loaded list. Pure; no React.
-import { RUN_STATES, type RunRow, type RunStatus } from "../../api/types";
+import { RUN_STATES, type LiveRunRow, type RunStatus } from "../../api/types";
 
 export type Ordering = "-created_at" | "created_at" | "-duration_ms" | "duration_ms";
 export const ORDERINGS: Ordering[] = ["-created_at", "created_at", "-duration_ms", "duration_ms"];
@@ -90,11 +90,11 @@ export function hasFilters(f: RunFilters): boolean {
 }
 
 /** Whether a run belongs in the list these filters ask for. */
-export function runMatches(run: RunRow, f: RunFilters, pipelineName?: string): boolean {
+export function runMatches(run: LiveRunRow, f: RunFilters, pipelineName?: string): boolean {
   if (f.status.length && !f.status.includes(run.status)) return false;
   if (f.pipeline && run.pipeline !== f.pipeline) return false;
   if (f.trigger && run.trigger !== f.trigger) return false;
-  const created = Date.parse(run.created_at);
+  const created = Date.parse(run.created_at ?? "");
   if (f.since && created < Date.parse(localDayStart(f.since))) return false;
   if (f.until && created >= Date.parse(localDayStart(f.until, 1))) return false;
   const search = f.search.trim().toLowerCase();
@@ -106,7 +106,7 @@ export function runMatches(run: RunRow, f: RunFilters, pipelineName?: string): b
 }
 
 export interface LiveMerge {
-  runs: RunRow[];
+  runs: LiveRunRow[];
   /** The event was for a run the list does not show and cannot place (another sort order). */
   missed: boolean;
   /** The id of a run the event added to the list, if any. */
@@ -120,8 +120,8 @@ export interface LiveMerge {
  * caller is told it missed one.
  */
 export function mergeRunEvent(
-  runs: RunRow[],
-  event: RunRow,
+  runs: LiveRunRow[],
+  event: LiveRunRow,
   f: RunFilters,
   opts: { hasMore: boolean; pipelineName?: string },
 ): LiveMerge {
@@ -130,12 +130,15 @@ export function mergeRunEvent(
     const merged = { ...runs[idx], ...stripUndefined(event) };
     return { runs: runs.map((r, i) => (i === idx ? merged : r)), missed: false, added: null };
   }
-  const row: RunRow = { ...event, pipeline_name: event.pipeline_name ?? opts.pipelineName };
+  const row: LiveRunRow = { ...event, pipeline_name: event.pipeline_name ?? opts.pipelineName };
   if (!runMatches(row, f, opts.pipelineName)) return { runs, missed: false, added: null };
   if (f.ordering === "-created_at" || f.ordering === "created_at") {
-    const t = Date.parse(row.created_at);
+    const t = Date.parse(row.created_at ?? "");
     const desc = f.ordering === "-created_at";
-    const at = runs.findIndex((r) => (desc ? Date.parse(r.created_at) < t : Date.parse(r.created_at) > t));
+    const at = runs.findIndex((r) => {
+      const c = Date.parse(r.created_at ?? "");
+      return desc ? c < t : c > t;
+    });
     if (at === -1) {
       // It belongs after everything loaded: only place it when nothing more is to come.
       if (opts.hasMore) return { runs, missed: !desc, added: null };
