@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from daphne import http_protocol, server
@@ -148,7 +149,7 @@ class GuardedRequest(http_protocol.WebRequest):
                     FieldError(message, {self.setting: [ERR_LIMIT.format(limit=self.limit)]}))
 
     def refuse(self, status: int, reason: str, error: DatagranError,
-               headers: list[tuple[str, str]] = ()) -> None:
+               headers: Sequence[tuple[str, str]] = ()) -> None:
         """Answer at once, without the application, and read no more of the body."""
         self.refused = True
         self.counted = 0

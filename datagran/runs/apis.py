@@ -153,7 +153,7 @@ class RunListApi(APIView):
         if "duration" in ordering:
             # Unfinished runs have no duration yet: they cannot be placed by it.
             runs = runs.filter(duration_ms__isnull=False)
-            paginator.ordering = (ordering, "-created_at")
+            paginator.ordering = (ordering, "-created_at")  # type: ignore[assignment]  # DRF takes a tuple
         else:
             paginator.ordering = ordering
         page = paginator.paginate_queryset(runs, request, view=self)

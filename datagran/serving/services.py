@@ -135,7 +135,7 @@ def _served_version(pipeline: Pipeline, plan: ServingPlan, graph: Graph
     spec = graph.node(model_nodes[0])
     registered = RegisteredModel.objects.filter(pipeline=pipeline, node_id=spec.id).first()
     if spec.operator == "model.registered":
-        params = get_operator(spec.operator).parse_params(spec.params)
+        params: Any = get_operator(spec.operator).parse_params(spec.params)  # its Params
         registered = RegisteredModel.objects.filter(workspace_id=pipeline.workspace_id,
                                                     name=params.model).first()
     if registered is None or not registered.versions.exists():

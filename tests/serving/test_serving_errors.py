@@ -3,6 +3,7 @@ in the one error shape: never a 500."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,7 +33,8 @@ def predict(api: Any, pipeline: dict[str, Any], rows: Any) -> Any:
 
 
 @pytest.fixture
-def served(api: Any, churn: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:  # noqa: F811
+def served(api: Any, churn: Any  # noqa: F811 - the fixture imported above
+           ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     pipeline, run_id = churn
     rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(2))
     services._compiled.clear()
