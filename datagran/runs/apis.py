@@ -1,12 +1,8 @@
 from __future__ import annotations
 
-import json
-import math
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
@@ -27,14 +23,14 @@ from datagran.pipelines.selectors import pipeline_get
 from datagran.pipelines.services import graph_check
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
-from operators.base import column_type, schema_of
+from operators.base import schema_of
 from operators.spreadsheet import safe_csv
 
 from .approval import node_approve, node_reject
 from .cache import cache_hits, pipeline_cache_keys
 from .lifecycle import run_cancel, run_replay, run_start
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
-from .selectors import node_run_get, run_get, run_list
+from .selectors import column_stats, node_run_get, preview_rows, run_get, run_list
 from .serializers import (
     NodeOutputQuery,
     NodePreviewOutput,
@@ -208,46 +204,6 @@ def _node_table(request: Request, run_id: str, node_id: str) -> tuple[NodeRun, s
             f"its table outputs are {', '.join(tables) or '(none)'}.",
             {"port": [f"no table output {port!r}"]})
     return node, tables[port]["hash"]
-
-
-def json_number(value: Any) -> float | str | None:
-    """A number as JSON can hold it: JSON has no infinities, so they are spelled as
-    JavaScript spells them; NaN (the mean of inf and -inf) is no number at all."""
-    value = float(value)
-    if math.isfinite(value):
-        return value
-    return None if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
-
-
-def preview_rows(head: pd.DataFrame) -> list[list[Any]]:
-    """The rows of ``head`` for JSON, infinities included (pandas would write null)."""
-    infinite = [name for name in head.columns if head[name].dtype.kind == "f"
-                and np.isinf(head[name].to_numpy(dtype="float64", na_value=np.nan)).any()]
-    if infinite:
-        head = head.assign(**{name: head[name].map(json_number, na_action="ignore")
-                              .astype(object) for name in infinite})
-    return json.loads(head.to_json(orient="split", date_format="iso", index=False))["data"]
-
-
-def column_stats(df: pd.DataFrame) -> list[dict[str, Any]]:
-    stats = []
-    for name in df.columns:
-        col = df[name]
-        numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-        entry: dict[str, Any] = {"name": str(name), "type": column_type(col.dtype),
-                                 "nulls": int(col.isna().sum()),
-                                 "distinct": int(col.nunique(dropna=True))}
-        if numeric and col.notna().any():
-            with np.errstate(invalid="ignore"):  # the mean of inf and -inf
-                mean = col.mean()
-            entry.update(min=json_number(col.min()), max=json_number(col.max()),
-                         mean=json_number(mean))
-        elif pd.api.types.is_datetime64_any_dtype(col) and col.notna().any():
-            entry.update(min=col.min().isoformat(), max=col.max().isoformat(), mean=None)
-        else:
-            entry.update(min=None, max=None, mean=None)
-        stats.append(entry)
-    return stats
 
 
 class NodePreviewApi(APIView):
