@@ -25,7 +25,8 @@ import { OutputDrawer } from "./output/OutputDrawer";
 import { Palette } from "./Palette";
 import { SidePanel } from "./SidePanel";
 import { createEditorStore, type EditorStore } from "./store";
-import { RunProgressBar, Toolbar } from "./Toolbar";
+import { RunProgressBar } from "./toolbar/RunProgressBar";
+import { Toolbar } from "./toolbar/Toolbar";
 import { VersionsDialog } from "./VersionsDialog";
 
 type Loaded = { store: StoreApi<EditorStore>; draft: Draft | null };

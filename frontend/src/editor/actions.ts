@@ -2,12 +2,13 @@
 import type { StoreApi } from "zustand";
 import { ApiError, errorMessage } from "../api/client";
 import { startRunMutation, updatePipelineMutation } from "../api/queries";
+import { queryClient } from "../api/queryClient";
 import type { Graph, GraphError, Run } from "../api/types";
 import { elapsed, formatDuration } from "../lib/format";
 import { toast } from "../ui/toast";
 import { clearDraft } from "./drafts";
 import { parseGraph } from "./graph";
-import { cancelRunMutation, mutate } from "./queries";
+import { cancelRunMutation, invalidateAfterRun, mutate } from "./queries";
 import { isRunActive } from "./runState";
 import type { EditorStore } from "./store";
 
@@ -80,7 +81,7 @@ export async function startRun(
     const run = await mutate(startRunMutation, { pipeline: s.pipelineId, force: opts.force });
     store.getState().setRun(run);
     // Everything cached: the run may be over before anyone could watch it.
-    if (!isRunActive(run)) announceRun(run);
+    if (!isRunActive(run)) runEnded(run);
     return run;
   } catch (err) {
     const errors = graphErrorsOf(err);
@@ -90,7 +91,13 @@ export async function startRun(
   }
 }
 
-export function announceRun(run: Run): void {
+/** A run the editor follows has ended: say how, and refresh what it changed. */
+export function runEnded(run: Run): void {
+  announceRun(run);
+  void invalidateAfterRun(queryClient);
+}
+
+function announceRun(run: Run): void {
   const took = formatDuration(elapsed(run.started_at ?? run.created_at, run.finished_at));
   if (run.status === "succeeded") toast(`Run succeeded${took ? ` in ${took}` : ""}.`, "success", 4000, "run");
   else if (run.status === "failed") toast(`Run failed${run.error ? `: ${run.error}` : "."}`, "error", 8000, "run");

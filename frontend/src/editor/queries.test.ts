@@ -2,7 +2,14 @@ import { MutationObserver } from "@tanstack/react-query";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { modelsQuery, pipelineQuery, startRunMutation, updatePipelineMutation } from "../api/queries";
 import { makeQueryClient, queryKeys } from "../api/queryClient";
-import { cancelRunMutation, decideMutation, previewQuery, versionDiffQuery, versionsQuery } from "./queries";
+import {
+  cancelRunMutation,
+  decideMutation,
+  invalidateAfterRun,
+  previewQuery,
+  versionDiffQuery,
+  versionsQuery,
+} from "./queries";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -64,5 +71,24 @@ describe("the editor's writes invalidate what they change", () => {
   it("the model picker reads the list a model import invalidates", () => {
     // useModelOptions reads modelsQuery(workspace): the key importModelMutation marks stale.
     expect(modelsQuery("w1").queryKey.slice(0, queryKeys.models.all.length)).toEqual([...queryKeys.models.all]);
+  });
+});
+
+describe("a run the editor follows ends", () => {
+  it("refreshes the models it registered, the run lists and the pipelines' last run", async () => {
+    const qc = makeQueryClient();
+    qc.setQueryData(modelsQuery("w1").queryKey, []);
+    qc.setQueryData(queryKeys.runs.list("w1", ""), {} as never);
+    qc.setQueryData(queryKeys.pipelines.list("w1"), []);
+    qc.setQueryData(queryKeys.datasets.list("w1"), []);
+    qc.setQueryData(previewQuery("r1", "n1", "out").queryKey, {} as never);
+
+    await invalidateAfterRun(qc);
+
+    expect(stale(qc, modelsQuery("w1").queryKey)).toBe(true);
+    expect(stale(qc, queryKeys.runs.list("w1", ""))).toBe(true);
+    expect(stale(qc, queryKeys.pipelines.list("w1"))).toBe(true);
+    expect(stale(qc, queryKeys.datasets.list("w1"))).toBe(false);
+    expect(stale(qc, previewQuery("r1", "n1", "out").queryKey)).toBe(false);
   });
 });

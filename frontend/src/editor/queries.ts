@@ -44,6 +44,19 @@ export const cancelRunMutation = (qc: QueryClient) => ({
   },
 });
 
+/**
+ * A run ended: refresh what it changed. Its model nodes registered new model versions (the
+ * registered-model picker offers them at once), and the run lists and the pipelines' last run
+ * moved on.
+ */
+export function invalidateAfterRun(qc: QueryClient): Promise<unknown> {
+  return Promise.all(
+    [queryKeys.models.all, queryKeys.runs.all, queryKeys.pipelines.all].map((queryKey) =>
+      qc.invalidateQueries({ queryKey }),
+    ),
+  );
+}
+
 /** Approve or reject an action node waiting in a run; the run changes. */
 export const decideMutation = (qc: QueryClient) => ({
   mutationFn: (v: { runId: string; nodeId: string; approve: boolean }) =>

@@ -3,7 +3,7 @@ import { useEffect } from "react";
 import { useStore, type StoreApi } from "zustand";
 import { api, runSocketUrl, SOCKET_CLOSE_FINAL } from "../../api/client";
 import type { RunMessage } from "../../api/types";
-import { announceRun as announce } from "../actions";
+import { runEnded } from "../actions";
 import { isRunActive } from "../runState";
 import type { EditorStore } from "../store";
 
@@ -35,7 +35,7 @@ export function useRunSocket(store: StoreApi<EditorStore>): void {
         if ((fresh.seq ?? 0) > (current.seq ?? 0)) {
           store.getState().setRun(fresh);
           if (!isRunActive(fresh)) {
-            announce(fresh);
+            runEnded(fresh);
             stop();
           }
         }
@@ -52,7 +52,7 @@ export function useRunSocket(store: StoreApi<EditorStore>): void {
         if (closed) return;
         if (String(store.getState().run?.id) === String(runId)) store.getState().setRun(run);
         if (!isRunActive(run)) {
-          announce(run);
+          runEnded(run);
           stop();
           return;
         }
@@ -112,7 +112,7 @@ export function useRunSocket(store: StoreApi<EditorStore>): void {
         }
         const run = store.getState().run;
         if (run && wasActive && !isRunActive(run)) {
-          announce(run);
+          runEnded(run);
           stop();
         } else if (run && msg.type === "snapshot" && !isRunActive(run)) {
           stop();
