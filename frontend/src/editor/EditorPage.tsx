@@ -1,84 +1,30 @@
-import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { ReactFlowProvider } from "@xyflow/react";
 import { AlertTriangle, Loader2 } from "lucide-react";
-import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
-import type { StoreApi } from "zustand";
-import { api, errorMessage, getApiWorkspace } from "../api/client";
-import { operatorsQuery, pipelineQuery } from "../api/queries";
-import { queryKeys } from "../api/queryClient";
+import { errorMessage } from "../api/client";
 import type { Graph } from "../api/types";
 import { timeAgo } from "../lib/format";
 import { navigate } from "../lib/router";
-import { useSession } from "../lib/session";
 import { toast } from "../ui/toast";
 import { Canvas } from "./Canvas";
 import { EditorProvider, useEditorApi } from "./context";
-import { clearDraft, loadDraft, type Draft } from "./drafts";
-import { canonicalGraph, catalogueOf } from "./graph";
-import { DEFAULT_NODE_SIZE } from "./layout";
+import { clearDraft, type Draft } from "./drafts";
+import { useAddOperator } from "./hooks/useAddOperator";
 import { useDraftAndLeaveGuard } from "./hooks/useDraftAndLeaveGuard";
 import { usePlan } from "./hooks/usePlan";
 import { useRunSocket } from "./hooks/useRunSocket";
 import { useShortcuts } from "./hooks/useShortcuts";
 import { useValidation } from "./hooks/useValidation";
+import { useOpenPipeline } from "./openPipeline";
 import { OutputDrawer } from "./output/OutputDrawer";
 import { Palette } from "./Palette";
 import { SidePanel } from "./SidePanel";
-import { createEditorStore, type EditorStore } from "./store";
 import { RunProgressBar } from "./toolbar/RunProgressBar";
 import { Toolbar } from "./toolbar/Toolbar";
 import { VersionsDialog } from "./VersionsDialog";
 
-type Loaded = { store: StoreApi<EditorStore>; draft: Draft | null };
-
-/**
- * Open a pipeline: its saved graph (always fetched afresh), the operator catalogue (cached for
- * the session) and its last run, made into the editor's store. The store lives as long as the
- * page: the query is never refetched while the page is open and is dropped when it closes.
- */
-async function openPipeline(qc: QueryClient, pipelineId: string): Promise<Loaded> {
-  const [pipeline, ops] = await Promise.all([
-    qc.fetchQuery({ ...pipelineQuery(pipelineId), staleTime: 0 }),
-    qc.fetchQuery(operatorsQuery(getApiWorkspace())),
-  ]);
-  document.title = `${pipeline.name} · Datagran`;
-  // Datasets, connections and models are looked up in the pipeline's own workspace.
-  const session = useSession.getState();
-  const ws = String(pipeline.workspace);
-  if (session.workspaceId !== ws && session.workspaces.some((w) => String(w.id) === ws)) {
-    session.setWorkspace(ws);
-  }
-  const store = createEditorStore({ pipeline, catalogue: catalogueOf(ops) });
-  const draft = loadDraft(String(pipeline.id));
-  const differs = draft && canonicalGraph(draft.graph) !== canonicalGraph(pipeline.graph);
-  if (draft && !differs) clearDraft(String(pipeline.id));
-  if (pipeline.last_run) {
-    try {
-      const runId = String(pipeline.last_run.id);
-      const run = await qc.fetchQuery({
-        queryKey: queryKeys.runs.one(runId),
-        queryFn: () => api.run(runId),
-        staleTime: 0,
-      });
-      store.getState().setRun(run);
-    } catch {
-      /* the editor works without it */
-    }
-  }
-  return { store, draft: differs ? draft : null };
-}
-
 export function EditorPage({ pipelineId }: { pipelineId: string }) {
-  const qc = useQueryClient();
-  const opened = useQuery({
-    // Not under "pipelines": saving invalidates those, and must not reopen the editor.
-    queryKey: ["editor", pipelineId],
-    queryFn: () => openPipeline(qc, pipelineId),
-    staleTime: Infinity,
-    gcTime: 0,
-    retry: false,
-    structuralSharing: false,
-  });
+  const opened = useOpenPipeline(pipelineId);
   const state = opened.data ?? null;
   const error = opened.error
     ? { message: errorMessage(opened.error), status: (opened.error as { status?: number }).status }
@@ -150,7 +96,6 @@ function EditorBody({ initialDraft }: { initialDraft: Draft | null }) {
   const [draft, setDraft] = useState(initialDraft);
   const [showHistory, setShowHistory] = useState(false);
   const [drawerOpen, setDrawerOpen] = useState(true);
-  const { screenToFlowPosition, getViewport, setCenter } = useReactFlow();
 
   useValidation(store);
   usePlan(store);
@@ -165,59 +110,7 @@ function EditorBody({ initialDraft }: { initialDraft: Draft | null }) {
     [store],
   );
 
-  const addOperator = useCallback(
-    (operator: string) => {
-      const s = store.getState();
-      const W = DEFAULT_NODE_SIZE.width;
-      const H = DEFAULT_NODE_SIZE.height + 14;
-      const overlaps = (p: { x: number; y: number }) =>
-        s.nodes.some((n) => {
-          const w = n.measured?.width ?? W;
-          const h = n.measured?.height ?? H;
-          return (
-            p.x < n.position.x + w + 24 &&
-            p.x + W + 24 > n.position.x &&
-            p.y < n.position.y + h + 24 &&
-            p.y + H + 24 > n.position.y
-          );
-        });
-      const freeSpot = (start: { x: number; y: number }) => {
-        for (let k = 0; k < 40; k++) {
-          const dy = Math.ceil(k / 2) * (H + 40) * (k % 2 ? 1 : -1);
-          const p = { x: start.x, y: start.y + dy };
-          if (!overlaps(p)) return p;
-        }
-        return start;
-      };
-      const selected = s.nodes.filter((n) => n.selected);
-      let pos: { x: number; y: number };
-      let id: string | null;
-      if (selected.length === 1) {
-        const from = selected[0];
-        pos = freeSpot({ x: from.position.x + (from.measured?.width ?? W) + 80, y: from.position.y });
-        id = s.addNode(operator, pos, { from: from.id });
-      } else {
-        const rect = document.querySelector(".canvas")?.getBoundingClientRect();
-        const centre = rect
-          ? screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 })
-          : { x: 0, y: 0 };
-        pos = freeSpot({ x: Math.round(centre.x - W / 2), y: Math.round(centre.y - H / 2) });
-        id = s.addNode(operator, pos);
-      }
-      if (!id) return;
-      // Bring the new node into view if it landed outside.
-      const rect = document.querySelector(".canvas")?.getBoundingClientRect();
-      if (rect) {
-        const { x, y, zoom } = getViewport();
-        const sx = pos.x * zoom + x;
-        const sy = pos.y * zoom + y;
-        if (sx < 0 || sy < 0 || sx + W * zoom > rect.width || sy + H * zoom > rect.height) {
-          void setCenter(pos.x + W / 2, pos.y + H / 2, { zoom, duration: 250 });
-        }
-      }
-    },
-    [store, screenToFlowPosition, getViewport, setCenter],
-  );
+  const addOperator = useAddOperator(store);
 
   return (
     <div className="editor">
