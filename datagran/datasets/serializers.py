@@ -11,7 +11,7 @@ class DatasetUploadInput(serializers.Serializer):
 
     # An empty file is refused by dataset_upload, with its own message.
     file = serializers.FileField(allow_empty_file=True)
-    name = serializers.CharField(required=False, allow_blank=True, max_length=255,
+    name = serializers.CharField(required=False, allow_blank=True,
                                  help_text="Defaults to the file's name.")
     workspace = serializers.CharField(required=False, help_text="A workspace id; defaults "
                                       "to the caller's personal workspace.")

@@ -140,13 +140,12 @@ class ModelImportInput(serializers.Serializer):
     known about it."""
 
     file = serializers.FileField(allow_empty_file=True, error_messages=REQUIRED)
-    name = serializers.CharField(max_length=200, error_messages=REQUIRED)
+    # Lengths are checked as the model is saved, in the words every stored name gets.
+    name = serializers.CharField(error_messages=REQUIRED)
     workspace = serializers.CharField(required=False, help_text="A workspace id; defaults "
                                       "to the caller's personal workspace.")
-    target = serializers.CharField(required=False, allow_blank=True, default="",
-                                   max_length=200)
-    code_reference = serializers.CharField(required=False, allow_blank=True, default="",
-                                           max_length=500)
+    target = serializers.CharField(required=False, allow_blank=True, default="")
+    code_reference = serializers.CharField(required=False, allow_blank=True, default="")
     data_description = serializers.CharField(required=False, allow_blank=True, default="")
     params = JSONObjectTextField(required=False, default=dict)
     metrics = JSONObjectTextField(required=False, default=dict)
