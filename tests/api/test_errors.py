@@ -123,3 +123,11 @@ def test_an_invalid_request_over_http_has_the_shape(api: Any) -> None:
     assert set(body) == {"message", "extra"} and set(body["extra"]) == {"errors"}
     assert body["extra"]["errors"][0] == {
         "node": "a", "field": "nodes.0.operator", "message": "nodes.0.operator: Field required"}
+
+
+def test_an_unauthenticated_request_keeps_its_www_authenticate_header() -> None:
+    exc = drf.NotAuthenticated()
+    exc.auth_header = "Token"  # what APIView sets before calling the handler
+    status, body, response = answer(exc)
+    assert status == 401 and response.headers["WWW-Authenticate"] == "Token"
+    assert body == {"message": "Authentication credentials were not provided.", "extra": {}}
