@@ -75,4 +75,7 @@ def pipeline_delete(*, pipeline: Pipeline, by: AbstractBaseUser | None = None) -
         audit_record(workspace_id=pipeline.workspace_id, actor=by, action="pipeline.delete",
                      target=pipeline.name)
         Pipeline.objects.filter(pk=pipeline.pk).update(current_version=None)
+        # Its runs go with it (Run.pipeline cascades), but first: each run protects the
+        # version it ran (Run.version), which the pipeline's deletion would otherwise refuse.
+        pipeline.runs.all().delete()
         pipeline.delete()
