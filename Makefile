@@ -27,9 +27,9 @@ test: dev-deps frontend chromium services
 
 # Day to day: the unit and API tests, in two processes, without what needs more than this
 # machine's Python (the markers `services`: PostgreSQL, Redis, RabbitMQ; `live`: a live server;
-# `e2e`: Chromium). `make test` stays the whole suite.
+# `e2e`: Chromium) and without the `slow` ones. `make test` stays the whole suite.
 test-fast: dev-deps frontend
-	$(BIN)/python -m pytest -q -n 2 -m "not services and not live and not e2e"
+	$(BIN)/python -m pytest -q -n 2 -m "not services and not live and not e2e and not slow"
 
 # ruff, mypy (settings in pyproject.toml), TypeScript, and the API types: regenerated from the
 # server's schema and compared with the committed frontend/src/api/schema.d.ts.

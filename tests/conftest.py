@@ -9,6 +9,7 @@ from typing import Any
 
 import dramatiq
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -16,6 +17,12 @@ from rest_framework.test import APIClient
 # The misbehaving operators of the fault-tolerance tests, loaded as any plugin module is;
 # live servers started by the tests inherit this.
 os.environ.setdefault("DATAGRAN_OPERATOR_MODULES", "tests.plugins.faults")
+
+# Test users' passwords are hashed with MD5: PBKDF2's million rounds cost 0.33 s of CPU for
+# each user a test makes (hundreds of tests make one). Hashes made otherwise still check; live
+# servers, run as processes, keep the production hashers.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                             *settings.PASSWORD_HASHERS]
 
 
 @pytest.fixture
@@ -46,6 +53,10 @@ def other_api(other_user: Any) -> APIClient:
 
 
 _worker: dramatiq.Worker | None = None
+# Pausing a Dramatiq worker stops its consumer, which then sleeps dramatiq's restart delay
+# (3 s) before it notices the pause: 3 s of every test that uses `worker`. Patched in this
+# process only; live servers keep the default.
+dramatiq.worker.CONSUMER_RESTART_DELAY_SECS = 0.05
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ def start(tmp_path: Path, code: str = SETUP, *args: str,
                                "DATAGRAN_DATA_DIR": str(tmp_path), **env})
 
 
+@pytest.mark.slow  # starts Django in a subprocess per value
 @pytest.mark.parametrize(("variable", "value"), [
     ("DATAGRAN_HTTPS", "ture"),
     ("DATAGRAN_SIGNUP", "of"),
@@ -48,6 +49,7 @@ def test_a_bad_value_stops_the_start_naming_the_variable(tmp_path, variable, val
     assert variable in last and repr(value) in last
 
 
+@pytest.mark.slow  # starts Django in a subprocess
 def test_good_values_are_read_once_at_start(tmp_path) -> None:
     done = start(tmp_path, SETUP + "; from django.conf import settings as s; d = s.DATAGRAN; "
                  "print(s.SECURE_SSL_REDIRECT, d['SIGNUP'], d['PREDICT_RATE'], "
@@ -71,6 +73,7 @@ def test_the_embedded_default_makes_a_random_secret_key_once_and_keeps_it(tmp_pa
     assert start(tmp_path.parent / "elsewhere", show).stdout.strip() != first
 
 
+@pytest.mark.slow  # starts Django in a subprocess
 def test_production_without_a_secret_key_fails_the_deploy_check(tmp_path, settings) -> None:
     from datagran.core.checks import SECRET_KEY_NOT_SET, secret_key_check
 

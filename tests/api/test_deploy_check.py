@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # starts Django in a subprocess
 def test_check_deploy_passes_with_production_settings(tmp_path) -> None:
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
            "DATAGRAN_HTTPS": "1", "DATAGRAN_TRUSTED_PROXIES": "1",
@@ -21,6 +24,7 @@ def test_check_deploy_passes_with_production_settings(tmp_path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow  # starts Django in a subprocess
 def test_check_deploy_flags_the_embedded_defaults(tmp_path) -> None:
     env = {**os.environ, "DATAGRAN_DATA_DIR": str(tmp_path)}
     env.pop("SECRET_KEY", None)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from pydantic import ConfigDict
 
 from operators.base import Operator, Params, Port
@@ -104,6 +105,7 @@ def test_an_unknown_category_and_a_missing_label_are_named() -> None:
         "'action'))"]
 
 
+@pytest.mark.slow  # starts Django in a subprocess
 def test_a_broken_plugin_stops_the_start_naming_the_operator(tmp_path: Path) -> None:
     env = {**os.environ, "DATAGRAN_OPERATOR_MODULES": "tests.plugins.broken",
            "DATAGRAN_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "datagran.settings"}

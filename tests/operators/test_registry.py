@@ -35,6 +35,7 @@ def test_an_unknown_operator_is_reported_by_name() -> None:
         get_operator("nope")
 
 
+@pytest.mark.slow  # loads the registry in many threads
 def test_threads_asking_at_once_all_see_the_complete_registry() -> None:
     """Worker threads start together: none may see a half-loaded registry. A fresh process,
     so the registry really starts unloaded."""

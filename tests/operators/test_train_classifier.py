@@ -68,6 +68,7 @@ def script_scores(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> list[flo
     return [accuracy_score(y, predicted), precision, recall, f1, auc]
 
 
+@pytest.mark.slow  # trains every algorithm on three data sets, twice
 @pytest.mark.parametrize(("dataset", "target"), [
     ("iris", "target"), ("breast_cancer", "target"), ("customers", "churned")])
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -215,6 +216,7 @@ def test_it_rejects_impossible_params(raw: dict) -> None:
 
 # --- cross-validation, ROC AUC, confusion and importances -------------------------------------
 
+@pytest.mark.slow  # five folds per algorithm, twice
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_cross_validation_scores_the_same_folds_a_script_would(algorithm: str) -> None:
     table = load_sample("iris")
@@ -320,6 +322,7 @@ def test_importances_sum_each_columns_share_over_its_categories(algorithm: str) 
         assert got[column] == pytest.approx(expected[column], rel=1e-12), column
 
 
+@pytest.mark.slow  # permutation importances
 def test_hist_gradient_boosting_importances_are_permutation_importances() -> None:
     table = load_sample("breast_cancer")
     features = [c for c in table.columns if c != "target"]

@@ -55,6 +55,7 @@ def sample(dataset: str, target: str) -> pd.DataFrame:
     return table.dropna(subset=[target])
 
 
+@pytest.mark.slow  # trains every algorithm, twice
 @pytest.mark.parametrize(("dataset", "target"), [("wine", "alcohol"),
                                              ("customers", "monthly_spend")])
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -74,6 +75,7 @@ def test_it_predicts_exactly_what_the_same_scikit_learn_script_predicts(
     assert test_metrics.tolist() == script_scores(script, test_rows[features], test_rows[target])
 
 
+@pytest.mark.slow  # five folds per algorithm, twice
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_cross_validation_scores_the_same_folds_a_script_would(algorithm: str) -> None:
     table = sample("wine", "alcohol")

@@ -48,6 +48,7 @@ def cpu_busy() -> bool:
     return time.process_time() - before > 0.1
 
 
+@pytest.mark.slow  # burns a core on purpose
 def test_cancel_stops_a_sqlite_query_spinning_in_a_worker_thread(api, worker,
                                                                  settings) -> None:
     with override_settings(DATAGRAN={**settings.DATAGRAN, "SQLITE_ROOT": "off"}):

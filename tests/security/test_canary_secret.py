@@ -40,6 +40,7 @@ def recorder(worker):
     dramatiq.get_broker().middleware.remove(recorder)
 
 
+@pytest.mark.slow  # runs every kind of node
 def test_a_planted_secret_leaks_nowhere(api, user, worker, recorder, settings, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     with fake_crm(hubspot_token=CANARY) as crm, override_settings(

@@ -120,6 +120,7 @@ def test_the_refusal_names_the_untrusted_callables(api: Any, tmp_path: Path) -> 
         response.json()["extra"]["fields"]["file"])
 
 
+@pytest.mark.slow  # a large upload
 def test_a_zip_bomb_posing_as_a_model_is_refused_before_it_inflates(api: Any) -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
