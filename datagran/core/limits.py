@@ -26,7 +26,7 @@ def _limited(model: type[models.Model]) -> tuple[tuple[str, str, int], ...]:
 def text_lengths_check(sender: type[models.Model], instance: models.Model,
                        update_fields: frozenset[str] | None = None, **kwargs: Any) -> None:
     too_long = {}
-    for name, attname, limit in _limited(sender):
+    for name, attname, limit in _limited(sender):  # type: ignore[arg-type]  # a class hashes
         value = getattr(instance, attname)
         if (isinstance(value, str) and len(value) > limit
                 and (update_fields is None or name in update_fields)):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from typing import IO
+from typing import IO, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -171,7 +171,7 @@ def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name:
                     "upload CSV, Parquet, Excel (.xlsx) or JSON lines.")
     if not _rewound(fileobj).read(1 << 16).strip() and not fileobj.read(1):
         raise _fail(ERR_EMPTY)
-    digest = hashlib.file_digest(_rewound(fileobj), "sha256").hexdigest()
+    digest = hashlib.file_digest(cast(io.BufferedReader, _rewound(fileobj)), "sha256").hexdigest()
     same = Dataset.objects.filter(workspace=workspace, source_sha256=digest).first()
     if same is not None:
         return same  # the same bytes are the same dataset version

@@ -25,7 +25,7 @@ from .serializers import (
     VersionDiffQuery,
 )
 from .services import pipeline_create, pipeline_delete, pipeline_update
-from .validation import ValidationContext
+from .validation import validation_context
 
 SEARCH_QUERY = OpenApiParameter("search", OpenApiTypes.STR, required=False,
                                 description="Only pipelines whose name contains this.")
@@ -125,7 +125,7 @@ class PipelineValidateApi(APIView):
         except InvalidGraph as exc:
             return Response(ValidationOutput({"valid": False, "errors": exc.problems,
                                               "schemas": {}}).data)
-        result = validate_graph(graph, ValidationContext(pipeline.workspace))
+        result = validate_graph(graph, validation_context(pipeline.workspace))
         return Response(ValidationOutput({"valid": result.valid, "errors": result.errors,
                                           "schemas": result.schemas}).data)
 

@@ -11,7 +11,7 @@ from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import audit_record
 
 from .models import Pipeline, PipelineVersion
-from .validation import ValidationContext
+from .validation import validation_context
 
 ERR_INVALID_GRAPH = "The pipeline graph is invalid; nothing was saved."
 
@@ -22,7 +22,7 @@ def graph_check(*, workspace: Workspace, raw: Any) -> Graph:
         graph = parse_graph(raw)
     except InvalidGraph as exc:
         raise GraphError(ERR_INVALID_GRAPH, exc.errors) from None
-    result = validate_graph(graph, ValidationContext(workspace))
+    result = validate_graph(graph, validation_context(workspace))
     if not result.valid:
         raise GraphError(f"{ERR_INVALID_GRAPH} {result.errors[0].message}",
                          [e.as_json() for e in result.errors])

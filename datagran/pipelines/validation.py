@@ -14,7 +14,7 @@ from datagran.datasets.models import Dataset
 from datagran.registry.models import ModelVersion, RegisteredModel
 from datagran.registry.services import version_resolve
 from datagran.workspaces.models import Workspace
-from operators.base import OperatorError, Schema, TrainedModel
+from operators.base import Context, OperatorError, Schema, TrainedModel
 
 
 class ValidationContext:
@@ -98,3 +98,10 @@ class ValidationContext:
 
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
         pass
+
+
+def validation_context(workspace: Workspace) -> Context:
+    """A ValidationContext as the engine's functions take it: schema inference and cache keys
+    ask a context only for what it answers (datasets, models, connections, seed); nothing that
+    runs (files, sends, progress) is asked of it while a graph is only being checked."""
+    return cast(Context, ValidationContext(workspace))

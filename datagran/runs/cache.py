@@ -9,7 +9,7 @@ from datagran.datasets.artifacts import artifact_store
 from datagran.engine.cache import cache_keys
 from datagran.engine.graph import Graph
 from datagran.pipelines.models import Pipeline
-from datagran.pipelines.validation import ValidationContext
+from datagran.pipelines.validation import validation_context
 from operators.base import OperatorError
 
 from .models import CacheEntry, NodeRun
@@ -17,7 +17,7 @@ from .models import CacheEntry, NodeRun
 
 def pipeline_cache_keys(pipeline: Pipeline, graph: Graph) -> dict[str, str | None]:
     try:
-        return cache_keys(graph, ValidationContext(pipeline.workspace))
+        return cache_keys(graph, validation_context(pipeline.workspace))
     except OperatorError as exc:
         raise PermanentError(f"The pipeline cannot run: {exc.message}") from None
 

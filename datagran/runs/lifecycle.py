@@ -17,7 +17,7 @@ from datagran.core.exceptions import Conflict, PermanentError
 from datagran.engine.cache import source_fingerprints
 from datagran.engine.graph import Graph
 from datagran.pipelines.models import Pipeline, PipelineVersion
-from datagran.pipelines.validation import ValidationContext
+from datagran.pipelines.validation import validation_context
 from datagran.workspaces.models import Workspace
 
 from . import transitions
@@ -45,7 +45,7 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
     datasets = {node_id: {"operator": graph.node(node_id).operator, "hash": fingerprint,
                           "dataset": graph.node(node_id).params.get("dataset")}
                 for node_id, fingerprint in source_fingerprints(
-                    graph, ValidationContext(pipeline.workspace)).items()}
+                    graph, validation_context(pipeline.workspace)).items()}
     if replay_of is not None and datasets != replay_of.datasets:
         # Checked before anything is written: a refused replay leaves no run behind.
         raise PermanentError(ERR_REPLAY_DATASETS)
