@@ -93,7 +93,7 @@ def test_writes_listed_without_a_body_really_take_none(generated) -> None:
 
 def test_every_operation_documents_its_errors_in_the_one_error_shape(generated) -> None:
     schema, _ = generated
-    wrong = []
+    wrong: list[tuple[object, ...]] = []
     for method, path, op in operations(schema):
         errors = {code: r for code, r in op.get("responses", {}).items()
                   if code[0] in "45"}
