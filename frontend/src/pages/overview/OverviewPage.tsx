@@ -8,97 +8,23 @@ import {
   Workflow,
 } from "lucide-react";
 import { useQuery } from "@tanstack/react-query";
-import { useCallback, useMemo } from "react";
-import { api, errorMessage } from "../../api/client";
-import type { ModelSummary, Pipeline, RunRow, RunStats, Schedule } from "../../api/types";
-import { elapsed, formatDateTime, formatDuration, formatNumber, timeAgo } from "../../lib/format";
+import { useCallback } from "react";
+import { errorMessage } from "../../api/client";
+import { formatDateTime, formatDuration, formatNumber, timeAgo } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { useSession } from "../../lib/session";
-import { useNow } from "../../lib/useNow";
 import { StatusBadge } from "../../ui/StatusBadge";
 import { Chart } from "../charts/Chart";
 import { runsPerDayOption } from "../charts/options";
-import {
-  Card,
-  Hint,
-  Link,
-  LiveIndicator,
-  PageError,
-  SkeletonBlock,
-  Stat,
-  formatMetric,
-  formatPercent,
-  headlineMetric,
-  timeUntil,
-} from "../common";
-import { formatInZone } from "../cron";
+import { Card, Hint, Link, LiveIndicator, PageError, SkeletonBlock, Stat, formatPercent } from "../common";
 import { usePipelines } from "../../api/queries";
 import { queryKeys } from "../../api/queryClient";
 import { useDebounced, useDocumentTitle } from "../hooks";
 import { useWorkspaceRuns } from "../live";
 import "./overview.css";
 
-interface Overview {
-  today: RunStats;
-  month: RunStats;
-  failures: RunRow[];
-  failuresMore: boolean;
-  active: RunRow[];
-  activeMore: boolean;
-  models: ModelSummary[];
-}
-
-interface Upcoming {
-  schedule: Schedule;
-  pipeline: Pipeline;
-  at: string;
-}
-
-const DAY_MS = 24 * 3600 * 1000;
-
-async function loadOverview(): Promise<Overview> {
-  const since = new Date(Date.now() - DAY_MS).toISOString();
-  const [today, month, failures, active, models] = await Promise.all([
-    api.runStats({ days: 1 }),
-    api.runStats({ days: 30 }),
-    api.runs(`status=failed&since=${encodeURIComponent(since)}&page_size=8`),
-    api.runs("status=running,queued,pending&page_size=8"),
-    api.models(),
-  ]);
-  return {
-    today,
-    month,
-    failures: failures.results,
-    failuresMore: !!failures.next,
-    active: active.results,
-    activeMore: !!active.next,
-    models,
-  };
-}
-
-/** Schedules live per pipeline: one request each, then the soonest across all of them. */
-function useUpcoming(pipelines: Pipeline[] | null, workspaceId: string | null): Upcoming[] | null {
-  const { data } = useQuery({
-    queryKey: [...queryKeys.schedules.all, "upcoming", workspaceId, (pipelines ?? []).map((p) => p.id)],
-    enabled: !!pipelines,
-    queryFn: async () => {
-      const lists = await Promise.all(
-        (pipelines ?? []).map((p) =>
-          api
-            .schedules(p.id)
-            .then((list) => list.map((s) => ({ s, p })))
-            .catch(() => []),
-        ),
-      );
-      return lists
-        .flat()
-        .filter(({ s }) => s.enabled && (s.next_fire_at || s.upcoming.length))
-        .map(({ s, p }) => ({ schedule: s, pipeline: p, at: s.next_fire_at ?? s.upcoming[0] }))
-        .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-    },
-  });
-  return data ?? null;
-}
+import { loadOverview, useUpcoming } from "./useOverview";
+import { ActiveRun, RecentModels, UpcomingList } from "./parts";
 
 export function OverviewPage() {
   const workspaceId = useSession((s) => s.workspaceId);
@@ -343,118 +269,5 @@ export function OverviewPage() {
         </>
       )}
     </div>
-  );
-}
-
-function ActiveRun({ run, name }: { run: RunRow; name?: string }) {
-  const now = useNow(run.status === "running");
-  return (
-    <li data-testid="active-item">
-      <Link to={`/runs/${run.id}`} className="run-list-item">
-        <StatusBadge status={run.status} compact />
-        <span className="run-list-main">
-          <span className="run-list-name">{name ?? "Pipeline"}</span>
-          <span className="muted small">
-            {run.status === "running"
-              ? `Running for ${formatDuration(elapsed(run.started_at, null, now)) || "0 s"}`
-              : run.status === "pending"
-                ? "Waiting for a free slot"
-                : "Queued"}
-          </span>
-        </span>
-        <span className="run-list-meta muted small">{timeAgo(run.created_at)}</span>
-      </Link>
-    </li>
-  );
-}
-
-function UpcomingList({ items }: { items: Upcoming[] }) {
-  const now = useNow(true, 30_000);
-  return (
-    <ul className="run-list">
-      {items.map(({ schedule, pipeline, at }) => (
-        <li key={schedule.id} data-testid="upcoming-item">
-          <Link to={`/pipelines/${pipeline.id}/dashboard`} className="run-list-item">
-            <span className="icon-chip">
-              <AlarmClock size={14} />
-            </span>
-            <span className="run-list-main">
-              <span className="run-list-name">{pipeline.name}</span>
-              <span className="muted small">
-                <code>{schedule.cron}</code> · {schedule.timezone}
-              </span>
-            </span>
-            <span className="run-list-meta small" title={formatDateTime(at)}>
-              <strong>{timeUntil(at, now)}</strong>
-              <span className="muted">{formatInZone(at, schedule.timezone)}</span>
-            </span>
-          </Link>
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-function RecentModels({ models }: { models: ModelSummary[] }) {
-  const recent = useMemo(
-    () =>
-      models
-        .filter((m) => m.latest)
-        .sort((a, b) => Date.parse(b.latest!.created_at) - Date.parse(a.latest!.created_at))
-        .slice(0, 6),
-    [models],
-  );
-  return (
-    <table className="grid-table" aria-label="Recent model versions">
-      <thead>
-        <tr>
-          <th>Model</th>
-          <th>Version</th>
-          <th>Metric</th>
-          <th>Aliases</th>
-          <th>Registered</th>
-        </tr>
-      </thead>
-      <tbody>
-        {recent.map((m) => {
-          const v = m.latest!;
-          const metric = headlineMetric(v.metrics);
-          return (
-            <tr key={m.id} data-testid="recent-model">
-              <td>
-                <Link to={`/models/${m.id}`} className="strong-link">
-                  {m.name}
-                </Link>
-              </td>
-              <td>
-                <Link to={`/models/${m.id}/versions/${v.version}`}>v{v.version}</Link>
-                <span className="muted small"> of {m.version_count}</span>
-              </td>
-              <td className="muted">
-                {metric ? (
-                  <>
-                    {metric[0]} <strong className="metric-inline">{formatMetric(metric[1])}</strong>
-                  </>
-                ) : (
-                  "–"
-                )}
-              </td>
-              <td>
-                {Object.entries(m.aliases).length
-                  ? Object.entries(m.aliases).map(([alias, n]) => (
-                      <span key={alias} className={`tag ${alias === "production" ? "tag-primary" : ""}`} title={`${alias} → v${n}`}>
-                        {alias} v{n}
-                      </span>
-                    ))
-                  : <span className="muted small">–</span>}
-              </td>
-              <td className="muted small" title={formatDateTime(v.created_at)}>
-                {timeAgo(v.created_at)}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
   );
 }

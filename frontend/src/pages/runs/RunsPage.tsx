@@ -1,29 +1,19 @@
 // Every run of the workspace: filters in the URL, server-side sort, cursor pages, live rows.
 import type { SortingState } from "@tanstack/react-table";
 import { History, RefreshCw, Search, X } from "lucide-react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { api, errorMessage } from "../../api/client";
-import { elapsed, formatDateTime, formatDuration, formatNumber, plural, timeAgo } from "../../lib/format";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { formatNumber, plural } from "../../lib/format";
 import { navigate, useSearch } from "../../lib/router";
 import { useSession } from "../../lib/session";
-import { useNow } from "../../lib/useNow";
-import { StatusBadge, statusLabel } from "../../ui/StatusBadge";
-import { RUN_STATES, TRIGGERS, type LiveRunRow, type RunStatus } from "../../api/types";
-import { DataTable, type Col } from "../DataTable";
-import { formatShortDateTime, Link, LiveIndicator, PageError, shortHash, triggerLabel } from "../common";
+import { statusLabel } from "../../ui/StatusBadge";
+import { RUN_STATES, TRIGGERS, type RunStatus } from "../../api/types";
+import { DataTable } from "../DataTable";
+import { Link, LiveIndicator, PageError, triggerLabel } from "../common";
 import { usePipelines } from "../../api/queries";
 import { useDocumentTitle } from "../hooks";
-import { useWorkspaceRuns } from "../live";
-import {
-  EMPTY_FILTERS,
-  filtersFromSearch,
-  filtersToApiQuery,
-  filtersToSearch,
-  hasFilters,
-  mergeRunEvent,
-  type Ordering,
-  type RunFilters,
-} from "./runsQuery";
+import { EMPTY_FILTERS, filtersFromSearch, filtersToApiQuery, filtersToSearch, hasFilters, type Ordering, type RunFilters } from "./runsQuery";
+import { useRunColumns } from "./columns";
+import { useRunsList } from "./useRunsList";
 
 const PAGE_SIZE = 50;
 
@@ -39,13 +29,6 @@ function orderingOf(sorting: SortingState): Ordering {
   return (s.desc ? `-${id}` : id) as Ordering;
 }
 
-function Duration({ run }: { run: LiveRunRow }) {
-  const live = run.status === "running";
-  const now = useNow(live);
-  if (run.duration_ms !== null && run.duration_ms !== undefined) return <>{formatDuration(run.duration_ms)}</>;
-  if (live && run.started_at) return <span className="live-figure">{formatDuration(elapsed(run.started_at, null, now)) || "0 s"}</span>;
-  return <span className="muted">–</span>;
-}
 
 export function RunsPage() {
   const workspaceId = useSession((s) => s.workspaceId);
@@ -53,42 +36,13 @@ export function RunsPage() {
   const filters = useMemo(() => filtersFromSearch(search), [search]);
   const apiQuery = useMemo(() => filtersToApiQuery(filters, PAGE_SIZE), [filters]);
   const { pipelines, byId } = usePipelines(workspaceId);
-  const [runs, setRuns] = useState<LiveRunRow[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [missed, setMissed] = useState(0);
-  const [fresh, setFresh] = useState<Set<string>>(() => new Set());
   const [searchText, setSearchText] = useState(filters.search);
-  const request = useRef(0);
   useDocumentTitle("Runs");
 
   const setFilters = useCallback((f: RunFilters) => {
     navigate(`/runs${filtersToSearch(f)}`, { replace: true });
   }, []);
 
-  const load = useCallback(() => {
-    const id = ++request.current;
-    setLoading(true);
-    api
-      .runs(apiQuery)
-      .then((page) => {
-        if (id !== request.current) return;
-        setRuns(page.results);
-        setNext(page.next);
-        setError(null);
-        setMissed(0);
-      })
-      .catch((err) => {
-        if (id === request.current) setError(errorMessage(err));
-      })
-      .finally(() => {
-        if (id === request.current) setLoading(false);
-      });
-  }, [apiQuery]);
-
-  useEffect(load, [load]);
 
   // The search box writes to the URL after a pause in typing.
   useEffect(() => setSearchText(filters.search), [filters.search]);
@@ -98,149 +52,13 @@ export function RunsPage() {
     return () => window.clearTimeout(t);
   }, [searchText, filters, setFilters]);
 
-  const loadMore = () => {
-    if (!next) return;
-    const id = request.current;
-    setLoadingMore(true);
-    api
-      .runsPage(next)
-      .then((page) => {
-        if (id !== request.current) return;
-        setRuns((list) => {
-          const have = new Set((list ?? []).map((r) => r.id));
-          return [...(list ?? []), ...page.results.filter((r) => !have.has(r.id))];
-        });
-        setNext(page.next);
-      })
-      .catch((err) => setError(errorMessage(err)))
-      .finally(() => setLoadingMore(false));
-  };
-
-  const state = useRef({ filters, next, byId, runs });
-  state.current = { filters, next, byId, runs };
-
-  const onRun = useCallback((event: LiveRunRow) => {
-    const { filters: f, next: more, byId: names, runs: list } = state.current;
-    if (!list) return;
-    const out = mergeRunEvent(list, event, f, { hasMore: !!more, pipelineName: names[event.pipeline]?.name });
-    if (out.missed) setMissed((n) => n + 1);
-    if (out.runs === list) return;
-    state.current.runs = out.runs;
-    setRuns(out.runs);
-    const id = out.added;
-    if (!id) return;
-    setFresh((set) => new Set(set).add(id));
-    window.setTimeout(
-      () =>
-        setFresh((set) => {
-          const n = new Set(set);
-          n.delete(id);
-          return n;
-        }),
-      2500,
-    );
-    // The event carries run-level fields only: fetch the name, version and user once.
-    api
-      .run(id)
-      .then((full) =>
-        setRuns((rows) =>
-          rows?.map((r) =>
-            r.id === id
-              ? { ...r, pipeline_name: full.pipeline_name, version: full.version, created_by: full.created_by }
-              : r,
-          ) ?? rows,
-        ),
-      )
-      .catch(() => {});
-  }, []);
-
-  const live = useWorkspaceRuns(workspaceId, onRun, () => load());
-
-  const columns = useMemo<Col<LiveRunRow>[]>(
-    () => [
-      {
-        id: "status",
-        header: "Status",
-        enableSorting: false,
-        meta: { width: "130px" },
-        cell: ({ row }) => <StatusBadge status={row.original.status} />,
-      },
-      {
-        id: "pipeline",
-        header: "Pipeline",
-        enableSorting: false,
-        cell: ({ row }) => {
-          const r = row.original;
-          return (
-            <div className="cell-stack">
-              <Link to={`/runs/${r.id}`} className="strong-link" onClick={(e) => e.stopPropagation()}>
-                {r.pipeline_name ?? byId[r.pipeline]?.name ?? "Pipeline"}
-              </Link>
-              {r.status === "failed" && r.error ? (
-                <span className="cell-error" title={r.error}>
-                  {r.error}
-                </span>
-              ) : (
-                <span className="muted small mono">run {shortHash(r.id)}</span>
-              )}
-            </div>
-          );
-        },
-      },
-      {
-        id: "version",
-        header: "Version",
-        enableSorting: false,
-        meta: { width: "96px" },
-        cell: ({ row }) =>
-          row.original.version ? (
-            <code className="hash" title={row.original.version}>
-              {shortHash(row.original.version)}
-            </code>
-          ) : (
-            <span className="muted">–</span>
-          ),
-      },
-      {
-        id: "trigger",
-        header: "Trigger",
-        enableSorting: false,
-        meta: { width: "96px" },
-        cell: ({ row }) => <span className={`trigger trigger-${row.original.trigger}`}>{triggerLabel(row.original.trigger)}</span>,
-      },
-      {
-        id: "created_by",
-        header: "By",
-        enableSorting: false,
-        meta: { width: "96px" },
-        cell: ({ row }) => <span className="muted">{row.original.created_by ?? "–"}</span>,
-      },
-      {
-        id: "created_at",
-        header: "Started",
-        sortDescFirst: true,
-        meta: { width: "150px" },
-        cell: ({ row }) => {
-          const r = row.original;
-          const at = r.started_at ?? r.created_at;
-          return (
-            <span title={formatDateTime(at)} className="cell-stack">
-              <span>{timeAgo(at)}</span>
-              <span className="muted small nowrap">{formatShortDateTime(at)}</span>
-            </span>
-          );
-        },
-      },
-      {
-        id: "duration_ms",
-        header: "Duration",
-        sortDescFirst: true,
-        meta: { num: true, width: "104px" },
-        cell: ({ row }) => <Duration run={row.original} />,
-      },
-    ],
-    [byId],
+  const { runs, next, loading, loadingMore, error, missed, fresh, live, load, loadMore } = useRunsList(
+    workspaceId,
+    filters,
+    apiQuery,
+    byId,
   );
+  const columns = useRunColumns(byId);
 
   const filtered = hasFilters(filters);
   const toggleStatus = (s: RunStatus) =>
