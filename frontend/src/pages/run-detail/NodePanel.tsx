@@ -1,7 +1,9 @@
 // One node of a run: what it did, its output, logs, error, files and approval gate.
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { AlertTriangle, Check, Database as Cached, Hand, X } from "lucide-react";
 import { useEffect, useMemo, useState } from "react";
 import { api, errorMessage } from "../../api/client";
+import { queryKeys } from "../../api/queryClient";
 import type { NodeRun, OperatorSpec, Preview } from "../../api/types";
 import { formatDuration, formatNumber, plural } from "../../lib/format";
 import { OperatorIcon } from "../../ui/OperatorIcon";
@@ -154,20 +156,15 @@ function OutputPreview({
   initial: string;
 }) {
   const [port, setPort] = useState(initial);
-  const [preview, setPreview] = useState<Preview | null>(null);
-  const [error, setError] = useState<string | null>(null);
   useEffect(() => setPort(initial), [node.node_id, initial]);
-  useEffect(() => {
-    const ctl = new AbortController();
-    setError(null);
-    api
-      .preview(runId, node.node_id, port, 50, ctl.signal)
-      .then(setPreview)
-      .catch((err) => {
-        if (!ctl.signal.aborted) setError(errorMessage(err));
-      });
-    return () => ctl.abort();
-  }, [runId, node.node_id, port, node.status]);
+  const q = useQuery({
+    // Read again when the node moves on; the last preview stays up while the next loads.
+    queryKey: [...queryKeys.runs.preview(runId, node.node_id, port, 50), node.status],
+    queryFn: ({ signal }) => api.preview(runId, node.node_id, port, 50, signal),
+    placeholderData: keepPreviousData,
+  });
+  const preview: Preview | null = q.data ?? null;
+  const error = q.error ? errorMessage(q.error) : null;
 
   return (
     <div className="node-output">
