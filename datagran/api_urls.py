@@ -1,7 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from datagran.catalogue.apis import OperatorListApi
 from datagran.connections.apis import ConnectionDetailApi, ConnectionKindListApi, ConnectionListApi
+from datagran.core.exceptions import api_not_found
 from datagran.datasets.apis import DatasetListApi
 from datagran.pipelines.apis import (
     PipelineDetailApi,
@@ -98,4 +99,6 @@ urlpatterns = [
     path("runs/<str:run_id>/nodes/<str:node_id>/files/<str:name>", NodeFileApi.as_view()),
     path("runs/<str:run_id>/nodes/<str:node_id>/approve/", NodeApproveApi.as_view()),
     path("runs/<str:run_id>/nodes/<str:node_id>/reject/", NodeRejectApi.as_view()),
+    # Last: any other path under /api/ is a 404 in the API's error shape.
+    re_path(r"^(?P<unknown>.*)$", api_not_found),
 ]

@@ -13,7 +13,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from django.http import Http404
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -128,3 +135,26 @@ def _first_message(fields: dict[str, Any]) -> str:
             label = "" if name == "non_field_errors" else f"{name}: "
             return f"{label}{errors}"
     return "Invalid input."
+
+
+def api_not_found(request: HttpRequest, unknown: str = "") -> HttpResponse:
+    """Any ``/api/...`` path no operation answers: a 404 in the API's error shape (Django's
+    page is HTML). A path that exists with a trailing slash is redirected there, as Django's
+    APPEND_SLASH would have done before this catch-all matched it."""
+    if not request.path.endswith("/"):
+        match = resolve_or_none(request.path + "/")
+        if match is not None and match.func is not api_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query
+                                                                       else ""))
+    error = NotFound(f"No API operation at {request.path}; the operations are listed at "
+                     "/api/schema/.", {"path": ["No such API path."]})
+    return JsonResponse(error_body(error), status=404)
+
+
+def resolve_or_none(path: str) -> Any:
+    """The URL match of ``path``, or None."""
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None

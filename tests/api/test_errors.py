@@ -131,3 +131,13 @@ def test_an_unauthenticated_request_keeps_its_www_authenticate_header() -> None:
     status, body, response = answer(exc)
     assert status == 401 and response.headers["WWW-Authenticate"] == "Token"
     assert body == {"message": "Authentication credentials were not provided.", "extra": {}}
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_path_is_a_json_404_and_a_missing_slash_still_redirects(api) -> None:
+    response = api.get("/api/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["extra"] == {"fields": {"path": ["No such API path."]}}
+    moved = api.get("/api/pipelines?search=x")
+    assert moved.status_code == 301 and moved["Location"] == "/api/pipelines/?search=x"
