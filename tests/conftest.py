@@ -98,6 +98,7 @@ def _uses_live_servers(item: pytest.Item) -> bool:
         or hasattr(getattr(item, "module", None), "LiveServer")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`make test` runs in two xdist processes (`-n 2 --dist loadgroup`): the tests that start
     live servers or a browser in one, in order, the rest in the other, so the two streams
