@@ -61,6 +61,19 @@ def node_move(nodes: QuerySet[NodeRun], *, source: str, target: str, **fields: A
     return nodes.filter(status=source).update(status=target, **fields)
 
 
+def _move(node: NodeRun, *, source: str, target: str, fence: dict[str, Any] | None = None,
+          **fields: Any) -> bool:
+    """``node_move`` for one node: its row, while still in ``source`` and matching ``fence``,
+    moves to ``target`` with ``fields``; the object then carries them too."""
+    if not node_move(NodeRun.objects.filter(pk=node.pk, **(fence or {})), source=source,
+                     target=target, **fields):
+        return False
+    node.status = target
+    for name, value in fields.items():
+        setattr(node, name, value)
+    return True
+
+
 def _ms(start: Any, end: Any) -> int | None:
     return None if start is None else int((end - start).total_seconds() * 1000)
 
@@ -91,11 +104,9 @@ def requeue(tx: RunTransaction, node_id: str, *, lines: list[str], delay_ms: int
     node = tx.run.nodes.filter(node_id=node_id, status=RUNNING, **fence).first()
     if node is None:
         return False
-    now, logs = timezone.now(), node.logs + lines
-    if not node_move(NodeRun.objects.filter(pk=node.pk, **fence), source=RUNNING, target=QUEUED,
-                     queued_at=now, logs=logs):
+    if not _move(node, source=RUNNING, target=QUEUED, fence=fence, queued_at=timezone.now(),
+                 logs=node.logs + lines):
         return False
-    node.status, node.queued_at, node.logs = QUEUED, now, logs
     tx.emit_node(node)
     nodes_send_on_commit(tx.run.pk, [node_id], delay_ms)
     return True
@@ -104,10 +115,9 @@ def requeue(tx: RunTransaction, node_id: str, *, lines: list[str], delay_ms: int
 def approve(tx: RunTransaction, node: NodeRun, *, user: Any) -> bool:
     """Waiting → queued, approved by ``user``: the action runs again and may send."""
     now = timezone.now()
-    if not node_move(NodeRun.objects.filter(pk=node.pk), source=WAITING, target=QUEUED,
-                     queued_at=now, approved_by=user, approved_at=now):
+    if not _move(node, source=WAITING, target=QUEUED, queued_at=now, approved_by=user,
+                 approved_at=now):
         return False
-    node.status, node.queued_at, node.approved_by, node.approved_at = QUEUED, now, user, now
     tx.emit_node(node)
     nodes_send_on_commit(tx.run.pk, [node.node_id])
     return True
@@ -144,10 +154,9 @@ def claim(tx: RunTransaction, node_id: str, *, now: Any) -> NodeRun | None:
 def take(tx: RunTransaction, node: NodeRun, *, now: Any) -> bool:
     """Queued → running, first attempt, for a worker that has time for one more node of the
     run (the node's message, when delivered, finds it taken)."""
-    if not node_move(NodeRun.objects.filter(pk=node.pk), source=QUEUED, target=RUNNING,
-                     started_at=now, heartbeat_at=now, attempts=1):
+    if not _move(node, source=QUEUED, target=RUNNING, started_at=now, heartbeat_at=now,
+                 attempts=1):
         return False
-    node.status, node.started_at, node.heartbeat_at, node.attempts = RUNNING, now, now, 1
     tx.emit_node(node)
     return True
 
@@ -175,16 +184,11 @@ def succeed(tx: RunTransaction, node: NodeRun, *, now: Any, rows_out: int | None
     """Running → succeeded, if ``node`` is still this attempt (not cancelled, nor re-queued by
     the reaper meanwhile). ``before_events`` does what belongs to the success itself (it may
     add log lines) before the events go out."""
-    fields = {"finished_at": now, "duration_ms": _ms(node.started_at, now),
-              "rows_out": rows_out, "outputs": outputs, "logs": node.logs + logs,
-              "files": files}
-    if not node_move(NodeRun.objects.filter(pk=node.pk, attempts=node.attempts),
-                     source=RUNNING, target=SUCCEEDED, **fields):
-        return False
     before = len(node.logs)
-    node.status = SUCCEEDED
-    for name, value in fields.items():
-        setattr(node, name, value)
+    if not _move(node, source=RUNNING, target=SUCCEEDED, fence={"attempts": node.attempts},
+                 finished_at=now, duration_ms=_ms(node.started_at, now), rows_out=rows_out,
+                 outputs=outputs, logs=node.logs + logs, files=files):
+        return False
     if before_events is not None:
         before_events(node)
     tx.emit_node(node, logs_before=before)
@@ -202,15 +206,10 @@ def fail(tx: RunTransaction, node_id: str, *, message: str, logs: list[str], fie
         return False
     now = timezone.now()
     before = len(node.logs)
-    fields = {"finished_at": now, "duration_ms": _ms(node.started_at, now), "error": message,
-              "error_field": field, "traceback": trace,
-              "logs": node.logs + logs + [f"Error: {message}"]}
-    if not node_move(NodeRun.objects.filter(pk=node.pk, **fence), source=source,
-                     target=FAILED, **fields):
+    if not _move(node, source=source, target=FAILED, fence=fence, finished_at=now,
+                 duration_ms=_ms(node.started_at, now), error=message, error_field=field,
+                 traceback=trace, logs=node.logs + logs + [f"Error: {message}"]):
         return False
-    node.status = FAILED
-    for name, value in fields.items():
-        setattr(node, name, value)
     tx.emit_node(node, logs_before=before)
     skip(tx, run_graph(tx.run.version).descendants(node_id), because=node_id, now=now)
     return True
@@ -236,13 +235,9 @@ def wait(tx: RunTransaction, node_id: str, *, attempt: int, logs: list[str],
     if node is None:
         return False
     before = len(node.logs)
-    fields = {"outputs": {"preview": preview}, "rows_out": rows, "logs": node.logs + logs}
-    if not node_move(NodeRun.objects.filter(pk=node.pk, attempts=attempt), source=RUNNING,
-                     target=WAITING, **fields):
+    if not _move(node, source=RUNNING, target=WAITING, fence={"attempts": attempt},
+                 outputs={"preview": preview}, rows_out=rows, logs=node.logs + logs):
         return False
-    node.status = WAITING
-    for name, value in fields.items():
-        setattr(node, name, value)
     tx.emit_node(node, logs_before=before)
     return True
 
@@ -250,7 +245,5 @@ def wait(tx: RunTransaction, node_id: str, *, attempt: int, logs: list[str],
 def cancel(tx: RunTransaction, *, now: Any) -> None:
     """Every open node of the run → cancelled (a running attempt sees it and stops)."""
     for node in tx.run.nodes.filter(status__in=[PENDING, QUEUED, RUNNING, WAITING]):
-        if node_move(NodeRun.objects.filter(pk=node.pk), source=node.status, target=CANCELLED,
-                     finished_at=now):
-            node.status, node.finished_at = CANCELLED, now
+        if _move(node, source=node.status, target=CANCELLED, finished_at=now):
             tx.emit_node(node)
