@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
@@ -30,3 +31,17 @@ class ObjectListField(serializers.JSONField):
 WORKSPACE_QUERY = OpenApiParameter(
     "workspace", OpenApiTypes.UUID, required=False,
     description="A workspace id; defaults to the caller's personal workspace.")
+
+
+_SHARED: dict[type[serializers.Serializer], serializers.Serializer] = {}
+
+
+def represent(serializer_class: type[serializers.Serializer], obj: Any) -> Any:
+    """``serializer_class(obj).data`` without building the serializer again: DRF copies every
+    declared field for each new instance (about 0.3–0.5 ms for a node), so paths that run per
+    event or per request share one instance, which holds no state of its own while it
+    represents an object."""
+    shared = _SHARED.get(serializer_class)
+    if shared is None:
+        shared = _SHARED.setdefault(serializer_class, serializer_class())
+    return shared.to_representation(obj)

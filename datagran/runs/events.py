@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db import transaction
 
+from datagran.core.fields import represent
+
 from .models import NodeRun, Run, RunEvent
 from .publish import publish, run_group, workspace_group
 from .serializers import NodeRunOutput, RunSummaryOutput
@@ -26,14 +28,14 @@ class RunTransaction:
 
     def emit_run(self) -> None:
         """The run's summary as it is now (status, times, counts)."""
-        self.emit("run", run=RunSummaryOutput(self.run).data)
+        self.emit("run", run=represent(RunSummaryOutput, self.run))
 
     def emit_node(self, node: NodeRun, *, logs_before: int | None = None) -> None:
         """The node's state; with ``logs_before``, first the log lines it gained since then
         (only those: a client appends them)."""
         if logs_before is not None and node.logs[logs_before:]:
             self.emit("log", node_id=node.node_id, lines=node.logs[logs_before:])
-        self.emit("node", node=NodeRunOutput(node).data)
+        self.emit("node", node=represent(NodeRunOutput, node))
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datagran.core.api import error_responses
+from datagran.core.fields import represent
 from datagran.core.ratelimit import PredictThrottle
 from datagran.pipelines.selectors import pipeline_get
 from datagran.workspaces.models import Role
@@ -83,7 +84,7 @@ class PredictApi(APIView):
         # Not validated through PredictInput: predict checks the rows against the
         # deployment's input schema, once, on the serving path.
         rows = request.data.get("rows") if isinstance(request.data, dict) else None
-        return Response(PredictOutput(predict(pipeline=pipeline, rows=rows)).data)
+        return Response(represent(PredictOutput, predict(pipeline=pipeline, rows=rows)))
 
 
 class DeploymentStatsApi(APIView):
