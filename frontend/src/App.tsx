@@ -12,6 +12,8 @@ import {
   type Route,
 } from "./lib/router";
 import { useSession } from "./lib/session";
+import { ConnectionsPage } from "./pages/connections/ConnectionsPage";
+import { DatasetsPage } from "./pages/datasets/DatasetsPage";
 import { DeployPage } from "./pages/deploy/DeployPage";
 import { ModelPage } from "./pages/models/ModelPage";
 import { ModelsPage } from "./pages/models/ModelsPage";
@@ -21,6 +23,7 @@ import { PipelineDashboardPage } from "./pages/pipeline-dashboard/PipelineDashbo
 import { PipelinesPage } from "./pages/pipelines/PipelinesPage";
 import { RunDetailPage } from "./pages/run-detail/RunDetailPage";
 import { RunsPage } from "./pages/runs/RunsPage";
+import { SettingsPage } from "./pages/settings/SettingsPage";
 import { TopBar } from "./pages/TopBar";
 import { ConfirmDialog } from "./ui/Modal";
 import { toast, Toaster } from "./ui/toast";
@@ -49,6 +52,12 @@ function Page({ route, workspaceId }: { route: Route; workspaceId: string | null
       return <ModelPage key={route.id} modelId={route.id} />;
     case "modelVersion":
       return <ModelVersionPage key={`${route.id}/${route.version}`} modelId={route.id} version={route.version} />;
+    case "connections":
+      return <ConnectionsPage key={ws} />;
+    case "datasets":
+      return <DatasetsPage key={ws} />;
+    case "settings":
+      return <SettingsPage key={ws} tab={route.tab} />;
     default:
       return (
         <div className="empty-state">

@@ -13,6 +13,9 @@ export type Route =
   | { name: "models" }
   | { name: "model"; id: string }
   | { name: "modelVersion"; id: string; version: number }
+  | { name: "connections" }
+  | { name: "datasets" }
+  | { name: "settings"; tab: string }
   | { name: "notfound"; path: string };
 
 export type RouteName = Route["name"];
@@ -31,6 +34,11 @@ const PATTERNS: [RegExp, (m: string[]) => Route][] = [
     /^\/models\/([^/]+)\/versions\/(\d+)$/,
     (m) => ({ name: "modelVersion", id: m[0], version: Number(m[1]) }),
   ],
+  [/^\/connections$/, () => ({ name: "connections" })],
+  [/^\/datasets$/, () => ({ name: "datasets" })],
+  [/^\/members$/, () => ({ name: "settings", tab: "members" })],
+  [/^\/settings$/, () => ({ name: "settings", tab: "members" })],
+  [/^\/settings\/([a-z-]+)$/, (m) => ({ name: "settings", tab: m[0] })],
 ];
 
 export function matchRoute(pathname: string): Route {
@@ -49,7 +57,9 @@ export function matchRoute(pathname: string): Route {
 }
 
 /** Which top-bar section a route belongs to. */
-export function sectionOf(route: Route): "overview" | "pipelines" | "runs" | "models" | null {
+export function sectionOf(
+  route: Route,
+): "overview" | "pipelines" | "runs" | "models" | "connections" | "datasets" | "settings" | null {
   switch (route.name) {
     case "overview":
       return "overview";
@@ -65,6 +75,10 @@ export function sectionOf(route: Route): "overview" | "pipelines" | "runs" | "mo
     case "model":
     case "modelVersion":
       return "models";
+    case "connections":
+    case "datasets":
+    case "settings":
+      return route.name;
     default:
       return null;
   }

@@ -19,6 +19,9 @@ const NAV = [
   { section: "pipelines", label: "Pipelines", to: "/pipelines" },
   { section: "runs", label: "Runs", to: "/runs" },
   { section: "models", label: "Models", to: "/models" },
+  { section: "datasets", label: "Datasets", to: "/datasets" },
+  { section: "connections", label: "Connections", to: "/connections" },
+  { section: "settings", label: "Settings", to: "/settings" },
 ] as const;
 
 export function TopBar() {
@@ -32,7 +35,15 @@ export function TopBar() {
 
   const onWorkspace = (id: string) => {
     // Workspace-wide pages follow the switch; a pipeline, run or model belongs to the old one.
-    const wide = ["overview", "pipelines", "runs", "models"].includes(route.name);
+    const wide = [
+      "overview",
+      "pipelines",
+      "runs",
+      "models",
+      "connections",
+      "datasets",
+      "settings",
+    ].includes(route.name);
     const set = () => useSession.getState().setWorkspace(id);
     if (wide && !location.search) set();
     else navigate(wide ? location.pathname : "/", { then: set });
