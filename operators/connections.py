@@ -19,6 +19,12 @@ class ConnectionConfig(BaseModel):
 DatabaseHost = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,253}$",
                                     description="Host name or IP address of the server.")]
 
+# On a connection that actions send through: a real send is refused, a dry run still shows
+# what would be sent (enforced in operators/actions).
+DryRunOnly = Annotated[bool, Field(
+    description="Only dry runs: actions show what they would send through this connection "
+    "and refuse to really send anything.")]
+
 
 class PostgresConnection(ConnectionConfig):
     host: DatabaseHost = "127.0.0.1"
@@ -26,6 +32,7 @@ class PostgresConnection(ConnectionConfig):
     database: str
     user: str
     password: SecretStr = SecretStr("")
+    dry_run_only: DryRunOnly = False
 
 
 class MySQLConnection(ConnectionConfig):
@@ -34,12 +41,14 @@ class MySQLConnection(ConnectionConfig):
     database: str
     user: str
     password: SecretStr = SecretStr("")
+    dry_run_only: DryRunOnly = False
 
 
 class SQLiteConnection(ConnectionConfig):
     path: str = Field(min_length=1, max_length=1000,
                       description="The SQLite file, relative to the server's SQLite folder "
                       "(DATAGRAN_SQLITE_ROOT), or :memory:.")
+    dry_run_only: DryRunOnly = False
 
 
 class HttpConnection(ConnectionConfig):
@@ -52,17 +61,20 @@ class HttpConnection(ConnectionConfig):
 class HubSpotConnection(ConnectionConfig):
     base_url: str = "https://api.hubapi.com"
     access_token: SecretStr
+    dry_run_only: DryRunOnly = False
 
 
 class SalesforceConnection(ConnectionConfig):
     instance_url: str = Field(description="e.g. https://yourcompany.my.salesforce.com")
     api_version: str = "v61.0"
     access_token: SecretStr
+    dry_run_only: DryRunOnly = False
 
 
 class WebhookConnection(ConnectionConfig):
     url: str
     secret: SecretStr = Field(SecretStr(""), description="Key for the HMAC-SHA256 signature.")
+    dry_run_only: DryRunOnly = False
 
 
 KINDS: dict[str, type[ConnectionConfig]] = {
