@@ -1,9 +1,11 @@
 """The approval gate of an action: a run that reaches an action requiring approval stores
 its preview and waits; an editor approves (the action runs again, approved, and sends) or
-rejects (the node fails, nothing is sent)."""
+rejects (nothing is sent and the run ends cancelled, "Rejected by <user>": a decision, not
+a failure)."""
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 
 from datagran.core.exceptions import Conflict
 from datagran.datasets.artifacts import artifact_store
@@ -11,10 +13,11 @@ from operators.base import ApprovalRequired
 
 from . import transitions
 from .events import RunTransaction, run_transaction
-from .lifecycle import node_fail
-from .models import NodeRun, NodeStatus, Run
+from .lifecycle import run_finish
+from .models import NodeRun, NodeStatus, Run, RunStatus
 
 ERR_NOT_WAITING = "Node {node_id} is not waiting for approval."
+REJECTED = "Rejected by {user}: nothing was sent."
 
 
 def node_wait_for_approval(*, run_id: object, node_id: str, attempt: int, logs: list[str],
@@ -33,11 +36,14 @@ def node_approve(*, run: Run, node_id: str, user: AbstractBaseUser) -> None:
 
 
 def node_reject(*, run: Run, node_id: str, user: AbstractBaseUser) -> None:
+    """Say no to a waiting action: it sends nothing, and the run ends, cancelled, with the
+    node's message ("Rejected by demo: nothing was sent.") as the run's."""
+    message = REJECTED.format(user=user.get_username())
     with run_transaction(run.pk) as tx:
-        _waiting(tx, node_id)
-    node_fail(run_id=run.pk, node_id=node_id, source=NodeStatus.WAITING,
-              message=f"Rejected by {user.get_username()}: nothing was sent.",
-              field="require_approval")
+        if transitions.reject(tx, _waiting(tx, node_id), user=user, message=message):
+            now = timezone.now()
+            transitions.cancel(tx, now=now)
+            run_finish(tx, RunStatus.CANCELLED, now, error=message)
 
 
 def _waiting(tx: RunTransaction, node_id: str) -> NodeRun:

@@ -39,8 +39,7 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset({
     (RUNNING, PENDING),     # reset
     (RUNNING, CANCELLED),
     (WAITING, QUEUED),      # approve
-    (WAITING, FAILED),      # fail: rejected
-    (WAITING, CANCELLED),
+    (WAITING, CANCELLED),   # reject (an editor said no), or cancel
 })
 ERR_REFUSED = "A node run cannot go from {source} to {target}: the transition table forbids it."
 
@@ -123,6 +122,19 @@ def approve(tx: RunTransaction, node: NodeRun, *, user: Any) -> bool:
     return True
 
 
+def reject(tx: RunTransaction, node: NodeRun, *, user: Any, message: str) -> bool:
+    """Waiting → cancelled, rejected by ``user``: the action sends nothing. Not a failure:
+    the node says who rejected it, with no field at fault."""
+    now = timezone.now()
+    before = len(node.logs)
+    if not _move(node, source=WAITING, target=CANCELLED, finished_at=now, error=message,
+                 error_field="", approved_by=user, approved_at=now,
+                 logs=node.logs + [message]):
+        return False
+    tx.emit_node(node, logs_before=before)
+    return True
+
+
 def reset(tx: RunTransaction, nodes: list[NodeRun]) -> None:
     """Queued or running → pending, without events (`queue` follows and emits them): their
     messages died with the in-process broker of a stopped embedded server."""
@@ -197,7 +209,7 @@ def succeed(tx: RunTransaction, node: NodeRun, *, now: Any, rows_out: int | None
 
 def fail(tx: RunTransaction, node_id: str, *, message: str, logs: list[str], field: str = "",
          trace: str = "", source: str = RUNNING, **fence: Any) -> bool:
-    """``source`` (running, or waiting for a rejected action) → failed, while the node still
+    """``source`` (running) → failed, while the node still
     matches ``fence`` (the attempt that failed; for the reaper, the heartbeat it saw: a node
     that beat meanwhile is alive and keeps running). Its pending descendants are skipped."""
     transition_check(source, FAILED)

@@ -23,7 +23,15 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from ..base import ApprovalRequired, Context, Port, Schema, column_field, require_columns
+from ..base import (
+    ApprovalRequired,
+    Context,
+    OperatorError,
+    Port,
+    Schema,
+    column_field,
+    require_columns,
+)
 from ..net import check_url
 from . import http
 
@@ -48,12 +56,25 @@ MAY_BE_DELIVERED = ("An earlier attempt was interrupted while sending this; it m
 
 def dry_run_field() -> Any:
     return Field(False, description="Build exactly what would be sent and show it as the "
-                 "results, but send nothing.")
+                 "results, but send nothing. With Require approval on too, approving records "
+                 "what would be sent without sending.")
 
 
 def approval_field() -> Any:
     return Field(False, description="Pause the run before sending, showing what would be "
-                 "sent, until an editor approves it.")
+                 "sent, until an editor approves it (rejecting ends the run, nothing sent). "
+                 "With Dry run on, approving records what would be sent without sending.")
+
+
+ERR_DRY_RUN_ONLY = ("Connection {name} is marked dry run only; turn on Dry run or change the "
+                    "connection.")
+
+
+def refuse_dry_run_only(conn: Any, name: str, *, dry_run: bool) -> None:
+    """A real send through a connection marked dry run only fails before anything is sent
+    (or even built into a preview): its owner wants nothing to leave through it."""
+    if not dry_run and getattr(conn, "dry_run_only", False):
+        raise OperatorError(ERR_DRY_RUN_ONLY.format(name=repr(name)), field="dry_run")
 
 
 def key_field(description: str) -> Any:
@@ -198,7 +219,9 @@ def results_frame(rows: list[list[str]]) -> pd.DataFrame:
 def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
             require_approval: bool, batch_size: int, skip_sent: bool = True,
             prepare: Callable[[], None] | None = None,
-            resend_in_flight: bool = True) -> pd.DataFrame:
+            resend_in_flight: bool = True,
+            check: Callable[[], object] | None = None,
+            via: tuple[str, Any] | None = None) -> pd.DataFrame:
     """Send ``records`` in batches through ``send``; return the results table.
 
     Records already sent with the same content are skipped (unless ``skip_sent`` is false,
@@ -207,22 +230,29 @@ def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
     before it is sent and as sent after: records an interrupted attempt left in flight are
     sent again first, as the same batch with the same idempotency key, when the channel
     makes that safe (``resend_in_flight``: a key or an upsert); otherwise they wait for an
-    editor's approval. The node stops between batches when it is interrupted. Only one
+    editor's approval. ``check`` (the destination's network checks) runs after the approval
+    gate, before anything is sent: a preview needs no network, so the gate is always
+    reached. ``via`` is (name, config) of the connection sent through: one marked dry run
+    only refuses a real send before anything else. The node stops between batches when it
+    is interrupted. Only one
     attempt of this node at a time (across concurrent runs) reads and sends: the second
     finds the first one's records sent."""
+    if via is not None:
+        refuse_dry_run_only(via[1], via[0], dry_run=dry_run)
     if dry_run:
         return _deliver(ctx, records, send, dry_run=True, require_approval=require_approval,
                         batch_size=batch_size, skip_sent=skip_sent, prepare=prepare,
-                        resend_in_flight=resend_in_flight)
+                        resend_in_flight=resend_in_flight, check=None)
     with ctx.sending_alone():
         return _deliver(ctx, records, send, dry_run=False, require_approval=require_approval,
                         batch_size=batch_size, skip_sent=skip_sent, prepare=prepare,
-                        resend_in_flight=resend_in_flight)
+                        resend_in_flight=resend_in_flight, check=check)
 
 
 def _deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
              require_approval: bool, batch_size: int, skip_sent: bool,
-             prepare: Callable[[], None] | None, resend_in_flight: bool) -> pd.DataFrame:
+             prepare: Callable[[], None] | None, resend_in_flight: bool,
+             check: Callable[[], object] | None) -> pd.DataFrame:
     results: list[list[str]] = [[r.key, "failed", r.error, ""] for r in records]
     todo = _unique(records, results)
     already = ctx.sent_before({records[i].key: records[i].digest for i in todo}) \
@@ -249,6 +279,8 @@ def _deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
             + (f", {len(held)} of which an interrupted attempt may have delivered already."
                if held else ".")))
 
+    if todo and check is not None:
+        check()
     if todo and prepare is not None:
         # Fenced like every batch: an attempt that is no longer the current one stops here,
         # before it touches the destination (prepare may replace a whole table).
@@ -371,17 +403,18 @@ CrmSend = Callable[[CrmEndpoint, list[Record]], dict[str, str]]
 def crm_upsert(ctx: Context, table: pd.DataFrame, params: UpsertParams, *, method: str,
                url: str, token: str, expired: str,
                build: Callable[[str, dict[str, Any]], Any],
-               send: CrmSend) -> dict[str, pd.DataFrame]:
+               send: CrmSend, via: tuple[str, Any] | None = None) -> dict[str, pd.DataFrame]:
     """What a CRM upsert action does with its rows once it knows where they go: one record
     per row keyed by ``key_column`` with ``build(key, row)`` as payload, delivered in batches
-    through ``send`` (honouring dry run, approval and the send log); the results port."""
-    if not params.dry_run:  # a dry run reaches nothing: it works offline
-        check_url(url, allowlist=ctx.url_allowlist, field="connection")
+    through ``send`` (honouring dry run, approval and the send log); the results port. The
+    URL is checked after the approval gate (a dry run reaches nothing: it works offline)."""
     records = make_records(table, [params.key_column], url, build)
     with http.new_client(params.timeout_seconds) as client:
         endpoint = CrmEndpoint(ctx, client, method=method, url=url, token=token,
                                expired=expired, retries=params.retries)
         results = deliver(ctx, records, lambda batch: send(endpoint, batch),
                           dry_run=params.dry_run, require_approval=params.require_approval,
-                          batch_size=params.batch_size)
+                          batch_size=params.batch_size, via=via,
+                          check=lambda: check_url(url, allowlist=ctx.url_allowlist,
+                                                  field="connection"))
     return {"results": results}

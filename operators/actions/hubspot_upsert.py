@@ -124,7 +124,8 @@ class HubSpotUpsert(Operator):
 
         return crm_upsert(ctx, table, params, method="POST", url=url,
                           token=conn.access_token.get_secret_value(), expired=EXPIRED,
-                          build=build, send=partial(_send, params))
+                          build=build, send=partial(_send, params),
+                          via=(params.connection, conn))
 
     def infer_schema(self, ctx: Context, params: HubSpotUpsertParams,
                      table: Schema | None = None) -> dict[str, Schema | None]:

@@ -124,7 +124,7 @@ class SalesforceUpsert(Operator):
 
         return crm_upsert(ctx, table, params, method="PATCH", url=url,
                           token=conn.access_token.get_secret_value(), expired=EXPIRED,
-                          build=build, send=_send)
+                          build=build, send=_send, via=(params.connection, conn))
 
     def infer_schema(self, ctx: Context, params: SalesforceUpsertParams,
                      table: Schema | None = None) -> dict[str, Schema | None]:

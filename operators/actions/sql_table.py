@@ -100,7 +100,8 @@ class SqlTable(Operator):
                                   # A replaced table holds only what this run writes.
                                   skip_sent=params.mode != "replace", prepare=writer.prepare,
                                   # Appending a batch again would add its rows twice.
-                                  resend_in_flight=params.mode == "upsert")
+                                  resend_in_flight=params.mode == "upsert",
+                                  via=(params.connection, conn))
         finally:
             writer.close()
         return {"results": results}

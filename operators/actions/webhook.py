@@ -79,8 +79,6 @@ class Webhook(Operator):
             table: pd.DataFrame) -> dict[str, pd.DataFrame]:
         _check_columns(schema_of(table), params)
         conn = load_connection(ctx, params.connection, WebhookConnection)
-        if not params.dry_run:  # a dry run reaches nothing: it works offline
-            check_url(conn.url, allowlist=ctx.url_allowlist, field="connection")
         columns = params.columns or [str(c) for c in table.columns]
 
         def build(key: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +92,10 @@ class Webhook(Operator):
 
             results = deliver(ctx, records, send, dry_run=params.dry_run,
                               require_approval=params.require_approval,
-                              batch_size=params.batch_size)
+                              batch_size=params.batch_size, via=(params.connection, conn),
+                              # After the approval gate; a dry run works offline.
+                              check=lambda: check_url(conn.url, allowlist=ctx.url_allowlist,
+                                                      field="connection"))
         return {"results": results}
 
     def infer_schema(self, ctx: Context, params: WebhookParams,

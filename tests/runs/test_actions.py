@@ -1,5 +1,5 @@
 """Actions inside runs: the approval gate pauses the run with the exact preview; approval
-sends, rejection fails the node; nothing is sent twice across runs."""
+sends, rejection cancels the run; nothing is sent twice across runs."""
 from __future__ import annotations
 
 import time
@@ -82,16 +82,22 @@ def test_a_rerun_sends_nothing_already_sent(api, worker, crm) -> None:
     assert {r[1] for r in results["rows"]} == {"skipped"}
 
 
-def test_rejecting_fails_the_node_and_sends_nothing(api, worker, crm) -> None:
+def test_rejecting_cancels_the_run_sends_nothing_and_is_no_field_error(api, worker,
+                                                                       crm) -> None:
     pipeline = webhook_pipeline(api, crm)
     run_id = api.post(f"/api/pipelines/{pipeline['id']}/runs/").json()["id"]
     wait_for_node(run_id, "hook", "waiting")
     assert api.post(f"/api/runs/{run_id}/nodes/data/approve/").status_code == 409
-    api.post(f"/api/runs/{run_id}/nodes/hook/reject/")
+    assert api.post(f"/api/runs/{run_id}/nodes/hook/reject/").status_code == 200
     run = wait_for_run(run_id)
-    assert run.status == "failed" and crm.requests == []
+    assert run.status == "cancelled" and crm.requests == []
+    assert run.error == "Rejected by alice: nothing was sent."
     rejected = NodeRun.objects.get(run=run, node_id="hook")
+    assert rejected.status == "cancelled" and rejected.error_field == ""
     assert rejected.error == "Rejected by alice: nothing was sent."
+    assert rejected.approved_by.username == "alice"
+    # Nothing was recorded as sent either: a later approved run sends every record.
+    assert api.post(f"/api/runs/{run_id}/nodes/hook/approve/").status_code == 409
 
 
 def test_a_viewer_cannot_approve(api, worker, crm, user, other_user) -> None:

@@ -116,6 +116,8 @@ NAMED: dict[str, tuple[str, Call, str, list[str]]] = {
              "waiting", ["log", "node"]),
     "cancel": ("running", lambda tx, n: transitions.cancel(tx, now=NOW), "cancelled",
                ["node", "node"]),  # b too
+    "reject": ("waiting", lambda tx, n: transitions.reject(tx, n, user=None, message="no"),
+               "cancelled", ["log", "node"]),
 }
 
 
