@@ -84,13 +84,22 @@ class Graph(BaseModel):
         return list(TopologicalSorter(self.predecessors()).static_order())
 
     def descendants(self, node_id: str) -> set[str]:
-        succ, seen, stack = self.successors(), set(), [node_id]
-        while stack:
-            for nxt in succ[stack.pop()]:
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return seen
+        return _reachable(self.successors(), node_id)
+
+    def ancestors(self, node_id: str) -> set[str]:
+        return _reachable(self.predecessors(), node_id)
+
+
+def _reachable(links: dict[str, set[str]], start: str) -> set[str]:
+    """Every node reachable from ``start`` along ``links`` (``start`` itself excluded)."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for nxt in links[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
 
 
 @dataclass
@@ -223,9 +232,13 @@ def validate_graph(graph: Graph, ctx: Context) -> Validation:
         try:
             params[node.id] = ops[node.id].parse_params(node.params)
         except ValidationError as exc:
-            for err in params_errors(exc):
+            for err in params_errors(exc, ops[node.id].Params):
                 where = "params" if err["field"] == "params" else f"params.{err['field']}"
-                errors.append(GraphProblem(f"{err['field']}: {err['message']}", node.id, where))
+                # The message names a top-level field in the form's words; a nested one is
+                # located by its path.
+                nested = "." in err["field"]
+                message = f"{err['field']}: {err['message']}" if nested else err["message"]
+                errors.append(GraphProblem(message, node.id, where))
     _check_edges(graph, ops, errors)
     known = Graph(nodes=list(graph.nodes),
                   edges=[e for e in graph.edges if e.source in ids and e.target in ids])

@@ -10,7 +10,14 @@ from rest_framework.views import APIView
 from datagran.core.api import error_responses, query_uuid, request_workspace
 from datagran.core.exceptions import FieldError
 from datagran.core.fields import WORKSPACE_QUERY
-from datagran.engine.graph import Graph, InvalidGraph, graph_diff, parse_graph, validate_graph
+from datagran.engine.graph import (
+    Graph,
+    GraphProblem,
+    InvalidGraph,
+    graph_diff,
+    parse_graph,
+    validate_graph,
+)
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
@@ -27,6 +34,7 @@ from .serializers import (
 from .services import pipeline_create, pipeline_delete, pipeline_update
 from .validation import validation_context
 
+ERR_EMPTY_GRAPH = "Empty: add a node to start."
 SEARCH_QUERY = OpenApiParameter("search", OpenApiTypes.STR, required=False,
                                 description="Only pipelines whose name contains this.")
 
@@ -126,6 +134,10 @@ class PipelineValidateApi(APIView):
             return Response(ValidationOutput({"valid": False, "errors": exc.problems,
                                               "schemas": {}}).data)
         result = validate_graph(graph, validation_context(pipeline.workspace))
+        if not graph.nodes:
+            # Nothing is wrong with it, but nothing would run either: not "Valid".
+            return Response(ValidationOutput({"valid": False, "errors": [
+                GraphProblem(ERR_EMPTY_GRAPH)], "schemas": {}}).data)
         return Response(ValidationOutput({"valid": result.valid, "errors": result.errors,
                                           "schemas": result.schemas}).data)
 

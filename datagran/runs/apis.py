@@ -30,6 +30,7 @@ from .approval import node_approve, node_reject
 from .cache import cache_hits, pipeline_cache_keys
 from .lifecycle import run_cancel, run_replay, run_start
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
+from .scope import SCOPE_UPSTREAM
 from .selectors import column_stats, node_run_get, preview_rows, run_get, run_list
 from .serializers import (
     NodeOutputQuery,
@@ -67,7 +68,9 @@ class PipelineRunCreateApi(APIView):
                 raise FieldError("version: not a version of this pipeline.",
                                  {"version": ["unknown version hash"]})
         run = run_start(pipeline=pipeline, user=request.user, trigger=trigger,
-                        force=data.validated_data.get("force", False), version=version)
+                        force=data.validated_data.get("force", False), version=version,
+                        target=data.validated_data.get("target"),
+                        scope=data.validated_data.get("scope", SCOPE_UPSTREAM))
         return Response(RunOutput(run).data, status=status.HTTP_201_CREATED)
 
 

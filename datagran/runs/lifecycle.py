@@ -25,6 +25,7 @@ from .cache import cache_lookup, pipeline_cache_keys
 from .events import RunTransaction, run_transaction
 from .graphs import RunGraph, run_graph
 from .models import NODE_OPEN, RUN_DONE, CacheEntry, NodeRun, NodeStatus, Run, RunStatus, Trigger
+from .scope import RunScope, not_cached_error, replay_scope, run_scope
 
 ERR_EMPTY_PIPELINE = "The pipeline has no nodes to run; add some on the canvas first."
 ERR_REPLAY_DATASETS = ("The datasets this run read have changed or are gone; it cannot be "
@@ -33,19 +34,28 @@ ERR_REPLAY_DATASETS = ("The datasets this run read have changed or are gone; it 
 
 def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
               trigger: str = Trigger.MANUAL, version: PipelineVersion | None = None,
-              force: bool = False, replay_of: Run | None = None) -> Run:
+              force: bool = False, replay_of: Run | None = None, target: str | None = None,
+              scope: str = "upstream") -> Run:
     """Create the run and its node runs; reuse cached outputs (unless ``force``) and send the
-    nodes that are ready once the transaction commits."""
+    nodes that are ready once the transaction commits. With a ``target``, a partial run
+    (see `scope`): only ``target`` and its ancestors, or only ``target`` itself."""
     version = version or pipeline.current_version
     graph = Graph.model_validate(version.graph) if version else Graph()
     if not graph.nodes:
         raise PermanentError(ERR_EMPTY_PIPELINE)
+    part = (run_scope(graph, target=target, scope=scope) if target is not None else
+            replay_scope(graph, replay_of.nodes.values_list("node_id", flat=True))
+            if replay_of is not None else None)
     keys = pipeline_cache_keys(pipeline, graph)
-    hits = {} if force else cache_lookup(keys)
+    nodes = [n for n in graph.nodes if part is None or n.id in part.nodes]
+    hits = {} if force else cache_lookup({n.id: keys[n.id] for n in nodes})
+    if part is not None and part.reuse:
+        hits.update(_reused_inputs(graph, part, keys))
     datasets = {node_id: {"operator": graph.node(node_id).operator, "hash": fingerprint,
                           "dataset": graph.node(node_id).params.get("dataset")}
                 for node_id, fingerprint in source_fingerprints(
-                    graph, validation_context(pipeline.workspace)).items()}
+                    graph, validation_context(pipeline.workspace)).items()
+                if part is None or node_id in part.nodes}
     if replay_of is not None and datasets != replay_of.datasets:
         # Checked before anything is written: a refused replay leaves no run behind.
         raise PermanentError(ERR_REPLAY_DATASETS)
@@ -59,7 +69,7 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
                                  status=RunStatus.QUEUED if admitted else RunStatus.PENDING,
                                  datasets=datasets, replay_of=replay_of)
         NodeRun.objects.bulk_create([_node_run(run, n.id, n.operator, keys[n.id],
-                                               hits.get(n.id), now) for n in graph.nodes])
+                                               hits.get(n.id), now) for n in nodes])
         with run_transaction(run.pk) as tx:
             tx.emit_run()
             for node in tx.run.nodes.filter(cached=True):
@@ -69,9 +79,21 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
     return run
 
 
+def _reused_inputs(graph: Graph, part: RunScope,
+                   keys: dict[str, str | None]) -> dict[str, CacheEntry]:
+    """The cached outputs a partial run takes its inputs from; refused, before anything is
+    written, when one of them is not cached."""
+    found = cache_lookup({n: keys[n] for n in part.reuse})
+    missing = part.reuse - found.keys()
+    if missing:
+        raise not_cached_error(graph, missing)
+    return found
+
+
 def run_replay(*, run: Run, user: AbstractBaseUser | None) -> Run:
-    """Re-run exactly: the same pipeline version and dataset versions, every node recomputed
-    (seeds are params, so they come with the version)."""
+    """Re-run exactly: the same pipeline version and dataset versions, every node of the run
+    recomputed (seeds are params, so they come with the version); a partial run's replay
+    holds the same nodes, its inputs from the cache again."""
     return run_start(pipeline=run.pipeline, user=user, trigger=Trigger.MANUAL,
                      version=run.version, force=True, replay_of=run)
 

@@ -12,6 +12,7 @@ from datagran.core.fields import IsoDateTimeField, ObjectField
 from datagran.pipelines.serializers import GraphField
 
 from .models import NodeRun, NodeStatus, Run, RunStatus, Trigger
+from .scope import SCOPES
 
 # --- runs and their nodes ---------------------------------------------------------------------
 
@@ -116,6 +117,17 @@ class RunStartInput(serializers.Serializer):
                                               "one if left out.")
     force = ExactlyTrueField(required=False, help_text="Recompute every node, ignoring "
                                                        "cached outputs.")
+    target = serializers.CharField(required=False, max_length=64, help_text=(
+        "A node id: run only up to this node (see scope); the whole pipeline if left out."))
+    scope = serializers.ChoiceField(choices=SCOPES, required=False, help_text=(
+        "With target: \"upstream\" (default) runs the target and everything upstream of "
+        "it; \"node\" runs the target alone, its inputs taken from cached outputs (refused "
+        "when an input has none). Nothing downstream of the target runs."))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "scope" in attrs and "target" not in attrs:
+            raise serializers.ValidationError({"target": ["required with scope"]})
+        return attrs
 
 
 class PlanInput(serializers.Serializer):

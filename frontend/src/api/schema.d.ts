@@ -35,6 +35,26 @@ export interface paths {
         patch: operations["connections_partial_update"];
         trace?: never;
     };
+    "/api/connections/{connection_id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Test a saved connection: reach its system once with its credentials. Any member who
+         *     may edit pipelines may test where it already points.
+         */
+        post: operations["connections_test_create_2"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections/kinds/": {
         parameters: {
             query?: never;
@@ -51,6 +71,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Test fields before saving them; owners only, like saving (they name any host). */
+        post: operations["connections_test_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/": {
         parameters: {
             query?: never;
@@ -61,6 +98,54 @@ export interface paths {
         get: operations["datasets_list"];
         put?: never;
         post: operations["datasets_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["datasets_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["datasets_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_id}/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["datasets_preview_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_id}/stats/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["datasets_stats_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -688,6 +773,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tokens/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The caller's personal API tokens (``Authorization: Token <key>``), from a signed-in
+         *     browser session only.
+         */
+        get: operations["tokens_list"];
+        put?: never;
+        /**
+         * @description The caller's personal API tokens (``Authorization: Token <key>``), from a signed-in
+         *     browser session only.
+         */
+        post: operations["tokens_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens/{token_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revoke the token: requests with its key are refused from now on. */
+        delete: operations["tokens_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workspaces/": {
         parameters: {
             query?: never;
@@ -712,8 +838,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description Sensitive actions in a workspace (promotions, deletions, connection and member
-         *     changes): for its owners.
+         * @description Newest first, a page at a time (``?page=``, ``?page_size=``, at most 200), of one
+         *     ``?action=`` if given.
          */
         get: operations["workspaces_audit_list"];
         put?: never;
@@ -731,10 +857,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** @description Pending invitations (not accepted, revoked or expired), newest first. */
+        get: operations["workspaces_invitations_list"];
         put?: never;
         post: operations["workspaces_invitations_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{workspace_id}/invitations/{invitation_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revoke a pending invitation: its link stops working. */
+        delete: operations["workspaces_invitations_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -796,6 +940,35 @@ export interface components {
             alias: string;
             version: number;
         };
+        ApiTokenCreatedOutput: {
+            /** Format: date-time */
+            created_at: string;
+            id: number;
+            /** @description The key, shown this once: only its digest is kept. */
+            key: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            name: string;
+            /** @description The key's first characters, to recognise it. */
+            prefix: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+        };
+        ApiTokenInput: {
+            name: string;
+        };
+        ApiTokenOutput: {
+            /** Format: date-time */
+            created_at: string;
+            id: number;
+            /** Format: date-time */
+            last_used_at: string | null;
+            name: string;
+            /** @description The key's first characters, to recognise it. */
+            prefix: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+        };
         AuditEntryOutput: {
             action: string;
             readonly actor: string | null;
@@ -817,10 +990,14 @@ export interface components {
         ColumnStatsOutput: {
             distinct: number;
             max: unknown;
+            /** @description Numbers only. */
             mean: unknown;
+            /** @description Numbers and times only. */
             min: unknown;
             name: string;
             nulls: number;
+            /** @description The most frequent values of text and booleans. */
+            top: components["schemas"]["TopValueOutput"][];
             type: string;
         };
         /** @description Metrics side by side, the params that differ, and how the training data differs. */
@@ -853,6 +1030,10 @@ export interface components {
             };
             readonly secret_fields: string[];
         };
+        /**
+         * @description A connection; ``used_by`` is filled when the view passes the workspace's usage
+         *     (context ``usage``: {connection id: pipelines}).
+         */
         ConnectionOutput: {
             /** @description The fields, each stored secret shown as '********'. */
             readonly config: {
@@ -866,8 +1047,29 @@ export interface components {
             readonly secrets_set: string[];
             /** Format: date-time */
             updated_at: string;
+            /** @description The pipelines whose current version has a node using this connection. */
+            readonly used_by: components["schemas"]["ConnectionUserOutput"][];
             /** Format: uuid */
             workspace: string;
+        };
+        /**
+         * @description Fields to test before saving; ``connection``: the saved connection they edit, whose
+         *     secrets stand in for those left blank (only while the fields point where it does).
+         */
+        ConnectionTestInput: {
+            /** Format: uuid */
+            connection?: string | null;
+            fields?: {
+                [key: string]: unknown;
+            };
+            kind: string;
+            /** Format: uuid */
+            workspace?: string;
+        };
+        ConnectionTestOutput: {
+            /** @description What worked, or plainly what failed. */
+            message: string;
+            ok: boolean;
         };
         /**
          * @description The connection after a change; when the change pointed it at another host, the
@@ -888,9 +1090,22 @@ export interface components {
             readonly secrets_set: string[];
             /** Format: date-time */
             updated_at: string;
+            /** @description The pipelines whose current version has a node using this connection. */
+            readonly used_by: components["schemas"]["ConnectionUserOutput"][];
             /** Format: uuid */
             workspace: string;
         };
+        /** @description A pipeline whose current version uses the connection. */
+        ConnectionUserOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        DatasetDeleteOutput: {
+            /** @description Versions deleted. */
+            deleted: number;
+        };
+        /** @description One version of a dataset (the datasets of a workspace are its names). */
         DatasetOutput: {
             /** @description [{"name", "type"}] of the stored table. */
             columns: {
@@ -898,24 +1113,72 @@ export interface components {
             }[];
             /** Format: date-time */
             created_at: string;
+            readonly created_by: string | null;
             format: string;
             /** Format: uuid */
             id: string;
+            /** @description Whether this is the name's newest version. */
+            readonly latest: boolean;
             name: string;
             row_count: number;
             sha256: string;
             size_bytes: number;
+            /** @description The pipelines whose current version reads this version. */
+            readonly used_by: components["schemas"]["PipelineRefOutput"][];
+            /** @description 1 for a name's first upload, then 2, 3, ... */
+            version: number;
             /** Format: uuid */
             workspace: string;
+        };
+        DatasetPreviewOutput: {
+            /** @description [{"name", "type"}] */
+            columns: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows in the whole table. */
+            row_count: number;
+            /** @description The first rows, each a list in column order. */
+            rows: unknown[][];
+        };
+        DatasetStatsOutput: {
+            columns: components["schemas"]["ColumnStatsOutput"][];
+            row_count: number;
         };
         /** @description Multipart form data: the file, and optionally its name and workspace. */
         DatasetUploadInput: {
             /** Format: uri */
             file: string;
-            /** @description Defaults to the file's name. */
+            /** @description Defaults to the file's name. An upload under the name of a dataset is its next version. */
             name?: string;
             /** @description A workspace id; defaults to the caller's personal workspace. */
             workspace?: string;
+        };
+        /** @description One version of a dataset (the datasets of a workspace are its names). */
+        DatasetUploadOutput: {
+            /** @description [{"name", "type"}] of the stored table. */
+            columns: {
+                [key: string]: unknown;
+            }[];
+            /** Format: date-time */
+            created_at: string;
+            readonly created_by: string | null;
+            format: string;
+            /** Format: uuid */
+            id: string;
+            /** @description Whether this is the name's newest version. */
+            readonly latest: boolean;
+            name: string;
+            row_count: number;
+            sha256: string;
+            size_bytes: number;
+            /** @description The latest version of this name already had these bytes: no new version was made (answered 200; a new version is 201). */
+            unchanged: boolean;
+            /** @description The pipelines whose current version reads this version. */
+            readonly used_by: components["schemas"]["PipelineRefOutput"][];
+            /** @description 1 for a name's first upload, then 2, 3, ... */
+            version: number;
+            /** Format: uuid */
+            workspace: string;
         };
         DayStatsOutput: {
             /** Format: date */
@@ -1085,6 +1348,8 @@ export interface components {
             id: string;
             kind: components["schemas"]["LineageNodeKindEnum"];
             label: string;
+            /** @description A pipeline node's id (the label is its name). */
+            node_id?: string;
             operator?: string;
             /** @description A run's status. */
             status?: string;
@@ -1324,6 +1589,17 @@ export interface components {
             /** @default UTC */
             timezone: string;
         };
+        PendingInvitationOutput: {
+            /** Format: date-time */
+            at: string;
+            /** Format: email */
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            id: number;
+            readonly invited_by: string | null;
+            role: components["schemas"]["RoleEnum"];
+        };
         PipelineInput: {
             description?: string;
             graph?: components["schemas"]["GraphSchema"];
@@ -1351,6 +1627,11 @@ export interface components {
             readonly webhook_enabled: boolean;
             /** Format: uuid */
             workspace: string;
+        };
+        PipelineRefOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
         };
         PipelineVersionOutput: {
             /** Format: date-time */
@@ -1494,6 +1775,15 @@ export interface components {
         RunStartInput: {
             /** @description Recompute every node, ignoring cached outputs. */
             force?: boolean;
+            /**
+             * @description With target: "upstream" (default) runs the target and everything upstream of it; "node" runs the target alone, its inputs taken from cached outputs (refused when an input has none). Nothing downstream of the target runs.
+             *
+             *     * `upstream` - upstream
+             *     * `node` - node
+             */
+            scope?: components["schemas"]["ScopeEnum"];
+            /** @description A node id: run only up to this node (see scope); the whole pipeline if left out. */
+            target?: string;
             /** @description The hash of a version to run; the current one if left out. */
             version?: string | null;
         };
@@ -1559,6 +1849,12 @@ export interface components {
         SchedulePreviewOutput: {
             upcoming: string[];
         };
+        /**
+         * @description * `upstream` - upstream
+         *     * `node` - node
+         * @enum {string}
+         */
+        ScopeEnum: "upstream" | "node";
         /** @description The model version a deployment serves (a ModelVersion). */
         ServedModelOutput: {
             name: string;
@@ -1571,6 +1867,10 @@ export interface components {
             node_id: string;
             operator: string;
             runs: number;
+        };
+        TopValueOutput: {
+            count: number;
+            value: string;
         };
         TrainingDataCompareOutput: {
             columns_added: string[];
@@ -1612,6 +1912,10 @@ export interface components {
             created_by?: string | null;
             data_description: string;
             environment: {
+                [key: string]: unknown;
+            };
+            /** @description What the version page draws: {"confusion": {"labels", "counts"}, "importances": [{"feature", "importance"}], "curves": {"roc"|"pr": {"points": [[x, y]], "area"}}}; only what its node output. */
+            evaluation: {
                 [key: string]: unknown;
             };
             /** @description The input schema the model expects: [{"name", "type"}]. */
@@ -1918,6 +2222,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The request contradicts the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     connections_partial_update: {
@@ -1983,6 +2296,54 @@ export interface operations {
             };
         };
     };
+    connections_test_create_2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTestOutput"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     connections_kinds_list: {
         parameters: {
             query?: never;
@@ -2002,6 +2363,67 @@ export interface operations {
             };
             /** @description No valid credentials. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    connections_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionTestInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["ConnectionTestInput"];
+                "multipart/form-data": components["schemas"]["ConnectionTestInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTestOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2065,12 +2487,20 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetUploadOutput"];
+                };
+            };
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DatasetOutput"];
+                    "application/json": components["schemas"]["DatasetUploadOutput"];
                 };
             };
             /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
@@ -2111,6 +2541,203 @@ export interface operations {
             };
             /** @description The request body is larger than the server accepts. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    datasets_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetOutput"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    datasets_destroy: {
+        parameters: {
+            query?: {
+                /** @description Delete every version of the dataset's name, not only this one. */
+                all_versions?: boolean;
+            };
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDeleteOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request contradicts the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    datasets_preview_retrieve: {
+        parameters: {
+            query?: {
+                rows?: number;
+            };
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPreviewOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    datasets_stats_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetStatsOutput"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4681,6 +5308,151 @@ export interface operations {
             };
         };
     };
+    tokens_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tokens_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["ApiTokenInput"];
+                "multipart/form-data": components["schemas"]["ApiTokenInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenCreatedOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request contradicts the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tokens_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     workspaces_list: {
         parameters: {
             query?: never;
@@ -4711,7 +5483,11 @@ export interface operations {
     };
     workspaces_audit_list: {
         parameters: {
-            query?: never;
+            query?: {
+                action?: string;
+                page?: number;
+                page_size?: number;
+            };
             header?: never;
             path: {
                 workspace_id: string;
@@ -4728,6 +5504,15 @@ export interface operations {
                     "application/json": components["schemas"]["AuditEntryOutput"][];
                 };
             };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No valid credentials. */
             401: {
                 headers: {
@@ -4739,6 +5524,45 @@ export interface operations {
             };
             /** @description The caller's role in the workspace does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    workspaces_invitations_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingInvitationOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4790,6 +5614,54 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    workspaces_invitations_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: number;
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No valid credentials. */
             401: {
