@@ -186,7 +186,8 @@ SPECTACULAR_SETTINGS = {
     # too generic to stay unique (a lineage node's kind).
     "ENUM_NAME_OVERRIDES": {"RunStatusEnum": "datagran.runs.models.RunStatus.values",
                             "NodeStatusEnum": "datagran.runs.models.NodeStatus.values",
-                            "LineageNodeKindEnum": "datagran.registry.serializers.LINEAGE_KINDS"},
+                            "LineageNodeKindEnum": "datagran.registry.serializers.LINEAGE_KINDS",
+                            "RunScopeEnum": "datagran.runs.scope.SCOPES"},
     # Served from this server: nothing is fetched from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1772,6 +1772,12 @@ export interface components {
             previous: string | null;
             results: components["schemas"]["RunListItemOutput"][];
         };
+        /**
+         * @description * `upstream` - upstream
+         *     * `node` - node
+         * @enum {string}
+         */
+        RunScopeEnum: "upstream" | "node";
         RunStartInput: {
             /** @description Recompute every node, ignoring cached outputs. */
             force?: boolean;
@@ -1781,7 +1787,7 @@ export interface components {
              *     * `upstream` - upstream
              *     * `node` - node
              */
-            scope?: components["schemas"]["ScopeEnum"];
+            scope?: components["schemas"]["RunScopeEnum"];
             /** @description A node id: run only up to this node (see scope); the whole pipeline if left out. */
             target?: string;
             /** @description The hash of a version to run; the current one if left out. */
@@ -1849,12 +1855,6 @@ export interface components {
         SchedulePreviewOutput: {
             upcoming: string[];
         };
-        /**
-         * @description * `upstream` - upstream
-         *     * `node` - node
-         * @enum {string}
-         */
-        ScopeEnum: "upstream" | "node";
         /** @description The model version a deployment serves (a ModelVersion). */
         ServedModelOutput: {
             name: string;
