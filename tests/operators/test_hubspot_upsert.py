@@ -278,3 +278,62 @@ def test_it_is_a_batch_only_action_with_a_hubspot_connection_field() -> None:
     schema = op.describe()["params_schema"]
     assert schema["properties"]["connection"]["x-connection"] == "hubspot"
     assert op.batch_only and op.category == "action"
+
+
+def test_the_approval_gate_is_reached_although_the_host_cannot_be_resolved() -> None:
+    # The demo's HubSpot account offline: no DNS. The gate shows the preview all the same.
+    conn = HubSpotConnection(base_url="https://api.hubapi.invalid",
+                             access_token=SecretStr(TOKEN))
+    ctx = LocalContext(connections={"hs": conn})
+    with pytest.raises(ApprovalRequired) as waiting:
+        upsert(ctx, require_approval=True)
+    assert set(statuses(waiting.value.preview).values()) == {"dry_run"}
+    # Approved, the host is checked before the first request, on the connection field.
+    ctx.approved = True
+    with pytest.raises(OperatorError) as err:
+        upsert(ctx, require_approval=True)
+    assert err.value.field == "connection" and "api.hubapi.invalid" in err.value.message
+    assert ctx.send_log == {}
+
+
+def test_a_private_host_is_still_refused_once_approved_and_nothing_is_sent(
+        crm: FakeCRM) -> None:
+    ctx = context(crm)
+    ctx.url_allowlist = []
+    with pytest.raises(ApprovalRequired):
+        upsert(ctx, require_approval=True)
+    ctx.approved = True
+    with pytest.raises(OperatorError) as err:
+        upsert(ctx, require_approval=True)
+    assert err.value.field == "connection" and crm.requests == []
+
+
+def dry_run_only(conn: Any) -> Any:
+    """``conn`` marked dry run only (the field may not exist on the kind yet)."""
+    if "dry_run_only" in type(conn).model_fields:
+        return conn.model_copy(update={"dry_run_only": True})
+    object.__setattr__(conn, "dry_run_only", True)
+    return conn
+
+
+def test_a_connection_marked_dry_run_only_refuses_a_real_send_and_sends_nothing(
+        crm: FakeCRM) -> None:
+    conn = dry_run_only(HubSpotConnection(base_url=crm.url, access_token=SecretStr(TOKEN)))
+    ctx = LocalContext(connections={"hs": conn}, url_allowlist=["127.0.0.1"], approved=True)
+    with pytest.raises(OperatorError) as err:
+        upsert(ctx)
+    assert err.value.message == ("Connection 'hs' is marked dry run only; turn on Dry run or "
+                                 "change the connection.")
+    assert err.value.field == "dry_run"
+    assert crm.requests == [] and ctx.send_log == {}
+    # A dry run through it still shows what would be sent.
+    assert set(statuses(upsert(ctx, dry_run=True)).values()) == {"dry_run"}
+    assert crm.requests == []
+
+
+def test_the_params_explain_approval_together_with_dry_run() -> None:
+    props = op.describe()["params_schema"]["properties"]
+    assert "With Dry run on, approving records what would be sent without sending" in \
+        props["require_approval"]["description"]
+    assert "approving records what would be sent without sending" in \
+        props["dry_run"]["description"]

@@ -160,3 +160,17 @@ def test_a_chosen_column_that_is_not_in_the_table_is_reported_on_its_field() -> 
             {"connection": "wh", "key_column": "customer_id", "columns": ["nope"]}),
             table=[{"name": "customer_id", "type": "int"}])
     assert err.value.field == "columns"
+
+
+def test_a_dry_run_only_connection_refuses_to_post_and_the_receiver_gets_nothing(
+        crm: FakeCRM) -> None:
+    ctx = context(crm)
+    conn = ctx.connections["wh"]
+    if "dry_run_only" in type(conn).model_fields:
+        ctx.connections["wh"] = conn.model_copy(update={"dry_run_only": True})
+    else:
+        object.__setattr__(conn, "dry_run_only", True)
+    with pytest.raises(OperatorError) as err:
+        post(ctx)
+    assert "is marked dry run only; turn on Dry run" in err.value.message
+    assert crm.requests == [] and ctx.send_log == {}
