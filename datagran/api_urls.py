@@ -1,7 +1,13 @@
 from django.urls import path, re_path
 
 from datagran.catalogue.apis import OperatorListApi
-from datagran.connections.apis import ConnectionDetailApi, ConnectionKindListApi, ConnectionListApi
+from datagran.connections.apis import (
+    ConnectionDetailApi,
+    ConnectionKindListApi,
+    ConnectionListApi,
+    ConnectionTestApi,
+    ConnectionTestFieldsApi,
+)
 from datagran.core.exceptions import api_not_found
 from datagran.datasets.apis import DatasetListApi
 from datagran.pipelines.apis import (
@@ -64,7 +70,9 @@ urlpatterns = [
     path("datasets/", DatasetListApi.as_view()),
     path("connections/", ConnectionListApi.as_view()),
     path("connections/kinds/", ConnectionKindListApi.as_view()),
+    path("connections/test/", ConnectionTestFieldsApi.as_view()),
     path("connections/<str:connection_id>/", ConnectionDetailApi.as_view()),
+    path("connections/<str:connection_id>/test/", ConnectionTestApi.as_view()),
     path("pipelines/", PipelineListApi.as_view()),
     path("pipelines/<str:pipeline_id>/", PipelineDetailApi.as_view()),
     path("pipelines/<str:pipeline_id>/versions/", PipelineVersionListApi.as_view()),

@@ -17,9 +17,20 @@ from .serializers import (
     ConnectionInput,
     ConnectionKindOutput,
     ConnectionOutput,
+    ConnectionTestInput,
+    ConnectionTestOutput,
     ConnectionUpdateOutput,
 )
-from .services import connection_create, connection_delete, connection_for_user, connection_update
+from .services import (
+    connection_create,
+    connection_delete,
+    connection_for_user,
+    connection_get,
+    connection_test,
+    connection_test_fields,
+    connection_update,
+    connection_usage,
+)
 
 
 class ConnectionKindListApi(APIView):
@@ -33,7 +44,9 @@ class ConnectionListApi(APIView):
                    responses={200: ConnectionOutput(many=True), **error_responses(401, 404)})
     def get(self, request: Request) -> Response:
         workspace = request_workspace(request)
-        return Response(ConnectionOutput(workspace.connections.all(), many=True).data)
+        usage = connection_usage(workspace_id=workspace.pk)
+        return Response(ConnectionOutput(workspace.connections.all(), many=True,
+                                         context={"usage": usage}).data)
 
     @extend_schema(request=ConnectionInput, responses={201: ConnectionOutput, **error_responses()})
     def post(self, request: Request) -> Response:
@@ -54,7 +67,9 @@ def _connection(request: Request, connection_id: str) -> Connection:
 class ConnectionDetailApi(APIView):
     @extend_schema(responses={200: ConnectionOutput, **error_responses(401, 404)})
     def get(self, request: Request, connection_id: str) -> Response:
-        return Response(ConnectionOutput(_connection(request, connection_id)).data)
+        connection = _connection(request, connection_id)
+        usage = connection_usage(workspace_id=connection.workspace_id)
+        return Response(ConnectionOutput(connection, context={"usage": usage}).data)
 
     @extend_schema(request=ConnectionInput,
                    responses={200: ConnectionUpdateOutput, **error_responses()})
@@ -70,9 +85,41 @@ class ConnectionDetailApi(APIView):
         return Response(ConnectionUpdateOutput(
             connection, context={"secrets_cleared": cleared}).data)
 
-    @extend_schema(responses={204: None, **error_responses(401, 403, 404)})
+    @extend_schema(responses={204: None, **error_responses(401, 403, 404, 409)})
     def delete(self, request: Request, connection_id: str) -> Response:
         connection = _connection(request, connection_id)
         role_check(user=request.user, workspace_id=connection.workspace_id, min_role=Role.OWNER)
         connection_delete(connection=connection, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConnectionTestApi(APIView):
+    """Test a saved connection: reach its system once with its credentials. Any member who
+    may edit pipelines may test where it already points."""
+
+    @extend_schema(request=None, responses={200: ConnectionTestOutput,
+                                            **error_responses(401, 403, 404)})
+    def post(self, request: Request, connection_id: str) -> Response:
+        connection = _connection(request, connection_id)
+        role_check(user=request.user, workspace_id=connection.workspace_id, min_role=Role.EDITOR)
+        result = connection_test(connection=connection, by=request.user)
+        return Response(ConnectionTestOutput(result).data)
+
+
+class ConnectionTestFieldsApi(APIView):
+    """Test fields before saving them; owners only, like saving (they name any host)."""
+
+    @extend_schema(request=ConnectionTestInput, responses={200: ConnectionTestOutput,
+                                                           **error_responses()})
+    def post(self, request: Request) -> Response:
+        data = ConnectionTestInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        workspace = request_workspace(request, min_role=Role.OWNER)
+        stored_id = data.validated_data.get("connection")
+        stored = None
+        if stored_id is not None:
+            stored = connection_get(workspace_id=workspace.pk, connection_id=stored_id)
+        result = connection_test_fields(workspace=workspace, kind=data.validated_data["kind"],
+                                        fields=data.validated_data["fields"], stored=stored,
+                                        by=request.user)
+        return Response(ConnectionTestOutput(result).data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datagran.core.fields import IsoDateTimeField
@@ -22,7 +23,17 @@ class ConnectionInput(serializers.Serializer):
     workspace = serializers.UUIDField(required=False)
 
 
+class ConnectionUserOutput(serializers.Serializer):
+    """A pipeline whose current version uses the connection."""
+
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
 class ConnectionOutput(serializers.Serializer):
+    """A connection; ``used_by`` is filled when the view passes the workspace's usage
+    (context ``usage``: {connection id: pipelines})."""
+
     id = serializers.UUIDField()
     name = serializers.CharField()
     kind = serializers.CharField()
@@ -31,7 +42,14 @@ class ConnectionOutput(serializers.Serializer):
         help_text=f"The fields, each stored secret shown as {PLACEHOLDER!r}.")
     secret_fields = serializers.SerializerMethodField()
     secrets_set = serializers.SerializerMethodField()
+    used_by = serializers.SerializerMethodField(
+        help_text="The pipelines whose current version has a node using this connection.")
     updated_at = IsoDateTimeField()
+
+    @extend_schema_field(ConnectionUserOutput(many=True))
+    def get_used_by(self, connection: Connection) -> list[dict[str, Any]]:
+        usage = self.context.get("usage") or {}
+        return ConnectionUserOutput(usage.get(str(connection.pk), []), many=True).data
 
     def get_config(self, connection: Connection) -> dict[str, Any]:
         stored = _stored_secrets(connection)
@@ -77,3 +95,18 @@ class ConnectionKindOutput(serializers.Serializer):
 
     def get_secret_fields(self, kind: str) -> list[str]:
         return secret_fields(kind)
+
+
+class ConnectionTestInput(serializers.Serializer):
+    """Fields to test before saving; ``connection``: the saved connection they edit, whose
+    secrets stand in for those left blank (only while the fields point where it does)."""
+
+    kind = serializers.CharField(max_length=30)
+    fields = serializers.DictField(required=False, default=dict)
+    connection = serializers.UUIDField(required=False, allow_null=True)
+    workspace = serializers.UUIDField(required=False)
+
+
+class ConnectionTestOutput(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField(help_text="What worked, or plainly what failed.")

@@ -1,24 +1,31 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from pydantic import BaseModel, ValidationError
 
-from datagran.core.exceptions import FieldError, NotFound
+from datagran.core.exceptions import Conflict, FieldError, NotFound
+from datagran.pipelines.models import Pipeline
 from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import audit_record
 from operators.base import params_errors
-from operators.connections import KINDS, secret_fields
+from operators.connections import KINDS, ConnectionConfig, secret_fields
 
 from . import crypto
 from .models import Connection
-from .sql_settings import sql_connection_check
+from .sql_settings import sql_connection_check, sqlite_root
+
+if TYPE_CHECKING:
+    from operators.connectors._connection import CheckResult
 
 # What the API shows in place of a stored secret; sending it back keeps the secret.
 PLACEHOLDER = "********"
+ERR_IN_USE = ("{name} is used by {pipelines}: remove it from {them} before deleting "
+              "the connection.")
 ERR_SECRETS_CLEARED = ("The connection now points at another host, so its stored secrets "
                        "({names}) were cleared; enter them again. ")
 
@@ -113,7 +120,43 @@ def connection_update(*, connection: Connection, name: str | None,
     return connection, cleared
 
 
+def _mentions(value: Any, target: str) -> bool:
+    if isinstance(value, str):
+        return value == target
+    if isinstance(value, dict):
+        return any(_mentions(v, target) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, target) for v in value)
+    return False
+
+
+def connection_usage(*, workspace_id: object) -> dict[str, list[Pipeline]]:
+    """{connection id: the pipelines whose current version has a node naming it in its
+    params}, for every connection of the workspace that one uses."""
+    ids = [str(pk) for pk in Connection.objects.filter(workspace_id=workspace_id)
+           .values_list("pk", flat=True)]
+    usage: dict[str, list[Pipeline]] = {}
+    pipelines = (Pipeline.objects.filter(workspace_id=workspace_id,
+                                         current_version__isnull=False)
+                 .select_related("current_version").order_by("name"))
+    for pipeline in pipelines:
+        assert pipeline.current_version is not None
+        nodes = (pipeline.current_version.graph or {}).get("nodes") or []
+        params = [n.get("params") for n in nodes if isinstance(n, dict)]
+        for connection_id in ids:
+            if _mentions(params, connection_id):
+                usage.setdefault(connection_id, []).append(pipeline)
+    return usage
+
+
 def connection_delete(*, connection: Connection, by: AbstractBaseUser | None) -> None:
+    """Delete a connection no pipeline uses; Conflict naming the pipelines otherwise."""
+    users = connection_usage(workspace_id=connection.workspace_id).get(str(connection.pk))
+    if users:
+        names = ", ".join(f"“{p.name}”" for p in users)
+        raise Conflict(ERR_IN_USE.format(
+            name=connection.name, pipelines=names, them="it" if len(users) == 1 else "them"),
+            {"connection": [f"used by {names}"]})
     audit_record(workspace_id=connection.workspace_id, actor=by, action="connection.delete",
                  target=connection.name)
     connection.delete()
@@ -137,3 +180,43 @@ def connection_config(*, connection: Connection) -> BaseModel:
     """The connection as its kind's model, secrets decrypted: for operators only."""
     fields = {**connection.config, **crypto.decrypt(connection.secrets_encrypted)}
     return KINDS[connection.kind].model_validate(fields)
+
+
+def _test(model: BaseModel) -> CheckResult:
+    # Imported here: the connectors package loads pandas (see sql_settings).
+    from operators.connectors._connection import check_connection
+
+    assert isinstance(model, ConnectionConfig)
+    return check_connection(model, url_allowlist=list(settings.DATAGRAN["URL_ALLOWLIST"]),
+                            sqlite_root=sqlite_root())
+
+
+def connection_test(*, connection: Connection, by: AbstractBaseUser | None) -> CheckResult:
+    """Reach a saved connection's system and use its credentials once."""
+    result = _test(connection_config(connection=connection))
+    audit_record(workspace_id=connection.workspace_id, actor=by, action="connection.test",
+                 target=connection.name, kind=connection.kind, ok=result.ok)
+    return result
+
+
+def connection_test_fields(*, workspace: Workspace, kind: str, fields: dict[str, Any],
+                           stored: Connection | None, by: AbstractBaseUser | None
+                           ) -> CheckResult:
+    """Test fields not saved yet (the form's Test). Secrets left blank or as the placeholder
+    are the stored connection's, and only while the fields point where it does: its secrets
+    never go to another host, as when saving (connection_update)."""
+    secrets: dict[str, Any] = {}
+    if stored is not None:
+        if stored.kind != kind:
+            raise FieldError(f"kind: the connection is a {stored.kind} connection.",
+                             {"kind": ["differs from the stored connection's"]})
+        merged = {**stored.config, **fields}
+        config, _ = _validated(kind, {**merged, **{s: "x" for s in secret_fields(kind)}}, {})
+        if _destinations(config) == _destinations(stored.config):
+            secrets = crypto.decrypt(stored.secrets_encrypted)
+        fields = merged
+    config, new_secrets = _validated(kind, fields, secrets)
+    result = _test(KINDS[kind].model_validate({**config, **new_secrets}))
+    audit_record(workspace_id=workspace.pk, actor=by, action="connection.test",
+                 target=stored.name if stored else "(unsaved)", kind=kind, ok=result.ok)
+    return result
