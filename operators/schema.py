@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+from .messages import plain_message
 
 Column = dict[str, str]
 Schema = list[Column]
@@ -46,9 +48,13 @@ def column_field(default: Any = ..., *, port: str = "table", **kwargs: Any) -> A
     return Field(default, json_schema_extra=extra, **kwargs)
 
 
-def params_errors(exc: ValidationError) -> list[dict[str, str]]:
-    """pydantic errors as [{"field": "a.0.b", "message": ...}] for the API and the canvas."""
+def params_errors(exc: ValidationError,
+                  model: type[BaseModel] | None = None) -> list[dict[str, str]]:
+    """pydantic errors as [{"field": "a.0.b", "message": ...}] for the API and the canvas, each
+    message in plain words naming the field as the form labels it (``model``, the params
+    class, supplies the labels and which fields name columns)."""
     return [
-        {"field": ".".join(str(p) for p in err["loc"]) or "params", "message": err["msg"]}
+        {"field": ".".join(str(p) for p in err["loc"]) or "params",
+         "message": plain_message(err, model)}
         for err in exc.errors()
     ]

@@ -21,6 +21,7 @@ from datagran.pipelines.models import Pipeline
 from datagran.runs.lifecycle import run_start
 from datagran.runs.models import Trigger
 
+from .cron_messages import cron_error_message
 from .models import MissedPolicy, Schedule, ScheduleFire
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ def _cron(expr: str, start: datetime) -> CronSim:
     try:
         return CronSim(expr, start)
     except CronSimError as exc:
-        raise FieldError(f"cron: {exc}", {"cron": [str(exc)]}) from None
+        message = cron_error_message(expr, str(exc))
+        raise FieldError(message, {"cron": [message.removeprefix("cron: ")]}) from None
 
 
 def fire_times(*, cron: str, tz: str, after: datetime, count: int) -> list[datetime]:

@@ -50,8 +50,7 @@ def run_first_node_raising(api: Any, monkeypatch: pytest.MonkeyPatch,
     (OperatorError("Column 'x' does not exist.", field="column"),
      "Column 'x' does not exist.", "column"),
     (PermanentError("The dataset is gone."), "The dataset is gone.", ""),
-    (invalid_params(), "n: Input should be a valid integer, unable to parse string as an "
-                       "integer", "n"),
+    (invalid_params(), "n: N must be a whole number.", "n"),
 ])
 def test_a_permanent_error_fails_the_node_on_its_field(
         api: Any, monkeypatch: pytest.MonkeyPatch, error: Exception, message: str,

@@ -46,6 +46,30 @@ def test_bad_cron_or_time_zone_is_refused_naming_the_field(api, pipeline) -> Non
     assert Schedule.objects.count() == 0
 
 
+@pytest.mark.parametrize(("cron", "message"), [
+    ("75 * * * *", "cron: minute must be 0–59, got 75."),
+    ("0 24 * * *", "cron: hour must be 0–23, got 24."),
+    ("0 0 32 * *", "cron: day of month must be 1–31, got 32."),
+    ("0 0 1 13 *", "cron: month must be 1–12 or JAN–DEC, got 13."),
+    ("0 0 * * 9", "cron: day of week must be 0–7 or SUN–SAT (0 and 7 are Sunday), got 9."),
+    ("x * * * *", "cron: minute must be 0–59, got 'x'."),
+    ("0 0 *", "cron: give five fields (minute hour day-of-month month day-of-week), got 3."),
+    ("*/0 * * * *", "cron: minute step cannot be 0 (in '*/0')."),
+    ("0 5-2 * * *", "cron: hour range 5-2 goes backwards; write the smaller number first."),
+    ("0 0 30 2 *", "cron: day of month 30 never occurs in the month chosen."),
+])
+def test_a_bad_cron_names_the_field_and_its_allowed_range(
+        api, pipeline, cron: str, message: str) -> None:
+    response = api.post(f"/api/pipelines/{pipeline['id']}/schedules/", {"cron": cron},
+                        format="json")
+    assert response.status_code == 400
+    assert response.json()["message"] == message
+    assert response.json()["extra"]["fields"] == {"cron": [message.removeprefix("cron: ")]}
+    assert Schedule.objects.count() == 0
+    preview = api.post("/api/schedules/preview/", {"cron": cron}, format="json")
+    assert preview.status_code == 400 and preview.json()["message"] == message
+
+
 def due(schedule_id: str, ago: timedelta) -> None:
     Schedule.objects.filter(pk=schedule_id).update(next_fire_at=timezone.now() - ago)
 
