@@ -9,7 +9,12 @@ from datagran.connections.apis import (
     ConnectionTestFieldsApi,
 )
 from datagran.core.exceptions import api_not_found
-from datagran.datasets.apis import DatasetListApi
+from datagran.datasets.apis import (
+    DatasetDetailApi,
+    DatasetListApi,
+    DatasetPreviewApi,
+    DatasetStatsApi,
+)
 from datagran.pipelines.apis import (
     PipelineDetailApi,
     PipelineListApi,
@@ -68,6 +73,9 @@ urlpatterns = [
     path("invitations/<str:token>/verify-email/", EmailVerifyApi.as_view()),
     path("operators/", OperatorListApi.as_view()),
     path("datasets/", DatasetListApi.as_view()),
+    path("datasets/<str:dataset_id>/", DatasetDetailApi.as_view()),
+    path("datasets/<str:dataset_id>/preview/", DatasetPreviewApi.as_view()),
+    path("datasets/<str:dataset_id>/stats/", DatasetStatsApi.as_view()),
     path("connections/", ConnectionListApi.as_view()),
     path("connections/kinds/", ConnectionKindListApi.as_view()),
     path("connections/test/", ConnectionTestFieldsApi.as_view()),

@@ -3,7 +3,8 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from typing import IO, cast
+from collections.abc import Iterable
+from typing import IO, Any, NamedTuple, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -12,8 +13,9 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 
-from datagran.core.exceptions import FieldError, PermanentError
+from datagran.core.exceptions import Conflict, FieldError, NotFound, PermanentError
 from datagran.workspaces.models import Workspace
 
 from .artifacts import artifact_store
@@ -32,6 +34,9 @@ ERR_DECODED = ("The file decodes to more than {limit:,} bytes, the limit "
 # A worksheet's own row limit: a file claiming more rows is not one a spreadsheet wrote.
 EXCEL_MAX_ROWS = 1_048_576
 _BATCH_ROWS = 65_536
+ERR_IN_USE = "{what} is used by {pipelines}: remove it from those pipelines first."
+ERR_BUSY = "Others are uploading {name!r} right now; try again."
+ERR_NOT_FOUND = "Dataset not found."
 
 
 def _fail(message: str) -> PermanentError:
@@ -161,8 +166,21 @@ def upload_size_check(*, size: int) -> None:
                     "(DATAGRAN_UPLOAD_MAX_BYTES).")
 
 
+class Uploaded(NamedTuple):
+    dataset: Dataset
+    unchanged: bool  # the name's latest version already held these bytes: nothing was made
+
+
 def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name: str,
                    fileobj: IO[bytes], size: int) -> Dataset:
+    return dataset_upload_version(workspace=workspace, user=user, name=name, fileobj=fileobj,
+                                  size=size).dataset
+
+
+def dataset_upload_version(*, workspace: Workspace, user: AbstractBaseUser | None, name: str,
+                           fileobj: IO[bytes], size: int) -> Uploaded:
+    """The file as the next version of the workspace's dataset called ``name`` (its first
+    version if there is none); the latest version itself when it has the same bytes."""
     upload_size_check(size=size)
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     fmt = FORMATS.get(suffix)
@@ -172,19 +190,83 @@ def dataset_upload(*, workspace: Workspace, user: AbstractBaseUser | None, name:
     if not _rewound(fileobj).read(1 << 16).strip() and not fileobj.read(1):
         raise _fail(ERR_EMPTY)
     digest = hashlib.file_digest(cast(io.BufferedReader, _rewound(fileobj)), "sha256").hexdigest()
-    same = Dataset.objects.filter(workspace=workspace, source_sha256=digest).first()
-    if same is not None:
-        return same  # the same bytes are the same dataset version
+    latest = dataset_latest(workspace_id=workspace.pk, name=name)
+    if latest is not None and latest.source_sha256 == digest:
+        return Uploaded(latest, unchanged=True)
     max_rows = settings.DATAGRAN["UPLOAD_MAX_ROWS"]
     df = _read(fileobj, fmt, max_rows)
     if df.empty:
         raise _fail(ERR_NO_ROWS)
     df.columns = [str(c) for c in df.columns]
     ref = artifact_store().put_table(df)
-    return Dataset.objects.create(
-        workspace=workspace, name=name, format=fmt, source_sha256=digest,
-        table_hash=ref.hash, columns=ref.schema, row_count=ref.rows, size_bytes=size,
-        created_by=user)
+    fields = {"format": fmt, "source_sha256": digest, "table_hash": ref.hash,
+              "columns": ref.schema, "row_count": ref.rows, "size_bytes": size,
+              "created_by": user}
+    return Uploaded(_next_version(workspace=workspace, name=name, fields=fields),
+                    unchanged=False)
+
+
+def _next_version(*, workspace: Workspace, name: str, fields: dict[str, Any]) -> Dataset:
+    """A new row numbered after the name's latest; two uploads of one name at once both get
+    a number (the unique constraint refuses the second's first try)."""
+    for _attempt in range(5):
+        latest = dataset_latest(workspace_id=workspace.pk, name=name)
+        number = (latest.version + 1) if latest is not None else 1
+        try:
+            with transaction.atomic():
+                return Dataset.objects.create(workspace=workspace, name=name, version=number,
+                                              **fields)
+        except IntegrityError:
+            continue
+    raise Conflict(ERR_BUSY.format(name=name), {"file": [ERR_BUSY.format(name=name)]})
+
+
+def dataset_latest(*, workspace_id: object, name: str) -> Dataset | None:
+    return (Dataset.objects.filter(workspace_id=workspace_id, name=name)
+            .order_by("-version").first())
+
+
+def dataset_delete(*, dataset: Dataset, all_versions: bool) -> int:
+    """Delete one version, or every version of its name; refused (409, nothing deleted)
+    while the current version of a pipeline reads any of them. The stored tables stay
+    until the artifact collector finds nothing needs them. Returns the rows deleted."""
+    rows = Dataset.objects.filter(workspace_id=dataset.workspace_id, name=dataset.name)
+    if not all_versions:
+        rows = rows.filter(pk=dataset.pk)
+    with transaction.atomic():
+        ids = [str(pk) for pk in rows.select_for_update().values_list("pk", flat=True)]
+        users = dataset_usage(workspace_id=dataset.workspace_id, dataset_ids=ids)
+        pipelines = {p["id"]: p["name"] for used in users.values() for p in used}
+        if pipelines:
+            what = (f"Dataset {dataset.name!r}" if all_versions
+                    else f"Version {dataset.version} of {dataset.name!r}")
+            names = ", ".join(repr(n) for n in sorted(pipelines.values()))
+            message = ERR_IN_USE.format(what=what, pipelines=names)
+            raise Conflict(message, {"dataset": [message]})
+        deleted, _ = Dataset.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
+def dataset_usage(*, workspace_id: object,
+                  dataset_ids: Iterable[str] | None = None) -> dict[str, list[dict[str, str]]]:
+    """dataset id → the pipelines ({"id", "name"}) whose current version has a node whose
+    params name it. Ids are UUIDs, so any param equal to one is a reference to it."""
+    from datagran.pipelines.models import Pipeline
+
+    wanted = None if dataset_ids is None else set(dataset_ids)
+    usage: dict[str, list[dict[str, str]]] = {}
+    pipelines = (Pipeline.objects.filter(workspace_id=workspace_id)
+                 .exclude(current_version=None).order_by("name")
+                 .values_list("pk", "name", "current_version__graph"))
+    for pk, pipeline_name, graph in pipelines:
+        named: set[str] = set()
+        for node in (graph or {}).get("nodes") or []:
+            params = node.get("params") if isinstance(node, dict) else None
+            if isinstance(params, dict):
+                named |= {v for v in params.values() if isinstance(v, str)}
+        for dataset_id in named if wanted is None else named & wanted:
+            usage.setdefault(dataset_id, []).append({"id": str(pk), "name": pipeline_name})
+    return usage
 
 
 def dataset_read(*, workspace_id: object, dataset_id: str) -> pd.DataFrame:
@@ -198,3 +280,12 @@ def dataset_get(*, workspace_id: object, dataset_id: str) -> Dataset:
     except (Dataset.DoesNotExist, ValueError, DjangoValidationError):
         raise FieldError(f"Dataset {dataset_id} does not exist in this workspace.",
                          {"dataset": ["not found"]}) from None
+
+
+def dataset_get_for_user(*, user: AbstractBaseUser, dataset_id: object) -> Dataset:
+    """A dataset version in one of the user's workspaces; anything else is not found."""
+    try:
+        return Dataset.objects.select_related("created_by").get(
+            pk=dataset_id, workspace__memberships__user=user)
+    except (Dataset.DoesNotExist, ValueError, DjangoValidationError):
+        raise NotFound(ERR_NOT_FOUND, {"dataset_id": [ERR_NOT_FOUND]}) from None

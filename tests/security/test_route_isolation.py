@@ -67,7 +67,8 @@ def world(api, user, worker):
     params = {"pipeline_id": pipeline["id"], "run_id": run_id, "node_id": "export",
               "name": "predictions.csv", "model_id": model["id"], "number": "1",
               "alias": "production", "connection_id": connection["id"],
-              "schedule_id": schedule["id"], "workspace_id": str(workspace.pk),
+              "schedule_id": schedule["id"], "dataset_id": dataset["id"],
+              "workspace_id": str(workspace.pk),
               "user_id": str(user.pk), "token": "x"}
     secret_ids = {pipeline["id"], run_id, model["id"], dataset["id"], connection["id"],
                   schedule["id"]}
