@@ -8,7 +8,7 @@ import type { FieldProps, FormContext } from "./types";
 
 export type { FormContext } from "./types";
 
-function FieldInput({ field, path, value, ctx }: FieldProps) {
+export function FieldInput({ field, path, value, ctx }: FieldProps) {
   const id = useId();
   const error = ctx.errors[pathKey(path)];
   const widget = widgetFor(field.kind);
