@@ -19,7 +19,16 @@ import {
   type OnConnectEnd,
 } from "@xyflow/react";
 import { MousePointerClick } from "lucide-react";
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
+import {
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type DragEvent,
+  type MouseEvent as ReactMouseEvent,
+  type MutableRefObject,
+} from "react";
 import type { Category } from "../api/types";
 import { toast } from "../ui/toast";
 import { useEditor, useEditorApi } from "./context";
@@ -28,6 +37,7 @@ import { nodeTypes } from "./nodeTypes";
 import { DRAG_MIME } from "./Palette";
 import type { EditorStore } from "./store";
 import type { ConnectionCheck } from "./ports";
+import { DEFAULT_NODE_SIZE, freeCorner, keepInView, viewportFor, type Corner } from "./layout";
 
 const CATEGORY_COLOR: Record<Category, string> = {
   connector: "#2563eb",
@@ -141,11 +151,46 @@ const PRO_OPTIONS = { hideAttribution: true } as const;
 const MINIMAP_STYLE = { width: 144, height: 96 } as const;
 const MULTI_SELECTION_KEYS = ["Meta", "Control"];
 
+/** Where the pointer last was over the canvas (screen coordinates); null once it left. */
+export type PointerRef = MutableRefObject<{ x: number; y: number } | null>;
+
+type FlowState = {
+  width: number;
+  height: number;
+  transform: [number, number, number];
+  nodeLookup: Map<string, InternalNode>;
+};
+
+/**
+ * The corner the minimap goes in: the first that covers no node on screen, or none (hidden) when
+ * every corner has one. It moves out of the way rather than sit over a node.
+ */
+const selectMinimapCorner = (s: FlowState): Corner | null => {
+  const [tx, ty, zoom] = s.transform;
+  const rects = [];
+  for (const n of s.nodeLookup.values()) {
+    const p = n.internals.positionAbsolute;
+    rects.push({
+      x: p.x * zoom + tx,
+      y: p.y * zoom + ty,
+      width: (n.measured.width ?? DEFAULT_NODE_SIZE.width) * zoom,
+      height: (n.measured.height ?? DEFAULT_NODE_SIZE.height) * zoom,
+    });
+  }
+  return freeCorner(rects, { width: s.width, height: s.height }, MINIMAP_STYLE);
+};
+
 const selectNodes = (s: EditorStore) => s.nodes;
 const selectEdges = (s: EditorStore) => s.edges;
 const selectNodeRuns = (s: EditorStore) => s.nodeRuns;
 
-export function Canvas({ onAddAt }: { onAddAt: (operator: string, pos: { x: number; y: number }) => void }) {
+export function Canvas({
+  onAddAt,
+  pointerRef,
+}: {
+  onAddAt: (operator: string, pos: { x: number; y: number }) => void;
+  pointerRef?: PointerRef;
+}) {
   const store = useEditorApi();
   const nodes = useEditor(selectNodes);
   const rawEdges = useEditor(selectEdges);
@@ -155,9 +200,18 @@ export function Canvas({ onAddAt }: { onAddAt: (operator: string, pos: { x: numb
   const empty = nodes.length === 0;
   const big = nodes.length > RENDER_VISIBLE_ONLY_ABOVE;
   const far = useFlowStore(selectFar) && big;
-  const { screenToFlowPosition, getNodes, setViewport } = useReactFlow();
+  const { screenToFlowPosition, getNodes, setViewport, getViewport } = useReactFlow();
+  const minimapCorner = useFlowStore(selectMinimapCorner);
   const containerRef = useRef<HTMLDivElement>(null);
   const initialized = useNodesInitialized();
+  // An empty pipeline is never fitted: the first node dropped on it stays where it was dropped.
+  const didFit = useRef(empty);
+  // The first view is in place (data-ready on the canvas; benchmarks and tests wait for it).
+  const [placed, setPlaced] = useState(false);
+  const flow = useRef({ getNodes, getViewport, setViewport });
+  flow.current = { getNodes, getViewport, setViewport };
+  const pane = useRef<{ width: number; height: number } | null>(null);
+
   // The minimap only where there is room for it beside the graph.
   const [roomy, setRoomy] = useState(true);
   useEffect(() => {
@@ -166,16 +220,24 @@ export function Canvas({ onAddAt }: { onAddAt: (operator: string, pos: { x: numb
     const ro = new ResizeObserver(([entry]) => {
       const { width, height } = entry.contentRect;
       setRoomy(height >= 440 && width >= 520);
+      const before = pane.current;
+      pane.current = { width, height };
+      // A panel or the output drawer opened or closed: a graph that was wholly in view stays so
+      // (panned, or zoomed out only as far as needed).
+      const all = flow.current.getNodes();
+      if (!before || !didFit.current || !all.length || all.length > RENDER_VISIBLE_ONLY_ABOVE) return;
+      const bounds = getNodesBounds(all);
+      const view = flow.current.getViewport();
+      if (keepInView(bounds, view, before, 0)) return; // it was not wholly in view before
+      const next = keepInView(bounds, view, { width, height });
+      if (next) void flow.current.setViewport(next);
     });
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
-  const didFit = useRef(false);
-  // The first view is in place (data-ready on the canvas; benchmarks and tests wait for it).
-  const [placed, setPlaced] = useState(false);
 
-  // First view: the whole graph when it fits at a readable zoom; otherwise its start (pipelines
-  // flow left to right) at a readable zoom. The fit-view control still shows everything.
+  // First view: the whole graph (a big one: its start, pipelines flow left to right, at a
+  // readable zoom). The fit-view control still shows everything.
   useEffect(() => {
     if (!initialized || didFit.current) return;
     const el = containerRef.current;
@@ -185,14 +247,14 @@ export function Canvas({ onAddAt }: { onAddAt: (operator: string, pos: { x: numb
     setPlaced(true);
     const { width, height } = el.getBoundingClientRect();
     const b = getNodesBounds(all);
+    if (all.length <= RENDER_VISIBLE_ONLY_ABOVE) {
+      void setViewport(viewportFor(b, { width, height }, { pad: 48, minZoom: 0 }));
+      return;
+    }
     const pad = 48;
     const fit = Math.min(1, (width - 2 * pad) / b.width, (height - 2 * pad) / b.height);
     if (fit >= MIN_READABLE_ZOOM) {
-      void setViewport({
-        x: (width - b.width * fit) / 2 - b.x * fit,
-        y: (height - b.height * fit) / 2 - b.y * fit,
-        zoom: fit,
-      });
+      void setViewport(viewportFor(b, { width, height }, { pad }));
     } else {
       const zoom = Math.max(0.3, Math.min(MIN_READABLE_ZOOM, (height - 2 * pad) / b.height));
       void setViewport({ x: pad - b.x * zoom, y: (height - b.height * zoom) / 2 - b.y * zoom, zoom });
@@ -252,11 +314,25 @@ export function Canvas({ onAddAt }: { onAddAt: (operator: string, pos: { x: numb
       const name = e.dataTransfer.getData(DRAG_MIME);
       if (!name) return;
       e.preventDefault();
+      // The node is centred where it was dropped.
       const p = screenToFlowPosition({ x: e.clientX, y: e.clientY });
-      onAddAt(name, { x: p.x - 110, y: p.y - 30 });
+      onAddAt(name, {
+        x: Math.round(p.x - DEFAULT_NODE_SIZE.width / 2),
+        y: Math.round(p.y - DEFAULT_NODE_SIZE.height / 2),
+      });
     },
     [screenToFlowPosition, onAddAt],
   );
+
+  const onPointerMove = useCallback(
+    (e: ReactMouseEvent) => {
+      if (pointerRef) pointerRef.current = { x: e.clientX, y: e.clientY };
+    },
+    [pointerRef],
+  );
+  const onPointerLeave = useCallback(() => {
+    if (pointerRef) pointerRef.current = null;
+  }, [pointerRef]);
 
   const minimapColor = useCallback(
     (n: Node) => {
@@ -274,6 +350,8 @@ export function Canvas({ onAddAt }: { onAddAt: (operator: string, pos: { x: numb
       data-testid="canvas"
       data-ready={empty || placed ? "true" : undefined}
       ref={containerRef}
+      onMouseMove={onPointerMove}
+      onMouseLeave={onPointerLeave}
     >
       <ReactFlow<OpNode, FlowEdge>
         nodes={nodes}
@@ -301,9 +379,9 @@ export function Canvas({ onAddAt }: { onAddAt: (operator: string, pos: { x: numb
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd5e1" />
         <Controls position="bottom-left" showInteractive={false} />
-        {roomy && (
+        {roomy && minimapCorner && (
         <MiniMap
-          position="bottom-right"
+          position={minimapCorner}
           style={MINIMAP_STYLE}
           pannable
           zoomable

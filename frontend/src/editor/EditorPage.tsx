@@ -1,12 +1,12 @@
-import { ReactFlowProvider } from "@xyflow/react";
+import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { AlertTriangle, Loader2 } from "lucide-react";
-import { useCallback, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { errorMessage } from "../api/client";
 import type { Graph } from "../api/types";
 import { timeAgo } from "../lib/format";
 import { navigate } from "../lib/router";
 import { toast } from "../ui/toast";
-import { Canvas } from "./Canvas";
+import { Canvas, type PointerRef } from "./Canvas";
 import { EditorProvider, useEditorApi } from "./context";
 import { clearDraft, type Draft } from "./drafts";
 import { useAddOperator } from "./hooks/useAddOperator";
@@ -101,7 +101,14 @@ function EditorBody({ initialDraft }: { initialDraft: Draft | null }) {
   usePlan(store);
   useDraftAndLeaveGuard(store, draft !== null);
   useRunSocket(store);
-  useShortcuts(store, { disabled: showHistory });
+  // Where the pointer is over the canvas: paste and duplicate land there.
+  const pointerRef: PointerRef = useRef(null);
+  const { screenToFlowPosition } = useReactFlow();
+  const pointerAt = useCallback(
+    () => (pointerRef.current ? screenToFlowPosition(pointerRef.current) : null),
+    [screenToFlowPosition],
+  );
+  useShortcuts(store, { disabled: showHistory, pointerAt });
 
   const addAt = useCallback(
     (operator: string, pos: { x: number; y: number }) => {
@@ -120,7 +127,7 @@ function EditorBody({ initialDraft }: { initialDraft: Draft | null }) {
         <Palette onAdd={addOperator} />
         <div className="editor-center">
           {draft && <DraftBanner draft={draft} onDone={() => setDraft(null)} />}
-          <Canvas onAddAt={addAt} />
+          <Canvas onAddAt={addAt} pointerRef={pointerRef} />
           <OutputDrawer open={drawerOpen} onToggle={() => setDrawerOpen((o) => !o)} />
         </div>
         <SidePanel />

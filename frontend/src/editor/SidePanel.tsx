@@ -70,9 +70,10 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
     (path: Path, value: unknown) => store.getState().setParam(nodeId, path, value),
     [store, nodeId],
   );
+  const params_ = data?.params;
   const ctx = useMemo<FormContext | null>(
-    () => (op ? { op, columns, errors: errs, onChange } : null),
-    [op, columns, errs, onChange],
+    () => (op ? { op, columns, errors: errs, onChange, params: params_ } : null),
+    [op, columns, errs, onChange, params_],
   );
 
   if (!data) return null;

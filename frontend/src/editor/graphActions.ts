@@ -23,7 +23,7 @@ import {
   type OpNode,
 } from "./graph";
 import { record, redo, undo } from "./history";
-import { layoutGraph } from "./layout";
+import { freeSpot, layoutGraph, pasteOffset } from "./layout";
 import { projectPlan } from "./plan";
 import { checkConnection, type ConnectionCheck } from "./ports";
 import { defaultParams, setIn, type Path } from "./schemaForm";
@@ -47,8 +47,13 @@ export interface GraphActions {
   selectOnly(ids: readonly string[]): void;
   selectAll(): void;
   copySelection(): Graph | null;
-  paste(sub: Graph, offset?: { x: number; y: number }): string[];
-  duplicateSelection(): string[];
+  /**
+   * Paste a copied group: its first node centred on `at` (flow coordinates) when given, else
+   * where the group was, moved to the nearest free spot (never on top of the original).
+   */
+  paste(sub: Graph, at?: { x: number; y: number }): string[];
+  /** Duplicate the selection, like paste. */
+  duplicateSelection(at?: { x: number; y: number }): string[];
   autoLayout(sizes?: Record<string, { width: number; height: number }>): void;
   undo(): void;
   redo(): void;
@@ -74,6 +79,27 @@ export function graphKeys(nodes: readonly OpNode[], edges: readonly FlowEdge[]) 
     graphKey: canonicalGraph(graph),
     semanticKey: canonicalGraph(graph, { positions: false }),
   };
+}
+
+/** How far to move a pasted group so that none of its nodes sits on an existing one. */
+function freeOffset(
+  group: readonly { position: { x: number; y: number } }[],
+  nodes: readonly OpNode[],
+): { x: number; y: number } {
+  const minX = Math.min(...group.map((n) => n.position.x));
+  const minY = Math.min(...group.map((n) => n.position.y));
+  const height = Math.max(...group.map((n) => n.position.y)) - minY;
+  // Each try moves the whole group; the first node's spot is searched with the group's height.
+  for (let k = 0; k < 40; k++) {
+    const dy = Math.ceil(k / 2) * (height + 150) * (k % 2 ? 1 : -1);
+    const spot = freeSpot(nodes, { x: minX, y: minY + dy });
+    const offset = { x: spot.x - minX, y: spot.y - minY };
+    const clear = group.every(
+      (n) => freeSpot(nodes, { x: n.position.x + offset.x, y: n.position.y + offset.y }).y === n.position.y + offset.y,
+    );
+    if (clear) return offset;
+  }
+  return { x: 40, y: 40 };
 }
 
 export function graphActions(
@@ -273,11 +299,12 @@ export function graphActions(
       return structuredClone(subgraph(get().getGraph(), ids));
     },
 
-    paste: (sub, offset = { x: 40, y: 40 }) => {
+    paste: (sub, at) => {
       if (!sub.nodes.length) return [];
       const known = sub.nodes.filter((n) => get().catalogue[n.operator]);
       if (!known.length) return [];
       get().commit();
+      const offset = at ? pasteOffset(known, at) : freeOffset(known, get().nodes);
       const clone = cloneSubgraph(
         { nodes: known, edges: sub.edges },
         get().nodes.map((n) => n.id),
@@ -290,9 +317,9 @@ export function graphActions(
       return flow.nodes.map((n) => n.id);
     },
 
-    duplicateSelection: () => {
+    duplicateSelection: (at) => {
       const sub = get().copySelection();
-      return sub ? get().paste(sub) : [];
+      return sub ? get().paste(sub, at) : [];
     },
 
     autoLayout: (sizes) => {

@@ -125,6 +125,21 @@ describe("editor store undo/redo", () => {
     expect(s().nodes).toHaveLength(2);
   });
 
+  it("paste lands at the pointer; duplicate without one lands beside, not on top", () => {
+    const store = createEditorStore({ pipeline: pipeline(), catalogue: CATALOGUE });
+    const s = () => store.getState();
+    const a = s().addNode("connector.sample", { x: 0, y: 0 })!;
+    s().selectOnly([a]);
+    const [atPointer] = s().paste(s().copySelection()!, { x: 800, y: 400 });
+    const pos = (id: string) => s().nodes.find((n) => n.id === id)!.position;
+    expect(pos(atPointer)).toEqual({ x: 800 - 102, y: 400 - 48 });
+    s().selectOnly([a]);
+    const [beside] = s().duplicateSelection();
+    const p = pos(beside);
+    const overlaps = Math.abs(p.x - 0) < 204 + 24 && Math.abs(p.y - 0) < 96 + 24;
+    expect(overlaps).toBe(false);
+  });
+
   it("auto-layout is one undoable step", () => {
     const store = createEditorStore({ pipeline: pipeline(), catalogue: CATALOGUE });
     const s = () => store.getState();

@@ -57,3 +57,102 @@ export function freeSpot(nodes: readonly Placed[], start: Point): Point {
   }
   return start;
 }
+
+type Rect = { x: number; y: number; width: number; height: number };
+export type Viewport = { x: number; y: number; zoom: number };
+
+/** Below this zoom a node's text is too small to read: auto-layout pans rather than go lower. */
+export const READABLE_ZOOM = 0.6;
+
+/**
+ * A viewport showing `bounds` (flow coordinates) in a `width` × `height` pane with `pad` pixels
+ * around it: centred at the zoom that fits (at most `maxZoom`); when that zoom would be under
+ * `minZoom`, at `minZoom` with the graph's start (its left edge; pipelines flow left to right)
+ * in view and its middle row centred.
+ */
+export function viewportFor(
+  bounds: Rect,
+  pane: { width: number; height: number },
+  opts: { pad?: number; minZoom?: number; maxZoom?: number } = {},
+): Viewport {
+  const { pad = 48, minZoom = 0.2, maxZoom = 1 } = opts;
+  const w = Math.max(1, bounds.width);
+  const h = Math.max(1, bounds.height);
+  const fit = Math.min(maxZoom, (pane.width - 2 * pad) / w, (pane.height - 2 * pad) / h);
+  if (fit >= minZoom) {
+    return {
+      x: (pane.width - w * fit) / 2 - bounds.x * fit,
+      y: (pane.height - h * fit) / 2 - bounds.y * fit,
+      zoom: fit,
+    };
+  }
+  const zoom = minZoom;
+  return { x: pad - bounds.x * zoom, y: (pane.height - h * zoom) / 2 - bounds.y * zoom, zoom };
+}
+
+/**
+ * The smallest change to `view` that brings `bounds` wholly into the pane (with `pad`): none when
+ * it is in view; a pan when it fits at the current zoom; otherwise the fitting zoom, centred.
+ */
+export function keepInView(
+  bounds: Rect,
+  view: Viewport,
+  pane: { width: number; height: number },
+  pad = 24,
+): Viewport | null {
+  const z = view.zoom;
+  const left = bounds.x * z + view.x;
+  const top = bounds.y * z + view.y;
+  const right = left + bounds.width * z;
+  const bottom = top + bounds.height * z;
+  const inside = left >= pad - 0.5 && top >= pad - 0.5 && right <= pane.width - pad + 0.5 && bottom <= pane.height - pad + 0.5;
+  if (inside) return null;
+  const fitsW = bounds.width * z <= pane.width - 2 * pad;
+  const fitsH = bounds.height * z <= pane.height - 2 * pad;
+  if (!fitsW || !fitsH) return viewportFor(bounds, pane, { pad, maxZoom: z, minZoom: 0 });
+  const shift = (lo: number, hi: number, size: number) =>
+    lo < pad ? pad - lo : hi > size - pad ? size - pad - hi : 0;
+  return { x: view.x + shift(left, right, pane.width), y: view.y + shift(top, bottom, pane.height), zoom: z };
+}
+
+/** Where a pasted group goes so that its first (top-left) node is centred on `pointer`. */
+export function pasteOffset(
+  nodes: readonly { position: Point }[],
+  pointer: Point,
+  size = DEFAULT_NODE_SIZE,
+): Point {
+  if (!nodes.length) return { x: 0, y: 0 };
+  const minX = Math.min(...nodes.map((n) => n.position.x));
+  const minY = Math.min(...nodes.map((n) => n.position.y));
+  return {
+    x: Math.round(pointer.x - size.width / 2 - minX),
+    y: Math.round(pointer.y - size.height / 2 - minY),
+  };
+}
+
+/** The corners the minimap may sit in, in the order it tries them. */
+export const MINIMAP_CORNERS = ["bottom-right", "top-right", "top-left"] as const;
+export type Corner = (typeof MINIMAP_CORNERS)[number];
+
+/**
+ * The first corner where a `box`-sized minimap (with `margin` from the pane's edges) covers
+ * none of `nodes` (screen rectangles in the pane); null when every corner has one.
+ */
+export function freeCorner(
+  nodes: readonly Rect[],
+  pane: { width: number; height: number },
+  box: { width: number; height: number },
+  margin = 15,
+  gap = 6,
+): Corner | null {
+  for (const corner of MINIMAP_CORNERS) {
+    const x = corner.endsWith("right") ? pane.width - margin - box.width : margin;
+    const y = corner.startsWith("bottom") ? pane.height - margin - box.height : margin;
+    const hit = nodes.some(
+      (n) =>
+        n.x < x + box.width + gap && n.x + n.width + gap > x && n.y < y + box.height + gap && n.y + n.height + gap > y,
+    );
+    if (!hit) return corner;
+  }
+  return null;
+}

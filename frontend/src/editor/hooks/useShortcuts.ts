@@ -22,9 +22,20 @@ function isTyping(target: EventTarget | null): boolean {
 const CLIPBOARD_KEY = "datagran:clipboard";
 let clipboard: Graph | null = null;
 
-export function useShortcuts(store: StoreApi<EditorStore>, opts: { disabled: boolean }): void {
+type Point = { x: number; y: number };
+
+/**
+ * `pointerAt`: where the pointer is on the canvas (flow coordinates), null when it is not over
+ * it; paste and duplicate land there.
+ */
+export function useShortcuts(
+  store: StoreApi<EditorStore>,
+  opts: { disabled: boolean; pointerAt?: () => Point | null },
+): void {
   const disabledRef = useRef(opts.disabled);
   disabledRef.current = opts.disabled;
+  const pointerRef = useRef(opts.pointerAt);
+  pointerRef.current = opts.pointerAt;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (disabledRef.current) return;
@@ -73,16 +84,11 @@ export function useShortcuts(store: StoreApi<EditorStore>, opts: { disabled: boo
         }
         if (sub) {
           e.preventDefault();
-          s.paste(sub);
-          // The next paste lands a bit further along.
-          clipboard = {
-            ...sub,
-            nodes: sub.nodes.map((n) => ({ ...n, position: { x: n.position.x + 40, y: n.position.y + 40 } })),
-          };
+          s.paste(sub, pointerRef.current?.() ?? undefined);
         }
       } else if (mod && key === "d") {
         e.preventDefault();
-        s.duplicateSelection();
+        s.duplicateSelection(pointerRef.current?.() ?? undefined);
       } else if (mod && key === "a") {
         e.preventDefault();
         s.selectAll();

@@ -8,6 +8,7 @@ export function FieldShell({
   error,
   children,
   hint,
+  hintBad,
   inline,
 }: {
   field: FormField;
@@ -15,6 +16,8 @@ export function FieldShell({
   error?: string;
   children: ReactNode;
   hint?: ReactNode;
+  /** The hint names a problem with the value (a number out of range): shown red, not neutral. */
+  hintBad?: boolean;
   inline?: boolean;
 }) {
   return (
@@ -32,7 +35,11 @@ export function FieldShell({
       </label>
       {children}
       {field.description && <p className="field-help">{field.description}</p>}
-      {hint && <p className="field-hint">{hint}</p>}
+      {hint && (
+        <p className={hintBad ? "field-hint field-hint-bad" : "field-hint"} data-bad={hintBad ? "true" : undefined}>
+          {hint}
+        </p>
+      )}
       {error && (
         <p className="field-error" role="alert">
           {error}

@@ -27,7 +27,14 @@ export function FieldInput({ field, path, value, ctx }: FieldProps) {
   );
   if (widget.bare) return control;
   return (
-    <FieldShell field={field} id={id} error={error} hint={widget.hint?.(field, ctx)} inline={widget.inline}>
+    <FieldShell
+      field={field}
+      id={id}
+      error={error}
+      hint={widget.hint?.(field, ctx)}
+      hintBad={widget.hintBad?.(field, value) ?? false}
+      inline={widget.inline}
+    >
       {control}
     </FieldShell>
   );

@@ -12,6 +12,14 @@ export function boundsHint(f: FormField): string | null {
   return null;
 }
 
+/** A number outside the field's bounds (an empty field or a non-number is not out of range). */
+export function outOfRange(f: FormField, value: unknown): boolean {
+  if (typeof value !== "number" || !Number.isFinite(value)) return false;
+  if (f.min !== undefined && (f.exclusiveMin ? value <= f.min : value < f.min)) return true;
+  if (f.max !== undefined && (f.exclusiveMax ? value >= f.max : value > f.max)) return true;
+  return false;
+}
+
 /** The input a column field picks from, and what is known of its columns. */
 export function columnSource(
   field: FormField,

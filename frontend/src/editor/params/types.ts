@@ -9,6 +9,8 @@ export interface FormContext {
   columns: Record<string, UpstreamColumns>;
   errors: Record<string, string>;
   onChange: (path: Path, value: unknown) => void;
+  /** The node's params (a field may depend on another: features leave out the target). */
+  params?: Record<string, unknown>;
 }
 
 /** One field of the form (a widget with nested fields renders these for its children). */
@@ -39,6 +41,8 @@ export interface Widget {
   Control: ComponentType<WidgetProps>;
   /** A hint under the input (bounds, where the columns come from). */
   hint?: (field: FormField, ctx: FormContext) => string | null;
+  /** The hint shown as a problem for this value (a number out of its range); neutral otherwise. */
+  hintBad?: (field: FormField, value: unknown) => boolean;
   /** Label and input on one line (a switch). */
   inline?: boolean;
   /** The widget draws its own label and error instead of the field shell (a fieldset). */

@@ -1,12 +1,14 @@
-import { useReactFlow } from "@xyflow/react";
+import { getNodesBounds, useReactFlow } from "@xyflow/react";
 import {
   ArrowLeft,
+  ChartLine,
   Download,
   History,
   LayoutGrid,
   Loader2,
   Play,
   Redo2,
+  Rocket,
   Save,
   Square,
   Undo2,
@@ -14,8 +16,10 @@ import {
 } from "lucide-react";
 import { useRef, useState } from "react";
 import { navigate } from "../../lib/router";
+import { Link } from "../../pages/common";
 import { cancelRun, exportGraph, importGraphFile, savePipeline, startRun } from "../actions";
 import { useEditor, useEditorApi } from "../context";
+import { READABLE_ZOOM, viewportFor } from "../layout";
 import { isRunActive } from "../runState";
 import type { EditorStore } from "../store";
 import { PipelineName } from "./PipelineName";
@@ -32,10 +36,11 @@ export function Toolbar({ onHistory }: { onHistory: () => void }) {
   const canUndo = useEditor(selectCanUndo);
   const canRedo = useEditor(selectCanRedo);
   const run = useEditor((s) => s.run);
+  const pipelineId = useEditor((s) => s.pipelineId);
   const active = isRunActive(run);
   const [starting, setStarting] = useState(false);
   const fileRef = useRef<HTMLInputElement>(null);
-  const { fitView, getNodes } = useReactFlow();
+  const { setViewport, getNodes } = useReactFlow();
 
   const layout = () => {
     const sizes: Record<string, { width: number; height: number }> = {};
@@ -45,7 +50,15 @@ export function Toolbar({ onHistory }: { onHistory: () => void }) {
       }
     }
     store.getState().autoLayout(sizes);
-    window.setTimeout(() => void fitView({ padding: 0.25, maxZoom: 1, duration: 300 }), 30);
+    // The whole graph if it fits at a readable zoom, else its start at that zoom: never so far
+    // out that the nodes' text cannot be read.
+    window.setTimeout(() => {
+      const rect = document.querySelector(".canvas")?.getBoundingClientRect();
+      const nodes = getNodes();
+      if (!rect || !nodes.length) return;
+      const view = viewportFor(getNodesBounds(nodes), rect, { pad: 40, minZoom: READABLE_ZOOM });
+      void setViewport(view, { duration: 300 });
+    }, 30);
   };
 
   const run_ = async (opts: { force?: boolean } = {}) => {
@@ -106,7 +119,24 @@ export function Toolbar({ onHistory }: { onHistory: () => void }) {
           }}
         />
       </div>
-      <RunChip />
+      <div className="btn-group">
+        <Link
+          to={`/pipelines/${pipelineId}/dashboard`}
+          className="icon-btn"
+          title="Dashboard: runs, durations, schedules and webhook"
+          aria-label="Dashboard"
+        >
+          <ChartLine size={16} />
+        </Link>
+        <Link to={`/pipelines/${pipelineId}/deploy`} className="icon-btn" title="Deploy: serve predictions" aria-label="Deploy">
+          <Rocket size={16} />
+        </Link>
+      </div>
+      {run && (
+        <Link to={`/runs/${run.id}`} className="run-chip-link" title="Open the last run" aria-label="Open the last run">
+          <RunChip />
+        </Link>
+      )}
       <button className="btn" onClick={() => void savePipeline(store)} disabled={saving || !dirty} title="Save (Ctrl+S)">
         <Save size={15} /> Save
       </button>

@@ -118,6 +118,9 @@ export function runsPerDayOption(perDay: DayStats[], days: number, now?: number)
   };
 }
 
+/** Room right of the duration plot for the p50/p95 labels. */
+export const DURATION_LABEL_MARGIN = 40;
+
 /** Mean run duration per day, with the period's p50 and p95 as reference lines. */
 export function durationOption(
   perDay: DayStats[],
@@ -128,15 +131,15 @@ export function durationOption(
   const filled = fill(perDay, days, now);
   const labels = dayRange(days, now).map(shortDay);
   const secs = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : +(ms / 1000).toFixed(2));
-  // p95 labelled above its line and p50 below its own, so the two stay apart when the
-  // percentiles are close (equal after a single run).
+  // The labels sit in the right margin, past the plot (never over the line or its area); p95
+  // nudged up and p50 down so the two stay apart when the percentiles are close.
   const marks = [
-    p.p50 !== null ? { yAxis: secs(p.p50), name: "p50", label: { formatter: "p50", position: "insideEndBottom", color: COLORS.muted, fontSize: 10 }, lineStyle: { color: "#94a3b8" } } : null,
-    p.p95 !== null ? { yAxis: secs(p.p95), name: "p95", label: { formatter: "p95", position: "insideEndTop", color: COLORS.p95, fontSize: 10 }, lineStyle: { color: COLORS.p95 } } : null,
+    p.p50 !== null ? { yAxis: secs(p.p50), name: "p50", label: { formatter: "p50", position: "end", offset: [0, 6], color: COLORS.muted, fontSize: 10 }, lineStyle: { color: "#94a3b8" } } : null,
+    p.p95 !== null ? { yAxis: secs(p.p95), name: "p95", label: { formatter: "p95", position: "end", offset: [0, -6], color: COLORS.p95, fontSize: 10 }, lineStyle: { color: COLORS.p95 } } : null,
   ].filter((m) => m !== null);
   return {
     animation: false,
-    grid: { left: 44, right: 32, top: 28, bottom: 24 },
+    grid: { left: 44, right: DURATION_LABEL_MARGIN, top: 28, bottom: 24 },
     tooltip: { ...tooltip, axisPointer: { type: "line" as const }, valueFormatter: (v) => (v === null || v === undefined ? "–" : `${v} s`) },
     xAxis: { type: "category", data: labels, boundaryGap: false, ...axisCommon },
     yAxis: {

@@ -195,7 +195,7 @@ export function PipelineDashboardPage({ pipelineId }: { pipelineId: string }) {
             )} />
           )}
         </Card>
-        <WebhookPanel pipelineId={pipelineId} />
+        <WebhookPanel pipelineId={pipelineId} enabled={!!pipeline?.webhook_enabled} />
       </div>
 
       <SchedulesPanel pipelineId={pipelineId} />
@@ -256,7 +256,9 @@ function SlowNodes({ stats, labels }: { stats: RunStats; labels: Record<string, 
             </td>
             <td>
               <div className="inline-bar">
-                <span className="inline-bar-fill" style={{ width: `${(n.mean_ms / top) * 100}%` }} />
+                <span className="inline-bar-track">
+                  <span className="inline-bar-fill" style={{ width: `${(n.mean_ms / top) * 100}%` }} />
+                </span>
                 <span className="inline-bar-value">{formatDuration(n.mean_ms)}</span>
               </div>
             </td>

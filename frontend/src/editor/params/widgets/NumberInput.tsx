@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { boundsHint } from "../hints";
+import { boundsHint, outOfRange } from "../hints";
 import { emptyValue, type Widget, type WidgetProps } from "../types";
 
 /** integer and number: keeps the text as typed, stores the number. */
@@ -31,4 +31,4 @@ function NumberInput({ id, field, value, onChange, invalid }: WidgetProps) {
   );
 }
 
-export const numberWidget: Widget = { Control: NumberInput, hint: boundsHint };
+export const numberWidget: Widget = { Control: NumberInput, hint: boundsHint, hintBad: outOfRange };
