@@ -50,11 +50,14 @@ from datagran.runs.triggers import PipelineWebhookApi, WebhookTriggerApi
 from datagran.schedules.apis import PipelineScheduleListApi, ScheduleDetailApi, SchedulePreviewApi
 from datagran.serving.apis import DeploymentApi, DeploymentStatsApi, PredictApi
 from datagran.workspaces.apis import (
+    ApiTokenDetailApi,
+    ApiTokenListApi,
     AuditListApi,
     EmailVerificationApi,
     EmailVerifyApi,
     InvitationAcceptApi,
     InvitationApi,
+    InvitationDetailApi,
     MemberDetailApi,
     MemberListApi,
     OwnershipTransferApi,
@@ -66,6 +69,10 @@ urlpatterns = [
     path("workspaces/<str:workspace_id>/members/", MemberListApi.as_view()),
     path("workspaces/<str:workspace_id>/members/<int:user_id>/", MemberDetailApi.as_view()),
     path("workspaces/<str:workspace_id>/invitations/", InvitationApi.as_view()),
+    path("workspaces/<str:workspace_id>/invitations/<int:invitation_id>/",
+         InvitationDetailApi.as_view()),
+    path("tokens/", ApiTokenListApi.as_view()),
+    path("tokens/<int:token_id>/", ApiTokenDetailApi.as_view()),
     path("workspaces/<str:workspace_id>/transfer-ownership/", OwnershipTransferApi.as_view()),
     path("workspaces/<str:workspace_id>/audit/", AuditListApi.as_view()),
     path("invitations/<str:token>/accept/", InvitationAcceptApi.as_view()),

@@ -14,15 +14,15 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
 from django.urls import re_path
-from rest_framework.authtoken.models import Token
+
+from datagran.workspaces.tokens import token_user
 
 
 @database_sync_to_async
 def _token_user(key: str) -> Any:
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return AnonymousUser()
-    return token.user
+    """A personal API token's user or a DRF token's (revoked or unknown: anonymous)."""
+    found = token_user(key)
+    return AnonymousUser() if found is None else found[0]
 
 
 class TokenAuthMiddleware(BaseMiddleware):

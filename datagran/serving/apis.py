@@ -4,7 +4,7 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +13,7 @@ from datagran.core.api import error_responses
 from datagran.core.fields import represent
 from datagran.core.ratelimit import PredictThrottle
 from datagran.pipelines.selectors import pipeline_get
+from datagran.workspaces.authentication import ApiTokenAuthentication
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
@@ -50,7 +51,7 @@ class DeploymentApi(APIView):
         return Response(DeploymentOutput(deployment, context={"request": request}).data)
 
 
-class ServingTokenAuthentication(TokenAuthentication):
+class ServingTokenAuthentication(ApiTokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         return serving_credentials(key, lambda: super(
             ServingTokenAuthentication, self).authenticate_credentials(key))

@@ -13,12 +13,12 @@ class ServingConfig(AppConfig):
 
         from datagran.pipelines.models import Pipeline
         from datagran.registry.models import ModelAlias, ModelVersion
-        from datagran.workspaces.models import Membership
+        from datagran.workspaces.models import ApiToken, Membership
 
         from .models import Deployment
         from .services import forget_recent
 
-        for model in (Pipeline, Deployment, ModelAlias, ModelVersion, Membership, Token,
+        for model in (Pipeline, Deployment, ModelAlias, ModelVersion, Membership, Token, ApiToken,
                       get_user_model()):
             post_save.connect(forget_recent, sender=model, dispatch_uid=f"serving-{model}")
             post_delete.connect(forget_recent, sender=model, dispatch_uid=f"serving-d-{model}")

@@ -7,12 +7,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datagran.core.api import error_responses
+from datagran.core.exceptions import Forbidden
 
 from .members import (
     email_verification_send,
     email_verify,
     invitation_accept,
     invitation_create,
+    invitation_pending,
+    invitation_revoke,
     member_remove,
     member_set_role,
     ownership_transfer,
@@ -20,7 +23,11 @@ from .members import (
 from .models import Role, Workspace
 from .selectors import workspace_for_request, workspace_list
 from .serializers import (
+    ApiTokenCreatedOutput,
+    ApiTokenInput,
+    ApiTokenOutput,
     AuditEntryOutput,
+    AuditQuery,
     EmailInput,
     EmailOutput,
     EmailVerificationOutput,
@@ -31,8 +38,13 @@ from .serializers import (
     MemberRoleInput,
     MemberRoleOutput,
     OwnershipTransferInput,
+    PendingInvitationOutput,
     WorkspaceOutput,
 )
+from .tokens import api_token_create, api_token_list, api_token_revoke
+
+ERR_TOKENS_BY_TOKEN = ("API tokens are managed from a signed-in browser session (Settings → "
+                       "API tokens), not with a token.")
 
 
 class WorkspaceListApi(APIView):
@@ -55,6 +67,14 @@ class MemberListApi(APIView):
 
 
 class InvitationApi(APIView):
+    @extend_schema(responses={200: PendingInvitationOutput(many=True),
+                              **error_responses(401, 404)})
+    def get(self, request: Request, workspace_id: str) -> Response:
+        """Pending invitations (not accepted, revoked or expired), newest first."""
+        workspace = workspace_for_request(user=request.user, workspace_id=workspace_id)
+        return Response(PendingInvitationOutput(invitation_pending(workspace=workspace),
+                                                many=True).data)
+
     @extend_schema(request=InvitationInput, responses={201: InvitationOutput, **error_responses()})
     def post(self, request: Request, workspace_id: str) -> Response:
         workspace = _owned(request, workspace_id)
@@ -66,6 +86,15 @@ class InvitationApi(APIView):
             accept_url=request.build_absolute_uri("/api/invitations/TOKEN/accept/"))
         return Response(InvitationOutput({"email": email, "link": link}).data,
                         status=status.HTTP_201_CREATED)
+
+
+class InvitationDetailApi(APIView):
+    @extend_schema(responses={204: None, **error_responses(401, 403, 404)})
+    def delete(self, request: Request, workspace_id: str, invitation_id: int) -> Response:
+        """Revoke a pending invitation: its link stops working."""
+        invitation_revoke(workspace=_owned(request, workspace_id), by=request.user,
+                          invitation_id=invitation_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class InvitationAcceptApi(APIView):
@@ -133,8 +162,51 @@ class AuditListApi(APIView):
     """Sensitive actions in a workspace (promotions, deletions, connection and member
     changes): for its owners."""
 
-    @extend_schema(responses={200: AuditEntryOutput(many=True), **error_responses(401, 403, 404)})
+    @extend_schema(parameters=[AuditQuery],
+                   responses={200: AuditEntryOutput(many=True), **error_responses()})
     def get(self, request: Request, workspace_id: str) -> Response:
+        """Newest first, a page at a time (``?page=``, ``?page_size=``, at most 200), of one
+        ``?action=`` if given."""
         workspace = _owned(request, workspace_id)
-        return Response(AuditEntryOutput(workspace.audit.select_related("actor")[:500],
-                                         many=True).data)
+        query = AuditQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        entries = workspace.audit.select_related("actor")
+        if query.validated_data.get("action"):
+            entries = entries.filter(action=query.validated_data["action"])
+        size = query.validated_data["page_size"]
+        start = (query.validated_data["page"] - 1) * size
+        return Response(AuditEntryOutput(entries[start:start + size], many=True).data)
+
+
+def _by_token(request: Request) -> None:
+    # A leaked key must not be able to mint itself successors or revoke its owner's others.
+    if request.auth is not None:
+        raise Forbidden(ERR_TOKENS_BY_TOKEN)
+
+
+class ApiTokenListApi(APIView):
+    """The caller's personal API tokens (``Authorization: Token <key>``): listed with any
+    credentials, made and revoked from a signed-in browser session only."""
+
+    @extend_schema(responses={200: ApiTokenOutput(many=True), **error_responses(401, 403)})
+    def get(self, request: Request) -> Response:
+        return Response(ApiTokenOutput(api_token_list(user=request.user), many=True).data)
+
+    @extend_schema(request=ApiTokenInput,
+                   responses={201: ApiTokenCreatedOutput, **error_responses(400, 401, 403, 409)})
+    def post(self, request: Request) -> Response:
+        _by_token(request)
+        data = ApiTokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, key = api_token_create(user=request.user, name=data.validated_data["name"])
+        token.key = key
+        return Response(ApiTokenCreatedOutput(token).data, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenDetailApi(APIView):
+    @extend_schema(responses={204: None, **error_responses(401, 403, 404)})
+    def delete(self, request: Request, token_id: int) -> Response:
+        """Revoke the token: requests with its key are refused from now on."""
+        _by_token(request)
+        api_token_revoke(user=request.user, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

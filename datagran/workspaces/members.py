@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F, QuerySet
 from django.utils import timezone
 
 from datagran.core.exceptions import Conflict, FieldError, NotFound, PermanentError
@@ -29,6 +30,7 @@ ERR_EMAIL_LINK_USER = ("This confirmation link was asked for by another user: si
 EMAIL_SALT = "datagran.workspaces.email-verification"
 EMAIL_DAYS = 3
 MAX_ID = 2**63 - 1  # the largest id a database column holds
+ERR_NO_INVITATION = "No pending invitation with that id in this workspace."
 ERR_NOT_MEMBER = "That user is not a member of this workspace."
 ERR_TRANSFER_TO_SELF = ("You cannot transfer ownership to yourself: name the member who is "
                         "to become owner.")
@@ -60,7 +62,7 @@ def invitation_create(*, workspace: Workspace, by: AbstractBaseUser, email: str,
 @transaction.atomic
 def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
     invitation = Invitation.objects.select_for_update().filter(token_hash=_digest(token)).first()
-    if invitation is None or invitation.accepted_at is not None:
+    if invitation is None or invitation.accepted_at is not None or invitation.revoked_at:
         raise NotFound("This invitation does not exist or was already used.")
     if invitation.created_at < timezone.now() - timedelta(days=INVITATION_DAYS):
         raise PermanentError("This invitation has expired; ask for a new one.")
@@ -78,6 +80,31 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
     audit_record(workspace_id=invitation.workspace_id, actor=user, action="member.join",
                  target=user.get_username(), role=membership.role)
     return membership
+
+
+def invitation_pending(*, workspace: Workspace) -> QuerySet[Invitation]:
+    """Invitations not yet accepted, revoked or expired, newest first, with ``expires_at``."""
+    lifetime = timedelta(days=INVITATION_DAYS)
+    return (workspace.invitations.filter(accepted_at=None, revoked_at=None,
+                                          created_at__gte=timezone.now() - lifetime)
+            .select_related("invited_by")
+            .annotate(expires_at=ExpressionWrapper(F("created_at") + lifetime,
+                                                   output_field=DateTimeField()))
+            .order_by("-created_at", "-id"))
+
+
+@transaction.atomic
+def invitation_revoke(*, workspace: Workspace, by: AbstractBaseUser, invitation_id: int) -> None:
+    """Its link stops working; an accepted (or already revoked) invitation is not found."""
+    invitation = (workspace.invitations.select_for_update()
+                  .filter(pk=invitation_id, accepted_at=None, revoked_at=None).first()
+                  if 0 < invitation_id <= MAX_ID else None)
+    if invitation is None:
+        raise NotFound(ERR_NO_INVITATION, {"invitation": ["not found"]})
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(workspace_id=workspace.pk, actor=by, action="member.invite_revoke",
+                 target=invitation.email)
 
 
 def email_verification_send(*, user: AbstractBaseUser, email: str, verify_url: str) -> None:

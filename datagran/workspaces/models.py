@@ -68,3 +68,23 @@ class Invitation(models.Model):
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True)
+
+    revoked_at = models.DateTimeField(null=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token (``Authorization: Token <key>``): its owner names it, sees the key
+    once at creation and may revoke it. Only the key's SHA-256 is kept, with its first
+    characters to tell tokens apart."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True)
+    revoked_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -78,3 +78,39 @@ class AuditEntryOutput(serializers.Serializer):
 
     def get_actor(self, entry: Any) -> str | None:
         return entry.actor.get_username() if entry.actor else None
+
+
+class AuditQuery(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
+    page_size = serializers.IntegerField(min_value=1, max_value=200, default=50)
+    action = serializers.CharField(max_length=50, required=False, allow_blank=True)
+
+
+class PendingInvitationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    invited_by = serializers.SerializerMethodField()
+    at = IsoDateTimeField(source="created_at")
+    expires_at = IsoDateTimeField()
+
+    def get_invited_by(self, invitation: Any) -> str | None:
+        return invitation.invited_by.get_username() if invitation.invited_by else None
+
+
+class ApiTokenInput(serializers.Serializer):
+    # Checked by api_token_create, whose message says what a name is for.
+    name = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=10_000)
+
+
+class ApiTokenOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's first characters, to recognise it.")
+    created_at = IsoDateTimeField()
+    last_used_at = IsoDateTimeField(allow_null=True)
+    revoked_at = IsoDateTimeField(allow_null=True)
+
+
+class ApiTokenCreatedOutput(ApiTokenOutput):
+    key = serializers.CharField(help_text="The key, shown this once: only its digest is kept.")

@@ -24,7 +24,9 @@ TOKEN_ROUTES = {"/api/hooks/{pipeline_id}/{token}/", "/api/invitations/{token}/a
 # Global reads that belong to no workspace, and the caller's own e-mail confirmation.
 UNSCOPED = {("get", "/api/operators/"), ("get", "/api/connections/kinds/"),
             ("post", "/api/schedules/preview/"), ("get", "/api/workspaces/"),
-            ("post", "/api/invitations/verify-email/")}
+            ("post", "/api/invitations/verify-email/"),
+            # The caller's own API tokens (and a token may not make or revoke any: 403).
+            ("post", "/api/tokens/"), ("delete", "/api/tokens/{token_id}/")}
 # Operations a viewer may call: they read or compute, and change nothing.
 VIEWER_MAY = {"get", ("post", "/api/pipelines/{pipeline_id}/validate/"),
               ("post", "/api/pipelines/{pipeline_id}/plan/"),
@@ -69,7 +71,7 @@ def world(api, user, worker):
               "alias": "production", "connection_id": connection["id"],
               "schedule_id": schedule["id"], "dataset_id": dataset["id"],
               "workspace_id": str(workspace.pk),
-              "user_id": str(user.pk), "token": "x"}
+              "user_id": str(user.pk), "token": "x", "token_id": "1", "invitation_id": "1"}
     secret_ids = {pipeline["id"], run_id, model["id"], dataset["id"], connection["id"],
                   schedule["id"]}
     return {"params": params, "ids": secret_ids, "workspace": str(workspace.pk),

@@ -132,3 +132,40 @@ def test_a_user_confirms_an_address_by_mail_and_then_accepts_the_invitation_sent
     assert bob_api.post(invitation).status_code == 200
     assert Membership.objects.get(workspace=team, user=bob).role == "viewer"
     assert not Membership.objects.filter(workspace=team, user=other_user).exists()
+
+
+def test_pending_invitations_are_listed_and_a_revoked_link_stops_working(
+        api, team, other_user, other_api) -> None:
+    other_user.email = "mallory@example.com"
+    other_user.save()
+    base = f"/api/workspaces/{team.pk}/invitations"
+    api.post(f"{base}/", {"email": "mallory@example.com", "role": "viewer"}, format="json")
+    link = re.findall(r"http://testserver(\S+)", mail.outbox[0].body)[0]
+    [pending] = api.get(f"{base}/").json()
+    assert pending["email"] == "mallory@example.com" and pending["invited_by"] == "alice"
+    membership_add(workspace=team, user=other_user, role="editor")
+    assert other_api.delete(f"{base}/{pending['id']}/").status_code == 403  # owners only
+    Membership.objects.filter(workspace=team, user=other_user).delete()
+    assert api.delete(f"{base}/{pending['id']}/").status_code == 204
+    assert api.get(f"{base}/").json() == []
+    assert other_api.post(link).status_code == 404
+    assert not Membership.objects.filter(workspace=team, user=other_user).exists()
+    assert api.delete(f"{base}/{pending['id']}/").status_code == 404
+
+
+def test_the_audit_log_pages_newest_first_and_filters_by_action(api, team, other_user) -> None:
+    membership_add(workspace=team, user=other_user, role="viewer")
+    base = f"/api/workspaces/{team.pk}"
+    for role in ("editor", "viewer", "editor"):
+        api.patch(f"{base}/members/{other_user.pk}/", {"role": role}, format="json")
+    api.post(f"{base}/invitations/", {"email": "x@example.com"}, format="json")
+    first = api.get(f"{base}/audit/?page_size=2").json()
+    second = api.get(f"{base}/audit/?page_size=2&page=2").json()
+    assert [e["action"] for e in first + second] == [
+        "member.invite", "member.role", "member.role", "member.role"]
+    assert [e["detail"]["role"] for e in second] == ["viewer", "editor"]
+    assert first[0]["actor"] == "alice" and first[0]["target"] == "x@example.com"
+    only = api.get(f"{base}/audit/?action=member.invite").json()
+    assert [e["action"] for e in only] == ["member.invite"]
+    bad = api.get(f"{base}/audit/?page_size=0")
+    assert bad.status_code == 400 and "page_size" in bad.json()["extra"]["fields"]

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from datagran.workspaces.models import Membership, Workspace
 from datagran.workspaces.services import membership_add, workspace_create, workspace_personal
@@ -35,7 +35,9 @@ def test_a_user_made_by_bulk_create_gets_one_on_first_use() -> None:
 def test_create_api_token_prints_a_working_token(user) -> None:
     out = io.StringIO()
     call_command("create_api_token", "alice", stdout=out)
-    assert Token.objects.get(user=user).key == out.getvalue().strip()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {out.getvalue().strip()}")
+    assert client.get("/api/workspaces/").status_code == 200
 
 
 def test_create_api_token_names_an_unknown_user() -> None:

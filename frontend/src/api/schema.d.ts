@@ -781,14 +781,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description The caller's personal API tokens (``Authorization: Token <key>``), from a signed-in
-         *     browser session only.
+         * @description The caller's personal API tokens (``Authorization: Token <key>``): listed with any
+         *     credentials, made and revoked from a signed-in browser session only.
          */
         get: operations["tokens_list"];
         put?: never;
         /**
-         * @description The caller's personal API tokens (``Authorization: Token <key>``), from a signed-in
-         *     browser session only.
+         * @description The caller's personal API tokens (``Authorization: Token <key>``): listed with any
+         *     credentials, made and revoked from a signed-in browser session only.
          */
         post: operations["tokens_create"];
         delete?: never;
@@ -990,14 +990,10 @@ export interface components {
         ColumnStatsOutput: {
             distinct: number;
             max: unknown;
-            /** @description Numbers only. */
             mean: unknown;
-            /** @description Numbers and times only. */
             min: unknown;
             name: string;
             nulls: number;
-            /** @description The most frequent values of text and booleans. */
-            top: components["schemas"]["TopValueOutput"][];
             type: string;
         };
         /** @description Metrics side by side, the params that differ, and how the training data differs. */
@@ -1101,6 +1097,19 @@ export interface components {
             id: string;
             name: string;
         };
+        DatasetColumnStatsOutput: {
+            distinct: number;
+            max: unknown;
+            /** @description Numbers only. */
+            mean: unknown;
+            /** @description Numbers and times only. */
+            min: unknown;
+            name: string;
+            nulls: number;
+            /** @description The most frequent values of text and booleans. */
+            top: components["schemas"]["DatasetTopValueOutput"][];
+            type: string;
+        };
         DatasetDeleteOutput: {
             /** @description Versions deleted. */
             deleted: number;
@@ -1124,11 +1133,16 @@ export interface components {
             sha256: string;
             size_bytes: number;
             /** @description The pipelines whose current version reads this version. */
-            readonly used_by: components["schemas"]["PipelineRefOutput"][];
+            readonly used_by: components["schemas"]["DatasetPipelineOutput"][];
             /** @description 1 for a name's first upload, then 2, 3, ... */
             version: number;
             /** Format: uuid */
             workspace: string;
+        };
+        DatasetPipelineOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
         };
         DatasetPreviewOutput: {
             /** @description [{"name", "type"}] */
@@ -1141,8 +1155,12 @@ export interface components {
             rows: unknown[][];
         };
         DatasetStatsOutput: {
-            columns: components["schemas"]["ColumnStatsOutput"][];
+            columns: components["schemas"]["DatasetColumnStatsOutput"][];
             row_count: number;
+        };
+        DatasetTopValueOutput: {
+            count: number;
+            value: string;
         };
         /** @description Multipart form data: the file, and optionally its name and workspace. */
         DatasetUploadInput: {
@@ -1174,7 +1192,7 @@ export interface components {
             /** @description The latest version of this name already had these bytes: no new version was made (answered 200; a new version is 201). */
             unchanged: boolean;
             /** @description The pipelines whose current version reads this version. */
-            readonly used_by: components["schemas"]["PipelineRefOutput"][];
+            readonly used_by: components["schemas"]["DatasetPipelineOutput"][];
             /** @description 1 for a name's first upload, then 2, 3, ... */
             version: number;
             /** Format: uuid */
@@ -1211,11 +1229,19 @@ export interface components {
             pipeline: string;
             /** Format: double */
             sample_rate: number;
+            /** @description Why it is off or waiting. */
+            readonly serving_reason: string;
+            /** @description off; waiting (on, but no model version is promoted to production yet); serving. */
+            readonly serving_state: components["schemas"]["ServingStateEnum"];
         };
         /** @description Recent requests, latency percentiles, the request schema, and drift per feature. */
         DeploymentStatsOutput: {
             deployment: components["schemas"]["DeploymentOutput"];
             drift: components["schemas"]["DriftOutput"][];
+            /** @description Drift is flagged only from this many logged requests on. */
+            drift_min_requests: number;
+            /** @description Logged requests drift is computed over (n). */
+            drift_requests: number;
             /** @description A row of the training data, as a request would send it. */
             example: {
                 [key: string]: unknown;
@@ -1628,11 +1654,6 @@ export interface components {
             /** Format: uuid */
             workspace: string;
         };
-        PipelineRefOutput: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-        };
         PipelineVersionOutput: {
             /** Format: date-time */
             created_at: string;
@@ -1729,6 +1750,8 @@ export interface components {
             status: components["schemas"]["RunStatusEnum"];
             trigger: components["schemas"]["TriggerEnum"];
             version: string;
+            /** @description The action node waiting for an editor's approval, if any. */
+            readonly waiting_node: string | null;
             /** Format: uuid */
             workspace: string;
         };
@@ -1762,6 +1785,8 @@ export interface components {
             status: components["schemas"]["RunStatusEnum"];
             trigger: components["schemas"]["TriggerEnum"];
             version: string;
+            /** @description The action node waiting for an editor's approval, if any. */
+            readonly waiting_node: string | null;
             /** Format: uuid */
             workspace: string;
         };
@@ -1860,6 +1885,8 @@ export interface components {
             name: string;
             version: number;
         };
+        /** @enum {string} */
+        ServingStateEnum: "off" | "waiting" | "serving";
         SlowNodeOutput: {
             max_ms: number;
             /** Format: double */
@@ -1867,10 +1894,6 @@ export interface components {
             node_id: string;
             operator: string;
             runs: number;
-        };
-        TopValueOutput: {
-            count: number;
-            value: string;
         };
         TrainingDataCompareOutput: {
             columns_added: string[];
