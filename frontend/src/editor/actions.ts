@@ -8,7 +8,7 @@ import { elapsed, formatDuration } from "../lib/format";
 import { toast } from "../ui/toast";
 import { clearDraft } from "./drafts";
 import { parseGraph } from "./graph";
-import { cancelRunMutation, invalidateAfterRun, mutate } from "./queries";
+import { cancelRunMutation, invalidateAfterRun, mutate, startPartialRunMutation, type RunScope } from "./queries";
 import { isRunActive } from "./runState";
 import type { EditorStore } from "./store";
 
@@ -62,10 +62,13 @@ export async function savePipeline(
   }
 }
 
-/** Save if need be, then run; `force` recomputes every node instead of reusing cached outputs. */
+/**
+ * Save if need be, then run; `force` recomputes every node instead of reusing cached outputs.
+ * With a `target`, a partial run: up to that node (`scope` "upstream") or that node alone.
+ */
 export async function startRun(
   store: StoreApi<EditorStore>,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; target?: string; scope?: RunScope } = {},
 ): Promise<Run | null> {
   const s = store.getState();
   if (isRunActive(s.run)) return null;
@@ -78,7 +81,14 @@ export async function startRun(
     if (!ok) return null;
   }
   try {
-    const run = await mutate(startRunMutation, { pipeline: s.pipelineId, force: opts.force });
+    const run = opts.target
+      ? await mutate(startPartialRunMutation, {
+          pipeline: s.pipelineId,
+          target: opts.target,
+          scope: opts.scope ?? "upstream",
+          force: opts.force,
+        })
+      : await mutate(startRunMutation, { pipeline: s.pipelineId, force: opts.force });
     store.getState().setRun(run);
     // Everything cached: the run may be over before anyone could watch it.
     if (!isRunActive(run)) runEnded(run);

@@ -6,8 +6,38 @@ import {
   type MutationObserverOptions,
   type QueryClient,
 } from "@tanstack/react-query";
-import { api } from "../api/client";
+import { api, http, unwrap } from "../api/client";
 import { queryClient, queryKeys } from "../api/queryClient";
+import type { Run } from "../api/types";
+
+/** "upstream": run up to here (the node and its ancestors); "node": the node alone. */
+export type RunScope = "upstream" | "node";
+
+export interface PartialRun {
+  pipeline: string;
+  target: string;
+  scope: RunScope;
+  force?: boolean;
+}
+
+/**
+ * Start a partial run: the target and its ancestors, or the target alone on its inputs' cached
+ * outputs (refused with a 400 naming the inputs that have none). Like a full run it changes the
+ * run lists and the pipeline's last run.
+ */
+export const startPartialRunMutation = (qc: QueryClient) => ({
+  mutationFn: (v: PartialRun) =>
+    unwrap(
+      http.POST("/api/pipelines/{pipeline_id}/runs/", {
+        params: { path: { pipeline_id: v.pipeline } },
+        body: { target: v.target, scope: v.scope, ...(v.force ? { force: true } : {}) },
+      }),
+    ).then((r) => r as unknown as Run),
+  onSuccess: () => {
+    void qc.invalidateQueries({ queryKey: queryKeys.runs.all });
+    void qc.invalidateQueries({ queryKey: queryKeys.pipelines.all });
+  },
+});
 
 /**
  * The preview of one output port of a run's node. A finished node's output never changes, so

@@ -15,7 +15,7 @@ import { groupErrors } from "./errors";
 import { canonicalGraph, toFlow, type Catalogue, type FlowEdge, type OpNode } from "./graph";
 import { graphActions, graphKeys, type GraphActions } from "./graphActions";
 import { emptyHistory, type History } from "./history";
-import { makePlan, projectPlan, type Plan, type PlanStatus } from "./plan";
+import { makePlan, planAfterRun, projectPlan, reusableNodes, runJustEnded, type Plan, type PlanStatus } from "./plan";
 import { applyRunMessage, nodeRunMap } from "./runState";
 
 export type SocketState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
@@ -156,7 +156,7 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
 
     setErrors: (errors) => set({ errors, errorsByNode: groupErrors(errors) }),
 
-    setRun: (run) => set({ run, nodeRuns: nodeRunMap(run) }),
+    setRun: (run) => set({ run, nodeRuns: nodeRunMap(run), ...planOnRunEnd(get(), run) }),
 
     setPlan: (nodes, graph) => {
       if (!nodes) {
@@ -169,7 +169,7 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
 
     applyRunMessage: (msg) => {
       const r = applyRunMessage(get().run, msg);
-      if (r.run !== get().run) set({ run: r.run, nodeRuns: nodeRunMap(r.run) });
+      if (r.run !== get().run) set({ run: r.run, nodeRuns: nodeRunMap(r.run), ...planOnRunEnd(get(), r.run) });
       return { resync: r.resync };
     },
 
@@ -177,4 +177,15 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
     setSaving: (saving) => set({ saving }),
     setConnectionNotice: (connectionNotice) => set({ connectionNotice }),
   }));
+}
+
+/**
+ * The plan, in the same update as the run that just ended: no moment shows the plan from before
+ * the run (the server's answer, asked for at once, follows).
+ */
+function planOnRunEnd(s: EditorStore, run: Run | null): Partial<EditorState> {
+  if (!s.plan || !runJustEnded(s.run, run)) return {};
+  const graph = s.getGraph();
+  const plan = planAfterRun(s.plan, run, reusableNodes(graph, s.catalogue));
+  return { plan, planStatus: projectPlan(plan, graph) };
 }

@@ -7,8 +7,9 @@ import type { EditorStore } from "../store";
 
 /**
  * Ask the server what a run would reuse and what it would recompute (debounced): when the graph
- * has validated without errors (so after each change of meaning) and when a run ends. Between
- * an edit and the answer, the store projects the last plan onto the edited graph.
+ * has validated without errors (so after each change of meaning), and at once when a run ends
+ * (the store has by then derived the plan from the run's events). Between an edit and the
+ * answer, the store projects the last plan onto the edited graph.
  */
 export function usePlan(store: StoreApi<EditorStore>, delay = 250): void {
   useEffect(() => {
@@ -44,8 +45,12 @@ export function usePlan(store: StoreApi<EditorStore>, delay = 250): void {
     };
     const unsub = store.subscribe((s, prev) => {
       const validated = s.validatedKey !== prev.validatedKey || s.errors !== prev.errors;
-      const runEnded = isRunActive(prev.run) && !isRunActive(s.run);
-      if (validated || runEnded || s.nodes.length !== prev.nodes.length) schedule();
+      if (isRunActive(prev.run) && !isRunActive(s.run)) {
+        // The store already shows the plan the run's own events imply; confirm it at once,
+        // not a debounce later.
+        window.clearTimeout(timer);
+        plan();
+      } else if (validated || s.nodes.length !== prev.nodes.length) schedule();
     });
     schedule();
     return () => {
