@@ -46,6 +46,8 @@ class RunContext(ValidationContext):
         self.logs: list[str] = []
         self.files: list[dict[str, Any]] = []
         self.interrupts = Interrupts()
+        # The names of the connections loaded, for messages (ids mean nothing to a person).
+        self.connection_names: dict[str, str] = {}
 
     def on_interrupt(self, callback: Callable[[], None]) -> Any:
         return self.interrupts.on_interrupt(callback)
@@ -78,6 +80,7 @@ class RunContext(ValidationContext):
             raise OperatorError(f"Connection '{connection.name}' is a {connection.kind} "
                                 f"connection; this needs {' or '.join(kinds)}.",
                                 field="connection")
+        self.connection_names[connection_id] = connection.name
         return connection_config(connection=connection)
 
     def _log_rows(self, keys: list[str]) -> Any:

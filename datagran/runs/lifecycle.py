@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.utils import timezone
 
 from datagran.core.exceptions import Conflict, PermanentError
@@ -195,9 +195,13 @@ def run_finish(tx: RunTransaction, status: str, now: Any, error: str = "") -> No
     run = tx.run
     run.status, run.finished_at, run.error = status, now, error
     run.started_at = run.started_at or now
-    run.duration_ms = None if run.started_at is None else int(
-        (now - run.started_at).total_seconds() * 1000)
-    run.rows_processed = run.nodes.aggregate(rows=Sum("rows_out"))["rows"] or 0
+    totals = run.nodes.aggregate(rows=Sum("rows_out"), queued=Min("queued_at"),
+                                 started=Min("started_at"))
+    # The span its timeline draws: from the first node queued (or reused) to the end, so
+    # the run page's header, its timeline and the runs list say the same duration.
+    began = min(t for t in (run.started_at, totals["queued"], totals["started"]) if t)
+    run.duration_ms = int((now - began).total_seconds() * 1000)
+    run.rows_processed = totals["rows"] or 0
     run.save(update_fields=["status", "finished_at", "error", "started_at", "duration_ms",
                             "rows_processed"])
     tx.emit_run()

@@ -10,13 +10,13 @@ import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from datagran.core.exceptions import NotFound
 from datagran.workspaces.models import Membership
 from operators.base import column_type
 
-from .models import NodeRun, Run
+from .models import NodeRun, NodeStatus, Run
 from .serializers import RunOutput
 
 
@@ -33,7 +33,9 @@ def run_list(*, user: AbstractBaseUser, workspace_id: object | None = None,
             qs = qs.filter(pipeline_id=uuid.UUID(str(pipeline_id)))
     except ValueError:
         return qs.none()
-    return qs.select_related("version", "pipeline", "created_by")
+    waiting = NodeRun.objects.filter(run=OuterRef("pk"), status=NodeStatus.WAITING)
+    return qs.select_related("version", "pipeline", "created_by").annotate(
+        waiting_node=Subquery(waiting.order_by("pk").values("node_id")[:1]))
 
 
 def run_get(*, user: AbstractBaseUser, run_id: object) -> Run:

@@ -85,6 +85,14 @@ class RunListItemOutput(RunSummaryOutput):
     force = serializers.BooleanField()
     datasets = ObjectField()
     replay_of = serializers.UUIDField(source="replay_of_id", allow_null=True)
+    waiting_node = serializers.SerializerMethodField()
+
+    def get_waiting_node(self, run: Run) -> str | None:
+        """The action node waiting for an editor's approval, if any."""
+        if hasattr(run, "waiting_node"):  # annotated by run_list: no query per row
+            return run.waiting_node
+        return (run.nodes.filter(status=NodeStatus.WAITING).order_by("pk")
+                .values_list("node_id", flat=True).first())
 
 
 class RunOutput(RunListItemOutput):

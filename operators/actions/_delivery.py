@@ -238,7 +238,9 @@ def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
     attempt of this node at a time (across concurrent runs) reads and sends: the second
     finds the first one's records sent."""
     if via is not None:
-        refuse_dry_run_only(via[1], via[0], dry_run=dry_run)
+        # A run's context knows the connection's name; a bare one, only its id.
+        names: dict[str, str] = getattr(ctx, "connection_names", {})
+        refuse_dry_run_only(via[1], names.get(via[0], via[0]), dry_run=dry_run)
     if dry_run:
         return _deliver(ctx, records, send, dry_run=True, require_approval=require_approval,
                         batch_size=batch_size, skip_sent=skip_sent, prepare=prepare,
