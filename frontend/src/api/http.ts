@@ -53,7 +53,8 @@ function readCookie(name: string): string {
   return match ? decodeURIComponent(match.slice(name.length + 1)) : "";
 }
 
-function currentCsrf(): string {
+/** The CSRF token to send with a write (a raw XMLHttpRequest upload sends it too). */
+export function currentCsrf(): string {
   // Django rotates the token at login; the cookie is the freshest copy when readable.
   return readCookie("csrftoken") || csrfToken;
 }
