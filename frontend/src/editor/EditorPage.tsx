@@ -122,7 +122,7 @@ function EditorBody({ initialDraft }: { initialDraft: Draft | null }) {
   return (
     <div className="editor">
       <Toolbar onHistory={() => setShowHistory(true)} />
-      <RunProgressBar />
+      <RunProgressBar onShowNode={() => setDrawerOpen(true)} />
       <div className="editor-body">
         <Palette onAdd={addOperator} />
         <div className="editor-center">

@@ -79,4 +79,13 @@ describe("run messages", () => {
     const half = { ...RUN, nodes: [node("a", "succeeded"), node("b", "running")] };
     expect(runProgress(half)).toEqual({ done: 1, total: 2, fraction: 0.5 });
   });
+
+  it("counts only the nodes that finished their work of a cancelled run", () => {
+    const cancelled = {
+      ...RUN,
+      status: "cancelled" as const,
+      nodes: [node("a", "succeeded"), node("b", "succeeded"), node("c", "cancelled"), node("d", "skipped")],
+    };
+    expect(runProgress(cancelled)).toEqual({ done: 2, total: 4, fraction: 1 });
+  });
 });

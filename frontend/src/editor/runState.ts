@@ -42,16 +42,20 @@ export function isRunActive(run: Run | null | undefined): boolean {
 }
 
 export interface RunProgress {
+  /** Nodes that finished their work (succeeded or failed): a cancelled run of five nodes
+   * that got through three says 3/5, not 5/5. */
   done: number;
   total: number;
+  /** How far the run has got: skipped and cancelled nodes count as settled here. */
   fraction: number;
 }
 
 export function runProgress(run: Run | null | undefined): RunProgress {
   const nodes = run?.nodes ?? [];
   const total = nodes.length;
-  const done = nodes.filter((n) => TERMINAL_NODE.has(n.status)).length;
-  const fraction = total ? done / total : run && TERMINAL_RUN.has(run.status) ? 1 : 0;
+  const done = nodes.filter((n) => n.status === "succeeded" || n.status === "failed").length;
+  const settled = nodes.filter((n) => TERMINAL_NODE.has(n.status)).length;
+  const fraction = total ? settled / total : run && TERMINAL_RUN.has(run.status) ? 1 : 0;
   return { done, total, fraction };
 }
 

@@ -24,7 +24,9 @@ export function applyRunEvent(run: Run | null, msg: RunEvent): Applied {
       const nodes = found
         ? run.nodes.map((n) => (n.node_id === msg.node.node_id ? { ...n, ...msg.node } : n))
         : [...run.nodes, msg.node];
-      return { run: { ...run, nodes, seq: msg.seq }, resync: false };
+      // The node waiting for approval moves with its node's events, not with run events.
+      const waiting_node = nodes.find((n) => n.status === "waiting")?.node_id ?? null;
+      return { run: { ...run, nodes, waiting_node, seq: msg.seq }, resync: false };
     }
     case "run": {
       // Run events carry the run-level fields only; keep name, version and nodes.

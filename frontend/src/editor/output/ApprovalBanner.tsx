@@ -17,11 +17,11 @@ export function ApprovalBanner({ runId, nodeId }: { runId: string; nodeId: strin
   };
   const deciding = decision.isPending;
   return (
-    <div className="banner banner-warn approval" role="status">
+    <div className="banner banner-warn approval" role="status" data-testid="approval-banner">
       <Hand size={16} />
       <span>
-        <strong>This action is waiting for approval.</strong> Check what it will send below, then
-        approve it or reject it.
+        <strong>Waiting for your approval.</strong> Right below: what it will send. Approve to send
+        it, or reject to end the run with nothing sent.
       </span>
       <button className="btn btn-sm btn-primary" disabled={deciding} onClick={() => void decide(true)}>
         <Check size={14} /> Approve

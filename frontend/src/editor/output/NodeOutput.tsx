@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import type { NodeRun, OperatorSpec } from "../../api/types";
 import { DownloadLinks, OutputFiles, PortSwitch } from "../../ui/OutputParts";
 import { TabList, type TabItem } from "../../ui/TabList";
@@ -26,9 +26,18 @@ export function NodeOutput({
     return [...declared, ...produced.filter((p) => !declared.includes(p))];
   }, [op, nodeRun.outputs]);
   const waiting = nodeRun.status === "waiting";
-  const [port, setPort] = useState(waiting && ports.includes("preview") ? "preview" : (ports[0] ?? ""));
+  // null: the port that matters now; while an action waits, what it will send (its
+  // preview), even if the drawer was opened while the node was still running.
+  const [port, setPort] = useState<string | null>(null);
   const [view, setView] = useState<View>("data");
-  const activePort = ports.includes(port) ? port : (ports[0] ?? "");
+  useEffect(() => {
+    if (waiting) {
+      setPort(null);
+      setView("data");
+    }
+  }, [waiting]);
+  const fallback = waiting && ports.includes("preview") ? "preview" : (ports[0] ?? "");
+  const activePort = port !== null && ports.includes(port) ? port : fallback;
   const out = nodeRun.outputs?.[activePort];
   const portSpec = op?.outputs.find((p) => p.name === activePort);
   const isModel = out?.kind === "model" || portSpec?.type === "model";
@@ -60,6 +69,11 @@ export function NodeOutput({
         {waiting && <ApprovalBanner runId={runId} nodeId={nodeRun.node_id} />}
         {nodeRun.status === "failed" && nodeRun.error && (
           <div className="banner banner-error output-error" role="alert">
+            {nodeRun.error}
+          </div>
+        )}
+        {nodeRun.status === "cancelled" && nodeRun.error && (
+          <div className="banner banner-muted output-error" role="status" data-testid="node-cancelled-note">
             {nodeRun.error}
           </div>
         )}

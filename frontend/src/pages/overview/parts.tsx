@@ -12,14 +12,18 @@ import type { Upcoming } from "./useOverview";
 
 export function ActiveRun({ run, name }: { run: RunRow; name?: string }) {
   const now = useNow(run.status === "running");
+  const waiting = run.waiting_node;
   return (
-    <li data-testid="active-item">
-      <Link to={`/runs/${run.id}`} className="run-list-item">
-        <StatusBadge status={run.status} compact />
+    <li data-testid="active-item" data-waiting={waiting ?? undefined}>
+      {/* A run waiting for approval opens on the node that waits. */}
+      <Link to={waiting ? `/runs/${run.id}?node=${encodeURIComponent(waiting)}` : `/runs/${run.id}`} className="run-list-item">
+        <StatusBadge status={waiting ? "waiting" : run.status} compact />
         <span className="run-list-main">
           <span className="run-list-name">{name ?? "Pipeline"}</span>
-          <span className="muted small">
-            {run.status === "running"
+          <span className={waiting ? "small approval-note" : "muted small"}>
+            {waiting
+              ? `Waiting for your approval · go to ${waiting}`
+              : run.status === "running"
               ? `Running for ${formatDuration(elapsed(run.started_at, null, now)) || "0 s"}`
               : run.status === "pending"
                 ? "Waiting for a free slot"

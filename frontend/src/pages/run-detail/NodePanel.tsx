@@ -1,7 +1,7 @@
 // One node of a run: what it did, its output, logs, error, files and approval gate.
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { AlertTriangle, Check, Database as Cached, Hand, X } from "lucide-react";
-import { useEffect, useMemo, useState } from "react";
+import { AlertTriangle, Ban, Check, Database as Cached, Hand, X } from "lucide-react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { api, errorMessage } from "../../api/client";
 import { queryKeys } from "../../api/queryClient";
 import type { NodeRun, OperatorSpec, Preview } from "../../api/types";
@@ -90,12 +90,18 @@ export function NodePanel({
         </div>
       </dl>
 
+      {node.status === "cancelled" && node.error && (
+        <div className="banner banner-muted approval-banner" role="status" data-testid="node-cancelled-note">
+          <Ban size={16} />
+          <span>{node.error}</span>
+        </div>
+      )}
       {node.status === "waiting" && (
         <div className="banner banner-warn approval-banner" role="status">
           <Hand size={16} />
           <span>
-            This action waits for approval before it sends anything. Review the records it would
-            send below, then approve or reject.
+            <strong>Waiting for your approval.</strong> Right below: the records it will send. Approve
+            to send them, or reject to end the run with nothing sent.
           </span>
           <button className="btn btn-sm" onClick={onReject} disabled={busy}>
             <X size={14} /> Reject
@@ -157,6 +163,9 @@ function OutputPreview({
 }) {
   const [port, setPort] = useState(initial);
   useEffect(() => setPort(initial), [node.node_id, initial]);
+  // Another node's table starts at its top-left, not where the last one was scrolled to.
+  const scroller = useRef<HTMLDivElement>(null);
+  useEffect(() => scroller.current?.scrollTo(0, 0), [node.node_id, port]);
   const q = useQuery({
     // Read again when the node moves on; the last preview stays up while the next loads.
     queryKey: [...queryKeys.runs.preview(runId, node.node_id, port, 50), node.status],
@@ -183,7 +192,7 @@ function OutputPreview({
       {error ? (
         <p className="field-error node-note">{error}</p>
       ) : (
-        <div className="table-scroll node-preview" data-testid="node-preview">
+        <div className="table-scroll node-preview" data-testid="node-preview" ref={scroller}>
           {preview && <PreviewTable preview={preview} />}
         </div>
       )}

@@ -1,10 +1,10 @@
 // One run: the version that ran, drawn read-only and coloured by outcome; its timeline; each
 // node's output, logs and error; the models it registered; what its actions sent. Live.
-import { AlertTriangle, Hand } from "lucide-react";
+import { AlertTriangle, Ban, Hand } from "lucide-react";
 import { useCallback, useMemo, useState } from "react";
 import { useOperators } from "../../api/queries";
 import { ACTIVE_STATES, type Graph, type NodeRun, type OperatorSpec } from "../../api/types";
-import { elapsed, plural } from "../../lib/format";
+import { plural } from "../../lib/format";
 import { navigate, useSearch } from "../../lib/router";
 import { useNow } from "../../lib/useNow";
 import { ConfirmDialog } from "../../ui/Modal";
@@ -14,6 +14,7 @@ import { useLiveRun } from "../live";
 import { ActionResults } from "./ActionResults";
 import { resultsPort } from "./actionResults";
 import { Gantt } from "./Gantt";
+import { runDuration } from "./gantt";
 import { ModelsProduced } from "./ModelsProduced";
 import { NodePanel } from "./NodePanel";
 import { NodeTable } from "./NodeTable";
@@ -93,8 +94,8 @@ export function RunDetailPage({ runId }: { runId: string }) {
     );
   }
 
-  const duration =
-    run?.duration_ms ?? (run?.status === "running" && run.started_at ? elapsed(run.started_at, null, now) : null);
+  // The timeline's own span: header and timeline never disagree on how long the run took.
+  const duration = run ? runDuration(run, now) : null;
   const versionChanged = !!pipeline && !!run && pipeline.version !== run.version;
   const actionNodes = (run?.nodes ?? []).filter(
     (n) => operators[n.operator]?.category === "action" && resultsPort(n.outputs),
@@ -143,13 +144,24 @@ export function RunDetailPage({ runId }: { runId: string }) {
           )}
         </div>
       )}
+      {run?.status === "cancelled" && run.error && (
+        <div className="banner banner-muted" role="status" data-testid="run-cancelled-note">
+          <Ban size={16} />
+          <span>{run.error}</span>
+        </div>
+      )}
       {waitingNode && (
-        <div className="banner banner-warn" role="status">
+        <div className="banner banner-warn" role="status" data-testid="run-waiting">
           <Hand size={16} />
           <span>
-            <strong>{labels[waitingNode.node_id] ?? waitingNode.node_id}</strong> is waiting for approval before it
-            sends anything.
+            <strong>Waiting for your approval:</strong> {labels[waitingNode.node_id] ?? waitingNode.node_id} sends
+            nothing until you approve what it will send.
           </span>
+          {current !== waitingNode.node_id && (
+            <button className="btn btn-sm" onClick={() => select(waitingNode.node_id)}>
+              Go to node
+            </button>
+          )}
           <button className="btn btn-sm" onClick={() => decide(waitingNode.node_id, false)} disabled={busy}>
             Reject
           </button>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { NodeRun } from "../../api/types";
-import { computeGantt, tickLabel, ticks } from "./gantt";
+import { computeGantt, runDuration, tickLabel, ticks } from "./gantt";
 
 const node = (over: Partial<NodeRun>): NodeRun => ({
   node_id: "n",
@@ -76,6 +76,22 @@ describe("computeGantt", () => {
       runStart: at(0),
     });
     expect(g.rows[0].exec).toEqual({ left: 50, width: 50, ms: 500 });
+  });
+});
+
+describe("runDuration", () => {
+  it("is the span the timeline draws, queue included (a failed run said 27 ms over a 58 ms timeline)", () => {
+    const nodes = [
+      node({ node_id: "a", queued_at: at(0), started_at: at(31), finished_at: at(40) }),
+      node({ node_id: "b", status: "failed", queued_at: at(41), started_at: at(41), finished_at: at(58) }),
+    ];
+    const run = { status: "failed", nodes, started_at: at(31), finished_at: at(58) };
+    expect(runDuration(run)).toBe(58);
+    expect(computeGantt(nodes, { runStart: run.started_at, runEnd: run.finished_at }).span).toBe(58);
+  });
+
+  it("is unknown before the run starts", () => {
+    expect(runDuration({ status: "queued", nodes: [node({ queued_at: at(0), status: "queued" })], started_at: null, finished_at: null })).toBeNull();
   });
 });
 

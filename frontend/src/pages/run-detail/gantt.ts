@@ -45,10 +45,16 @@ function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));
 }
 
-export function computeGantt(
-  nodes: readonly NodeRun[],
-  opts: { runStart?: string | null; runEnd?: string | null; now?: number } = {},
-): Gantt {
+export interface WindowOpts {
+  runStart?: string | null;
+  runEnd?: string | null;
+  now?: number;
+}
+
+/** The run's time window: from the first node queued (or the run's start) to its end, or
+ * to now while a node is open. The one computation of a run's duration: the timeline draws
+ * it and the run page's header says it (the server's duration_ms is the same span). */
+export function runWindow(nodes: readonly NodeRun[], opts: WindowOpts = {}): { start: number; end: number } {
   const now = opts.now ?? Date.now();
   const times: number[] = [];
   for (const n of nodes) {
@@ -62,6 +68,22 @@ export function computeGantt(
   let end = times.length ? Math.max(...times) : now;
   if (open) end = Math.max(end, now);
   if (runEnd !== null) end = Math.max(end, runEnd);
+  return { start, end };
+}
+
+/** How long the run took (or has taken so far); null before it started. */
+export function runDuration(
+  run: { status: string; nodes: readonly NodeRun[]; started_at: string | null; finished_at: string | null },
+  now?: number,
+): number | null {
+  if (!run.started_at && !run.finished_at) return null;
+  const { start, end } = runWindow(run.nodes, { runStart: run.started_at, runEnd: run.finished_at, now });
+  return Math.max(0, end - start);
+}
+
+export function computeGantt(nodes: readonly NodeRun[], opts: WindowOpts = {}): Gantt {
+  const now = opts.now ?? Date.now();
+  const { start, end } = runWindow(nodes, opts);
   const span = Math.max(end - start, 1);
 
   const rows = nodes.map((n): GanttRow => {

@@ -24,7 +24,12 @@ export function useRunColumns(byId: Record<string, Pipeline>) {
         header: "Status",
         enableSorting: false,
         meta: { width: "130px" },
-        cell: ({ row }) => <StatusBadge status={row.original.status} />,
+        cell: ({ row }) =>
+          row.original.waiting_node && row.original.status === "running" ? (
+            <StatusBadge status="waiting" label="Your approval" title={`Waiting for your approval: ${row.original.waiting_node}`} />
+          ) : (
+            <StatusBadge status={row.original.status} />
+          ),
       },
       {
         id: "pipeline",
@@ -39,6 +44,10 @@ export function useRunColumns(byId: Record<string, Pipeline>) {
               </Link>
               {r.status === "failed" && r.error ? (
                 <span className="cell-error" title={r.error}>
+                  {r.error}
+                </span>
+              ) : r.status === "cancelled" && r.error ? (
+                <span className="muted small" title={r.error}>
                   {r.error}
                 </span>
               ) : (
