@@ -1,6 +1,6 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { AlertTriangle, Database as Cached } from "lucide-react";
-import { memo } from "react";
+import { memo, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { NodeRun, PortSpec } from "../api/types";
 import { elapsed, formatDuration, formatNumber } from "../lib/format";
@@ -10,6 +10,7 @@ import { StatusBadge } from "../ui/StatusBadge";
 import { useEditor } from "./context";
 import type { OpNode } from "./graph";
 import type { PlanStatus } from "./plan";
+import { NodeContextMenu, NodeRunBar } from "./NodeRunActions";
 import { isRunActive } from "./runState";
 import type { EditorStore } from "./store";
 import "./editor.css";
@@ -104,9 +105,16 @@ function OperatorNodeImpl({ id, data, selected }: NodeProps<OpNode>) {
   const category = op?.category ?? "transform";
   const status = run?.status;
   const firstError = run?.status === "failed" && run.error ? run.error : errors?.[0]?.message;
+  // The run bar is mounted only while it can be seen: a node that is not pointed at nor selected
+  // subscribes to nothing more.
+  const [hovered, setHovered] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
 
   return (
     <div
+      ref={ref}
+      onPointerEnter={() => setHovered(true)}
+      onPointerLeave={() => setHovered(false)}
       className={[
         "op-node",
         `cat-${category}`,
@@ -121,6 +129,8 @@ function OperatorNodeImpl({ id, data, selected }: NodeProps<OpNode>) {
       data-plan={plan ?? ""}
     >
       {plan && <PlanBadge plan={plan} />}
+      {(hovered || selected) && <NodeRunBar id={id} />}
+      <NodeContextMenu id={id} nodeRef={ref} />
       {/* What a big graph's node shows when zoomed far out (see FAR_ZOOM in Canvas). */}
       <div className="op-node-far" aria-hidden="true">
         {data.label || op?.label || data.operator}

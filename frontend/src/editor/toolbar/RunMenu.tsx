@@ -1,16 +1,45 @@
-import { ChevronDown, RotateCcw } from "lucide-react";
+import { ChevronDown, Play, RotateCcw, StepForward } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
+import { useEditor, useEditorApi } from "../context";
+import { runFromNode, useNodeRunItems, useRunBlocker } from "../NodeRunActions";
+import type { EditorStore } from "../store";
 
-/** The Run button's other option: a run that recomputes every node. */
+/** The one selected node, or null (none, or several). */
+function selectedNode(s: EditorStore): string | null {
+  let found: string | null = null;
+  for (const n of s.nodes) {
+    if (!n.selected) continue;
+    if (found !== null) return null;
+    found = n.id;
+  }
+  return found;
+}
+
+/**
+ * The Run button's other options: a run that recomputes every node, and, for the selected node,
+ * "Run this node" and "Run up to here".
+ */
 export function RunMenu({ disabled, onForce }: { disabled: boolean; onForce: () => void }) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
+  const store = useEditorApi();
+  const blocker = useRunBlocker();
+  const selected = useEditor(selectedNode);
+  const nodeItems = useNodeRunItems(selected);
   useEffect(() => {
     if (!open) return;
     const onDown = (e: PointerEvent) => {
       if (!ref.current?.contains(e.target as Node)) setOpen(false);
     };
     const onKey = (e: KeyboardEvent) => {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        const items = [...(ref.current?.querySelectorAll<HTMLElement>("[role=menuitem]") ?? [])];
+        const i = items.indexOf(document.activeElement as HTMLElement);
+        if (i < 0) return;
+        e.preventDefault();
+        items[(i + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length]?.focus();
+        return;
+      }
       if (e.key !== "Escape") return;
       e.stopPropagation(); // closes the menu only, not the canvas selection too
       setOpen(false);
@@ -40,7 +69,9 @@ export function RunMenu({ disabled, onForce }: { disabled: boolean; onForce: () 
         <div className="run-menu" role="menu" aria-label="Run options">
           <button
             role="menuitem"
+            aria-disabled={!!blocker}
             onClick={() => {
+              if (blocker) return;
               setOpen(false);
               onForce();
             }}
@@ -48,8 +79,27 @@ export function RunMenu({ disabled, onForce }: { disabled: boolean; onForce: () 
             <span>
               <RotateCcw size={13} /> Force re-run
             </span>
-            <small>Recompute every node, ignoring cached outputs</small>
+            <small>{blocker ?? "Recompute every node, ignoring cached outputs"}</small>
           </button>
+          {nodeItems.map((it) => (
+            <button
+              key={it.scope}
+              role="menuitem"
+              aria-disabled={!!it.blocker}
+              data-scope={it.scope}
+              onClick={() => {
+                if (it.blocker || !selected) return;
+                setOpen(false);
+                runFromNode(store, selected, it.scope);
+              }}
+            >
+              <span>
+                {it.scope === "node" ? <Play size={13} /> : <StepForward size={13} />} {it.label}
+                {selected && <span className="muted"> · {selected}</span>}
+              </span>
+              <small>{it.blocker ?? it.hint}</small>
+            </button>
+          ))}
         </div>
       )}
     </div>

@@ -23,6 +23,7 @@ import { READABLE_ZOOM, viewportFor } from "../layout";
 import { isRunActive } from "../runState";
 import type { EditorStore } from "../store";
 import { PipelineName } from "./PipelineName";
+import { useRunBlocker } from "../NodeRunActions";
 import { RunMenu } from "./RunMenu";
 import { PlanSummary, RunChip, ValidityChip } from "./StatusChips";
 
@@ -39,6 +40,7 @@ export function Toolbar({ onHistory }: { onHistory: () => void }) {
   const pipelineId = useEditor((s) => s.pipelineId);
   const active = isRunActive(run);
   const [starting, setStarting] = useState(false);
+  const blocked = useRunBlocker();
   const fileRef = useRef<HTMLInputElement>(null);
   const { setViewport, getNodes } = useReactFlow();
 
@@ -148,7 +150,7 @@ export function Toolbar({ onHistory }: { onHistory: () => void }) {
         <>
           <PlanSummary />
           <div className="run-split">
-            <button className="btn btn-primary" onClick={() => void run_()} disabled={starting} title={dirty ? "Save and run" : "Run the pipeline"}>
+            <button className="btn btn-primary" onClick={() => void run_()} disabled={starting || !!blocked} title={blocked ?? (dirty ? "Save and run" : "Run the pipeline")}>
               {starting ? <Loader2 size={15} className="spin" /> : <Play size={15} fill="currentColor" />} Run
             </button>
             <RunMenu disabled={starting} onForce={() => void run_({ force: true })} />
