@@ -240,18 +240,18 @@ function DeleteDialog({ connection, onDone }: { connection: Connection; onDone: 
         }
       }}
       message={
-        <>
+        // The server's refusal replaces the notice: it names the pipelines as of now.
+        error ? (
+          <p className="field-error" role="alert">
+            {error}
+          </p>
+        ) : (
           <p>
             {inUse
               ? `Used by ${connection.used_by.map((p) => `“${p.name}”`).join(", ")}: a connection in use cannot be deleted; pick another one in those pipelines first.`
               : "No pipeline uses it. Its stored secrets are deleted with it."}
           </p>
-          {error && (
-            <p className="field-error" role="alert">
-              {error}
-            </p>
-          )}
-        </>
+        )
       }
     />
   );

@@ -61,7 +61,8 @@ export function useSaveConnection() {
 
 export function useDeleteConnection() {
   const qc = useQueryClient();
-  return useMutation({ mutationFn: connectionsApi.remove, onSuccess: () => invalidate(qc) });
+  // Settled, not only on success: a refused delete may come from a list that was stale.
+  return useMutation({ mutationFn: connectionsApi.remove, onSettled: () => invalidate(qc) });
 }
 
 export function useTestConnection() {
