@@ -1,7 +1,8 @@
-import { ChevronDown, LogOut, Workflow } from "lucide-react";
+import { ChevronDown, LogOut, Settings, Workflow } from "lucide-react";
 import { useRef } from "react";
 import { navigate, sectionOf, useRoute } from "../lib/router";
 import { useSession } from "../lib/session";
+import "./topbar.css";
 
 function readCsrf(): string {
   const m = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
@@ -21,8 +22,14 @@ const NAV = [
   { section: "models", label: "Models", to: "/models" },
   { section: "datasets", label: "Datasets", to: "/datasets" },
   { section: "connections", label: "Connections", to: "/connections" },
-  { section: "settings", label: "Settings", to: "/settings" },
 ] as const;
+
+// A plain left click navigates in the app; a modified one opens a tab as a link does.
+function onNavClick(e: React.MouseEvent, to: string) {
+  if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  navigate(to);
+}
 
 export function TopBar() {
   const username = useSession((s) => s.username);
@@ -32,6 +39,7 @@ export function TopBar() {
   const formRef = useRef<HTMLFormElement>(null);
 
   const section = sectionOf(route);
+  const current = workspaces.find((w) => String(w.id) === workspaceId);
 
   const onWorkspace = (id: string) => {
     // Workspace-wide pages follow the switch; a pipeline, run or model belongs to the old one.
@@ -71,11 +79,7 @@ export function TopBar() {
             href={item.to}
             className={section === item.section ? "active" : ""}
             aria-current={section === item.section ? "page" : undefined}
-            onClick={(e) => {
-              if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-              e.preventDefault();
-              navigate(item.to);
-            }}
+            onClick={(e) => onNavClick(e, item.to)}
           >
             {item.label}
           </a>
@@ -83,7 +87,7 @@ export function TopBar() {
       </nav>
       <div className="topbar-spacer" />
       {workspaces.length > 0 && (
-        <label className="workspace-switcher" title="Workspace">
+        <label className="workspace-switcher" title={current ? `Workspace: ${current.name} (you are ${current.role})` : "Workspace"}>
           <span className="sr-only">Workspace</span>
           <select
             aria-label="Workspace"
@@ -93,14 +97,24 @@ export function TopBar() {
             {workspaces.map((w) => (
               <option key={w.id} value={String(w.id)}>
                 {w.name}
-                {w.role ? ` · ${w.role}` : ""}
               </option>
             ))}
           </select>
           <ChevronDown size={14} className="select-caret" aria-hidden="true" />
+          {current?.role && <span className="workspace-role">{current.role}</span>}
         </label>
       )}
-      <div className="user">
+      <a
+        href="/settings"
+        className={`topbar-icon${section === "settings" ? " active" : ""}`}
+        aria-label="Settings"
+        title="Settings: members, invitations, audit log, API tokens"
+        aria-current={section === "settings" ? "page" : undefined}
+        onClick={(e) => onNavClick(e, "/settings")}
+      >
+        <Settings size={16} />
+      </a>
+      <div className="user" title={`Signed in as ${username}`}>
         <span className="avatar" aria-hidden="true">
           {(username || "?").charAt(0).toUpperCase()}
         </span>
@@ -112,12 +126,13 @@ export function TopBar() {
           type="submit"
           className="btn btn-ghost btn-sm"
           title="Sign out"
+          aria-label="Sign out"
           onClick={() => {
             const input = formRef.current?.elements.namedItem("csrfmiddlewaretoken");
             if (input instanceof HTMLInputElement) input.value = readCsrf();
           }}
         >
-          <LogOut size={14} /> Sign out
+          <LogOut size={14} /> <span className="signout-label">Sign out</span>
         </button>
       </form>
     </header>
