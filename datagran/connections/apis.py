@@ -97,8 +97,8 @@ class ConnectionTestApi(APIView):
     """Test a saved connection: reach its system once with its credentials. Any member who
     may edit pipelines may test where it already points."""
 
-    @extend_schema(request=None, responses={200: ConnectionTestOutput,
-                                            **error_responses(401, 403, 404)})
+    @extend_schema(operation_id="connection_test", request=None,
+                   responses={200: ConnectionTestOutput, **error_responses(401, 403, 404)})
     def post(self, request: Request, connection_id: str) -> Response:
         connection = _connection(request, connection_id)
         role_check(user=request.user, workspace_id=connection.workspace_id, min_role=Role.EDITOR)
@@ -109,8 +109,8 @@ class ConnectionTestApi(APIView):
 class ConnectionTestFieldsApi(APIView):
     """Test fields before saving them; owners only, like saving (they name any host)."""
 
-    @extend_schema(request=ConnectionTestInput, responses={200: ConnectionTestOutput,
-                                                           **error_responses()})
+    @extend_schema(operation_id="connection_test_fields", request=ConnectionTestInput,
+                   responses={200: ConnectionTestOutput, **error_responses()})
     def post(self, request: Request) -> Response:
         data = ConnectionTestInput(data=request.data)
         data.is_valid(raise_exception=True)

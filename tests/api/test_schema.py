@@ -19,6 +19,8 @@ NO_BODY = {
     ("post", "/api/invitations/{token}/accept/"): "the invitation is the token in the URL",
     ("post", "/api/invitations/{token}/verify-email/"): "the address is signed into the token",
     ("post", "/api/runs/{run_id}/cancel/"): "cancels the run the URL names",
+    ("post", "/api/connections/{connection_id}/test/"): "tests the saved connection the URL "
+                                                        "names, as saved",
     ("post", "/api/runs/{run_id}/replay/"): "repeats that run exactly: nothing to choose",
     ("post", "/api/runs/{run_id}/nodes/{node_id}/approve/"): "approves what the preview shows",
     ("post", "/api/runs/{run_id}/nodes/{node_id}/reject/"): "rejects the node the URL names",

@@ -48,7 +48,7 @@ export interface paths {
          * @description Test a saved connection: reach its system once with its credentials. Any member who
          *     may edit pipelines may test where it already points.
          */
-        post: operations["connections_test_create_2"];
+        post: operations["connection_test"];
         delete?: never;
         options?: never;
         head?: never;
@@ -81,7 +81,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Test fields before saving them; owners only, like saving (they name any host). */
-        post: operations["connections_test_create"];
+        post: operations["connection_test_fields"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2319,7 +2319,7 @@ export interface operations {
             };
         };
     };
-    connections_test_create_2: {
+    connection_test: {
         parameters: {
             query?: never;
             header?: never;
@@ -2395,7 +2395,7 @@ export interface operations {
             };
         };
     };
-    connections_test_create: {
+    connection_test_fields: {
         parameters: {
             query?: never;
             header?: never;
