@@ -267,19 +267,24 @@ def _deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
         if skip_sent and todo else {}
     held = [] if resend_in_flight else [i for i in todo if records[i].key in flying]
 
-    if dry_run or (not ctx.approved and ((require_approval and todo) or held)):
+    # A dry run waits at the gate too, when asked to: approving it records what would be
+    # sent, without sending.
+    gate = not ctx.approved and ((require_approval and bool(todo))
+                                 or (bool(held) and not dry_run))
+    if dry_run or gate:
         for i in todo:
             results[i][1:] = ["dry_run", MAY_BE_DELIVERED if i in held else "",
                               canonical_json(records[i].payload)]
         preview = results_frame(results)
-        if dry_run:
-            ctx.log(f"Dry run: {len(todo)} of {len(records)} records would be sent; "
-                    "nothing was sent.")
-            return preview
-        raise ApprovalRequired(preview, (
-            f"Waiting for approval to send {len(todo)} of {len(records)} records"
-            + (f", {len(held)} of which an interrupted attempt may have delivered already."
-               if held else ".")))
+        if gate:
+            what = "record (a dry run: nothing sent)" if dry_run else "send"
+            raise ApprovalRequired(preview, (
+                f"Waiting for approval to {what} {len(todo)} of {len(records)} records"
+                + (f", {len(held)} of which an interrupted attempt may have delivered already."
+                   if held and not dry_run else ".")))
+        ctx.log(f"Dry run: {len(todo)} of {len(records)} records would be sent; "
+                "nothing was sent.")
+        return preview
 
     if todo and check is not None:
         check()

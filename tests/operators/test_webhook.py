@@ -174,3 +174,16 @@ def test_a_dry_run_only_connection_refuses_to_post_and_the_receiver_gets_nothing
         post(ctx)
     assert "is marked dry run only; turn on Dry run" in err.value.message
     assert crm.requests == [] and ctx.send_log == {}
+
+
+def test_a_dry_run_that_requires_approval_waits_and_once_approved_records_without_sending(
+        crm: FakeCRM) -> None:
+    ctx = context(crm)
+    with pytest.raises(ApprovalRequired) as waiting:
+        post(ctx, dry_run=True, require_approval=True)
+    assert "a dry run: nothing sent" in waiting.value.message
+    ctx.approved = True
+    results = post(ctx, dry_run=True, require_approval=True)
+    pd.testing.assert_frame_equal(results, waiting.value.preview)
+    assert set(statuses(results).values()) == {"dry_run"}
+    assert crm.requests == [] and ctx.send_log == {}
