@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from ..base import Context, OperatorError
 from ..connections import (
@@ -123,7 +124,7 @@ def _check_http(conn: ConnectionConfig, url_allowlist: list[str]) -> CheckResult
     from ..actions import http
 
     url, headers, with_credentials, secrets = _probe(conn)
-    target = http.where(url).split("/")[0] or url
+    target = _host_port(url)
     extensions = {http.URL_CHECK: (tuple(url_allowlist), "connection")}
     try:
         with http.new_client(TEST_TIMEOUT) as client:
@@ -145,6 +146,16 @@ def _check_http(conn: ConnectionConfig, url_allowlist: list[str]) -> CheckResult
         return CheckResult(True, f"Reached {target} (HTTP {status}).")
     return CheckResult(True, f"Reached {target} and it accepted the credentials "
                              f"(HTTP {status}).")
+
+
+def _host_port(url: str) -> str:
+    """"host:port" of a URL for messages (no user info, path or query)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.hostname or url}{f':{port}' if port else ''}"
 
 
 def _plain(reason: str) -> str:

@@ -3,6 +3,7 @@ deleting one in use refused, naming them), the Test button against real servers,
 dry-run-only switch in the kinds' schemas."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from datagran.connections.models import Connection
 from datagran.pipelines.services import pipeline_create
 from datagran.workspaces.models import AuditEntry, Workspace
 from datagran.workspaces.services import membership_add, workspace_create
+from operators.connectors import _connection
 from tests.conftest import token_client
 from tests.operators.local_http import JsonHandler, serve
 
@@ -197,3 +199,38 @@ def test_the_kinds_actions_send_through_have_a_dry_run_only_switch(api: Any) -> 
         assert "refuse" in field["description"]
     conn = create(api, "webhook", {"url": "https://hooks.example.com/x", "dry_run_only": True})
     assert conn["config"]["dry_run_only"] is True
+
+
+class SilentApi(JsonHandler):
+    """Takes the request and never answers in time."""
+
+    def do_GET(self) -> None:
+        time.sleep(1)
+        try:
+            self.reply(200, {})
+        except OSError:
+            pass  # the test gave up waiting, as it should
+
+
+class WebhookReceiver(JsonHandler):
+    def do_GET(self) -> None:
+        self.reply(405, {"message": "POST only"})
+
+
+@pytest.mark.usefixtures("loopback")
+def test_a_server_that_does_not_answer_is_reported_after_the_time_limit(
+        api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_connection, "TEST_TIMEOUT", 0.3)
+    with serve(SilentApi) as url:
+        conn = create(api, "salesforce", {"instance_url": url, "access_token": TOKEN})
+        answer = api.post(f"/api/connections/{conn['id']}/test/").json()
+    assert answer == {"ok": False,
+                      "message": f"Could not reach {url.split('//')[1]}: no answer within 0.3 s."}
+
+
+@pytest.mark.usefixtures("loopback")
+def test_a_webhook_is_tested_for_reachability_only(api: Any) -> None:
+    with serve(WebhookReceiver) as url:
+        conn = create(api, "webhook", {"url": url + "/hook", "secret": "s"})
+        answer = api.post(f"/api/connections/{conn['id']}/test/").json()
+    assert answer == {"ok": True, "message": f"Reached {url.split('//')[1]} (HTTP 405)."}
