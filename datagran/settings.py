@@ -299,6 +299,8 @@ DATAGRAN = {
     "SIGNUP": env_bool("DATAGRAN_SIGNUP", True),
     # How long a process serves the model version an alias pointed at before looking again.
     "SERVING_CACHE_SECONDS": env_float("DATAGRAN_SERVING_CACHE_SECONDS", 1),
+    # Drift is flagged only once this many served requests were logged (fewer say little).
+    "DRIFT_MIN_REQUESTS": env_int("DATAGRAN_DRIFT_MIN_REQUESTS", 100, minimum=1),
     # A websocket re-checks that its user is still a member of the workspace, and a run's
     # socket reads the events it has not seen from the database, this often (the channel
     # layer may lose events, a final one too).

@@ -46,6 +46,9 @@ class ModelVersion(models.Model):
     features = models.JSONField(default=list)       # the input schema the model expects
     classes = models.JSONField(default=list)
     metrics = models.JSONField(default=dict)
+    # {"confusion": {"labels", "counts"}, "importances": [{"feature", "importance"}],
+    # "curves": {"roc"|"pr": {"points": [[x, y]], "area"}}}: what its node output, bounded.
+    evaluation = models.JSONField(default=dict)
     params = models.JSONField(default=dict)
     training_data = models.JSONField(default=dict)  # {"hash", "rows", "schema"}
     environment = models.JSONField(default=dict)    # python, scikit-learn, pandas, datagran

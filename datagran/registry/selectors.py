@@ -78,8 +78,49 @@ def versions_compare(a: ModelVersion, b: ModelVersion) -> dict[str, Any]:
     }
 
 
+def _node_label(spec: Any) -> str:
+    """A node as the editor names it: its label, else its operator's."""
+    from operators.registry import get_operator
+
+    if spec.label:
+        return str(spec.label)
+    try:
+        return get_operator(spec.operator).label
+    except Exception:  # noqa: BLE001 - an operator no longer installed: its name
+        return str(spec.operator)
+
+
+def _dataset_label(workspace_id: Any, spec: Any) -> str:
+    """A dataset a connector read: "file name · vN", else the node's label."""
+    from datagran.datasets.models import Dataset
+
+    dataset_id = spec.params.get("dataset")
+    if dataset_id:
+        try:
+            found = Dataset.objects.filter(workspace_id=workspace_id, pk=dataset_id).first()
+        except (ValueError, DjangoValidationError):
+            found = None
+        if found is not None:
+            number = getattr(found, "version", None)
+            return f"{found.name} · v{number}" if number else found.name
+    return _node_label(spec)
+
+
+def _readers(graph: Any, v: ModelVersion) -> list[Any]:
+    """The nodes that read this model: those wired to its node's model output, and those
+    fed by a registered-model node of this pipeline that names it."""
+    sources = {v.node_id}
+    for spec in graph.nodes:
+        if spec.operator == "model.registered" and \
+                spec.params.get("model") == v.registered_model.name:
+            sources.add(spec.id)
+    reading = {e.target for e in graph.edges
+               if e.source in sources and e.source_port == "model" and e.target != v.node_id}
+    return [graph.node(n) for n in sorted(reading)]
+
+
 def version_lineage(v: ModelVersion) -> dict[str, Any]:
-    """Datasets → run → model version → the nodes of that run that used the model."""
+    """Datasets → run → model version → the nodes of that run that read the model."""
     from datagran.engine.graph import Graph
 
     nodes: list[dict[str, Any]] = []
@@ -97,14 +138,14 @@ def version_lineage(v: ModelVersion) -> dict[str, Any]:
     ancestors = {n.id for n in graph.nodes if v.node_id in graph.descendants(n.id)}
     for spec in graph.nodes:
         if spec.id in ancestors and spec.operator.startswith("connector."):
-            label = spec.params.get("dataset") or spec.operator
-            nodes.append({"id": f"data:{spec.id}", "kind": "dataset", "label": str(label),
+            nodes.append({"id": f"data:{spec.id}", "kind": "dataset",
+                          "label": _dataset_label(v.registered_model.workspace_id, spec),
                           "operator": spec.operator})
             edges.append({"source": f"data:{spec.id}", "target": run_node})
     if v.node_id in {n.id for n in graph.nodes}:
-        for used in sorted(graph.descendants(v.node_id)):
-            spec = graph.node(used)
-            nodes.append({"id": f"node:{used}", "kind": "output", "label": used,
-                          "operator": spec.operator})
-            edges.append({"source": model_node, "target": f"node:{used}"})
+        for spec in _readers(graph, v):
+            nodes.append({"id": f"node:{spec.id}", "kind": "output",
+                          "label": _node_label(spec), "operator": spec.operator,
+                          "node_id": spec.id})
+            edges.append({"source": model_node, "target": f"node:{spec.id}"})
     return {"nodes": nodes, "edges": edges}

@@ -60,6 +60,8 @@ class LineageNodeOutput(serializers.Serializer):
     label = serializers.CharField()
     status = serializers.CharField(required=False, help_text="A run's status.")
     operator = serializers.CharField(required=False)
+    node_id = serializers.CharField(required=False, help_text="A pipeline node's id (the "
+                                    "label is its name).")
 
 
 class LineageEdgeOutput(serializers.Serializer):
@@ -73,6 +75,10 @@ class LineageOutput(serializers.Serializer):
 
 
 class VersionDetailOutput(VersionOutput):
+    evaluation = ObjectField(help_text='What the version page draws: {"confusion": '
+                             '{"labels", "counts"}, "importances": [{"feature", '
+                             '"importance"}], "curves": {"roc"|"pr": {"points": [[x, y]], '
+                             '"area"}}}; only what its node output.')
     lineage = serializers.SerializerMethodField(
         help_text="Datasets → run → this version → the nodes that used it.")
 

@@ -24,6 +24,7 @@ from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import audit_record
 from operators.base import TrainedModel
 
+from .evaluation import evaluation_of
 from .models import ModelAlias, ModelVersion, RegisteredModel
 
 ALIAS_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -35,10 +36,12 @@ def environment() -> dict[str, str]:
             "pandas": pd.__version__, "datagran": datagran.__version__}
 
 
-def registered_name(*, pipeline_name: str, node_id: str, label: str = "") -> str:
-    """The name a model node's registered model gets when it is first trained: the node's
-    label, else pipeline / node. A name only: the model is found by (pipeline, node id)."""
-    return label or f"{pipeline_name} / {node_id}"
+def registered_name(*, pipeline_name: str, node_id: str, label: str = "",
+                    model_name: str = "") -> str:
+    """The name a model node's registered model shows: its ``model_name`` param, else the
+    pipeline's name and the node's label (its id without one). A name only: the model is
+    found by (pipeline, node id), so renaming keeps its versions and aliases."""
+    return (model_name.strip() or f"{pipeline_name} / {label or node_id}")[:200]
 
 
 def registered_model_for(*, workspace: Workspace, name: str) -> RegisteredModel:
@@ -73,6 +76,39 @@ def registered_model_of_node(*, pipeline: Any, node_id: str, label: str
     return RegisteredModel.objects.select_for_update().get(pk=model.pk)
 
 
+def _rename(model: RegisteredModel, name: str) -> None:
+    """Give ``model`` the name its node asks for, unless another model of the workspace has
+    it (the name stays as it was then: two models never share a name)."""
+    if not name or model.name == name or RegisteredModel.objects.filter(
+            workspace_id=model.workspace_id, name=name).exclude(pk=model.pk).exists():
+        return
+    try:
+        with transaction.atomic():
+            RegisteredModel.objects.filter(pk=model.pk).update(name=name)
+    except IntegrityError:
+        return  # taken meanwhile
+    model.name = name
+
+
+def _same_version(model: RegisteredModel, *, model_hash: str, training_hash: str | None,
+                  params: dict[str, Any], metrics: dict[str, float]) -> ModelVersion | None:
+    """The version of ``model`` that this training reproduces (a run forced past the cache
+    with the same data and params): same file, same data, same params (its name aside),
+    same metrics."""
+    if not training_hash:
+        return None
+    for found in model.versions.filter(model_hash=model_hash, source="pipeline"):
+        if ((found.training_data or {}).get("hash") == training_hash
+                and _without_name(found.params) == _without_name(params)
+                and found.metrics == metrics):
+            return found
+    return None
+
+
+def _without_name(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k != "model_name"}
+
+
 def _next_version(model: RegisteredModel) -> int:
     return (model.versions.aggregate(n=Max("version"))["n"] or 0) + 1
 
@@ -95,24 +131,31 @@ def _metrics(ref: dict[str, Any] | None) -> dict[str, float]:
 
 def model_version_from_run(*, run: Any, node: Any, spec: Any, op: Any,
                            inputs: dict[str, dict[str, Any]]) -> ModelVersion | None:
-    """Register the model a node of a run just trained (called inside the run's transaction)."""
+    """Register the model a node of a run just trained (called inside the run's transaction):
+    a new version, or the existing one when this run reproduced it exactly."""
     model_ref = next((ref for port, ref in node.outputs.items()
                       if ref.get("kind") == "model" and not port.startswith("_")), None)
     if model_ref is None:
         return None
     training = next((ref for ref in inputs.values() if ref.get("kind") == "table"), {})
-    registered = registered_model_of_node(
-        pipeline=run.pipeline, node_id=spec.id,
-        label=registered_name(pipeline_name=run.pipeline.name, node_id=spec.id,
-                              label=spec.label))
+    params = op.parse_params(spec.params).model_dump(mode="json")
+    name = registered_name(pipeline_name=run.pipeline.name, node_id=spec.id,
+                           label=spec.label, model_name=params.get("model_name") or "")
+    registered = registered_model_of_node(pipeline=run.pipeline, node_id=spec.id, label=name)
+    if params.get("model_name"):
+        _rename(registered, name)
+    metrics = _metrics(node.outputs.get("metrics"))
+    same = _same_version(registered, model_hash=model_ref["hash"],
+                         training_hash=training.get("hash"), params=params, metrics=metrics)
+    if same is not None:
+        return same
     return ModelVersion.objects.create(
         registered_model=registered, version=_next_version(registered),
         model_hash=model_ref["hash"], task=model_ref.get("task", ""),
         algorithm=model_ref.get("algorithm", ""), target=model_ref.get("target", ""),
         features=[c for c in model_ref.get("schema", []) if c["name"] != model_ref.get("target")],
-        classes=model_ref.get("classes", []),
-        metrics=_metrics(node.outputs.get("metrics")),
-        params=op.parse_params(spec.params).model_dump(mode="json"),
+        classes=model_ref.get("classes", []), metrics=metrics,
+        evaluation=evaluation_of(node.outputs), params=params,
         training_data={k: training.get(k) for k in ("hash", "rows", "schema")},
         environment=environment(), pipeline=run.pipeline, pipeline_version=run.version,
         run=run, node_id=node.node_id, operator=op.name, operator_version=op.version,

@@ -1,11 +1,15 @@
 """Input and output of the deployment and prediction endpoints."""
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datagran.core.fields import IsoDateTimeField, ObjectField, ObjectListField
 
 from .models import Deployment, PredictionLog
+from .services import deployment_state
+
+SERVING_STATES = ["off", "waiting", "serving"]
 
 
 class DeploymentInput(serializers.Serializer):
@@ -23,6 +27,23 @@ class DeploymentOutput(serializers.Serializer):
     output_node = serializers.CharField()
     sample_rate = serializers.FloatField()
     endpoint = serializers.SerializerMethodField(help_text="The URL to POST rows to.")
+    serving_state = serializers.SerializerMethodField(help_text="off; waiting (on, but no model "
+                                              "version is promoted to production yet); "
+                                              "serving.")
+    serving_reason = serializers.SerializerMethodField(help_text="Why it is off or waiting.")
+
+    @extend_schema_field(serializers.ChoiceField(choices=SERVING_STATES))
+    def get_serving_state(self, deployment: Deployment) -> str:
+        return self._state(deployment)[0]
+
+    def get_serving_reason(self, deployment: Deployment) -> str:
+        return self._state(deployment)[1]
+
+    def _state(self, deployment: Deployment) -> tuple[str, str]:
+        cache = self.context.setdefault("_states", {})
+        if deployment.pk not in cache:
+            cache[deployment.pk] = deployment_state(deployment)
+        return cache[deployment.pk]
 
     def get_endpoint(self, deployment: Deployment) -> str:
         return self.context["request"].build_absolute_uri(
@@ -89,3 +110,7 @@ class DeploymentStatsOutput(serializers.Serializer):
     latency_ms = LatencyOutput()
     drift = DriftOutput(many=True)
     psi_warning = serializers.FloatField()
+    drift_requests = serializers.IntegerField(help_text="Logged requests drift is computed "
+                                              "over (n).")
+    drift_min_requests = serializers.IntegerField(help_text="Drift is flagged only from this "
+                                                  "many logged requests on.")

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 
-from datagran.core.exceptions import FieldError, PermanentError, Unavailable
+from datagran.core.exceptions import Conflict, FieldError, PermanentError, Unavailable
 from datagran.core.lru import Lru
 from datagran.datasets.artifacts import StorageSettingError, artifact_store
 from datagran.engine.execute import STATE, load_state
@@ -35,6 +35,8 @@ from .validation import check_rows
 
 SERVING_ALIAS = "production"
 MAX_ROWS = 10_000
+ERR_NOT_PROMOTED = ("No version of the model “{model}” is promoted to production yet: "
+                    "promote one on the model's page, and this pipeline serves it.")
 ERR_STORE = ("The served model's files cannot be read now ({error}); try again, or run the "
              "pipeline again if it persists.")
 
@@ -60,6 +62,8 @@ class Compiled:
     input_schema: Schema
     targets: list[str]
     model: ModelVersion | None
+    # Why the pipeline does not serve yet (no version promoted to production), or "".
+    waiting: str
     training_table: str  # the hash of what the serving input gave in training
     features: list[str]  # the request columns the model reads as they come (drift is of these)
 
@@ -92,12 +96,30 @@ def deployment_defaults(graph: Graph) -> tuple[str, str]:
 
 def deployment_for(*, pipeline: Pipeline) -> Deployment:
     existing = Deployment.objects.filter(pipeline=pipeline).first()
-    if existing is not None:
-        return existing
     graph = Graph.model_validate(pipeline.current_version.graph)
+    if existing is not None:
+        return _follow_graph(existing, graph)
     input_node, output_node = deployment_defaults(graph)
     deployment, _ = Deployment.objects.get_or_create(
         pipeline=pipeline, defaults={"input_node": input_node, "output_node": output_node})
+    return deployment
+
+
+def _follow_graph(deployment: Deployment, graph: Graph) -> Deployment:
+    """A deployment whose entry or answer node is no longer in the pipeline (replaced in the
+    editor) takes the defaults of the current version, so its request schema follows."""
+    ids = {n.id for n in graph.nodes}
+    if deployment.input_node in ids and deployment.output_node in ids:
+        return deployment
+    try:
+        input_node, output_node = deployment_defaults(graph)
+    except PermanentError:
+        return deployment
+    deployment.input_node = input_node if deployment.input_node not in ids else \
+        deployment.input_node
+    deployment.output_node = output_node if deployment.output_node not in ids else \
+        deployment.output_node
+    deployment.save(update_fields=["input_node", "output_node", "updated_at"])
     return deployment
 
 
@@ -127,11 +149,13 @@ def deployment_update(*, pipeline: Pipeline, enabled: bool | None = None,
 # --- compiling -----------------------------------------------------------------------------------
 
 def _served_version(pipeline: Pipeline, plan: ServingPlan, graph: Graph
-                    ) -> ModelVersion | None:
-    """The version behind the production alias of the plan's model, else the newest."""
+                    ) -> tuple[ModelVersion | None, str]:
+    """The version behind the production alias of the plan's model, and "" ; before any
+    version is promoted, the newest (for the request schema and example) and why the
+    pipeline does not serve yet."""
     model_nodes = plan.nodes("model")
     if not model_nodes:
-        return None
+        return None, ""
     spec = graph.node(model_nodes[0])
     registered = RegisteredModel.objects.filter(pipeline=pipeline, node_id=spec.id).first()
     if spec.operator == "model.registered":
@@ -140,7 +164,9 @@ def _served_version(pipeline: Pipeline, plan: ServingPlan, graph: Graph
                                                     name=params.model).first()
     if registered is None or not registered.versions.exists():
         raise PermanentError("No trained model to serve yet: run the pipeline first.")
-    return version_resolve(model=registered, alias=SERVING_ALIAS, fallback_to_latest=True)
+    promoted = registered.aliases.filter(name=SERVING_ALIAS).exists()
+    version = version_resolve(model=registered, alias=SERVING_ALIAS, fallback_to_latest=True)
+    return version, "" if promoted else ERR_NOT_PROMOTED.format(model=registered.name)
 
 
 def _reference_run(pipeline: Pipeline, version: ModelVersion | None) -> Run:
@@ -202,7 +228,7 @@ def serving_credentials(key: str, load: Callable[[], Any]) -> Any:
 
 
 def _served_version_cached(pipeline: Pipeline, plan: ServingPlan, graph: Graph
-                           ) -> ModelVersion | None:
+                           ) -> tuple[ModelVersion | None, str]:
     return _recently(("version", pipeline.pk, pipeline.current_version.hash,
                       tuple(plan.nodes("model"))),
                      lambda: _served_version(pipeline, plan, graph))
@@ -214,9 +240,9 @@ _compiling_guard = threading.Lock()
 
 def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
     graph, plan = _plan(pipeline, deployment)
-    version = _served_version_cached(pipeline, plan, graph)
+    version, waiting = _served_version_cached(pipeline, plan, graph)
     key = (pipeline.pk, pipeline.current_version.hash, deployment.input_node,
-           deployment.output_node, version.pk if version else None)
+           deployment.output_node, version.pk if version else None, waiting)
     compiled = _compiled.get(key)
     if compiled is not None:
         return compiled
@@ -228,7 +254,7 @@ def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
         with lock:
             compiled = _compiled.get(key)
             if compiled is None:
-                compiled = _build_or_unavailable(pipeline, plan, version)
+                compiled = _build_or_unavailable(pipeline, plan, version, waiting)
                 _compiled.put(key, compiled)
     finally:
         with _compiling_guard:
@@ -237,15 +263,16 @@ def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
 
 
 def _build_or_unavailable(pipeline: Pipeline, plan: ServingPlan,
-                          version: ModelVersion | None) -> Compiled:
+                          version: ModelVersion | None, waiting: str) -> Compiled:
     """_build, with the artifact store's faults as a 503: the store may be back soon."""
     try:
-        return _build(pipeline, plan, version)
+        return _build(pipeline, plan, version, waiting)
     except (OSError, StorageSettingError) as exc:
         raise Unavailable(ERR_STORE.format(error=f"{type(exc).__name__}: {exc}")) from exc
 
 
-def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None) -> Compiled:
+def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None,
+           waiting: str) -> Compiled:
     run = _reference_run(pipeline, version)
     outputs = dict(NodeRun.objects.filter(run=run).values_list("node_id", "outputs"))
     store = artifact_store()
@@ -268,7 +295,7 @@ def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None) 
         plan=plan,
         resources=Resources(state=states.__getitem__, model=lambda _node: _model(model),
                             lookup=lambda n, p: lookups[(n, p)]),
-        input_schema=schema, targets=targets, model=version,
+        input_schema=schema, targets=targets, model=version, waiting=waiting,
         training_table=input_ref[table_port]["hash"],
         # Without a model, or with features all derived on the way, every request column.
         features=[c for c in inputs if c in used] or inputs)
@@ -294,6 +321,8 @@ def predict(*, pipeline: Pipeline, rows: Any) -> dict[str, Any]:
         raise FieldError(f"rows: at most {MAX_ROWS:,} rows a request.",
                              {"rows": [f"at most {MAX_ROWS} rows"]})
     compiled = _compile(pipeline, deployment)
+    if compiled.waiting:
+        raise Conflict(compiled.waiting, {"model": [compiled.waiting]})
     frame = check_rows(rows, compiled.input_schema, blank=compiled.targets)
     try:
         result = serve(compiled.plan, frame, compiled.resources, ServingContext())
@@ -348,3 +377,17 @@ def _log(deployment: Deployment, rows: list[Any], latency: float,
 def training_inputs(*, pipeline: Pipeline) -> tuple[Compiled, Deployment]:
     deployment = deployment_for(pipeline=pipeline)
     return _compile(pipeline, deployment), deployment
+
+
+def deployment_state(deployment: Deployment) -> tuple[str, str]:
+    """("off" | "waiting" | "serving", why): serving only once it is on and the model it
+    serves has a version promoted to production."""
+    if not deployment.enabled:
+        return "off", "Serving is turned off: the endpoint refuses requests."
+    pipeline = deployment.pipeline
+    try:
+        graph, plan = _plan(pipeline, deployment)
+        _version, waiting = _served_version_cached(pipeline, plan, graph)
+    except (PermanentError, FieldError) as exc:
+        return "waiting", exc.message
+    return ("waiting", waiting) if waiting else ("serving", "")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 
 from datagran.pipelines.models import Pipeline
 from datagran.registry.models import ModelVersion
@@ -28,6 +29,8 @@ class DeploymentStats:
     requests: list[PredictionLog]
     latency_ms: dict[str, float | None]
     drift: list[dict[str, Any]]
+    drift_requests: int
+    drift_min_requests: int
     psi_warning: float = PSI_WARNING
 
 
@@ -37,6 +40,10 @@ def deployment_stats(*, pipeline: Pipeline) -> DeploymentStats:
     latencies = np.array([r.latency_ms for r in recent], dtype=float)
     served = pd.DataFrame.from_records([row for r in recent for row in r.inputs])
     training = compiled.training_inputs
+    minimum = settings.DATAGRAN["DRIFT_MIN_REQUESTS"]
+    drift = drift_report(training[compiled.features], served) if not served.empty else []
+    if len(recent) < minimum:  # too few requests to call it drift: shown, not flagged
+        drift = [{**row, "warning": False} for row in drift]
     return DeploymentStats(
         deployment=deployment, model=compiled.model, input_schema=compiled.input_schema,
         example=_example(training.head(1).drop(columns=compiled.targets, errors="ignore")),
@@ -45,7 +52,7 @@ def deployment_stats(*, pipeline: Pipeline) -> DeploymentStats:
                               if len(latencies) else None) for p in (50, 95, 99)},
         # Of the model's features only: identifiers and other columns the model ignores
         # always differ between a batch of requests and the training table.
-        drift=drift_report(training[compiled.features], served) if not served.empty else [])
+        drift=drift, drift_requests=len(recent), drift_min_requests=minimum)
 
 
 def _example(train: pd.DataFrame) -> dict[str, Any]:

@@ -69,7 +69,9 @@ def target_field(description: str) -> Any:
 
 
 def features_field(port: str) -> Any:
-    return column_field([], port=port,
+    # x-columns-except: the form never offers the target as a feature ("All" leaves it out);
+    # select_features refuses it when the graph is checked.
+    return column_field([], port=port, json_schema_extra={"x-columns-except": "target"},
                         description="Columns to learn from; empty means all other columns.")
 
 
@@ -105,6 +107,16 @@ def cv_folds_field() -> Any:
 
 def seed_field() -> Any:
     return Field(42, description="Random seed: the same seed gives the same model.")
+
+
+MODEL_NAME_MAX = 200
+
+
+def model_name_field() -> Any:
+    return Field("", max_length=MODEL_NAME_MAX, description=(
+        "The name the model registry shows for the model this node trains; empty: the "
+        "pipeline's name and this node's label. Renaming it, the node or the pipeline keeps "
+        "one model: its versions and aliases stay."))
 
 
 def select_features(schema: Schema, features: list[str], target: str | None) -> list[str]:

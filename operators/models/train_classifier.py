@@ -37,6 +37,7 @@ from ._common import (
     hist_gradient_boosting,
     learning_rate_field,
     max_depth_field,
+    model_name_field,
     n_estimators_field,
     one_thread,
     random_forest,
@@ -44,6 +45,7 @@ from ._common import (
     target_field,
     trained_schema,
 )
+from ._curves import CURVES_SCHEMA, binary_curves
 from ._evaluation import IMPORTANCES_SCHEMA, evaluate
 
 METRICS_SCHEMA: Schema = [
@@ -77,6 +79,7 @@ class TrainClassifierParams(Params):
     max_iter: int = Field(1000, ge=1, description="Logistic regression: solver iterations.")
     cv_folds: CvFolds = cv_folds_field()
     seed: int = seed_field()
+    model_name: str = model_name_field()
 
 
 def _classifier(params: TrainClassifierParams) -> Any:
@@ -161,7 +164,10 @@ class TrainClassifier(Operator):
     when no test table is connected. ``importances`` gives each feature's importance, most
     important first: tree importances, or the mean absolute coefficient on standardised
     inputs (logistic regression), summed over a text column's categories; permutation
-    importance on the training rows for hist gradient boosting.
+    importance on the training rows for hist gradient boosting. ``curves`` (two classes
+    only, else empty) has the ROC curve (x: false positive rate, y: true positive rate) and
+    the precision-recall curve (x: recall, y: precision) of the second class, on the same
+    table as ``confusion``, at most 200 points each, with their area (AUC, average precision).
     """
 
     name = "model.train_classifier"
@@ -171,10 +177,10 @@ class TrainClassifier(Operator):
     icon = "brain"
     keywords = ("train", "classifier", "classification", "model", "random forest",
                 "logistic regression", "gradient boosting", "machine learning", "fit")
-    version = "2"
+    version = "3"
     inputs = (Port("train", "table"), Port("test", "table", optional=True))
     outputs = (Port("model", "model"), Port("metrics", "table"), Port("confusion", "table"),
-               Port("importances", "table"))
+               Port("importances", "table"), Port("curves", "table"))
     Params = TrainClassifierParams
     example = {"target": "churned",
                "features": ["plan", "tenure_months", "monthly_spend"],
@@ -195,7 +201,8 @@ class TrainClassifier(Operator):
                               splitter=StratifiedKFold, metrics_schema=METRICS_SCHEMA)
             return {"model": state, "metrics": result.metrics,
                     "confusion": _confusion(state, *result.shown),
-                    "importances": result.importances}
+                    "importances": result.importances,
+                    "curves": binary_curves(state, *result.shown)}
 
     def infer_schema(self, ctx: Context, params: TrainClassifierParams,
                      train: Schema | None = None,
@@ -209,4 +216,4 @@ class TrainClassifier(Operator):
                          {"name": "count", "type": "int"}]
         check_test_schema(params, test, model)
         return {"model": model, "metrics": list(METRICS_SCHEMA), "confusion": confusion,
-                "importances": list(IMPORTANCES_SCHEMA)}
+                "importances": list(IMPORTANCES_SCHEMA), "curves": list(CURVES_SCHEMA)}

@@ -36,6 +36,7 @@ from ._common import (
     hist_gradient_boosting,
     learning_rate_field,
     max_depth_field,
+    model_name_field,
     n_estimators_field,
     one_thread,
     random_forest,
@@ -72,6 +73,7 @@ class TrainRegressorParams(Params):
                          "regularisation.")
     cv_folds: CvFolds = cv_folds_field()
     seed: int = seed_field()
+    model_name: str = model_name_field()
 
 
 def _regressor(params: TrainRegressorParams) -> Any:

@@ -348,6 +348,37 @@ def test_the_new_outputs_schemas_match_what_it_outputs() -> None:
     out = train(SMALL)
     inferred = op.infer_schema(LocalContext(), op.parse_params({"target": "label"}),
                                train=schema_of(SMALL))
-    for port in ("metrics", "confusion", "importances"):
+    for port in ("metrics", "confusion", "importances", "curves"):
         assert schema_of(out[port]) == inferred[port], port
-    assert [p.name for p in op.outputs] == ["model", "metrics", "confusion", "importances"]
+    assert [p.name for p in op.outputs] == ["model", "metrics", "confusion", "importances",
+                                            "curves"]
+
+
+def test_binary_curves_match_scikit_learn_and_stay_bounded() -> None:
+    from sklearn.metrics import average_precision_score, roc_curve
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"x": rng.normal(size=2000), "z": rng.normal(size=2000)})
+    table["label"] = np.where(table["x"] + rng.normal(size=2000) > 0, "yes", "no")
+    out = trainer(op.name, "label", table)(table, algorithm="logistic_regression")
+    curves = out["curves"]
+    roc, pr = curves[curves["curve"] == "roc"], curves[curves["curve"] == "pr"]
+    assert 2 < len(roc) <= 200 and 2 < len(pr) <= 200
+    model = out["model"]
+    score = model.estimator.predict_proba(table[["x", "z"]])[:, 1]
+    fpr, tpr, _ = roc_curve(table["label"] == "yes", score)
+    assert (roc["x"].iloc[0], roc["y"].iloc[0]) == (fpr[0], tpr[0])
+    assert (roc["x"].iloc[-1], roc["y"].iloc[-1]) == (1.0, 1.0)
+    metrics = out["metrics"].set_index("dataset")
+    assert roc["area"].iloc[0] == pytest.approx(metrics.loc["train", "roc_auc"])
+    assert pr["area"].iloc[0] == pytest.approx(
+        average_precision_score(table["label"] == "yes", score))
+    assert pr["x"].is_monotonic_increasing  # recall from 0 to 1
+
+
+def test_more_than_two_classes_have_no_curves() -> None:
+    iris = load_sample("iris")
+    out = trainer(op.name, "target", iris)(iris)
+    assert out["curves"].empty
+    assert [c["name"] for c in schema_of(out["curves"])] == ["curve", "x", "y", "threshold",
+                                                             "area"]

@@ -9,10 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from django.test import override_settings
 
 from datagran.pipelines.demo import CHURN
 from datagran.serving.models import PredictionLog
 from tests.conftest import wait_for_run
+from tests.registry.test_model_registry import retrain
 from tests.serving.rows import row_problems
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,11 +37,26 @@ def as_rows(frame: pd.DataFrame) -> list[dict]:
             for row in clean.to_dict(orient="records")]
 
 
+def promote(api, version: int, name: str = "Churn / train") -> None:
+    model = next(m for m in api.get("/api/models/").json() if m["name"] == name)
+    assert api.post(f"/api/models/{model['id']}/aliases/",
+                    {"alias": "production", "version": version},
+                    format="json").status_code == 200
+
+
 @pytest.fixture
-def churn(api, worker):
+def trained_churn(api, worker):
+    """The churn pipeline, run once: version 1 of its model, not promoted."""
     pipeline = api.post("/api/pipelines/", {"name": "Churn", "graph": copy.deepcopy(CHURN)},
                         format="json").json()
     return pipeline, run(api, pipeline["id"])
+
+
+@pytest.fixture
+def churn(api, trained_churn):
+    """The churn pipeline serving: version 1 promoted to production."""
+    promote(api, 1)
+    return trained_churn
 
 
 def test_online_predictions_equal_the_batch_predictions_for_the_same_rows(api, churn) -> None:
@@ -86,11 +103,11 @@ def test_the_served_model_follows_the_production_alias_without_a_restart(api, ch
     settings.DATAGRAN = {**settings.DATAGRAN, "SERVING_CACHE_SECONDS": 0}
     rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(5))
     url = f"/api/pipelines/{pipeline['id']}/predict"
-    run(api, pipeline["id"], force=True)  # version 2
+    retrain(api, pipeline)  # version 2, not promoted: production still serves 1
+    assert api.post(url, {"rows": rows}, format="json").json()["model"]["version"] == 1
+    promote(api, 2)
     assert api.post(url, {"rows": rows}, format="json").json()["model"]["version"] == 2
-    model = api.get("/api/models/").json()[0]
-    api.post(f"/api/models/{model['id']}/aliases/", {"alias": "production", "version": 1},
-             format="json")
+    promote(api, 1)
     assert api.post(url, {"rows": rows}, format="json").json()["model"]["version"] == 1
 
 
@@ -102,7 +119,8 @@ def test_a_pipeline_that_never_ran_says_so(api, worker) -> None:
     assert response.status_code == 400 and "run the pipeline first" in response.json()["message"]
 
 
-def test_served_requests_are_logged_sampled_and_feed_the_drift_panel(api, churn) -> None:
+def test_served_requests_are_logged_sampled_and_feed_the_drift_panel(api, churn,
+                                                                      settings) -> None:
     pipeline, run_id = churn
     api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"sample_rate": 1.0},
             format="json")
@@ -115,6 +133,13 @@ def test_served_requests_are_logged_sampled_and_feed_the_drift_panel(api, churn)
     assert PredictionLog.objects.count() == 2
     stats = api.get(f"/api/pipelines/{pipeline['id']}/deployment/stats/").json()
     assert len(stats["requests"]) == 2 and stats["latency_ms"]["p50"] > 0
+    drift = {d["feature"]: d for d in stats["drift"]}
+    # Two requests are too few to call it drift: shown with its size, not flagged.
+    assert stats["drift_requests"] == 2 and stats["drift_min_requests"] == 100
+    assert drift["monthly_spend"]["psi"] > stats["psi_warning"]
+    assert not any(d["warning"] for d in stats["drift"])
+    with override_settings(DATAGRAN={**settings.DATAGRAN, "DRIFT_MIN_REQUESTS": 2}):
+        stats = api.get(f"/api/pipelines/{pipeline['id']}/deployment/stats/").json()
     drift = {d["feature"]: d for d in stats["drift"]}
     assert drift["monthly_spend"]["warning"] is True
     assert drift["plan"]["warning"] is False
@@ -172,7 +197,8 @@ def test_a_revoked_token_or_a_lost_membership_stops_predictions_at_once(api, chu
     url = f"/api/pipelines/{pipeline['id']}/predict"
     rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(1))
     assert api.post(url, {"rows": rows}, format="json").status_code == 200
-    api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"enabled": False}, format="json")
+    api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"enabled": False},
+            format="json")
     response = api.post(url, {"rows": rows}, format="json")
     assert response.status_code == 400 and "turned off" in response.json()["message"]
     api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"enabled": True}, format="json")
@@ -247,3 +273,44 @@ def test_each_deployments_request_log_stays_bounded_beside_another(api, monkeypa
     assert all(n <= 5 + 2 - 1 for n in most.values())
     for deployment in deployments:  # the newest are the ones kept
         assert [e.inputs for e in deployment.log.all()][0] == [{"i": 39}]
+
+
+def test_a_pipeline_serves_only_once_a_version_is_promoted(api, trained_churn) -> None:
+    pipeline, run_id = trained_churn
+    url = f"/api/pipelines/{pipeline['id']}/predict"
+    deployment = api.get(f"/api/pipelines/{pipeline['id']}/deployment/").json()
+    assert deployment["enabled"] is True and deployment["serving_state"] == "waiting"
+    assert "promote" in deployment["serving_reason"]
+    # The deploy page still shows what a request looks like, from the newest version.
+    stats = api.get(f"/api/pipelines/{pipeline['id']}/deployment/stats/").json()
+    assert stats["deployment"]["serving_state"] == "waiting" and stats["input_schema"]
+    rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(2))
+    refused = api.post(url, {"rows": rows}, format="json")
+    assert refused.status_code == 409
+    assert "No version of the model “Churn / train” is promoted" in refused.json()["message"]
+    assert not PredictionLog.objects.exists()
+    promote(api, 1)
+    deployment = api.get(f"/api/pipelines/{pipeline['id']}/deployment/").json()
+    assert deployment["serving_state"] == "serving"
+    assert api.post(url, {"rows": rows}, format="json").status_code == 200
+    api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"enabled": False},
+            format="json")
+    assert api.get(f"/api/pipelines/{pipeline['id']}/deployment/").json()["serving_state"] == "off"
+
+
+def test_the_request_schema_follows_the_entry_node_when_it_changes(api, churn) -> None:
+    pipeline, _ = churn
+    stats_url = f"/api/pipelines/{pipeline['id']}/deployment/stats/"
+    before = api.get(stats_url).json()
+    assert "churned" not in {c["name"] for c in before["input_schema"]}
+    # The rows now enter after the feature selection: the schema and example say so at once.
+    graph = api.get(f"/api/pipelines/{pipeline['id']}/").json()["graph"]
+    later = next(e["target"] for e in graph["edges"] if e["source"] == "customers")
+    saved = api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"input_node": later},
+                    format="json")
+    if saved.status_code != 200:
+        pytest.skip(f"{later} cannot take request rows: {saved.json()['message']}")
+    after = api.get(stats_url).json()
+    assert after["deployment"]["input_node"] == later
+    names = [c["name"] for c in after["input_schema"]]
+    assert set(after["example"]) == set(names)
