@@ -1,12 +1,13 @@
 // Drift of the served features: PSI of recent requests against the training data.
 import { ShieldAlert } from "lucide-react";
 import type { DeploymentStats } from "../../api/types";
-import { plural } from "../../lib/format";
+import { formatNumber, plural } from "../../lib/format";
 import { Card, Hint } from "../common";
 import { DRIFT_LABEL, psiLevel } from "./deploy";
 
 export function DriftCard({ stats }: { stats: DeploymentStats }) {
   const warn = stats.drift.filter((d) => d.warning).length;
+  const tooFew = stats.drift_requests < stats.drift_min_requests;
   const top = Math.max(stats.psi_warning * 1.5, ...stats.drift.map((d) => d.psi ?? 0));
   return (
     <Card
@@ -21,6 +22,11 @@ export function DriftCard({ stats }: { stats: DeploymentStats }) {
         </>
       }
       subtitle={`Population stability index of the model's features in served requests against the training data; above ${stats.psi_warning} the population has shifted`}
+      action={
+        <span className={`tag${tooFew ? "" : " tag-primary"}`} data-testid="drift-sample" title="Logged requests the drift is computed over">
+          n = {formatNumber(stats.drift_requests)} {stats.drift_requests === 1 ? "request" : "requests"}
+        </span>
+      }
       testId="drift"
     >
       {!stats.drift.length ? (
@@ -29,9 +35,15 @@ export function DriftCard({ stats }: { stats: DeploymentStats }) {
           trained on.
         </Hint>
       ) : (
+        <>
+        {tooFew && (
+          <p className="muted small drift-note" data-testid="drift-too-few">
+            Too few requests to flag drift: it is flagged from {formatNumber(stats.drift_min_requests)} logged requests on.
+          </p>
+        )}
         <ul className="drift-list">
           {stats.drift.map((d) => {
-            const level = psiLevel(d.psi, stats.psi_warning);
+            const level = tooFew && psiLevel(d.psi, stats.psi_warning) === "warn" ? "watch" : psiLevel(d.psi, stats.psi_warning);
             return (
               <li key={d.feature} data-testid="drift-row" data-level={level}>
                 <span className="drift-feature mono">{d.feature}</span>
@@ -45,6 +57,7 @@ export function DriftCard({ stats }: { stats: DeploymentStats }) {
             );
           })}
         </ul>
+        </>
       )}
     </Card>
   );

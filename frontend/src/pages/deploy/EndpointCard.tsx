@@ -6,6 +6,8 @@ import type { Deployment, DeploymentStats, Pipeline } from "../../api/types";
 import { toast } from "../../ui/toast";
 import { Card, CopyButton, Link } from "../common";
 
+const SERVING_LABEL = { off: "Off", waiting: "On · waiting for a promoted version", serving: "Serving" } as const;
+
 export function EndpointCard({
   pipeline,
   deployment,
@@ -60,8 +62,14 @@ export function EndpointCard({
       title={
         <>
           Endpoint
-          <span className={`serving-pill ${deployment.enabled && stats ? "on" : "off"}`} data-testid="serving-state" data-enabled={deployment.enabled}>
-            {!deployment.enabled ? "Off" : stats ? "Serving" : "On · not ready"}
+          <span
+            className={`serving-pill ${deployment.serving_state === "serving" ? "on" : "off"}`}
+            data-testid="serving-state"
+            data-enabled={deployment.enabled}
+            data-state={deployment.serving_state}
+            title={deployment.serving_reason || undefined}
+          >
+            {SERVING_LABEL[deployment.serving_state]}
           </span>
         </>
       }
@@ -84,6 +92,19 @@ export function EndpointCard({
         </label>
       }
     >
+      {deployment.serving_state === "waiting" && deployment.serving_reason && (
+        <p className="serving-waiting" role="status" data-testid="serving-waiting">
+          {deployment.serving_reason}
+          {modelId && (
+            <>
+              {" "}
+              <Link to={`/models/${modelId}`} className="strong-link">
+                Open the model
+              </Link>
+            </>
+          )}
+        </p>
+      )}
       <div className="endpoint-row">
         <code className="endpoint-url" data-testid="endpoint-url">
           <span className="method">POST</span> {deployment.endpoint}
@@ -104,7 +125,9 @@ export function EndpointCard({
                   {stats.model.name} v{stats.model.version}
                 </strong>
               )}
-              <span className="muted small"> · the “production” alias, else the newest version</span>
+              <span className="muted small">
+                {deployment.serving_state === "waiting" ? " · newest version, not promoted yet" : " · the “production” alias"}
+              </span>
             </span>
           ) : (
             <span className="muted">{stats ? "No model (the served path has none)" : "–"}</span>

@@ -1,6 +1,6 @@
 // Send rows to the endpoint from the page and see the predictions, or each row's problems.
 import { AlertTriangle, Send } from "lucide-react";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { api, ApiError, errorMessage } from "../../api/client";
 import type { DeploymentStats, Prediction } from "../../api/types";
 import { formatCell, plural } from "../../lib/format";
@@ -20,6 +20,14 @@ export function TryIt({
 }) {
   const initial = useMemo(() => JSON.stringify({ rows: [stats.example] }, null, 2), [stats.example]);
   const [text, setText] = useState(initial);
+  // A new entry node (or a new example) replaces the body, unless the user edited it.
+  const [shown, setShown] = useState(initial);
+  useEffect(() => {
+    if (initial !== shown) {
+      setText((cur) => (cur === shown ? initial : cur));
+      setShown(initial);
+    }
+  }, [initial, shown]);
   const [answer, setAnswer] = useState<Prediction | null>(null);
   const [problems, setProblems] = useState<RowProblem[] | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -12,6 +12,8 @@ import { Breadcrumbs, Card, formatMetric, Link, PageError, SkeletonBlock } from 
 import { DataTable, type Col } from "../DataTable";
 import { useDocumentTitle } from "../hooks";
 import { ImportModelDialog } from "./ImportModelDialog";
+import { Chart } from "../charts/Chart";
+import { versionMetricsOption } from "./charts";
 import { ComparePanel } from "./ComparePanel";
 import { metricColumns } from "./models";
 import { PromoteDialog } from "./PromoteDialog";
@@ -72,7 +74,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
         accessorFn: (v) => v.version,
         sortFn: "basic",
         sortDescFirst: true,
-        meta: { width: "92px" },
+        meta: { width: "84px" },
         cell: ({ row }) => (
           <Link to={`/models/${modelId}/versions/${row.original.version}`} className="strong-link" onClick={(e) => e.stopPropagation()}>
             v{row.original.version}
@@ -84,7 +86,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
         header: "Registered",
         accessorFn: (v) => Date.parse(v.created_at),
         sortFn: "basic",
-        meta: { width: "150px" },
+        meta: { width: "128px" },
         cell: ({ row }) => (
           <div className="cell-stack">
             <span title={formatDateTime(row.original.created_at)}>{timeAgo(row.original.created_at)}</span>
@@ -109,7 +111,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
           accessorFn: (v) => (typeof v.metrics[k] === "number" ? v.metrics[k] : -Infinity),
           sortFn: "basic",
           sortDescFirst: true,
-          meta: { num: true },
+          meta: { num: true, width: "92px" },
           cell: ({ row }) => formatMetric(row.original.metrics[k]),
         }),
       ),
@@ -145,10 +147,10 @@ export function ModelPage({ modelId }: { modelId: string }) {
         id: "actions",
         header: () => <span className="sr-only">Actions</span>,
         enableSorting: false,
-        meta: { width: "104px" },
+        meta: { width: "112px" },
         cell: ({ row }) => (
           <button
-            className="btn btn-sm"
+            className="btn btn-sm promote-btn"
             onClick={(e) => {
               e.stopPropagation();
               setPromoting(row.original);
@@ -220,8 +222,8 @@ export function ModelPage({ modelId }: { modelId: string }) {
             </div>
           ) : (
             <p className="muted small">
-              No alias yet. <strong>Promote</strong> a version to “production” to pin what serving uses; until
-              then it uses the newest version.
+              No alias yet. <strong>Promote</strong> a version to “production”: the pipeline serves
+              predictions only from then on, with that version.
             </p>
           )}
         </Card>
@@ -233,6 +235,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
         ) : (
           <DataTable
             label="Versions"
+            className="versions-table"
             columns={columns}
             data={model.versions}
             getRowId={(v) => String(v.version)}
@@ -246,6 +249,19 @@ export function ModelPage({ modelId }: { modelId: string }) {
           />
         )}
       </Card>
+
+      {model && model.versions.length > 1 && metrics.length > 0 && (
+        <Card title="Metrics by version" subtitle="The newest eight versions side by side" testId="version-metrics">
+          <Chart
+            option={versionMetricsOption(model.versions.slice(0, 8), metrics)}
+            height={220}
+            label={`Metrics ${metrics.join(", ")} of versions ${model.versions
+              .slice(0, 8)
+              .map((v) => `v${v.version}`)
+              .join(", ")}`}
+          />
+        </Card>
+      )}
 
       {model && model.versions.length > 1 && <ComparePanel modelId={modelId} versions={compare} />}
 
@@ -266,7 +282,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
           title={`Remove the alias “${demoting}”?`}
           message={
             demoting === "production"
-              ? "Serving falls back to the newest version until you promote one again."
+              ? "The pipeline stops serving predictions until you promote a version again."
               : "Nothing that loads the model by this alias will find it."
           }
           confirmLabel="Remove alias"

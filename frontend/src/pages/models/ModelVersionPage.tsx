@@ -13,6 +13,8 @@ import { toast } from "../../ui/toast";
 import type { LineageNode, ModelVersionDetail, RunStatus } from "../../api/types";
 import { Breadcrumbs, Card, formatMetric, Link, PageError, SkeletonBlock, shortHash } from "../common";
 import { useDocumentTitle } from "../hooks";
+import { evaluationOf } from "./charts";
+import { EvaluationCards } from "./Evaluation";
 import { useModel } from "./useModel";
 import "./models.css";
 
@@ -23,7 +25,7 @@ const KIND_LABEL: Record<string, string> = {
   dataset: "Dataset",
   run: "Run",
   model_version: "Model version",
-  output: "Uses the model",
+  output: "Reads the model",
 };
 
 function LineageNodeView({ data }: NodeProps<LNode>) {
@@ -80,7 +82,8 @@ function Lineage({ version }: { version: ModelVersionDetail }) {
   const onClick = useCallback(
     (_: unknown, n: LNode) => {
       if (n.data.kind === "run" && n.data.runId) navigate(`/runs/${n.data.runId}`);
-      if (n.data.kind === "output" && version.run) navigate(`/runs/${version.run}?node=${encodeURIComponent(n.data.label)}`);
+      if (n.data.kind === "output" && version.run)
+        navigate(`/runs/${version.run}?node=${encodeURIComponent(n.data.node_id ?? n.data.label)}`);
     },
     [version.run],
   );
@@ -209,7 +212,7 @@ export function ModelVersionPage({ modelId, version }: { modelId: string; versio
         </div>
       </div>
 
-      <Card title="Lineage" subtitle="Data → run → this version → the nodes that use it; click a run to open it" flush>
+      <Card title="Lineage" subtitle="Data → run → this version → the nodes that read it; click a run to open it" flush>
         {v ? <Lineage version={v} /> : <SkeletonBlock height={240} />}
       </Card>
 
@@ -281,6 +284,8 @@ export function ModelVersionPage({ modelId, version }: { modelId: string; versio
           )}
         </Card>
       </div>
+
+      {v && <EvaluationCards evaluation={evaluationOf(v)} />}
 
       <div className="grid-2">
         <Card title="Params">{v ? <KeyValues values={v.params} empty="No params recorded." /> : <SkeletonBlock height={90} />}</Card>
