@@ -103,6 +103,7 @@ def _dataset_label(workspace_id: Any, spec: Any) -> str:
         if found is not None:
             number = getattr(found, "version", None)
             return f"{found.name} · v{number}" if number else found.name
+        return str(dataset_id)  # a sample dataset, by its name
     return _node_label(spec)
 
 

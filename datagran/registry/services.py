@@ -148,6 +148,10 @@ def model_version_from_run(*, run: Any, node: Any, spec: Any, op: Any,
     same = _same_version(registered, model_hash=model_ref["hash"],
                          training_hash=training.get("hash"), params=params, metrics=metrics)
     if same is not None:
+        # The run that reproduced it is the one it now comes from: its run page lists it, its
+        # lineage and serving read that run's (identical, and newer) outputs.
+        same.run, same.pipeline_version = run, run.version
+        same.save(update_fields=["run", "pipeline_version"])
         return same
     return ModelVersion.objects.create(
         registered_model=registered, version=_next_version(registered),

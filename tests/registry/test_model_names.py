@@ -93,6 +93,7 @@ def test_a_forced_rerun_with_the_same_data_and_params_adds_no_version(api, pipel
     assert NodeRun.objects.get(run_id=again, node_id="train").status == "succeeded"
     after = only_model(api)
     assert after["version_count"] == 1 and after["latest"]["version"] == 1
+    assert after["latest"]["run"] == again  # the run that reproduced it links to it
     assert after["latest"]["model_hash"] == model["latest"]["model_hash"]
     # Renaming only the model is no new version either: the same file, data and params.
     save(api, pipeline, model_name="Irises")

@@ -13,7 +13,12 @@ from datagran.engine.serve import ERR_NODE_FAILED
 from datagran.pipelines.demo import CHURN
 from datagran.serving import services
 from operators.registry import get_operator
-from tests.serving.test_predict import as_rows, churn, table  # noqa: F401 - churn: fixture
+from tests.serving.test_predict import (  # noqa: F401 - churn, trained_churn: fixtures
+    as_rows,
+    churn,
+    table,
+    trained_churn,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
