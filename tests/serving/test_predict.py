@@ -314,3 +314,18 @@ def test_the_request_schema_follows_the_entry_node_when_it_changes(api, churn) -
     assert after["deployment"]["input_node"] == later
     names = [c["name"] for c in after["input_schema"]]
     assert set(after["example"]) == set(names)
+
+
+def test_a_deployment_whose_entry_node_was_replaced_follows_the_pipeline(api, churn) -> None:
+    pipeline, _ = churn
+    graph = api.get(f"/api/pipelines/{pipeline['id']}/").json()["graph"]
+    for node in graph["nodes"]:
+        if node["id"] == "customers":
+            node["id"] = "people"
+    for edge in graph["edges"]:
+        if edge["source"] == "customers":
+            edge["source"] = "people"
+    assert api.patch(f"/api/pipelines/{pipeline['id']}/", {"graph": graph},
+                     format="json").status_code == 200
+    deployment = api.get(f"/api/pipelines/{pipeline['id']}/deployment/").json()
+    assert (deployment["input_node"], deployment["output_node"]) == ("people", "score")
