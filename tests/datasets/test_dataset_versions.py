@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from datagran.datasets.artifacts import artifact_store
 from datagran.datasets.models import Dataset, DatasetProfile
@@ -166,3 +167,39 @@ def test_another_workspaces_dataset_is_not_found(api, other_api) -> None:
     assert other_api.delete(f"/api/datasets/{one['id']}/").status_code == 404
     assert Dataset.objects.filter(pk=one["id"]).exists()
     assert api.get("/api/datasets/not-an-id/stats/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_numbers_existing_uploads_of_one_name_by_their_time(user) -> None:
+    """Before versions, each upload was an entry of its own, names repeated; after, the rows
+    of one name are its versions 1, 2, ... in upload order, ids unchanged."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    from datagran.workspaces.services import workspace_personal
+
+    workspace = workspace_personal(user=user)
+    before, after = [("datasets", "0001_initial")], [("datasets", "0002_dataset_versions")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("datasets", "Dataset")
+    start = timezone.now()
+    rows = {}
+    for key, name, minutes in (("a1", "a.csv", 0), ("b1", "b.csv", 1), ("a3", "a.csv", 5),
+                               ("a2", "a.csv", 2)):
+        row = old.objects.create(workspace_id=workspace.pk, name=name, format="csv",
+                                 source_sha256=key, table_hash=key, row_count=1, size_bytes=1)
+        old.objects.filter(pk=row.pk).update(created_at=start + timedelta(minutes=minutes))
+        rows[key] = row.pk
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes("datasets"))
+
+    numbered = {key: Dataset.objects.get(pk=pk).version for key, pk in rows.items()}
+    assert numbered == {"a1": 1, "a2": 2, "a3": 3, "b1": 1}
