@@ -61,6 +61,10 @@ def column_profile(col: pd.Series, name: str) -> dict[str, Any]:
 
     kind = column_type(col.dtype)
     present = col.dropna()
+    if col.dtype.kind == "m":  # durations, as seconds
+        present = present.dt.total_seconds()
+    elif kind == "str":  # nested lists and objects (JSON lines) by their text
+        present = present.astype(str)
     entry: dict[str, Any] = {"name": name, "type": kind, "nulls": int(len(col) - len(present)),
                              "distinct": int(present.nunique()), "min": None, "max": None,
                              "mean": None, "top": []}

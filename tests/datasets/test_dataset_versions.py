@@ -101,6 +101,16 @@ def test_the_statistics_of_times_and_an_empty_column(api) -> None:
     assert (stats["none"]["nulls"], stats["none"]["distinct"]) == (2, 0)
 
 
+def test_nested_values_are_counted_by_their_text(api) -> None:
+    lines = b'{"id": 1, "tags": ["a", "b"], "meta": {"k": 1}}\n{"id": 2, "tags": ["a", "b"]}\n'
+    one = upload(api, lines, name="nested.jsonl").json()
+    response = api.get(f"/api/datasets/{one['id']}/stats/")
+    assert response.status_code == 200, response.json()
+    stats = {c["name"]: c for c in response.json()["columns"]}
+    assert (stats["tags"]["distinct"], stats["tags"]["top"][0]["count"]) == (1, 2)
+    assert stats["meta"]["nulls"] == 1
+
+
 def test_the_list_names_the_pipelines_that_read_each_version(api) -> None:
     one = upload(api, V1).json()
     two = upload(api, V2).json()
