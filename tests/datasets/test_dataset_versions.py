@@ -109,6 +109,8 @@ def test_nested_values_are_counted_by_their_text(api) -> None:
     stats = {c["name"]: c for c in response.json()["columns"]}
     assert (stats["tags"]["distinct"], stats["tags"]["top"][0]["count"]) == (1, 2)
     assert stats["meta"]["nulls"] == 1
+    preview = api.get(f"/api/datasets/{one['id']}/preview/")
+    assert preview.status_code == 200 and preview.json()["rows"][0][1] == ["a", "b"]
 
 
 def test_the_list_names_the_pipelines_that_read_each_version(api) -> None:
