@@ -143,3 +143,16 @@ def test_a_small_compressed_parquet_that_inflates_past_the_row_limit_is_refused(
         response = upload(api, buffer.getvalue(), "bomb.parquet")
     assert response.status_code == 400
     assert "200,000 rows; the limit is 1,000" in response.json()["message"]
+
+
+def test_a_file_uploaded_under_a_datasets_name_is_its_next_version(api) -> None:
+    first = upload(api, b"a\n1\n", "sales.csv").json()
+    fh = io.BytesIO(b"a\n1\n2\n")
+    fh.name = "sales (1).csv"
+    response = api.post("/api/datasets/", {"file": fh, "name": "sales.csv"}, format="multipart")
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["name"], body["version"], body["unchanged"]) == ("sales.csv", 2, False)
+    assert body["latest"] is True and first["latest"] is True
+    listed = {d["id"]: d["latest"] for d in api.get("/api/datasets/").json()}
+    assert listed == {first["id"]: False, body["id"]: True}
