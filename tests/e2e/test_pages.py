@@ -210,7 +210,13 @@ def test_failed_run_shows_the_failing_node_and_its_message(
 def test_models_list_and_promote_moves_the_alias(page: Page, server: LiveServer,
                                                  ids: dict[str, str],
                                                  iris_run: dict[str, Any]) -> None:
-    start_run(server, ids[IRIS], force=True)  # a second version of the model
+    # A second version of the model: another seed (a forced re-run would reproduce the first).
+    saved = server.api("GET", f"/api/pipelines/{ids[IRIS]}/")["graph"]
+    graph = json.loads(json.dumps(saved))
+    next(n for n in graph["nodes"] if n["id"] == "train")["params"]["seed"] = 11
+    server.api("PATCH", f"/api/pipelines/{ids[IRIS]}/", {"graph": graph})
+    start_run(server, ids[IRIS])
+    server.api("PATCH", f"/api/pipelines/{ids[IRIS]}/", {"graph": saved})
     open_page(page, server, "/models")
     row = page.get_by_test_id("model-row").filter(has_text=IRIS_MODEL)
     expect(row).to_have_count(1)
@@ -279,6 +285,10 @@ def test_import_a_model_and_refuse_untrusted_types(page: Page, server: LiveServe
 def test_deploy_page_shows_the_endpoint_and_answers_try_it(
         page: Page, server: LiveServer, ids: dict[str, str],
         iris_run: dict[str, Any]) -> None:
+    model = next(m for m in server.api("GET", "/api/models/") if m["name"] == IRIS_MODEL)
+    if "production" not in model["aliases"]:  # the pipeline serves once a version is promoted
+        server.api("POST", f"/api/models/{model['id']}/aliases/",
+                   {"alias": "production", "version": 1})
     open_page(page, server, f"/pipelines/{ids[IRIS]}/deploy")
     expect(page.get_by_test_id("endpoint-url")).to_contain_text(
         f"/api/pipelines/{ids[IRIS]}/predict")

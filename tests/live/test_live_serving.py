@@ -21,7 +21,11 @@ def test_no_prediction_fails_while_the_production_alias_moves() -> None:
         pipeline = pipeline_ids(server)[CHURN]
         first = start_run(server, pipeline)
         assert first["status"] == "succeeded"
-        assert start_run(server, pipeline, force=True)["status"] == "succeeded"  # version 2
+        # A second version: another seed (a forced re-run would reproduce version 1).
+        graph = server.api("GET", f"/api/pipelines/{pipeline}/")["graph"]
+        next(n for n in graph["nodes"] if n["id"] == "train")["params"]["seed"] = 11
+        server.api("PATCH", f"/api/pipelines/{pipeline}/", {"graph": graph})
+        assert start_run(server, pipeline)["status"] == "succeeded"  # version 2
         status, body = server.request(
             "GET", f"/api/runs/{first['id']}/nodes/customers/preview/?limit=1")
         preview = json.loads(body)
@@ -29,6 +33,9 @@ def test_no_prediction_fails_while_the_production_alias_moves() -> None:
                                              strict=True) if c["name"] != "churned"}
         model = next(m for m in server.api("GET", "/api/models/")
                      if m["name"] == f"{CHURN} / train")
+        # The pipeline serves once a version is promoted.
+        server.api("POST", f"/api/models/{model['id']}/aliases/",
+                   {"alias": "production", "version": 2})
 
         answers: list[tuple[float, int, int | None]] = []
         stop = threading.Event()

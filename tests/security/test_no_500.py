@@ -199,6 +199,9 @@ def test_a_prediction_row_with_a_number_beyond_its_column_is_a_400_and_not_logge
         api, worker) -> None:
     pipeline = create(api, copy.deepcopy(CHURN), name="Churn")
     run(api, pipeline["id"])
+    [model] = api.get("/api/models/").json()  # the pipeline serves once a version is promoted
+    api.post(f"/api/models/{model['id']}/aliases/", {"alias": "production", "version": 1},
+             format="json")
     row = api.get(f"/api/pipelines/{pipeline['id']}/deployment/stats/").json()["example"]
     url = f"/api/pipelines/{pipeline['id']}/predict"
     ok = api.post(url, {"rows": [row]}, format="json")
