@@ -38,7 +38,9 @@ function LineageNodeView({ data }: NodeProps<LNode>) {
       </span>
       <span className="lineage-text">
         <span className="lineage-kind">{KIND_LABEL[data.kind] ?? data.kind}</span>
-        <span className="lineage-label">{data.label}</span>
+        <span className="lineage-label" title={data.label}>
+          {data.label}
+        </span>
       </span>
       {data.status && <StatusBadge status={data.status as RunStatus} compact />}
       <Handle type="source" position={Position.Right} isConnectable={false} className="run-graph-handle" />
