@@ -118,6 +118,14 @@ export function runsPerDayOption(perDay: DayStats[], days: number, now?: number)
   };
 }
 
+/** The next round number at or above `v` (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of 10). */
+export function niceCeil(v: number): number {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  const step = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((m) => m * p >= v - 1e-12) ?? 10;
+  return +(step * p).toPrecision(3);
+}
+
 /** Room right of the duration plot for the p50/p95 labels. */
 export const DURATION_LABEL_MARGIN = 40;
 
@@ -148,6 +156,11 @@ export function durationOption(
       ...axisCommon,
       axisLine: { show: false },
       axisLabel: { ...axisCommon.axisLabel, formatter: "{value} s" },
+      // The axis reaches the p95 line too (a slow run lifts p95 above every day's mean).
+      max: (v: { max: number }) => {
+        const top = Math.max(v.max, secs(p.p95) ?? 0, secs(p.p50) ?? 0);
+        return niceCeil(top * 1.05);
+      },
     },
     series: [
       {
