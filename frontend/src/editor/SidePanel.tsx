@@ -3,6 +3,7 @@ import { useCallback, useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { GraphError } from "../api/types";
 import { formatDateTime } from "../lib/format";
+import { Link } from "../pages/common";
 import { CATEGORY_LABEL, OperatorIcon } from "../ui/OperatorIcon";
 import { StatusBadge } from "../ui/StatusBadge";
 import { columnsByPort, mergeSchemas, runSchemas } from "./columns";
@@ -216,10 +217,10 @@ function Overview() {
       {run && (
         <>
           <h3 className="section-title">Last run</h3>
-          <div className="overview-run">
+          <Link to={`/runs/${run.id}`} className="overview-run" title="Open the run">
             <StatusBadge status={run.status} />
             <span className="muted small">{formatDateTime(run.created_at)}</span>
-          </div>
+          </Link>
           {run.error && <p className="field-error">{run.error}</p>}
         </>
       )}
