@@ -83,7 +83,9 @@ class InvitationApi(APIView):
         email = data.validated_data["email"]
         _, link = invitation_create(
             workspace=workspace, by=request.user, email=email, role=data.validated_data["role"],
-            accept_url=request.build_absolute_uri("/api/invitations/TOKEN/accept/"))
+            # The screen that accepts it (POST /api/invitations/TOKEN/accept/). The token rides
+            # in the fragment, which browsers never send: no server or proxy log sees it.
+            accept_url=request.build_absolute_uri("/settings/invitations") + "#accept=TOKEN")
         return Response(InvitationOutput({"email": email, "link": link}).data,
                         status=status.HTTP_201_CREATED)
 

@@ -52,7 +52,8 @@ def invitation_create(*, workspace: Workspace, by: AbstractBaseUser, email: str,
     link = accept_url.replace("TOKEN", token)
     send_mail(subject=f"You are invited to {workspace.name} on Datagran",
               message=f"{by.get_username()} invites you to the workspace '{workspace.name}' "
-                      f"as {role}. Accept within {INVITATION_DAYS} days: {link}",
+                      f"as {role}. Sign in to Datagran as the invited user, then open this link "
+                      f"to accept within {INVITATION_DAYS} days: {link}",
               from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[email])
     audit_record(workspace_id=workspace.pk, actor=by, action="member.invite", target=email,
                  role=role)

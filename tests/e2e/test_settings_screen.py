@@ -70,17 +70,24 @@ def test_an_invitation_is_mailed_listed_and_revoked(page: Page, server: LiveServ
     page.get_by_label("Role").select_option("viewer")
     page.get_by_role("button", name="Send invitation").click()
     link = page.get_by_role("status").locator("code").inner_text()
-    assert re.search(r"/api/invitations/[\w-]+/accept/$", link)
+    token = re.fullmatch(re.escape(server.base_url) + r"/settings/invitations#accept=([\w-]+)",
+                         link)[1]
     assert link in server.log("daphne")  # the console e-mail backend printed the mail
     row = page.locator("tr[data-invitation='ivy@example.com']")
     expect(row).to_contain_text("viewer")
+    # The link opens the screen's accept card; it admits only the invited address.
+    page.goto(server.base_url + "/pipelines")  # opened afresh, as from a mail
+    page.goto(link)
+    page.get_by_role("button", name="Accept invitation").click()
+    expect(page.get_by_role("alert").filter(has_text="not to your e-mail address")).to_be_visible()
+    page.get_by_role("button", name="Not now").click()
 
     row.get_by_role("button", name="Revoke the invitation of ivy@example.com").click()
     expect(row).to_have_count(0)
     workspace = next(w["id"] for w in server.api("GET", "/api/workspaces/")
                      if w["name"] == DEMO_WORKSPACE)
     assert server.api("GET", f"/api/workspaces/{workspace}/invitations/") == []
-    assert server.request("POST", link.split(server.base_url)[-1])[0] == 404
+    assert server.request("POST", f"/api/invitations/{token}/accept/")[0] == 404
 
 
 def test_a_role_change_and_an_ownership_transfer_are_audited_then_the_screen_is_read_only(

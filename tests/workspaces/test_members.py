@@ -14,6 +14,12 @@ from tests.conftest import token_client
 pytestmark = pytest.mark.django_db
 
 
+def accept_path(body: str) -> str:
+    """The API call behind the mailed link (the settings screen's accept button makes it)."""
+    token = re.findall(r"http://testserver/settings/invitations#accept=(\S+)", body)[0]
+    return f"/api/invitations/{token}/accept/"
+
+
 @pytest.fixture
 def team(user):
     return workspace_create(name="Team", owner=user)
@@ -28,7 +34,7 @@ def test_an_invitation_link_makes_the_invitee_a_member_once(api, team, other_use
     assert response.status_code == 201
     [message] = mail.outbox
     assert message.to == ["mallory@example.com"] and "Team" in message.subject
-    link = re.findall(r"http://testserver(\S+)", message.body)[0]
+    link = accept_path(message.body)
     accepted = other_api.post(link)
     assert accepted.status_code == 200 and accepted.json()["role"] == "viewer"
     assert other_api.post(link).status_code == 404  # used once
@@ -87,7 +93,7 @@ def test_an_invitation_admits_only_the_user_it_was_sent_to(api, team, other_user
 
     api.post(f"/api/workspaces/{team.pk}/invitations/",
              {"email": "bob@example.com", "role": "editor"}, format="json")
-    link = re.findall(r"http://testserver(\S+)", mail.outbox[0].body)[0]
+    link = accept_path(mail.outbox[0].body)
     for email in ("", "mallory@example.com", "bob@example.com.evil"):
         other_user.email = email
         other_user.save()
@@ -110,7 +116,7 @@ def test_a_user_confirms_an_address_by_mail_and_then_accepts_the_invitation_sent
 
     api.post(f"/api/workspaces/{team.pk}/invitations/",
              {"email": "bob@example.com", "role": "viewer"}, format="json")
-    invitation = re.findall(r"http://testserver(\S+)", mail.outbox[0].body)[0]
+    invitation = accept_path(mail.outbox[0].body)
     bob = get_user_model().objects.create_user("bob", password="pw-bob-123")  # no address
     bob_api = token_client(bob)
     refused = bob_api.post(invitation)
@@ -140,7 +146,7 @@ def test_pending_invitations_are_listed_and_a_revoked_link_stops_working(
     other_user.save()
     base = f"/api/workspaces/{team.pk}/invitations"
     api.post(f"{base}/", {"email": "mallory@example.com", "role": "viewer"}, format="json")
-    link = re.findall(r"http://testserver(\S+)", mail.outbox[0].body)[0]
+    link = accept_path(mail.outbox[0].body)
     [pending] = api.get(f"{base}/").json()
     assert pending["email"] == "mallory@example.com" and pending["invited_by"] == "alice"
     membership_add(workspace=team, user=other_user, role="editor")

@@ -5,6 +5,7 @@ import type { ReactNode } from "react";
 import { navigate } from "../../lib/router";
 import { useSession } from "../../lib/session";
 import { useDocumentTitle } from "../hooks";
+import { AcceptInvitation } from "./AcceptInvitation";
 import { AuditTab } from "./AuditTab";
 import { InvitationsTab } from "./InvitationsTab";
 import { MembersTab } from "./MembersTab";
@@ -26,6 +27,8 @@ export function SettingsPage({ tab }: { tab: string }) {
   const workspaceId = useSession((s) => s.workspaceId);
   const workspace = useSession((s) => s.workspaces.find((w) => String(w.id) === s.workspaceId));
   const isOwner = workspace?.role === "owner";
+  // The invitation e-mail's link carries its token in the fragment (never sent to a server).
+  const acceptToken = new URLSearchParams(location.hash.slice(1)).get("accept");
 
   return (
     <div className="page settings-page">
@@ -43,6 +46,7 @@ export function SettingsPage({ tab }: { tab: string }) {
           </p>
         </div>
       </div>
+      {acceptToken && <AcceptInvitation token={acceptToken} />}
       <nav className="settings-tabs" role="tablist" aria-label="Settings">
         {TABS.map((t) => (
           <button
