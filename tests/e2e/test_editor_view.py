@@ -245,3 +245,16 @@ def test_the_webhook_panel_offers_turn_off_only_when_a_webhook_is_on(page: Page)
     page.get_by_role("dialog").get_by_role("button", name="Turn off").click()
     expect(panel.get_by_role("button", name="Turn off")).to_have_count(0)
     expect(panel.get_by_role("button", name="Create webhook URL")).to_be_visible()
+
+
+def test_a_bad_cron_names_the_field_and_its_allowed_range(page: Page, server: LiveServer) -> None:
+    open_pipeline(page, CHURN)
+    page.get_by_role("link", name="Dashboard").click()
+    schedules = page.get_by_test_id("schedules")
+    schedules.get_by_role("button", name="Add schedule").click()
+    form = page.get_by_test_id("schedule-form")
+    form.get_by_label("Cron expression").fill("75 * * * *")
+    expect(form.locator(".field-error")).to_have_text("minute must be 0–59, got 75.")
+    expect(form.get_by_role("button", name="Add schedule")).to_be_disabled()
+    pipeline_id = page.url.split("/pipelines/")[1].split("/")[0]
+    assert server.api("GET", f"/api/pipelines/{pipeline_id}/schedules/") == []
