@@ -5,10 +5,13 @@ export function ColumnsChecklist({
   value,
   columns,
   onChange,
+  notes = {},
 }: {
   value: string[];
   columns: Column[];
   onChange: (v: string[]) => void;
+  /** Why a chosen column not offered here is refused ("the target"); default "not in input". */
+  notes?: Record<string, string>;
 }) {
   const missing = value.filter((v) => !columns.some((c) => c.name === v));
   const toggle = (name: string, on: boolean) => {
@@ -36,7 +39,7 @@ export function ColumnsChecklist({
           <label key={`missing-${m}`} className="checklist-item missing">
             <input type="checkbox" checked onChange={() => toggle(m, false)} />
             <span>{m}</span>
-            <span className="col-type">not in input</span>
+            <span className="col-type">{notes[m] ?? "not in input"}</span>
           </label>
         ))}
         {columns.map((c) => (

@@ -26,6 +26,7 @@ function ColumnsPicker({ id, field, value, onChange, ctx }: WidgetProps) {
       value={arr}
       columns={except ? state.columns.filter((c) => c.name !== except) : state.columns}
       onChange={onChange}
+      notes={except ? { [except]: "is the target" } : undefined}
     />
   ) : (
     <TagInput id={id} value={arr} onChange={onChange} placeholder="Type a column name, then Enter" />
