@@ -165,7 +165,10 @@ function OutputPreview({
   useEffect(() => setPort(initial), [node.node_id, initial]);
   // Another node's table starts at its top-left, not where the last one was scrolled to.
   const scroller = useRef<HTMLDivElement>(null);
-  useEffect(() => scroller.current?.scrollTo(0, 0), [node.node_id, port]);
+  // Braces: Chromium's scrollTo returns a promise, which React would take for a cleanup.
+  useEffect(() => {
+    scroller.current?.scrollTo(0, 0);
+  }, [node.node_id, port]);
   const q = useQuery({
     // Read again when the node moves on; the last preview stays up while the next loads.
     queryKey: [...queryKeys.runs.preview(runId, node.node_id, port, 50), node.status],
