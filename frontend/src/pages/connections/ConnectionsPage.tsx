@@ -6,6 +6,7 @@ import { errorMessage } from "../../api/client";
 import { useConnectionsQuery } from "../../api/queries";
 import type { Connection } from "../../api/types";
 import { formatDateTime, plural, timeAgo } from "../../lib/format";
+import { useSession } from "../../lib/session";
 import { ConfirmDialog } from "../../ui/Modal";
 import { toast } from "../../ui/toast";
 import { DataTable, type Col } from "../DataTable";
@@ -22,6 +23,10 @@ export function ConnectionsPage() {
   useDocumentTitle("Connections");
   const q = useConnectionsQuery();
   const connections = q.data ?? null;
+  // Owners add, change and delete connections; editors may test them; viewers only look.
+  const role = useSession((s) => s.workspaces.find((w) => String(w.id) === s.workspaceId)?.role);
+  const isOwner = role === "owner";
+  const canTest = isOwner || role === "editor";
   const [editing, setEditing] = useState<Editing>(null);
   const [deleting, setDeleting] = useState<Connection | null>(null);
   const [results, setResults] = useState<Record<string, TestResult | "testing">>({});
@@ -81,29 +86,35 @@ export function ConnectionsPage() {
         meta: { width: "250px" },
         cell: ({ row }) => (
           <div className="row-actions connection-actions">
-            <button
-              className="btn btn-sm"
-              onClick={() => void runTest(row.original)}
-              disabled={results[row.original.id] === "testing"}
-            >
-              <PlugZap size={13} /> Test
-            </button>
-            <button className="btn btn-sm" onClick={() => setEditing({ connection: row.original })}>
-              <Pencil size={13} /> Edit
-            </button>
-            <button
-              className="btn btn-sm btn-danger-ghost"
-              onClick={() => setDeleting(row.original)}
-              aria-label={`Delete ${row.original.name}`}
-            >
-              <Trash2 size={13} /> Delete
-            </button>
+            {canTest && (
+              <button
+                className="btn btn-sm"
+                onClick={() => void runTest(row.original)}
+                disabled={results[row.original.id] === "testing"}
+              >
+                <PlugZap size={13} /> Test
+              </button>
+            )}
+            {isOwner && (
+              <>
+                <button className="btn btn-sm" onClick={() => setEditing({ connection: row.original })}>
+                  <Pencil size={13} /> Edit
+                </button>
+                <button
+                  className="btn btn-sm btn-danger-ghost"
+                  onClick={() => setDeleting(row.original)}
+                  aria-label={`Delete ${row.original.name}`}
+                >
+                  <Trash2 size={13} /> Delete
+                </button>
+              </>
+            )}
           </div>
         ),
       },
     ],
     // runTest only sets state: the columns change with the results shown.
-    [results],
+    [results, isOwner, canTest],
   );
 
   return (
@@ -117,9 +128,13 @@ export function ConnectionsPage() {
           </p>
         </div>
         <div className="page-actions">
-          <button className="btn btn-primary" onClick={() => setEditing({})}>
-            <Plus size={15} /> New connection
-          </button>
+          {isOwner ? (
+            <button className="btn btn-primary" onClick={() => setEditing({})}>
+              <Plus size={15} /> New connection
+            </button>
+          ) : (
+            role && <span className="muted small">Only the workspace's owners add or change connections.</span>
+          )}
         </div>
       </div>
 
@@ -143,11 +158,13 @@ export function ConnectionsPage() {
             A connection holds where a database, API, CRM or webhook is and the credentials to use it. Its secrets
             are stored encrypted and never shown again.
           </p>
-          <div className="button-row">
-            <button className="btn btn-primary" onClick={() => setEditing({})}>
-              <Plus size={15} /> New connection
-            </button>
-          </div>
+          {isOwner && (
+            <div className="button-row">
+              <button className="btn btn-primary" onClick={() => setEditing({})}>
+                <Plus size={15} /> New connection
+              </button>
+            </div>
+          )}
         </div>
       ) : (
         <div className="table-card">

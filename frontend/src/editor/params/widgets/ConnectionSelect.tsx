@@ -1,6 +1,7 @@
 import { Plus } from "lucide-react";
 import { useState } from "react";
 import { createPortal } from "react-dom";
+import { useSession } from "../../../lib/session";
 import { ConnectionDialog } from "../../../pages/connections/ConnectionForm";
 import { ResourceSelect } from "../parts/ResourceSelect";
 import { useConnectionOptions } from "../resources";
@@ -11,6 +12,8 @@ import type { Widget, WidgetProps } from "../types";
 function ConnectionSelect({ id, field, value, onChange, invalid }: WidgetProps) {
   const resources = useConnectionOptions(field.connectionKinds);
   const [creating, setCreating] = useState(false);
+  // Only owners may add connections (the server refuses the others).
+  const isOwner = useSession((s) => s.workspaces.find((w) => String(w.id) === s.workspaceId)?.role === "owner");
   return (
     <>
       <ResourceSelect
@@ -22,9 +25,11 @@ function ConnectionSelect({ id, field, value, onChange, invalid }: WidgetProps) 
         kinds={field.connectionKinds}
         emptyHint={`No ${(field.connectionKinds ?? []).join(" / ")} connection in this workspace yet.`}
       />
-      <button type="button" className="btn btn-sm btn-ghost new-connection" onClick={() => setCreating(true)}>
-        <Plus size={13} /> New connection…
-      </button>
+      {isOwner && (
+        <button type="button" className="btn btn-sm btn-ghost new-connection" onClick={() => setCreating(true)}>
+          <Plus size={13} /> New connection…
+        </button>
+      )}
       {creating &&
         // Over the whole page, not inside the side panel (which clips and scrolls).
         createPortal(
