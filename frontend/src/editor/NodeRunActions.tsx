@@ -162,6 +162,9 @@ function NodeMenu({ id, at, onClose }: { id: string; at: { x: number; y: number 
     return () => document.removeEventListener("pointerdown", onDown, true);
   }, [onClose]);
   const onKey = (e: React.KeyboardEvent) => {
+    // The menu is a portal inside the node: React would hand its keys on to React Flow's node
+    // wrapper, where Enter selects the node (cancelling the item's click) and arrows move it.
+    e.stopPropagation();
     const buttons = [...(ref.current?.querySelectorAll<HTMLElement>("[role=menuitem]") ?? [])];
     const i = buttons.indexOf(document.activeElement as HTMLElement);
     if (e.key === "Escape" || e.key === "Tab") {
@@ -182,7 +185,12 @@ function NodeMenu({ id, at, onClose }: { id: string; at: { x: number; y: number 
       aria-label={`Run from ${id}`}
       style={{ left: Math.min(at.x, window.innerWidth - 250), top: Math.min(at.y, window.innerHeight - 120) }}
       onKeyDown={onKey}
-      onContextMenu={(e) => e.preventDefault()}
+      onClick={(e) => e.stopPropagation()}
+      onDoubleClick={(e) => e.stopPropagation()}
+      onContextMenu={(e) => {
+        e.preventDefault();
+        e.stopPropagation();
+      }}
     >
       {items.map((it) => {
         const Icon = ICONS[it.scope];
