@@ -112,9 +112,10 @@ class ConnectionTestFieldsApi(APIView):
     @extend_schema(operation_id="connection_test_fields", request=ConnectionTestInput,
                    responses={200: ConnectionTestOutput, **error_responses()})
     def post(self, request: Request) -> Response:
+        # Who may test comes first: a stranger or a viewer learns nothing from the body's errors.
+        workspace = request_workspace(request, min_role=Role.OWNER)
         data = ConnectionTestInput(data=request.data)
         data.is_valid(raise_exception=True)
-        workspace = request_workspace(request, min_role=Role.OWNER)
         stored_id = data.validated_data.get("connection")
         stored = None
         if stored_id is not None:
