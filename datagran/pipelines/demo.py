@@ -144,7 +144,7 @@ def demo_setup() -> tuple[Any, Workspace, list[Pipeline]]:
         workspace.name = DEMO_WORKSPACE
     hubspot = workspace.connections.filter(name=DEMO_HUBSPOT).first() or connection_create(
         workspace=workspace, user=user, name=DEMO_HUBSPOT, kind="hubspot",
-        fields={"access_token": "demo-token-not-a-real-one"})
+        fields={"access_token": "demo-token-not-a-real-one", "dry_run_only": True})
     pipelines = []
     for name, (description, graph) in DEMO_PIPELINES.items():
         pipeline = workspace.pipelines.filter(name=name).first()

@@ -124,7 +124,23 @@ export function DeployPage({ pipelineId }: { pipelineId: string }) {
         <SkeletonBlock height={240} />
       ) : (
         <>
-          <Card title="Call it" subtitle="With an API token: create one with  python manage.py create_api_token <username>">
+          <Card
+            title="Call it"
+            subtitle={
+              <>
+                With an API token: create one in{" "}
+                <a
+                  href="/settings/tokens"
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate("/settings/tokens");
+                  }}
+                >
+                  Settings → API tokens
+                </a>
+              </>
+            }
+          >
             <div className="code-wrap">
               <pre className="code-block" data-testid="curl">{curlExample(stats.deployment.endpoint, stats.example)}</pre>
               <CopyButton text={curlExample(stats.deployment.endpoint, stats.example)} label="Copy" className="btn btn-sm code-copy" />
