@@ -122,7 +122,8 @@ def test_an_invalid_request_over_http_has_the_shape(api: Any) -> None:
                     format="json").json()
     assert set(body) == {"message", "extra"} and set(body["extra"]) == {"errors"}
     assert body["extra"]["errors"][0] == {
-        "node": "a", "field": "nodes.0.operator", "message": "nodes.0.operator: Operator is required."}
+        "node": "a", "field": "nodes.0.operator",
+        "message": "nodes.0.operator: Operator is required."}
 
 
 def test_an_unauthenticated_request_keeps_its_www_authenticate_header() -> None:

@@ -70,7 +70,8 @@ def test_the_editor_says_waiting_for_your_approval_and_a_rejection_cancels_the_r
     expect(first_row).to_contain_text("customer_00001@example.com")
     expect(first_row).to_contain_text("dry_run")
     expect(drawer).not_to_contain_text("No output")
-    assert banner.bounding_box()["y"] < first_row.bounding_box()["y"]
+    banner_box, row_box = banner.bounding_box(), first_row.bounding_box()
+    assert banner_box and row_box and banner_box["y"] < row_box["y"]
     banner.get_by_role("button", name="Reject").click()
     chip = page.get_by_test_id("run-status")
     expect(chip).to_have_attribute("data-status", "cancelled", timeout=30_000)

@@ -41,7 +41,8 @@ def new_pipeline(page: Page, name: str) -> None:
 def box(locator: Locator) -> dict[str, float]:
     found = locator.bounding_box()
     assert found, f"{locator} has no box"
-    return found
+    return {"x": found["x"], "y": found["y"], "width": found["width"],
+            "height": found["height"]}
 
 
 def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:

@@ -4,6 +4,8 @@ the node waiting; a rejection cancels the run (not a failure, no field at fault)
 nothing; a dry-run-only connection refuses a real send; a run's duration is its timeline's."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import override_settings
 
@@ -23,7 +25,7 @@ def crm(settings):
         yield fake
 
 
-def hubspot_pipeline(api, base_url: str, **params) -> dict:
+def hubspot_pipeline(api, base_url: str, **params: Any) -> dict:
     connection = api.post("/api/connections/", {
         "name": "CRM", "kind": "hubspot",
         "fields": {"base_url": base_url, "access_token": "tok",

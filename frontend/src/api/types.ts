@@ -180,7 +180,7 @@ interface VersionJson {
 type VersionFields = keyof VersionJson;
 
 export type ModelVersion = Omit<S["VersionOutput"], VersionFields> & VersionJson;
-export type ModelVersionDetail = ModelVersion & Pick<S["VersionDetailOutput"], "lineage">;
+export type ModelVersionDetail = ModelVersion & Pick<S["VersionDetailOutput"], "lineage" | "evaluation">;
 export type ModelImported = Omit<S["ModelImportOutput"], VersionFields> & VersionJson;
 export type LineageNode = S["LineageNodeOutput"];
 

@@ -23,6 +23,7 @@ const nodeRun = (id: string, status: NodeRun["status"]): NodeRun => ({
 const run = (status: Run["status"], nodes: [string, NodeRun["status"]][], seq = 5): Run => ({
   id: "r1", pipeline: "p1", version: "v", status, created_at: "2026-01-01T00:00:00Z",
   started_at: "2026-01-01T00:00:01Z", finished_at: null, error: "", duration_ms: null, rows_processed: 0,
+  waiting_node: null,
   workspace: "w1", trigger: "manual", pipeline_name: "Test", created_by: null, datasets: {}, force: false,
   replay_of: null, seq, nodes: nodes.map(([id, s]) => nodeRun(id, s)),
 });

@@ -32,6 +32,7 @@ const RUN: Run = {
   error: "",
   duration_ms: null,
   rows_processed: 0,
+  waiting_node: null,
   workspace: "w1",
   trigger: "manual",
   pipeline_name: "Test",

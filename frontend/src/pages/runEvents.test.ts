@@ -10,6 +10,7 @@ const base: Run = {
   error: "",
   duration_ms: null,
   rows_processed: 0,
+  waiting_node: null,
   pipeline: "p",
   workspace: "w",
   trigger: "manual",

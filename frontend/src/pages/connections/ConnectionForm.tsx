@@ -116,7 +116,7 @@ function ConnectionForm({
     setFormError(null);
     try {
       const saved = await save.mutateAsync({ id: connection?.id, name: name.trim(), kind: kindName, fields: body() });
-      if ("message" in saved && saved.message) toast(saved.message, "error");
+      if ("message" in saved && typeof saved.message === "string" && saved.message) toast(saved.message, "error");
       else toast(connection ? "Connection saved." : `Connection “${saved.name}” created.`, "success");
       onSaved(saved);
     } catch (err) {

@@ -24,6 +24,7 @@ const run = (over: Partial<LiveRunRow> = {}): LiveRunRow => ({
   workspace: "w1",
   trigger: "manual",
   created_at: "2026-03-10T12:00:00Z",
+  waiting_node: null,
   ...over,
 });
 

@@ -75,7 +75,7 @@ export const tokensQuery = () => queryOptions({ queryKey: settingsKeys.tokens, q
 
 /** A mutation of the workspace's members: refreshes members, invitations, the audit log and
  * the caller's workspace list (their own role may have changed). */
-export function useWorkspaceMutation<V>(w: string, fn: (v: V) => Promise<unknown>) {
+export function useWorkspaceMutation<V, R = unknown>(w: string, fn: (v: V) => Promise<R>) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: fn,
