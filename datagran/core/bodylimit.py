@@ -61,14 +61,16 @@ def credentials_valid(authorization: bytes | None, session_key: bytes | None) ->
     from django.conf import settings
     from django.contrib.auth import SESSION_KEY
     from django.db import connections
-    from rest_framework.authentication import TokenAuthentication
     from rest_framework.exceptions import AuthenticationFailed
+
+    from datagran.workspaces.authentication import ApiTokenAuthentication
 
     try:
         scheme, _, key = (authorization or b"").decode("latin-1").partition(" ")
         if scheme.lower() == "token" and key.strip():
             try:
-                TokenAuthentication().authenticate_credentials(key.strip())
+                # The API's own check: a personal token or a DRF one, of an active user.
+                ApiTokenAuthentication().authenticate_credentials(key.strip())
                 return True
             except AuthenticationFailed:
                 return False
