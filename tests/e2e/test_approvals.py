@@ -79,6 +79,9 @@ def test_the_editor_says_waiting_for_your_approval_and_a_rejection_cancels_the_r
     expect(drawer.get_by_test_id("node-cancelled-note")).to_have_text(
         "Rejected by demo: nothing was sent.")
     expect(drawer.locator(".banner-error")).to_have_count(0)
+    # The inspector of the selected node says it neutrally, not as the node's error.
+    expect(page.locator(".inspector-run-note")).to_have_text("Rejected by demo: nothing was sent.")
+    expect(page.locator(".inspector-run-error")).to_have_count(0)
     # A cancelled run counts the nodes that finished, not all of them.
     expect(chip).to_contain_text("2/3")
     run = server.api("GET", f"/api/runs/{chip.get_attribute('data-run-id')}/")

@@ -123,7 +123,12 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
       {nodeRun && nodeRun.status !== "pending" && (
         <div className="inspector-run">
           <StatusBadge status={nodeRun.status} />
-          {nodeRun.error && <span className="inspector-run-error">{nodeRun.error}</span>}
+          {nodeRun.error && (
+            // A cancelled node (a rejection, a cancel) is no error of the node's: neutral.
+            <span className={nodeRun.status === "cancelled" ? "inspector-run-note" : "inspector-run-error"}>
+              {nodeRun.error}
+            </span>
+          )}
         </div>
       )}
       {loose.length > 0 && (
@@ -221,7 +226,7 @@ function Overview() {
             <StatusBadge status={run.status} />
             <span className="muted small">{formatDateTime(run.created_at)}</span>
           </Link>
-          {run.error && <p className="field-error">{run.error}</p>}
+          {run.error && <p className={run.status === "cancelled" ? "muted small" : "field-error"}>{run.error}</p>}
         </>
       )}
       <h3 className="section-title">
