@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from pydantic import BaseModel, ValidationError
 
 from datagran.core.exceptions import Conflict, FieldError, NotFound
-from datagran.pipelines.models import Pipeline
+from datagran.pipelines.selectors import pipelines_naming
 from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import audit_record
 from operators.base import params_errors
@@ -120,40 +120,19 @@ def connection_update(*, connection: Connection, name: str | None,
     return connection, cleared
 
 
-def _mentions(value: Any, target: str) -> bool:
-    if isinstance(value, str):
-        return value == target
-    if isinstance(value, dict):
-        return any(_mentions(v, target) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions(v, target) for v in value)
-    return False
-
-
-def connection_usage(*, workspace_id: object) -> dict[str, list[Pipeline]]:
-    """{connection id: the pipelines whose current version has a node naming it in its
-    params}, for every connection of the workspace that one uses."""
+def connection_usage(*, workspace_id: object) -> dict[str, list[dict[str, str]]]:
+    """{connection id: the pipelines ({"id", "name"}) whose current version has a node naming
+    it in its params}, for every connection of the workspace that one uses."""
     ids = [str(pk) for pk in Connection.objects.filter(workspace_id=workspace_id)
            .values_list("pk", flat=True)]
-    usage: dict[str, list[Pipeline]] = {}
-    pipelines = (Pipeline.objects.filter(workspace_id=workspace_id,
-                                         current_version__isnull=False)
-                 .select_related("current_version").order_by("name"))
-    for pipeline in pipelines:
-        assert pipeline.current_version is not None
-        nodes = (pipeline.current_version.graph or {}).get("nodes") or []
-        params = [n.get("params") for n in nodes if isinstance(n, dict)]
-        for connection_id in ids:
-            if _mentions(params, connection_id):
-                usage.setdefault(connection_id, []).append(pipeline)
-    return usage
+    return pipelines_naming(workspace_id=workspace_id, ids=ids)
 
 
 def connection_delete(*, connection: Connection, by: AbstractBaseUser | None) -> None:
     """Delete a connection no pipeline uses; Conflict naming the pipelines otherwise."""
     users = connection_usage(workspace_id=connection.workspace_id).get(str(connection.pk))
     if users:
-        names = ", ".join(f"“{p.name}”" for p in users)
+        names = ", ".join(f"“{p['name']}”" for p in users)
         raise Conflict(ERR_IN_USE.format(
             name=connection.name, pipelines=names, them="it" if len(users) == 1 else "them"),
             {"connection": [f"used by {names}"]})

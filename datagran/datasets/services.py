@@ -250,23 +250,10 @@ def dataset_delete(*, dataset: Dataset, all_versions: bool) -> int:
 def dataset_usage(*, workspace_id: object,
                   dataset_ids: Iterable[str] | None = None) -> dict[str, list[dict[str, str]]]:
     """dataset id → the pipelines ({"id", "name"}) whose current version has a node whose
-    params name it. Ids are UUIDs, so any param equal to one is a reference to it."""
-    from datagran.pipelines.models import Pipeline
+    params name it."""
+    from datagran.pipelines.selectors import pipelines_naming
 
-    wanted = None if dataset_ids is None else set(dataset_ids)
-    usage: dict[str, list[dict[str, str]]] = {}
-    pipelines = (Pipeline.objects.filter(workspace_id=workspace_id)
-                 .exclude(current_version=None).order_by("name")
-                 .values_list("pk", "name", "current_version__graph"))
-    for pk, pipeline_name, graph in pipelines:
-        named: set[str] = set()
-        for node in (graph or {}).get("nodes") or []:
-            params = node.get("params") if isinstance(node, dict) else None
-            if isinstance(params, dict):
-                named |= {v for v in params.values() if isinstance(v, str)}
-        for dataset_id in named if wanted is None else named & wanted:
-            usage.setdefault(dataset_id, []).append({"id": str(pk), "name": pipeline_name})
-    return usage
+    return pipelines_naming(workspace_id=workspace_id, ids=dataset_ids)
 
 
 def dataset_read(*, workspace_id: object, dataset_id: str) -> pd.DataFrame:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -36,3 +39,32 @@ def pipeline_get(*, user: AbstractBaseUser, pipeline_id: object) -> Pipeline:
         return pipeline_list(user=user).get(pk=pipeline_id)
     except (Pipeline.DoesNotExist, ValueError, DjangoValidationError):
         raise NotFound("Pipeline not found.") from None
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def pipelines_naming(*, workspace_id: object, ids: Iterable[str] | None = None
+                     ) -> dict[str, list[dict[str, str]]]:
+    """id → the pipelines ({"id", "name"}, by name) whose current version has a node whose
+    params name it, at any depth: what uses a connection or a dataset. Ids are UUIDs, so a
+    param equal to one is a reference to it. ``ids`` narrows the answer."""
+    wanted = None if ids is None else set(ids)
+    usage: dict[str, list[dict[str, str]]] = {}
+    pipelines = (Pipeline.objects.filter(workspace_id=workspace_id)
+                 .exclude(current_version=None).order_by("name")
+                 .values_list("pk", "name", "current_version__graph"))
+    for pk, name, graph in pipelines:
+        nodes = (graph or {}).get("nodes") or []
+        named = set(_strings([n.get("params") for n in nodes if isinstance(n, dict)]))
+        for found in named if wanted is None else named & wanted:
+            usage.setdefault(found, []).append({"id": str(pk), "name": name})
+    return usage
