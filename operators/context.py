@@ -161,6 +161,36 @@ class ModelRegistry(Protocol):
     def registered_model_schema(self, name: str) -> Schema | None: ...
 
 
-class Context(Runtime, DataAccess, Files, Connections, Actions, ModelRegistry, Protocol):
+class Sources(Protocol):
+    """Incremental sources: what the last succeeded run of this node loaded, and what this run
+    loads (see operators.connectors._dlt). The state belongs to a run: a failed run's is
+    never read, so a failed run does not advance a cursor."""
+
+    # The run was started with "Full refresh": no previous state is handed out.
+    full_refresh: bool
+
+    def previous_source_state(self, state_key: str) -> dict[str, Any] | None:
+        """The ``state`` this node recorded (``record_source``) in the latest succeeded run
+        of this pipeline under the same ``state_key``; None on the first run, on a full
+        refresh, or when the node's source params changed (another key)."""
+        ...
+
+    def record_source(self, report: dict[str, Any]) -> None:
+        """What this node loaded: ``{"state_key", "state": {...}, "records", "pages", "new",
+        "updated", "cursor_before", "cursor_after", "new_columns", "missing_columns"}``; kept
+        with the node run (the run page shows it) once the node succeeds."""
+        ...
+
+    def put_table(self, df: pd.DataFrame) -> str:
+        """Keep a table in the artifact store (an accumulated table); its hash."""
+        ...
+
+    def get_table(self, digest: str) -> pd.DataFrame | None:
+        """A table kept with ``put_table``; None if it is gone from the store."""
+        ...
+
+
+class Context(Runtime, DataAccess, Files, Connections, Actions, ModelRegistry, Sources,
+              Protocol):
     """Everything an operator may use: what ``run``, ``fit``, ``apply`` and ``infer_schema``
     receive."""

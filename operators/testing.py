@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,12 +42,35 @@ class LocalContext:
     models: dict[str, TrainedModel] = field(default_factory=dict)
     interrupts: Interrupts = field(default_factory=Interrupts)
     send_lock: Any = field(default_factory=threading.Lock)
+    # Incremental sources: {state key: state} as the last succeeded run left it. A test that
+    # runs a source twice on one context sees the second run continue from the first.
+    full_refresh: bool = False
+    source_states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source_reports: list[dict[str, Any]] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def on_interrupt(self, callback: Callable[[], None]) -> Any:
         return self.interrupts.on_interrupt(callback)
 
     def log(self, message: str) -> None:
         self.logs.append(message)
+
+    def previous_source_state(self, state_key: str) -> dict[str, Any] | None:
+        return None if self.full_refresh else self.source_states.get(state_key)
+
+    def record_source(self, report: dict[str, Any]) -> None:
+        self.source_reports.append(report)
+        self.source_states[report["state_key"]] = report["state"]
+
+    def put_table(self, df: pd.DataFrame) -> str:
+        digest = hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()
+                                + ",".join(map(str, df.columns)).encode()).hexdigest()
+        self.tables[digest] = df.copy()
+        return digest
+
+    def get_table(self, digest: str) -> pd.DataFrame | None:
+        table = self.tables.get(digest)
+        return None if table is None else table.copy()
 
     def connection(self, connection_id: str, kind: str | list[str]) -> BaseModel:
         conn = self.connections.get(connection_id)
