@@ -153,6 +153,22 @@ class Operator:
         mistake is reported when the graph is saved rather than when it runs."""
         return {}
 
+    # --- what only the outside system knows (a source's pickers) ---------------------------
+    def options(self, ctx: Context, params: dict[str, Any], field: str) -> list[str]:
+        """Choices for the param ``field`` that only the outside system knows (a database's
+        tables, a table's columns, a folder's files, a spreadsheet's sheets), given the raw
+        params filled in so far. The params form asks for them (the API's
+        ``POST /api/operators/{name}/options/``) for params marked ``"x-options-from":
+        "source"``. Raise OperatorError(field=...) when it cannot tell."""
+        raise OperatorError(f"{self.label} has no choices to look up for {field}.",
+                            field=field)
+
+    def sample(self, ctx: Context, params: Any) -> pd.DataFrame:
+        """The first rows (at most 100) a source would read with ``params``: the form shows
+        them and the server remembers their columns as the node's schema before it runs
+        (``ctx.known_schema``). Sources whose columns are declared need not implement it."""
+        raise OperatorError(f"{self.label} cannot show a sample.")
+
     # --- catalogue ------------------------------------------------------------------------
     def parse_params(self, raw: dict[str, Any] | None) -> BaseModel:
         """Validate raw params; raises pydantic's ValidationError."""

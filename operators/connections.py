@@ -71,6 +71,62 @@ class SalesforceConnection(ConnectionConfig):
     dry_run_only: DryRunOnly = False
 
 
+class StripeConnection(ConnectionConfig):
+    base_url: str = "https://api.stripe.com"
+    api_key: SecretStr = Field(description="A secret or restricted key (sk_... or rk_...).")
+
+
+class ShopifyConnection(ConnectionConfig):
+    shop_url: str = Field(description="e.g. https://your-shop.myshopify.com")
+    api_version: str = Field("2024-10", pattern=r"^\d{4}-\d{2}$",
+                             description="The Admin API version, e.g. 2024-10.")
+    access_token: SecretStr = Field(description="The custom app's Admin API access token.")
+
+
+class GoogleSheetsConnection(ConnectionConfig):
+    service_account_json: SecretStr = Field(
+        description="The service account's key file (JSON), pasted whole. Share the sheet "
+        "with the service account's e-mail address.")
+    base_url: str = "https://sheets.googleapis.com"
+    token_url: str = Field("https://oauth2.googleapis.com/token",
+                           description="Where the service account trades its signed "
+                           "assertion for an access token.")
+
+
+class ZendeskConnection(ConnectionConfig):
+    base_url: str = Field(description="e.g. https://yourcompany.zendesk.com")
+    email: str = Field(description="The agent's e-mail address the API token belongs to.")
+    api_token: SecretStr
+
+
+class MailchimpConnection(ConnectionConfig):
+    base_url: str = Field(description="e.g. https://us21.api.mailchimp.com (the data centre "
+                          "is the end of the API key)")
+    api_key: SecretStr
+
+
+class FilesConnection(ConnectionConfig):
+    url: str = Field(min_length=1, max_length=2000,
+                     description="Where the files are: s3://bucket/folder, gs://bucket/folder, "
+                     "az://container/folder, https://host/folder, or a folder relative to "
+                     "the server's files folder (DATAGRAN_FILES_ROOT).")
+    endpoint_url: str = Field("", max_length=2000,
+                              description="S3-compatible storage only: its endpoint, e.g. "
+                              "https://minio.example.com (empty: Amazon S3).")
+    key: str = Field("", max_length=500, description="Access key id (S3), account name "
+                     "(Azure); empty for public files.")
+    secret: SecretStr = Field(SecretStr(""), description="Secret access key (S3), account key "
+                              "(Azure), or a service account's JSON (Google Cloud Storage).")
+    region: str = Field("", max_length=100, description="S3 region, e.g. eu-west-1.")
+
+
+class SqlAlchemyConnection(ConnectionConfig):
+    url: SecretStr = Field(description="A SQLAlchemy database URL, e.g. "
+                           "postgresql+psycopg://user:password@host:5432/db; its dialect "
+                           "must be installed on the server.")
+    dry_run_only: DryRunOnly = False
+
+
 class WebhookConnection(ConnectionConfig):
     url: str
     secret: SecretStr = Field(SecretStr(""), description="Key for the HMAC-SHA256 signature.")
@@ -85,6 +141,13 @@ KINDS: dict[str, type[ConnectionConfig]] = {
     "hubspot": HubSpotConnection,
     "salesforce": SalesforceConnection,
     "webhook": WebhookConnection,
+    "stripe": StripeConnection,
+    "shopify": ShopifyConnection,
+    "google_sheets": GoogleSheetsConnection,
+    "zendesk": ZendeskConnection,
+    "mailchimp": MailchimpConnection,
+    "files": FilesConnection,
+    "sqlalchemy": SqlAlchemyConnection,
 }
 
 

@@ -181,6 +181,12 @@ class Sources(Protocol):
         with the node run (the run page shows it) once the node succeeds."""
         ...
 
+    def known_schema(self, state_key: str) -> Schema | None:
+        """The columns a source with this state key was last seen to have (sampled by the
+        params form, or the output of its last succeeded run in this workspace); None when
+        unknown. What ``infer_schema`` of a file or SQL source answers before it runs."""
+        ...
+
     def put_table(self, df: pd.DataFrame) -> str:
         """Keep a table in the artifact store (an accumulated table); its hash."""
         ...

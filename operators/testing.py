@@ -48,6 +48,7 @@ class LocalContext:
     source_states: dict[str, dict[str, Any]] = field(default_factory=dict)
     source_reports: list[dict[str, Any]] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    known_schemas: dict[str, Schema] = field(default_factory=dict)
 
     def on_interrupt(self, callback: Callable[[], None]) -> Any:
         return self.interrupts.on_interrupt(callback)
@@ -61,6 +62,9 @@ class LocalContext:
     def record_source(self, report: dict[str, Any]) -> None:
         self.source_reports.append(report)
         self.source_states[report["state_key"]] = report["state"]
+
+    def known_schema(self, state_key: str) -> Schema | None:
+        return self.known_schemas.get(state_key)
 
     def put_table(self, df: pd.DataFrame) -> str:
         digest = hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()

@@ -2,6 +2,7 @@
 that a connection works (its Test button)."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 from typing import Any, TypeVar
@@ -13,9 +14,13 @@ from ..connections import (
     ConnectionConfig,
     HttpConnection,
     HubSpotConnection,
+    MailchimpConnection,
     SalesforceConnection,
+    ShopifyConnection,
     SQLiteConnection,
+    StripeConnection,
     WebhookConnection,
+    ZendeskConnection,
 )
 from ..net import resolve
 
@@ -114,7 +119,25 @@ def _probe(conn: ConnectionConfig) -> tuple[str, dict[str, str], bool, list[str]
         token = conn.access_token.get_secret_value()
         return (f"{conn.instance_url.rstrip('/')}/services/data/{conn.api_version}/limits",
                 {"Authorization": f"Bearer {token}"}, True, [token])
-    assert isinstance(conn, WebhookConnection)
+    if isinstance(conn, StripeConnection):
+        key = conn.api_key.get_secret_value()
+        return (conn.base_url.rstrip("/") + "/v1/balance",
+                {"Authorization": f"Bearer {key}"}, True, [key])
+    if isinstance(conn, ShopifyConnection):
+        token = conn.access_token.get_secret_value()
+        return (f"{conn.shop_url.rstrip('/')}/admin/api/{conn.api_version}/shop.json",
+                {"X-Shopify-Access-Token": token}, True, [token])
+    if isinstance(conn, ZendeskConnection):
+        token = conn.api_token.get_secret_value()
+        basic = base64.b64encode(f"{conn.email}/token:{token}".encode()).decode()
+        return (conn.base_url.rstrip("/") + "/api/v2/users/me.json",
+                {"Authorization": f"Basic {basic}"}, True, [token, basic])
+    if isinstance(conn, MailchimpConnection):
+        key = conn.api_key.get_secret_value()
+        basic = base64.b64encode(f"datagran:{key}".encode()).decode()
+        return (conn.base_url.rstrip("/") + "/3.0/ping",
+                {"Authorization": f"Basic {basic}"}, True, [key, basic])
+    assert isinstance(conn, WebhookConnection), type(conn).__name__
     return conn.url, {}, False, []
 
 
