@@ -195,6 +195,8 @@ class Operator:
             "stateful": self.stateful,
             "batch_only": self.batch_only,
             "cacheable": self.cacheable,
+            # The params form offers "Sample" (the first rows, and the columns remembered).
+            "samples": type(self).sample is not Operator.sample,
         }
 
 
