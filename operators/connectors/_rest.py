@@ -6,6 +6,8 @@ declared columns) and how its client authenticates; this base does the rest thro
 the errors."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -82,6 +84,12 @@ class RestSource(Operator):
     def resource_of(self, params: Any) -> Resource:
         return self.resources[params.resource]
 
+    def sandbox(self, params: Any) -> Iterable[Any] | None:  # noqa: ARG002
+        """The records bundled with Datagran for ``params``, in the API's own record format
+        (dicts, or pages as lists of dicts), read instead of the API when the connection is
+        marked dry run only (the demo's); None: this source has no sandbox data."""
+        return None
+
     # --- running -----------------------------------------------------------------------------
     def run(self, ctx: Context, params: Any) -> dict[str, pd.DataFrame]:
         from dlt.sources.rest_api import rest_api_resources
@@ -96,29 +104,62 @@ class RestSource(Operator):
             else resource.cursor_start
         client, secrets = self.client(conn)
         fetch = _dlt.Fetch()
-        session = _dlt.checked_session(ctx, name=name, secrets=secrets, fetch=fetch,
-                                       timeout=getattr(params, "timeout_seconds", 30))
         inc = {"cursor_path": resource.cursor_path, "initial_value": start,
                "range_start": "closed"} if incremental else None
-        config: Any = {"client": {**client, "session": session},
-                       "resources": [{"name": params.resource,
-                                      "endpoint": self.endpoint(params, resource, inc),
-                                      "primary_key": list(resource.primary_key) or None}],
-                       "resource_defaults": {"max_table_nesting": 0}}
-        try:
-            records = rest_api_resources(config)[0]
-        except Exception as exc:  # noqa: BLE001 - a config the API cannot take is the user's
-            raise OperatorError(f"{name}: {exc}") from None
+        sandboxed = [0] if getattr(conn, "dry_run_only", False) else None
+        session: Any = None
+        if sandboxed is not None:
+            records: Any = self._sandboxed(params, name, resource, inc, sandboxed)
+        else:
+            session = _dlt.checked_session(ctx, name=name, secrets=secrets, fetch=fetch,
+                                           timeout=getattr(params, "timeout_seconds", 30))
+            config: Any = {"client": {**client, "session": session},
+                           "resources": [{"name": params.resource,
+                                          "endpoint": self.endpoint(params, resource, inc),
+                                          "primary_key": list(resource.primary_key) or None}],
+                           "resource_defaults": {"max_table_nesting": 0}}
+            try:
+                records = rest_api_resources(config)[0]
+            except Exception as exc:  # noqa: BLE001 - a config the API cannot take is the user's
+                raise OperatorError(f"{name}: {exc}") from None
         source = _dlt.Source(name=name, records=records, secrets=secrets,
                              primary_key=list(resource.primary_key),
                              cursor_column=resource.cursor_column if incremental else None,
                              declared=self.declared(params), rename=self.rename(params),
                              fetch=fetch, auth_hint=self.auth_hint)
-        with session:
+        with session or nullcontext():
             table = _dlt.load(ctx, source, key=key, prev=prev if incremental or
                               params.output == "accumulated" else None,
                               output=params.output, max_records=params.max_records)
+        if sandboxed is not None:
+            ctx.log(f"Dry-run connection: read {sandboxed[0]:,} sandbox "
+                    f"{resource.label.lower()} bundled with Datagran; {self.label} was not "
+                    "called.")
         return {"table": table}
+
+    def _sandboxed(self, params: Any, name: str, resource: Resource,
+                   inc: dict[str, Any] | None, count: list[int]) -> Any:
+        """The sandbox records, filtered by the cursor as the API's incremental filter would
+        be (dlt's own incremental on a dlt resource), counting the records read."""
+        import dlt
+
+        bundled = self.sandbox(params)
+        if bundled is None:
+            raise OperatorError(f"Connection {name!r} is marked dry run only: {self.label} is "
+                                "not called through it, and Datagran has no sandbox "
+                                f"{resource.label.lower()} to read instead. Choose a "
+                                "connection that is not dry run only.", field="connection")
+
+        records = dlt.resource(iter(bundled), name=params.resource, max_table_nesting=0)
+        if inc is not None:
+            records.apply_hints(incremental=dlt.sources.incremental(**inc))
+
+        def counted(items: Iterable[Any]) -> Iterator[Any]:
+            for item in items:
+                count[0] += len(item) if isinstance(item, list) else 1
+                yield item
+
+        return counted(records)
 
     def infer_schema(self, ctx: Context, params: Any) -> dict[str, Schema | None]:
         return {"table": self.declared(params)}

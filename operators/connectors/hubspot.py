@@ -1,14 +1,18 @@
 """HubSpot CRM records: contacts, companies or deals, through its search API."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
+import pandas as pd
 from pydantic import Field
 
 from ..connections import HubSpotConnection
 from . import _dlt
 from ._rest import Resource, RestSource, SourceParams, resource_field
+from .sample import ORDERS_AS_OF, load_sample
 
 _BASE = (("id", "str"), ("createdAt", "datetime"), ("updatedAt", "datetime"),
          ("archived", "bool"))
@@ -53,6 +57,52 @@ class HubSpotParams(SourceParams):
         for i, name in enumerate(self.properties):
             if not name or len(name) > 100 or not all(c.isalnum() or c == "_" for c in name):
                 raise ValueError(f"properties.{i}: {name!r} is not a HubSpot property name")
+
+
+# The sandbox: the contacts a dry-run-only connection reads instead of calling HubSpot (the
+# demo's), in the search API's record format, built from the sample "customers" table: the
+# account's own properties plus the churn model's inputs as custom properties.
+SANDBOX_PROPERTIES = ("email", "firstname", "lastname", "lifecyclestage", "country", "plan",
+                      "tenure_months", "monthly_spend", "orders_last_90d", "support_tickets",
+                      "days_since_last_order", "churned")
+
+
+def _hubspot_time(when: pd.Timestamp) -> str:
+    return f"{when:%Y-%m-%dT%H:%M:%S}.{when.microsecond // 1000:03d}Z"
+
+
+def _text(value: Any) -> str | None:
+    """A property value as HubSpot holds it: text, whole numbers without ".0"; None if
+    missing."""
+    if value is None or value != value:  # NaN
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@cache
+def sandbox_contacts() -> tuple[dict[str, Any], ...]:
+    """Every sandbox contact with all of SANDBOX_PROPERTIES, oldest change first (the order
+    the search API answers in). Created when the customer joined; last modified at their
+    last order (never before they joined), a second apart per id so the cursor orders them."""
+    contacts: list[dict[str, Any]] = []
+    for c in load_sample("customers").itertuples(index=False):
+        first, _, last = str(c.name).partition(" ")
+        created = ORDERS_AS_OF - pd.Timedelta(days=30 * int(c.tenure_months)) \
+            + pd.Timedelta(seconds=int(c.customer_id))
+        updated = max(created, ORDERS_AS_OF - pd.Timedelta(days=int(c.days_since_last_order))) \
+            + pd.Timedelta(seconds=int(c.customer_id))
+        values = {"email": c.email, "firstname": first, "lastname": last,
+                  "lifecyclestage": "customer", "country": c.country, "plan": c.plan,
+                  "tenure_months": c.tenure_months, "monthly_spend": c.monthly_spend,
+                  "orders_last_90d": c.orders_last_90d, "support_tickets": c.support_tickets,
+                  "days_since_last_order": c.days_since_last_order, "churned": c.churned}
+        contacts.append({"id": str(c.customer_id), "createdAt": _hubspot_time(created),
+                         "updatedAt": _hubspot_time(updated), "archived": False,
+                         "properties": {k: _text(v) for k, v in values.items()}})
+    contacts.sort(key=lambda r: (str(r["updatedAt"]), int(r["id"])))
+    return tuple(contacts)
 
 
 def _epoch_ms(value: Any) -> str:
@@ -111,3 +161,14 @@ class HubSpotSource(RestSource):
     def rename(self, params: Any) -> Any:  # noqa: ARG002
         # Properties arrive under "properties": each is its own column, by its name.
         return lambda column: column.removeprefix("properties.")
+
+    def sandbox(self, params: Any) -> Iterator[list[dict[str, Any]]] | None:
+        """Contacts only: pages of 100 with the properties asked for, as the search API
+        answers (a property the account lacks comes back empty)."""
+        if params.resource != "contacts":
+            return None
+        contacts = sandbox_contacts()
+        wanted = list(params.properties)
+        return ([{**c, "properties": {p: c["properties"].get(p) for p in wanted}}
+                 for c in contacts[start:start + SEARCH_LIMIT]]
+                for start in range(0, len(contacts), SEARCH_LIMIT))
