@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,14 @@ class _CheckedAdapter(BaseAdapter):
         response.request = request
         response.encoding = answer.encoding
         self.on_answer(response, None)
+        # Shopify asks to wait "2.0" s: dlt's retry reads only whole seconds or a date, so a
+        # number with a fraction is rounded up to whole seconds (never waiting less).
+        wait = response.headers.get("Retry-After", "")
+        if "." in wait:
+            try:
+                response.headers["Retry-After"] = str(max(1, math.ceil(float(wait))))
+            except ValueError:
+                pass
         return response
 
     def close(self) -> None:
@@ -233,6 +242,10 @@ class Source:
     fetch: Fetch | None = None
     # What to tell the user to do when the credentials are refused.
     auth_hint: str = "check its credentials on the Connections screen"
+    # Where the next run continues when the API says so itself (its own since-token, e.g.
+    # Zendesk's after_cursor) rather than the cursor column's largest value: called once the
+    # records are read; None keeps the cursor where it was.
+    cursor_after: Callable[[], Any] | None = None
 
 
 def load(ctx: Context, source: Source, *, key: str, prev: Previous | None,
@@ -264,6 +277,9 @@ def load(ctx: Context, source: Source, *, key: str, prev: Previous | None,
         top = df[source.cursor_column].dropna()
         if not top.empty:
             cursor_after = _plain(top.max())
+    if source.cursor_after is not None and source.cursor_column:
+        token = source.cursor_after()
+        cursor_after = token if token is not None else cursor_before
     new, updated = len(df), 0
     accumulated: pd.DataFrame | None = None
     if source.primary_key and _has(df, source.primary_key):
@@ -349,12 +365,20 @@ def _drop_boundary(df: pd.DataFrame, source: Source, prev: Previous) -> pd.DataF
     return df[~again].reset_index(drop=True)
 
 
+def _datetimes(values: pd.Series) -> pd.Series:
+    """Timestamps in any ISO form; numbers are seconds since the epoch (Stripe's
+    ``created``), not pandas' nanoseconds."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return pd.to_datetime(values, errors="coerce", utc=True, unit="s")
+    return pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+
+
 _CASTS: dict[str, Callable[[pd.Series], pd.Series]] = {
     "int": lambda s: pd.to_numeric(s, errors="coerce").astype("Int64"),
     "float": lambda s: pd.to_numeric(s, errors="coerce").astype("float64"),
     "bool": lambda s: s.map(lambda v: None if v is None or v == "" else
                             str(v).lower() in ("true", "1")).astype("boolean"),
-    "datetime": lambda s: pd.to_datetime(s, errors="coerce", utc=True, format="mixed"),
+    "datetime": _datetimes,
     "str": lambda s: s.astype("string").astype(object).where(s.notna(), None),
 }
 
