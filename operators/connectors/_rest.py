@@ -6,7 +6,7 @@ declared columns) and how its client authenticates; this base does the rest thro
 the errors."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -84,6 +84,12 @@ class RestSource(Operator):
     def resource_of(self, params: Any) -> Resource:
         return self.resources[params.resource]
 
+    def since_token(self, client: dict[str, Any]) -> Callable[[], Any] | None:  # noqa: ARG002
+        """When the API hands out its own since-token (Zendesk's ``after_cursor``): a function
+        answering the token this run ended on (read from the ``client`` config's paginator),
+        which the next run continues from instead of the cursor column's largest value."""
+        return None
+
     def sandbox(self, params: Any) -> Iterable[Any] | None:  # noqa: ARG002
         """The records bundled with Datagran for ``params``, in the API's own record format
         (dicts, or pages as lists of dicts), read instead of the API when the connection is
@@ -126,7 +132,8 @@ class RestSource(Operator):
                              primary_key=list(resource.primary_key),
                              cursor_column=resource.cursor_column if incremental else None,
                              declared=self.declared(params), rename=self.rename(params),
-                             fetch=fetch, auth_hint=self.auth_hint)
+                             fetch=fetch, auth_hint=self.auth_hint,
+                             cursor_after=self.since_token(client) if incremental else None)
         with session or nullcontext():
             table = _dlt.load(ctx, source, key=key, prev=prev if incremental or
                               params.output == "accumulated" else None,
