@@ -309,7 +309,7 @@ def load(ctx: Context, source: Source, *, key: str, prev: Previous | None,
         "missing_columns": [c for c in (known or []) if c not in columns],
         "state": {
             "cursor": _plain(cursor_after),
-            "boundary": _boundary(df, source, cursor_after),
+            "boundary": _boundary(df, source, cursor_after, prev),
             "columns": columns[:MAX_STATE_COLUMNS],
             "accumulated": ctx.put_table(accumulated) if accumulated is not None else None,
         },
@@ -347,14 +347,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _boundary(df: pd.DataFrame, source: Source, cursor: Any) -> list[str]:
+def _boundary(df: pd.DataFrame, source: Source, cursor: Any,
+              prev: Previous | None) -> list[str]:
     """The keys of the records at the cursor's last value: the next run, which reads from
-    that value on (inclusive), drops them unless they changed."""
-    if not source.primary_key or not source.cursor_column or cursor is None \
-            or source.cursor_column not in df.columns or not _has(df, source.primary_key):
+    that value on (inclusive), drops them unless they changed. A run that did not move the
+    cursor keeps the last run's: the next one reads those records again."""
+    if not source.primary_key or not source.cursor_column or cursor is None:
         return []
-    at = df[df[source.cursor_column].map(_plain) == cursor]
-    keys: list[str] = _keys(at, source.primary_key).tolist()
+    keys: list[str] = list(prev.boundary) if prev is not None and prev.cursor == cursor \
+        else []
+    if source.cursor_column in df.columns and _has(df, source.primary_key):
+        at = df[df[source.cursor_column].map(_plain) == cursor]
+        keys = list(dict.fromkeys([*keys, *_keys(at, source.primary_key).tolist()]))
     return keys[:MAX_BOUNDARY]
 
 
