@@ -38,7 +38,26 @@ def protected_hashes() -> set[str]:
                                                                                 "files"):
         hashes |= {ref["hash"] for ref in outputs.values() if "hash" in ref}
         hashes |= {f["hash"] for f in files}
-    return hashes
+    return hashes | accumulated_hashes()
+
+
+def accumulated_hashes() -> set[str]:
+    """The tables incremental sources accumulated (``NodeRun.source["state"]["accumulated"]``)
+    in the latest succeeded source state of each (pipeline, node): the next run merges its
+    new records into it. Older states' tables are never read again."""
+    from datagran.runs.models import NodeRun, RunStatus
+
+    states = (NodeRun.objects.filter(run__status=RunStatus.SUCCEEDED).exclude(state_key="")
+              .order_by("run__pipeline_id", "node_id", "-run__created_at"))
+    if _supports_distinct_on():
+        rows = states.distinct("run__pipeline_id", "node_id").values_list(
+            "run__pipeline_id", "node_id", "source")
+    else:
+        rows = states.values_list("run__pipeline_id", "node_id", "source")
+    latest: dict[tuple[object, str], object] = {}
+    for pipeline_id, node_id, source in rows:
+        latest.setdefault((pipeline_id, node_id), (source.get("state") or {}).get("accumulated"))
+    return {digest for digest in latest.values() if isinstance(digest, str) and digest}
 
 
 # Clocks of the store (an S3 server) and of the database may disagree by this much.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import cast
 
 import pandas as pd
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 
 from datagran.core.exceptions import NotFound
@@ -89,6 +90,10 @@ class ValidationContext:
             target.update(type="float", task="regression")
         return newest.features + [target]
 
+    # --- sources ---------------------------------------------------------------------------
+    def known_schema(self, state_key: str) -> Schema | None:
+        return source_known_schema(self.workspace_id, state_key)
+
     # --- nothing happens while validating ------------------------------------------------------
     def log(self, message: str) -> None:
         pass
@@ -98,6 +103,39 @@ class ValidationContext:
 
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
         pass
+
+
+# How long the columns a params form's sample showed are remembered for its source.
+SAMPLED_SCHEMA_SECONDS = 30 * 24 * 3600
+
+
+def sampled_schema_key(workspace_id: object, state_key: str) -> str:
+    return f"dg:sampled-schema:{workspace_id}:{state_key}"
+
+
+def sampled_schema_remember(workspace_id: object, state_key: str, schema: Schema) -> None:
+    """The columns the sample endpoint saw for a source (operators.connectors._dlt.state_key
+    of its params): what ``known_schema`` answers until it has run."""
+    cache.set(sampled_schema_key(workspace_id, state_key), schema, SAMPLED_SCHEMA_SECONDS)
+
+
+def source_known_schema(workspace_id: object, state_key: str) -> Schema | None:
+    """The columns a source with this state key was last seen to have in the workspace: those
+    its params form sampled, or else the table output of its latest succeeded node run."""
+    from datagran.runs.models import NodeRun, RunStatus
+
+    if not state_key:
+        return None
+    sampled = cache.get(sampled_schema_key(workspace_id, state_key))
+    if sampled is not None:
+        return cast(Schema, sampled)
+    outputs = (NodeRun.objects.filter(state_key=state_key, run__workspace_id=workspace_id,
+                                      run__status=RunStatus.SUCCEEDED)
+               .order_by("-run__created_at").values_list("outputs", flat=True).first())
+    for ref in (outputs or {}).values():
+        if ref.get("kind") == "table" and ref.get("schema") is not None:
+            return cast(Schema, ref["schema"])
+    return None
 
 
 def validation_context(workspace: Workspace) -> Context:

@@ -70,7 +70,8 @@ class PipelineRunCreateApi(APIView):
         run = run_start(pipeline=pipeline, user=request.user, trigger=trigger,
                         force=data.validated_data.get("force", False), version=version,
                         target=data.validated_data.get("target"),
-                        scope=data.validated_data.get("scope", SCOPE_UPSTREAM))
+                        scope=data.validated_data.get("scope", SCOPE_UPSTREAM),
+                        full_refresh=data.validated_data.get("full_refresh", False))
         return Response(RunOutput(run).data, status=status.HTTP_201_CREATED)
 
 

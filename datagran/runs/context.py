@@ -1,5 +1,6 @@
 """The Context an operator runs in during a run: datasets and connections of the run's
-workspace, logs kept for the NodeRun, files in the artifact store, the action send log."""
+workspace, logs kept for the NodeRun, files in the artifact store, the action send log, the
+state of incremental sources (what the last succeeded run of the node loaded)."""
 from __future__ import annotations
 
 import contextlib
@@ -27,7 +28,7 @@ from datagran.pipelines.validation import ValidationContext
 from operators.base import Interrupts, OperatorError
 
 from .heartbeat import NodeInterrupted, attempt_is_current, retry_on_disconnect
-from .models import SendLog
+from .models import NodeRun, RunStatus, SendLog
 
 MAX_LOG_LINES = 500
 
@@ -35,7 +36,8 @@ MAX_LOG_LINES = 500
 class RunContext(ValidationContext):
     def __init__(self, *, workspace_id: object, pipeline_id: object = None,
                  run_id: object = None, node_id: str = "", approved: bool = False,
-                 node_pk: int | None = None, attempt: int = 0) -> None:
+                 node_pk: int | None = None, attempt: int = 0,
+                 full_refresh: bool = False) -> None:
         super().__init__(workspace_id=workspace_id)
         self.pipeline_id, self.run_id, self.node_id = pipeline_id, run_id, node_id
         # The attempt this context belongs to: its send log writes are fenced by it.
@@ -48,6 +50,9 @@ class RunContext(ValidationContext):
         self.interrupts = Interrupts()
         # The names of the connections loaded, for messages (ids mean nothing to a person).
         self.connection_names: dict[str, str] = {}
+        # What a source node loaded (record_source); saved with the node's success only.
+        self.full_refresh = full_refresh
+        self.source_report: dict[str, Any] | None = None
 
     def on_interrupt(self, callback: Callable[[], None]) -> Any:
         return self.interrupts.on_interrupt(callback)
@@ -82,6 +87,34 @@ class RunContext(ValidationContext):
                                 field="connection")
         self.connection_names[connection_id] = connection.name
         return connection_config(connection=connection)
+
+    # --- incremental sources -------------------------------------------------------------------
+    def previous_source_state(self, state_key: str) -> dict[str, Any] | None:
+        """The state this node left in the latest succeeded run of the pipeline under
+        ``state_key``: a failed or cancelled run never advances a cursor."""
+        if self.full_refresh or not state_key:
+            return None
+        state = (NodeRun.objects.filter(state_key=state_key, node_id=self.node_id,
+                                        run__pipeline_id=self.pipeline_id,
+                                        run__status=RunStatus.SUCCEEDED)
+                 .exclude(run_id=self.run_id).order_by("-run__created_at")
+                 .values_list("source", flat=True).first())
+        return (state or {}).get("state") or None
+
+    def record_source(self, report: dict[str, Any]) -> None:
+        self.source_report = dict(report)
+
+    def put_table(self, df: pd.DataFrame) -> str:
+        return artifact_store().put_table(df).hash
+
+    def get_table(self, digest: str) -> pd.DataFrame | None:
+        store = artifact_store()
+        try:
+            if not store.exists({"kind": "table", "hash": digest}):
+                return None
+            return store.read_table(digest)
+        except (ValueError, FileNotFoundError):  # not a hash, or deleted meanwhile
+            return None
 
     def _log_rows(self, keys: list[str]) -> Any:
         return SendLog.objects.filter(pipeline_id=self.pipeline_id, node_id=self.node_id,

@@ -119,7 +119,7 @@ def _run_claimed(run: Run, node: NodeRun, *, began: float) -> Claimed | None:
     graph = run_graph(run.version)
     ctx = RunContext(workspace_id=run.workspace_id, pipeline_id=run.pipeline_id,
                      run_id=run.pk, node_id=node_id, approved=node.approved_at is not None,
-                     node_pk=node.pk, attempt=attempt)
+                     node_pk=node.pk, attempt=attempt, full_refresh=run.full_refresh)
     limit = settings.DATAGRAN["NODE_TIME_LIMIT_SECONDS"]
     fail = partial(node_fail, run_id=run.pk, node_id=node_id, logs=ctx.logs, attempts=attempt)
 
@@ -221,7 +221,7 @@ def _succeed(run_id: object, node: NodeRun, ctx: RunContext, outcome: NodeOutcom
 
         if not transitions.succeed(tx, node, now=now, rows_out=outcome.rows_out,
                                    outputs=outcome.outputs, logs=ctx.logs, files=ctx.files,
-                                   before_events=remember_and_register):
+                                   loaded=ctx.source_report, before_events=remember_and_register):
             return None
         ready = _ready_successors(tx, node.node_id)
         following = ready.pop(0) if ready and may_continue else None

@@ -14,31 +14,40 @@ from django.db.models import Min, Sum
 from django.utils import timezone
 
 from datagran.core.exceptions import Conflict, PermanentError
+from datagran.datasets.artifacts import artifact_store
 from datagran.engine.cache import source_fingerprints
-from datagran.engine.graph import Graph
+from datagran.engine.graph import Graph, Node
 from datagran.pipelines.models import Pipeline, PipelineVersion
 from datagran.pipelines.validation import validation_context
 from datagran.workspaces.models import Workspace
+from operators.registry import UnknownOperator, get_operator
 
 from . import transitions
 from .cache import cache_lookup, pipeline_cache_keys
 from .events import RunTransaction, run_transaction
 from .graphs import RunGraph, run_graph
 from .models import NODE_OPEN, RUN_DONE, CacheEntry, NodeRun, NodeStatus, Run, RunStatus, Trigger
-from .scope import RunScope, not_cached_error, replay_scope, run_scope
+from .scope import RunScope, node_name, not_cached_error, replay_scope, run_scope
 
 ERR_EMPTY_PIPELINE = "The pipeline has no nodes to run; add some on the canvas first."
 ERR_REPLAY_DATASETS = ("The datasets this run read have changed or are gone; it cannot be "
                        "replayed exactly.")
+ERR_REPLAY_RECORDS = ("The records source node {node} loaded in this run are gone from the "
+                      "artifact store (or it loaded none); it cannot be replayed exactly. "
+                      "Run the pipeline again instead.")
+REPLAYED_RECORDS = "Records as loaded by run {run}; the source was not called."
 
 
 def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
               trigger: str = Trigger.MANUAL, version: PipelineVersion | None = None,
               force: bool = False, replay_of: Run | None = None, target: str | None = None,
-              scope: str = "upstream") -> Run:
+              scope: str = "upstream", full_refresh: bool = False) -> Run:
     """Create the run and its node runs; reuse cached outputs (unless ``force``) and send the
     nodes that are ready once the transaction commits. With a ``target``, a partial run
-    (see `scope`): only ``target`` and its ancestors, or only ``target`` itself."""
+    (see `scope`): only ``target`` and its ancestors, or only ``target`` itself. With
+    ``full_refresh``, source nodes start over (no cursor of an earlier run) and neither they
+    nor what they feed reuse the cache. A replay takes each outside source's records from the
+    replayed run (`_replayed_sources`): the outside system is not called again."""
     version = version or pipeline.current_version
     graph = Graph.model_validate(version.graph) if version else Graph()
     if not graph.nodes:
@@ -49,6 +58,11 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
     keys = pipeline_cache_keys(pipeline, graph)
     nodes = [n for n in graph.nodes if part is None or n.id in part.nodes]
     hits = {} if force else cache_lookup({n.id: keys[n.id] for n in nodes})
+    if full_refresh:
+        sources = _connectors(nodes)
+        fed: set[str] = set().union(*({n.id} | graph.descendants(n.id) for n in nodes
+                                      if n.operator in sources))
+        hits = {node_id: hit for node_id, hit in hits.items() if node_id not in fed}
     if part is not None and part.reuse:
         hits.update(_reused_inputs(graph, part, keys))
     datasets = {node_id: {"operator": graph.node(node_id).operator, "hash": fingerprint,
@@ -59,6 +73,7 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
     if replay_of is not None and datasets != replay_of.datasets:
         # Checked before anything is written: a refused replay leaves no run behind.
         raise PermanentError(ERR_REPLAY_DATASETS)
+    replayed = _replayed_sources(graph, nodes, replay_of) if replay_of is not None else {}
     now = timezone.now()
     with transaction.atomic():
         # One admission at a time per workspace, so the run limit is never overshot.
@@ -67,9 +82,11 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
         run = Run.objects.create(workspace_id=pipeline.workspace_id, pipeline=pipeline,
                                  version=version, trigger=trigger, created_by=user, force=force,
                                  status=RunStatus.QUEUED if admitted else RunStatus.PENDING,
-                                 datasets=datasets, replay_of=replay_of)
+                                 datasets=datasets, replay_of=replay_of,
+                                 full_refresh=full_refresh)
         NodeRun.objects.bulk_create([_node_run(run, n.id, n.operator, keys[n.id],
-                                               hits.get(n.id), now) for n in nodes])
+                                               hits.get(n.id), now, replayed.get(n.id))
+                                     for n in nodes])
         with run_transaction(run.pk) as tx:
             tx.emit_run()
             for node in tx.run.nodes.filter(cached=True):
@@ -77,6 +94,39 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
             if admitted:
                 _admit(tx)
     return run
+
+
+def _connectors(nodes: list[Node]) -> set[str]:
+    """Of the operators of ``nodes``, the connectors that read an outside system whose data
+    changes behind the same params (``reuse_output = False``): incremental sources."""
+    found = set()
+    for name in {n.operator for n in nodes}:
+        try:
+            op = get_operator(name)
+        except UnknownOperator:
+            continue
+        if op.category == "connector" and not op.reuse_output:
+            found.add(name)
+    return found
+
+
+def _replayed_sources(graph: Graph, nodes: list[Node], replay_of: Run) -> dict[str, NodeRun]:
+    """For each outside source of a replay, the replayed run's node run: its records are
+    the replay's (the outside system may have changed since). Refused, before anything is
+    written, when that node run loaded nothing or its records are gone from the store."""
+    sources = {n.id for n in nodes if n.operator in _connectors(nodes)}
+    if not sources:
+        return {}
+    found = {n.node_id: n for n in replay_of.nodes.filter(node_id__in=sources)}
+    store = artifact_store()
+    for node_id in sorted(sources):
+        old = found.get(node_id)
+        refs = [] if old is None or old.status != NodeStatus.SUCCEEDED else \
+            [r for r in old.outputs.values() if "hash" in r]
+        if not refs or not all(store.exists(r) for r in refs):
+            raise Conflict(ERR_REPLAY_RECORDS.format(node=node_name(graph.node(node_id))))
+    store.touch([r for n in found.values() for r in n.outputs.values() if "hash" in r])
+    return found
 
 
 def _reused_inputs(graph: Graph, part: RunScope,
@@ -149,9 +199,14 @@ def _admit(tx: RunTransaction) -> None:
 
 
 def _node_run(run: Run, node_id: str, operator: str, key: str | None,
-              hit: CacheEntry | None, now: Any) -> NodeRun:
+              hit: CacheEntry | None, now: Any, replayed: NodeRun | None = None) -> NodeRun:
     node = NodeRun(run=run, node_id=node_id, operator=operator, cache_key=key or "")
-    if hit is not None:
+    if replayed is not None:  # no source state: a replay never moves a cursor
+        node.status, node.cached, node.outputs = NodeStatus.SUCCEEDED, True, replayed.outputs
+        node.rows_out, node.started_at, node.finished_at = replayed.rows_out, now, now
+        node.duration_ms = 0
+        node.logs = [REPLAYED_RECORDS.format(run=str(replayed.run_id)[:8])]
+    elif hit is not None:
         node.status, node.cached, node.outputs = NodeStatus.SUCCEEDED, True, hit.outputs
         node.rows_out, node.started_at, node.finished_at = hit.rows_out, now, now
         node.duration_ms, node.logs = 0, ["Reused the cached output."]

@@ -64,6 +64,8 @@ class Run(models.Model):
     # A replay of this run: same pipeline version, same dataset versions, same seeds.
     replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="replays")
+    # "Full refresh": the sources start over (no cursor of an earlier run), their cache unused.
+    full_refresh = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -101,13 +103,22 @@ class NodeRun(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
     approved_at = models.DateTimeField(null=True)
+    # What a source node loaded (operators.connectors._dlt report): records, pages, new vs
+    # updated, cursor before and after, columns new or gone; "state_key" and "state" (the
+    # cursor the next run continues from) stay server-side. {} for other nodes.
+    source = models.JSONField(default=dict)
+    # source["state_key"], copied for the lookup of the latest succeeded state ("" if none).
+    state_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="one_noderun")]
         # status + heartbeat: the reaper; run + status: is anything of this run still open,
-        # which queued node can a worker take next (a wide fan-out asks for each node).
+        # which queued node can a worker take next (a wide fan-out asks for each node);
+        # state_key + node: a source's latest succeeded state (only rows that have one).
         indexes = [models.Index(fields=["status", "heartbeat_at"]),
-                   models.Index(fields=["run", "status"])]
+                   models.Index(fields=["run", "status"]),
+                   models.Index(fields=["state_key", "node_id"], name="noderun_state_key",
+                                condition=~models.Q(state_key=""))]
 
 
 class CacheEntry(models.Model):

@@ -49,12 +49,12 @@ def replay_scope(graph: Graph, node_ids: Collection[str]) -> RunScope | None:
 
 
 def not_cached_error(graph: Graph, missing: Collection[str]) -> FieldError:
-    names = sorted(_name(graph.node(n)) for n in missing)
+    names = sorted(node_name(graph.node(n)) for n in missing)
     nodes = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     message = ERR_NOT_CACHED.format(nodes=nodes, have="has" if len(names) == 1 else "have",
                                     them="it" if len(names) == 1 else "them")
     return FieldError(message, {"target": [message]})
 
 
-def _name(node: Node) -> str:
+def node_name(node: Node) -> str:
     return f"{node.label} ({node.id})" if node.label and node.label != node.id else node.id

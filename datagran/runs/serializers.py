@@ -23,6 +23,31 @@ class NodeFileOutput(serializers.Serializer):
     url = serializers.CharField(help_text="Where to download the file.")
 
 
+SOURCE_REPORT_FIELDS = ("records", "pages", "retries", "new", "updated", "cursor_field",
+                        "cursor_before", "cursor_after", "full_refresh", "new_columns",
+                        "missing_columns")
+
+
+class SourceReportOutput(serializers.Serializer):
+    """What a source node loaded in this run (its cursor state stays on the server)."""
+
+    records = serializers.IntegerField(help_text="Records the node output (after dropping "
+                                                 "those the last run ended on).")
+    pages = serializers.IntegerField(allow_null=True, help_text="Pages the API answered.")
+    retries = serializers.IntegerField(help_text="Requests retried (rate limits, faults).")
+    new = serializers.IntegerField(help_text="Records not loaded before (by primary key).")
+    updated = serializers.IntegerField(help_text="Records loaded before, changed since.")
+    cursor_field = serializers.CharField(allow_null=True)
+    cursor_before = serializers.JSONField(allow_null=True, help_text=(
+        "Where the cursor stood when the run started; null on a first run or full refresh."))
+    cursor_after = serializers.JSONField(allow_null=True)
+    full_refresh = serializers.BooleanField(help_text="Loaded from the start (no cursor).")
+    new_columns = serializers.ListField(child=serializers.CharField(), help_text=(
+        "Columns new since the last run."))
+    missing_columns = serializers.ListField(child=serializers.CharField(), help_text=(
+        "Columns the last run had that this one lacks."))
+
+
 class NodeRunOutput(serializers.Serializer):
     node_id = serializers.CharField()
     operator = serializers.CharField()
@@ -39,6 +64,15 @@ class NodeRunOutput(serializers.Serializer):
     logs = serializers.ListField(child=serializers.CharField())
     outputs = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
+    source = serializers.SerializerMethodField()
+
+    @extend_schema_field(SourceReportOutput(allow_null=True))
+    def get_source(self, node: NodeRun) -> dict[str, Any] | None:
+        """What a source node loaded (null for other nodes, and for a replay's sources, which
+        load nothing)."""
+        if not node.source:
+            return None
+        return {name: node.source.get(name) for name in SOURCE_REPORT_FIELDS}
 
     @extend_schema_field({"type": "object", "additionalProperties": {
         "type": "object", "additionalProperties": True,
@@ -83,6 +117,8 @@ class RunListItemOutput(RunSummaryOutput):
 
     seq = serializers.IntegerField(help_text="The number of the run's latest event.")
     force = serializers.BooleanField()
+    full_refresh = serializers.BooleanField(help_text=(
+        "Sources started over, ignoring the cursors of earlier runs."))
     datasets = ObjectField()
     replay_of = serializers.UUIDField(source="replay_of_id", allow_null=True)
     waiting_node = serializers.SerializerMethodField()
@@ -119,12 +155,26 @@ class ExactlyTrueField(serializers.JSONField):
         return data is True
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only: "yes", 1 or "true" are refused, not guessed at."""
+
+    default_error_messages = {"invalid": "must be true or false (a JSON boolean)."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class RunStartInput(serializers.Serializer):
     version = serializers.CharField(required=False, allow_null=True, allow_blank=True,
                                     help_text="The hash of a version to run; the current "
                                               "one if left out.")
     force = ExactlyTrueField(required=False, help_text="Recompute every node, ignoring "
                                                        "cached outputs.")
+    full_refresh = StrictBooleanField(required=False, help_text=(
+        "Sources start over: each loads everything again, ignoring the cursor of earlier "
+        "runs (and the cache)."))
     target = serializers.CharField(required=False, max_length=64, help_text=(
         "A node id: run only up to this node (see scope); the whole pipeline if left out."))
     scope = serializers.ChoiceField(choices=SCOPES, required=False, help_text=(

@@ -192,15 +192,20 @@ def claim_ready(tx: RunTransaction, node: NodeRun, *, now: Any) -> bool:
 
 def succeed(tx: RunTransaction, node: NodeRun, *, now: Any, rows_out: int | None,
             outputs: dict[str, Any], logs: list[str], files: list[dict[str, Any]],
+            loaded: dict[str, Any] | None = None,
             before_events: Callable[[NodeRun], None] | None = None) -> bool:
     """Running → succeeded, if ``node`` is still this attempt (not cancelled, nor re-queued by
-    the reaper meanwhile). ``before_events`` does what belongs to the success itself (it may
+    the reaper meanwhile), with what a source node ``loaded`` (its report and cursor state: kept
+    only with a success). ``before_events`` does what belongs to the success itself (it may
     add log lines) before the events go out."""
     before = len(node.logs)
     if not _move(node, source=RUNNING, target=SUCCEEDED, fence={"attempts": node.attempts},
                  finished_at=now, duration_ms=_ms(node.started_at, now), rows_out=rows_out,
                  outputs=outputs, logs=node.logs + logs, files=files):
         return False
+    if loaded:
+        node.source, node.state_key = loaded, str(loaded.get("state_key") or "")[:64]
+        NodeRun.objects.filter(pk=node.pk).update(source=node.source, state_key=node.state_key)
     if before_events is not None:
         before_events(node)
     tx.emit_node(node, logs_before=before)
