@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from datagran.catalogue.apis import OperatorListApi
+from datagran.catalogue.apis import OperatorListApi, OperatorOptionsApi, OperatorSampleApi
 from datagran.connections.apis import (
     ConnectionDetailApi,
     ConnectionKindListApi,
@@ -79,6 +79,8 @@ urlpatterns = [
     path("invitations/verify-email/", EmailVerificationApi.as_view()),
     path("invitations/<str:token>/verify-email/", EmailVerifyApi.as_view()),
     path("operators/", OperatorListApi.as_view()),
+    path("operators/<str:name>/options/", OperatorOptionsApi.as_view()),
+    path("operators/<str:name>/sample/", OperatorSampleApi.as_view()),
     path("datasets/", DatasetListApi.as_view()),
     path("datasets/<str:dataset_id>/", DatasetDetailApi.as_view()),
     path("datasets/<str:dataset_id>/preview/", DatasetPreviewApi.as_view()),
