@@ -244,7 +244,7 @@ class Source:
     auth_hint: str = "check its credentials on the Connections screen"
     # Where the next run continues when the API says so itself (its own since-token, e.g.
     # Zendesk's after_cursor) rather than the cursor column's largest value: called once the
-    # records are read; None keeps the cursor where it was.
+    # records are read; None: the cursor column's largest value, as without it.
     cursor_after: Callable[[], Any] | None = None
 
 
@@ -277,9 +277,9 @@ def load(ctx: Context, source: Source, *, key: str, prev: Previous | None,
         top = df[source.cursor_column].dropna()
         if not top.empty:
             cursor_after = _plain(top.max())
-    if source.cursor_after is not None and source.cursor_column:
-        token = source.cursor_after()
-        cursor_after = token if token is not None else cursor_before
+    token = source.cursor_after() if source.cursor_after is not None else None
+    if token is not None and source.cursor_column:
+        cursor_after = token
     new, updated = len(df), 0
     accumulated: pd.DataFrame | None = None
     if source.primary_key and _has(df, source.primary_key):
