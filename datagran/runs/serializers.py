@@ -106,6 +106,8 @@ class RunSummaryOutput(serializers.Serializer):
     pipeline_name = serializers.CharField(source="pipeline.name")
     version = serializers.CharField(source="version.hash")
     created_by = serializers.SerializerMethodField()
+    full_refresh = serializers.BooleanField(help_text=(
+        "Sources started over, ignoring the cursors of earlier runs."))
 
     def get_created_by(self, run: Run) -> str | None:
         """The username of who started the run (none for a schedule or a webhook)."""
@@ -117,8 +119,6 @@ class RunListItemOutput(RunSummaryOutput):
 
     seq = serializers.IntegerField(help_text="The number of the run's latest event.")
     force = serializers.BooleanField()
-    full_refresh = serializers.BooleanField(help_text=(
-        "Sources started over, ignoring the cursors of earlier runs."))
     datasets = ObjectField()
     replay_of = serializers.UUIDField(source="replay_of_id", allow_null=True)
     waiting_node = serializers.SerializerMethodField()

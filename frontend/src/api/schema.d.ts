@@ -368,6 +368,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/operators/{name}/options/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Choices for a param that only the outside system knows (a database's tables, a
+         *     table's columns, a folder's files), given the params so far. Editors only: it reaches
+         *     the workspace's connections.
+         */
+        post: operations["operator_options"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/operators/{name}/sample/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description The first rows (at most 100) a source reads with these params; their columns are
+         *     remembered as the source's schema until it runs. Editors only.
+         */
+        post: operations["operator_sample"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pipelines/": {
         parameters: {
             query?: never;
@@ -1544,6 +1585,7 @@ export interface components {
             /** Format: date-time */
             queued_at: string | null;
             rows_out: number | null;
+            readonly source: components["schemas"]["SourceReportOutput"] | null;
             /** Format: date-time */
             started_at: string | null;
             status: components["schemas"]["NodeStatusEnum"];
@@ -1560,6 +1602,22 @@ export interface components {
          * @enum {string}
          */
         NodeStatusEnum: "pending" | "queued" | "running" | "succeeded" | "failed" | "skipped" | "cancelled" | "waiting";
+        OperatorOptionsInput: {
+            /** @description The param to list choices for (one marked "x-options-from": "source"). */
+            field: string;
+            /** @description The params filled in so far. */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: uuid
+             * @description The workspace whose connections the operator may use; the caller's own if left out.
+             */
+            workspace?: string;
+        };
+        OperatorOptionsOutput: {
+            options: string[];
+        };
         OperatorOutput: {
             batch_only: boolean;
             cacheable: boolean;
@@ -1575,8 +1633,25 @@ export interface components {
             params_schema: {
                 [key: string]: unknown;
             };
+            /** @description The params form may ask for a sample of the first rows (POST .../sample/). */
+            samples: boolean;
             stateful: boolean;
             version: string;
+        };
+        OperatorSampleInput: {
+            /** @description The source's params. */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: uuid
+             * @description The workspace whose connections the operator may use; the caller's own if left out.
+             */
+            workspace?: string;
+        };
+        OperatorSampleOutput: {
+            columns: components["schemas"]["SampleColumnOutput"][];
+            rows: unknown[][];
         };
         OwnershipTransferInput: {
             user_id: number;
@@ -1735,6 +1810,8 @@ export interface components {
             /** Format: date-time */
             finished_at: string | null;
             force: boolean;
+            /** @description Sources started over, ignoring the cursors of earlier runs. */
+            full_refresh: boolean;
             /** Format: uuid */
             id: string;
             /** Format: uuid */
@@ -1769,6 +1846,8 @@ export interface components {
             /** Format: date-time */
             finished_at: string | null;
             force: boolean;
+            /** @description Sources started over, ignoring the cursors of earlier runs. */
+            full_refresh: boolean;
             /** Format: uuid */
             id: string;
             readonly nodes: components["schemas"]["NodeRunOutput"][];
@@ -1806,6 +1885,8 @@ export interface components {
         RunStartInput: {
             /** @description Recompute every node, ignoring cached outputs. */
             force?: boolean;
+            /** @description Sources start over: each loads everything again, ignoring the cursor of earlier runs (and the cache). */
+            full_refresh?: boolean;
             /**
              * @description With target: "upstream" (default) runs the target and everything upstream of it; "node" runs the target alone, its inputs taken from cached outputs (refused when an input has none). Nothing downstream of the target runs.
              *
@@ -1845,6 +1926,10 @@ export interface components {
          * @enum {string}
          */
         RunStatusEnum: "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        SampleColumnOutput: {
+            name: string;
+            type: string;
+        };
         ScheduleFireOutput: {
             error: string;
             /** Format: date-time */
@@ -1894,6 +1979,29 @@ export interface components {
             node_id: string;
             operator: string;
             runs: number;
+        };
+        /** @description What a source node loaded in this run (its cursor state stays on the server). */
+        SourceReportOutput: {
+            cursor_after: unknown;
+            /** @description Where the cursor stood when the run started; null on a first run or full refresh. */
+            cursor_before: unknown;
+            cursor_field: string | null;
+            /** @description Loaded from the start (no cursor). */
+            full_refresh: boolean;
+            /** @description Columns the last run had that this one lacks. */
+            missing_columns: string[];
+            /** @description Records not loaded before (by primary key). */
+            new: number;
+            /** @description Columns new since the last run. */
+            new_columns: string[];
+            /** @description Pages the API answered. */
+            pages: number | null;
+            /** @description Records the node output (after dropping those the last run ended on). */
+            records: number;
+            /** @description Requests retried (rate limits, faults). */
+            retries: number;
+            /** @description Records loaded before, changed since. */
+            updated: number;
         };
         TrainingDataCompareOutput: {
             columns_added: string[];
@@ -3368,6 +3476,150 @@ export interface operations {
             };
             /** @description No valid credentials. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    operator_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperatorOptionsInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["OperatorOptionsInput"];
+                "multipart/form-data": components["schemas"]["OperatorOptionsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorOptionsOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A passing fault; retrying may succeed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    operator_sample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OperatorSampleInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["OperatorSampleInput"];
+                "multipart/form-data": components["schemas"]["OperatorSampleInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorSampleOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A passing fault; retrying may succeed. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

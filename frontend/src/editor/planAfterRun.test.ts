@@ -18,6 +18,7 @@ const ALL_RUN: Record<string, PlanStatus> = { data: "run", a: "run", b: "run", c
 const nodeRun = (id: string, status: NodeRun["status"]): NodeRun => ({
   node_id: id, operator: "x", status, attempts: 1, queued_at: null, started_at: null, finished_at: null,
   duration_ms: null, rows_out: null, cached: false, error: "", error_field: "", logs: [], outputs: {}, files: [],
+  source: null,
 });
 
 const run = (status: Run["status"], nodes: [string, NodeRun["status"]][], seq = 5): Run => ({
@@ -25,6 +26,7 @@ const run = (status: Run["status"], nodes: [string, NodeRun["status"]][], seq = 
   started_at: "2026-01-01T00:00:01Z", finished_at: null, error: "", duration_ms: null, rows_processed: 0,
   waiting_node: null,
   workspace: "w1", trigger: "manual", pipeline_name: "Test", created_by: null, datasets: {}, force: false,
+  full_refresh: false,
   replay_of: null, seq, nodes: nodes.map(([id, s]) => nodeRun(id, s)),
 });
 

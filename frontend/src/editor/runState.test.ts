@@ -18,6 +18,7 @@ const node = (id: string, status: NodeRun["status"], extra: Partial<NodeRun> = {
   logs: [],
   outputs: {},
   files: [],
+  source: null,
   ...extra,
 });
 
@@ -39,6 +40,7 @@ const RUN: Run = {
   created_by: null,
   datasets: {},
   force: false,
+  full_refresh: false,
   replay_of: null,
   seq: 3,
   nodes: [node("a", "running"), node("b", "pending")],

@@ -23,6 +23,7 @@ export const OPS: OperatorSpec[] = [
     cacheable: true,
     stateful: false,
     batch_only: false,
+    samples: false,
   },
   {
     name: "transform.filter",
@@ -41,6 +42,7 @@ export const OPS: OperatorSpec[] = [
     cacheable: true,
     stateful: false,
     batch_only: false,
+    samples: false,
   },
   {
     name: "model.train",
@@ -56,6 +58,7 @@ export const OPS: OperatorSpec[] = [
     cacheable: true,
     stateful: true,
     batch_only: false,
+    samples: false,
   },
   {
     name: "model.predict",
@@ -71,6 +74,7 @@ export const OPS: OperatorSpec[] = [
     cacheable: true,
     stateful: false,
     batch_only: false,
+    samples: false,
   },
 ];
 

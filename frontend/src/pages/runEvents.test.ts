@@ -20,6 +20,7 @@ const base: Run = {
   created_by: null,
   datasets: {},
   force: false,
+  full_refresh: false,
   replay_of: null,
   seq: 3,
   nodes: [
@@ -39,6 +40,7 @@ const base: Run = {
       logs: ["one"],
       outputs: {},
       files: [],
+      source: null,
     },
   ],
 };

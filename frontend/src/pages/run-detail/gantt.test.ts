@@ -18,6 +18,7 @@ const node = (over: Partial<NodeRun>): NodeRun => ({
   logs: [],
   outputs: {},
   files: [],
+  source: null,
   ...over,
 });
 

@@ -25,6 +25,7 @@ const run = (over: Partial<LiveRunRow> = {}): LiveRunRow => ({
   trigger: "manual",
   created_at: "2026-03-10T12:00:00Z",
   waiting_node: null,
+  full_refresh: false,
   ...over,
 });
 
