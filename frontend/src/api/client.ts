@@ -10,6 +10,7 @@ import type {
   ModelImported,
   ModelSummary,
   ModelVersionDetail,
+  OperatorSample,
   OperatorSpec,
   Pipeline,
   PipelineVersion,
@@ -136,12 +137,13 @@ export const api = {
     unwrap(
       http.GET("/api/runs/stats/", { params: { query: { ...ws(), days: params.days, pipeline: params.pipeline } } }),
     ) as Promise<RunStats>,
-  /** `force` recomputes every node instead of reusing cached outputs. */
-  startRun: (pipelineId: string, force = false) =>
+  /** `force` recomputes every node instead of reusing cached outputs; `fullRefresh` has the
+   * sources read everything again from the start (their cursors start over). */
+  startRun: (pipelineId: string, force = false, fullRefresh = false) =>
     unwrap(
       http.POST("/api/pipelines/{pipeline_id}/runs/", {
         ...path({ pipeline_id: pipelineId }),
-        body: force ? { force: true } : {},
+        body: { ...(force ? { force: true } : {}), ...(fullRefresh ? { full_refresh: true } : {}) },
       }),
     ).then(toRun),
   run: (id: string) => asRun(http.GET("/api/runs/{run_id}/", path({ run_id: id }))),
@@ -157,6 +159,25 @@ export const api = {
         signal,
       }),
     ) as Promise<Preview>,
+
+  /** The choices of one param of an operator, given the params so far (a database's tables). */
+  operatorOptions: (name: string, body: { params: Record<string, unknown>; field: string }, signal?: AbortSignal) =>
+    unwrap(
+      http.POST("/api/operators/{name}/options/", {
+        ...path({ name }),
+        body: { ...body, workspace: getApiWorkspace() ?? undefined },
+        signal,
+      }),
+    ),
+  /** Up to 100 rows a source would read with these params, and their columns. */
+  operatorSample: (name: string, params: Record<string, unknown>, signal?: AbortSignal) =>
+    unwrap(
+      http.POST("/api/operators/{name}/sample/", {
+        ...path({ name }),
+        body: { params, workspace: getApiWorkspace() ?? undefined },
+        signal,
+      }),
+    ) as Promise<OperatorSample>,
 
   datasets: () =>
     unwrap(http.GET("/api/datasets/", { params: { query: ws() } })) as Promise<Dataset[]>,

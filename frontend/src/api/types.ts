@@ -135,6 +135,12 @@ type RunListOnly = "pipeline_name" | "version" | "created_by" | "datasets" | "fo
  * summary, which the OpenAPI schema does not describe) that may lack the list-only fields. */
 export type LiveRunRow = Omit<RunRow, RunListOnly> & Partial<Pick<RunRow, RunListOnly>>;
 
+/** POST /api/operators/{name}/sample/: up to 100 rows a source would read (lists in the
+ * columns' order), and their columns. */
+export type OperatorSample = S["OperatorSampleOutput"];
+/** What a source node loaded in a run (NodeRun.source; the server keeps its state). */
+export type SourceReport = S["SourceReportOutput"];
+
 export type ColumnStats = S["ColumnStatsOutput"];
 export type Preview = S["NodePreviewOutput"];
 

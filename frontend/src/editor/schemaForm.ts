@@ -15,6 +15,8 @@ export const FIELD_KINDS = [
   "dataset", // a dataset id (x-dataset)
   "connection", // a connection id of some kinds (x-connection)
   "registered-model", // a registered model's name (x-registered-model)
+  "choice", // one value from suggested choices (x-options-by / x-options-from), typed too with x-free-text
+  "choice-list", // several values from suggested choices, as chips
   "list", // list of free scalars
   "enum-list", // several of a fixed set
   "objects", // list of objects (e.g. filter conditions)
@@ -30,6 +32,21 @@ export interface FieldOption {
   value: string | number | boolean | null;
   label: string;
 }
+
+/**
+ * Where a "choice" field's suggestions come from: fixed lists by the value of a sibling param
+ * (`x-options-by`: HubSpot properties by resource), or the operator's options endpoint with the
+ * params so far (`x-options-from: "source"`: a database's tables, a table's columns).
+ */
+export type ChoiceSource =
+  | {
+      from: "by";
+      /** Sibling param → its value → the choices. */
+      table: Record<string, Record<string, string[]>>;
+      /** The siblings' defaults, for a param the node has not set. */
+      defaults: Record<string, unknown>;
+    }
+  | { from: "source" };
 
 export interface FormField {
   key: string;
@@ -55,6 +72,9 @@ export interface FormField {
   fields?: FormField[]; // "objects" (per item) and "object"
   multiline?: boolean;
   format?: string;
+  choices?: ChoiceSource;
+  /** A choice field also takes values typed in (x-free-text). */
+  freeText?: boolean;
 }
 
 const SCALARS: ReadonlySet<string> = new Set(["string", "number", "integer", "boolean"]);
@@ -125,19 +145,32 @@ export function optionLabel(v: unknown): string {
   return /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/.test(text) ? humanize(text) : text;
 }
 
-function enumOptions(s: JsonSchema, root: JsonSchema): FieldOption[] | null {
+/** The labels an enum's values are shown with (`x-labels`: {value: label}). */
+function labelsOf(...schemas: JsonSchema[]): Record<string, string> {
+  for (const s of schemas) {
+    const l = s["x-labels"];
+    if (l && typeof l === "object" && !Array.isArray(l)) return l as Record<string, string>;
+  }
+  return {};
+}
+
+function enumOptions(s: JsonSchema, root: JsonSchema, labels: Record<string, string> = labelsOf(s)): FieldOption[] | null {
+  const label = (v: unknown) => {
+    const l = labels[String(v)];
+    return typeof l === "string" && l ? l : optionLabel(v);
+  };
   if (Array.isArray(s.enum)) {
-    return s.enum.map((v) => ({ value: v as FieldOption["value"], label: optionLabel(v) }));
+    return s.enum.map((v) => ({ value: v as FieldOption["value"], label: label(v) }));
   }
   if ("const" in s && s.const !== undefined) {
-    return [{ value: s.const as FieldOption["value"], label: optionLabel(s.const) }];
+    return [{ value: s.const as FieldOption["value"], label: label(s.const) }];
   }
   // Literal["a"] | Literal["b"] is sometimes written as anyOf of consts.
   const union = s.anyOf ?? s.oneOf;
   if (union && union.length) {
     const parts = union.map((p) => resolveRef(p, root));
     if (parts.every((p) => "const" in p || (Array.isArray(p.enum) && p.enum.length > 0))) {
-      return parts.flatMap((p) => enumOptions(p, root) ?? []);
+      return parts.flatMap((p) => enumOptions(p, root, { ...labelsOf(p), ...labels }) ?? []);
     }
   }
   return null;
@@ -166,6 +199,24 @@ function columnOf(raw: JsonSchema, resolved: JsonSchema): string | undefined {
 
 function isDataset(raw: JsonSchema, resolved: JsonSchema): boolean {
   return raw["x-dataset"] === true || resolved["x-dataset"] === true;
+}
+
+/** The suggestions a field's schema asks for (x-options-by, x-options-from), if any. */
+function choiceSource(raw: JsonSchema, s: JsonSchema): ChoiceSource | undefined {
+  const by = raw["x-options-by"] ?? s["x-options-by"];
+  if (by && typeof by === "object" && !Array.isArray(by)) {
+    const table: Record<string, Record<string, string[]>> = {};
+    for (const [param, byValue] of Object.entries(by as Record<string, unknown>)) {
+      if (!byValue || typeof byValue !== "object") continue;
+      table[param] = {};
+      for (const [value, list] of Object.entries(byValue as Record<string, unknown>)) {
+        if (Array.isArray(list)) table[param][value] = list.map(String);
+      }
+    }
+    return { from: "by", table, defaults: {} };
+  }
+  if ((raw["x-options-from"] ?? s["x-options-from"]) === "source") return { from: "source" };
+  return undefined;
 }
 
 /** One form field for property `key` of an object schema. */
@@ -212,6 +263,17 @@ export function deriveField(
     field.kind = "registered-model";
     return field;
   }
+  const choices = choiceSource(raw, s);
+  if (choices && (type === "string" || type === "array" || type === undefined)) {
+    field.kind = type === "array" ? "choice-list" : "choice";
+    field.choices = choices;
+    field.freeText = (raw["x-free-text"] ?? s["x-free-text"]) === true;
+    if (type === "array") {
+      field.minItems = s.minItems;
+      field.maxItems = s.maxItems;
+    }
+    return field;
+  }
 
   if (type === "array") {
     const items = resolveRef(s.items ?? {}, root);
@@ -224,7 +286,7 @@ export function deriveField(
       field.columnOf = itemCol;
       return field;
     }
-    const opts = enumOptions(item, root);
+    const opts = enumOptions(item, root, labelsOf(raw, s, item));
     if (opts) {
       field.kind = "enum-list";
       field.options = opts;
@@ -251,7 +313,7 @@ export function deriveField(
     return field;
   }
 
-  const opts = enumOptions(s, root);
+  const opts = enumOptions(s, root, labelsOf(raw, s));
   if (opts) {
     field.kind = "enum";
     field.options = opts;
@@ -283,7 +345,9 @@ export function deriveField(
     field.multiline =
       (typeof s.maxLength === "number" && s.maxLength > 200) ||
       s.format === "textarea" ||
-      /sql|query|template|expression|body/i.test(key);
+      /sql|query|template|expression|body/i.test(key) ||
+      // A pasted key file (a Google service account's JSON): many lines, often a secret.
+      /(^|_)json$/i.test(key);
     return field;
   }
   if (type === "object" && s.properties) {
@@ -310,7 +374,36 @@ export function deriveFields(schema: JsonSchema, root: JsonSchema = schema): For
   const s = resolveRef(schema, root);
   const props = s.properties ?? {};
   const required = new Set(s.required ?? []);
-  return Object.entries(props).map(([key, prop]) => deriveField(key, prop, root, required.has(key)));
+  const fields = Object.entries(props).map(([key, prop]) => deriveField(key, prop, root, required.has(key)));
+  // Suggestions by another param fall back on that param's default while it is not set.
+  for (const f of fields) {
+    if (f.choices?.from !== "by") continue;
+    for (const param of Object.keys(f.choices.table)) {
+      const other = fields.find((o) => o.key === param);
+      if (other?.hasDefault) f.choices.defaults[param] = other.default;
+    }
+  }
+  return fields;
+}
+
+/**
+ * The choices a field suggests by its siblings' current values (`x-options-by`): the lists of
+ * every sibling it depends on, in order, without repeats; null when none applies (the sibling
+ * has no value, or one the table does not list).
+ */
+export function choicesBy(field: FormField, siblings: Record<string, unknown> | undefined): string[] | null {
+  if (field.choices?.from !== "by") return null;
+  const out: string[] = [];
+  let found = false;
+  for (const [param, byValue] of Object.entries(field.choices.table)) {
+    const v = siblings && param in siblings && siblings[param] !== undefined ? siblings[param] : field.choices.defaults[param];
+    if (v === undefined || v === null) continue;
+    const list = Object.hasOwn(byValue, String(v)) ? byValue[String(v)] : undefined;
+    if (!list) continue;
+    found = true;
+    for (const c of list) if (!out.includes(c)) out.push(c);
+  }
+  return found ? out : null;
 }
 
 /** The value a new field starts with: its default, or an empty value of its kind. */
@@ -320,6 +413,7 @@ export function initialValue(field: FormField): unknown {
     case "columns":
     case "list":
     case "enum-list":
+    case "choice-list":
     case "objects":
       return [];
     case "boolean":
@@ -335,7 +429,7 @@ export function defaultsFor(fields: readonly FormField[]): Record<string, unknow
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     if (f.hasDefault) out[f.key] = structuredClone(f.default);
-    else if (f.required && (f.kind === "columns" || f.kind === "objects" || f.kind === "list")) {
+    else if (f.required && (f.kind === "columns" || f.kind === "objects" || f.kind === "list" || f.kind === "choice-list")) {
       out[f.key] = [];
     }
   }

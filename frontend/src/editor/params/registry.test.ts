@@ -23,6 +23,8 @@ const EVERY_KIND: JsonSchema = {
     dataset: { type: "integer", "x-dataset": true },
     connection: { type: "string", "x-connection": ["postgres"] },
     model: { type: "string", "x-registered-model": true },
+    table: { type: "string", "x-options-from": "source" },
+    properties: { items: { type: "string" }, type: "array", "x-options-by": { resource: { contacts: ["email"] } }, "x-free-text": true },
     values: { items: { type: "number" }, type: "array" },
     metrics: { items: { enum: ["f1", "accuracy"], type: "string" }, type: "array" },
     conditions: { items: { $ref: "#/$defs/Condition" }, type: "array" },

@@ -3,6 +3,7 @@
 import type { FieldKind } from "../schemaForm";
 import type { Widget } from "./types";
 import { anyWidget } from "./widgets/AnyInput";
+import { choiceWidget } from "./widgets/ChoiceInput";
 import { columnWidget } from "./widgets/ColumnPicker";
 import { columnsWidget } from "./widgets/ColumnsPicker";
 import { connectionWidget } from "./widgets/ConnectionSelect";
@@ -30,6 +31,8 @@ export const WIDGETS: Readonly<Record<FieldKind, Widget>> = {
   dataset: datasetWidget,
   connection: connectionWidget,
   "registered-model": registeredModelWidget,
+  choice: choiceWidget,
+  "choice-list": choiceWidget,
   list: listWidget,
   "enum-list": enumListWidget,
   objects: objectsWidget,
