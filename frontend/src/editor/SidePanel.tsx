@@ -10,6 +10,7 @@ import { columnsByPort, mergeSchemas, runSchemas } from "./columns";
 import { useEditor, useEditorApi } from "./context";
 import { toGraph } from "./graph";
 import { ParamsForm, type FormContext } from "./params/ParamsForm";
+import { SourceSample } from "./params/SourceSample";
 import { deriveFields, paramPathOf, pathKey, type FormField, type Path } from "./schemaForm";
 import { fieldErrors, selectIssueLabels } from "./errors";
 import type { EditorStore } from "./store";
@@ -161,6 +162,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
       ) : (
         <p className="muted small">This operator is not installed on the server.</p>
       )}
+      {op?.samples && <SourceSample nodeId={nodeId} op={op} params={params} />}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 // The editor's state: one store per open pipeline, made by a factory (no module singletons).
 import { createStore, type StoreApi } from "zustand/vanilla";
 import type {
+  Column,
   Graph,
   GraphError,
   NodeRun,
@@ -47,6 +48,9 @@ export interface EditorState {
   validating: boolean;
   /** The semantic key the current errors/schemas belong to. */
   validatedKey: string | null;
+  /** Bumped to validate again with the graph unchanged (a source sampled: the server now
+   * knows its columns). */
+  validationRequest: number;
 
   run: Run | null;
   nodeRuns: Record<string, NodeRun>;
@@ -72,6 +76,9 @@ export interface ServerActions {
   setValidating(v: boolean): void;
   setValidation(result: ValidateResult, forKey: string): void;
   setErrors(errors: GraphError[]): void;
+  /** A source node's sample answered these columns on `port`: known at once, and the graph
+   * validated again so the nodes after it learn theirs. */
+  sampled(nodeId: string, port: string, columns: Column[]): void;
   setRun(run: Run | null): void;
   /** The server's plan for `graph` (a graph seen a moment ago), or null to drop it. */
   setPlan(nodes: Record<string, PlanStatus> | null, graph?: Graph): void;
@@ -119,6 +126,7 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
     schemas: {},
     validating: false,
     validatedKey: null,
+    validationRequest: 0,
     run: null,
     nodeRuns: {},
     plan: null,
@@ -155,6 +163,12 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
       }),
 
     setErrors: (errors) => set({ errors, errorsByNode: groupErrors(errors) }),
+
+    sampled: (nodeId, port, columns) =>
+      set({
+        schemas: mergeSchemas(get().schemas, { [nodeId]: { [port]: columns } }),
+        validationRequest: get().validationRequest + 1,
+      }),
 
     setRun: (run) => set({ run, nodeRuns: nodeRunMap(run), ...planOnRunEnd(get(), run) }),
 

@@ -3,7 +3,7 @@ import type { StoreApi } from "zustand";
 import { api } from "../../api/client";
 import type { EditorStore } from "../store";
 
-/** Validate the graph (debounced) whenever its meaning changes. */
+/** Validate the graph (debounced) whenever its meaning changes, or when asked to. */
 export function useValidation(store: StoreApi<EditorStore>, delay = 400): void {
   useEffect(() => {
     let timer = 0;
@@ -27,7 +27,7 @@ export function useValidation(store: StoreApi<EditorStore>, delay = 400): void {
     };
     validate();
     const unsub = store.subscribe((s, prev) => {
-      if (s.semanticKey === prev.semanticKey) return;
+      if (s.semanticKey === prev.semanticKey && s.validationRequest === prev.validationRequest) return;
       window.clearTimeout(timer);
       timer = window.setTimeout(validate, delay);
     });
