@@ -140,7 +140,8 @@ export const deletePipelineMutation = (qc: QueryClient) => ({
 });
 
 export const startRunMutation = (qc: QueryClient) => ({
-  mutationFn: (v: { pipeline: string; force?: boolean }) => api.startRun(v.pipeline, !!v.force),
+  mutationFn: (v: { pipeline: string; force?: boolean; fullRefresh?: boolean }) =>
+    api.startRun(v.pipeline, !!v.force, !!v.fullRefresh),
   onSuccess: () => {
     void qc.invalidateQueries({ queryKey: queryKeys.runs.all });
     // A pipeline's `last_run` changes.

@@ -63,12 +63,13 @@ export async function savePipeline(
 }
 
 /**
- * Save if need be, then run; `force` recomputes every node instead of reusing cached outputs.
+ * Save if need be, then run; `force` recomputes every node instead of reusing cached outputs,
+ * `fullRefresh` has the sources read everything again (their cursors start over).
  * With a `target`, a partial run: up to that node (`scope` "upstream") or that node alone.
  */
 export async function startRun(
   store: StoreApi<EditorStore>,
-  opts: { force?: boolean; target?: string; scope?: RunScope } = {},
+  opts: { force?: boolean; fullRefresh?: boolean; target?: string; scope?: RunScope } = {},
 ): Promise<Run | null> {
   const s = store.getState();
   if (isRunActive(s.run)) return null;
@@ -88,7 +89,7 @@ export async function startRun(
           scope: opts.scope ?? "upstream",
           force: opts.force,
         })
-      : await mutate(startRunMutation, { pipeline: s.pipelineId, force: opts.force });
+      : await mutate(startRunMutation, { pipeline: s.pipelineId, force: opts.force, fullRefresh: opts.fullRefresh });
     store.getState().setRun(run);
     // Everything cached: the run may be over before anyone could watch it.
     if (!isRunActive(run)) runEnded(run);

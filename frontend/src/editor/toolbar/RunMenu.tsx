@@ -1,5 +1,7 @@
-import { ChevronDown, Play, RotateCcw, StepForward } from "lucide-react";
+import { ChevronDown, DatabaseZap, Play, RotateCcw, StepForward } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
+import { createPortal } from "react-dom";
+import { ConfirmDialog } from "../../ui/Modal";
 import { useEditor, useEditorApi } from "../context";
 import { runFromNode, useNodeRunItems, useRunBlocker } from "../NodeRunActions";
 import type { EditorStore } from "../store";
@@ -15,12 +17,30 @@ function selectedNode(s: EditorStore): string | null {
   return found;
 }
 
+/** What a full refresh does, in the menu and in its confirmation. */
+export const FULL_REFRESH_TEXT = "Sources read everything again from the start; cursors start over.";
+
+/** How many of the pipeline's nodes are sources (connectors): what a full refresh reads again. */
+function sourceCount(s: EditorStore): number {
+  return s.nodes.filter((n) => s.catalogue[n.data.operator]?.category === "connector").length;
+}
+
 /**
- * The Run button's other options: a run that recomputes every node, and, for the selected node,
- * "Run this node" and "Run up to here".
+ * The Run button's other options: a run that recomputes every node, a full refresh of the
+ * sources, and, for the selected node, "Run this node" and "Run up to here".
  */
-export function RunMenu({ disabled, onForce }: { disabled: boolean; onForce: () => void }) {
+export function RunMenu({
+  disabled,
+  onForce,
+  onFullRefresh,
+}: {
+  disabled: boolean;
+  onForce: () => void;
+  onFullRefresh: () => void;
+}) {
   const [open, setOpen] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const sources = useEditor(sourceCount);
   const ref = useRef<HTMLDivElement>(null);
   const store = useEditorApi();
   const blocker = useRunBlocker();
@@ -81,6 +101,21 @@ export function RunMenu({ disabled, onForce }: { disabled: boolean; onForce: () 
             </span>
             <small>{blocker ?? "Recompute every node, ignoring cached outputs"}</small>
           </button>
+          <button
+            role="menuitem"
+            aria-disabled={!!blocker || !sources}
+            data-action="full-refresh"
+            onClick={() => {
+              if (blocker || !sources) return;
+              setOpen(false);
+              setConfirming(true);
+            }}
+          >
+            <span>
+              <DatabaseZap size={13} /> Full refresh
+            </span>
+            <small>{blocker ?? (sources ? FULL_REFRESH_TEXT : "The pipeline has no source to read again")}</small>
+          </button>
           {nodeItems.map((it) => (
             <button
               key={it.scope}
@@ -102,6 +137,27 @@ export function RunMenu({ disabled, onForce }: { disabled: boolean; onForce: () 
           ))}
         </div>
       )}
+      {confirming &&
+        createPortal(
+          <ConfirmDialog
+            title="Run with a full refresh?"
+            message={
+              <>
+                <p>{FULL_REFRESH_TEXT}</p>
+                <p className="muted small">
+                  Later runs fetch only what changed since this one.
+                </p>
+              </>
+            }
+            confirmLabel="Run full refresh"
+            onConfirm={() => {
+              setConfirming(false);
+              onFullRefresh();
+            }}
+            onCancel={() => setConfirming(false)}
+          />,
+          document.body,
+        )}
     </div>
   );
 }

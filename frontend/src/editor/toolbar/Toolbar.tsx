@@ -63,7 +63,7 @@ export function Toolbar({ onHistory }: { onHistory: () => void }) {
     }, 30);
   };
 
-  const run_ = async (opts: { force?: boolean } = {}) => {
+  const run_ = async (opts: { force?: boolean; fullRefresh?: boolean } = {}) => {
     setStarting(true);
     try {
       await startRun(store, opts);
@@ -153,7 +153,11 @@ export function Toolbar({ onHistory }: { onHistory: () => void }) {
             <button className="btn btn-primary" onClick={() => void run_()} disabled={starting || !!blocked} title={blocked ?? (dirty ? "Save and run" : "Run the pipeline")}>
               {starting ? <Loader2 size={15} className="spin" /> : <Play size={15} fill="currentColor" />} Run
             </button>
-            <RunMenu disabled={starting} onForce={() => void run_({ force: true })} />
+            <RunMenu
+              disabled={starting}
+              onForce={() => void run_({ force: true })}
+              onFullRefresh={() => void run_({ fullRefresh: true })}
+            />
           </div>
         </>
       )}

@@ -100,6 +100,15 @@ export function RunHeader({
             {triggerLabel(run.trigger)}
             {run.created_by ? ` by ${run.created_by}` : ""}
           </span>
+          {run.full_refresh && (
+            <span
+              className="tag tag-primary"
+              data-testid="run-full-refresh"
+              title="Sources read everything again from the start; cursors started over."
+            >
+              Full refresh
+            </span>
+          )}
           <span className="title-sep">·</span>
           <span title={formatDateTime(run.started_at ?? run.created_at)}>
             {run.started_at ? "started" : "created"} {timeAgo(run.started_at ?? run.created_at)}
