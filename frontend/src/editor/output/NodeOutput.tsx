@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 import type { NodeRun, OperatorSpec } from "../../api/types";
 import { DownloadLinks, OutputFiles, PortSwitch } from "../../ui/OutputParts";
 import { TabList, type TabItem } from "../../ui/TabList";
+import { SourceReport } from "../../pages/run-detail/SourceReport";
 import { ApprovalBanner } from "./ApprovalBanner";
 import { DataView } from "./DataView";
 import { isMetricsPort, metricsOf } from "./metrics";
@@ -77,6 +78,7 @@ export function NodeOutput({
             {nodeRun.error}
           </div>
         )}
+        {activeView === "data" && nodeRun.source && <SourceReport report={nodeRun.source} compact />}
         {activeView === "data" && (
           <DataView
             status={nodeRun.status}

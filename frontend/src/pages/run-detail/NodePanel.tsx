@@ -11,6 +11,7 @@ import { DownloadLinks, OutputFiles, PortSwitch, PreviewTable } from "../../ui/O
 import { StatusBadge } from "../../ui/StatusBadge";
 import { TabList, type TabItem } from "../../ui/TabList";
 import { resultsPort } from "./actionResults";
+import { SourceReport } from "./SourceReport";
 
 type Tab = "output" | "logs" | "error" | "files";
 
@@ -89,6 +90,8 @@ export function NodePanel({
           </dd>
         </div>
       </dl>
+
+      {node.source && <SourceReport report={node.source} />}
 
       {node.status === "cancelled" && node.error && (
         <div className="banner banner-muted approval-banner" role="status" data-testid="node-cancelled-note">
