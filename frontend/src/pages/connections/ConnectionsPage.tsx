@@ -206,7 +206,7 @@ function NameCell({ connection: c, result }: { connection: Connection; result?: 
           </span>
         )}
       </span>
-      <span className="muted small ellipsis">{connectionTarget(config) || "–"}</span>
+      <span className="muted small ellipsis">{connectionTarget(config, c.secret_fields) || "–"}</span>
       {result === "testing" ? (
         <span className="muted small" role="status">
           Testing…

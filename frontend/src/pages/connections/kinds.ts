@@ -9,16 +9,32 @@ const LABELS: Record<string, string> = {
   hubspot: "HubSpot",
   salesforce: "Salesforce",
   webhook: "Webhook",
+  stripe: "Stripe",
+  shopify: "Shopify",
+  google_sheets: "Google Sheets",
+  zendesk: "Zendesk",
+  mailchimp: "Mailchimp",
+  files: "Files (S3, GCS, Azure, web, folder)",
+  sqlalchemy: "SQL database (SQLAlchemy URL)",
 };
 
 export function kindLabel(kind: string): string {
   return LABELS[kind] ?? humanize(kind);
 }
 
-/** Where a connection points, for the list: a URL's host, a database's host and name. */
-export function connectionTarget(config: Record<string, unknown>): string {
-  const url = [config.base_url, config.instance_url, config.url].find((v) => typeof v === "string");
+/**
+ * Where a connection points, for the list: a web address's host, a bucket and its folder
+ * (s3://, gs://, az://), a folder, a database's host and name. Secret fields (a SQLAlchemy URL
+ * with its password) are never shown.
+ */
+export function connectionTarget(config: Record<string, unknown>, secretFields: readonly string[] = []): string {
+  const url = ["base_url", "instance_url", "shop_url", "url"]
+    .filter((k) => !secretFields.includes(k))
+    .map((k) => config[k])
+    .find((v) => typeof v === "string" && v !== "");
   if (typeof url === "string") {
+    const storage = /^([a-z][a-z0-9+.-]*):\/\/(?:[^@/?#]*@)?([^?#]*)/i.exec(url);
+    if (storage && !/^https?$/i.test(storage[1])) return `${storage[1].toLowerCase()}://${storage[2]}`;
     try {
       return new URL(url).host;
     } catch {
