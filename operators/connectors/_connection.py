@@ -12,6 +12,7 @@ from ..base import Context, OperatorError
 from ..connections import (
     KINDS,
     ConnectionConfig,
+    GoogleSheetsConnection,
     HttpConnection,
     HubSpotConnection,
     MailchimpConnection,
@@ -64,6 +65,11 @@ def check_connection(conn: ConnectionConfig, *, url_allowlist: list[str],
     try:
         if isinstance(conn, SQL_MODELS):
             return _check_sql(conn, url_allowlist, sqlite_root)
+        if isinstance(conn, GoogleSheetsConnection):  # the probe: the token exchange
+            from .google_sheets import check as check_google
+
+            result: CheckResult = check_google(conn, url_allowlist)
+            return result
         return _check_http(conn, url_allowlist)
     except OperatorError as exc:  # refused before anything was sent (address, file)
         return CheckResult(False, exc.message)
