@@ -276,8 +276,10 @@ class HttpJson(Operator):
         return {"table": table}
 
     def infer_schema(self, ctx: Context, params: HttpJsonParams) -> dict[str, Schema | None]:
-        # The fields are only known from a response; validation does not call APIs.
-        return {"table": None}
+        # The fields are only known from a response (validation does not call APIs): the
+        # columns of the last succeeded run with these params, once there is one.
+        return {"table": ctx.known_schema(_dlt.state_key(self.name,
+                                                         params.model_dump(mode="json")))}
 
 
 def _typed(value: str) -> Any:

@@ -16,6 +16,7 @@ from pydantic import SecretStr, ValidationError
 from operators import LocalContext, get_operator
 from operators.base import OperatorError
 from operators.connections import HttpConnection
+from operators.connectors._dlt import state_key
 
 from .fake_rest import FakeRest, fake_rest
 
@@ -198,3 +199,12 @@ def test_params_saved_before_dlt_still_load() -> None:
                          "pagination": "link_header"})
     assert (getattr(p, "data_selector"), getattr(p, "paginator")) == (  # noqa: B009
         "data.items", "header_link")
+
+
+def test_the_columns_are_known_once_a_run_has_seen_them() -> None:
+    p = OP.parse_params({"connection": "api", **INCREMENTAL})
+    ctx = LocalContext()
+    assert OP.infer_schema(ctx, p) == {"table": None}
+    key = state_key("connector.http_json", p.model_dump(mode="json"))
+    ctx.known_schemas[key] = [{"name": "id", "type": "int"}]
+    assert OP.infer_schema(ctx, p) == {"table": [{"name": "id", "type": "int"}]}
