@@ -12,7 +12,6 @@ from pydantic import Field
 from ..connections import HubSpotConnection
 from . import _dlt
 from ._rest import Resource, RestSource, SourceParams, resource_field
-from .sample import ORDERS_AS_OF, load_sample
 
 _BASE = (("id", "str"), ("createdAt", "datetime"), ("updatedAt", "datetime"),
          ("archived", "bool"))
@@ -47,7 +46,9 @@ class HubSpotParams(SourceParams):
                             json_schema_extra={"x-connection": "hubspot"})
     resource: Literal["contacts", "companies", "deals"] = resource_field(RESOURCES, "contacts")
     properties: list[str] = Field(
-        default_factory=lambda: ["email", "firstname", "lastname", "lifecyclestage"],
+        # A plain default (pydantic copies it), not a factory: the params schema shows it, so
+        # the form's chips are what the node reads.
+        default=["email", "firstname", "lastname", "lifecyclestage"],
         max_length=200,
         description="The HubSpot properties to read, by internal name; each is a column.",
         json_schema_extra={"x-options-by": {"resource": _OPTIONS},
@@ -86,6 +87,8 @@ def sandbox_contacts() -> tuple[dict[str, Any], ...]:
     """Every sandbox contact with all of SANDBOX_PROPERTIES, oldest change first (the order
     the search API answers in). Created when the customer joined; last modified at their
     last order (never before they joined), a second apart per id so the cursor orders them."""
+    from .sample import ORDERS_AS_OF, load_sample  # scikit-learn: only when asked
+
     contacts: list[dict[str, Any]] = []
     for c in load_sample("customers").itertuples(index=False):
         first, _, last = str(c.name).partition(" ")
