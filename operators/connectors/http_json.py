@@ -237,7 +237,8 @@ class HttpJson(Operator):
         paginator = _paginator(params, base)
         query: dict[str, Any] = {}
         for q in params.query_params:
-            query.setdefault(q.name, []).append(q.value)
+            # dlt reads {...} in params as its placeholders: the user's braces are literal.
+            query.setdefault(q.name, []).append(q.value.replace("{", "{{").replace("}", "}}"))
         query = {k: v[0] if len(v) == 1 else v for k, v in query.items()}
         endpoint: dict[str, Any] = {"path": "", "params": query,
                                     "data_selector": jsonpath(params.data_selector),

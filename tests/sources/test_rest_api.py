@@ -208,3 +208,9 @@ def test_the_columns_are_known_once_a_run_has_seen_them() -> None:
     key = state_key("connector.http_json", p.model_dump(mode="json"))
     ctx.known_schemas[key] = [{"name": "id", "type": "int"}]
     assert OP.infer_schema(ctx, p) == {"table": [{"name": "id", "type": "int"}]}
+
+
+def test_braces_in_a_query_value_are_sent_as_typed(api: FakeRest) -> None:
+    """dlt reads {...} in params as placeholders; a user's value is sent literally."""
+    _run(_ctx(api), path="/all", query_params=[{"name": "filter", "value": "{x} a}b{"}])
+    assert api.requests[-1]["query"]["filter"] == "{x} a}b{"
