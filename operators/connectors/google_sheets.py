@@ -100,12 +100,6 @@ class GoogleSheetsSource(Operator):
         with reader.session:
             table = _dlt.load(ctx, source, key=key, prev=prev, output=params.output,
                               max_records=params.max_records)
-        missing = [c for c in params.primary_key if c not in table.columns]
-        if missing:
-            raise OperatorError(f"{reader.name}: the range has no column "
-                                f"{', '.join(map(repr, missing))} for the primary key; its "
-                                f"columns are: {', '.join(map(str, table.columns[:20]))}.",
-                                field="primary_key")
         return {"table": table}
 
     def sample(self, ctx: Context, params: GoogleSheetsParams) -> pd.DataFrame:
@@ -246,8 +240,15 @@ class _Reader:
         query = {"majorDimension": "ROWS", "valueRenderOption": "UNFORMATTED_VALUE",
                  "dateTimeRenderOption": "FORMATTED_STRING"}
         for values in self.pages(path, query, "values"):
-            yield table(values, header_row=params.header_row,
-                        first_column=_first_column(params.range))
+            df = table(values, header_row=params.header_row,
+                       first_column=_first_column(params.range))
+            missing = [c for c in params.primary_key if c not in df.columns]
+            if missing:
+                raise OperatorError(f"{self.name}: the range has no column "
+                                    f"{', '.join(map(repr, missing))} for the primary key; "
+                                    f"its columns are: {', '.join(map(str, df.columns[:20]))}"
+                                    ".", field="primary_key")
+            yield df
 
 
 def _google_message(response: requests.Response, secrets: list[str]) -> str:

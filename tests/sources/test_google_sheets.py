@@ -122,6 +122,19 @@ def test_the_accumulated_output_merges_by_the_key_column(
     assert (report["new"], report["updated"]) == (1, 3)
 
 
+def test_a_primary_key_the_range_lacks_is_named_with_the_columns_it_has(
+        google: tuple[FakeGoogle, dict[str, str]]) -> None:
+    fake, key = google
+    ctx = _ctx(fake, key)
+    with pytest.raises(OperatorError) as caught:
+        _run(ctx, primary_key=["customer_id"], output="accumulated")
+    assert caught.value.field == "primary_key"
+    assert caught.value.message == ("Marketing sheets: the range has no column 'customer_id' "
+                                    "for the primary key; its columns are: id, name, spend, "
+                                    "active, code, note.")
+    assert ctx.source_reports == []
+
+
 def test_a_sheet_not_shared_names_the_account_to_share_it_with(
         google: tuple[FakeGoogle, dict[str, str]]) -> None:
     fake, key = google
