@@ -189,6 +189,7 @@ class _Reader:
         self.session = _dlt.checked_session(ctx, name=self.name, secrets=self.secrets,
                                             fetch=self.fetch, timeout=timeout,
                                             retries=retries)
+        self.session.max_redirects = 0  # Google's APIs answer where they are asked
         self.auth = OAuthJWTAuth(client_id=self.email, private_key=pem,
                                  auth_endpoint=conn.token_url, scopes=SCOPE,
                                  session=self.session)
