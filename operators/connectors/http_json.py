@@ -210,58 +210,14 @@ class HttpJson(Operator):
                "cursor_path": "next"}
 
     def run(self, ctx: Context, params: HttpJsonParams) -> dict[str, pd.DataFrame]:
-        from dlt.sources.rest_api import rest_api_resources
-
-        conn = load_connection(ctx, params.connection, HttpConnection)
-        name = getattr(ctx, "connection_names", {}).get(params.connection, "The API")
-        token = conn.token.get_secret_value()
-        headers = {"Accept": "application/json"}
-        secrets = [token]
-        if token:
-            headers[conn.auth_header] = token if conn.auth_scheme == "none" \
-                else f"{conn.auth_scheme} {token}"
-            secrets.append(headers[conn.auth_header])
-        base = conn.base_url.rstrip("/") + ("/" + params.path.lstrip("/")
-                                            if params.path else "")
         key = _dlt.state_key(self.name, params.model_dump(mode="json"))
         cursor = params.incremental_cursor if params.incremental else ""
         prev = _dlt.previous(ctx, key, keyed=bool(params.primary_key))
         start = prev.cursor if prev is not None and prev.cursor is not None \
             else _typed(params.incremental_start) if params.incremental_start else None
-        fetch = _dlt.Fetch()
-        session = _dlt.checked_session(ctx, name=name, secrets=secrets, fetch=fetch,
-                                       timeout=params.timeout_seconds, retries=params.retries,
-                                       max_wait=params.retry_max_wait_seconds)
-        # A redirect is answered, not followed: requests would send the token header along.
-        session.max_redirects = 0
-        paginator = _paginator(params, base)
-        query: dict[str, Any] = {}
-        for q in params.query_params:
-            # dlt reads {...} in params as its placeholders: the user's braces are literal.
-            query.setdefault(q.name, []).append(q.value.replace("{", "{{").replace("}", "}}"))
-        query = {k: v[0] if len(v) == 1 else v for k, v in query.items()}
-        endpoint: dict[str, Any] = {"path": "", "params": query,
-                                    "data_selector": jsonpath(params.data_selector),
-                                    "paginator": paginator}
-        if cursor:
-            endpoint["incremental"] = {"cursor_path": cursor, "initial_value": start,
-                                       "range_start": "closed"}
-            if params.incremental_param and start is not None:
-                query[params.incremental_param] = "{incremental.start_value}"
-        config: Any = {"client": {"base_url": base, "headers": headers, "session": session},
-                       "resources": [{"name": "records", "endpoint": endpoint,
-                                      "primary_key": params.primary_key or None}],
-                       "resource_defaults": {"max_table_nesting": 0}}
-        try:
-            records = rest_api_resources(config)[0]
-        except Exception as exc:  # noqa: BLE001 - a config the API cannot take is the user's
-            raise OperatorError(f"{name}: {http.redact(str(exc), secrets)[:400]}") from None
-        source = _dlt.Source(name=name, records=_checked(records, name, params), secrets=secrets,
-                             primary_key=list(params.primary_key),
-                             cursor_column=cursor or None, fetch=fetch,
-                             auth_hint="check the token of the connection on the Connections "
-                             "screen")
-        with session:
+        call = _Call(ctx, params, cursor=cursor, start=start)
+        source = call.source(params, cursor)
+        with call.session:
             try:
                 table = _dlt.load(ctx, source, key=key,
                                   prev=prev if cursor or params.output == "accumulated"
@@ -271,16 +227,92 @@ class HttpJson(Operator):
                 if exc.field == "resource":  # an HTTP 404: this node has a path, no resource
                     exc.field = "path"
                 raise
-        if paginator.stopped:
+        if call.paginator.stopped:
             ctx.log(f"Stopped after {params.max_pages} pages (max_pages); the API may have "
                     "more records.")
         return {"table": table}
+
+    def sample(self, ctx: Context, params: HttpJsonParams) -> pd.DataFrame:
+        """The first page's first 100 records (from incremental_start, if set), without
+        touching the node's incremental state."""
+        one = params.model_copy(update={"max_pages": 1})
+        cursor = params.incremental_cursor if params.incremental else ""
+        call = _Call(ctx, one, cursor=cursor,
+                     start=_typed(params.incremental_start) if params.incremental_start
+                     else None)
+        source = call.source(params, cursor)
+        with call.session:
+            try:
+                for frame in _dlt._chunks(source.records, None):
+                    return frame.head(100)
+            except Exception as exc:  # noqa: BLE001 - said for people
+                raise _dlt.explain(exc, source) from None
+        return pd.DataFrame()
 
     def infer_schema(self, ctx: Context, params: HttpJsonParams) -> dict[str, Schema | None]:
         # The fields are only known from a response (validation does not call APIs): the
         # columns of the last succeeded run with these params, once there is one.
         return {"table": ctx.known_schema(_dlt.state_key(self.name,
                                                          params.model_dump(mode="json")))}
+
+
+class _Call:
+    """dlt's rest_api resource for the params, over the connection's checked session."""
+
+    def __init__(self, ctx: Context, params: HttpJsonParams, *, cursor: str,
+                 start: Any) -> None:
+        from dlt.sources.rest_api import rest_api_resources
+
+        conn = load_connection(ctx, params.connection, HttpConnection)
+        self.name = getattr(ctx, "connection_names", {}).get(params.connection, "The API")
+        token = conn.token.get_secret_value()
+        headers = {"Accept": "application/json"}
+        self.secrets = [token]
+        if token:
+            headers[conn.auth_header] = token if conn.auth_scheme == "none" \
+                else f"{conn.auth_scheme} {token}"
+            self.secrets.append(headers[conn.auth_header])
+        base = conn.base_url.rstrip("/") + ("/" + params.path.lstrip("/")
+                                            if params.path else "")
+        self.fetch = _dlt.Fetch()
+        self.session = _dlt.checked_session(
+            ctx, name=self.name, secrets=self.secrets, fetch=self.fetch,
+            timeout=params.timeout_seconds, retries=params.retries,
+            max_wait=params.retry_max_wait_seconds)
+        # A redirect is answered, not followed: requests would send the token header along.
+        self.session.max_redirects = 0
+        self.paginator = _paginator(params, base)
+        query: dict[str, Any] = {}
+        for q in params.query_params:
+            # dlt reads {...} in params as its placeholders: the user's braces are literal.
+            query.setdefault(q.name, []).append(q.value.replace("{", "{{").replace("}", "}}"))
+        query = {k: v[0] if len(v) == 1 else v for k, v in query.items()}
+        endpoint: dict[str, Any] = {"path": "", "params": query,
+                                    "data_selector": jsonpath(params.data_selector),
+                                    "paginator": self.paginator}
+        if cursor:
+            endpoint["incremental"] = {"cursor_path": cursor, "initial_value": start,
+                                       "range_start": "closed"}
+            if params.incremental_param and start is not None:
+                query[params.incremental_param] = "{incremental.start_value}"
+        config: Any = {"client": {"base_url": base, "headers": headers,
+                                  "session": self.session},
+                       "resources": [{"name": "records", "endpoint": endpoint,
+                                      "primary_key": params.primary_key or None}],
+                       "resource_defaults": {"max_table_nesting": 0}}
+        try:
+            self.records = rest_api_resources(config)[0]
+        except Exception as exc:  # noqa: BLE001 - a config the API cannot take is the user's
+            self.session.close()
+            raise OperatorError(f"{self.name}: {http.redact(str(exc), self.secrets)[:400]}"
+                                ) from None
+
+    def source(self, params: HttpJsonParams, cursor: str) -> _dlt.Source:
+        return _dlt.Source(name=self.name, records=_checked(self.records, self.name),
+                           secrets=self.secrets, primary_key=list(params.primary_key),
+                           cursor_column=cursor or None, fetch=self.fetch,
+                           auth_hint="check the token of the connection on the Connections "
+                           "screen")
 
 
 def _typed(value: str) -> Any:
@@ -295,7 +327,7 @@ def _typed(value: str) -> Any:
         return value
 
 
-def _checked(records: Any, name: str, params: HttpJsonParams) -> Any:
+def _checked(records: Any, name: str) -> Any:
     """The records, with what went wrong in a page said in the node's terms: a page that is
     not JSON, records not where the data selector says, a redirect."""
     try:

@@ -214,3 +214,12 @@ def test_braces_in_a_query_value_are_sent_as_typed(api: FakeRest) -> None:
     """dlt reads {...} in params as placeholders; a user's value is sent literally."""
     _run(_ctx(api), path="/all", query_params=[{"name": "filter", "value": "{x} a}b{"}])
     assert api.requests[-1]["query"]["filter"] == "{x} a}b{"
+
+
+def test_a_sample_reads_one_page_and_leaves_the_cursor_alone(api: FakeRest) -> None:
+    ctx = _ctx(api)
+    p = OP.parse_params({"connection": "api", **INCREMENTAL})
+    sample = OP.sample(ctx, p)
+    assert sample["id"].tolist() == list(range(1, 11)) and "updated_at" in sample.columns
+    assert len(api.requests) == 1 and ctx.source_reports == []
+    assert len(_run(ctx, **INCREMENTAL)) == 25  # the first run still reads everything
