@@ -134,21 +134,18 @@ class HttpJsonParams(SourceParams):
 
     @model_validator(mode="after")
     def _consistent(self) -> HttpJsonParams:
-        owned = {"page_number": [self.page_param, self.page_size_param],
-                 "offset": [self.offset_param, self.page_size_param],
-                 "cursor": [self.cursor_param]}.get(self.paginator, [])
-        if self.incremental_param and self.incremental_cursor:
-            owned = [*owned, self.incremental_param]
+        paging = [p for p in {"page_number": [self.page_param, self.page_size_param],
+                              "offset": [self.offset_param, self.page_size_param],
+                              "cursor": [self.cursor_param]}.get(self.paginator, []) if p]
+        if self.incremental_param in paging:
+            raise ValueError(f"incremental_param: {self.incremental_param!r} is the "
+                             "paginator's parameter")
+        owned = [*paging, self.incremental_param] if self.incremental_param and \
+            self.incremental_cursor else paging
         for i, q in enumerate(self.query_params):
             if q.name in owned:
                 raise ValueError(f"query_params.{i}: {q.name!r} is set by the paginator or "
                                  "the incremental cursor")
-        if self.incremental_param and self.incremental_param in (
-                {"page_number": [self.page_param, self.page_size_param],
-                 "offset": [self.offset_param, self.page_size_param],
-                 "cursor": [self.cursor_param]}.get(self.paginator, [])):
-            raise ValueError(f"incremental_param: {self.incremental_param!r} is the "
-                             "paginator's parameter")
         if self.output == "accumulated" and not self.primary_key:
             raise ValueError("output: the accumulated table merges records by their primary "
                              "key; set primary_key (e.g. id) or choose new records")
