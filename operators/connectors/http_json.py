@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pandas as pd
 import requests
+from dlt.common.jsonpath import compile_path
 from dlt.sources.helpers.rest_client.paginators import (
     BasePaginator,
     HeaderLinkPaginator,
@@ -285,7 +286,9 @@ class _Call:
             query.setdefault(q.name, []).append(q.value.replace("{", "{{").replace("}", "}}"))
         query = {k: v[0] if len(v) == 1 else v for k, v in query.items()}
         endpoint: dict[str, Any] = {"path": "", "params": query,
-                                    "data_selector": jsonpath(params.data_selector),
+                                    # Compiled once: dlt parses a string on every page.
+                                    "data_selector": compile_path(
+                                        jsonpath(params.data_selector)),
                                     "paginator": self.paginator}
         if cursor:
             endpoint["incremental"] = {"cursor_path": cursor, "initial_value": start,
