@@ -102,6 +102,8 @@ class Connections(Protocol):
     url_allowlist: list[str]
     # The folder SQLite connections' files must lie in; None: SQLite files are refused.
     sqlite_root: str | None
+    # The folder the files source may read in (DATAGRAN_FILES_ROOT); None: refused.
+    files_root: str | None
 
     def connection(self, connection_id: str, kind: str | list[str]) -> BaseModel:
         """The saved connection, secrets included, as the pydantic model of its ``kind``

@@ -34,6 +34,7 @@ class LocalContext:
     connections: dict[str, BaseModel] = field(default_factory=dict)
     url_allowlist: list[str] = field(default_factory=list)
     sqlite_root: str | None = None
+    files_root: str | None = None
     approved: bool = False
     send_log: dict[str, str] = field(default_factory=dict)
     # record key -> (content hash, batch key) of batches being sent
