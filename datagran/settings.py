@@ -273,6 +273,11 @@ DATAGRAN = {
     # embedded default, off in production (DATABASE_URL or BROKER_URL set).
     "SQLITE_ROOT": env("DATAGRAN_SQLITE_ROOT", "off" if env("DATABASE_URL") or env("BROKER_URL")
                        else str(DATA_DIR / "sqlite")),
+    # The folder the files source (connector.files) may read in ("off": none), symlinks out
+    # of it refused; never one holding the app's database or the artifact store
+    # (datagran.E111). Default: var/files in the embedded default, off in production.
+    "FILES_ROOT": env("DATAGRAN_FILES_ROOT", "off" if env("DATABASE_URL") or env("BROKER_URL")
+                      else str(DATA_DIR / "files")),
     # Fault tolerance: a running node beats every HEARTBEAT_SECONDS; one silent for
     # HEARTBEAT_TIMEOUT_SECONDS is re-queued (its worker died) until NODE_MAX_ATTEMPTS.
     "HEARTBEAT_SECONDS": env_float("DATAGRAN_HEARTBEAT_SECONDS", 5),

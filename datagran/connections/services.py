@@ -17,7 +17,7 @@ from operators.connections import KINDS, ConnectionConfig, secret_fields
 
 from . import crypto
 from .models import Connection
-from .sql_settings import sql_connection_check, sqlite_root
+from .sql_settings import files_root, sql_connection_check, sqlite_root
 
 if TYPE_CHECKING:
     from operators.connectors._connection import CheckResult
@@ -167,7 +167,7 @@ def _test(model: BaseModel) -> CheckResult:
 
     assert isinstance(model, ConnectionConfig)
     return check_connection(model, url_allowlist=list(settings.DATAGRAN["URL_ALLOWLIST"]),
-                            sqlite_root=sqlite_root())
+                            sqlite_root=sqlite_root(), files_root=files_root())
 
 
 def connection_test(*, connection: Connection, by: AbstractBaseUser | None) -> CheckResult:

@@ -22,6 +22,12 @@ def sqlite_root() -> str | None:
     return None if value.lower() in ("", "off") else value
 
 
+def files_root() -> str | None:
+    """The folder the files source may read in (DATAGRAN_FILES_ROOT); None when off."""
+    value = (settings.DATAGRAN.get("FILES_ROOT") or "").strip()
+    return None if value.lower() in ("", "off") else value
+
+
 def sql_connection_check(model: BaseModel) -> None:
     """At save time, what can be known without connecting: a SQLite file outside the
     folder (or SQLite turned off) is refused on ``path``. Database hosts are checked when a
@@ -72,4 +78,23 @@ def sqlite_root_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     if store is not None and store in base.parents:
         return [Error(f"DATAGRAN_SQLITE_ROOT ({root}) lies in the artifact store ({store}).",
                       id="datagran.E110")]
+    return []
+
+
+@register()
+def files_root_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """DATAGRAN_FILES_ROOT holds none of what sqlite_root_check protects either."""
+    root = files_root()
+    if root is None:
+        return []
+    base = Path(os.path.realpath(root))
+    for path in _protected():
+        if path == base or base in path.parents:
+            return [Error(f"DATAGRAN_FILES_ROOT ({root}) holds {path}: the files source "
+                          "could read it. Point it at a folder of its own, e.g. "
+                          f"{Path(settings.DATA_DIR) / 'files'}.", id="datagran.E111")]
+    store = _artifact_folder()
+    if store is not None and store in base.parents:
+        return [Error(f"DATAGRAN_FILES_ROOT ({root}) lies in the artifact store ({store}).",
+                      id="datagran.E111")]
     return []

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from pydantic import BaseModel
 
 from datagran.connections.services import connection_config, connection_get
-from datagran.connections.sql_settings import sqlite_root
+from datagran.connections.sql_settings import files_root, sqlite_root
 from datagran.core.exceptions import NotFound
 from datagran.datasets.artifacts import artifact_store
 from datagran.datasets.services import dataset_read
@@ -45,6 +45,7 @@ class RunContext(ValidationContext):
         self.approved = approved
         self.url_allowlist: list[str] = list(settings.DATAGRAN["URL_ALLOWLIST"])
         self.sqlite_root = sqlite_root()
+        self.files_root = files_root()
         self.logs: list[str] = []
         self.files: list[dict[str, Any]] = []
         self.interrupts = Interrupts()

@@ -12,6 +12,7 @@ from ..base import Context, OperatorError
 from ..connections import (
     KINDS,
     ConnectionConfig,
+    FilesConnection,
     GoogleSheetsConnection,
     HttpConnection,
     HubSpotConnection,
@@ -58,10 +59,14 @@ class CheckResult:
 
 
 def check_connection(conn: ConnectionConfig, *, url_allowlist: list[str],
-                     sqlite_root: str | None) -> CheckResult:
+                     sqlite_root: str | None, files_root: str | None = None) -> CheckResult:
     """Reach the system ``conn`` points at and use its credentials once."""
     from ._sql import SQL_MODELS
 
+    if isinstance(conn, FilesConnection):
+        from .files import check
+
+        return check(conn, url_allowlist=url_allowlist, files_root=files_root)
     try:
         if isinstance(conn, SQL_MODELS):
             return _check_sql(conn, url_allowlist, sqlite_root)
@@ -80,12 +85,15 @@ def _check_sql(conn: Any, url_allowlist: list[str], sqlite_root: str | None) -> 
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..testing import LocalContext
-    from ._sql import Database, driver_message
+    from ._sql import Database, driver_message, native
 
-    where = "the SQLite file" if isinstance(conn, SQLiteConnection) \
-        else f"{conn.host}:{conn.port}"
-    if not isinstance(conn, SQLiteConnection):
-        resolve(conn.host, conn.port, allowlist=url_allowlist, field="host")
+    # A SQLAlchemy URL is checked as the kind it names (its refusals on "url").
+    target, _options = native(conn, field="url")
+    where = "the SQLite file" if isinstance(target, SQLiteConnection) \
+        else f"{target.host}:{target.port}"
+    if not isinstance(target, SQLiteConnection):
+        resolve(target.host, target.port, allowlist=url_allowlist,
+                field="host" if target is conn else "url")
     ctx = LocalContext(url_allowlist=url_allowlist, sqlite_root=sqlite_root)
     db = Database(ctx, conn, read_only=True, timeout=TEST_TIMEOUT)
     try:

@@ -369,3 +369,40 @@ def test_gcs_without_gcsfs_says_what_to_install() -> None:
             _run(ctx, path="*.csv")
     else:
         pytest.skip("gcsfs is installed")
+
+
+# --- the server's settings -----------------------------------------------------------------------
+def _files_root(root: str | None) -> Any:
+    from django.conf import settings
+    from django.test import override_settings
+
+    return override_settings(DATAGRAN={**settings.DATAGRAN, "FILES_ROOT": root or "off"})
+
+
+@pytest.mark.django_db
+def test_the_test_button_lists_a_folder_of_the_files_root(api: Any, root: Path) -> None:
+    (root / "exports" / "a.csv").write_text("x\n1\n")
+    with _files_root(str(root)):
+        created = api.post("/api/connections/", {"name": "exports", "kind": "files",
+                                                 "fields": {"url": "exports"}}, format="json")
+        assert created.status_code == 201
+        answer = api.post(f"/api/connections/{created.json()['id']}/test/").json()
+        assert answer == {"ok": True, "message": "Listed the server's files folder: 1 files "
+                                                 "(a.csv)."}
+    with _files_root(None):
+        answer = api.post(f"/api/connections/{created.json()['id']}/test/").json()
+        assert answer["ok"] is False and "DATAGRAN_FILES_ROOT" in answer["message"]
+
+
+def test_the_files_root_may_not_hold_the_apps_files(tmp_path: Path) -> None:
+    from django.conf import settings
+
+    from datagran.connections.sql_settings import files_root_check
+
+    for unsafe in (settings.DATA_DIR, settings.BASE_DIR, Path("/"),
+                   Path(settings.DATAGRAN["ARTIFACTS_URL"]) / "files"):
+        with _files_root(str(unsafe)):
+            assert [e.id for e in files_root_check(None)] == ["datagran.E111"], unsafe
+    for safe in (None, str(tmp_path), str(Path(settings.DATA_DIR) / "files")):
+        with _files_root(safe):
+            assert files_root_check(None) == []
