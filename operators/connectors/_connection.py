@@ -85,12 +85,15 @@ def _check_sql(conn: Any, url_allowlist: list[str], sqlite_root: str | None) -> 
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..testing import LocalContext
-    from ._sql import Database, driver_message
+    from ._sql import Database, driver_message, native
 
-    where = "the SQLite file" if isinstance(conn, SQLiteConnection) \
-        else f"{conn.host}:{conn.port}"
-    if not isinstance(conn, SQLiteConnection):
-        resolve(conn.host, conn.port, allowlist=url_allowlist, field="host")
+    # A SQLAlchemy URL is checked as the kind it names (its refusals on "url").
+    target, _options = native(conn, field="url")
+    where = "the SQLite file" if isinstance(target, SQLiteConnection) \
+        else f"{target.host}:{target.port}"
+    if not isinstance(target, SQLiteConnection):
+        resolve(target.host, target.port, allowlist=url_allowlist,
+                field="host" if target is conn else "url")
     ctx = LocalContext(url_allowlist=url_allowlist, sqlite_root=sqlite_root)
     db = Database(ctx, conn, read_only=True, timeout=TEST_TIMEOUT)
     try:

@@ -1,16 +1,21 @@
-"""Connections to the SQL databases (PostgreSQL, MySQL/MariaDB, SQLite), shared by
-connector.sql_query and action.sql_table: where they may connect, a time limit on every
-statement, how a running statement is stopped from another thread, and driver errors turned
-into safe messages.
+"""Connections to the SQL databases (PostgreSQL, MySQL/MariaDB, SQLite, and any SQLAlchemy URL
+whose dialect is installed), shared by connector.sql_query and action.sql_table: where they
+may connect, a time limit on every statement, how a running statement is stopped from another
+thread, and driver errors turned into safe messages.
 
 * A database host is resolved once, checked like a URL (private and loopback addresses need
   DATAGRAN_URL_ALLOWLIST) and connected to at the checked address.
 * Every refused connection says the same (closed port, unknown host, wrong password): the
   text must not tell an open port from a closed one. The driver's words go to the log.
 * A SQLite file must lie in the administrator's folder (DATAGRAN_SQLITE_ROOT), symlinks and
-  ``..`` resolved; the file checked is the file opened."""
+  ``..`` resolved; the file checked is the file opened.
+* A SQLAlchemy URL (the ``sqlalchemy`` kind) naming PostgreSQL, MySQL/MariaDB or SQLite is
+  served exactly as those kinds are (the installed drivers, whatever driver it names, so the
+  read-only session and the time limits hold); another dialect's host is checked and dialled
+  the same way, but its session is as read-only as its database user."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sqlite3
@@ -21,16 +26,21 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from ..base import Context, OperatorError
-from ..connections import MySQLConnection, PostgresConnection, SQLiteConnection
+from ..connections import (
+    MySQLConnection,
+    PostgresConnection,
+    SqlAlchemyConnection,
+    SQLiteConnection,
+)
 from ..net import UnresolvableHost, resolve
 
-SQLConnection = PostgresConnection | MySQLConnection | SQLiteConnection
-SQL_MODELS = (PostgresConnection, MySQLConnection, SQLiteConnection)
-SQL_KINDS = ["postgresql", "mysql", "sqlite"]
+SQLConnection = PostgresConnection | MySQLConnection | SQLiteConnection | SqlAlchemyConnection
+SQL_MODELS = (PostgresConnection, MySQLConnection, SQLiteConnection, SqlAlchemyConnection)
+SQL_KINDS = ["postgresql", "mysql", "sqlite", "sqlalchemy"]
 CONNECT_TIMEOUT = 10
 
 CONNECT_FAILED = ("Cannot connect to the database: check the connection's host, port, "
@@ -43,7 +53,111 @@ SQLITE_NOT_A_PATH = "The SQLite path must be a file name or path, not a URI or o
 SQLITE_OUTSIDE = ("The SQLite file must lie in the server's SQLite folder "
                   "(DATAGRAN_SQLITE_ROOT): give a path relative to it, e.g. sales.db.")
 
+NOT_A_URL = ("The connection's url is not a SQLAlchemy database URL: write it as "
+             "dialect+driver://user:password@host:port/database.")
+NOT_INSTALLED = ("The connection's url needs the {what}, which is not installed on this "
+                 "server: an administrator installs it with pip install {package}.")
+NO_HOST = "The connection's url must name the database server's host."
+URL_OPTION = ("The connection's url may not set {option!r}: of its options only {allowed} "
+              "are accepted.")
+
+# The packages that bring the dialects SQLAlchemy does not ship.
+DIALECT_PACKAGES = {
+    "snowflake": "snowflake-sqlalchemy", "bigquery": "sqlalchemy-bigquery",
+    "redshift": "sqlalchemy-redshift", "duckdb": "duckdb-engine",
+    "clickhouse": "clickhouse-sqlalchemy", "trino": "trino", "databricks":
+    "databricks-sqlalchemy", "cockroachdb": "sqlalchemy-cockroachdb", "awsathena":
+    "pyathena", "hana": "sqlalchemy-hana", "ibm_db_sa": "ibm-db-sa", "db2": "ibm-db-sa",
+    "teradatasql": "teradatasqlalchemy", "vertica": "sqlalchemy-vertica-python",
+    "firebird": "sqlalchemy-firebird", "sybase": "sqlalchemy-sybase",
+}
+# The options a PostgreSQL or MySQL URL may carry: none may point the driver at another host,
+# a socket, a file of this server, or undo the read-only session.
+PG_OPTIONS = ("sslmode", "application_name", "client_encoding", "gssencmode",
+              "channel_binding", "target_session_attrs")
+MYSQL_OPTIONS = ("charset",)
+
 log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class OtherDatabase:
+    """A SQLAlchemy URL of a dialect other than PostgreSQL, MySQL/MariaDB and SQLite."""
+
+    url: sa.URL
+    host: str
+    port: int
+
+    @property
+    def password(self) -> str:
+        return str(self.url.password or "")
+
+
+Native = PostgresConnection | MySQLConnection | SQLiteConnection | OtherDatabase
+
+
+def parse_url(conn: SqlAlchemyConnection, *, field: str) -> sa.URL:
+    """The connection's URL, its dialect and driver installed; OperatorError(field=...)
+    naming the package to install otherwise. No message quotes the URL (its password)."""
+    try:
+        url = sa.make_url(conn.url.get_secret_value().strip())
+    except (ArgumentError, ValueError):
+        raise OperatorError(NOT_A_URL, field=field) from None
+    try:
+        dialect = url.get_dialect()
+    except NoSuchModuleError:
+        name = url.get_backend_name()
+        package = DIALECT_PACKAGES.get(name, f"the package providing it (e.g. "
+                                            f"sqlalchemy-{name})")
+        raise OperatorError(NOT_INSTALLED.format(what=f"SQLAlchemy dialect {name!r}",
+                                                 package=package), field=field) from None
+    if url.get_backend_name() in ("postgresql", "mysql", "mariadb", "sqlite"):
+        return url  # served by the installed drivers (see native())
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        module = (exc.name or url.get_driver_name()).split(".")[0]
+        raise OperatorError(NOT_INSTALLED.format(
+            what=f"database driver {module!r} (for {url.drivername})",
+            package=module), field=field) from None
+    return url
+
+
+def native(conn: SQLConnection, *, field: str = "connection"
+           ) -> tuple[Native, dict[str, str]]:
+    """The connection as one of the kinds this module knows how to protect (a SQLAlchemy URL
+    of PostgreSQL, MySQL/MariaDB or SQLite becomes that kind's connection), with the URL's
+    options the driver is given."""
+    if not isinstance(conn, SqlAlchemyConnection):
+        return conn, {}
+    url = parse_url(conn, field=field)
+    backend = url.get_backend_name()
+    options = {k: str(v) for k, v in url.query.items()}
+    if backend == "sqlite":
+        if options:
+            raise OperatorError(SQLITE_NOT_A_PATH, field=field)
+        return SQLiteConnection(path=url.database or ":memory:"), {}
+    if not url.host:
+        raise OperatorError(NO_HOST, field=field)
+    if backend in ("postgresql", "mysql", "mariadb"):
+        allowed = PG_OPTIONS if backend == "postgresql" else MYSQL_OPTIONS
+        for option in options:
+            if option not in allowed:
+                raise OperatorError(URL_OPTION.format(option=option,
+                                                      allowed=", ".join(allowed)), field=field)
+    try:
+        if backend == "postgresql":
+            return PostgresConnection(
+                host=url.host, port=url.port or 5432, database=url.database or "",
+                user=url.username or "", password=url.password or ""), options
+        if backend in ("mysql", "mariadb"):
+            return MySQLConnection(host=url.host, port=url.port or 3306,
+                                   database=url.database or "", user=url.username or "",
+                                   password=url.password or ""), options
+    except ValueError:  # pydantic: a host that is not a host name, a port out of range
+        raise OperatorError("The connection's url has a host or port that is not valid.",
+                            field=field) from None
+    return OtherDatabase(url=url, host=url.host, port=url.port or 0), {}
 
 
 def sqlite_file(path: str, root: str | None, *, field: str) -> str:
@@ -71,7 +185,9 @@ class Database:
 
     def __init__(self, ctx: Context, conn: SQLConnection, *, read_only: bool,
                  timeout: int) -> None:
-        self.ctx, self.conn, self.timeout = ctx, conn, timeout
+        # A SQLAlchemy URL that cannot be served is refused here, before anything connects.
+        self.conn, self.options = native(conn)
+        self.ctx, self.timeout = ctx, timeout
         self.dbapi: Any = None
         self.started = time.monotonic()
         self.timed_out = False
@@ -88,6 +204,8 @@ class Database:
             mode = "ro" if read_only else "rwc"
             return sa.create_engine("sqlite+pysqlite://", poolclass=NullPool,
                                     creator=lambda: self._sqlite_connect(mode))
+        if isinstance(conn, OtherDatabase):
+            return self._other_engine(conn)
         password = conn.password.get_secret_value() or None
         if isinstance(conn, PostgresConnection):
             url = sa.URL.create("postgresql+psycopg", username=conn.user, password=password,
@@ -96,15 +214,15 @@ class Database:
             if read_only:
                 options += " -c default_transaction_read_only=on"
             engine = sa.create_engine(url, poolclass=NullPool, connect_args={
-                "connect_timeout": CONNECT_TIMEOUT, "options": options,
-                "application_name": "datagran"})
+                "application_name": "datagran", **self.options,
+                "connect_timeout": CONNECT_TIMEOUT, "options": options})
             # hostaddr: libpq connects there and uses host only for TLS and authentication.
             sa.event.listen(engine, "do_connect", lambda _d, _r, _a, params: params.update(
                 hostaddr=self._address()))
             return engine
         url = sa.URL.create("mysql+pymysql", username=conn.user, password=password,
                             host=conn.host, port=conn.port, database=conn.database,
-                            query={"charset": "utf8mb4"})
+                            query={"charset": self.options.get("charset", "utf8mb4")})
         # The server's own statement limit fires first, with a clearer message.
         wait = self.timeout + CONNECT_TIMEOUT
         engine = sa.create_engine(url, poolclass=NullPool, connect_args={
@@ -113,6 +231,19 @@ class Database:
             host=self._address()))
         sa.event.listen(engine, "connect", lambda dbapi, _record: self._mysql_session(
             dbapi, read_only=read_only))
+        return engine
+
+    def _other_engine(self, conn: OtherDatabase) -> Engine:
+        # Another dialect: its own driver, dialled at the checked address (the URL's host
+        # replaced in whatever arguments the dialect makes of it).
+        engine = sa.create_engine(conn.url, poolclass=NullPool)
+
+        def dial(dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+            args, params = dialect.create_connect_args(conn.url.set(host=self._address()))
+            cargs[:] = list(args)
+            cparams.update(params)
+
+        sa.event.listen(engine, "do_connect", dial)
         return engine
 
     def _address(self) -> str:
@@ -158,11 +289,14 @@ class Database:
             if read_only:
                 cursor.execute("SET SESSION TRANSACTION READ ONLY")
 
-    def _statement_starts(self, *_args: Any) -> None:
+    def _statement_starts(self, connection: sa.Connection, *_args: Any) -> None:
         # An interrupt that came while no statement ran had nothing to cancel: no statement
         # starts after it.
         self.check()
         self.started = time.monotonic()
+        # The session to interrupt is the one running this statement, whoever opened it
+        # (dlt's sql_table connects through the engine itself).
+        self.dbapi = connection.connection.dbapi_connection
 
     def connect(self) -> sa.Connection:
         try:
@@ -187,6 +321,10 @@ class Database:
             dbapi.interrupt()
         elif isinstance(self.conn, PostgresConnection):
             dbapi.cancel_safe(timeout=CONNECT_TIMEOUT)
+        elif isinstance(self.conn, OtherDatabase):
+            cancel = getattr(dbapi, "cancel", None)  # what a driver offers, if anything
+            if callable(cancel):
+                cancel()
         else:
             killer = self.engine.raw_connection()
             try:
@@ -227,7 +365,24 @@ def _driver_error(exc: BaseException) -> BaseException:
     return getattr(exc, "orig", None) or exc
 
 
-def driver_message(exc: BaseException, conn: SQLConnection) -> str:
+def secrets_of(conn: SQLConnection | Native) -> list[str]:
+    if isinstance(conn, SqlAlchemyConnection):
+        url = conn.url.get_secret_value()
+        try:
+            password = str(sa.make_url(url).password or "")
+        except (ArgumentError, ValueError):
+            password = ""
+        return [s for s in (url, password) if s]
+    if isinstance(conn, SQLiteConnection):
+        return []
+    if isinstance(conn, OtherDatabase):
+        return [s for s in (conn.url.render_as_string(hide_password=False), conn.password)
+                if s]
+    password = conn.password.get_secret_value()
+    return [password] if password else []
+
+
+def driver_message(exc: BaseException, conn: SQLConnection | Native) -> str:
     """The first line of what the database driver said, with the password removed in case
     a driver ever quotes it. SQLAlchemy's own text (the SQL, the parameters, a link) is left
     out: the parameters may hold row values and the link helps nobody on the canvas."""
@@ -238,7 +393,6 @@ def driver_message(exc: BaseException, conn: SQLConnection) -> str:
         else str(orig)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     message = lines[0] if lines else type(orig).__name__
-    password = "" if isinstance(conn, SQLiteConnection) else conn.password.get_secret_value()
-    if password:
-        message = message.replace(password, "***")
+    for secret in secrets_of(conn):
+        message = message.replace(secret, "***")
     return message[:500]

@@ -1,18 +1,26 @@
-"""A table from a SELECT query against a PostgreSQL, MySQL/MariaDB or SQLite database."""
+"""Rows from a SQL database (PostgreSQL, MySQL/MariaDB, SQLite or any SQLAlchemy URL whose
+dialect is installed): a SELECT query, or a table chosen from the database's own list with
+its columns, loaded incrementally on a column through dlt's ``sql_table``."""
 from __future__ import annotations
 
+import datetime as dt
 import re
-from typing import cast
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any, Literal, cast
 
 import pandas as pd
+import sqlalchemy as sa
 from pandas.errors import DatabaseError
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..base import Context, Operator, Params, Port, Schema
+from ..base import Context, Operator, OperatorError, Params, Port, Schema
+from . import _dlt
 from ._connection import load_connection
-from ._sql import SQL_KINDS, SQL_MODELS, Database, SQLConnection
+from ._rest import Output
+from ._sql import SQL_KINDS, SQL_MODELS, Database, SQLConnection, secrets_of
 
 # Comments and opening parentheses before the first keyword: "-- x\n(SELECT ...)".
 _LEADING = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*", re.DOTALL)
@@ -31,12 +39,57 @@ REFUSED_SQL = ("must not read or write the database server's files or run SQL fr
                "{what} is refused")
 
 
+Mode = Literal["query", "table"]
+SAMPLE_ROWS = 100
+MAX_TABLES = 5_000  # tables and views the table picker lists
+OPTIONS_TIMEOUT = 30  # seconds for listing tables or columns
+# Schemas of the server itself, never offered (PostgreSQL's pg_* ones too).
+_SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast"}
+NOT_A_TABLE = ("{name!r} is not a table or view of this database (that the connection's user "
+               "may see); choose one from the list.")
+NOT_A_COLUMN = "Table {table!r} has no column {name!r}; choose from its columns."
+
+
+def _names(values: list[str], field: str) -> list[str]:
+    for i, value in enumerate(values):
+        if not value or len(value) > 300 or "\0" in value:
+            raise ValueError(f"{field}.{i}: a column name of 1 to 300 characters")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{field}: a column is listed twice")
+    return values
+
+
 class SqlQueryParams(Params):
-    connection: str = Field(..., min_length=1, description="The database to query.",
+    connection: str = Field(..., min_length=1, description="The database to read.",
                             json_schema_extra={"x-connection": [*SQL_KINDS]})
-    query: str = Field(..., min_length=1, max_length=100_000,
-                       description="A SELECT query (WITH ... SELECT is fine). The database "
-                       "is opened read-only.")
+    mode: Mode = Field("query", description="query: the rows of a SELECT query. table: the "
+                       "rows of a table or view, its columns chosen, loaded incrementally on a "
+                       "column if one is chosen.",
+                       json_schema_extra={"x-labels": {"query": "SQL query", "table": "Table"}})
+    query: str | None = Field(None, max_length=100_000, validate_default=True,
+                              description="Query mode: a SELECT query (WITH ... SELECT is "
+                              "fine). The database is opened read-only.")
+    table: str | None = Field(None, max_length=300, validate_default=True,
+                              description="Table mode: the table or view, from the database's "
+                              "list (schema.table outside the default schema).",
+                              json_schema_extra={"x-options-from": "source"})
+    columns: list[str] = Field(default_factory=list, max_length=1000,
+                               description="Table mode: the columns to read (empty: all).",
+                               json_schema_extra={"x-options-from": "source"})
+    incremental_column: str | None = Field(
+        None, min_length=1, max_length=300,
+        description="Table mode: a column that grows with every change (updated_at, an id); "
+        "each run reads only the rows where it is at least the last run's highest value. "
+        "Empty: every run reads the whole table.",
+        json_schema_extra={"x-options-from": "source"})
+    primary_key: list[str] = Field(default_factory=list, max_length=20,
+                                   description="Table mode: the columns identifying a row "
+                                   "(empty: the table's primary key), to merge changed rows "
+                                   "into the accumulated table.",
+                                   json_schema_extra={"x-options-from": "source"})
+    output: Output = Field("new", description="Table mode: new: the rows this run read. "
+                           "accumulated: every row loaded so far, the new ones merged in by "
+                           "primary key.")
     row_limit: int | None = Field(None, ge=1, le=10_000_000,
                                   description="Read at most this many rows, e.g. for a "
                                   "preview; empty reads them all.")
@@ -48,7 +101,11 @@ class SqlQueryParams(Params):
 
     @field_validator("query")
     @classmethod
-    def _select_only(cls, query: str) -> str:
+    def _select_only(cls, query: str | None, info: ValidationInfo) -> str | None:
+        if query is None:
+            if info.data.get("mode", "query") == "query":
+                raise ValueError("a SELECT query is needed in query mode")
+            return query
         # A courtesy for a clear message; the read-only session is what really stops writes.
         words = _LEADING.sub("", query, count=1).split(None, 1)
         if not words or words[0].lower() not in ("select", "with"):
@@ -58,24 +115,53 @@ class SqlQueryParams(Params):
             raise ValueError(REFUSED_SQL.format(what=" ".join(refused.group(0).split())))
         return query
 
+    @field_validator("table")
+    @classmethod
+    def _a_table_in_table_mode(cls, table: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("mode") == "table" and not table:
+            raise ValueError("choose a table in table mode")
+        if table is not None and "\0" in table:
+            raise ValueError("not a table name")
+        return table
+
+    @field_validator("columns")
+    @classmethod
+    def _column_names(cls, columns: list[str]) -> list[str]:
+        return _names(columns, "columns")
+
+    @field_validator("primary_key")
+    @classmethod
+    def _key_names(cls, columns: list[str]) -> list[str]:
+        return _names(columns, "primary_key")
+
 
 class SqlQuery(Operator):
-    """Runs a SELECT query and outputs its rows. The session is read-only: the database
-    refuses any write, even one hidden in a CTE or a function.
+    """Reads rows from a SQL database, in one of two modes. Query mode runs a SELECT query;
+    the session is read-only: the database refuses any write, even one hidden in a CTE or a
+    function. Table mode reads a table or view picked from the database's list, with the
+    columns chosen (no SQL is written: names are checked against the database's own and
+    quoted); with an incremental column, each run reads only the rows where that column is
+    at least the last successful run's highest value (a WHERE the database evaluates), and
+    the output is either those rows or everything loaded so far merged by primary key.
 
     Example: ``{"connection": "c1", "query": "SELECT id, plan, spend FROM customers WHERE
-    active", "row_limit": 1000}``.
+    active", "row_limit": 1000}``, or ``{"connection": "c1", "mode": "table", "table":
+    "orders", "columns": ["id", "amount", "updated_at"], "incremental_column":
+    "updated_at"}``.
     """
 
     name = "connector.sql_query"
-    label = "SQL query"
-    description = "Rows from a SELECT query on PostgreSQL, MySQL/MariaDB or SQLite."
+    label = "SQL database"
+    description = "Rows from a SQL query or a table (only what changed), on PostgreSQL, " \
+        "MySQL/MariaDB, SQLite or any SQLAlchemy database."
     category = "connector"
     icon = "database-zap"
-    keywords = ("sql", "query", "select", "database", "postgresql", "postgres", "mysql",
-                "mariadb", "sqlite", "import")
+    keywords = ("sql", "query", "select", "table", "database", "postgresql", "postgres",
+                "mysql", "mariadb", "sqlite", "sqlalchemy", "incremental", "import")
     outputs = (Port("table", "table"),)
     Params = SqlQueryParams
+    # The rows behind the same query or table change: never reused from the cache.
+    reuse_output = False
     example = {"connection": "c1",
                "query": "SELECT id, plan, spend FROM customers WHERE active",
                "row_limit": 1000}
@@ -84,6 +170,10 @@ class SqlQuery(Operator):
         conn = cast(SQLConnection, load_connection(ctx, params.connection, *SQL_MODELS))
         db = Database(ctx, conn, read_only=True, timeout=params.timeout_seconds)
         try:
+            if params.mode == "table":
+                name = getattr(ctx, "connection_names", {}).get(params.connection,
+                                                               params.connection)
+                return {"table": self._load_table(ctx, db, params, name, conn)}
             with db.connect() as connection, ctx.on_interrupt(db.interrupt):
                 try:
                     table = self._read(ctx, db, connection, params)
@@ -96,6 +186,7 @@ class SqlQuery(Operator):
 
     def _read(self, ctx: Context, db: Database, connection: Connection,
               params: SqlQueryParams) -> pd.DataFrame:
+        assert params.query is not None
         limit = params.row_limit
         chunk_size = min(params.chunk_size, limit) if limit else params.chunk_size
         # Server-side cursors, so only one chunk at a time is held in memory. The SQL goes to
@@ -123,6 +214,216 @@ class SqlQuery(Operator):
         table = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
         return table.iloc[:limit].reset_index(drop=True) if limit else table
 
+    # --- table mode ------------------------------------------------------------------------
+    def _table(self, db: Database, params: SqlQueryParams) -> tuple[sa.Table, list[str]]:
+        """The chosen table, reflected, and the columns to read; every name checked against
+        the database's own (OperatorError naming the param otherwise)."""
+        assert params.table is not None
+        with db.connect() as connection:
+            try:
+                table = reflect(connection, params.table)
+            except SQLAlchemyError as exc:
+                raise db.failure(exc, "Cannot read the table's columns", field="table") \
+                    from None
+        have = [str(c.name) for c in table.columns]
+        for field, names in (("columns", params.columns), ("primary_key", params.primary_key),
+                             ("incremental_column", [params.incremental_column] if
+                              params.incremental_column else [])):
+            for name in names:
+                if name not in have:
+                    raise OperatorError(NOT_A_COLUMN.format(table=params.table, name=name),
+                                        field=field)
+        wanted = list(params.columns) or have
+        return table, wanted
+
+    def _load_table(self, ctx: Context, db: Database, params: SqlQueryParams, name: str,
+                    conn: SQLConnection) -> pd.DataFrame:
+        import dlt
+        from dlt.sources.sql_database import sql_table
+
+        table, wanted = self._table(db, params)
+        key = _dlt.state_key(self.name, params.model_dump(mode="json"))
+        cursor = params.incremental_column
+        primary_key = list(params.primary_key) or [str(c.name) for c in
+                                                   table.primary_key.columns]
+        prev = _dlt.previous(ctx, key, keyed=bool(primary_key))
+        incremental = None
+        if cursor is not None:
+            start = prev.cursor if prev is not None else None
+            # Closed range: rows at the last value are read again and dropped by _dlt.load
+            # unless they changed; ascending, so a row limit never skips older rows.
+            incremental = dlt.sources.incremental(
+                cursor, initial_value=None if start is None else
+                cursor_value(start, table.c[cursor].type), range_start="closed",
+                row_order="asc")
+        # The cursor and the key are read even when not chosen: the load needs them.
+        included = list(dict.fromkeys([*wanted, *([cursor] if cursor else []), *primary_key]))
+        resource = sql_table(credentials=db.engine, table=table.name, schema=table.schema,
+                             metadata=table.metadata, incremental=incremental,
+                             chunk_size=params.chunk_size,
+                             backend="pyarrow", reflection_level="full",
+                             included_columns=None if included == [str(c.name) for c in
+                                                                   table.columns]
+                             else included)
+        if params.row_limit is not None:
+            resource.add_limit(params.row_limit, count_rows=True)
+        source = _dlt.Source(name=name, records=self._rows(db, resource),
+                             secrets=secrets_of(conn), primary_key=primary_key,
+                             cursor_column=cursor, declared=declared(table, included))
+        with ctx.on_interrupt(db.interrupt):
+            out = _dlt.load(ctx, source, key=key,
+                            prev=prev if cursor is not None or params.output == "accumulated"
+                            else None, output=params.output)
+        return out
+
+    @staticmethod
+    def _rows(db: Database, resource: Any) -> Iterator[Any]:
+        """dlt's Arrow tables; a database error as the message to show. Read to the end (the
+        row limit is dlt's, a LIMIT the database applies), so dlt closes its cursor."""
+        try:
+            for item in resource:
+                yield item
+                db.check()
+        except Exception as exc:
+            cause = _sql_error(exc)
+            if cause is None:
+                raise
+            raise db.failure(cause, "Reading the table failed", field="table") from None
+
+    # --- the params form -------------------------------------------------------------------
+    def options(self, ctx: Context, params: dict[str, Any], field: str) -> list[str]:
+        if field not in ("table", "columns", "incremental_column", "primary_key"):
+            return super().options(ctx, params, field)
+        connection_id = params.get("connection")
+        if not isinstance(connection_id, str) or not connection_id:
+            raise OperatorError("Choose the connection first.", field="connection")
+        table_name = params.get("table")
+        if field != "table" and (not isinstance(table_name, str) or not table_name
+                                 or len(table_name) > 300):
+            raise OperatorError("Choose the table first.", field="table")
+        conn = cast(SQLConnection, load_connection(ctx, connection_id, *SQL_MODELS))
+        db = Database(ctx, conn, read_only=True, timeout=OPTIONS_TIMEOUT)
+        try:
+            with db.connect() as connection:
+                try:
+                    if field == "table":
+                        return [shown for shown, _schema, _name in tables(connection)]
+                    assert isinstance(table_name, str)
+                    return [str(c.name) for c in reflect(connection, table_name).columns]
+                except SQLAlchemyError as exc:
+                    raise db.failure(exc, "Cannot list them", field=field) from None
+        finally:
+            db.close()
+
+    def sample(self, ctx: Context, params: SqlQueryParams) -> pd.DataFrame:
+        conn = cast(SQLConnection, load_connection(ctx, params.connection, *SQL_MODELS))
+        db = Database(ctx, conn, read_only=True, timeout=params.timeout_seconds)
+        try:
+            if params.mode == "query":
+                first = params.model_copy(update={"row_limit": min(
+                    params.row_limit or SAMPLE_ROWS, SAMPLE_ROWS), "chunk_size": SAMPLE_ROWS})
+                with db.connect() as connection, ctx.on_interrupt(db.interrupt):
+                    try:
+                        return self._read(ctx, db, connection, first)
+                    except (SQLAlchemyError, DatabaseError) as exc:
+                        raise db.failure(exc, "The query failed", field="query") from None
+            table, wanted = self._table(db, params)
+            select = sa.select(*(table.c[c] for c in wanted)).limit(SAMPLE_ROWS)
+            with db.connect() as connection, ctx.on_interrupt(db.interrupt):
+                try:
+                    return pd.read_sql(select, connection)
+                except (SQLAlchemyError, DatabaseError) as exc:
+                    raise db.failure(exc, "Reading the table failed", field="table") from None
+        finally:
+            db.close()
+
     def infer_schema(self, ctx: Context, params: SqlQueryParams) -> dict[str, Schema | None]:
-        # Knowing the columns means running the query; validation does not touch databases.
-        return {"table": None}
+        # Knowing the columns means reading the database, which validation does not: they
+        # are known once the form sampled them or the node ran.
+        return {"table": ctx.known_schema(_dlt.state_key(self.name,
+                                                         params.model_dump(mode="json")))}
+
+
+# --- the database's own names ----------------------------------------------------------------
+def tables(connection: Connection) -> list[tuple[str, str | None, str]]:
+    """(as shown, schema, name) of the tables and views the connection's user may see: those
+    of the default schema by name, those of the other schemas (PostgreSQL's and the like; on
+    MySQL a schema is another database, not listed) as schema.name."""
+    inspector = sa.inspect(connection)
+    schemas: list[str | None] = [None]
+    if connection.dialect.name not in ("mysql", "mariadb", "sqlite"):
+        default = inspector.default_schema_name
+        schemas += [s for s in inspector.get_schema_names() if s != default
+                    and s not in _SYSTEM_SCHEMAS and not s.startswith("pg_")]
+    found: list[tuple[str, str | None, str]] = []
+    for schema in schemas:
+        names = sorted({*inspector.get_table_names(schema), *inspector.get_view_names(schema)})
+        found += [(n if schema is None else f"{schema}.{n}", schema, n) for n in names]
+        if len(found) >= MAX_TABLES:
+            break
+    return found[:MAX_TABLES]
+
+
+def reflect(connection: Connection, shown: str) -> sa.Table:
+    """The table the picker showed as ``shown``, reflected; OperatorError(field="table") if
+    the database has no such table or view. The name is never put into SQL by us: it must be
+    one the database listed, and SQLAlchemy quotes it."""
+    for label, schema, name in tables(connection):
+        if label == shown:
+            return sa.Table(name, sa.MetaData(schema=schema), autoload_with=connection)
+    raise OperatorError(NOT_A_TABLE.format(name=shown[:300]), field="table")
+
+
+_TYPES: list[tuple[type, str]] = [(bool, "bool"), (int, "int"), (float, "float"),
+                                  (Decimal, "float"), (dt.datetime, "datetime"),
+                                  (dt.date, "datetime")]
+
+
+def declared(table: sa.Table, columns: list[str]) -> Schema:
+    """The columns' types as the database declares them (str where it cannot say)."""
+    schema: Schema = []
+    for name in columns:
+        try:
+            python = table.c[name].type.python_type
+        except NotImplementedError:
+            python = str
+        kind = next((k for t, k in _TYPES if issubclass(python, t)), "str")
+        schema.append({"name": name, "type": kind})
+    return schema
+
+
+def cursor_value(value: Any, kind: sa.types.TypeEngine[Any]) -> Any:
+    """The last run's cursor (as JSON kept it) as the column's own type, so the database
+    compares like with like."""
+    try:
+        python = kind.python_type
+    except NotImplementedError:
+        return value
+    try:
+        if issubclass(python, dt.datetime):
+            when = dt.datetime.fromisoformat(str(value))
+            if when.tzinfo is not None and not getattr(kind, "timezone", False):
+                when = when.astimezone(dt.UTC).replace(tzinfo=None)
+            return when
+        if issubclass(python, dt.date):
+            return dt.date.fromisoformat(str(value)[:10])
+        if issubclass(python, bool):
+            return value
+        if issubclass(python, int):
+            return int(value)
+        if issubclass(python, float | Decimal):
+            return Decimal(str(value)) if issubclass(python, Decimal) else float(value)
+    except (TypeError, ValueError):
+        return value
+    return value
+
+
+def _sql_error(exc: BaseException) -> SQLAlchemyError | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, SQLAlchemyError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

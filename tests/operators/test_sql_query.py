@@ -142,7 +142,7 @@ def test_a_connection_of_another_kind_is_refused() -> None:
     with pytest.raises(OperatorError) as err:
         op.run(ctx, op.parse_params({"connection": "db", "query": "SELECT 1"}))
     assert err.value.message == ("Connection 'db' is not a postgresql or mysql or sqlite "
-                                 "connection.")
+                                 "or sqlalchemy connection.")
 
 
 @pytest.mark.parametrize("sql", ["DELETE FROM t", "  -- note\n DROP TABLE t", "",
@@ -169,6 +169,6 @@ def test_it_rejects_limits_out_of_bounds(raw: dict[str, Any]) -> None:
 def test_the_form_offers_every_sql_connection_kind_and_the_schema_is_unknown() -> None:
     schema = op.describe()["params_schema"]
     assert schema["properties"]["connection"]["x-connection"] == ["postgresql", "mysql",
-                                                                  "sqlite"]
+                                                                  "sqlite", "sqlalchemy"]
     params = op.parse_params({"connection": "db", "query": "SELECT 1"})
     assert op.infer_schema(LocalContext(), params) == {"table": None}
