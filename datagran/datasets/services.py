@@ -17,15 +17,13 @@ from django.db import IntegrityError, transaction
 
 from datagran.core.exceptions import Conflict, FieldError, NotFound, PermanentError
 from datagran.workspaces.models import Workspace
+from operators.textfiles import decode, sniff_delimiter
 
 from .artifacts import artifact_store
 from .models import Dataset
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet",
            ".pq": "parquet", ".xlsx": "excel", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-# Tried in order: UTF-8 (with or without a byte-order mark), then the Windows code page that
-# spreadsheet exports use; latin-1 decodes anything, so it is the last resort.
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 ERR_EMPTY = "The file is empty."
 ERR_NO_ROWS = "The file has a header but no rows."
 ERR_ROWS = "The file has {rows} rows; the limit is {limit:,} rows ({setting})."
@@ -41,15 +39,6 @@ ERR_NOT_FOUND = "Dataset not found."
 
 def _fail(message: str) -> PermanentError:
     return FieldError(message, {"file": [message]})
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes every byte")
 
 
 def _read(source: IO[bytes], fmt: str, max_rows: int) -> pd.DataFrame:
@@ -68,11 +57,13 @@ def _read(source: IO[bytes], fmt: str, max_rows: int) -> pd.DataFrame:
             _check_xlsx(source, limit, max_bytes)
             df = pd.read_excel(_rewound(source), engine="openpyxl", nrows=limit + 1)
         elif fmt == "jsonl":
-            text = io.StringIO(_decode(_rewound(source).read()))
+            text = io.StringIO(decode(_rewound(source).read()))
             df = pd.read_json(text, lines=True, nrows=limit + 1)
-        else:  # sep=None sniffs the delimiter (comma, semicolon, tab).
-            text = io.StringIO(_decode(_rewound(source).read()))
-            df = pd.read_csv(text, sep=None, engine="python", nrows=limit + 1)
+        else:  # the delimiter sniffed from the header line, as the files source does
+            text = io.StringIO(decode(_rewound(source).read()))
+            sep = sniff_delimiter(text.readline())
+            text.seek(0)
+            df = pd.read_csv(text, sep=sep, engine="python", nrows=limit + 1)
     except pd.errors.EmptyDataError:
         raise _fail(ERR_EMPTY) from None
     except (pd.errors.ParserError, ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:

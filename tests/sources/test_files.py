@@ -406,3 +406,17 @@ def test_the_files_root_may_not_hold_the_apps_files(tmp_path: Path) -> None:
     for safe in (None, str(tmp_path), str(Path(settings.DATA_DIR) / "files")):
         with _files_root(safe):
             assert files_root_check(None) == []
+
+
+@pytest.mark.django_db
+def test_an_upload_and_the_files_source_read_the_same_csv_alike(api: Any, root: Path) -> None:
+    # One way of detecting: a one-column file (no delimiter on its header line), and a
+    # latin-1 file with semicolons.
+    for name, data in (("names.csv", b"name\nbob\nann\n"), ("ventes.csv", LATIN1_CSV)):
+        (root / "exports" / name).write_bytes(data)
+        read = _run(_local(root), path=name).drop(columns=["_file", "_modified"])
+        file = io.BytesIO(data)
+        file.name = name
+        uploaded = api.post("/api/datasets/", {"file": file}, format="multipart").json()
+        assert [c["name"] for c in uploaded["columns"]] == list(read.columns), name
+        assert uploaded["row_count"] == len(read)
