@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from datagran.core.exceptions import FieldError
 from operators.base import OperatorError
-from operators.connections import SQLiteConnection
+from operators.connections import SqlAlchemyConnection, SQLiteConnection
 
 
 def sqlite_root() -> str | None:
@@ -42,6 +42,18 @@ def sql_connection_check(model: BaseModel) -> None:
         except OperatorError as exc:
             raise FieldError(f"path: {exc.message}",
                                  {"path": [exc.message]}) from None
+    if isinstance(model, SqlAlchemyConnection):
+        # A URL whose dialect is not installed, or that would take the driver elsewhere (a
+        # socket, another host in its options), or a SQLite file outside the folder: refused
+        # on url, never quoting it (its password).
+        from operators.connectors._sql import native, sqlite_file
+
+        try:
+            target, _options = native(model, field="url")
+            if isinstance(target, SQLiteConnection):
+                sqlite_file(target.path, sqlite_root(), field="url")
+        except OperatorError as exc:
+            raise FieldError(f"url: {exc.message}", {"url": [exc.message]}) from None
 
 
 def _artifact_folder() -> Path | None:

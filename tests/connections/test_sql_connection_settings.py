@@ -90,3 +90,28 @@ def test_sqlite_files_are_off_by_default_in_production(environment: dict[str, st
         env={**clean, "DJANGO_SETTINGS_MODULE": "datagran.settings", **environment},
         cwd=settings.BASE_DIR, capture_output=True, text=True, check=True).stdout.strip()
     assert out == expected.replace("DATA_DIR", str(settings.DATA_DIR))
+
+
+def test_a_sqlalchemy_url_that_could_never_be_used_is_refused_without_its_password(
+        api, tmp_path: Path) -> None:
+    root = tmp_path / "sqlite"
+    root.mkdir()
+    secret = "dg-h5-url-password"
+    refused = {f"snowflake://me:{secret}@acct/db": "pip install snowflake-sqlalchemy",
+               f"postgresql://me:{secret}@/db": "must name the database server's host",
+               f"postgresql://me:{secret}@db.example.com/db?host=/var/run/postgresql":
+                   "may not set 'host'",
+               f"sqlite:///{settings.DATABASES['default']['NAME']}": SQLITE_OUTSIDE,
+               "sqlite:///../outside.db": SQLITE_OUTSIDE,
+               "sqlite:///sales.db?mode=rwc": SQLITE_NOT_A_PATH}
+    with with_root(str(root)):
+        for url, message in refused.items():
+            response = save(api, "sqlalchemy", url=url)
+            assert response.status_code == 400, url
+            [said] = response.json()["extra"]["fields"]["url"]
+            assert message in said and secret not in response.content.decode(), url
+        assert Connection.objects.count() == 0
+        assert save(api, "sqlalchemy", url="sqlite:///sales.db").status_code == 201
+        assert save(api, "sqlalchemy",
+                    url=f"postgresql+psycopg://me:{secret}@db.example.com/sales?sslmode=require"
+                    ).status_code == 201
