@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..connections import ConnectionConfig
@@ -22,8 +22,19 @@ from ._connection import load_connection
 Output = Literal["new", "accumulated"]
 
 
+def _own_params_first(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The params schema (and so the form) lists a source's own params (connection,
+    resource...) before the ones every source has (pydantic puts a base class's first)."""
+    props = schema.get("properties", {})
+    shared = [k for k in SourceParams.model_fields if k in props]
+    schema["properties"] = {**{k: v for k, v in props.items() if k not in shared},
+                            **{k: props[k] for k in shared}}
+
+
 class SourceParams(Params):
     """The params every incremental source has, after its own."""
+
+    model_config = ConfigDict(json_schema_extra=_own_params_first)
 
     incremental: bool = Field(True, description="Fetch only the records changed since the "
                               "last successful run (by the source's cursor). Off: every run "
