@@ -203,6 +203,9 @@ def location(ctx: Any, conn: FilesConnection) -> Location:
             endpoint_url=endpoint or None, config_kwargs=config,
             client_kwargs={"region_name": conn.region} if conn.region else {},
             skip_instance_cache=True, use_listings_cache=False)
+        # botocore retries passing faults (3 attempts); s3fs would repeat each of those 5
+        # times more, a refused address included (it arrives as a connection error).
+        fs.retries = 1
         return Location(fs, url.rstrip("/"), "s3", secrets=secrets)
     if scheme in ("gs", "gcs", "az", "abfs", "abfss"):
         kind = "gs" if scheme.startswith("g") else "az"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import socket
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -24,6 +25,7 @@ from operators.base import OperatorError
 from operators.connections import FilesConnection
 from operators.connectors._connection import check_connection
 from operators.connectors._dlt import state_key
+from operators.errors import RetryableError
 from tests.operators.local_http import JsonHandler, serve
 from tests.s3 import S3Server, s3_server  # noqa: F401  (the session's S3 server fixture)
 
@@ -420,3 +422,38 @@ def test_an_upload_and_the_files_source_read_the_same_csv_alike(api: Any, root: 
         uploaded = api.post("/api/datasets/", {"file": file}, format="multipart").json()
         assert [c["name"] for c in uploaded["columns"]] == list(read.columns), name
         assert uploaded["row_count"] == len(read)
+
+
+def test_every_connection_dials_a_checked_address_dns_rebinding(
+        web: str, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """rebind.test answers 127.0.0.1 (allow-listed) to the check before anything is sent,
+    then 127.0.0.2: the storage clients resolve through the same check, so they refuse
+    instead of connecting where the check never looked."""
+    from tests.security.test_ssrf import Rebinding
+
+    port = web.rsplit(":", 1)[1]
+    monkeypatch.setattr(socket, "getaddrinfo", Rebinding("127.0.0.1", "127.0.0.2"))
+    ctx = _ctx(FilesConnection(url=f"http://rebind.test:{port}/data"),
+               url_allowlist=["127.0.0.1/32"])
+    with pytest.raises(OperatorError, match="127.0.0.2, a private"):
+        _run(ctx, path="*.csv")
+    assert FileServer.requests == []
+
+    moto_port = s3_server.endpoint.rsplit(":", 1)[1]
+    monkeypatch.setattr(socket, "getaddrinfo", Rebinding("127.0.0.1", "127.0.0.2"))
+    s3 = _ctx(FilesConnection(url=f"s3://{s3_server.bucket}/h4-files/parquet",
+                              endpoint_url=f"http://rebind.test:{moto_port}", key=s3_server.key,
+                              secret=SecretStr(s3_server.secret)),
+              url_allowlist=["127.0.0.1/32"])
+    with pytest.raises(OperatorError, match="127.0.0.2, a private"):
+        _run(s3, path="*.parquet")
+
+
+def test_an_unreachable_storage_is_a_passing_fault() -> None:
+    for conn in (FilesConnection(url="s3://bucket/x", endpoint_url="http://127.0.0.1:9",
+                                 key="k", secret=SecretStr("s")),
+                 FilesConnection(url="http://127.0.0.1:9/data")):
+        ctx = _ctx(conn, url_allowlist=["127.0.0.1"])
+        with pytest.raises(RetryableError, match="cannot reach"):
+            _run(ctx, path="*.csv")
+        assert ctx.source_reports == []
