@@ -76,8 +76,10 @@ def test_the_next_run_continues_from_zendesks_after_cursor(zendesk: FakeZendesk)
     # It asked from the token the last run ended on, and keeps the one this run ended on.
     assert zendesk.params() == [{"cursor": first["cursor_after"], "per_page": "1000"}]
     assert report["cursor_before"] == first["cursor_after"] != report["cursor_after"]
-    # Nothing changed: the third run reads nothing.
-    assert len(_run(ctx)) == 0
+    # Nothing changed: the third run reads nothing, with the same columns (none gone).
+    empty = _run(ctx)
+    assert len(empty) == 0 and list(empty.columns) == list(table.columns)
+    assert ctx.source_reports[-1]["missing_columns"] == []
 
 
 def test_organizations_continue_from_the_last_update_time(zendesk: FakeZendesk) -> None:
