@@ -1,4 +1,5 @@
-"""Write the table to a table of a PostgreSQL, MySQL/MariaDB or SQLite database."""
+"""Write the table to a table of a PostgreSQL, MySQL/MariaDB or SQLite database (or of any
+SQLAlchemy URL's database: append and replace)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -174,6 +175,11 @@ class _Writer:
             return sa.insert(table)
         keys = self.params.key_columns
         others = [c["name"] for c in self.schema if c["name"] not in keys]
+        if self.engine.dialect.name not in ("postgresql", "mysql", "mariadb", "sqlite"):
+            # Another SQLAlchemy dialect: no portable upsert statement.
+            raise OperatorError(f"Upsert is available on PostgreSQL, MySQL/MariaDB and SQLite, "
+                                f"not on {self.engine.dialect.name}: choose append or replace.",
+                                field="mode")
         if self.engine.dialect.name in ("mysql", "mariadb"):
             stmt = mysql.insert(table)
             # With nothing else to update, setting a key to itself makes the insert a no-op.

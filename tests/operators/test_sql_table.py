@@ -11,7 +11,7 @@ from pydantic import SecretStr, ValidationError
 
 from operators import LocalContext, OperatorError, get_operator
 from operators.base import ApprovalRequired
-from operators.connections import MySQLConnection, PostgresConnection
+from operators.connections import MySQLConnection, PostgresConnection, SqlAlchemyConnection
 from operators.connectors._sql import CONNECT_FAILED
 
 from .action_helpers import assert_secret_nowhere, statuses
@@ -177,3 +177,12 @@ def test_times_with_a_time_zone_are_stored_as_the_same_instant(db: Scratch) -> N
     # PostgreSQL keeps the zone; MySQL and SQLite hold the UTC time without one.
     assert (stored.tz_convert("UTC") if stored.tzinfo else stored.tz_localize("UTC")) == \
         pd.Timestamp("2024-05-01 08:00", tz="UTC")
+
+
+def test_a_sqlalchemy_url_connection_writes_like_its_kind(db: Scratch) -> None:
+    url = db.engine.url.render_as_string(hide_password=False)
+    ctx = db.context(connections={"db": SqlAlchemyConnection(url=SecretStr(url))})
+    write(db, ctx=ctx, mode="upsert")
+    results = write(db, SCORES.assign(risk=[0.1, 0.5, 0.75]), ctx=ctx, mode="upsert")
+    assert statuses(results) == {"1": "sent", "2": "skipped", "3": "skipped"}
+    assert [r[0] for r in db.rows("risk")] == [0.1, 0.5, 0.75]

@@ -5,6 +5,8 @@ or after the last cursor, the accumulated table, hostile names, and URLs that mu
 refused."""
 from __future__ import annotations
 
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr, ValidationError
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
 from operators import LocalContext, OperatorError, get_operator
 from operators.connections import (
@@ -26,10 +30,11 @@ from operators.connections import (
 )
 from operators.connectors import _dlt
 from operators.connectors._connection import check_connection
-from operators.connectors._sql import SQLITE_NOT_A_PATH, SQLITE_OUTSIDE
+from operators.connectors._sql import SQLITE_NOT_A_PATH, SQLITE_OUTSIDE, STOPPED, TIMED_OUT
 
 from ..operators.action_helpers import assert_secret_nowhere
-from ..operators.sql_helpers import local_context
+from ..operators.sql_helpers import local_context, pg_running
+from ..operators.test_sql_interrupt import wait_for
 
 OP = get_operator("connector.sql_query")
 PASSWORD = "dg-h5-canary-password"
@@ -373,3 +378,81 @@ def test_a_sqlite_url_obeys_the_sqlite_folder(tmp_path: Path) -> None:
     checked = check_connection(SqlAlchemyConnection(url=SecretStr("sqlite:///a.db")),
                                url_allowlist=[], sqlite_root=str(inside))
     assert checked.ok, checked.message
+
+
+# --- a dialect Datagran does not know ----------------------------------------------------------
+class OtherDialect(PGDialect_psycopg):
+    """A dialect under another name, speaking to PostgreSQL through psycopg: what an installed
+    third-party dialect goes through (its host checked and dialled, its own driver)."""
+
+    name = "dgother"
+    supports_statement_cache = True
+
+
+registry.register("dgother.psycopg", __name__, "OtherDialect")
+
+
+@pytest.mark.services
+def test_another_dialect_is_dialled_at_the_address_that_was_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with database("postgresql", tmp_path) as db:
+        url = f"dgother+psycopg://postgres:{PASSWORD}@127.0.0.1:5432/{db.name}"
+        ctx = LocalContext(connections={"db": SqlAlchemyConnection(url=SecretStr(url))})
+        with pytest.raises(OperatorError) as err:
+            run(ctx)
+        assert "DATAGRAN_URL_ALLOWLIST" in err.value.message
+        assert_secret_nowhere(PASSWORD, err.value)
+        # A name only our resolver knows: the driver can connect only at the checked address.
+        calls: list[str] = []
+        real = socket.getaddrinfo
+
+        def resolver(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            if host != "dg-h5-other.test":
+                return real(host, port, *args, **kwargs)
+            calls.append(host)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", resolver)
+        ctx = LocalContext(url_allowlist=["127.0.0.1/32"], connections={
+            "db": SqlAlchemyConnection(url=SecretStr(url.replace("127.0.0.1",
+                                                                 "dg-h5-other.test")))})
+        assert sorted(run(ctx, columns=["id"])["id"]) == list(range(1, 21))
+        assert calls
+        # Its writes: append works, upsert is PostgreSQL/MySQL/SQLite only.
+        action = get_operator("action.sql_table")
+        rows = pd.DataFrame({"id": [1], "v": [2.0]})
+        params = {"connection": "db", "table": "written", "key_columns": ["id"]}
+        with pytest.raises(OperatorError) as err:
+            action.run(ctx, action.parse_params({**params, "mode": "upsert"}), table=rows)
+        assert err.value.field == "mode" and "dgother" in err.value.message
+        action.run(ctx, action.parse_params(params), table=rows)
+        assert db.count("written") == 1
+
+
+# --- stopping ----------------------------------------------------------------------------------
+@pytest.mark.services
+def test_cancel_and_the_time_limit_stop_a_table_read_on_the_server(tmp_path: Path) -> None:
+    with database("postgresql", tmp_path) as db:
+        key = uuid.uuid4().int % 2**31  # finds the statement on the server (pg_running)
+        db.run("CREATE VIEW slow AS SELECT 1 AS id, pg_advisory_xact_lock_shared"
+               f"({key})::text AS k, pg_sleep(120)::text AS s")
+        ctx = db.context()
+        seen: list[bool] = []
+
+        def interrupt_once_running() -> None:
+            seen.append(wait_for(lambda: pg_running(db.engine, key) > 0))
+            ctx.interrupts.interrupt()
+
+        thread = threading.Thread(target=interrupt_once_running)
+        thread.start()
+        try:
+            with pytest.raises(OperatorError) as err:
+                run(ctx, table="slow")
+        finally:
+            thread.join()
+        assert seen == [True] and err.value.message == STOPPED
+        assert wait_for(lambda: pg_running(db.engine, key) == 0)
+        with pytest.raises(OperatorError) as err:
+            run(db.context(), table="slow", timeout_seconds=1)
+        assert err.value.message == TIMED_OUT.format(timeout=1)
+        assert err.value.field == "timeout_seconds" and ctx.source_reports == []
