@@ -54,6 +54,7 @@ FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet",
            ".xlsx": "excel", ".xlsm": "excel"}
 FILE_COLUMN, MODIFIED_COLUMN = "_file", "_modified"
 MAX_OPTIONS = 200
+MAX_FOLDERS = 50  # folders listed to offer files in the picker
 SAMPLE_ROWS = 100
 TIMEOUT = 30  # seconds to connect or to wait for an answer
 FILES_OFF = ("Files in a server folder are turned off on this server; an administrator turns "
@@ -565,9 +566,10 @@ class FilesSource(Operator):
 def list_files(loc: Location, limit: int = MAX_OPTIONS) -> list[str]:
     """Up to ``limit`` file paths under the location, relative to it, nearest first."""
     found: list[str] = []
-    folders = [""]
-    while folders and len(found) < limit:
+    folders, visited = [""], 0
+    while folders and len(found) < limit and visited < MAX_FOLDERS:
         folder = folders.pop(0)
+        visited += 1
         if loc.root is not None:
             base = os.path.join(loc.url, folder)
             with os.scandir(base) as entries:
@@ -581,7 +583,10 @@ def list_files(loc: Location, limit: int = MAX_OPTIONS) -> list[str]:
                     found.append(rel)
             continue
         prefix = loc.fs._strip_protocol(loc.url).rstrip("/")
-        for entry in sorted(loc.fs.ls(f"{loc.url}/{folder}".rstrip("/"), detail=True),
+        # A web folder is a page at .../folder/ (without the slash, a redirect or a 404).
+        where = f"{loc.url}/{folder}"
+        where = where if loc.scheme in ("http", "https") else where.rstrip("/")
+        for entry in sorted(loc.fs.ls(where, detail=True),
                             key=lambda e: str(e["name"])):
             rel = str(entry["name"]).rstrip("/")
             rel = rel[len(prefix):].lstrip("/") if rel.startswith(prefix) else \

@@ -457,3 +457,24 @@ def test_an_unreachable_storage_is_a_passing_fault() -> None:
         with pytest.raises(RetryableError, match="cannot reach"):
             _run(ctx, path="*.csv")
         assert ctx.source_reports == []
+
+
+def test_a_zip_holding_one_file_is_read_and_one_holding_several_is_refused(root: Path
+                                                                          ) -> None:
+    folder = root / "exports"
+    import zipfile
+
+    with zipfile.ZipFile(folder / "one.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("inner/ventes.csv", LATIN1_CSV)
+    with zipfile.ZipFile(folder / "two.zip", "w") as archive:
+        archive.writestr("a.csv", "x\n1\n")
+        archive.writestr("b.csv", "x\n2\n")
+    ctx = _local(root)
+    assert _run(ctx, path="one.zip")["ville"].tolist() == ["Zürich", "Orléans"]
+    with pytest.raises(OperatorError, match="holds 2 files"):
+        _run(ctx, path="two.zip")
+
+
+def test_the_file_picker_lists_a_web_folder(web: str) -> None:
+    ctx = _ctx(FilesConnection(url=f"{web}/data"), url_allowlist=["127.0.0.1"])
+    assert OP.options(ctx, {"connection": "f"}, "path") == ["more.csv", "ventes.csv"]
