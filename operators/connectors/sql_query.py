@@ -274,7 +274,9 @@ class SqlQuery(Operator):
             out = _dlt.load(ctx, source, key=key,
                             prev=prev if cursor is not None or params.output == "accumulated"
                             else None, output=params.output)
-        return out
+        # The columns in the order chosen (dlt reads them in the table's order).
+        first = [c for c in included if c in out.columns]
+        return out[first + [c for c in out.columns if c not in first]]
 
     @staticmethod
     def _rows(db: Database, resource: Any) -> Iterator[Any]:

@@ -456,3 +456,25 @@ def test_cancel_and_the_time_limit_stop_a_table_read_on_the_server(tmp_path: Pat
             run(db.context(), table="slow", timeout_seconds=1)
         assert err.value.message == TIMED_OUT.format(timeout=1)
         assert err.value.field == "timeout_seconds" and ctx.source_reports == []
+
+
+def test_a_column_added_to_the_table_is_reported_new_and_an_empty_read_keeps_the_columns(
+        db: Db) -> None:
+    ctx = db.context()
+    cursor = cursor_of(db)
+    run(ctx, incremental_column=cursor)
+    db.run("ALTER TABLE orders ADD region VARCHAR(20)",
+           "INSERT INTO orders (id, customer, amount, seq, updated_at, region) "
+           "VALUES (50, 'c', 5, 50, '2024-03-01 10:00:00', 'north')")
+    table = run(ctx, incremental_column=cursor)
+    assert table["region"].tolist() == ["north"]
+    assert ctx.source_reports[-1]["new_columns"] == ["region"]
+    # Nothing new: no rows, the same columns.
+    empty = run(ctx, incremental_column=cursor)
+    assert len(empty) == 0 and list(empty.columns) == list(table.columns)
+    # The chosen columns in the order chosen; the cursor the load needs comes last.
+    chosen = run(db.context(), incremental_column=cursor, columns=["region", "id"])
+    assert list(chosen.columns) == ["region", "id", cursor]
+    assert run(db.context(), table="canary", columns=["id"], row_limit=1)["id"].tolist() == [1]
+    db.run("DELETE FROM canary")
+    assert list(run(db.context(), table="canary").columns) == ["id"]
