@@ -285,9 +285,10 @@ class Source:
     # What to tell the user to do when the credentials are refused.
     auth_hint: str = "check its credentials on the Connections screen"
     # Where the next run continues when the API says so itself (its own since-token, e.g.
-    # Zendesk's after_cursor) rather than the cursor column's largest value: called once the
-    # records are read; None: the cursor column's largest value, as without it.
-    cursor_after: Callable[[], Any] | None = None
+    # Zendesk's after_cursor) rather than the cursor column's largest value: called with the
+    # number of records read (max_records may stop within a page), once they are read;
+    # None: the cursor column's largest value, as without it.
+    cursor_after: Callable[[int], Any] | None = None
 
 
 def load(ctx: Context, source: Source, *, key: str, prev: Previous | None,
@@ -326,7 +327,7 @@ def load(ctx: Context, source: Source, *, key: str, prev: Previous | None,
         top = df[source.cursor_column].dropna()
         if not top.empty:
             cursor_after = _plain(top.max())
-    token = source.cursor_after() if source.cursor_after is not None else None
+    token = source.cursor_after(count) if source.cursor_after is not None else None
     if token is not None and source.cursor_column:
         cursor_after = token
     new, updated = len(df), 0

@@ -95,10 +95,11 @@ class RestSource(Operator):
     def resource_of(self, params: Any) -> Resource:
         return self.resources[params.resource]
 
-    def since_token(self, client: dict[str, Any]) -> Callable[[], Any] | None:  # noqa: ARG002
+    def since_token(self, client: dict[str, Any]) -> Callable[[int], Any] | None:  # noqa: ARG002
         """When the API hands out its own since-token (Zendesk's ``after_cursor``): a function
-        answering the token this run ended on (read from the ``client`` config's paginator),
-        which the next run continues from instead of the cursor column's largest value."""
+        answering, given the number of records read, the token after the last page read
+        whole (from the ``client`` config's paginator), which the next run continues from
+        instead of the cursor column's largest value."""
         return None
 
     def sandbox(self, params: Any) -> Iterable[Any] | None:  # noqa: ARG002

@@ -73,14 +73,21 @@ def _unix(value: Any) -> int:
 class ExportPages(BasePaginator):
     """The pages of an incremental export, until ``end_of_stream``: a cursor-based page
     gives ``after_cursor`` (the next page is ``?cursor=``, without ``start_time``), a
-    time-based one ``end_time`` (the next page is ``?start_time=`` it). Remembers the last
-    after_cursor: the since-token the next run continues from."""
+    time-based one ``end_time`` (the next page is ``?start_time=`` it). Remembers the
+    after_cursor of each page: the since-token the next run continues from."""
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
-        self.token: str | None = None
+        self.tokens: list[tuple[int, str]] = []  # (records up to this page, its after_cursor)
+        self.read = 0
         self.next: tuple[str, Any] | None = None
+
+    def token(self, records: int) -> str | None:
+        """The after_cursor of the last page read whole when ``records`` were kept (a
+        max_records stop within a page: the next run reads that page again)."""
+        whole = [token for upto, token in self.tokens if upto <= records]
+        return whole[-1] if whole else None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ExportPages:
         return self  # dlt copies its config; the run reads the token back from this one
@@ -93,9 +100,10 @@ class ExportPages(BasePaginator):
                                 "the connection's URL (https://yourcompany.zendesk.com).",
                                 field="connection")
         sent = parse_qs(urlsplit(response.url or "").query)
+        self.read += len(data or [])
         if page.get(TOKEN):
-            self.token = str(page[TOKEN])
-            self.next = ("cursor", self.token)
+            self.tokens.append((self.read, str(page[TOKEN])))
+            self.next = ("cursor", str(page[TOKEN]))
         elif page.get("end_time") is not None:
             start = page["end_time"]
             if [str(start)] == sent.get("start_time") and not page["end_of_stream"]:
@@ -160,9 +168,9 @@ class ZendeskSource(RestSource):
                           "password": token},
                  "paginator": ExportPages(self.label)}, [token, basic])
 
-    def since_token(self, client: dict[str, Any]) -> Callable[[], Any] | None:
+    def since_token(self, client: dict[str, Any]) -> Callable[[int], Any] | None:
         pages: ExportPages = client["paginator"]
-        return lambda: pages.token
+        return pages.token
 
     def endpoint(self, params: Any, resource: Resource,
                  incremental: dict[str, Any] | None) -> dict[str, Any]:
@@ -175,6 +183,7 @@ class ZendeskSource(RestSource):
         else:
             query = {"start_time": _unix(since)}
         if resource.cursor_column == TOKEN:
-            query["per_page"] = PER_PAGE
+            # Pages no larger than max_records: a run stopped by it ends on a whole page.
+            query["per_page"] = min(PER_PAGE, params.max_records or PER_PAGE)
         return {"path": resource.path, "data_selector": resource.data_selector,
                 "params": query, "response_actions": [_answered(self.label)]}

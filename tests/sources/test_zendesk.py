@@ -82,6 +82,17 @@ def test_the_next_run_continues_from_zendesks_after_cursor(zendesk: FakeZendesk)
     assert ctx.source_reports[-1]["missing_columns"] == []
 
 
+def test_a_run_stopped_by_max_records_loses_nothing(zendesk: FakeZendesk) -> None:
+    ctx = _ctx(zendesk)
+    first = _run(ctx, max_records=150)
+    assert len(first) == 150 and zendesk.params()[0]["per_page"] == "150"
+    # The since-token is the one after the last page read whole: the next run reads the
+    # rest of the page it stopped in again, and nothing is skipped.
+    second = _run(ctx, max_records=150)
+    assert set(first["id"]) | set(second["id"]) == set(range(1, 251))
+    assert len(_run(ctx, max_records=150)) == 0
+
+
 def test_organizations_continue_from_the_last_update_time(zendesk: FakeZendesk) -> None:
     ctx = _ctx(zendesk)
     assert len(_run(ctx, resource="organizations")) == 250
