@@ -5,7 +5,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
-from pydantic import Field
+from pydantic import Field, model_validator
 from requests import Response
 
 from ..connections import ShopifyConnection
@@ -46,6 +46,14 @@ class ShopifyParams(SourceParams):
                             json_schema_extra={"x-connection": "shopify"})
     resource: Literal["orders", "customers", "products"] = resource_field(RESOURCES, "orders")
 
+    @model_validator(mode="after")
+    def _capped(self) -> ShopifyParams:
+        if self.incremental and self.max_records is not None:
+            raise ValueError("max_records: Shopify's pages are not in updated_at order, so a "
+                             "capped incremental run could move the cursor past records it "
+                             "did not read; leave max_records empty or turn incremental off")
+        return self
+
 
 class ShopLinkPaginator(HeaderLinkPaginator):
     """Follows ``Link: <...page_info=...>; rel="next"`` (the next link carries every
@@ -71,7 +79,7 @@ class ShopifySource(RestSource):
     ``updated_at`` (``updated_at_min``), so changed orders are read again and counted as
     updated. Prices arrive as numbers; nested parts (line items, addresses) as JSON text.
     The connection's custom app needs the read_orders, read_customers or read_products
-    scope.
+    scope. Pages are not in updated_at order: ``max_records`` needs incremental off.
 
     Example: ``{"connection": "c1", "resource": "orders", "output": "accumulated"}``.
     """

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..connections import StripeConnection
 from ._rest import Resource, RestSource, SourceParams, resource_field
@@ -47,6 +47,15 @@ class StripeParams(SourceParams):
     resource: Literal["customers", "charges", "subscriptions", "invoices"] = resource_field(
         RESOURCES, "customers")
 
+    @model_validator(mode="after")
+    def _capped(self) -> StripeParams:
+        if self.incremental and self.max_records is not None:
+            raise ValueError("max_records: Stripe lists the newest records first, so a capped "
+                             "incremental run would move the cursor past the older records "
+                             "it did not read; leave max_records empty or turn incremental "
+                             "off")
+        return self
+
 
 def _epoch_seconds(value: Any) -> int:
     """The cursor as Stripe's ``created`` filter and records have it: seconds since the
@@ -67,6 +76,7 @@ class StripeSource(RestSource):
     a charge refunded or a subscription canceled after it was loaded is not seen by an
     incremental run: turn incremental off (or run a full refresh) to pick up changes.
     Stripe's Events API is the way to follow updates; this source does not read it.
+    Stripe lists the newest first: ``max_records`` needs incremental off.
 
     Example: ``{"connection": "c1", "resource": "charges", "output": "accumulated"}``.
     """

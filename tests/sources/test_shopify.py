@@ -174,3 +174,10 @@ def test_a_hostile_api_version_in_the_connection_is_refused() -> None:
     with pytest.raises(ValidationError, match="api_version"):
         ShopifyConnection(shop_url="https://x.myshopify.com", api_version="2024-10/../../x",
                           access_token=SecretStr(TOKEN))
+
+
+def test_a_cap_needs_incremental_off(shopify: FakeShopify) -> None:
+    with pytest.raises(ValidationError, match="max_records: Shopify's pages"):
+        OP.parse_params({"connection": "shop", "max_records": 10})
+    table = _run(_ctx(shopify), incremental=False, max_records=250)
+    assert len(table) == 250 and len(shopify.requests) == 1

@@ -176,3 +176,13 @@ def test_a_hostile_param_is_refused(stripe: FakeStripe, hostile: dict[str, objec
     with pytest.raises(ValidationError):
         OP.parse_params({"connection": "st", **hostile})
     assert stripe.requests == []
+
+
+def test_a_cap_needs_incremental_off_as_stripe_lists_the_newest_first(stripe: FakeStripe
+                                                                      ) -> None:
+    # Capped, an incremental run would keep the 10 newest and move the cursor past the 240
+    # older charges it never read.
+    with pytest.raises(ValidationError, match="max_records: Stripe lists the newest"):
+        OP.parse_params({"connection": "st", "max_records": 10})
+    table = _run(_ctx(stripe), incremental=False, max_records=100)
+    assert len(table) == 100 and len(stripe.requests) == 1
