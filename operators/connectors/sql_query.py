@@ -246,7 +246,13 @@ class SqlQuery(Operator):
         cursor = params.incremental_column
         primary_key = list(params.primary_key) or [str(c.name) for c in
                                                    table.primary_key.columns]
-        prev = _dlt.previous(ctx, key, keyed=bool(primary_key))
+        # What the last run left matters only to continue from its cursor or to merge into its
+        # accumulated table.
+        prev = _dlt.previous(ctx, key, keyed=bool(primary_key)) \
+            if cursor is not None or params.output == "accumulated" else None
+        if cursor is not None and not primary_key:
+            ctx.log(f"{params.table} has no primary key: the rows at the last run's highest "
+                    f"{cursor} are read again each run; choose primary_key to drop them.")
         incremental = None
         if cursor is not None:
             start = prev.cursor if prev is not None else None
@@ -271,9 +277,7 @@ class SqlQuery(Operator):
                              secrets=secrets_of(conn), primary_key=primary_key,
                              cursor_column=cursor, declared=declared(table, included))
         with ctx.on_interrupt(db.interrupt):
-            out = _dlt.load(ctx, source, key=key,
-                            prev=prev if cursor is not None or params.output == "accumulated"
-                            else None, output=params.output)
+            out = _dlt.load(ctx, source, key=key, prev=prev, output=params.output)
         # The columns in the order chosen (dlt reads them in the table's order).
         first = [c for c in included if c in out.columns]
         return out[first + [c for c in out.columns if c not in first]]
