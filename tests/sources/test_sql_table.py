@@ -478,3 +478,4 @@ def test_a_column_added_to_the_table_is_reported_new_and_an_empty_read_keeps_the
     assert run(db.context(), table="canary", columns=["id"], row_limit=1)["id"].tolist() == [1]
     db.run("DELETE FROM canary")
     assert list(run(db.context(), table="canary").columns) == ["id"]
+
