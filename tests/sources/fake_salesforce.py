@@ -50,6 +50,7 @@ class FakeSalesforce:
         self.throttle = 0  # how many requests to answer 503 first
         self.retry_after = "1"
         self.daily_limit_reached = False
+        self.next_url: str | None = None  # a nextRecordsUrl to answer instead of the real one
         self.requests: list[dict[str, Any]] = []
         self.locators: dict[str, list[dict[str, Any]]] = {}
         self.lock = threading.Lock()
@@ -149,8 +150,8 @@ class FakeSalesforce:
         done = offset + self.batch >= len(rows)
         answer: dict[str, Any] = {"totalSize": len(rows), "done": done, "records": page}
         if not done:
-            answer["nextRecordsUrl"] = (f"/services/data/{version}/query/{locator}-"
-                                        f"{offset + self.batch}")
+            answer["nextRecordsUrl"] = self.next_url or (
+                f"/services/data/{version}/query/{locator}-{offset + self.batch}")
         return answer
 
 

@@ -53,6 +53,7 @@ class FakeZendesk:
         self.page_size = 100  # at most this many a page (Zendesk: per_page, up to 1,000)
         self.throttle = 0  # how many requests to answer 429 first
         self.retry_after = "1"
+        self.malformed = False  # answer pages without end_of_stream (not an export API)
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.clock = 1_700_000_000  # seconds; each change moves it on by one
@@ -90,6 +91,8 @@ class FakeZendesk:
             return h.reply(429, {"error": "APIRateLimitExceeded", "description":
                                  "Number of allowed incremental export API requests per "
                                  "minute exceeded"}, {"Retry-After": self.retry_after})
+        if self.malformed:
+            return h.reply(200, {"tickets": [{"id": 1}], "next_page": None})
         cursor_based, timed = CURSOR.match(parts.path), TIME.match(parts.path)
         if cursor_based is not None:
             return self._cursor_page(h, cursor_based.group(1), params)

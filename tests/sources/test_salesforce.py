@@ -139,6 +139,16 @@ def test_an_expired_token_names_the_connection_and_what_to_do(salesforce: FakeSa
     assert ctx.source_reports == []  # nothing recorded: the cursor does not move
 
 
+def test_a_next_page_link_off_the_instance_is_not_followed(salesforce: FakeSalesforce
+                                                           ) -> None:
+    # A hostile or broken answer must not send the token to another host.
+    salesforce.next_url = "http://attacker.example/services/data/v61.0/query/01g-100"
+    ctx = _ctx(salesforce)
+    with pytest.raises(OperatorError, match="next-page link is not a path on the instance"):
+        _run(ctx)
+    assert len(salesforce.requests) == 1 and ctx.source_reports == []
+
+
 def test_a_private_address_is_refused_without_the_allowlist(salesforce: FakeSalesforce
                                                             ) -> None:
     ctx = _ctx(salesforce)

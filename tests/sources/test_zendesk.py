@@ -151,6 +151,15 @@ def test_a_cursor_zendesk_refuses_says_to_start_over(zendesk: FakeZendesk) -> No
     assert caught.value.field == "incremental"
 
 
+def test_a_page_that_is_not_an_export_page_names_the_connection(zendesk: FakeZendesk
+                                                                ) -> None:
+    zendesk.malformed = True
+    ctx = _ctx(zendesk)
+    with pytest.raises(OperatorError, match="without end_of_stream") as caught:
+        _run(ctx)
+    assert caught.value.field == "connection" and ctx.source_reports == []
+
+
 def test_a_private_address_is_refused_without_the_allowlist(zendesk: FakeZendesk) -> None:
     ctx = _ctx(zendesk)
     ctx.url_allowlist = []
