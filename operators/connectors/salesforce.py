@@ -10,9 +10,10 @@ from typing import Any, Literal
 import requests
 from pydantic import Field
 
-from ..base import OperatorError, Schema
+from ..base import Context, OperatorError, Schema
 from ..connections import SalesforceConnection
 from . import _dlt
+from ._connection import load_connection
 from ._rest import Resource, RestSource, SourceParams, resource_field
 
 # The standard fields of each object the form offers (the user may type any other API
@@ -50,6 +51,8 @@ _QUERY = Resource(label="SOQL query", path="query", data_selector="records",
 
 # A field's API name, or a parent's field through relationships (Account.Owner.Name).
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}(\.[A-Za-z][A-Za-z0-9_]{0,79}){0,4}$")
+_API_VERSION = re.compile(r"^v\d{2,3}\.\d$")
+MAX_OPTIONS = 2_000
 MAX_SOQL = 20_000  # characters (Salesforce's own limit is 100,000)
 # The select list of a query that names plain fields only: its columns are known in advance.
 _SELECT = re.compile(r"^\s*select\s+(.+?)\s+from\s", re.IGNORECASE | re.DOTALL)
@@ -179,7 +182,36 @@ class SalesforceSource(RestSource):
     def resource_of(self, params: Any) -> Resource:
         return _QUERY if params.mode == "soql" else RESOURCES[params.resource]
 
+    def options(self, ctx: Context, params: dict[str, Any], field: str) -> list[str]:
+        """The object's fields, standard and custom, as Salesforce describes them."""
+        if field != "fields":
+            return super().options(ctx, params, field)
+        try:
+            checked = SalesforceParams.model_validate(
+                {k: params[k] for k in ("connection", "resource") if k in params})
+        except ValueError:
+            raise OperatorError("Choose the connection and the object first.",
+                                field="resource") from None
+        conn = load_connection(ctx, checked.connection, SalesforceConnection)
+        name = getattr(ctx, "connection_names", {}).get(checked.connection, self.label)
+        client, secrets = self.client(conn)
+        source = _dlt.Source(name=name, records=(), secrets=secrets, auth_hint=self.auth_hint)
+        with _dlt.checked_session(ctx, name=name, secrets=secrets, retries=1) as session:
+            try:
+                response = session.get(
+                    f"{client['base_url']}sobjects/{checked.resource}/describe",
+                    headers={"Authorization": f"Bearer {secrets[0]}",
+                             "Accept": "application/json"})
+                response.raise_for_status()
+                described = response.json()["fields"]
+                return [str(f["name"]) for f in described][:MAX_OPTIONS]
+            except Exception as exc:  # noqa: BLE001 - said for people
+                raise _dlt.explain(exc, source) from None
+
     def client(self, conn: Any) -> tuple[dict[str, Any], list[str]]:
+        if not _API_VERSION.match(conn.api_version):
+            raise OperatorError(f"API version {conn.api_version[:40]!r} should look like "
+                                "v61.0.", field="connection")
         token = conn.access_token.get_secret_value()
         return ({"base_url": f"{conn.instance_url.rstrip('/')}/services/data/"
                              f"{conn.api_version}/",
@@ -227,6 +259,6 @@ class SalesforceSource(RestSource):
                 return None  # functions, subqueries: known once it has run
         return _dlt.declared_schema((n, TYPES.get(n, "str")) for n in names)
 
-    def infer_schema(self, ctx: Any, params: Any) -> dict[str, Schema | None]:
+    def infer_schema(self, ctx: Context, params: Any) -> dict[str, Schema | None]:
         # Before it runs, a field whose type is not known is listed as text.
         return {"table": self._columns(params)}

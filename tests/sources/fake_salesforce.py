@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.operators.local_http import JsonHandler, serve
 
 QUERY = re.compile(r"^/services/data/(v\d+\.\d)/query/?$")
+DESCRIBE = re.compile(r"^/services/data/(v\d+\.\d)/sobjects/(\w+)/describe/?$")
 MORE = re.compile(r"^/services/data/(v\d+\.\d)/query/(01g\w+)-(\d+)$")
 SOQL = re.compile(r"^SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)"
                   r"(?:\s+WHERE\s+(?P<where>.+?))?(?:\s+ORDER\s+BY\s+(?P<order>.+?))?"
@@ -87,6 +88,9 @@ class FakeSalesforce:
         if throttled:
             return h.reply(503, _error("SERVER_UNAVAILABLE", "Server is busy."),
                            {"Retry-After": self.retry_after})
+        described = DESCRIBE.match(parts.path)
+        if described is not None:
+            return self._describe(h, described.group(2))
         more = MORE.match(parts.path)
         if more is not None:
             rows = self.locators.get(more.group(2))
@@ -106,6 +110,17 @@ class FakeSalesforce:
             locator = f"01gXX{len(self.locators):07d}"
             self.locators[locator] = rows_or_error
         h.reply(200, self._answer(query.group(1), locator, rows_or_error, 0))
+
+    def _describe(self, h: JsonHandler, sobject: str) -> None:
+        if sobject not in self.objects:
+            return h.reply(404, _error("NOT_FOUND", "The requested resource does not exist"))
+        with self.lock:
+            names = dict.fromkeys(["Id", "Name", "CreatedDate", "SystemModstamp"])
+            for row in self.objects[sobject].values():
+                names.update(dict.fromkeys(k for k in row if k != "modified"))
+        h.reply(200, {"name": sobject, "fields": [
+            {"name": n, "type": "id" if n == "Id" else "string", "custom": n.endswith("__c")}
+            for n in names]})
 
     def _query(self, soql: str) -> list[dict[str, Any]] | str:
         match = SOQL.match(soql.strip())

@@ -179,6 +179,20 @@ def test_the_columns_are_known_before_it_runs() -> None:
     assert columns(mode="soql", soql="SELECT COUNT(Id) FROM Contact") is None
 
 
+def test_the_fields_picker_lists_the_objects_fields_custom_ones_too(
+        salesforce: FakeSalesforce) -> None:
+    ctx = _ctx(salesforce)
+    fields = OP.options(ctx, {"connection": "sf", "resource": "Account"}, "fields")
+    assert {"Id", "Name", "AnnualRevenue", "Custom_Score__c"} <= set(fields)
+    assert salesforce.requests[-1]["path"] == "/services/data/v61.0/sobjects/Account/describe"
+    with pytest.raises(OperatorError, match="object first"):
+        OP.options(ctx, {"connection": "sf", "resource": "User/../Account"}, "fields")
+    expired = _ctx(salesforce, token="expired-secret-token")
+    with pytest.raises(OperatorError, match="HTTP 401") as caught:
+        OP.options(expired, {"connection": "sf", "resource": "Account"}, "fields")
+    assert "expired-secret-token" not in caught.value.message
+
+
 @pytest.mark.parametrize(("params", "field"), [
     ({"fields": ["Name FROM User WHERE Name != ''"]}, "fields.0"),
     ({"fields": ["Name,Email"]}, "fields.0"),
