@@ -268,6 +268,7 @@ class SqlQuery(Operator):
                              metadata=table.metadata, incremental=incremental,
                              chunk_size=params.chunk_size,
                              backend="pyarrow", reflection_level="full",
+                             type_adapter_callback=_dlt_type,
                              included_columns=None if included == [str(c.name) for c in
                                                                    table.columns]
                              else included)
@@ -396,6 +397,14 @@ def declared(table: sa.Table, columns: list[str]) -> Schema:
         kind = next((k for t, k in _TYPES if issubclass(python, t)), "str")
         schema.append({"name": name, "type": kind})
     return schema
+
+
+def _dlt_type(kind: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
+    """dlt 1.31 types columns by SQLAlchemy's classes, where a Float (no longer a Numeric in
+    SQLAlchemy 2.1) is unknown and warned about at every run: it is a double."""
+    if isinstance(kind, sa.Float) and not isinstance(kind, sa.Numeric):
+        return sa.Numeric(asdecimal=False)
+    return kind
 
 
 def cursor_value(value: Any, kind: sa.types.TypeEngine[Any]) -> Any:
