@@ -3,7 +3,7 @@
 // again; the server remembers the columns).
 import { useMutation } from "@tanstack/react-query";
 import { Eye, Loader2 } from "lucide-react";
-import { useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { api } from "../../api/client";
 import type { OperatorSpec } from "../../api/types";
 import { plural } from "../../lib/format";
@@ -15,6 +15,7 @@ import "./params.css";
 
 export function SourceSample({ nodeId, op, params }: { nodeId: string; op: OperatorSpec; params: Record<string, unknown> }) {
   const store = useEditorApi();
+  const section = useRef<HTMLElement>(null);
   const key = JSON.stringify(params);
   const sample = useMutation({
     mutationFn: (p: Record<string, unknown>) => api.operatorSample(op.name, p),
@@ -23,10 +24,14 @@ export function SourceSample({ nodeId, op, params }: { nodeId: string; op: Opera
       if (port && Array.isArray(s.columns)) store.getState().sampled(nodeId, port, s.columns);
     },
   });
+  // The rows (or the refusal) come in under the last setting: brought into view.
+  useEffect(() => {
+    if (sample.data || sample.error) section.current?.scrollIntoView({ block: "nearest" });
+  }, [sample.data, sample.error]);
   const preview = useMemo(() => (sample.data ? sampleAsPreview(sample.data) : null), [sample.data]);
   const stale = sample.variables !== undefined && JSON.stringify(sample.variables) !== key;
   return (
-    <section className="source-sample" aria-label="Sample">
+    <section className="source-sample" aria-label="Sample" ref={section}>
       <div className="source-sample-head">
         <button
           type="button"

@@ -3,7 +3,8 @@ import type { JsonSchema } from "../../api/types";
 import { choicesBy, defaultParams, deriveFields, type FormField } from "../schemaForm";
 import { addEntries, matchChoices, refusedMessage, typedEntries } from "./parts/combobox";
 import { sampleAsPreview } from "./sample";
-import { optionParams, optionValues } from "./sourceOptions";
+import { ApiError } from "../../api/client";
+import { optionParams, optionValues, refusalMessage } from "./sourceOptions";
 
 // connector.hubspot's params schema as the server describes it (abridged lists).
 const HUBSPOT: JsonSchema = {
@@ -87,6 +88,16 @@ describe("params hints for sources", () => {
     expect(optionValues(["orders", "customers", "orders"])).toEqual(["orders", "customers"]);
     expect(optionValues([{ value: "Sheet1", label: "Sheet 1" }, null, 3])).toEqual(["Sheet1", "3"]);
     expect(optionValues({ not: "a list" })).toEqual([]);
+  });
+
+  it("says the server's refusal once, with what it says of the other params", () => {
+    const one = new ApiError(400, "Choose the connection first.", { fields: { connection: ["Choose the connection first."] } });
+    expect(refusalMessage(one)).toBe("Choose the connection first.");
+    const two = new ApiError(400, "table: too long", { fields: { "params.table": ["too long"], "params.columns.0": ["empty"] } });
+    expect(refusalMessage(two)).toBe("table: too long (columns.0: empty)");
+    expect(refusalMessage(new ApiError(503, "HubSpot: could not reach the system; try again."))).toBe(
+      "HubSpot: could not reach the system; try again.",
+    );
   });
 
   it("edits a pasted service-account key in a text area", () => {

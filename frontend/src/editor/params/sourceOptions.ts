@@ -25,14 +25,14 @@ export function optionValues(options: unknown): string[] {
   return out;
 }
 
-/** The server's refusal as one line: its message, and what it says of each param. */
+/** The server's refusal as one line: its message, then what it says of other params. */
 export function refusalMessage(err: unknown): string {
   const message = errorMessage(err);
   if (!(err instanceof ApiError) || !err.extra.fields) return message;
   const parts = Object.entries(err.extra.fields)
-    .map(([k, v]) => `${k.replace(/^params\./, "")}: ${v.join(" ")}`)
-    .filter((p) => !message.includes(p));
-  return parts.length ? `${message} ${parts.join("; ")}` : message;
+    .filter(([, v]) => !message.includes(v.join(" ")))
+    .map(([k, v]) => `${k.replace(/^params\./, "")}: ${v.join(" ")}`);
+  return parts.length ? `${message} (${parts.join("; ")})` : message;
 }
 
 /** `value`, once it has stayed the same for `delay` ms. */

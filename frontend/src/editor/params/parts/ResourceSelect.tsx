@@ -1,3 +1,4 @@
+import { kindLabel } from "../../../pages/connections/kinds";
 import type { ResourceList, ResourceOption } from "../resources";
 
 /** A workspace resource (a connection, a registered model) chosen from a list. */
@@ -29,7 +30,7 @@ export function ResourceSelect({
         {options?.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}
-            {o.kind && kinds && kinds.length > 1 ? ` · ${o.kind}` : ""}
+            {o.kind && kinds && kinds.length > 1 ? ` · ${kindLabel(o.kind)}` : ""}
           </option>
         ))}
       </select>
