@@ -181,9 +181,19 @@ def test_a_hubspot_source_loads_then_only_changes_then_everything_on_full_refres
     assert stored["properties"] == ["email", "firstname", "lastname", "phone", "hs_score",
                                     "jobtitle"]
 
+    # The editor's output drawer says it too.
+    page.get_by_role("link", name="Editor").click()
+    node.click()
+    drawer = page.get_by_test_id("output-drawer")
+    head = drawer.locator(".drawer-head")
+    expect(head).to_be_enabled()
+    if head.get_attribute("aria-expanded") != "true":
+        head.click()
+    expect(drawer.get_by_test_id("source-records")).to_have_text("250 records")
+    drawer.screenshot(path=str(SCREENS / "sources-editor-drawer.png"))
+
     # A contact changes in HubSpot: the next run fetches it alone, as updated.
     hubspot.put("contacts", "1007", firstname="Renamed")
-    page.get_by_role("link", name="Editor").click()
     second = run_and_open(page, run.click, first)
     expect(report.get_by_test_id("source-records")).to_have_text("1 record")
     expect(report.get_by_test_id("source-changes")).to_have_text("0 new · 1 updated")
