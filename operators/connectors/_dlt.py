@@ -439,7 +439,13 @@ def _datetimes(values: pd.Series) -> pd.Series:
     ``created``), not pandas' nanoseconds."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return pd.to_datetime(values, errors="coerce", utc=True, unit="s")
-    try:  # the form APIs send, parsed many times faster than one format per value
+    if values.dtype == "str":  # Arrow text with a zone (APIs' form): parsed by Arrow itself,
+        try:  # ten times faster, with no Python string per value
+            parsed = pa.array(values).cast(pa.timestamp("us", tz="UTC"))
+            return pd.Series(parsed.to_pandas().array, index=values.index, name=values.name)
+        except (pa.ArrowException, ValueError, TypeError):
+            pass
+    try:  # any ISO form, many times faster than a format guessed per value
         return pd.to_datetime(values, utc=True, format="ISO8601")
     except (ValueError, TypeError, OverflowError):
         return pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
@@ -451,7 +457,8 @@ _CASTS: dict[str, Callable[[pd.Series], pd.Series]] = {
     "bool": lambda s: s.map(lambda v: None if v is None or v == "" else
                             str(v).lower() in ("true", "1")).astype("boolean"),
     "datetime": _datetimes,
-    "str": lambda s: s.astype("string").astype(object).where(s.notna(), None),
+    # pandas' own text type (Arrow-backed): a tenth of the memory of Python strings.
+    "str": lambda s: s if s.dtype == "str" else s.astype("str"),
 }
 
 
