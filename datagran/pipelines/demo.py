@@ -117,6 +117,42 @@ CHURN_CRM = {
     ],
 }
 
+# The HubSpot contact properties the churn template reads: the account's own and, as custom
+# properties, the model's inputs and its label (the demo's sandbox contacts have them all).
+CHURN_FEATURES = ["plan", "tenure_months", "monthly_spend", "orders_last_90d",
+                  "support_tickets", "days_since_last_order"]
+HUBSPOT_CHURN = {
+    "nodes": [
+        _node("contacts", "connector.hubspot", 0, 120, connection="{hubspot}",
+              resource="contacts", properties=["email", "firstname", "lastname",
+                                               "lifecyclestage", *CHURN_FEATURES, "churned"],
+              output="accumulated"),
+        # HubSpot keeps every property as text: the numbers become numbers.
+        _node("typed", "transform.cast_columns", 260, 120, errors="null", columns=[
+            {"column": c, "type": "float" if c == "monthly_spend" else "int"}
+            for c in CHURN_FEATURES if c != "plan"]),
+        _node("split", "transform.split", 520, 40, test_size=0.25, seed=7, stratify="churned"),
+        _node("train", "model.train_classifier", 780, 40, target="churned",
+              features=CHURN_FEATURES, algorithm="logistic_regression", seed=7),
+        _node("score", "model.predict", 1040, 160),
+        _node("likely", "transform.filter_rows", 1300, 160, conditions=[
+            {"column": "prediction", "op": "==", "value": "yes"}]),
+        _node("crm", "action.hubspot_upsert", 1560, 160, connection="{hubspot}",
+              object_type="contacts", id_property="email", key_column="email",
+              mappings=[{"column": "probability", "property": "churn_risk"}], dry_run=True),
+    ],
+    "edges": [
+        _edge("contacts", "table", "typed", "table"),
+        _edge("typed", "table", "split", "table"),
+        _edge("split", "train", "train", "train"),
+        _edge("split", "test", "train", "test"),
+        _edge("train", "model", "score", "model"),
+        _edge("typed", "table", "score", "table"),
+        _edge("score", "table", "likely", "table"),
+        _edge("likely", "table", "crm", "table"),
+    ],
+}
+
 DEMO_PIPELINES = {
     "Iris classifier": ("Sample iris data → split → random forest → predict → CSV.", IRIS),
     "Customer churn → CSV export": (
@@ -125,6 +161,12 @@ DEMO_PIPELINES = {
         "RFM features from orders, a churn model, and the 100 customers most at risk sent to "
         "HubSpot (a dry run: it shows exactly what would be sent, and sends nothing).",
         CHURN_CRM),
+    "HubSpot contacts → churn model → HubSpot property update": (
+        "Contacts from HubSpot (only what changed since the last run, merged into those "
+        "loaded before), a churn model trained on them, and each contact likely to leave "
+        "given its churn_risk in HubSpot. On the demo's dry-run connection it reads the "
+        "sandbox contacts bundled with Datagran and shows what it would send.",
+        HUBSPOT_CHURN),
 }
 DEMO_HUBSPOT = "Demo HubSpot (dry run only)"
 
