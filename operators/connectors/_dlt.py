@@ -145,6 +145,9 @@ def checked_session(ctx: Context, *, name: str, secrets: Iterable[str], timeout:
     session: requests.Session = client.session
     # dlt deep-copies its config: the session (an open client, locks) is shared, not copied.
     session.__deepcopy__ = lambda memo: session  # type: ignore[attr-defined]
+    # A redirect is answered, not followed: requests would carry custom token headers
+    # (X-Shopify-Access-Token, X-Api-Key...) to wherever it points.
+    session.max_redirects = 0
     return session
 
 
@@ -217,18 +220,19 @@ def _arrow_frame(rows: list[dict[str, Any]]) -> pd.DataFrame | None:
     with compact text columns: nested objects become "a.b" columns as json_normalize names
     them. None (json_normalize does it) unless every field is text, a number, a boolean or
     empty: a field that is a list, a number here and text there, a date object..."""
+    pool = pa.system_memory_pool()  # EXPERIMENT
     try:
-        array = pa.array(rows)
+        array = pa.array(rows, memory_pool=pool)
     except (pa.ArrowException, ValueError, TypeError, OverflowError):
         return None
     if not pa.types.is_struct(array.type) or array.type.num_fields == 0:
         return None
     table = pa.Table.from_struct_array(array)
     while any(pa.types.is_struct(f.type) for f in table.schema):
-        table = table.flatten()
+        table = table.flatten(memory_pool=pool)
     if not all(_json_scalar(f.type) for f in table.schema):
         return None
-    return table.to_pandas()
+    return table.to_pandas(memory_pool=pool)
 
 
 def _chunks(items: Iterable[Any], rename: Callable[[str], str] | None,
@@ -525,10 +529,17 @@ def explain(exc: BaseException, source: Source) -> Exception:
             return OperatorError(f"{name}: records arrived without the cursor field "
                                  f"{source.cursor_column!r}; choose another cursor or turn "
                                  "incremental loading off.", field="incremental")
-        if isinstance(cause, json.JSONDecodeError | ValueError) and \
-                "json" in str(cause).lower():
-            return OperatorError(f"{name}: the server answered a page that is not JSON; "
-                                 "check the connection's base URL.", field="connection")
+        if isinstance(cause, requests.TooManyRedirects) and cause.response is not None:
+            location = cause.response.headers.get("Location", "")
+            return OperatorError(f"{name}: {http.where(cause.response.url)} redirects to "
+                                 f"{http.where(location)}, which is not followed (it could "
+                                 "carry the credentials elsewhere); put the final address in "
+                                 "the connection.", field="connection")
+        if isinstance(cause, json.JSONDecodeError | requests.JSONDecodeError) or (
+                isinstance(cause, ValueError) and "json" in str(cause).lower()):
+            return OperatorError(f"{name}: malformed page: the server answered something "
+                                 "that is not JSON; check the connection's base URL.",
+                                 field="connection")
     text = http.redact(f"{type(exc).__name__}: {exc}", hide)[:400]
     return OperatorError(f"{name}: {text}")
 

@@ -133,3 +133,44 @@ def test_the_columns_are_known_before_it_runs() -> None:
 def test_a_property_name_that_is_not_one_is_refused() -> None:
     with pytest.raises(ValueError, match="properties.0"):
         OP.parse_params({"connection": "hs", "properties": ["email\"}]"]})
+
+
+def test_a_redirect_is_not_followed_and_the_token_stays_home() -> None:
+    from tests.operators.local_http import JsonHandler, serve
+
+    seen: list[str] = []
+
+    class Elsewhere(JsonHandler):
+        def do_POST(self) -> None:
+            seen.append(str(self.headers.get("Authorization")))
+            self.reply(200, {"results": []})
+
+    with serve(Elsewhere) as other:
+        class Redirecting(JsonHandler):
+            def do_POST(self) -> None:
+                self.send_response(307)
+                self.send_header("Location", other + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        with serve(Redirecting) as url:
+            conn = HubSpotConnection(base_url=url, access_token=SecretStr("hs-token"))
+            ctx = LocalContext(connections={"hs": conn}, url_allowlist=["127.0.0.1"])
+            with pytest.raises(OperatorError, match="redirects to") as caught:
+                OP.run(ctx, OP.parse_params({"connection": "hs"}))
+    assert caught.value.field == "connection" and seen == []
+
+
+def test_a_page_that_is_not_json_is_a_malformed_page_naming_the_connection() -> None:
+    from tests.operators.local_http import JsonHandler, serve
+
+    class Html(JsonHandler):
+        def do_POST(self) -> None:
+            self.reply(200, raw=b"<html>maintenance</html>")
+
+    with serve(Html) as url:
+        conn = HubSpotConnection(base_url=url, access_token=SecretStr("hs-token"))
+        ctx = LocalContext(connections={"hs": conn}, url_allowlist=["127.0.0.1"])
+        with pytest.raises(OperatorError, match="HubSpot: malformed page") as caught:
+            OP.run(ctx, OP.parse_params({"connection": "hs"}))
+    assert caught.value.field == "connection" and ctx.source_reports == []
