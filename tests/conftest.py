@@ -14,9 +14,10 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-# The misbehaving operators of the fault-tolerance tests, loaded as any plugin module is;
-# live servers started by the tests inherit this.
-os.environ.setdefault("DATAGRAN_OPERATOR_MODULES", "tests.plugins.faults")
+# The misbehaving operators of the fault-tolerance tests and the changing source of the
+# incremental-source tests, loaded as any plugin module is; live servers started by the tests
+# inherit this.
+os.environ.setdefault("DATAGRAN_OPERATOR_MODULES", "tests.plugins.faults,tests.sources.engine_ops")
 
 # Test users' passwords are hashed with MD5: PBKDF2's million rounds cost 0.33 s of CPU for
 # each user a test makes (hundreds of tests make one). Hashes made otherwise still check; live

@@ -1,4 +1,5 @@
-"""Operators for the engine's tests of incremental sources, registered when imported: a
+"""Operators for the engine's tests of incremental sources, loaded as a plugin module
+(tests/conftest.py names it in DATAGRAN_OPERATOR_MODULES, so a registry reload keeps them): a
 source whose records (and columns) the test changes between runs, loaded through the one
 load of operators.connectors._dlt, and a pass-through that fails while a test says so.
 Their state is this module's: the worker threads run in the test's process."""
@@ -12,7 +13,6 @@ from pydantic import Field
 from operators.base import Context, Operator, OperatorError, Params, Port, Schema
 from operators.connectors import _dlt
 from operators.errors import RetryableError
-from operators.registry import register
 
 # name → the records the source named so reads now ({"id", "updated", ...}).
 RECORDS: dict[str, list[dict[str, Any]]] = {}
@@ -31,7 +31,6 @@ class ChangingParams(Params):
     output: str = Field("new", pattern="^(new|accumulated)$", description="new or accumulated.")
 
 
-@register
 class ChangingSource(Operator):
     """Records of a test table, incremental on ``updated``, keyed by ``id``.
 
@@ -87,7 +86,6 @@ class FailingParams(Params):
     name: str = Field("gate", max_length=40, description="Fails while FAILING holds it.")
 
 
-@register
 class FailWhileAsked(Operator):
     """Passes its table through, or fails while the test asks.
 
