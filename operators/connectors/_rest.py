@@ -197,8 +197,7 @@ def _compiled(endpoint: dict[str, Any]) -> dict[str, Any]:
 
 def resource_field(resources: dict[str, Resource], default: str) -> Any:
     """The ``resource`` param: a picker of the source's resources."""
-    return Field(default, description="Which records: " + ", ".join(
-        f"{k} ({r.label})" for k, r in resources.items()) + ".",
+    return Field(default, description="Which records to read.",
         json_schema_extra={"x-labels": {k: r.label for k, r in resources.items()}})
 
 
