@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -44,3 +44,18 @@ def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def serve_calls(handle: Callable[[JsonHandler, str], None]) -> Iterator[str]:
+    """Serve every GET and POST with ``handle(request, method)``: the fake APIs' server."""
+
+    class Handler(JsonHandler):
+        def do_GET(self) -> None:
+            handle(self, "GET")
+
+        def do_POST(self) -> None:
+            handle(self, "POST")
+
+    with serve(Handler) as url:
+        yield url

@@ -24,7 +24,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.operators.local_http import JsonHandler, serve
+from tests.operators.local_http import JsonHandler, serve_calls
 
 SCOPE = "https://www.googleapis.com/auth/spreadsheets.readonly"
 VALUES = re.compile(r"^/v4/spreadsheets/([A-Za-z0-9_-]+)/values/(.+)$")
@@ -169,14 +169,7 @@ class FakeGoogle:
 def fake_google() -> Iterator[FakeGoogle]:
     fake = FakeGoogle()
 
-    class Handler(JsonHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            fake.handle(self, "GET")
-
-        def do_POST(self) -> None:  # noqa: N802
-            fake.handle(self, "POST")
-
-    with serve(Handler) as url:
+    with serve_calls(lambda h, method: fake.handle(h, method)) as url:
         fake.url = url
         yield fake
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.operators.local_http import JsonHandler, serve
+from tests.operators.local_http import JsonHandler, serve_calls
 
 SEARCH = re.compile(r"^/crm/v3/objects/(contacts|companies|deals)/search$")
 MODIFIED = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate",
@@ -98,13 +98,6 @@ class FakeHubSpot:
 def fake_hubspot(token: str = "hs-token") -> Iterator[FakeHubSpot]:
     fake = FakeHubSpot(token)
 
-    class Handler(JsonHandler):
-        def do_POST(self) -> None:
-            fake.handle(self)
-
-        def do_GET(self) -> None:
-            fake.handle(self)
-
-    with serve(Handler) as url:
+    with serve_calls(lambda h, _method: fake.handle(h)) as url:
         fake.url = url
         yield fake

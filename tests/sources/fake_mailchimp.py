@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.operators.local_http import JsonHandler, serve
+from tests.operators.local_http import JsonHandler, serve_calls
 
 DOCS = "https://mailchimp.com/developer/marketing/docs/errors/"
 
@@ -158,10 +158,6 @@ class FakeMailchimp:
 def fake_mailchimp(key: str = "0123456789abcdef0123456789abcdef-us21") -> Iterator[FakeMailchimp]:
     fake = FakeMailchimp(key)
 
-    class Handler(JsonHandler):
-        def do_GET(self) -> None:
-            fake.handle(self)
-
-    with serve(Handler) as url:
+    with serve_calls(lambda h, _method: fake.handle(h)) as url:
         fake.url = url
         yield fake

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.operators.local_http import JsonHandler, serve
+from tests.operators.local_http import JsonHandler, serve_calls
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -84,10 +84,6 @@ class FakeRest:
 def fake_rest(token: str = "rest-token") -> Iterator[FakeRest]:
     fake = FakeRest(token)
 
-    class Handler(JsonHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            fake.handle(self)
-
-    with serve(Handler) as url:
+    with serve_calls(lambda h, _method: fake.handle(h)) as url:
         fake.url = url
         yield fake

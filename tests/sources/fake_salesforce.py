@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.operators.local_http import JsonHandler, serve
+from tests.operators.local_http import JsonHandler, serve_calls
 
 QUERY = re.compile(r"^/services/data/(v\d+\.\d)/query/?$")
 DESCRIBE = re.compile(r"^/services/data/(v\d+\.\d)/sobjects/(\w+)/describe/?$")
@@ -174,10 +174,6 @@ class FakeSalesforce:
 def fake_salesforce(token: str = "sf-token") -> Iterator[FakeSalesforce]:
     fake = FakeSalesforce(token)
 
-    class Handler(JsonHandler):
-        def do_GET(self) -> None:
-            fake.handle(self)
-
-    with serve(Handler) as url:
+    with serve_calls(lambda h, _method: fake.handle(h)) as url:
         fake.url = url
         yield fake

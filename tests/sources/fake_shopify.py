@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.operators.local_http import JsonHandler, serve
+from tests.operators.local_http import JsonHandler, serve_calls
 
 KINDS = ("orders", "customers", "products")
 SHOP_TZ = timezone(timedelta(hours=-5))  # the shop's time zone: Shopify answers in it
@@ -120,10 +120,6 @@ class FakeShopify:
 def fake_shopify(token: str = "shpat_fake_token") -> Iterator[FakeShopify]:
     fake = FakeShopify(token)
 
-    class Handler(JsonHandler):
-        def do_GET(self) -> None:
-            fake.handle(self)
-
-    with serve(Handler) as url:
+    with serve_calls(lambda h, _method: fake.handle(h)) as url:
         fake.url = url
         yield fake

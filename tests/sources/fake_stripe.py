@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.operators.local_http import JsonHandler, serve
+from tests.operators.local_http import JsonHandler, serve_calls
 
 KINDS = {"customers": "cus", "charges": "ch", "subscriptions": "sub", "invoices": "in"}
 OBJECT = {"customers": "customer", "charges": "charge", "subscriptions": "subscription",
@@ -101,10 +101,6 @@ class FakeStripe:
 def fake_stripe(key: str = "sk_test_fake_key_1234") -> Iterator[FakeStripe]:
     fake = FakeStripe(key)
 
-    class Handler(JsonHandler):
-        def do_GET(self) -> None:
-            fake.handle(self)
-
-    with serve(Handler) as url:
+    with serve_calls(lambda h, _method: fake.handle(h)) as url:
         fake.url = url
         yield fake

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tests.operators.local_http import JsonHandler, serve
+from tests.operators.local_http import JsonHandler, serve_calls
 
 CURSOR = re.compile(r"^/api/v2/incremental/(tickets|users)/cursor\.json$")
 TIME = re.compile(r"^/api/v2/incremental/(organizations)\.json$")
@@ -150,10 +150,6 @@ def fake_zendesk(email: str = "agent@example.com", token: str = "zd-token"
                  ) -> Iterator[FakeZendesk]:
     fake = FakeZendesk(email, token)
 
-    class Handler(JsonHandler):
-        def do_GET(self) -> None:
-            fake.handle(self)
-
-    with serve(Handler) as url:
+    with serve_calls(lambda h, _method: fake.handle(h)) as url:
         fake.url = url
         yield fake
