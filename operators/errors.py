@@ -17,7 +17,7 @@ Those two classes are the only way to put something in ``extra``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, TypedDict
 
 
@@ -115,3 +115,14 @@ class Conflict(FieldError):
 
 class Unavailable(RetryableError):
     """Something the request needs is not ready or not reachable now."""
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what caused it, outermost first (``__cause__``, else ``__context__``),
+    each once: where a library wraps the error that says what really went wrong."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from datagran.core.exceptions import FieldError
+from operators.errors import causes
 
 URL_SETTING = "DATAGRAN_ARTIFACTS_URL"
 OPTIONS_SETTING = "DATAGRAN_ARTIFACTS_OPTIONS"
@@ -255,7 +256,7 @@ class FsspecStorage:
     def _diagnose(self, exc: BaseException) -> str | None:
         """The setting to blame, if the fault is a missing bucket or refused credentials;
         None for anything else (a missing key stays a FileNotFoundError)."""
-        codes = {code for error in _chain(exc) if (code := _error_code(error))}
+        codes = {code for error in causes(exc) if (code := _error_code(error))}
         if isinstance(exc, FileNotFoundError) and "NoSuchBucket" in codes:
             bucket = self.root.split("/", 1)[0]
             return BUCKET_MISSING.format(setting=URL_SETTING, bucket=bucket, url=self.url)
@@ -263,21 +264,12 @@ class FsspecStorage:
             reason = next((c for c in codes if c in DENIED_CODES and c != "403"), None)
             return ACCESS_REFUSED.format(setting=URL_SETTING, url=self.url,
                                          reason=reason or str(exc) or type(exc).__name__)
-        missing = next((e for e in _chain(exc)
+        missing = next((e for e in causes(exc)
                         if type(e).__name__.endswith("CredentialsError")), None)
         if missing is not None:
             return NO_CREDENTIALS.format(setting=URL_SETTING, url=self.url,
                                          reason=type(missing).__name__)
         return None
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
 
 
 def _error_code(exc: BaseException) -> str | None:

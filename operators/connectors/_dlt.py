@@ -38,7 +38,7 @@ from requests.structures import CaseInsensitiveDict
 
 from ..actions import http
 from ..base import Context, OperatorError
-from ..errors import RetryableError
+from ..errors import RetryableError, causes
 from ..schema import Schema
 
 CHUNK = 10_000  # records per data frame while streaming
@@ -511,21 +511,12 @@ def _log(ctx: Context, source: Source, report: dict[str, Any]) -> None:
 
 
 # --- what went wrong, for people -----------------------------------------------------------------
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
 def explain(exc: BaseException, source: Source) -> Exception:
     """The error to raise for ``exc``: an OperatorError (the user must act) or a
     RetryableError (a passing fault the engine retries), naming the source, secrets
     redacted."""
     name, hide = source.name, source.secrets
-    for cause in _chain(exc):
+    for cause in causes(exc):
         if isinstance(cause, OperatorError | RetryableError):
             cause.message = http.redact(cause.message, hide)
             return cause

@@ -42,7 +42,7 @@ from pydantic import Field
 
 from ..base import Context, Operator, OperatorError, Port, Schema
 from ..connections import FilesConnection
-from ..errors import RetryableError
+from ..errors import RetryableError, causes
 from ..net import check_url, resolve
 from ..textfiles import DecodedReader, sniff_delimiter
 from . import _dlt
@@ -429,7 +429,7 @@ def _listed(loc: Location, params: Any, since: datetime | None, *, closed: bool
 
 def _failure(exc: BaseException, loc: Location, name: str) -> Exception:
     """What a storage error means for people: credentials, a missing bucket, unreachable."""
-    for cause in _dlt._chain(exc):
+    for cause in causes(exc):
         if isinstance(cause, (OperatorError, RetryableError)):
             return cause
         kind = type(cause).__name__

@@ -23,6 +23,7 @@ from pydantic import Field, field_validator, model_validator
 from ..actions import http
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..connections import HttpConnection
+from ..errors import causes
 from . import _dlt
 from ._connection import load_connection
 from ._rest import SourceParams
@@ -333,7 +334,7 @@ def _checked(records: Any, name: str) -> Any:
     try:
         yield from records
     except Exception as exc:  # noqa: BLE001 - turned into messages for people or re-raised
-        for cause in _dlt._chain(exc):
+        for cause in causes(exc):
             if isinstance(cause, OperatorError):
                 raise cause from None
             if isinstance(cause, requests.TooManyRedirects) and cause.response is not None:
