@@ -152,10 +152,15 @@ def checked_session(ctx: Context, *, name: str, secrets: Iterable[str], timeout:
 
 
 # --- incremental state ---------------------------------------------------------------------------
+# Params that say how much or how to read, not what: changing them keeps the cursor.
+TUNING = frozenset({"output", "max_records", "row_limit", "max_pages", "chunk_size",
+                    "timeout_seconds", "retries", "retry_max_wait_seconds"})
+
+
 def state_key(operator: str, params: dict[str, Any]) -> str:
     """Which cursor a node's params continue: another resource, query or cursor field is
-    another key (it starts over); the output mode is not part of it."""
-    relevant = {k: v for k, v in params.items() if k not in ("output",)}
+    another key (it starts over); the output mode, limits and timeouts are not part of it."""
+    relevant = {k: v for k, v in params.items() if k not in TUNING}
     text = json.dumps([operator, relevant], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

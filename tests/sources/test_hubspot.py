@@ -174,3 +174,13 @@ def test_a_page_that_is_not_json_is_a_malformed_page_naming_the_connection() -> 
         with pytest.raises(OperatorError, match="HubSpot: malformed page") as caught:
             OP.run(ctx, OP.parse_params({"connection": "hs"}))
     assert caught.value.field == "connection" and ctx.source_reports == []
+
+
+def test_a_changed_limit_or_output_keeps_the_cursor_and_another_resource_starts_over(
+        hubspot: FakeHubSpot) -> None:
+    ctx = _ctx(hubspot)
+    _run(ctx)
+    hubspot.put("contacts", "7", email="seven@example.com")
+    assert len(_run(ctx, max_records=1000, output="accumulated")) == 250
+    assert ctx.source_reports[-1]["records"] == 1  # only the change was fetched
+    assert _run(ctx, properties=["email", "num_notes", "phone"]).shape[0] == 250
