@@ -16,16 +16,19 @@ from operators.base import OperatorError
 from operators.connections import SqlAlchemyConnection, SQLiteConnection
 
 
+def _root(name: str) -> str | None:
+    value = (settings.DATAGRAN.get(name) or "").strip()
+    return None if value.lower() in ("", "off") else value
+
+
 def sqlite_root() -> str | None:
     """The folder SQLite connections' files must lie in; None when SQLite files are off."""
-    value = (settings.DATAGRAN.get("SQLITE_ROOT") or "").strip()
-    return None if value.lower() in ("", "off") else value
+    return _root("SQLITE_ROOT")
 
 
 def files_root() -> str | None:
     """The folder the files source may read in (DATAGRAN_FILES_ROOT); None when off."""
-    value = (settings.DATAGRAN.get("FILES_ROOT") or "").strip()
-    return None if value.lower() in ("", "off") else value
+    return _root("FILES_ROOT")
 
 
 def sql_connection_check(model: BaseModel) -> None:
@@ -75,38 +78,34 @@ def _protected() -> list[Path]:
     return paths + [store] if store is not None else paths
 
 
-@register()
-def sqlite_root_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
-    root = sqlite_root()
+def _root_problems(root: str | None, *, setting: str, reader: str, folder: str,
+                   check_id: str) -> list[CheckMessage]:
+    """A folder users' connections may read must hold none of what _protected names, nor
+    lie in the artifact store."""
     if root is None:
         return []
     base = Path(os.path.realpath(root))
     for path in _protected():
         if path == base or base in path.parents:
-            return [Error(f"DATAGRAN_SQLITE_ROOT ({root}) holds {path}: SQLite connections "
-                          "could open it. Point it at a folder of its own, e.g. "
-                          f"{Path(settings.DATA_DIR) / 'sqlite'}.", id="datagran.E110")]
+            return [Error(f"{setting} ({root}) holds {path}: {reader}. Point it at a "
+                          "folder of its own, e.g. "
+                          f"{Path(settings.DATA_DIR) / folder}.", id=check_id)]
     store = _artifact_folder()
     if store is not None and store in base.parents:
-        return [Error(f"DATAGRAN_SQLITE_ROOT ({root}) lies in the artifact store ({store}).",
-                      id="datagran.E110")]
+        return [Error(f"{setting} ({root}) lies in the artifact store ({store}).",
+                      id=check_id)]
     return []
+
+
+@register()
+def sqlite_root_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    return _root_problems(sqlite_root(), setting="DATAGRAN_SQLITE_ROOT",
+                          reader="SQLite connections could open it",
+                          folder="sqlite", check_id="datagran.E110")
 
 
 @register()
 def files_root_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
-    """DATAGRAN_FILES_ROOT holds none of what sqlite_root_check protects either."""
-    root = files_root()
-    if root is None:
-        return []
-    base = Path(os.path.realpath(root))
-    for path in _protected():
-        if path == base or base in path.parents:
-            return [Error(f"DATAGRAN_FILES_ROOT ({root}) holds {path}: the files source "
-                          "could read it. Point it at a folder of its own, e.g. "
-                          f"{Path(settings.DATA_DIR) / 'files'}.", id="datagran.E111")]
-    store = _artifact_folder()
-    if store is not None and store in base.parents:
-        return [Error(f"DATAGRAN_FILES_ROOT ({root}) lies in the artifact store ({store}).",
-                      id="datagran.E111")]
-    return []
+    return _root_problems(files_root(), setting="DATAGRAN_FILES_ROOT",
+                          reader="the files source could read it",
+                          folder="files", check_id="datagran.E111")
