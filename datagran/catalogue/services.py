@@ -12,12 +12,12 @@ import logging
 from typing import Any
 
 import pandas as pd
-from django.db import InterfaceError, OperationalError
 from pydantic import BaseModel, ValidationError
 
 from datagran.core.exceptions import DatagranError, FieldError, NotFound, RetryableError
 from datagran.pipelines.validation import sampled_schema_remember
 from datagran.runs.context import RunContext
+from datagran.runs.execution import PASSING
 from datagran.runs.selectors import preview_rows
 from datagran.workspaces.models import Workspace
 from operators.base import Operator, params_errors, schema_of
@@ -27,7 +27,6 @@ from operators.registry import UnknownOperator, get_operator
 log = logging.getLogger(__name__)
 
 SAMPLE_ROWS = 100
-PASSING = (OSError, TimeoutError, OperationalError, InterfaceError)
 
 
 def operator_for_form(name: str) -> Operator:
