@@ -152,15 +152,21 @@ function NodeMenu({ id, at, onClose }: { id: string; at: { x: number; y: number 
   const store = useEditorApi();
   const items = useNodeRunItems(id);
   const ref = useRef<HTMLDivElement>(null);
+  // The latest onClose, read when needed: the effect below runs once, when the menu opens. Were
+  // it to run on every render (onClose is a new function each time), a re-render while the menu
+  // is open (the plan refreshing) would throw the focus back to the first item, and Enter would
+  // choose an item other than the one the arrows had reached.
+  const close = useRef(onClose);
+  close.current = onClose;
   useEffect(() => {
     const menu = ref.current;
     menu?.querySelector<HTMLElement>("[role=menuitem]")?.focus();
     const onDown = (e: PointerEvent) => {
-      if (!menu?.contains(e.target as Node)) onClose(false);
+      if (!menu?.contains(e.target as Node)) close.current(false);
     };
     document.addEventListener("pointerdown", onDown, true);
     return () => document.removeEventListener("pointerdown", onDown, true);
-  }, [onClose]);
+  }, []);
   const onKey = (e: React.KeyboardEvent) => {
     // The menu is a portal inside the node: React would hand its keys on to React Flow's node
     // wrapper, where Enter selects the node (cancelling the item's click) and arrows move it.
