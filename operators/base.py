@@ -32,6 +32,7 @@ from .schema import column_type as column_type
 from .schema import columns_of as columns_of
 from .schema import params_errors as params_errors
 from .schema import schema_of as schema_of
+from .tables import Query, Rel
 
 Category = Literal["connector", "transform", "model", "action"]
 PortType = Literal["table", "model"]
@@ -90,6 +91,10 @@ class TrainedModel:
     task: Literal["classification", "regression"] = "classification"
     classes: list[Any] = field(default_factory=list)
     algorithm: str = ""
+    # Lineage, not part of the model file: the rows it was fitted on, and the training
+    # table's rows when those were a sample of it (max_training_rows).
+    training_rows: int | None = None
+    sampled_from: int | None = None
 
 
 class Operator:
@@ -116,6 +121,11 @@ class Operator:
     # connector that reads an outside system sets this False: its data can change behind the
     # same params. Actions have side effects and are never reused.
     reuse_output: ClassVar[bool] = True
+    # Receive ``operators.tables.Table`` handles instead of DataFrames on table inputs (read
+    # in batches or sampled: model fitting, predicting, sending), and may return an iterator
+    # of DataFrames on a table output. Serving and unit tests still pass DataFrames:
+    # ``operators.tables.as_table`` takes either.
+    lazy_inputs: ClassVar[bool] = False
 
     @property
     def cacheable(self) -> bool:
@@ -141,6 +151,29 @@ class Operator:
     @property
     def stateful(self) -> bool:
         return type(self).fit is not Operator.fit
+
+    # --- computing out of core (operators.tables, operators.engines) -------------------------
+    def query(self, q: Query, params: Any, **inputs: Rel) -> dict[str, Rel]:
+        """The outputs as SQL over the inputs (``Rel``: a name to select FROM and its schema),
+        built with ``q.define``; an engine (DuckDB, Spark) runs it on tables bigger than
+        memory. Implementing it makes the operator relational; ``run`` stays the reference
+        on DataFrames (serving, parity tests), and both must give the same table."""
+        raise NotImplementedError
+
+    def fit_query(self, q: Query, params: Any, **inputs: Rel) -> Any:
+        """A stateful relational operator's ``fit``: what it learns, computed by the engine
+        (``q.fetch``); the same JSON-able state ``fit`` returns."""
+        raise NotImplementedError
+
+    def apply_query(self, q: Query, params: Any, state: Any, **inputs: Rel
+                    ) -> dict[str, Rel]:
+        raise NotImplementedError
+
+    @property
+    def relational(self) -> bool:
+        if self.stateful:
+            return type(self).apply_query is not Operator.apply_query
+        return type(self).query is not Operator.query
 
     # --- knowing before running -----------------------------------------------------------
     def infer_schema(

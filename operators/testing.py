@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -147,6 +148,11 @@ class LocalContext:
 
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
         self.files[filename] = (data, content_type)
+
+    def save_file_from(self, filename: str, path: str, content_type: str) -> None:
+        with open(path, "rb") as fh:
+            self.save_file(filename, fh.read(), content_type)
+        os.unlink(path)
 
 
 def _is_a_context(ctx: LocalContext) -> Context:

@@ -1,12 +1,15 @@
 """Compute a column from an expression over the other columns (see ``expression.py``)."""
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from pydantic import Field
 
 from ..base import Context, Operator, Params, Port, Schema
+from ..tables import Query, Rel, ident
 from ._common import empty_frame, with_columns
-from .expression import FUNCTIONS, MAX_LENGTH, evaluate
+from .expression import FUNCTIONS, MAX_LENGTH, compile_sql, evaluate
 
 
 class DeriveColumnParams(Params):
@@ -34,6 +37,10 @@ class DeriveColumn(Operator):
     log, exp, sqrt, lower, upper, len, coalesce, if_else(cond, a, b), year, month, day,
     is_null. ``/`` and ``**`` always give decimals; a comparison with a missing value is
     false (``!=`` true); integer division by zero gives a missing value.
+
+    Version 2: ``//`` and ``%`` of whole numbers by zero give a missing value everywhere (a
+    column gave infinity until the end, so ``qty // 0 > 1`` was true; two constants gave 0),
+    as on the engines.
     """
 
     name = "transform.derive_column"
@@ -46,6 +53,7 @@ class DeriveColumn(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = DeriveColumnParams
+    version = "2"
     example = {"name": "revenue", "expression": "price * quantity"}
 
     def run(
@@ -53,6 +61,19 @@ class DeriveColumn(Operator):
     ) -> dict[str, pd.DataFrame]:
         values, _ = evaluate(params.expression, table)
         return {"table": table.assign(**{params.name: values})}
+
+    def query(self, q: Query, params: DeriveColumnParams, table: Rel) -> dict[str, Rel]:
+        compiled = compile_sql(params.expression, empty_frame(table.schema), engine=q.engine)
+        rel = table
+        for layer in compiled.layers:  # helper columns, each computed once
+            helpers = ", ".join(f"{sql} AS {ident(name)}" for name, sql, _ in layer)
+            rel = q.define(f"SELECT *, {helpers} FROM {rel.ref}",
+                           rel.schema + [{"name": name, "type": t} for name, _, t in layer])
+        schema = with_columns(table.schema, [{"name": params.name, "type": compiled.type}])
+        columns = ", ".join(
+            f"{compiled.sql} AS {ident(c['name'])}" if c["name"] == params.name
+            else ident(c["name"]) for c in schema)
+        return {"table": q.define(f"SELECT {columns} FROM {rel.ref}", schema)}
 
     def infer_schema(
         self, ctx: Context, params: DeriveColumnParams, table: Schema | None = None

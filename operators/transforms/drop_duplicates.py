@@ -1,12 +1,14 @@
 """Remove repeated rows."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field
 
 from ..base import Context, Operator, Params, Port, Schema, column_field, require_columns, schema_of
+from ..tables import Query, Rel, columns_sql, ident
+from ._common import fresh_name, missing_as_null, position_sql
 
 
 class DropDuplicatesParams(Params):
@@ -44,6 +46,23 @@ class DropDuplicates(Operator):
                                        ignore_index=True)
         ctx.log(f"Removed {len(table) - len(result)} duplicate row(s) of {len(table)}.")
         return {"table": result}
+
+    def query(self, q: Query, params: DropDuplicatesParams, table: Rel) -> dict[str, Rel]:
+        require_columns(table.schema, params.subset, field="subset")
+        types = table.types()
+        pos_name, rank_name = (fresh_name(table.schema, n) for n in ("__position", "__rank"))
+        pos, rank = ident(pos_name), ident(rank_name)
+        keys = ", ".join(missing_as_null(c, types[c]) for c in params.subset or table.names)
+        numbered = q.define(f"SELECT *, {position_sql(q)} AS {pos} FROM {table.ref}",
+                            [*table.schema, {"name": pos_name, "type": "int"}])
+        direction = "DESC" if params.keep == "last" else "ASC"
+        ranked = q.define(
+            f"SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY {pos} {direction}) "
+            f"AS {rank} FROM {numbered.ref}",
+            [*numbered.schema, {"name": rank_name, "type": "int"}])
+        # The window scatters the rows by key: the kept ones go back to the table's order.
+        return {"table": q.define(f"SELECT {columns_sql(table.schema)} FROM {ranked.ref} "
+                                  f"WHERE {rank} = 1 ORDER BY {pos}", table.schema)}
 
     def infer_schema(
         self, ctx: Context, params: DropDuplicatesParams, table: Schema | None = None

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ..base import OperatorError, schema_of
-from ._common import NUMERIC, conform
+from ..tables import ident, lit
+from ._common import NUMERIC, conform, nullable
 
 FIELD = "expression"
 MAX_LENGTH = 2000
@@ -130,6 +131,19 @@ def _int_result(exact: Any, approx: Any, what: str) -> Any:
     return exact
 
 
+def _int_division(fn: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
+    """``left // right`` or ``left % right`` on whole numbers, missing where ``right`` is 0
+    (pandas gives infinity for a column, numpy 0 for two constants: neither is a whole
+    number, and infinity compared as larger than any number)."""
+    if not isinstance(left, pd.Series) and not isinstance(right, pd.Series):
+        return np.nan if right == 0 or pd.isna(right) or pd.isna(left) else fn(left, right)
+    result = conform(fn(left, right), "int")  # infinity: missing
+    zero = (right == 0).fillna(False) if isinstance(right, pd.Series) else \
+        pd.Series(right == 0, index=result.index)
+    # pandas' nullable integers (Int64) give 0 where numpy's give infinity.
+    return nullable(result).mask(zero) if np.any(zero) else result
+
+
 def _as_float(value: Any) -> Any:
     return value.astype("float64") if isinstance(value, pd.Series) else np.float64(value)
 
@@ -207,6 +221,8 @@ class _Interpreter:
             fail(f"Cannot apply {symbol!r} to {left.type} and {right.type}.")
         if symbol == "**":  # as floats: integer powers overflow or refuse negative exponents
             return Typed(fn(_as_float(left.value), _as_float(right.value)), "float")
+        if left.type == right.type == "int" and symbol in ("//", "%"):
+            return Typed(_int_division(fn, left.value, right.value), "int")
         if left.type == right.type == "int" and symbol != "/":
             return Typed(_int_result(fn(left.value, right.value),
                                      fn(_as_float(left.value), _as_float(right.value)),
@@ -346,3 +362,294 @@ FUNCTIONS: dict[str, tuple[int, int, Function]] = {
     "day": (1, 1, _date_fn(lambda s: s.dt.day, "day")),
     "is_null": (1, 1, _is_null),
 }
+
+
+# --- the same language as SQL, for the engines ----------------------------------------------------
+#
+# Each node becomes SQL with pandas' meaning (a missing value is NULL; a float's NaN is made
+# NULL, as pandas holds both as NaN): a comparison with a missing value is false (``!=``
+# true), ``/`` by zero gives infinity, ``//`` and ``%`` by zero a missing whole number, and
+# so on. Names and values enter only through ``ident`` and ``lit``. An operand that a rule
+# reads more than once (``a / b`` tests ``b`` before dividing) is computed once, as a helper
+# column of an earlier SELECT ("a binding"), so the SQL grows linearly with the expression.
+
+_NAN = "CAST('nan' AS DOUBLE)"
+_INF = "CAST('inf' AS DOUBLE)"
+
+
+@dataclass(frozen=True)
+class Sql:
+    """SQL for one value, its schema type, and the binding level it reads (0: none)."""
+
+    text: str
+    type: str
+    level: int = 0
+    simple: bool = False  # a column, a binding or a literal: cheap to repeat
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str
+    sql: str
+    type: str
+    level: int
+
+
+def _over_zero(a: str, b: str) -> str:
+    """``a / b`` where ``b`` is zero, as IEEE divides: infinity of the signs of both (``b``
+    may be -0.0, whose sign no comparison shows and Spark's ``atan2`` drops: its text keeps
+    it on both engines), NaN for 0 / 0."""
+    return f"{a} * CASE WHEN CAST({b} AS VARCHAR) LIKE '-%' THEN - {_INF} ELSE {_INF} END"
+
+
+def _no_nan(sql: str) -> str:
+    return f"nullif({sql}, {_NAN})"
+
+
+def _double(arg: Sql) -> str:
+    return f"CAST({arg.text} AS DOUBLE)" if arg.type == "int" else arg.text
+
+
+def _rint(sql: str, engine: str) -> str:
+    """Round half to even, as numpy does (``round_even`` is DuckDB's name, ``rint`` Spark's)."""
+    return f"rint({sql})" if engine == "spark" else f"round_even({sql}, 0)"
+
+
+class _Compiler:
+    """The parsed expression as SQL; run only after ``evaluate`` accepted it over an empty
+    table of the same schema, so every check and type rule has already passed."""
+
+    def __init__(self, table: pd.DataFrame, engine: str, taken: set[str]) -> None:
+        self.interpreter = _Interpreter(table)
+        self.types, self.engine, self.taken = self.interpreter.types, engine, taken
+        self.bindings: list[Binding] = []
+
+    def bind(self, arg: Sql) -> Sql:
+        """``arg`` as a helper column computed once in an earlier SELECT."""
+        if arg.simple:
+            return arg
+        name = f"_dg_{len(self.bindings)}"
+        while name in self.taken:
+            name = f"_{name}"
+        self.taken.add(name)
+        self.bindings.append(Binding(name, arg.text, arg.type, arg.level + 1))
+        return Sql(ident(name), arg.type, arg.level + 1, simple=True)
+
+    def visit(self, node: ast.AST) -> Sql:
+        method = _SQL_NODES[type(node)]
+        return method(self, node)
+
+    def column(self, name: str) -> Sql:
+        col_type = self.types[name]
+        text = _no_nan(ident(name)) if col_type == "float" else ident(name)
+        return Sql(text, col_type, simple=True)
+
+    def constant(self, node: ast.Constant) -> Sql:
+        value = node.value
+        if isinstance(value, bool):
+            return Sql("true" if value else "false", "bool", simple=True)
+        if isinstance(value, int):
+            return Sql(f"CAST({lit(value)} AS BIGINT)", "int", simple=True)
+        if isinstance(value, float):
+            text = f"CAST({lit(value)} AS DOUBLE)"
+            return Sql(_no_nan(text) if value != value else text, "float", simple=True)
+        return Sql(lit(value), "str", simple=True)
+
+    def name(self, node: ast.Name) -> Sql:
+        return self.column(node.id)
+
+    def call(self, node: ast.Call) -> Sql:
+        fname = node.func.id  # type: ignore[attr-defined]
+        if fname == "col":
+            return self.column(node.args[0].value)  # type: ignore[attr-defined]
+        if fname == "round":
+            digits = int(self.interpreter.visit(node.args[1]).value) if len(node.args) > 1 \
+                else 0
+            return _round_sql(self, self.visit(node.args[0]), digits)
+        return _SQL_FUNCTIONS[fname](self, [self.visit(arg) for arg in node.args])
+
+    def binop(self, node: ast.BinOp) -> Sql:
+        symbol = _ARITHMETIC[type(node.op)][0]
+        left, right = self.visit(node.left), self.visit(node.right)
+        level = max(left.level, right.level)
+        if symbol == "+" and left.type == right.type == "str":
+            return Sql(f"({left.text} || {right.text})", "str", level)
+        ints = left.type == right.type == "int"
+        if ints and symbol in ("+", "-", "*"):
+            return Sql(f"({left.text} {symbol} {right.text})", "int", level)
+        if ints and symbol in ("//", "%"):
+            return _int_division_sql(self, symbol, left, right)
+        if symbol in ("+", "-", "*"):
+            return Sql(_no_nan(f"({_double(left)} {symbol} {_double(right)})"), "float", level)
+        a, b = self.bind(Sql(_double(left), "float", left.level, left.simple)), \
+            self.bind(Sql(_double(right), "float", right.level, right.simple))
+        level = max(a.level, b.level)
+        if symbol == "/":
+            return Sql(_no_nan(f"CASE WHEN {b.text} = 0 THEN {_over_zero(a.text, b.text)} "
+                               f"ELSE {a.text} / nullif({b.text}, 0) END"), "float", level)
+        if symbol == "**":  # numpy: x ** 0 and 1 ** y are 1, even for a missing x or y
+            return Sql(_no_nan(f"CASE WHEN {b.text} = 0 OR {a.text} = 1 THEN "
+                               f"CAST(1 AS DOUBLE) ELSE power({a.text}, {b.text}) END"),
+                       "float", level)
+        return _float_division_sql(self, symbol, a, b)
+
+    def unaryop(self, node: ast.UnaryOp) -> Sql:
+        arg = self.visit(node.operand)
+        if isinstance(node.op, ast.Not):
+            return Sql(f"(NOT {arg.text})", "bool", arg.level)
+        if isinstance(node.op, ast.UAdd):
+            return arg
+        return Sql(f"(- {arg.text})", arg.type, arg.level)
+
+    def boolop(self, node: ast.BoolOp) -> Sql:
+        values = [self.visit(v) for v in node.values]
+        joiner = " AND " if isinstance(node.op, ast.And) else " OR "
+        return Sql("(" + joiner.join(v.text for v in values) + ")", "bool",
+                   max(v.level for v in values))
+
+    def compare(self, node: ast.Compare) -> Sql:
+        sql_ops = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
+                   ast.GtE: ">="}
+        nodes = [node.left, *node.comparators]
+        values = [self.visit(n) for n in nodes]
+        if len(values) > 2:  # the middle operands are read twice
+            values = [values[0], *(self.bind(v) for v in values[1:-1]), values[-1]]
+        parts = []
+        for i, op in enumerate(node.ops):
+            left, right = self._comparable(nodes[i], values[i], nodes[i + 1], values[i + 1])
+            missing = "true" if isinstance(op, ast.NotEq) else "false"
+            parts.append(f"coalesce({left} {sql_ops[type(op)]} {right}, {missing})")
+        return Sql("(" + " AND ".join(parts) + ")", "bool", max(v.level for v in values))
+
+    def _comparable(self, left_node: ast.AST, left: Sql, right_node: ast.AST, right: Sql
+                    ) -> tuple[str, str]:
+        """Both sides; a date written as text (a constant: ``evaluate`` refused a column)
+        compared with a date column is a timestamp literal."""
+        if {left.type, right.type} == {"datetime", "str"}:
+            text_node = left_node if left.type == "str" else right_node
+            stamp = lit(pd.Timestamp(self.interpreter.visit(text_node).value))
+            return (stamp, right.text) if left.type == "str" else (left.text, stamp)
+        return left.text, right.text
+
+
+def _int_division_sql(c: _Compiler, symbol: str, left: Sql, right: Sql) -> Sql:
+    """Python's ``//`` (towards minus infinity) and ``%`` (the divisor's sign) on whole
+    numbers; the engines truncate towards zero. By zero: missing."""
+    # A zero divisor made NULL: every part is then NULL, and no engine folds a constant
+    # division by zero into an error.
+    a, b = c.bind(left), c.bind(Sql(f"nullif({right.text}, 0)", "int", right.level))
+    level = max(a.level, b.level)
+    rem = f"({a.text} % {b.text})"
+    signs_differ = f"({rem} <> 0 AND (({rem} < 0) <> ({b.text} < 0)))"
+    if symbol == "//":
+        body = f"({a.text} // {b.text}) - CASE WHEN {signs_differ} THEN 1 ELSE 0 END"
+    else:
+        body = f"CASE WHEN {signs_differ} THEN {rem} + {b.text} ELSE {rem} END"
+    return Sql(f"({body})", "int", level)
+
+
+def _float_division_sql(c: _Compiler, symbol: str, a: Sql, b: Sql) -> Sql:
+    """numpy's ``floor_divide`` and ``remainder`` on floats (its ``divmod``): ``fmod``, then
+    the remainder moved to the divisor's sign, the quotient rounded as numpy rounds it."""
+    mod = c.bind(Sql(f"{a.text} % nullif({b.text}, 0)", "float", max(a.level, b.level)))
+    moved = f"({mod.text} <> 0 AND (({b.text} < 0) <> ({mod.text} < 0)))"
+    if symbol == "%":
+        return Sql(_no_nan(f"CASE WHEN {moved} THEN {mod.text} + {b.text} "
+                           f"ELSE {mod.text} END"), "float", mod.level)
+    div = c.bind(Sql(f"(({a.text} - {mod.text}) / nullif({b.text}, 0)) - CASE WHEN {moved} THEN 1 "
+                     "ELSE 0 END", "float", mod.level))
+    floor = f"floor({div.text})"
+    return Sql(_no_nan(f"CASE WHEN {b.text} = 0 THEN {_over_zero(a.text, b.text)} ELSE {floor} + "
+                       f"CASE WHEN {div.text} - {floor} > 0.5 THEN 1 ELSE 0 END END"),
+               "float", div.level)
+
+
+def _round_sql(c: _Compiler, number: Sql, digits: int) -> Sql:
+    """numpy's round: half to even of the number scaled by 10**digits."""
+    if number.type == "int" and digits >= 0:
+        return number
+    scale = f"CAST({lit(10.0 ** abs(digits))} AS DOUBLE)"
+    value = _double(number)
+    scaled = f"{_rint(f'{value} * {scale}', c.engine)} / {scale}" if digits >= 0 else \
+        f"{_rint(f'{value} / {scale}', c.engine)} * {scale}"
+    if number.type == "int":
+        return Sql(f"CAST({scaled} AS BIGINT)", "int", number.level)
+    return Sql(_no_nan(scaled), "float", number.level)
+
+
+def _sql_unify(args: list[Sql]) -> tuple[str, list[str]]:
+    types = {a.type for a in args}
+    kind = types.pop() if len(types) == 1 else "float"
+    return kind, [_double(a) if kind == "float" else a.text for a in args]
+
+
+def _sql_coalesce(c: _Compiler, args: list[Sql]) -> Sql:
+    kind, texts = _sql_unify(args)
+    return Sql(f"coalesce({', '.join(texts)})", kind, max(a.level for a in args))
+
+
+def _sql_if_else(c: _Compiler, args: list[Sql]) -> Sql:
+    kind, (yes, no) = _sql_unify(args[1:])
+    return Sql(f"CASE WHEN {args[0].text} THEN {yes} ELSE {no} END", kind,
+               max(a.level for a in args))
+
+
+def _sql_log(c: _Compiler, args: list[Sql]) -> Sql:
+    x = c.bind(Sql(_double(args[0]), "float", args[0].level, args[0].simple))
+    return Sql(f"CASE WHEN {x.text} > 0 THEN ln({x.text}) WHEN {x.text} = 0 THEN - {_INF} END",
+               "float", x.level)
+
+
+def _sql_call(template: str, result: str | None = None, *, double: bool = False,
+              no_nan: bool = False) -> Callable[[_Compiler, list[Sql]], Sql]:
+    def apply(c: _Compiler, args: list[Sql]) -> Sql:
+        arg = args[0]
+        text = template.format(_double(arg) if double else arg.text)
+        return Sql(_no_nan(text) if no_nan else text, result or arg.type, arg.level)
+    return apply
+
+
+_SQL_FUNCTIONS: dict[str, Callable[[_Compiler, list[Sql]], Sql]] = {
+    "abs": _sql_call("abs({})"),
+    "log": _sql_log,
+    "exp": _sql_call("exp({})", "float", double=True),
+    "sqrt": _sql_call("sqrt({})", "float", double=True, no_nan=True),
+    "lower": _sql_call("lower({})"),
+    "upper": _sql_call("upper({})"),
+    "len": _sql_call("CAST(length({}) AS BIGINT)", "int"),
+    "coalesce": _sql_coalesce,
+    "if_else": _sql_if_else,
+    "year": _sql_call("CAST(year({}) AS BIGINT)", "int"),
+    "month": _sql_call("CAST(month({}) AS BIGINT)", "int"),
+    "day": _sql_call("CAST(day({}) AS BIGINT)", "int"),
+    "is_null": _sql_call("({} IS NULL)", "bool"),
+}
+_SQL_NODES: dict[type, Callable[[_Compiler, Any], Sql]] = {
+    ast.Constant: _Compiler.constant, ast.Name: _Compiler.name, ast.Call: _Compiler.call,
+    ast.BinOp: _Compiler.binop, ast.UnaryOp: _Compiler.unaryop, ast.BoolOp: _Compiler.boolop,
+    ast.Compare: _Compiler.compare,
+}
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The expression as SQL (``sql``, of schema type ``type``) over the table's columns and
+    the helper columns of ``layers``: each layer's (name, SQL, type) are selected, beside
+    every column, from the previous one (the first from the table)."""
+
+    sql: str
+    type: str
+    layers: list[list[tuple[str, str, str]]]
+
+
+def compile_sql(text: str, table: pd.DataFrame, *, engine: str) -> Compiled:
+    """``text`` as SQL over a table with ``table``'s columns (an empty frame of its schema);
+    every OperatorError ``evaluate`` raises, raised the same."""
+    _, col_type = evaluate(text, table)
+    body = ast.parse(text.strip(), mode="eval").body
+    compiler = _Compiler(table, engine, {str(c) for c in table.columns})
+    result = compiler.visit(body)
+    levels = max((b.level for b in compiler.bindings), default=0)
+    layers = [[(b.name, b.sql, b.type) for b in compiler.bindings if b.level == level]
+              for level in range(1, levels + 1)]
+    return Compiled(result.text, col_type, layers)

@@ -17,7 +17,9 @@ from ..base import (
     column_field,
     schema_of,
 )
+from ..tables import SQL_TYPES, Query, Rel, ident, lit
 from ._common import NUMERIC, column_of, conform
+from .aggregate import clean_rel, median_sql, value_sql
 
 Strategy = Literal["mean", "median", "most_frequent", "constant"]
 _LEARNED: dict[str, Callable[[pd.Series], Any]] = {
@@ -91,6 +93,42 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def _fetch_stats(q: Query, table: Rel, stats: list[tuple[int, Fill]]
+                 ) -> dict[int, tuple[int, Any]]:
+    """Every mean and median in one pass: {i: (values counted, the statistic)}."""
+    columns = list(dict.fromkeys(f.column for _, f in stats))
+    clean = clean_rel(q, table, columns,
+                      medians=[f.column for _, f in stats if f.strategy == "median"])
+    parts = []
+    for i, fill in stats:
+        c = ident(fill.column)
+        value = median_sql(q, fill.column) if fill.strategy == "median" else \
+            f"avg(CAST({c} AS DOUBLE))"  # pandas' mean is in floats
+        parts += [f"count({c}) AS {ident(f'n{i}')}", f"{value} AS {ident(f'v{i}')}"]
+    row = q.fetch(f"SELECT {', '.join(parts)} FROM {clean.ref}", limit=1).iloc[0]
+    return {i: (int(row[f"n{i}"]), row[f"v{i}"]) for i, _ in stats}
+
+
+def _fetch_mode(q: Query, table: Rel, column: str) -> tuple[int, Any]:
+    """The most frequent value, the smallest of a tie (pandas' mode is sorted); (0, None)
+    when the column has no values."""
+    clean = clean_rel(q, table, [column])
+    top = q.fetch(f"SELECT {ident(column)} AS v, count(*) AS n FROM {clean.ref} "
+                  f"WHERE {ident(column)} IS NOT NULL GROUP BY {ident(column)} "
+                  "ORDER BY n DESC, v ASC LIMIT 1", limit=1)
+    return (0, None) if top.empty else (int(top["n"].iloc[0]), top["v"].iloc[0])
+
+
+def _fill_sql(value: Any, col_type: str) -> str:
+    """A learned or constant value as a literal of the filled column's type."""
+    if col_type == "datetime":
+        return lit(pd.Timestamp(value))
+    if col_type == "float":
+        # Through text: Python's repr reads back as the very same double on every engine.
+        return f"CAST({lit(repr(float(value)))} AS DOUBLE)"
+    return lit(value)
+
+
 class FillMissing(Operator):
     """Fills the missing values of some columns.
 
@@ -100,6 +138,11 @@ class FillMissing(Operator):
     Mean, median and most frequent value are learned from the whole table when the pipeline
     is trained, and the same values fill rows when it serves: a new row's missing ``spend``
     gets the training median, not its own. Mean and median make a column of decimals.
+
+    On an engine (DuckDB, Spark) the same values are learned: the median is the two middle
+    values added and halved, as pandas computes it; a tie for most frequent goes to the
+    smallest value (text by code point), as pandas' sorted ``mode`` does. A mean of decimals
+    may differ from pandas' in the last bits (the order of additions differs), never more.
     """
 
     name = "transform.fill_missing"
@@ -143,6 +186,37 @@ class FillMissing(Operator):
             filled[fill.column] = series.fillna(
                 pd.Timestamp(value) if col_type == "datetime" else value)
         return {"table": table.assign(**filled)}
+
+    def fit_query(self, q: Query, params: FillMissingParams, table: Rel) -> dict[str, Any]:
+        for i, fill in enumerate(params.columns):
+            _filled_type(i, fill, table.schema)
+        stats = [(i, f) for i, f in enumerate(params.columns) if f.strategy in ("mean", "median")]
+        found = _fetch_stats(q, table, stats) if stats else {}
+        state: dict[str, Any] = {}
+        for i, fill in enumerate(params.columns):
+            if fill.strategy == "constant":
+                state[fill.column] = fill.value
+                continue
+            count, value = found[i] if i in found else _fetch_mode(q, table, fill.column)
+            if not count:
+                raise OperatorError(
+                    f"Column {fill.column!r} has no values to learn a {fill.strategy} from.",
+                    field=f"columns.{i}.column")
+            state[fill.column] = _plain(value)
+            q.log(f"{fill.column}: missing values become {state[fill.column]!r}.")
+        return state
+
+    def apply_query(self, q: Query, params: FillMissingParams, state: dict[str, Any],
+                    table: Rel) -> dict[str, Rel]:
+        types = table.types()
+        filled = {fill.column: _filled_type(i, fill, table.schema)
+                  for i, fill in enumerate(params.columns)}
+        selected = [
+            f"coalesce(CAST({value_sql(c, types[c])} AS {SQL_TYPES[filled[c]]}), "
+            f"{_fill_sql(state[c], filled[c])}) AS {ident(c)}" if c in filled else ident(c)
+            for c in table.names]
+        schema = [{**c, "type": filled.get(c["name"], c["type"])} for c in table.schema]
+        return {"table": q.define(f"SELECT {', '.join(selected)} FROM {table.ref}", schema)}
 
     def infer_schema(
         self, ctx: Context, params: FillMissingParams, table: Schema | None = None

@@ -19,6 +19,7 @@ from ..base import (
     require_columns,
     schema_of,
 )
+from ..tables import Query, Rel, ident, lit
 
 Op = Literal["==", "!=", ">", ">=", "<", "<=", "in", "not_in", "is_null", "not_null", "contains"]
 _COMPARE = {"==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
@@ -129,8 +130,30 @@ def _mask(series: pd.Series, op: str, value: Any) -> pd.Series:
         return ~found if op == "not_in" else found
     if op == "contains":
         return series.str.contains(value, regex=False, na=False)
+    if op == "!=":  # a missing value is not equal to anything
+        return _COMPARE[op](series, value).fillna(True).astype(bool) | series.isna()
     # Nullable dtypes give <NA> when comparing a missing value: such rows do not match.
     return _COMPARE[op](series, value).fillna(False).astype(bool)
+
+
+def _condition_sql(column: str, col_type: str, op: str, value: Any) -> str:
+    """The condition as SQL that is true, false (never NULL) exactly where ``_mask`` is."""
+    c = ident(column)
+    missing = f"({c} IS NULL OR isnan({c}))" if col_type == "float" else f"{c} IS NULL"
+    if op == "is_null":
+        return missing
+    if op == "not_null":
+        return f"NOT {missing}"
+    if op in _LIST_VALUE:
+        values = ", ".join(lit(v) for v in value)
+        return f"({missing} OR {c} NOT IN ({values}))" if op == "not_in" else \
+            f"coalesce({c} IN ({values}), false)"
+    if op == "contains":
+        return f"coalesce(contains({c}, {lit(value)}), false)"
+    sql_op = "<>" if op == "!=" else "=" if op == "==" else op
+    if op == "!=":
+        return f"({missing} OR {c} <> {lit(value)})"
+    return f"coalesce({c} {sql_op} {lit(value)}, false)"
 
 
 class FilterRows(Operator):
@@ -138,7 +161,8 @@ class FilterRows(Operator):
 
     Example: ``{"conditions": [{"column": "plan", "op": "in", "value": ["pro", "enterprise"]},
     {"column": "monthly_spend", "op": ">", "value": 50}], "combine": "all"}``.
-    ``contains`` is case-sensitive; comparisons never match a missing value, except ``!=``.
+    ``contains`` is case-sensitive; comparisons never match a missing value, except ``!=``
+    and ``not_in``, which a missing value always meets.
     """
 
     name = "transform.filter_rows"
@@ -150,6 +174,7 @@ class FilterRows(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = FilterRowsParams
+    version = "2"  # "!=" keeps missing values whatever the column's dtype
     example = {"conditions": [{"column": "plan", "op": "in", "value": ["pro", "enterprise"]},
                               {"column": "monthly_spend", "op": ">", "value": 50}],
                "combine": "all"}
@@ -175,6 +200,17 @@ class FilterRows(Operator):
         result = table[keep].reset_index(drop=True)
         ctx.log(f"Kept {len(result)} of {len(table)} rows.")
         return {"table": result}
+
+    def query(self, q: Query, params: FilterRowsParams, table: Rel) -> dict[str, Rel]:
+        types = table.types()
+        conditions = [_condition_sql(cond.column, types[cond.column], cond.op,
+                                     _checked_value(i, cond, table.schema))
+                      for i, cond in enumerate(params.conditions)]
+        if not conditions:
+            return {"table": table}
+        where = (" AND " if params.combine == "all" else " OR ").join(
+            f"({c})" for c in conditions)
+        return {"table": q.define(f"SELECT * FROM {table.ref} WHERE {where}", table.schema)}
 
     def infer_schema(
         self, ctx: Context, params: FilterRowsParams, table: Schema | None = None

@@ -1,7 +1,7 @@
 """Join two tables on matching key columns."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field
@@ -17,9 +17,12 @@ from ..base import (
     require_columns,
     schema_of,
 )
+from ..tables import Query, Rel, ident
 from ._common import NUMERIC, conform, nullable, types_of
 
 How = Literal["inner", "left", "right", "outer"]
+_SQL_JOIN = {"inner": "INNER JOIN", "left": "LEFT JOIN", "right": "RIGHT JOIN",
+             "outer": "FULL OUTER JOIN"}
 # Which sides may lack a match, and so gain missing values.
 _MAY_BE_MISSING = {"inner": (), "left": ("right",), "right": ("left",),
                    "outer": ("left", "right")}
@@ -90,8 +93,13 @@ class Join(Operator):
 
     Example: ``{"how": "left", "on": [{"left": "customer_id", "right": "id"}]}`` adds the
     customer's columns to each order, keeping orders with no customer.
-    Like SQL, a missing key matches nothing; those rows are kept (at the end) by the joins
-    that keep all rows of their side. Integers and decimals match by value.
+    Like SQL, a missing key (NaN too) matches nothing; those rows are kept by the joins that
+    keep all rows of their side. Integers and decimals match by value.
+
+    Row order: in pandas (serving, previews) the rows of a left or inner join follow the left
+    table, those of a right join the right table, an outer join's are sorted by key, and rows
+    with a missing key come last; on DuckDB and Spark (table nodes in a run) a join, as in
+    SQL, promises no order: sort after it where the order matters.
     """
 
     name = "transform.join"
@@ -132,6 +140,28 @@ class Join(Operator):
                                for c in schema})
         ctx.log(f"Joined {len(left)} and {len(right)} rows into {len(result)}.")
         return {"table": result}
+
+    def query(self, q: Query, params: JoinParams, left: Rel, right: Rel) -> dict[str, Rel]:
+        renames, schema = _plan(params, left.schema, right.schema)
+        lt, rt = left.types(), right.types()
+        conditions, merged = [], {}
+        for key in params.on:
+            lhs, rhs = f"l.{ident(key.left)}", f"r.{ident(key.right)}"
+            if lt[key.left] != rt[key.right]:  # an integer matches a decimal by value
+                lhs, rhs = f"CAST({lhs} AS DOUBLE)", f"CAST({rhs} AS DOUBLE)"
+            # NULL matches nothing in SQL, but NaN equals NaN: pandas counts it as missing.
+            conditions += [f"{lhs} = {rhs}", *(f"NOT isnan({side})" for side, t in
+                                              ((lhs, lt[key.left]), (rhs, rt[key.right]))
+                                              if t == "float")]
+            if key.left == key.right:  # one column: the key of whichever side has the row
+                merged[key.left] = f"coalesce({lhs}, {rhs})"
+        columns = [f"{merged.get(c['name'], 'l.' + ident(c['name']))} AS {ident(c['name'])}"
+                   for c in left.schema]
+        columns += [f"r.{ident(c['name'])} AS {ident(renames.get(c['name'], c['name']))}"
+                    for c in right.schema if c["name"] not in merged]
+        sql = (f"SELECT {', '.join(columns)} FROM {left.ref} AS l {_SQL_JOIN[params.how]} "
+               f"{right.ref} AS r ON {' AND '.join(conditions)}")
+        return {"table": q.define(sql, schema)}
 
     def infer_schema(self, ctx: Context, params: JoinParams, left: Schema | None = None,
                      right: Schema | None = None) -> dict[str, Schema | None]:

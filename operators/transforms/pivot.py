@@ -17,10 +17,15 @@ from ..base import (
     require_columns,
     schema_of,
 )
-from ._common import NUMERIC, column_of, expect_type
+from ..tables import Query, Rel, ident, lit
+from ._common import NUMERIC, column_of, conform, expect_type, types_of
+from .aggregate import clean_rel
 
 MAX_COLUMNS = 1000
 _NUMERIC_ONLY = ("sum", "mean")
+# The long table of cells (one row per index and key) names its columns so as not to meet
+# the user's index columns.
+_POSITION, _CELL = ident("__pivot position"), ident("__pivot cell")
 
 
 class PivotParams(Params):
@@ -40,8 +45,13 @@ class PivotParams(Params):
 
 
 def _check(params: PivotParams, schema: Schema | None) -> None:
-    if schema is None:
-        return
+    if schema is not None:
+        _cell_type(params, schema)
+
+
+def _cell_type(params: PivotParams, schema: Schema) -> str:
+    """The type of every new column, whatever the data (checking the params on the way):
+    whole numbers stay whole numbers when some cells are empty."""
     require_columns(schema, params.index, field="index")
     column_of(schema, params.columns, field="columns")
     if params.columns in params.index:
@@ -57,6 +67,24 @@ def _check(params: PivotParams, schema: Schema | None) -> None:
         raise OperatorError(
             f"{params.fill_value!r} does not fit cells holding "
             f"{'numbers' if numeric_cells else value_type + ' values'}.", field="fill_value")
+    cell = "int" if params.function == "count" else \
+        "float" if params.function == "mean" else value_type
+    return "float" if cell == "int" and isinstance(params.fill_value, float) else cell
+
+
+def _new_columns(values: list[object], params: PivotParams) -> list[str]:
+    """The new columns' names, in order; an error if there would be too many or one would
+    be named like an index column."""
+    if len(values) > MAX_COLUMNS:
+        raise OperatorError(
+            f"{params.columns!r} has {len(values)} distinct values; a pivot makes at "
+            f"most {MAX_COLUMNS} columns.", field="columns")
+    names = [_label(v) for v in values]
+    clashes = sorted(set(names) & set(params.index))
+    if clashes:
+        raise OperatorError(f"A new column would be named like the index column "
+                            f"{clashes[0]!r}.", field="columns")
+    return names
 
 
 def _label(value: object) -> str:
@@ -64,6 +92,31 @@ def _label(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _cell_sql(params: PivotParams, value: str) -> str:
+    """The function over the values of one cell's rows, as pandas' groupby computes it."""
+    return {"sum": f"coalesce(sum({value}), 0)", "count": f"count({value})",
+            "mean": f"avg(CAST({value} AS DOUBLE))", "min": f"min({value})",
+            "max": f"max({value})"}[params.function]
+
+
+def _spread_sql(params: PivotParams, position: int) -> str:
+    """The new column at ``position`` from the cells (one row per index and position): the
+    cell, or the fill value where the index has no rows with that key. As pandas' unstack,
+    a cell whose values are all missing stays as the function made it (missing for mean,
+    min and max), it is not filled."""
+    cell = f"max(CASE WHEN {_POSITION} = {position} THEN {_CELL} END)"
+    fill = 0 if params.fill_value is None and params.function == "count" else \
+        params.fill_value
+    if fill is None:
+        return cell
+    fill_sql = f"CAST({lit(repr(float(fill)))} AS DOUBLE)" if isinstance(fill, float) else \
+        lit(fill)
+    if params.function in ("sum", "count"):  # never missing where there are rows
+        return f"coalesce({cell}, {fill_sql})"
+    return (f"CASE WHEN count(CASE WHEN {_POSITION} = {position} THEN 1 END) = 0 "
+            f"THEN {fill_sql} ELSE {cell} END")
 
 
 class Pivot(Operator):
@@ -76,7 +129,13 @@ class Pivot(Operator):
     ``columns`` value is missing are left out. Because those names depend on the data, the
     output schema is unknown until the node has run: the canvas checks the parameters
     against the input but cannot offer the new columns downstream before a run. At most
-    1000 new columns.
+    1000 new columns. Rows are sorted by the index; a missing index value is a row of its
+    own, last.
+
+    Version 2: the new columns have one type whatever the data, so every engine (pandas,
+    DuckDB, Spark) gives the same table: sums, minimums and maximums of whole numbers stay
+    whole numbers where some cells are empty (version 1 turned such a column into decimals,
+    but not when every cell was filled); true/false cells stay true/false.
     """
 
     name = "transform.pivot"
@@ -88,6 +147,7 @@ class Pivot(Operator):
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = PivotParams
+    version = "2"
     example = {"index": ["region"],
                "columns": "month",
                "values": "sales",
@@ -96,16 +156,14 @@ class Pivot(Operator):
 
     def run(self, ctx: Context, params: PivotParams, table: pd.DataFrame
             ) -> dict[str, pd.DataFrame]:
-        _check(params, schema_of(table))
+        schema = schema_of(table)
+        cell_type = _cell_type(params, schema)
         has_key = table[params.columns].notna()
         if not has_key.all():
             ctx.log(f"Left out {(~has_key).sum()} row(s) with no {params.columns!r} value.")
         rows = table[has_key]
-        new_columns = rows[params.columns].nunique()
-        if new_columns > MAX_COLUMNS:
-            raise OperatorError(
-                f"{params.columns!r} has {new_columns} distinct values; a pivot makes at "
-                f"most {MAX_COLUMNS} columns.", field="columns")
+        if rows[params.columns].nunique() > MAX_COLUMNS:
+            _new_columns(list(rows[params.columns].unique()), params)
         fill = 0 if params.fill_value is None and params.function == "count" else \
             params.fill_value
         cells = rows.groupby([*params.index, params.columns], dropna=False, sort=True)[
@@ -113,12 +171,46 @@ class Pivot(Operator):
         if isinstance(fill, float) and cells.dtype.kind in "iu":
             cells = cells.astype("float64")  # whole-number cells cannot hold 0.5
         wide = cells.unstack(params.columns, fill_value=fill)
-        wide.columns = [_label(c) for c in wide.columns]
-        clashes = sorted(set(wide.columns) & set(params.index))
-        if clashes:
-            raise OperatorError(f"A new column would be named like the index column "
-                                f"{clashes[0]!r}.", field="columns")
-        return {"table": wide.reset_index()}
+        wide.columns = _new_columns(list(wide.columns), params)
+        types = types_of(schema)
+        result = wide.reset_index()
+        return {"table": result.assign(**{
+            c: conform(result[c], types.get(c, cell_type) if c in params.index else cell_type)
+            for c in result.columns})}
+
+    def query(self, q: Query, params: PivotParams, table: Rel) -> dict[str, Rel]:
+        cell_type = _cell_type(params, table.schema)
+        key, value = ident(params.columns), ident(params.values)
+        clean = clean_rel(q, table, list(dict.fromkeys([*params.index, params.columns,
+                                                        params.values])))
+        keys = q.define(f"SELECT {key} AS value, row_number() OVER (ORDER BY {key}) AS position "
+                        f"FROM (SELECT DISTINCT {key} FROM {clean.ref} WHERE {key} IS NOT NULL)"
+                        " AS k", [{"name": "value", "type": table.types()[params.columns]},
+                                  {"name": "position", "type": "int"}])
+        found = q.fetch(f"SELECT value, position, count(*) OVER () AS n FROM {keys.ref} "
+                        f"ORDER BY position LIMIT {MAX_COLUMNS}", limit=MAX_COLUMNS)
+        total = int(found["n"].iloc[0]) if len(found) else 0
+        if total > MAX_COLUMNS:
+            _new_columns([None] * total, params)
+        names = _new_columns(list(found.sort_values("position")["value"]), params)
+        types = table.types()
+        index = [ident(c) for c in params.index]
+        cells = q.define(
+            f"SELECT {', '.join(f'd.{c}' for c in index)}, k.position AS {_POSITION}, "
+            f"{_cell_sql(params, f'd.{value}')} AS {_CELL} FROM {clean.ref} AS d "
+            f"JOIN {keys.ref} AS k ON d.{key} = k.value "
+            f"GROUP BY {', '.join(f'd.{c}' for c in index)}, k.position",
+            [*({"name": c, "type": types[c]} for c in params.index),
+             {"name": "__pivot position", "type": "int"},
+             {"name": "__pivot cell", "type": cell_type}])
+        spread = [f"{_spread_sql(params, i)} AS {ident(name)}"
+                  for i, name in enumerate(names, start=1)]
+        return {"table": q.define(
+            f"SELECT {', '.join([*index, *spread])} FROM {cells.ref} "
+            f"GROUP BY {', '.join(index)} "
+            f"ORDER BY {', '.join(f'{c} ASC NULLS LAST' for c in index)}",
+            [*({"name": c, "type": types[c]} for c in params.index),
+             *({"name": n, "type": cell_type} for n in names)])}
 
     def infer_schema(self, ctx: Context, params: PivotParams, table: Schema | None = None
                      ) -> dict[str, Schema | None]:

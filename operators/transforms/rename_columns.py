@@ -1,6 +1,8 @@
 """Give columns new names, keeping their order and values."""
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from pydantic import Field, field_validator
 
@@ -15,6 +17,7 @@ from ..base import (
     require_columns,
     schema_of,
 )
+from ..tables import Query, Rel, ident
 
 
 class Rename(Params):
@@ -78,6 +81,12 @@ class RenameColumns(Operator):
     ) -> dict[str, pd.DataFrame]:
         _renamed(params, schema_of(table))
         return {"table": table.rename(columns={r.column: r.new_name for r in params.mapping})}
+
+    def query(self, q: Query, params: RenameColumnsParams, table: Rel) -> dict[str, Rel]:
+        schema = _renamed(params, table.schema)
+        columns = ", ".join(f"{ident(old)} AS {ident(new['name'])}"
+                            for old, new in zip(table.names, schema, strict=True))
+        return {"table": q.define(f"SELECT {columns} FROM {table.ref}", schema)}
 
     def infer_schema(
         self, ctx: Context, params: RenameColumnsParams, table: Schema | None = None

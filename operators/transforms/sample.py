@@ -1,10 +1,14 @@
 """Take a random sample of rows."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 from pydantic import Field, model_validator
 
 from ..base import Context, Operator, Params, Port, Schema
+from ..rowhash import draws, draws_sql, fresh_name, hash_order, hash_sql
+from ..tables import Query, Rel, ident
 
 
 class SampleParams(Params):
@@ -25,11 +29,27 @@ class SampleParams(Params):
         return self
 
 
-class Sample(Operator):
-    """Takes random rows, reproducibly for a given seed.
+def _count(params: SampleParams, rows: int, log: Context | Query) -> int:
+    """How many rows the sample has (draws, with replacement) out of ``rows``."""
+    if params.fraction is not None:
+        return math.floor(params.fraction * rows + 0.5)  # half up
+    n = params.n or 0
+    if n > rows and not params.replace:
+        log.log(f"Asked for {n} rows but the table has {rows}: took them all.")
+        return rows
+    return n
 
-    Example: ``{"n": 1000, "seed": 7}`` or ``{"fraction": 0.1}``. Asking for more rows than
-    the table has, without replacement, gives all of them (shuffled) and says so in the log.
+
+class Sample(Operator):
+    """Takes rows chosen by a stable hash of each row and the seed: the same rows on pandas,
+    DuckDB and Spark for a given seed, whatever order they read the table in.
+
+    Example: ``{"n": 1000, "seed": 7}`` or ``{"fraction": 0.1}`` (the share of the rows,
+    rounded half up). Without replacement: the rows with the lowest hashes, in hash order (a
+    shuffle); asking for more rows than the table has gives all of them, shuffled, and says so
+    in the log. With replacement: each draw picks a row by the hash of the seed and the draw's
+    number, in the order drawn. Equal rows are interchangeable. Version 2: the hash replaces
+    pandas' random generator (the same seed now gives other rows than in version 1).
     """
 
     name = "transform.sample"
@@ -38,6 +58,7 @@ class Sample(Operator):
     category = "transform"
     icon = "dice-5"
     keywords = ("sample", "random", "subset", "shuffle", "bootstrap", "downsample")
+    version = "2"
     inputs = (Port("table", "table"),)
     outputs = (Port("table", "table"),)
     Params = SampleParams
@@ -48,15 +69,30 @@ class Sample(Operator):
     def run(
         self, ctx: Context, params: SampleParams, table: pd.DataFrame
     ) -> dict[str, pd.DataFrame]:
-        n = params.n
-        if n is not None and n > len(table) and not params.replace:
-            ctx.log(f"Asked for {n} rows but the table has {len(table)}: took them all.")
-            n = len(table)
+        count = _count(params, len(table), ctx)
         if table.empty:
             return {"table": table.reset_index(drop=True)}
-        result = table.sample(n=n, frac=params.fraction, replace=params.replace,
-                              random_state=params.seed, ignore_index=True)
-        return {"table": result}
+        order = hash_order(table, params.seed)
+        picks = order[draws(params.seed, count, len(table))] if params.replace else \
+            order[:count]
+        return {"table": table.iloc[picks].reset_index(drop=True)}
+
+    def query(self, q: Query, params: SampleParams, table: Rel) -> dict[str, Rel]:
+        rows = int(q.fetch(f"SELECT count(*) AS n FROM {table.ref}")["n"].iloc[0])
+        count = _count(params, rows, q)
+        count = count if rows else 0  # no row to draw
+        h = hash_sql(table.schema, params.seed, q.engine)
+        if not params.replace:
+            return {"table": q.define(f"SELECT * FROM {table.ref} ORDER BY {h} LIMIT {count}",
+                                      table.schema)}
+        pos = fresh_name(table.schema, "__dg_pos")
+        ranked = q.define(f"SELECT *, row_number() OVER (ORDER BY {h}) - 1 AS {ident(pos)} "
+                          f"FROM {table.ref}", [*table.schema, {"name": pos, "type": "int"}])
+        cols = ", ".join(f"t.{ident(c['name'])}" for c in table.schema)
+        numbers = draws_sql(params.seed, count, max(rows, 1), q.engine)
+        return {"table": q.define(
+            f"SELECT {cols} FROM ({numbers}) AS d JOIN {ranked.ref} AS t "
+            f"ON t.{ident(pos)} = d.pos ORDER BY d.draw", table.schema)}
 
     def infer_schema(
         self, ctx: Context, params: SampleParams, table: Schema | None = None

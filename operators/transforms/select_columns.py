@@ -1,6 +1,8 @@
 """Keep some columns, in the order given."""
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from pydantic import field_validator
 
@@ -15,6 +17,7 @@ from ..base import (
     require_columns,
     schema_of,
 )
+from ..tables import Query, Rel, columns_sql
 
 
 class SelectColumnsParams(Params):
@@ -31,6 +34,12 @@ class SelectColumnsParams(Params):
         if repeated:
             raise ValueError(f"columns are listed more than once: {', '.join(repeated)}")
         return columns
+
+
+def _selected(params: SelectColumnsParams, schema: Schema) -> Schema:
+    require_columns(schema, params.columns, field="columns")
+    by_name = {c["name"]: c for c in schema}
+    return [by_name[c] for c in params.columns]
 
 
 class SelectColumns(Operator):
@@ -56,11 +65,11 @@ class SelectColumns(Operator):
         require_columns(schema_of(table), params.columns, field="columns")
         return {"table": columns_of(table, params.columns)}
 
+    def query(self, q: Query, params: SelectColumnsParams, table: Rel) -> dict[str, Rel]:
+        schema = _selected(params, table.schema)
+        return {"table": q.define(f"SELECT {columns_sql(schema)} FROM {table.ref}", schema)}
+
     def infer_schema(
         self, ctx: Context, params: SelectColumnsParams, table: Schema | None = None
     ) -> dict[str, Schema | None]:
-        if table is None:
-            return {"table": None}
-        require_columns(table, params.columns, field="columns")
-        by_name = {c["name"]: c for c in table}
-        return {"table": [by_name[c] for c in params.columns]}
+        return {"table": None if table is None else _selected(params, table)}

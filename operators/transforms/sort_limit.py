@@ -1,6 +1,8 @@
 """Sort rows and optionally keep only the first ones."""
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from pydantic import Field
 
@@ -15,6 +17,8 @@ from ..base import (
     require_columns,
     schema_of,
 )
+from ..tables import Query, Rel, columns_sql, ident
+from ._common import fresh_name, missing_as_null, position_sql
 
 
 class SortKey(Params):
@@ -71,6 +75,26 @@ class SortLimit(Operator):
         if params.limit is not None:
             table = table.head(params.limit)
         return {"table": table.reset_index(drop=True)}
+
+    def query(self, q: Query, params: SortLimitParams, table: Rel) -> dict[str, Rel]:
+        _check(params, table.schema)
+        if not params.order_by and params.limit is None:
+            return {"table": table}
+        limit = "" if params.limit is None else f" LIMIT {int(params.limit)}"
+        if not params.order_by and q.engine == "duckdb":
+            # DuckDB keeps insertion order through a LIMIT and stops reading there; Spark's
+            # LIMIT gathers partitions in no set order: it takes the first rows by position.
+            return {"table": q.define(f"SELECT * FROM {table.ref}{limit}", table.schema)}
+        pos_name = fresh_name(table.schema, "__position")
+        numbered = q.define(f"SELECT *, {position_sql(q)} AS {ident(pos_name)} "
+                            f"FROM {table.ref}", [*table.schema, {"name": pos_name, "type": "int"}])
+        types = table.types()
+        keys = [f"{missing_as_null(k.column, types[k.column])} "
+                f"{'DESC' if k.descending else 'ASC'} NULLS LAST" for k in params.order_by]
+        # Ties keep their order (pandas' stable sort): the row's position breaks them.
+        order = ", ".join([*keys, ident(pos_name)])
+        return {"table": q.define(f"SELECT {columns_sql(table.schema)} FROM {numbered.ref} "
+                                  f"ORDER BY {order}{limit}", table.schema)}
 
     def infer_schema(
         self, ctx: Context, params: SortLimitParams, table: Schema | None = None

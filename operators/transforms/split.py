@@ -1,9 +1,11 @@
 """Split a table into train and test rows."""
 from __future__ import annotations
 
+from fractions import Fraction
+from typing import Any
+
 import pandas as pd
 from pydantic import Field
-from sklearn.model_selection import train_test_split
 
 from ..base import (
     Context,
@@ -16,6 +18,13 @@ from ..base import (
     require_columns,
     schema_of,
 )
+from ..rowhash import fresh_name, hash_sql, row_hashes
+from ..tables import Query, Rel, columns_sql, ident, lit
+from ._common import shown
+
+# How many unsplittable classes a message names; how many classes a split keeps apart.
+_NAMED = 10
+_MAX_STRATA = 1_000
 
 
 class SplitParams(Params):
@@ -28,11 +37,76 @@ class SplitParams(Params):
     )
 
 
-class Split(Operator):
-    """Shuffles the rows and splits them into ``train`` and ``test``.
+def _share(test_size: float) -> tuple[int, int]:
+    """``test_size`` as a fraction p/q (as typed: 0.1 is 1/10), for exact integer counts."""
+    share = Fraction(repr(test_size)).limit_denominator(1_000_000)
+    return share.numerator, share.denominator
 
-    Example: ``{"test_size": 0.2, "seed": 42, "stratify": "churned"}`` puts 80% of the rows
-    in train, 20% in test, with the same share of churned customers in both.
+
+def test_rows(test_size: float, rows: int) -> int:
+    """How many of ``rows`` rows go to test: test_size x rows rounded up, as scikit-learn
+    counts (0.1 x 30 is 3: the share as typed, without the float's error)."""
+    p, q = _share(test_size)
+    return (p * rows + q - 1) // q
+
+
+def _test_rows_sql(test_size: float, rows: str) -> str:
+    p, q = _share(test_size)
+    return f"(({p} * {rows} + {q - 1}) // {q})"
+
+
+def _check(params: SplitParams, missing: int, strata: int,
+           stats: list[tuple[Any, int, bool]]) -> None:
+    """The refusals, the same on every engine. ``stats``: per value of ``stratify`` (one
+    entry without it), in order, its rows and whether all of them would go to test."""
+    column = params.stratify
+    if missing:
+        raise OperatorError(
+            f"Column {column!r} has missing values; filter them out first or split without "
+            "stratifying.", field="stratify")
+    if strata > _MAX_STRATA:
+        raise OperatorError(
+            f"Column {column!r} has {strata:,} different values; stratifying keeps at most "
+            f"{_MAX_STRATA:,} classes apart: stratify on a column with fewer values.",
+            field="stratify")
+    lonely = [shown(v) for v, n, _ in stats if n < 2] if column else []
+    if lonely:
+        raise OperatorError(
+            f"Stratifying needs at least 2 rows of each value of {column!r}; these have only "
+            f"one: {', '.join(lonely[:_NAMED])}{' and more' if len(lonely) > _NAMED else ''}.",
+            field="stratify")
+    rows = sum(n for _, n, _ in stats)
+    if rows < 2:
+        raise OperatorError(
+            f"The table has {rows} row(s); splitting needs at least 2.", field="test_size")
+    stuck = [(v, n) for v, n, all_test in stats if all_test]
+    if stuck and not column:
+        raise OperatorError(
+            f"With test_size {params.test_size} all {rows} rows would go to test, none to "
+            "train: lower test_size.", field="test_size")
+    if stuck:
+        named = ", ".join(f"{shown(v)} ({n} rows)" for v, n in stuck[:_NAMED])
+        raise OperatorError(
+            f"With test_size {params.test_size} every row of these values of {column!r} "
+            f"would go to test, none to train: {named}"
+            f"{' and more' if len(stuck) > _NAMED else ''}. Lower test_size.",
+            field="test_size")
+
+
+class Split(Operator):
+    """Splits the rows into ``train`` and ``test`` by a stable hash of each row and the seed.
+
+    Example: ``{"test_size": 0.2, "seed": 42, "stratify": "churned"}`` puts 20% of the rows
+    in test (rounded up), 80% in train, with the same share of churned customers in both.
+
+    Test holds the rows with the lowest hashes (``operators.rowhash``: a row's values and
+    the seed), per value of ``stratify`` when given: test_size x the rows of that value,
+    rounded up (scikit-learn rounds up the whole test set instead, so with several classes
+    test may hold a row or two more than it did), and every copy of the last row taken: equal
+    rows are never split between train and test. Train holds the others. Both keep the
+    table's order, and are the same on pandas, DuckDB and Spark. At most 1,000 classes.
+    Version 2: the hash replaces scikit-learn's ``train_test_split`` (the same seed now gives
+    other rows than in version 1, and the rows are no longer shuffled).
     """
 
     name = "transform.split"
@@ -41,6 +115,7 @@ class Split(Operator):
     category = "transform"
     icon = "split"
     keywords = ("split", "train", "test", "holdout", "sample", "stratify")
+    version = "2"
     inputs = (Port("table", "table"),)
     outputs = (Port("train", "table"), Port("test", "table"))
     Params = SplitParams
@@ -50,40 +125,69 @@ class Split(Operator):
     def run(
         self, ctx: Context, params: SplitParams, table: pd.DataFrame
     ) -> dict[str, pd.DataFrame]:
-        stratify = None
+        keys = pd.Series(0, index=table.index)
         if params.stratify is not None:
             require_columns(schema_of(table), [params.stratify], field="stratify")
-            stratify = table[params.stratify]
-            if stratify.isna().any():
-                raise OperatorError(
-                    f"Column {params.stratify!r} has missing values; filter them out first "
-                    "or split without stratifying.",
-                    field="stratify",
-                )
-            counts = stratify.value_counts()
-            lonely = [str(v) for v in counts[counts < 2].index]
-            if lonely:
-                raise OperatorError(
-                    f"Stratifying needs at least 2 rows of each value of {params.stratify!r}; "
-                    f"these have only one: {', '.join(lonely)}.",
-                    field="stratify",
-                )
-        if len(table) < 2:
-            raise OperatorError(
-                f"The table has {len(table)} row(s); splitting needs at least 2.",
-                field="test_size",
-            )
-        try:
-            train, test = train_test_split(
-                table, test_size=params.test_size, random_state=params.seed, stratify=stratify
-            )
-        except ValueError as exc:  # sklearn explains what is too small or too rare
-            raise OperatorError(
-                f"Cannot split {len(table)} rows: {exc}",
-                field="stratify" if stratify is not None else "test_size",
-            ) from None
+            keys = table[params.stratify]
+        missing = int(keys.isna().sum())
+        hashes = row_hashes(table, params.seed)
+        thresholds: dict[Any, str] = {}
+        stats: list[tuple[Any, int, bool]] = []
+        if not missing and keys.nunique() <= _MAX_STRATA:
+            for key, group in hashes.groupby(keys, sort=True):
+                ordered = sorted(group)
+                thresholds[key] = ordered[test_rows(params.test_size, len(ordered)) - 1]
+                stats.append((key, len(ordered), thresholds[key] >= ordered[-1]))
+        _check(params, missing, int(keys.nunique()), stats)
+        in_test = (hashes <= keys.map(thresholds)).to_numpy()
+        train = table[~in_test].reset_index(drop=True)
+        test = table[in_test].reset_index(drop=True)
         ctx.log(f"Split {len(table)} rows into {len(train)} train and {len(test)} test.")
-        return {"train": train.reset_index(drop=True), "test": test.reset_index(drop=True)}
+        return {"train": train, "test": test}
+
+    def query(self, q: Query, params: SplitParams, table: Rel) -> dict[str, Rel]:
+        column = params.stratify
+        if column is not None:
+            require_columns(table.schema, [column], field="stratify")
+        stats = self._stats(q, params, table)
+        h = fresh_name(table.schema, "__dg_h")
+        if column is None:
+            in_test = f"{ident(h)} <= {lit(stats[0][3])}" if stats else "false"
+        else:
+            in_test = (f"CASE {ident(column)} " + " ".join(
+                f"WHEN {lit(v)} THEN {ident(h)} <= {lit(t)}" for v, _, _, t in stats) + " END")
+        hashed = (f"(SELECT *, {hash_sql(table.schema, params.seed, q.engine)} AS {ident(h)} "
+                  f"FROM {table.ref}) AS hashed")
+        cols = columns_sql(table.schema)
+        return {side: q.define(f"SELECT {cols} FROM {hashed} WHERE {where}", table.schema)
+                for side, where in (("train", f"NOT ({in_test})"), ("test", in_test))}
+
+    def _stats(self, q: Query, params: SplitParams, table: Rel
+               ) -> list[tuple[Any, int, bool, str]]:
+        """``_check`` on what the engine counts; per class (in order) its rows, whether all
+        go to test, and the highest hash of its test rows."""
+        column = params.stratify
+        s = ident(column) if column else "0"
+        missing = f"{s} IS NULL"
+        if column and table.types()[column] == "float":
+            missing = f"({s} IS NULL OR isnan({s}))"
+        counts = q.fetch(f"SELECT sum(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing, "
+                         f"count(DISTINCT {s}) AS strata FROM {table.ref}")
+        nulls, strata = (int(counts[c].fillna(0).iloc[0]) for c in ("missing", "strata"))
+        found = pd.DataFrame({"v": [], "n": [], "t": [], "top": []})
+        if not nulls and strata <= _MAX_STRATA:
+            part = "PARTITION BY v" if column else ""
+            k = _test_rows_sql(params.test_size, "n")
+            found = q.fetch(
+                f"SELECT v, n, h AS t, top FROM (SELECT v, h, row_number() OVER ({part} "
+                f"ORDER BY h) AS r, count(*) OVER ({part}) AS n, max(h) OVER ({part}) AS top "
+                f"FROM (SELECT {s} AS v, {hash_sql(table.schema, params.seed, q.engine)} AS h "
+                f"FROM {table.ref}) AS hashed) AS ranked WHERE r = {k} ORDER BY v",
+                limit=_MAX_STRATA)
+        stats = [(v, int(n), t >= top, t) for v, n, t, top in
+                 zip(found["v"], found["n"], found["t"], found["top"], strict=True)]
+        _check(params, nulls, strata, [x[:3] for x in stats])
+        return stats
 
     def infer_schema(
         self, ctx: Context, params: SplitParams, table: Schema | None = None

@@ -1,17 +1,25 @@
-"""Query the input tables with SQL, in an in-process DuckDB sealed off from files and network."""
+"""Query the input tables with SQL, in an in-process DuckDB sealed off from files and network,
+or on the table engines (DuckDB out of core, Spark) through ``query``: the same SQL, checked by
+sqlglot to read nothing but its input tables, then sealed again by each engine."""
 from __future__ import annotations
 
 import contextlib
 import os
 import threading
+from collections.abc import Collection
 from typing import Any
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import sqlglot
 from pydantic import Field
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
+from ..engines.duck import SealedSql
+from ..tables import Query, Rel, ident
 from ._common import conform, empty_frame
 
 TABLES = ("a", "b", "c")
@@ -30,6 +38,14 @@ ERR_INTERRUPTED = "The query was stopped: the run was cancelled or reached its t
 ERR_ROWS = "The query returned more than {limit:,} rows, the limit (DATAGRAN_SQL_MAX_ROWS)."
 ERR_BYTES = ("The query's result is larger than {limit:,} bytes, the limit "
              "(DATAGRAN_SQL_MAX_RESULT_BYTES).")
+ERR_OUTSIDE = ("The query may only read the input tables a, b and c in a single SELECT: files, "
+               "URLs and extensions are not allowed ({what}).")
+ERR_NO_TABLE = "Table with name {name} does not exist: the query reads the input tables a, b and c."
+ERR_NOT_CONNECTED = "Table {name} is not connected: connect a table to input {name!r}."
+ERR_CTE_NAME = "A WITH name may not be {name}: a, b and c are the input tables."
+ERR_UNREADABLE = "The query could not be checked: {error}"
+# Table functions that make rows from numbers or lists and read nothing: allowed in FROM.
+PURE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 # Order matters: lock_configuration comes last, so that a query cannot undo the others.
 _SEALED: dict[str, str | int | bool] = {
     "memory_limit": MEMORY_LIMIT,
@@ -63,18 +79,108 @@ def _fail(message: str) -> OperatorError:
     return OperatorError(message, field="query")
 
 
-def _connect(query: str, frames: dict[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
+def _single_select(query: str) -> exp.Expression:
+    """The query parsed (DuckDB's dialect), refused unless it is one SELECT reading nothing
+    but the input tables: DuckDB's parser says what kind of statement it is, sqlglot's tree
+    what it reads. Every engine relies on this; DuckDB's own sealing comes on top."""
     con = duckdb.connect(":memory:", config=dict(_SEALED))
     try:
-        statements = con.extract_statements(query)
+        kinds = [s.type.name for s in con.extract_statements(query)]
     except duckdb.Error as exc:
-        con.close()
         raise _fail(str(exc)) from None
-    kinds = [s.type.name for s in statements]
-    if kinds != ["SELECT"]:
+    finally:
         con.close()
+    if kinds != ["SELECT"]:
         raise _fail("Only a single SELECT query is allowed"
                     + (f"; this is {', '.join(kinds)}." if kinds else "."))
+    try:
+        statements = sqlglot.parse(query, read="duckdb")
+    except SqlglotError as exc:
+        raise _fail(ERR_UNREADABLE.format(error=str(exc).splitlines()[0])) from None
+    tree = statements[0] if len(statements) == 1 else None
+    if not isinstance(tree, exp.Query) or not isinstance(tree, exp.Expression):
+        kind = type(tree).__name__.upper() if tree is not None else "?"
+        raise _fail(f"Only a single SELECT query is allowed; this is {kind}.")
+    return tree
+
+
+def _cte_names(tree: exp.Expression) -> set[str]:
+    return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+
+
+def _cte_references(tree: exp.Expression) -> set[int]:
+    """The tables (by ``id``) that name a WITH query in their own scope: a WITH name used
+    outside the query that defines it is a table like any other (on Spark it would reach
+    the session's catalog)."""
+    from sqlglot.optimizer.scope import Scope, traverse_scope
+
+    try:
+        scopes = traverse_scope(tree)
+    except SqlglotError:
+        return set()  # then only a, b and c can be read
+    return {id(table) for scope in scopes for table in scope.tables
+            if isinstance(scope.sources.get(table.alias_or_name), Scope)}
+
+
+def check_tables(tree: exp.Expression, connected: Collection[str]) -> None:
+    """Refuse any table but a, b, c (those ``connected``) and the query's own WITH names: no
+    table functions but pure ones (range, unnest), no qualified names (main.a, parquet."x"),
+    no file or URL strings used as tables."""
+    for name in sorted(_cte_names(tree) & set(TABLES)):
+        raise _fail(ERR_CTE_NAME.format(name=name))
+    ctes = _cte_references(tree)
+    for table in tree.find_all(exp.Table):
+        this = table.this
+        if not isinstance(this, exp.Identifier):
+            function = this.sql_name() if isinstance(this, exp.Func) else type(this).__name__
+            if isinstance(this, exp.GenerateSeries) or function.lower() in PURE_TABLE_FUNCTIONS:
+                continue
+            raise _fail(ERR_OUTSIDE.format(what=f"{function.lower()}(...) in FROM"))
+        if table.args.get("db") or table.args.get("catalog"):
+            raise _fail(ERR_OUTSIDE.format(what=table.sql("duckdb")))
+        name = this.name.lower()
+        if id(table) in ctes:
+            continue
+        if name in TABLES:
+            if name not in connected:
+                raise _fail(ERR_NOT_CONNECTED.format(name=name))
+            continue
+        if any(ch in name for ch in "/\\:."):
+            raise _fail(ERR_OUTSIDE.format(what=repr(this.name)))
+        raise _fail(ERR_NO_TABLE.format(name=this.name))
+
+
+def sealed_query(query: str, connected: Collection[str]) -> exp.Expression:
+    """The query's tree once it is known to read only the ``connected`` input tables."""
+    tree = _single_select(query)
+    check_tables(tree, connected)
+    return tree
+
+
+def over(tree: exp.Expression, refs: dict[str, str]) -> str:
+    """The checked query reading the engine's tables: a, b and c replaced by ``refs`` (the
+    quoted names an engine gave them), still named a, b and c inside the query, comments
+    dropped. DuckDB's dialect."""
+    ctes = _cte_names(tree)
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
+            return node
+        name = node.this.name.lower()
+        if name in ctes or name not in refs or node.args.get("db"):
+            return node
+        new = node.copy()
+        new.set("this", exp.to_table(refs[name], dialect="duckdb").this)
+        if not node.alias:
+            new.set("alias", exp.TableAlias(this=node.this.copy()))
+        return new
+
+    return tree.copy().transform(swap).sql("duckdb", comments=False)
+
+
+def _connect(query: str, frames: dict[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
+    sealed_query(query, frames)
+    con = duckdb.connect(":memory:", config=dict(_SEALED))
     for name, frame in frames.items():
         con.register(name, frame)
     return con
@@ -95,7 +201,7 @@ def _query(query: str, frames: dict[str, pd.DataFrame], *, rows: bool,
     timer.start()
     try:
         with ctx.on_interrupt(con.interrupt) if ctx else contextlib.nullcontext():
-            relation = con.sql(query)
+            relation = _as_five_types(con.sql(query))
             result = _fetch(relation if rows else relation.limit(0))
             types = [_TYPES.get(t.id, "str") for t in relation.types]
     except duckdb.InterruptException:
@@ -113,6 +219,16 @@ def _query(query: str, frames: dict[str, pd.DataFrame], *, rows: bool,
         con.close()
     schema = [{"name": str(n), "type": t} for n, t in zip(result.columns, types, strict=True)]
     return result, schema
+
+
+def _as_five_types(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """Columns of a type outside the five (a list, a struct, an interval) as DuckDB's text of
+    them, the text every engine's cast writes (pandas' text of the Python objects differed)."""
+    if all(t.id in _TYPES for t in relation.types):
+        return relation
+    return relation.project(", ".join(
+        f"#{i}" if t.id in _TYPES else f"CAST(#{i} AS VARCHAR) AS {ident(name)}"
+        for i, (name, t) in enumerate(zip(relation.columns, relation.types, strict=True), 1)))
 
 
 def _fetch(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
@@ -147,6 +263,14 @@ class Sql(Operator):
     off: reading files or URLs (read_csv, read_parquet, ...), COPY, ATTACH, INSTALL, LOAD,
     PRAGMA and SET are refused. The result's columns and types are checked on the canvas,
     before running, against the input schemas.
+
+    On the table engines (``query``) the query is checked by sqlglot first (one SELECT over
+    a, b, c and its own WITH names), then run sealed: on DuckDB with external access off, on
+    Spark transpiled, where a construct without a Spark equivalent fails the node naming it.
+
+    Version 2: columns of other types than the five (lists, structs, intervals) are DuckDB's
+    text of them, as every engine writes them (was pandas' text of Python objects); table
+    functions other than range, generate_series and unnest are refused before running.
     """
 
     name = "transform.sql"
@@ -159,6 +283,7 @@ class Sql(Operator):
               Port("c", "table", label="C", optional=True))
     outputs = (Port("table", "table"),)
     Params = SqlParams
+    version = "2"
     example = {"query": "SELECT a.*, b.region FROM a JOIN b ON a.store_id = b.id"}
 
     def run(self, ctx: Context, params: SqlParams, a: pd.DataFrame,
@@ -171,11 +296,34 @@ class Sql(Operator):
         ctx.log(f"The query returned {len(result)} rows.")
         return {"table": result}
 
+    def query(self, q: Query, params: SqlParams, a: Rel, b: Rel | None = None,
+              c: Rel | None = None) -> dict[str, Rel]:
+        rels = {n: r for n, r in zip(TABLES, (a, b, c), strict=True) if r is not None}
+        tree = sealed_query(params.query, rels)
+        # The columns and types pandas' ``run`` gives (repeated names made distinct), from
+        # DuckDB over empty tables: what the engine casts to. On Spark it also proves the
+        # query binds in DuckDB first (a Spark-only function such as reflect() does not).
+        schema = _query(params.query, {n: empty_frame(r.schema) for n, r in rels.items()},
+                        rows=False)[1]
+        names = ", ".join(ident(col["name"]) for col in schema)
+        sql = over(tree, {n: r.ref for n, r in rels.items()})
+        return {"table": q.define(f"SELECT * FROM ({sql}) AS {ident('result')}({names})",
+                                  schema)}
+
+    def sealed(self) -> SealedSql:
+        """What the engines enforce around ``query``: no outside access, and these limits."""
+        return SealedSql(
+            field="query", max_rows=MAX_ROWS, max_bytes=MAX_RESULT_BYTES,
+            seconds=TIME_LIMIT_SECONDS, rows_message=ERR_ROWS.format(limit=MAX_ROWS),
+            bytes_message=ERR_BYTES.format(limit=MAX_RESULT_BYTES),
+            time_message=ERR_TIME_LIMIT.format(seconds=TIME_LIMIT_SECONDS),
+            denied_message=ERR_OUTSIDE.format(what="denied by the engine"))
+
     def infer_schema(self, ctx: Context, params: SqlParams, **inputs: Schema | None
                      ) -> dict[str, Schema | None]:
         # An input absent from ``inputs`` is not connected; one that is None is unknown.
         if any(schema is None for schema in inputs.values()):
-            _connect(params.query, {}).close()  # still refuse what is not a SELECT
+            sealed_query(params.query, inputs)  # still refuse what is not a sealed SELECT
             return {"table": None}
         frames = {name: empty_frame(schema) for name, schema in inputs.items()
                   if schema is not None}

@@ -7,6 +7,7 @@ import pandas as pd
 from pydantic import Field
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema, schema_of
+from ..tables import Query, Rel, cast, ident
 from ._common import NUMERIC, conform
 
 
@@ -62,6 +63,20 @@ def _aligned(table: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(columns, index=table.index)
 
 
+def _select(rel: Rel, names: list[str], schema: Schema) -> str:
+    """SQL selecting ``rel`` (whose columns are ``names`` in the stacked table's terms) as
+    ``schema``: NULL where it lacks a column, whole numbers cast where decimals stack."""
+    own = dict(zip(names, rel.schema, strict=True))
+    columns = []
+    for col in schema:
+        mine = own.get(col["name"])
+        sql = "NULL" if mine is None else ident(mine["name"])
+        if mine is not None and mine["type"] != col["type"]:
+            sql = cast(sql, col["type"])
+        columns.append(f"{sql} AS {ident(col['name'])}")
+    return f"SELECT {', '.join(columns)} FROM {rel.ref}"
+
+
 class Union(Operator):
     """Puts the rows of ``second`` under the rows of ``first``.
 
@@ -87,6 +102,14 @@ class Union(Operator):
         result = pd.concat([_aligned(first, schema), _aligned(second, schema)],
                            ignore_index=True)
         return {"table": result}
+
+    def query(self, q: Query, params: UnionParams, first: Rel, second: Rel
+              ) -> dict[str, Rel]:
+        names_2, schema = _plan(params, first.schema, second.schema)
+        # UNION ALL keeps the first table's rows, then the second's, on both engines
+        # (DuckDB's insertion order; Spark's partitions in order).
+        return {"table": q.define(f"{_select(first, first.names, schema)} UNION ALL "
+                                  f"{_select(second, names_2, schema)}", schema)}
 
     def infer_schema(self, ctx: Context, params: UnionParams, first: Schema | None = None,
                      second: Schema | None = None) -> dict[str, Schema | None]:

@@ -1,0 +1,364 @@
+"""The embedded default engine: DuckDB, out of core.
+
+Each node execution gets its own in-memory DuckDB connection limited to ``memory_mb`` and
+spilling to ``temp_dir``; its inputs are views over their Parquet files, the operator's SQL
+runs as one statement per output (``COPY (...) TO 'out.parquet'``), so no table passes
+through Python. Insertion order is preserved: a filter keeps its input's row order.
+
+An operator that runs a person's SQL (``sealed()``, the SQL transform) runs sealed: its inputs
+are registered as Arrow datasets, then external access is switched off and the configuration
+locked before its SQL runs, and its output is written from an Arrow reader, within the row,
+byte and time limits it names."""
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from ..base import OperatorError
+from ..rowhash import fresh_name
+from ..schema import Schema, schema_of
+from ..tables import (
+    COMPRESS_ROWS,
+    SQL_TYPES,
+    CteQuery,
+    Rel,
+    arrow_to_pandas,
+    columns_sql,
+    ident,
+    lit,
+    parquet_options,
+    schema_of_arrow,
+)
+from . import EngineSettings, OutputFile, RelationalResult, Source, memory_message
+
+if TYPE_CHECKING:
+    from ..base import Context, Operator
+    from ..tables import ParquetTable
+
+ERR_INTERRUPTED = "Stopped: the run was cancelled or reached its time limit."
+ERR_FETCH = "{label}: a lookup query returned more than {limit:,} rows."
+BATCH_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class SealedSql:
+    """What an operator running a person's SQL asks of every engine (its ``sealed()``): no
+    access outside its input tables, and limits on what it writes, each with the message
+    that names it, on the param ``field``."""
+
+    field: str
+    max_rows: int
+    max_bytes: int
+    seconds: float
+    rows_message: str
+    bytes_message: str
+    time_message: str
+    denied_message: str
+
+
+def sealed_of(op: Operator) -> SealedSql | None:
+    seal = getattr(op, "sealed", None)
+    return seal() if callable(seal) else None
+
+
+class OutputLimit:
+    """Counts what is written of an output and refuses it past the sealed limits; the time
+    limit interrupts the engine (``stop``) and says why the query stopped."""
+
+    def __init__(self, seal: SealedSql | None, stop: Any) -> None:
+        self.seal, self.rows, self.bytes = seal, 0, 0
+        self.timed_out = threading.Event()
+        self.timer: threading.Timer | None = None
+        if seal is not None:
+            self.timer = threading.Timer(seal.seconds, self._expire, (stop,))
+            self.timer.daemon = True
+
+    def _expire(self, stop: Any) -> None:
+        self.timed_out.set()
+        stop()
+
+    def __enter__(self) -> OutputLimit:
+        if self.timer is not None:
+            self.timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def add(self, batch: pa.RecordBatch | pa.Table) -> None:
+        if self.seal is None:
+            return
+        self.rows, self.bytes = self.rows + batch.num_rows, self.bytes + batch.nbytes
+        if self.rows > self.seal.max_rows:
+            raise OperatorError(self.seal.rows_message, field=self.seal.field)
+        if self.bytes > self.seal.max_bytes:
+            raise OperatorError(self.seal.bytes_message, field=self.seal.field)
+
+    def stopped(self) -> OperatorError:
+        """Why an interrupted statement stopped: the time limit, or the run's cancel."""
+        if self.seal is not None and self.timed_out.is_set():
+            return OperatorError(self.seal.time_message, field=self.seal.field)
+        return OperatorError(ERR_INTERRUPTED)
+
+
+def connect(settings: EngineSettings) -> duckdb.DuckDBPyConnection:
+    """A database of its own with the memory limit and spill folder of ``settings``; files
+    are read only where the engine names them; the caller closes it.
+
+    One per node: opening and closing one takes ~15 ms. Pooling them was tried and
+    withdrawn: idle databases keep nine threads each, which crashed a forked child (Spark's
+    Java gateway starting) until they were closed before every fork, and in the full test
+    suite the memory-cap test's worker then peaked at 1,134-1,145 MB instead of ~600 MB,
+    unexplained in the time there was."""
+    config: dict[str, Any] = {
+        "memory_limit": f"{settings.memory_mb}MB",
+        "threads": settings.threads,
+        "preserve_insertion_order": True,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    temp = settings.temp_dir or os.path.join(tempfile.gettempdir(), "datagran-spill")
+    os.makedirs(temp, exist_ok=True)
+    config["temp_directory"] = temp
+    con = duckdb.connect(":memory:", config=config)
+    con.execute("SET enable_progress_bar = false")  # a worker's stdout is not a terminal
+    return con
+
+
+class DuckQuery(CteQuery):
+    """``operators.tables.Query`` on a DuckDB connection: the definitions become common table
+    expressions of the statement that writes each output."""
+
+    engine = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, label: str, ctx: Context) -> None:
+        super().__init__()
+        self.con, self.label, self.ctx = con, label, ctx
+
+    def fetch(self, sql: str, *, limit: int = 10_000) -> pd.DataFrame:
+        table = self.con.sql(self.statement(f"SELECT * FROM ({sql}) LIMIT {limit + 1}")
+                             ).to_arrow_table()
+        if table.num_rows > limit:
+            raise OperatorError(ERR_FETCH.format(label=self.label, limit=limit))
+        return arrow_to_pandas(table)
+
+    def log(self, message: str) -> None:
+        self.ctx.log(message)
+
+
+def final_select(rel: Rel, types: dict[str, str] = SQL_TYPES) -> str:
+    """The output exactly as its schema says: each column cast to its type, in order."""
+    return "SELECT " + ", ".join(
+        f"CAST({ident(c['name'])} AS {types.get(c['type'], types['str'])}) "
+        f"AS {ident(c['name'])}" for c in rel.schema) + f" FROM {rel.ref}"
+
+
+def input_schema(source: Source) -> Schema:
+    if isinstance(source, str):
+        return schema_of_arrow(pq.read_schema(source))
+    if isinstance(source, pa.Table):
+        return schema_of_arrow(source.schema)
+    return schema_of(source)
+
+
+def _rows(source: Source) -> int:
+    if isinstance(source, str):
+        return int(pq.read_metadata(source).num_rows)
+    return len(source)
+
+
+class DuckEngine:
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+
+    @contextmanager
+    def _errors(self, label: str, limit: OutputLimit | None = None,
+                seal: SealedSql | None = None) -> Iterator[None]:
+        try:
+            yield
+        except duckdb.OutOfMemoryException:
+            raise OperatorError(memory_message(label, self.settings)) from None
+        except duckdb.InterruptException:
+            raise (limit.stopped() if limit else OperatorError(ERR_INTERRUPTED)) from None
+        except duckdb.PermissionException:
+            if seal is None:
+                raise
+            raise OperatorError(seal.denied_message, field=seal.field) from None
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            # The data does not fit what the params promise (a text that is not a number).
+            raise OperatorError(f"{label}: {str(exc).splitlines()[0]}",
+                                field=seal.field if seal else None) from None
+        except duckdb.Error as exc:
+            if seal is None:  # our own SQL: a bug, shown as one
+                raise
+            raise OperatorError(f"{label}: {str(exc).splitlines()[0]}", field=seal.field
+                                ) from None
+
+    def run(self, op: Operator, params: Any, inputs: Mapping[str, Source | None], out_dir: str,
+            *, ctx: Context, state: Any = None, keep_bytes: int = 0) -> RelationalResult:
+        """Run the operator's SQL, writing one Parquet file per output; an output of at most
+        ``keep_bytes`` is also handed back in memory (``OutputFile.table``)."""
+        seal = sealed_of(op)
+        rows = sum(_rows(v) for v in inputs.values() if v is not None)
+        with connect(self.settings) as con:
+            limit = OutputLimit(seal, con.interrupt)
+            with ctx.on_interrupt(con.interrupt), self._errors(op.label, limit, seal):
+                rels = {port: self._input(con, port, source, sealed=seal is not None)
+                        for port, source in inputs.items() if source is not None}
+                if seal is not None:
+                    # From here on the connection reads only what is registered: no files,
+                    # URLs, extensions, and no setting can be changed back.
+                    con.execute("SET enable_external_access = false")
+                    con.execute("SET lock_configuration = true")
+                q = DuckQuery(con, op.label, ctx)
+                with limit:
+                    if op.stateful:
+                        if state is None:
+                            state = op.fit_query(q, params, **rels)
+                        outputs = op.apply_query(q, params, state, **rels)
+                    else:
+                        outputs = op.query(q, params, **rels)
+                    # Past COMPRESS_ROWS input rows by DuckDB's COPY: on every thread and
+                    # compressed (a single-threaded writer made the 50M-row benchmark's table
+                    # nodes 30-50% slower, and uncompressed files cost their readers, an
+                    # export's copy and the hashing more). Below it, by pyarrow uncompressed:
+                    # a third less time on a 1M-row table.
+                    big = seal is None and rows > COMPRESS_ROWS
+                    written = {port: self._write(con, q.statement(final_select(rel)), rel,
+                                                 out_dir, limit, keep_bytes, copy=big)
+                               for port, rel in outputs.items()}
+        return RelationalResult(outputs=written, state=state if op.stateful else None)
+
+    @staticmethod
+    def _input(con: duckdb.DuckDBPyConnection, port: str, source: Source, *, sealed: bool
+               ) -> Rel:
+        view = f"in_{uuid.uuid4().hex[:8]}_{port}"
+        if isinstance(source, str) and sealed:
+            # Arrow reads the file: DuckDB itself may then be denied every file.
+            con.register(view, ds.dataset(source, format="parquet"))
+        elif isinstance(source, str):
+            con.execute(f"CREATE TEMP VIEW {ident(view)} AS "
+                        f"SELECT * FROM read_parquet({lit(source)})")
+        else:
+            con.register(view, source)
+        return Rel(ident(view), input_schema(source))
+
+    @staticmethod
+    def _write(con: duckdb.DuckDBPyConnection, statement: str, rel: Rel, out_dir: str,
+               limit: OutputLimit, keep_bytes: int, *, copy: bool = False) -> OutputFile:
+        """The statement's rows written batch by batch as the store writes every table
+        (``parquet_options``), counted against the sealed limits; kept in memory as well
+        while they stay within ``keep_bytes``. ``copy``: by DuckDB's own writer instead, on
+        every thread and compressed (from inputs past ``COMPRESS_ROWS``)."""
+        path = os.path.join(out_dir, f"{uuid.uuid4().hex}.parquet")
+        schema = [dict(c) for c in rel.schema]
+        if copy:
+            con.execute(f"COPY ({statement}) TO {lit(path)} (FORMAT parquet, COMPRESSION snappy)")
+            return OutputFile(path=path, rows=pq.read_metadata(path).num_rows, schema=schema)
+        reader = con.sql(statement).to_arrow_reader(BATCH_ROWS)
+        rows, kept = 0, 0
+        held: list[pa.RecordBatch] | None = [] if keep_bytes > 0 else None
+        with pq.ParquetWriter(path, reader.schema, **parquet_options(reader.schema)) as writer:
+            for batch in reader:
+                limit.add(batch)
+                writer.write_batch(batch)
+                rows += batch.num_rows
+                if held is not None:
+                    kept += batch.nbytes
+                    if kept <= keep_bytes:
+                        held.append(batch)
+                    else:
+                        held = None
+        table = None if held is None else pa.Table.from_batches(held, reader.schema)
+        return OutputFile(path=path, rows=rows, schema=schema, table=table)
+
+
+# Strata a training sample picks its rows of one pass each (a top-k by hash); with more,
+# one ranking of every row (a sort, out of core if need be).
+TOP_K_STRATA = 32
+
+
+def sample_parquet(table: ParquetTable, n: int, *, seed: int, stratify: str | None,
+                   columns: list[str] | None = None) -> pd.DataFrame:
+    """About ``n`` rows of a Parquet file (of its ``columns`` only, when given): the rows
+    ``sample_positions`` picks, read in the file's order under the engine's memory limit."""
+    schema = table.schema if columns is None else \
+        [c for name in columns for c in table.schema if c["name"] == name]
+    pos = fresh_name(schema, "__pos")
+    settings = EngineSettings(memory_mb=table.memory_mb, temp_dir=table.temp_dir)
+    with connect(settings) as con, DuckEngine(settings)._errors("Sampling"):
+        con.execute(f"CREATE TEMP VIEW t AS SELECT {columns_sql(schema)}, "
+                    f"file_row_number AS {ident(pos)} FROM "
+                    f"read_parquet({lit(table.path)}, file_row_number = true)")
+        kept = _positions(con, "t", schema, n, seed=seed, stratify=stratify,
+                          total=table.rows, position=pos)
+        con.register("kept", kept)
+        return arrow_to_pandas(con.sql(
+            f"SELECT {columns_sql(schema)} FROM t WHERE {ident(pos)} IN (SELECT p FROM "
+            f"kept) ORDER BY {ident(pos)}").to_arrow_table())
+
+
+def sample_positions(frame: pd.DataFrame, n: int, *, seed: int, stratify: str | None,
+                     temp_dir: str | None = None) -> list[int]:
+    """The positions of the rows of ``frame`` a sample of about ``n`` keeps (ascending): the
+    same rows ``sample_parquet`` reads of a Parquet file of the same table."""
+    schema = schema_of(frame)
+    pos = fresh_name(schema, "__pos")
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    arrow = arrow.append_column(pos, pa.array(range(len(frame)), pa.int64()))
+    settings = EngineSettings(temp_dir=temp_dir)
+    with connect(settings) as con, DuckEngine(settings)._errors("Sampling"):
+        con.register("t", arrow)
+        return sorted(_positions(con, "t", schema, n, seed=seed, stratify=stratify,
+                                 total=len(frame), position=pos)["p"].to_pylist())
+
+
+def _positions(con: duckdb.DuckDBPyConnection, view: str, schema: Schema, n: int, *,
+               seed: int, stratify: str | None, total: int, position: str) -> pa.Table:
+    """Which rows of ``view`` a seeded sample of about ``n`` keeps, as a table of their
+    positions (``p``): in each stratum (a value of ``stratify``, missing one too) its share
+    of ``n`` (``rowhash.quota``), the rows of lowest ``rowhash.fast_hash_sql`` (then
+    position). Up to ``TOP_K_STRATA`` strata a top-k per stratum, in one pass each."""
+    from ..rowhash import fast_hash_sql, quota
+
+    h, pos = fast_hash_sql(schema, seed), ident(position)
+    key = ident(stratify) if stratify else None
+    sizes = con.execute(f"SELECT {key}, count(*) FROM {ident(view)} GROUP BY ALL").fetchall() \
+        if key else [(None, total)]
+    if len(sizes) > TOP_K_STRATA:
+        return con.sql(
+            f"SELECT {pos} AS p FROM (SELECT {pos}, row_number() OVER (PARTITION BY {key} "
+            f"ORDER BY h, {pos}) AS rk, count(*) OVER (PARTITION BY {key}) AS size FROM "
+            f"(SELECT {key}, {pos}, {h} AS h FROM {ident(view)})) WHERE rk <= "
+            f"floor({int(n)} * size / {lit(float(total))} + 0.5)").to_arrow_table()
+    quotas = {value: quota(n, size, total) for value, size in sizes}
+    kept: list[int] = []
+    top = max(quotas.values(), default=0)
+    if key and 0 < top * len(quotas) <= 4 * n:  # one pass: the largest quota of each stratum
+        for value, smallest in con.execute(
+                f"SELECT {key}, min({{'h': {h}, 'p': {pos}}}, {top}) FROM {ident(view)} "
+                "GROUP BY ALL").fetchall():
+            kept += [row["p"] for row in smallest[:quotas[value]]]
+        return pa.table({"p": pa.array(kept, pa.int64())})
+    for value, k in quotas.items():
+        if k == 0:
+            continue
+        where = f"WHERE {key} IS NOT DISTINCT FROM $1" if key else ""
+        [(smallest,)] = con.execute(
+            f"SELECT min({{'h': {h}, 'p': {pos}}}, {k}) FROM {ident(view)} {where}",
+            [value] if key else []).fetchall()
+        kept += [row["p"] for row in smallest]
+    return pa.table({"p": pa.array(kept, pa.int64())})
