@@ -14,9 +14,9 @@ import json
 import math
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeAlias
 
 import httpx
 import numpy as np
@@ -33,7 +33,9 @@ from ..base import (
     require_columns,
 )
 from ..net import check_url
+from ..tables import Table, collect
 from . import http
+from ._scratch import CHUNK_ROWS, ResultSink, Scratch, key_counts
 
 RESULTS_PORT = Port("results", "table", label="Results")
 RESULTS_SCHEMA: Schema = [
@@ -49,6 +51,8 @@ RESULTS_SCHEMA: Schema = [
 _COLUMNS = [c["name"] for c in RESULTS_SCHEMA]
 POSSIBLY_TWICE = ("Possibly delivered twice: an earlier attempt was interrupted while sending "
                   "it; sent again with the same idempotency key.")
+# The rows of results an approval request shows (its message counts them all).
+PREVIEW_ROWS = 1_000
 MAY_BE_DELIVERED = ("An earlier attempt was interrupted while sending this; it may have been "
                     "delivered already. This channel has no idempotency key: approve to send "
                     "it again.")
@@ -110,6 +114,9 @@ def batch_key(batch: list[Record]) -> str:
     """The idempotency key of a batch: the same records with the same content, the same key."""
     return batch[0].batch_key or content_hash([[r.key, r.digest] for r in batch])
 
+
+# An action's results port: one table, or (past a chunk of rows) its batches.
+Results: TypeAlias = pd.DataFrame | Iterator[pd.DataFrame]
 
 # Given a batch, the send function returns {record key: reason} for the records that failed.
 Send = Callable[[list[Record]], dict[str, str]]
@@ -179,7 +186,28 @@ def key_text(value: Any) -> str:
 
 
 def rows_of(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): native(v) for k, v in row.items()} for row in table.to_dict("records")]
+    """Each row as {column: ``native`` value}, built column by column (numbers and times
+    without a Python call per cell: a delivery reads a big table three times)."""
+    names = [str(c) for c in table.columns]
+    columns = [_natives(table.iloc[:, j]) for j in range(table.shape[1])]
+    if not columns:
+        return [{} for _ in range(len(table))]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _natives(column: pd.Series) -> list[Any]:
+    """``[native(v) for v in column]``, faster for plain NumPy numbers and times."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        values: list[Any] = column.tolist()  # Python ints and bools, never missing
+        return values
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        return [v if math.isfinite(v) else None for v in column.tolist()]
+    if dtype.kind == "M":
+        return [None if v is pd.NaT else v.to_pydatetime() for v in column.tolist()]
+    if isinstance(dtype, pd.StringDtype):
+        return [v if type(v) is str else None for v in column.tolist()]  # missing: NaN or NA
+    return [native(v) for v in column.tolist()]
 
 
 def make_records(table: pd.DataFrame, key_columns: list[str], destination: Any,
@@ -216,13 +244,40 @@ def results_frame(rows: list[list[str]]) -> pd.DataFrame:
                          for name, values in zip(_COLUMNS, columns, strict=True)})
 
 
-def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
-            require_approval: bool, batch_size: int, skip_sent: bool = True,
-            prepare: Callable[[], None] | None = None,
-            resend_in_flight: bool = True,
-            check: Callable[[], object] | None = None,
-            via: tuple[str, Any] | None = None) -> pd.DataFrame:
-    """Send ``records`` in batches through ``send``; return the results table.
+@dataclass
+class Chunks:
+    """The records to deliver, a chunk at a time: ``read()`` reads them again from the start
+    on each call (a delivery reads them three times: keys, plan, send). ``many``: more than
+    one chunk, so repeated keys are counted out of core."""
+
+    read: Callable[[], Iterable[list[Record]]]
+    many: bool = False
+
+
+def table_chunks(table: Table, to_records: Callable[[pd.DataFrame], list[Record]]) -> Chunks:
+    """The records of ``table``, CHUNK_ROWS rows at a time; a table of one chunk is turned
+    into records once and kept."""
+    if table.rows <= CHUNK_ROWS:
+        held = [to_records(batch) for batch in table.batches(CHUNK_ROWS)]
+        return Chunks(lambda: held)
+    return Chunks(lambda: (to_records(batch) for batch in table.batches(CHUNK_ROWS)),
+                  many=True)
+
+
+def deliver(ctx: Context, records: list[Record], send: Send, **options: Any) -> pd.DataFrame:
+    """``deliver_chunks`` of records held in memory: the results as one table."""
+    return collect(deliver_chunks(ctx, Chunks(lambda: [records]), send, **options))
+
+
+def deliver_chunks(ctx: Context, chunks: Chunks, send: Send, *, dry_run: bool,
+                   require_approval: bool, batch_size: int, skip_sent: bool = True,
+                   prepare: Callable[[], None] | None = None,
+                   resend_in_flight: bool = True,
+                   check: Callable[[], object] | None = None,
+                   via: tuple[str, Any] | None = None,
+                   scratch: Scratch | None = None) -> Results:
+    """Send the records in batches through ``send``; return the results table (one row per
+    record, in order: a DataFrame up to a chunk, else batches read back from a file).
 
     Records already sent with the same content are skipped (unless ``skip_sent`` is false,
     for destinations that are rewritten whole); ``prepare`` runs once before the first batch,
@@ -230,135 +285,219 @@ def deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
     before it is sent and as sent after: records an interrupted attempt left in flight are
     sent again first, as the same batch with the same idempotency key, when the channel
     makes that safe (``resend_in_flight``: a key or an upsert); otherwise they wait for an
-    editor's approval. ``check`` (the destination's network checks) runs after the approval
-    gate, before anything is sent: a preview needs no network, so the gate is always
-    reached. ``via`` is (name, config) of the connection sent through: one marked dry run
-    only refuses a real send before anything else. The node stops between batches when it
-    is interrupted. Only one
-    attempt of this node at a time (across concurrent runs) reads and sends: the second
-    finds the first one's records sent."""
+    editor's approval, whose preview shows the first PREVIEW_ROWS results. ``check`` (the
+    destination's network checks) runs after the approval gate, before anything is sent: a
+    preview needs no network, so the gate is always reached. ``via`` is (name, config) of
+    the connection sent through: one marked dry run only refuses a real send before anything
+    else. The node stops between batches when it is interrupted. Only one attempt of this
+    node at a time (across concurrent runs) reads and sends: the second finds the first
+    one's records sent. The records are read a chunk at a time, never all at once."""
     if via is not None:
         # A run's context knows the connection's name; a bare one, only its id.
         names: dict[str, str] = getattr(ctx, "connection_names", {})
         refuse_dry_run_only(via[1], names.get(via[0], via[0]), dry_run=dry_run)
+    delivery = _Delivery(ctx, chunks, send, dry_run=dry_run,
+                         require_approval=require_approval, batch_size=batch_size,
+                         skip_sent=skip_sent, prepare=prepare,
+                         resend_in_flight=resend_in_flight, check=check,
+                         scratch=scratch or Scratch())
     if dry_run:
-        return _deliver(ctx, records, send, dry_run=True, require_approval=require_approval,
-                        batch_size=batch_size, skip_sent=skip_sent, prepare=prepare,
-                        resend_in_flight=resend_in_flight, check=None)
+        return delivery.run()
     with ctx.sending_alone():
-        return _deliver(ctx, records, send, dry_run=False, require_approval=require_approval,
-                        batch_size=batch_size, skip_sent=skip_sent, prepare=prepare,
-                        resend_in_flight=resend_in_flight, check=check)
+        return delivery.run()
 
 
-def _deliver(ctx: Context, records: list[Record], send: Send, *, dry_run: bool,
-             require_approval: bool, batch_size: int, skip_sent: bool,
-             prepare: Callable[[], None] | None, resend_in_flight: bool,
-             check: Callable[[], object] | None) -> pd.DataFrame:
-    results: list[list[str]] = [[r.key, "failed", r.error, ""] for r in records]
-    todo = _unique(records, results)
-    already = ctx.sent_before({records[i].key: records[i].digest for i in todo}) \
-        if skip_sent and todo else set()
-    for i in todo:
-        if records[i].key in already:
-            results[i][1:] = ["skipped", "Already sent with the same content.", ""]
-    todo = [i for i in todo if records[i].key not in already]
-    flying = ctx.in_flight({records[i].key: records[i].digest for i in todo}) \
-        if skip_sent and todo else {}
-    held = [] if resend_in_flight else [i for i in todo if records[i].key in flying]
+@dataclass
+class _Chunk:
+    """One chunk's records classified: their results so far, the indexes still to send,
+    and those an interrupted attempt left in flight ({key: that batch's key})."""
 
-    # A dry run waits at the gate too, when asked to: approving it records what would be
-    # sent, without sending.
-    gate = not ctx.approved and ((require_approval and bool(todo))
-                                 or (bool(held) and not dry_run))
-    if dry_run or gate:
+    records: list[Record]
+    results: list[list[str]]
+    todo: list[int]
+    flying: dict[str, str]
+
+
+@dataclass
+class _Plan:
+    records: int = 0
+    todo: int = 0
+    held: int = 0
+    # Records an interrupted attempt left in flight: sent again first, batch by batch.
+    again: list[Record] = field(default_factory=list)
+
+
+class _Delivery:
+    def __init__(self, ctx: Context, chunks: Chunks, send: Send, *, dry_run: bool,
+                 require_approval: bool, batch_size: int, skip_sent: bool,
+                 prepare: Callable[[], None] | None, resend_in_flight: bool,
+                 check: Callable[[], object] | None, scratch: Scratch) -> None:
+        self.ctx, self.chunks, self.send_batch = ctx, chunks, send
+        self.dry_run, self.require_approval = dry_run, require_approval
+        self.batch_size, self.skip_sent, self.prepare = batch_size, skip_sent, prepare
+        self.resend_in_flight, self.check, self.scratch = resend_in_flight, check, scratch
+        self.stopped, self.done, self.todo = "", 0, 0
+
+    def run(self) -> Results:
+        self.keys = key_counts(self.scratch, self.chunks.many)
+        try:
+            for chunk in self.chunks.read():
+                self.keys.add([r.key for r in chunk if not r.error])
+            plan = self._plan()
+            # A dry run waits at the gate too, when asked to: approving it records what
+            # would be sent, without sending.
+            gate = not self.ctx.approved and ((self.require_approval and bool(plan.todo))
+                                              or (bool(plan.held) and not self.dry_run))
+            if self.dry_run or gate:
+                return self._preview(plan, gate)
+            return self._send(plan)
+        finally:
+            self.keys.close()
+
+    def _classify(self, records: list[Record], *, flight: bool) -> _Chunk:
+        """Which records of a chunk can be sent: no error, a key no other row of the table
+        has (sending either row could overwrite the other and the send log could not tell
+        them apart), not already sent with this content. ``flight``: look up which were in
+        flight."""
+        results = [[r.key, "failed", r.error, ""] for r in records]
+        ok = [i for i, r in enumerate(records) if not r.error]
+        repeated = self.keys.counts([records[i].key for i in ok]) if ok else {}
+        todo: list[int] = []
+        for i in ok:
+            times = repeated.get(records[i].key)
+            if times:
+                results[i][2] = (f"The key {records[i].key!r} appears {times} times in the "
+                                 "table; none of these rows was sent.")
+            else:
+                todo.append(i)
+        already = self.ctx.sent_before({records[i].key: records[i].digest for i in todo}) \
+            if self.skip_sent and todo else set()
         for i in todo:
-            results[i][1:] = ["dry_run", MAY_BE_DELIVERED if i in held else "",
-                              canonical_json(records[i].payload)]
-        preview = results_frame(results)
-        if gate:
-            what = "record (a dry run: nothing sent)" if dry_run else "send"
-            raise ApprovalRequired(preview, (
-                f"Waiting for approval to {what} {len(todo)} of {len(records)} records"
-                + (f", {len(held)} of which an interrupted attempt may have delivered already."
-                   if held and not dry_run else ".")))
-        ctx.log(f"Dry run: {len(todo)} of {len(records)} records would be sent; "
-                "nothing was sent.")
-        return preview
+            if records[i].key in already:
+                results[i][1:] = ["skipped", "Already sent with the same content.", ""]
+        todo = [i for i in todo if records[i].key not in already]
+        flying = self.ctx.in_flight({records[i].key: records[i].digest for i in todo}) \
+            if flight and self.skip_sent and todo else {}
+        return _Chunk(records, results, todo, flying)
 
-    if todo and check is not None:
-        check()
-    if todo and prepare is not None:
-        # Fenced like every batch: an attempt that is no longer the current one stops here,
-        # before it touches the destination (prepare may replace a whole table).
-        ctx.mark_in_flight({}, "")
-        prepare()
-    again = {i for i in todo if records[i].key in flying}
-    for i in again:
-        records[i].batch_key = flying[records[i].key]
-    stopped, done = "", 0
-    for batch_indexes in _batches(todo, again, records, batch_size):
-        if ctx.interrupts.fired:
-            break  # cancelled or out of time: no further batch starts
-        batch = [records[i] for i in batch_indexes]
-        key = batch_key(batch)
-        if stopped:
-            failures = {r.key: f"Not sent: {stopped}" for r in batch}
+    def _plan(self) -> _Plan:
+        plan = _Plan()
+        for records in self.chunks.read():
+            chunk = self._classify(records, flight=True)
+            plan.records += len(records)
+            plan.todo += len(chunk.todo)
+            for i in chunk.todo:
+                record = records[i]
+                if record.key in chunk.flying:
+                    record.batch_key = chunk.flying[record.key]
+                    plan.again.append(record)
+                    plan.held += not self.resend_in_flight
+        return plan
+
+    def _preview(self, plan: _Plan, gate: bool) -> Results:
+        """What would be sent: every row's result for a dry run, the first PREVIEW_ROWS in
+        the approval request."""
+        held = not self.resend_in_flight
+        sink, shown, seen = ResultSink(self.scratch), [], 0
+        for records in self.chunks.read():
+            chunk = self._classify(records, flight=held)
+            for i in chunk.todo:
+                chunk.results[i][1:] = ["dry_run",
+                                        MAY_BE_DELIVERED if records[i].key in chunk.flying
+                                        else "", canonical_json(records[i].payload)]
+            if not gate:
+                sink.add(results_frame(chunk.results))
+                continue
+            shown.append(results_frame(chunk.results[:PREVIEW_ROWS - seen]))
+            seen += len(shown[-1])
+            if seen >= PREVIEW_ROWS:
+                break
+        if gate:
+            what = "record (a dry run: nothing sent)" if self.dry_run else "send"
+            first = (f" The preview shows the first {PREVIEW_ROWS:,} rows."
+                     if plan.records > PREVIEW_ROWS else "")
+            raise ApprovalRequired(collect(shown or [results_frame([])]), (
+                f"Waiting for approval to {what} {plan.todo} of {plan.records} records"
+                + (f", {plan.held} of which an interrupted attempt may have delivered "
+                   "already." if plan.held and not self.dry_run else ".") + first))
+        self.ctx.log(f"Dry run: {plan.todo} of {plan.records} records would be sent; "
+                     "nothing was sent.")
+        return sink.result(results_frame([]))
+
+    def _send(self, plan: _Plan) -> Results:
+        self.todo = plan.todo
+        if plan.todo and self.check is not None:
+            self.check()
+        if plan.todo and self.prepare is not None:
+            # Fenced like every batch: an attempt that is no longer the current one stops
+            # here, before it touches the destination (prepare may replace a whole table).
+            self.ctx.mark_in_flight({}, "")
+            self.prepare()
+        # First each batch an interrupted attempt left in flight, whole and alone (so it
+        # carries its idempotency key again); then the rest, chunk by chunk.
+        again: dict[str, list[str]] = {}
+        groups: dict[str, list[Record]] = {}
+        for record in plan.again:
+            groups.setdefault(record.batch_key, []).append(record)
+        interrupted = False
+        for group in groups.values():
+            if self.ctx.interrupts.fired:
+                interrupted = True
+                break
+            failures = self._deliver_batch(group)
+            again |= {r.key: ["failed", failures[r.key], ""] if r.key in failures
+                      else ["sent", POSSIBLY_TWICE, ""] for r in group}
+        sink, statuses = ResultSink(self.scratch), Counter[str]()
+        for records in [] if interrupted else self.chunks.read():
+            chunk = self._classify(records, flight=False)
+            for i, record in enumerate(records):
+                if not record.error and record.key in again:
+                    chunk.results[i][1:] = again[record.key]
+            todo = [i for i in chunk.todo if records[i].key not in again]
+            for start in range(0, len(todo), self.batch_size):
+                if self.ctx.interrupts.fired:
+                    interrupted = True
+                    break  # cancelled or out of time: no further batch starts
+                indexes = todo[start:start + self.batch_size]
+                failures = self._deliver_batch([records[i] for i in indexes])
+                for i in indexes:
+                    key = records[i].key
+                    chunk.results[i][1:] = ["failed", failures[key], ""] if key in failures \
+                        else ["sent", "", ""]
+            sink.add(results_frame(chunk.results))
+            statuses.update(row[1] for row in chunk.results)
+            if interrupted:
+                break
+        self.ctx.log(f"Sent {statuses['sent']}, failed {statuses['failed']}, skipped "
+                     f"{statuses['skipped']} (already sent with the same content) of "
+                     f"{plan.records} records"
+                     + (f"; {len(again)} sent again after an interrupted attempt, possibly "
+                        "delivered twice." if again else "."))
+        return sink.result(results_frame([]))
+
+    def _deliver_batch(self, batch: list[Record]) -> dict[str, str]:
+        """Send one batch, recorded in flight then sent: {record key: reason} of the
+        failed."""
+        if self.stopped:
+            failures = {r.key: f"Not sent: {self.stopped}" for r in batch}
         else:
-            ctx.mark_in_flight({r.key: r.digest for r in batch}, key)
+            key = batch_key(batch)
+            self.ctx.mark_in_flight({r.key: r.digest for r in batch}, key)
             for r in batch:
                 r.batch_key = key
             try:
-                failures = send(batch)
+                failures = self.send_batch(batch)
             except StopSending as exc:
-                stopped = exc.reason
+                self.stopped = exc.reason
                 failures = {r.key: exc.reason for r in batch}
             sent = {r.key: r.digest for r in batch if r.key not in failures}
             if sent:
-                ctx.mark_sent(sent)
+                self.ctx.mark_sent(sent)
             if failures:
-                ctx.clear_in_flight(list(failures))
-        for i in batch_indexes:
-            key = records[i].key
-            results[i][1:] = ["failed", failures[key], ""] if key in failures \
-                else ["sent", POSSIBLY_TWICE if i in again else "", ""]
-        done += len(batch)
-        ctx.progress(min(1.0, done / len(todo)))
-    statuses = Counter(row[1] for row in results)
-    ctx.log(f"Sent {statuses['sent']}, failed {statuses['failed']}, skipped "
-            f"{statuses['skipped']} (already sent with the same content) of {len(records)} "
-            "records" + (f"; {len(again)} sent again after an interrupted attempt, possibly "
-                         "delivered twice." if again else "."))
-    return results_frame(results)
-
-
-def _unique(records: list[Record], results: list[list[str]]) -> list[int]:
-    """Indexes of the records that can be sent: no error, and a key no other row has
-    (sending either row could overwrite the other and the send log could not tell them
-    apart); the others' results say why not."""
-    counts = Counter(r.key for r in records if not r.error)
-    todo: list[int] = []
-    for i, record in enumerate(records):
-        if record.error:
-            continue
-        if counts[record.key] > 1:
-            results[i][2] = (f"The key {record.key!r} appears {counts[record.key]} times in "
-                             "the table; none of these rows was sent.")
-        else:
-            todo.append(i)
-    return todo
-
-
-def _batches(todo: list[int], again: set[int], records: list[Record],
-             size: int) -> list[list[int]]:
-    """The batches to send: first each batch an interrupted attempt left in flight, whole
-    and alone (so it carries its idempotency key again), then the rest ``size`` at a time."""
-    groups: dict[str, list[int]] = {}
-    for i in todo:
-        if i in again:
-            groups.setdefault(records[i].batch_key, []).append(i)
-    rest = [i for i in todo if i not in again]
-    return list(groups.values()) + [rest[s:s + size] for s in range(0, len(rest), size)]
+                self.ctx.clear_in_flight(list(failures))
+        self.done += len(batch)
+        self.ctx.progress(min(1.0, self.done / max(self.todo, 1)))
+        return failures
 
 
 # --- CRM upserts ----------------------------------------------------------------------------
@@ -407,21 +546,25 @@ class CrmEndpoint:
 CrmSend = Callable[[CrmEndpoint, list[Record]], dict[str, str]]
 
 
-def crm_upsert(ctx: Context, table: pd.DataFrame, params: UpsertParams, *, method: str,
+def crm_upsert(ctx: Context, table: Table, params: UpsertParams, *, method: str,
                url: str, token: str, expired: str,
                build: Callable[[str, dict[str, Any]], Any],
-               send: CrmSend, via: tuple[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+               send: CrmSend, via: tuple[str, Any] | None = None) -> dict[str, Results]:
     """What a CRM upsert action does with its rows once it knows where they go: one record
     per row keyed by ``key_column`` with ``build(key, row)`` as payload, delivered in batches
     through ``send`` (honouring dry run, approval and the send log); the results port. The
-    URL is checked after the approval gate (a dry run reaches nothing: it works offline)."""
-    records = make_records(table, [params.key_column], url, build)
+    URL is checked after the approval gate (a dry run reaches nothing: it works offline).
+    The table is read a chunk at a time."""
+    chunks = table_chunks(table, lambda rows: make_records(rows, [params.key_column], url,
+                                                           build))
     with http.new_client(params.timeout_seconds) as client:
         endpoint = CrmEndpoint(ctx, client, method=method, url=url, token=token,
                                expired=expired, retries=params.retries)
-        results = deliver(ctx, records, lambda batch: send(endpoint, batch),
-                          dry_run=params.dry_run, require_approval=params.require_approval,
-                          batch_size=params.batch_size, via=via,
-                          check=lambda: check_url(url, allowlist=ctx.url_allowlist,
-                                                  field="connection"))
+        results = deliver_chunks(ctx, chunks, lambda batch: send(endpoint, batch),
+                                 dry_run=params.dry_run,
+                                 require_approval=params.require_approval,
+                                 batch_size=params.batch_size, via=via,
+                                 scratch=Scratch.of(table),
+                                 check=lambda: check_url(url, allowlist=ctx.url_allowlist,
+                                                         field="connection"))
     return {"results": results}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 
 import pandas as pd
@@ -9,20 +10,24 @@ from pydantic import Field, field_validator
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..spreadsheet import safe_csv
+from ..tables import Table, as_table
 from ._delivery import (
     RESULTS_PORT,
     RESULTS_SCHEMA,
     Record,
+    Results,
     approval_field,
     content_hash,
     deliver,
     dry_run_field,
 )
+from .export_file import csv_file
 
 # The attachment's cells: formulas neutralised, CRLF line ends (spreadsheet.safe_csv).
 csv_attachment = safe_csv
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # what most mail servers accept, with room to spare
+_ROWS_AT_A_TIME = 10_000
 # A pragmatic address check (no quoted local parts, no IP literals): what people type.
 _ADDRESS = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
@@ -69,7 +74,9 @@ class EmailReportParams(Params):
 class EmailReport(Operator):
     """E-mails the table as a CSV attachment, one message per recipient. Cells a spreadsheet
     would run as formulas (starting with = + - @, a tab or a carriage return) get a leading
-    apostrophe. A recipient who already received the same attachment is skipped.
+    apostrophe. A recipient who already received the same attachment is skipped. The
+    attachment may be at most 10 MB: it is built a few rows at a time, and a bigger table is
+    refused as soon as it passes the limit, never read whole.
 
     Example: ``{"recipients": ["ops@example.com"], "subject": "Customers at risk",
     "body": "Attached: this week's list.", "filename": "at-risk"}``.
@@ -89,17 +96,15 @@ class EmailReport(Operator):
                "body": "Attached: this week's list.",
                "filename": "at-risk"}
     batch_only = True
+    lazy_inputs = True
 
     def run(self, ctx: Context, params: EmailReportParams,
-            table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        data = csv_attachment(table)
-        if len(data) > MAX_ATTACHMENT_BYTES:
-            raise OperatorError(f"The table is {len(data) / 1e6:.1f} MB as CSV; e-mail "
-                                f"attachments may be at most {MAX_ATTACHMENT_BYTES // 10**6} "
-                                "MB. Filter or aggregate it first.")
+            table: pd.DataFrame | Table) -> dict[str, Results]:
+        source = as_table(table)
+        data = attachment_of(source)
         filename = f"{params.filename}.csv"
         digest = hashlib.sha256(data).hexdigest()
-        attachment = {"filename": filename, "content_type": "text/csv", "rows": len(table),
+        attachment = {"filename": filename, "content_type": "text/csv", "rows": source.rows,
                       "bytes": len(data), "sha256": digest}
         # Idempotent per recipient and attachment content: the same data is not mailed twice
         # to the same person, whatever the subject says.
@@ -130,3 +135,17 @@ class EmailReport(Operator):
     def infer_schema(self, ctx: Context, params: EmailReportParams,
                      table: Schema | None = None) -> dict[str, Schema | None]:
         return {"results": RESULTS_SCHEMA}
+
+
+def attachment_of(table: Table) -> bytes:
+    """The table as the CSV attachment (``csv_attachment``'s bytes for a table of one
+    batch), built a few rows at a time and refused as soon as it passes
+    MAX_ATTACHMENT_BYTES."""
+    buffer = io.BytesIO()
+    for _ in csv_file(table, buffer, _ROWS_AT_A_TIME):
+        if buffer.tell() > MAX_ATTACHMENT_BYTES:
+            limit = MAX_ATTACHMENT_BYTES / 2**20
+            raise OperatorError(f"The table ({table.rows:,} rows) is more than {limit:g} MB "
+                                f"as CSV; e-mail attachments may be at most {limit:g} MB. "
+                                "Filter or aggregate it first.")
+    return buffer.getvalue()

@@ -9,15 +9,17 @@ import httpx
 import pandas as pd
 from pydantic import Field, model_validator
 
-from ..base import Context, Operator, Params, Port, Schema, column_field, schema_of
+from ..base import Context, Operator, Params, Port, Schema, column_field
 from ..connections import HubSpotConnection
 from ..connectors._connection import load_connection
+from ..tables import Table, as_table
 from . import http
 from ._delivery import (
     RESULTS_PORT,
     RESULTS_SCHEMA,
     CrmEndpoint,
     Record,
+    Results,
     StopSending,
     approval_field,
     check_mapped_columns,
@@ -109,10 +111,12 @@ class HubSpotUpsert(Operator):
                "mappings": [{"column": "name", "property": "firstname"},
                             {"column": "churn_risk", "property": "churn_risk"}]}
     batch_only = True
+    lazy_inputs = True
 
     def run(self, ctx: Context, params: HubSpotUpsertParams,
-            table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        check_mapped_columns(schema_of(table), params)
+            table: pd.DataFrame | Table) -> dict[str, Results]:
+        source = as_table(table)
+        check_mapped_columns(source.schema, params)
         conn = load_connection(ctx, params.connection, HubSpotConnection)
         url = (f"{conn.base_url.rstrip('/')}/crm/v3/objects/{params.object_type}"
                "/batch/upsert")
@@ -122,7 +126,7 @@ class HubSpotUpsert(Operator):
                           if row[m.column] is not None}
             return {"id": key, "idProperty": params.id_property, "properties": properties}
 
-        return crm_upsert(ctx, table, params, method="POST", url=url,
+        return crm_upsert(ctx, source, params, method="POST", url=url,
                           token=conn.access_token.get_secret_value(), expired=EXPIRED,
                           build=build, send=partial(_send, params),
                           via=(params.connection, conn))

@@ -16,16 +16,17 @@ from ..base import (
     Port,
     Schema,
     column_field,
-    schema_of,
 )
 from ..connections import SalesforceConnection
 from ..connectors._connection import load_connection
+from ..tables import Table, as_table
 from . import http
 from ._delivery import (
     RESULTS_PORT,
     RESULTS_SCHEMA,
     CrmEndpoint,
     Record,
+    Results,
     approval_field,
     check_mapped_columns,
     crm_upsert,
@@ -102,10 +103,12 @@ class SalesforceUpsert(Operator):
                "mappings": [{"column": "email", "field": "Email"},
                             {"column": "churn_risk", "field": "Churn_Risk__c"}]}
     batch_only = True
+    lazy_inputs = True
 
     def run(self, ctx: Context, params: SalesforceUpsertParams,
-            table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        check_mapped_columns(schema_of(table), params)
+            table: pd.DataFrame | Table) -> dict[str, Results]:
+        source = as_table(table)
+        check_mapped_columns(source.schema, params)
         conn = load_connection(ctx, params.connection, SalesforceConnection)
         if not _API_VERSION.match(conn.api_version):
             raise OperatorError(f"API version {conn.api_version!r} should look like v61.0.",
@@ -122,7 +125,7 @@ class SalesforceUpsert(Operator):
             body: dict[str, Any] = jsonable(record)
             return body
 
-        return crm_upsert(ctx, table, params, method="PATCH", url=url,
+        return crm_upsert(ctx, source, params, method="PATCH", url=url,
                           token=conn.access_token.get_secret_value(), expired=EXPIRED,
                           build=build, send=_send, via=(params.connection, conn))
 

@@ -20,20 +20,23 @@ from ..base import (
     Schema,
     column_field,
     require_columns,
-    schema_of,
 )
 from ..connectors._connection import load_connection
 from ..connectors._sql import SQL_KINDS, SQL_MODELS, Database, SQLConnection, driver_message
+from ..tables import Table, as_table
 from ._delivery import (
     RESULTS_PORT,
     RESULTS_SCHEMA,
     Record,
+    Results,
     StopSending,
     approval_field,
-    deliver,
+    deliver_chunks,
     dry_run_field,
     make_records,
+    table_chunks,
 )
+from ._scratch import Scratch
 
 Mode = Literal["append", "replace", "upsert"]
 _TYPES: dict[str, Any] = {"int": sa.BigInteger, "float": sa.Float(53), "bool": sa.Boolean,
@@ -84,25 +87,28 @@ class SqlTable(Operator):
                "mode": "upsert",
                "key_columns": ["customer_id"]}
     batch_only = True
+    lazy_inputs = True
 
     def run(self, ctx: Context, params: SqlTableParams,
-            table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        require_columns(schema_of(table), params.key_columns, field="key_columns")
+            table: pd.DataFrame | Table) -> dict[str, Results]:
+        source = as_table(table)
+        require_columns(source.schema, params.key_columns, field="key_columns")
         conn = cast(SQLConnection, load_connection(ctx, params.connection, *SQL_MODELS))
-        records = make_records(table, params.key_columns,
-                               f"{params.connection}/{params.table}", lambda _key, row: row)
-        writer = _Writer(ctx, conn, params, table)
+        chunks = table_chunks(source, lambda rows: make_records(
+            rows, params.key_columns, f"{params.connection}/{params.table}",
+            lambda _key, row: row))
+        writer = _Writer(ctx, conn, params, source)
         try:
             # Cancel and the time limit stop the running statement; no batch starts after.
             with ctx.on_interrupt(writer.db.interrupt):
-                results = deliver(ctx, records, writer.send, dry_run=params.dry_run,
-                                  require_approval=params.require_approval,
-                                  batch_size=params.batch_size,
-                                  # A replaced table holds only what this run writes.
-                                  skip_sent=params.mode != "replace", prepare=writer.prepare,
-                                  # Appending a batch again would add its rows twice.
-                                  resend_in_flight=params.mode == "upsert",
-                                  via=(params.connection, conn))
+                results = deliver_chunks(
+                    ctx, chunks, writer.send, dry_run=params.dry_run,
+                    require_approval=params.require_approval, batch_size=params.batch_size,
+                    # A replaced table holds only what this run writes.
+                    skip_sent=params.mode != "replace", prepare=writer.prepare,
+                    # Appending a batch again would add its rows twice.
+                    resend_in_flight=params.mode == "upsert",
+                    via=(params.connection, conn), scratch=Scratch.of(source))
         finally:
             writer.close()
         return {"results": results}
@@ -117,9 +123,10 @@ class _Writer:
     """Connects only when something is really written (not for dry runs or previews)."""
 
     def __init__(self, ctx: Context, conn: SQLConnection, params: SqlTableParams,
-                 table: pd.DataFrame) -> None:
-        self.conn, self.params, self.schema = conn, params, schema_of(table)
-        self.aware = {str(name) for name, dtype in table.dtypes.items()
+                 table: Table) -> None:
+        self.conn, self.params, self.schema = conn, params, table.schema
+        # The time zone of a column is in its dtype, not in the schema: an empty head has it.
+        self.aware = {str(name) for name, dtype in table.head(0).dtypes.items()
                       if getattr(dtype, "tz", None) is not None}
         self.db = Database(ctx, conn, read_only=False, timeout=params.timeout_seconds)
         self.engine = self.db.engine

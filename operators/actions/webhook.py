@@ -10,24 +10,28 @@ import httpx
 import pandas as pd
 from pydantic import Field
 
-from ..base import Context, Operator, Params, Port, Schema, column_field, require_columns, schema_of
+from ..base import Context, Operator, Params, Port, Schema, column_field, require_columns
 from ..connections import WebhookConnection
 from ..connectors._connection import load_connection
 from ..net import check_url
+from ..tables import Table, as_table
 from . import http
 from ._delivery import (
     RESULTS_PORT,
     RESULTS_SCHEMA,
     Record,
+    Results,
     StopSending,
     approval_field,
     batch_key,
     canonical_json,
-    deliver,
+    deliver_chunks,
     dry_run_field,
     key_field,
     make_records,
+    table_chunks,
 )
+from ._scratch import Scratch
 
 
 class WebhookParams(Params):
@@ -74,28 +78,33 @@ class Webhook(Operator):
                "columns": ["customer_id", "churn_risk"],
                "batch_size": 100}
     batch_only = True
+    lazy_inputs = True
 
     def run(self, ctx: Context, params: WebhookParams,
-            table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        _check_columns(schema_of(table), params)
+            table: pd.DataFrame | Table) -> dict[str, Results]:
+        source = as_table(table)
+        _check_columns(source.schema, params)
         conn = load_connection(ctx, params.connection, WebhookConnection)
-        columns = params.columns or [str(c) for c in table.columns]
+        columns = params.columns or [c["name"] for c in source.schema]
 
         def build(key: str, row: dict[str, Any]) -> dict[str, Any]:
             return {"key": key, "data": {c: row[c] for c in columns}}
 
-        records = make_records(table, [params.key_column], conn.url, build)
+        chunks = table_chunks(source, lambda rows: make_records(
+            rows, [params.key_column], conn.url, build))
         policy = http.RetryPolicy(retries=params.retries)
         with http.new_client(params.timeout_seconds) as client:
             def send(batch: list[Record]) -> dict[str, str]:
                 return _post(ctx, client, conn, policy, batch)
 
-            results = deliver(ctx, records, send, dry_run=params.dry_run,
-                              require_approval=params.require_approval,
-                              batch_size=params.batch_size, via=(params.connection, conn),
-                              # After the approval gate; a dry run works offline.
-                              check=lambda: check_url(conn.url, allowlist=ctx.url_allowlist,
-                                                      field="connection"))
+            results = deliver_chunks(ctx, chunks, send, dry_run=params.dry_run,
+                                     require_approval=params.require_approval,
+                                     batch_size=params.batch_size,
+                                     via=(params.connection, conn), scratch=Scratch.of(source),
+                                     # After the approval gate; a dry run works offline.
+                                     check=lambda: check_url(conn.url,
+                                                             allowlist=ctx.url_allowlist,
+                                                             field="connection"))
         return {"results": results}
 
     def infer_schema(self, ctx: Context, params: WebhookParams,

@@ -154,7 +154,7 @@ def checked_session(ctx: Context, *, name: str, secrets: Iterable[str], timeout:
 # --- incremental state ---------------------------------------------------------------------------
 # Params that say how much or how to read, not what: changing them keeps the cursor.
 TUNING = frozenset({"output", "max_records", "row_limit", "max_pages", "chunk_size",
-                    "timeout_seconds", "retries", "retry_max_wait_seconds"})
+                    "timeout_seconds", "retries", "retry_max_wait_seconds", "pushdown"})
 
 
 def state_key(operator: str, params: dict[str, Any]) -> str:

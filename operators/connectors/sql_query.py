@@ -95,6 +95,11 @@ class SqlQueryParams(Params):
                                   "preview; empty reads them all.")
     chunk_size: int = Field(50_000, ge=100, le=1_000_000,
                             description="Rows fetched from the database at a time.")
+    pushdown: bool = Field(True, description="Run the filter, select, rename, join and "
+                           "aggregate nodes that follow inside the database when it computes "
+                           "them exactly as here (the run page says which ran there), unless "
+                           "the rows are read incrementally or a row limit is set; off: they "
+                           "run here on the rows read.")
     timeout_seconds: int = Field(300, ge=1, le=3600,
                                  description="Time limit for the query (on SQLite: for "
                                  "waiting on a locked file).")

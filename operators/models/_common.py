@@ -7,7 +7,9 @@ so serving runs exactly the steps training ran.
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Protocol
 
@@ -28,6 +30,7 @@ from ..base import (
     require_columns,
     schema_of,
 )
+from ..tables import Table, as_table
 from .scoring import check_scoring_table
 
 NUMERIC = ("int", "float")
@@ -62,6 +65,8 @@ class TrainParams(Protocol):
     def cv_folds(self) -> int: ...
     @property
     def seed(self) -> int: ...
+    @property
+    def max_training_rows(self) -> int: ...
 
 
 def target_field(description: str) -> Any:
@@ -107,6 +112,17 @@ def cv_folds_field() -> Any:
 
 def seed_field() -> Any:
     return Field(42, description="Random seed: the same seed gives the same model.")
+
+
+MAX_TRAINING_ROWS = 1_000_000
+
+
+def max_training_rows_field(stratified: bool) -> Any:
+    how = "a sample stratified by the target" if stratified else "a sample"
+    return Field(MAX_TRAINING_ROWS, gt=0, description=(
+        f"Learn from at most this many rows: a larger table is read as {how}, chosen by the "
+        "seed (the same rows on every run), and the node's log and the model's lineage say "
+        "so. Larger tables take more memory and time."))
 
 
 MODEL_NAME_MAX = 200
@@ -181,23 +197,115 @@ def fit_logged(ctx: Context, pipeline: Any, X: pd.DataFrame, y: pd.Series | None
         ctx.log(f"Warning: {message}")
 
 
-def fit_trainer(ctx: Context, params: TrainParams, train: pd.DataFrame, step: str,
-                estimator: Any, check_target: Callable[[pd.Series], None]
-                ) -> tuple[Pipeline, Schema]:
+@dataclass(frozen=True)
+class Sample:
+    """The rows a model learns from (or is evaluated on): all of a table's, or a seeded sample
+    of at most ``max_training_rows`` of its ``of_rows`` rows."""
+
+    frame: pd.DataFrame
+    of_rows: int
+    stratified: bool = False
+
+    @property
+    def sampled(self) -> bool:
+        return len(self.frame) < self.of_rows
+
+    def describe(self) -> str:
+        """ "a stratified sample of 500 of 5,000" """
+        kind = "stratified sample" if self.stratified else "sample"
+        return f"a {kind} of {len(self.frame):,} of {self.of_rows:,}"
+
+
+# Types whose values are classes: a classifier's training sample keeps their proportions. A
+# float or date target is refused by the trainer's checks; stratifying on it would keep
+# almost nothing (each distinct value its own stratum).
+_STRATA_TYPES = ("str", "bool", "int")
+
+
+def stratum_column(table: Table, column: str | None) -> str | None:
+    types = {c["name"]: c["type"] for c in table.schema}
+    return column if column is not None and types.get(column) in _STRATA_TYPES else None
+
+
+def bounded_sample(table: pd.DataFrame | Table, *, limit: int, seed: int,
+                   stratify: str | None = None, columns: list[str] | None = None) -> Sample:
+    """``table`` whole when it has at most ``limit`` rows, else the rows
+    ``Table.sample(limit, seed=seed, stratify=..., columns=...)`` picks (the same on a
+    DataFrame, a Parquet file and every engine), in the table's order: of ``columns`` only
+    when given (the columns the model reads: rows equal on them are alike to it, and only
+    they are hashed and held). Only this many rows are in memory."""
+    t = as_table(table)
+    by = stratum_column(t, stratify)
+    if t.rows <= limit:
+        return Sample(t.to_pandas(), t.rows, by is not None)
+    return Sample(t.sample(limit, seed=seed, stratify=by, columns=columns), t.rows,
+                  by is not None)
+
+
+def model_columns(model: TrainedModel) -> list[str]:
+    """The columns a model reads from a table: its features, then its target if it has one."""
+    names = [c["name"] for c in model.features]
+    return names + ([model.target] if model.target and model.target not in names else [])
+
+
+# The training sample a trainer's fit drew, kept for its apply (which evaluates the model on
+# it) so a big table is sampled once: keyed by the model's id, dropped when apply takes it or
+# the model is collected.
+_SAMPLES: dict[int, tuple[weakref.ref[TrainedModel], Sample]] = {}
+
+
+def remember_sample(model: TrainedModel, sample: Sample) -> None:
+    key = id(model)
+    _SAMPLES[key] = (weakref.ref(model, lambda _: _SAMPLES.pop(key, None)), sample)
+
+
+def training_sample(model: TrainedModel, table: pd.DataFrame | Table, *, limit: int,
+                    seed: int, stratify: str | None = None) -> Sample:
+    """The sample ``model`` was fitted on: the one its fit remembered, else drawn again (the
+    same rows: the choice is seeded)."""
+    kept = _SAMPLES.pop(id(model), None)
+    if kept is not None and kept[0]() is model:
+        return kept[1]
+    return bounded_sample(table, limit=limit, seed=seed, stratify=stratify,
+                          columns=model_columns(model))
+
+
+def log_sample(ctx: Context, sample: Sample, doing: str, what: str = "") -> None:
+    """ "Trained on a stratified sample of 1,000,000 of 50,000,000 rows (max_training_rows)." """
+    if sample.sampled:
+        rows = f"{what} rows" if what else "rows"
+        ctx.log(f"{doing} on {sample.describe()} {rows} (max_training_rows).")
+
+
+def fit_trainer(ctx: Context, params: TrainParams, train: pd.DataFrame | Table, step: str,
+                estimator: Any, check_target: Callable[[pd.Series], None], *,
+                stratify: bool) -> tuple[TrainedModel, Pipeline]:
     """Check the training table and its target, then fit the model's Pipeline
-    ``[("prepare", preprocessor(...)), (step, estimator)]`` on it; return the fitted
-    pipeline and the schema of its feature columns."""
-    features = select_features(schema_of(train), params.features, params.target)
-    check_not_empty(train, "training")
-    y = train[params.target]
+    ``[("prepare", preprocessor(...)), (step, estimator)]`` on at most
+    ``params.max_training_rows`` of its rows (stratified by the target when ``stratify``).
+    Returns the model (its task, classes and algorithm for the caller to fill in) and the
+    fitted pipeline."""
+    table = as_table(train)
+    features = select_features(table.schema, params.features, params.target)
+    sample = bounded_sample(table, limit=params.max_training_rows, seed=params.seed,
+                            stratify=params.target if stratify else None,
+                            columns=[*features, params.target])
+    frame = sample.frame
+    check_not_empty(frame, "training")
+    y = frame[params.target]
     check_target(y)
-    feature_schema = schema_of(train[features])
+    feature_schema = schema_of(frame[features])
     dense = params.algorithm == "hist_gradient_boosting"  # it refuses sparse input
     pipeline = Pipeline([("prepare", preprocessor(feature_schema, dense=dense)),
                          (step, estimator)])
-    fit_logged(ctx, pipeline, train[features], y)
-    ctx.log(f"Trained {params.algorithm} on {len(train)} rows, {len(features)} features.")
-    return pipeline, feature_schema
+    log_sample(ctx, sample, "Trained")
+    fit_logged(ctx, pipeline, frame[features], y)
+    ctx.log(f"Trained {params.algorithm} on {len(frame)} rows, {len(features)} features.")
+    model = TrainedModel(estimator=pipeline, features=feature_schema, target=params.target,
+                         algorithm=params.algorithm, training_rows=len(frame),
+                         sampled_from=sample.of_rows if sample.sampled else None)
+    remember_sample(model, sample)
+    return model, pipeline
 
 
 def check_not_empty(table: pd.DataFrame, what: str) -> None:

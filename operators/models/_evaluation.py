@@ -13,8 +13,18 @@ from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.inspection import permutation_importance
 
-from ..base import Context, Schema, TrainedModel
-from ._common import TrainParams, labelled
+from ..base import Context, Schema, TrainedModel, require_columns
+from ..tables import Table, as_table
+from ._common import (
+    Sample,
+    TrainParams,
+    bounded_sample,
+    labelled,
+    log_sample,
+    model_columns,
+    training_sample,
+)
+from .scoring import check_scoring_table
 
 IMPORTANCES_SCHEMA: Schema = [{"name": "feature", "type": "str"},
                               {"name": "importance", "type": "float"}]
@@ -33,26 +43,49 @@ class Evaluation:
     shown: tuple[pd.DataFrame, pd.Series]
 
 
-def evaluate(ctx: Context, params: TrainParams, model: TrainedModel, train: pd.DataFrame,
-             test: pd.DataFrame | None, *, score: Scorer, splitter: Callable[..., Any],
-             metrics_schema: Schema,
-             check_test: Callable[[pd.Series], None] | None = None) -> Evaluation:
-    """The metrics rows train, test (when connected) and, with ``cv_folds``, cv_mean and
-    cv_std (``splitter`` folds shuffled with the seed); the importances on the training
-    table. ``check_test`` checks the test table's target before it is scored."""
-    X, y = labelled(model, "train", train)
+def evaluate(ctx: Context, params: TrainParams, model: TrainedModel,
+             train: pd.DataFrame | Table, test: pd.DataFrame | Table | None, *,
+             score: Scorer, splitter: Callable[..., Any], metrics_schema: Schema,
+             check_test: Callable[[pd.Series], None] | None = None,
+             stratify: bool = False) -> Evaluation:
+    """The metrics rows train (on the rows the model was fitted on: the training sample when
+    the table was larger than ``max_training_rows``), test (when connected; on at most
+    ``max_training_rows`` of its rows, sampled as the training table is) and, with
+    ``cv_folds``, cv_mean and cv_std (``splitter`` folds of the training rows shuffled with
+    the seed); the importances on the training rows. ``check_test`` checks the test table's
+    target before it is scored. A metrics row's ``rows`` counts the rows it was computed on."""
+    by = model.target if stratify else None
+    fitted = training_sample(model, train, limit=params.max_training_rows, seed=params.seed,
+                             stratify=by)
+    X, y = labelled(model, "train", fitted.frame)
     rows = [{"dataset": "train", "rows": len(X), **score(model.estimator, X, y)}]
     shown = X, y
     if test is not None:
-        shown = labelled(model, "test", test)
+        tested = evaluation_sample(ctx, model, test, limit=params.max_training_rows,
+                             seed=params.seed, stratify=by)
+        shown = labelled(model, "test", tested.frame)
         if check_test is not None:
             check_test(shown[1])
-        rows.append({"dataset": "test", "rows": len(test), **score(model.estimator, *shown)})
+        rows.append({"dataset": "test", "rows": len(shown[0]),
+                     **score(model.estimator, *shown)})
     if params.cv_folds:
         folds = splitter(params.cv_folds, shuffle=True, random_state=params.seed)
         rows += cross_validate(ctx, model, X, y, folds, score)
     metrics = pd.DataFrame(rows, columns=[c["name"] for c in metrics_schema])
     return Evaluation(metrics, importances(model, X, y, params.seed), shown)
+
+
+def evaluation_sample(ctx: Context, model: TrainedModel, test: pd.DataFrame | Table, *,
+                      limit: int, seed: int, stratify: str | None) -> Sample:
+    """The test table, or a seeded sample of ``limit`` of its rows when it is larger (logged):
+    its features and target are checked first, so a missing column is named as such."""
+    table = as_table(test)
+    check_scoring_table(model, table.head(0), what="test table", field="features")
+    require_columns(table.schema, [model.target], field="target")
+    sample = bounded_sample(table, limit=limit, seed=seed, stratify=stratify,
+                            columns=model_columns(model))
+    log_sample(ctx, sample, "Evaluated", "test")
+    return sample
 
 
 def cross_validate(ctx: Context, model: TrainedModel, X: pd.DataFrame, y: pd.Series,

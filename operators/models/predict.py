@@ -17,6 +17,7 @@ from ..base import (
     TrainedModel,
     columns_of,
 )
+from ..tables import BATCH_ROWS, MappedBatches, Table
 from ._common import one_thread, task_of
 from .scoring import check_scoring_table
 
@@ -45,6 +46,27 @@ def _probability_of(final: Any, proba: np.ndarray, predictions: np.ndarray) -> n
     return np.asarray(proba[np.arange(len(column)), column])
 
 
+def _scored(model: TrainedModel, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the model's prediction (and probability) added: row by row, so a table
+    scored in batches gives the rows it gives whole."""
+    features = check_scoring_table(model, table, what="table to score")
+    regression = model.task == "regression"
+    with one_thread():
+        final, Xt = _prepare(model.estimator, columns_of(table, features))
+        predictions = final.predict(Xt)
+        if regression:
+            added = {"prediction": np.asarray(predictions, dtype=float)}
+        else:
+            added = {"prediction": predictions}
+            if hasattr(final, "predict_proba"):
+                added["probability"] = _probability_of(final, final.predict_proba(Xt),
+                                                       predictions)
+    # Added columns always go last, matching infer_schema even if the table had them.
+    stale = [c for c in (ADDED_BY_REGRESSOR if regression else ADDED) if c in table.columns]
+    out = table.drop(columns=stale) if stale else table
+    return out.assign(**added)
+
+
 class Predict(Operator):
     """Adds the model's ``prediction`` to each row, and its ``probability`` when the model
     gives one (the probability of the predicted class). A regressor adds only a float
@@ -52,6 +74,10 @@ class Predict(Operator):
 
     Example: connect ``model.train_classifier``'s ``model`` output and a table with the same
     feature columns; a churn model adds ``prediction`` ("yes"/"no") and ``probability`` (0.87).
+
+    A table of any size is scored batch by batch (65,536 rows at a time), each batch written
+    out before the next is read; rows keep their order. On the Spark engine the model is
+    sent to the executors and scores the table there, partition by partition.
     """
 
     name = "model.predict"
@@ -62,33 +88,29 @@ class Predict(Operator):
     keywords = ("predict", "score", "inference", "apply", "model", "classify", "regression")
     # 2: a regressor's prediction is a float and only "prediction" is replaced.
     version = "2"
+    # A Table in, an iterator of scored batches out; a DataFrame (serving's rows) in, one
+    # DataFrame out.
+    lazy_inputs = True
     inputs = (Port("model", "model"), Port("table", "table"))
     outputs = (Port("table", "table"),)
     Params = NoParams
     example = {}
 
     def run(self, ctx: Context, params: Any, model: Any,
-            table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+            table: pd.DataFrame | Table) -> dict[str, Any]:
         if not isinstance(model, TrainedModel):
             raise OperatorError("The model input must come from a model operator.")
-        if table.empty:
+        if isinstance(table, pd.DataFrame):  # serving's request rows, a unit test's table
+            if table.empty:
+                raise OperatorError("The table to score is empty.")
+            return {"table": _scored(model, table)}
+        if table.rows == 0:
             raise OperatorError("The table to score is empty.")
-        features = check_scoring_table(model, table, what="table to score")
-        regression = model.task == "regression"
-        with one_thread():
-            final, Xt = _prepare(model.estimator, columns_of(table, features))
-            predictions = final.predict(Xt)
-            if regression:
-                added = {"prediction": np.asarray(predictions, dtype=float)}
-            else:
-                added = {"prediction": predictions}
-                if hasattr(final, "predict_proba"):
-                    added["probability"] = _probability_of(final, final.predict_proba(Xt),
-                                                           predictions)
-        # Added columns always go last, matching infer_schema even if the table had them.
-        stale = [c for c in (ADDED_BY_REGRESSOR if regression else ADDED) if c in table.columns]
-        out = table.drop(columns=stale) if stale else table
-        return {"table": out.assign(**added)}
+        # The first batch checked before anything is written (each batch is checked again).
+        check_scoring_table(model, table.head(BATCH_ROWS), what="table to score")
+        added = ADDED_BY_REGRESSOR if model.task == "regression" else ADDED
+        return {"table": MappedBatches(table, _scored, model, added,
+                                       reads=[c["name"] for c in model.features])}
 
     def infer_schema(self, ctx: Context, params: Any, model: Schema | None = None,
                      table: Schema | None = None) -> dict[str, Schema | None]:

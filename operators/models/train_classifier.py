@@ -27,6 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.multiclass import type_of_target
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema, TrainedModel
+from ..tables import Table
 from ._common import (
     CvFolds,
     check_complete,
@@ -37,6 +38,7 @@ from ._common import (
     hist_gradient_boosting,
     learning_rate_field,
     max_depth_field,
+    max_training_rows_field,
     model_name_field,
     n_estimators_field,
     one_thread,
@@ -79,6 +81,7 @@ class TrainClassifierParams(Params):
     max_iter: int = Field(1000, ge=1, description="Logistic regression: solver iterations.")
     cv_folds: CvFolds = cv_folds_field()
     seed: int = seed_field()
+    max_training_rows: int = max_training_rows_field(stratified=True)
     model_name: str = model_name_field()
 
 
@@ -168,6 +171,12 @@ class TrainClassifier(Operator):
     only, else empty) has the ROC curve (x: false positive rate, y: true positive rate) and
     the precision-recall curve (x: recall, y: precision) of the second class, on the same
     table as ``confusion``, at most 200 points each, with their area (AUC, average precision).
+
+    A training table larger than ``max_training_rows`` is fitted on a seeded sample of that
+    many rows (stratified by the target: each class keeps its share), the same rows on every
+    engine; the log says so, the train metrics are of those rows, and the model's registry
+    lineage records it. A larger test table is evaluated on a sample of as many rows, chosen
+    the same way.
     """
 
     name = "model.train_classifier"
@@ -177,7 +186,8 @@ class TrainClassifier(Operator):
     icon = "brain"
     keywords = ("train", "classifier", "classification", "model", "random forest",
                 "logistic regression", "gradient boosting", "machine learning", "fit")
-    version = "3"
+    lazy_inputs = True
+    version = "4"  # 4: a table past max_training_rows is sampled by the columns it reads
     inputs = (Port("train", "table"), Port("test", "table", optional=True))
     outputs = (Port("model", "model"), Port("metrics", "table"), Port("confusion", "table"),
                Port("importances", "table"), Port("curves", "table"))
@@ -186,19 +196,21 @@ class TrainClassifier(Operator):
                "features": ["plan", "tenure_months", "monthly_spend"],
                "algorithm": "random_forest"}
 
-    def fit(self, ctx: Context, params: TrainClassifierParams, train: pd.DataFrame,
-            test: pd.DataFrame | None = None) -> TrainedModel:
-        pipeline, features = fit_trainer(ctx, params, train, "classify", _classifier(params),
-                                         lambda y: _check_target(y, params))
-        classes = [c.item() if isinstance(c, np.generic) else c for c in pipeline.classes_]
-        return TrainedModel(estimator=pipeline, features=features, target=params.target,
-                            classes=classes, algorithm=params.algorithm)
+    def fit(self, ctx: Context, params: TrainClassifierParams, train: pd.DataFrame | Table,
+            test: pd.DataFrame | Table | None = None) -> TrainedModel:
+        model, pipeline = fit_trainer(ctx, params, train, "classify", _classifier(params),
+                                      lambda y: _check_target(y, params), stratify=True)
+        model.classes = [c.item() if isinstance(c, np.generic) else c
+                         for c in pipeline.classes_]
+        return model
 
     def apply(self, ctx: Context, params: TrainClassifierParams, state: TrainedModel,
-              train: pd.DataFrame, test: pd.DataFrame | None = None) -> dict[str, Any]:
+              train: pd.DataFrame | Table, test: pd.DataFrame | Table | None = None
+              ) -> dict[str, Any]:
         with one_thread():  # the scores, folds, confusion and importances predict a lot
             result = evaluate(ctx, params, state, train, test, score=_scores,
-                              splitter=StratifiedKFold, metrics_schema=METRICS_SCHEMA)
+                              splitter=StratifiedKFold, metrics_schema=METRICS_SCHEMA,
+                              stratify=True)
             return {"model": state, "metrics": result.metrics,
                     "confusion": _confusion(state, *result.shown),
                     "importances": result.importances,

@@ -25,6 +25,7 @@ from ..base import (
     TrainedModel,
     column_type,
 )
+from ..tables import Table
 from ._common import (
     NUMERIC,
     CvFolds,
@@ -36,6 +37,7 @@ from ._common import (
     hist_gradient_boosting,
     learning_rate_field,
     max_depth_field,
+    max_training_rows_field,
     model_name_field,
     n_estimators_field,
     one_thread,
@@ -73,6 +75,7 @@ class TrainRegressorParams(Params):
                          "regularisation.")
     cv_folds: CvFolds = cv_folds_field()
     seed: int = seed_field()
+    max_training_rows: int = max_training_rows_field(stratified=False)
     model_name: str = model_name_field()
 
 
@@ -128,15 +131,22 @@ class TrainRegressor(Operator):
     standardised inputs (linear regression, ridge), summed over a text column's categories;
     permutation importance on the training rows for hist gradient boosting.
     ``model.predict`` adds a float ``prediction`` column for this model, no probability.
+
+    A training table larger than ``max_training_rows`` is fitted on a seeded sample of that
+    many rows, the same rows on every engine; the log says so, the train metrics are of
+    those rows, and the model's registry lineage records it. A larger test table is
+    evaluated on a sample of as many rows, chosen the same way.
     """
 
     name = "model.train_regressor"
+    version = "2"  # 2: a table past max_training_rows is sampled by the columns it reads
     label = "Train regressor"
     description = "Train a model that predicts a number, such as next month's spend."
     category = "model"
     icon = "trending-up"
     keywords = ("train", "regressor", "regression", "model", "random forest", "ridge",
                 "linear regression", "gradient boosting", "forecast", "machine learning", "fit")
+    lazy_inputs = True
     inputs = (Port("train", "table"), Port("test", "table", optional=True))
     outputs = (Port("model", "model"), Port("metrics", "table"), Port("importances", "table"))
     Params = TrainRegressorParams
@@ -144,15 +154,16 @@ class TrainRegressor(Operator):
                "features": ["plan", "tenure_months"],
                "algorithm": "random_forest"}
 
-    def fit(self, ctx: Context, params: TrainRegressorParams, train: pd.DataFrame,
-            test: pd.DataFrame | None = None) -> TrainedModel:
-        pipeline, features = fit_trainer(ctx, params, train, "regress", _regressor(params),
-                                         lambda y: _check_target(y, params))
-        return TrainedModel(estimator=pipeline, features=features, target=params.target,
-                            task="regression", classes=[], algorithm=params.algorithm)
+    def fit(self, ctx: Context, params: TrainRegressorParams, train: pd.DataFrame | Table,
+            test: pd.DataFrame | Table | None = None) -> TrainedModel:
+        model, _ = fit_trainer(ctx, params, train, "regress", _regressor(params),
+                               lambda y: _check_target(y, params), stratify=False)
+        model.task = "regression"
+        return model
 
     def apply(self, ctx: Context, params: TrainRegressorParams, state: TrainedModel,
-              train: pd.DataFrame, test: pd.DataFrame | None = None) -> dict[str, Any]:
+              train: pd.DataFrame | Table, test: pd.DataFrame | Table | None = None
+              ) -> dict[str, Any]:
         with one_thread():  # the scores, folds and importances predict a lot
             result = evaluate(
                 ctx, params, state, train, test, score=_scores, splitter=KFold,
