@@ -253,6 +253,20 @@ DATAGRAN = {
     # Node outputs a process keeps in memory for the nodes that read them next (0: none).
     "TABLE_MEMO_BYTES": env_int("DATAGRAN_TABLE_MEMO_MB", 512) * 1024 * 1024,
     "UPLOAD_MAX_BYTES": env_int("DATAGRAN_UPLOAD_MAX_BYTES", 100 * 1024 * 1024),
+    # Tables bigger than memory (operators.engines): table nodes run on DuckDB (embedded, out
+    # of core: it spills to ENGINE_TEMP_DIR past ENGINE_MEMORY_MB), on Spark when
+    # DATAGRAN_SPARK_MASTER (local[2], spark://host:7077) or SPARK_REMOTE (Spark Connect)
+    # names one, or in pandas ("pandas", as before). ENGINE_MEMORY_MB is also what a node
+    # that reads a whole table into memory may use, per node.
+    "ENGINE": env("DATAGRAN_ENGINE", ""),
+    "ENGINE_MEMORY_MB": env_int("DATAGRAN_ENGINE_MEMORY_MB", 1024, minimum=64),
+    "ENGINE_TEMP_DIR": env("DATAGRAN_ENGINE_TEMP_DIR", str(DATA_DIR / "engine")),
+    "ENGINE_THREADS": env_int("DATAGRAN_ENGINE_THREADS", 2, minimum=1),
+    "SPARK_MASTER": env("DATAGRAN_SPARK_MASTER", ""),
+    "SPARK_REMOTE": env("SPARK_REMOTE", ""),
+    # More Spark settings for the session a worker starts, as a JSON object
+    # ({"spark.executor.memory": "4g"}); checked at start-up (datagran.E032).
+    "SPARK_CONF": env("DATAGRAN_SPARK_CONF", ""),
     # The artifact store's size limit (0: none; `manage.py gc_artifacts` and the scheduler
     # evict least recently used artifacts nothing protects); runs this recent are kept.
     "ARTIFACT_MAX_BYTES": env_int("DATAGRAN_ARTIFACT_MAX_BYTES", 0),

@@ -19,6 +19,13 @@ from rest_framework.test import APIClient
 # inherit this.
 os.environ.setdefault("DATAGRAN_OPERATOR_MODULES", "tests.plugins.faults,tests.sources.engine_ops")
 
+# Each test process keeps its own artifact store: the store is content-addressed, so a test
+# deleting an artifact (to show it is recomputed) would delete the same table another process's
+# test just wrote (the iris sample) and reads next.
+if os.environ.get("PYTEST_XDIST_WORKER") and not os.environ.get("DATAGRAN_ARTIFACTS_URL"):
+    settings.DATAGRAN["ARTIFACTS_URL"] = str(
+        settings.DATA_DIR / f"artifacts-{os.environ['PYTEST_XDIST_WORKER']}")
+
 # Test users' passwords are hashed with MD5: PBKDF2's million rounds cost 0.33 s of CPU for
 # each user a test makes (hundreds of tests make one). Hashes made otherwise still check; live
 # servers, run as processes, keep the production hashers.

@@ -56,6 +56,37 @@ def trusted_proxies_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]
     return []
 
 
+@register()
+def engine_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """An unknown table engine, Spark settings it cannot use, or Spark on a machine without
+    what it needs fail at start-up rather than at a worker's first table node."""
+    from operators.engines import ENGINE_SETTING, ENGINES, SPARK_SETTING
+    from operators.engines.spark import missing_for_spark, spark_conf
+
+    options = settings.DATAGRAN
+    name, master, remote = options["ENGINE"], options["SPARK_MASTER"], options["SPARK_REMOTE"]
+    if name and name not in ENGINES:
+        return [Error(f"{ENGINE_SETTING} must be one of {', '.join(ENGINES)} (or empty: "
+                      f"spark when {SPARK_SETTING} or SPARK_REMOTE is set, else duckdb), not "
+                      f"{name!r}.", id="datagran.E030")]
+    errors: list[CheckMessage] = []
+    try:
+        spark_conf(options.get("SPARK_CONF", ""))
+    except ValueError as exc:
+        errors.append(Error(str(exc), id="datagran.E032"))
+    if remote and not remote.startswith("sc://"):
+        errors.append(Error(f"SPARK_REMOTE must be a Spark Connect URL (sc://host:15002), not "
+                            f"{remote!r}.", id="datagran.E031"))
+    if name == "spark" or (not name and (master or remote)):
+        chosen = (f"SPARK_REMOTE={remote}" if remote else f"{SPARK_SETTING}={master}" if master
+                  else f"{ENGINE_SETTING}=spark")
+        missing = missing_for_spark(remote=bool(remote))
+        if missing:
+            errors.append(Error(f"{chosen} runs table nodes on Spark, but {missing}.",
+                                id="datagran.E031"))
+    return errors
+
+
 PROXY_NOT_TRUSTED = (
     "DATAGRAN_HTTPS trusts a proxy's X-Forwarded-Proto, but DATAGRAN_TRUSTED_PROXIES is not "
     "set: the login throttle counts every client as the proxy's address. Set it to the number "

@@ -8,8 +8,9 @@ import io
 import json
 import os
 import re
+import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 
 from operators.base import Schema, TrainedModel, schema_of
+from operators.tables import ParquetTable, arrow_to_pandas, parquet_options, schema_of_arrow
 
 from .memo import TableMemo
 from .model_files import BadModelFile, UntrustedModel, load_trusted
@@ -137,17 +139,87 @@ class ArtifactStore:
         digest = self.memo.find(table)
         if digest is None or not self._reuse(self.key("table", digest)):
             sink = pa.BufferOutputStream()
-            # Writing every intermediate is on the critical path of each run: uncompressed,
-            # without column statistics (nothing reads them) and dictionary-encoding only text
-            # (numbers and times rarely repeat enough to pay for it), a 1M-row table writes in
-            # about 40% of the CPU time of the defaults, in a file up to twice as large.
-            pq.write_table(table, sink, compression="none", write_statistics=False,
-                           use_dictionary=[f.name for f in table.schema
-                                           if pa.types.is_string(f.type)
-                                           or pa.types.is_large_string(f.type)])
+            pq.write_table(table, sink, **parquet_options(table.schema))
             digest = self._put("table", sink.getvalue().to_pybytes())
         self.memo.put(digest, table)
         return TableRef(hash=digest, rows=len(df), schema=schema_of(df))
+
+    def put_table_batches(self, batches: Iterable[pd.DataFrame], folder: str) -> TableRef:
+        """A table an operator produced in batches (an iterator of DataFrames), written to a
+        file in ``folder`` batch by batch and then stored: never whole in memory."""
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"{uuid.uuid4().hex}.parquet")
+        writer, schema, rows = None, None, 0
+        try:
+            for df in batches:
+                table = pa.Table.from_pandas(df, preserve_index=False)
+                if writer is None:
+                    schema = table.schema
+                    writer = pq.ParquetWriter(path, schema, compression="snappy")
+                elif not table.schema.equals(schema, check_metadata=False):
+                    # a later batch's column gained missing values (int64 → Int64 ...)
+                    table = table.cast(schema, safe=False) if _castable(table.schema, schema) \
+                        else table
+                writer.write_table(table)
+                rows += table.num_rows
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            if os.path.exists(path):
+                os.unlink(path)
+            raise
+        if writer is None:
+            return self.put_table(pd.DataFrame())
+        writer.close()
+        return self.put_table_file(path, schema_of_arrow(pq.read_schema(path)), rows)
+
+    def put_table_file(self, path: str, schema: Schema, rows: int,
+                       table: pa.Table | None = None) -> TableRef:
+        """Store a Parquet file an engine wrote (consuming it): its hash is read from disk in
+        chunks, so a table bigger than memory is stored as it is. ``table``: the same rows in
+        memory, when the engine kept them, for the memo (the next node reads them there)."""
+        digest = self._put_path("table", path)
+        if table is not None:
+            self.memo.put(digest, table)
+        return TableRef(hash=digest, rows=rows, schema=schema)
+
+    def stored_again(self, table: ParquetTable) -> TableRef | None:
+        """A stored table a node hands on unchanged (a source's dataset, an export's input):
+        the artifact it is, marked used, without hashing its file again; None when the
+        file is not a stored artifact (or no longer is)."""
+        if table.digest is None or not self._reuse(self.key("table", table.digest)):
+            return None
+        return TableRef(hash=table.digest, rows=table.rows, schema=table.schema)
+
+    def keep_bytes(self, memory_mb: int) -> int:
+        """How large a table an engine may also hand back in memory for the memo: a quarter
+        of a node's memory limit, and no more than the memo holds."""
+        return min(self.memo.budget, memory_mb * 1024 * 1024 // 4)
+
+    def table_source(self, digest: str, folder: str) -> str | pa.Table:
+        """What an engine reads the table from: the memo's Arrow table when this process
+        wrote or read it lately, else a local path to its Parquet file."""
+        held = self.memo.arrow(digest)
+        return held if held is not None else self.table_path(digest, folder)
+
+    def table_path(self, digest: str, folder: str) -> str:
+        """A local path to the table's Parquet file, for an engine to read (a copy in
+        ``folder`` when the store is remote)."""
+        return self.storage.local_path(self.key("table", digest), folder)
+
+    def open_table(self, digest: str, folder: str, memory_mb: int) -> ParquetTable:
+        """The table as an ``operators.tables.Table``: read in batches, never whole."""
+        return ParquetTable(self.table_path(digest, folder), memory_mb=memory_mb,
+                            temp_dir=folder, digest=digest)
+
+    def table_info(self, digest: str) -> tuple[int, int]:
+        """(rows, bytes in memory): of the memo's copy, or estimated from the file's footer
+        without reading the file (``footer_bytes``)."""
+        held = self.memo.shape(digest)
+        if held is not None:
+            return held
+        meta = pq.read_metadata(self.storage.source(self.key("table", digest)))
+        return meta.num_rows, footer_bytes(meta)
 
     def read_table(self, digest: str) -> pd.DataFrame:
         """The table as a DataFrame of the caller's own: from the memo when this process
@@ -155,7 +227,7 @@ class ArtifactStore:
         df = self.memo.get(digest)
         if df is not None:
             return df
-        df = pd.read_parquet(self.storage.source(self.key("table", digest)))
+        df = arrow_to_pandas(pq.read_table(self.storage.source(self.key("table", digest))))
         if self.memo.budget:
             self.memo.put(digest, pa.Table.from_pandas(df, preserve_index=False))
         return df
@@ -178,8 +250,55 @@ class ArtifactStore:
     def put_file(self, data: bytes) -> str:
         return self._put("file", data)
 
+    def put_file_path(self, path: str) -> str:
+        """Store the local file at ``path`` (consuming it) as a file artifact; its hash is
+        read from disk in chunks, so a file bigger than memory is stored as it is."""
+        return self._put_path("file", path)
+
+    def _put_path(self, kind: str, path: str) -> str:
+        """Store the local file at ``path`` (consuming it) under its SHA-256, read in chunks;
+        a copy already stored is reused and the file removed."""
+        sha = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                sha.update(chunk)
+        digest = sha.hexdigest()
+        key = self.key(kind, digest)
+        if self._reuse(key):
+            os.unlink(path)
+        else:
+            self.storage.write_file(key, path)
+        return digest
+
     def read_file(self, digest: str) -> bytes:
         return self.storage.read(self.key("file", digest))
+
+
+def footer_bytes(meta: pq.FileMetaData) -> int:
+    """A table's size in memory from its Parquet footer: the larger of its uncompressed
+    pages and its rows times each column's width (8 bytes a number, time or text offset,
+    plus a text's length guessed from its smallest and largest values; 1 a boolean). The
+    pages alone say little of a dictionary-encoded column: a text column of two cities
+    takes 3 MB of pages for 5M rows, and 200 MB as a DataFrame."""
+    pages = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    fields = meta.schema.to_arrow_schema()
+    flat = meta.num_row_groups > 0 and meta.num_columns == len(fields)  # no nested columns
+    width = 0
+    for j, field in enumerate(fields):
+        if pa.types.is_boolean(field.type):
+            width += 1
+            continue
+        width += 8
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type) or \
+                pa.types.is_binary(field.type):
+            stats = meta.row_group(0).column(j).statistics if flat else None
+            if stats is not None and stats.has_min_max:
+                width += (len(stats.min) + len(stats.max)) // 2
+    return max(pages, meta.num_rows * width)
+
+
+def _castable(actual: pa.Schema, expected: pa.Schema) -> bool:
+    return actual.names == expected.names
 
 
 def canonical_skops(data: bytes) -> bytes:

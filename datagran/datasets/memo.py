@@ -18,6 +18,8 @@ from collections import OrderedDict
 import pandas as pd
 import pyarrow as pa
 
+from operators.tables import arrow_to_pandas
+
 
 def _plain(t: pa.DataType) -> bool:
     return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
@@ -45,12 +47,22 @@ class TableMemo:
         self._lock = threading.Lock()
 
     def get(self, digest: str) -> pd.DataFrame | None:
+        table = self.arrow(digest)
+        return None if table is None else arrow_to_pandas(table)
+
+    def arrow(self, digest: str) -> pa.Table | None:
+        """The memoized Arrow table itself (immutable: engines read it, never change it)."""
         with self._lock:
             table = self._tables.get(digest)
-            if table is None:
-                return None
-            self._tables.move_to_end(digest)
-        return table.to_pandas()
+            if table is not None:
+                self._tables.move_to_end(digest)
+        return table
+
+    def shape(self, digest: str) -> tuple[int, int] | None:
+        """(rows, bytes) of a memoized table; None if not held."""
+        with self._lock:
+            table = self._tables.get(digest)
+        return None if table is None else (table.num_rows, table.nbytes)
 
     def find(self, table: pa.Table) -> str | None:
         """The hash of a memoized table equal to ``table`` (schema and its pandas metadata

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +66,16 @@ class Storage(Protocol):
 
     def write(self, key: str, data: bytes) -> None: ...
 
+    def write_file(self, key: str, path: str) -> None:
+        """Store the local file at ``path`` under ``key``, consuming it (moved or uploaded,
+        then removed): a table bigger than memory never passes through it."""
+        ...
+
+    def local_path(self, key: str, folder: str) -> str:
+        """A local path to the object's bytes for an engine to read: the file itself on a
+        local store, else a copy kept in ``folder``."""
+        ...
+
     def read(self, key: str) -> bytes: ...
 
     def source(self, key: str) -> str | BinaryIO: ...
@@ -104,6 +115,16 @@ class LocalStorage:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, target)
+
+    def write_file(self, key: str, path: str) -> None:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f"{target}.{os.getpid()}.part"
+        shutil.move(path, tmp)  # a rename on the same filesystem
+        os.replace(tmp, target)
+
+    def local_path(self, key: str, folder: str) -> str:
+        return str(self.root / key)
 
     def read(self, key: str) -> bytes:
         return (self.root / key).read_bytes()
@@ -181,6 +202,23 @@ class FsspecStorage:
     def write(self, key: str, data: bytes) -> None:
         with self._errors():
             self.fs.pipe_file(self._path(key), data)
+
+    def write_file(self, key: str, path: str) -> None:
+        try:
+            with self._errors():
+                self.fs.put_file(path, self._path(key))
+        finally:
+            os.unlink(path)
+
+    def local_path(self, key: str, folder: str) -> str:
+        local = os.path.join(folder, key.replace("/", "_"))
+        if not os.path.exists(local):  # content-addressed: a copy is never stale
+            os.makedirs(folder, exist_ok=True)
+            tmp = f"{local}.{os.getpid()}.part"
+            with self._errors():
+                self.fs.get_file(self._path(key), tmp)
+            os.replace(tmp, local)
+        return local
 
     def read(self, key: str) -> bytes:
         with self._errors():

@@ -3,6 +3,7 @@ fingerprints, registered models. Graph validation and cache keys use it as their
 a run's context extends it."""
 from __future__ import annotations
 
+import os
 from typing import cast
 
 import pandas as pd
@@ -103,6 +104,9 @@ class ValidationContext:
 
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
         pass
+
+    def save_file_from(self, filename: str, path: str, content_type: str) -> None:
+        os.unlink(path)
 
 
 # How long the columns a params form's sample showed are remembered for its source.

@@ -120,6 +120,15 @@ def _readers(graph: Any, v: ModelVersion) -> list[Any]:
     return [graph.node(n) for n in sorted(reading)]
 
 
+def _sampled(v: ModelVersion) -> str:
+    """The lineage label's note when the model was fitted on a sample of its training table
+    (max_training_rows): " · trained on a sample of 1,000,000 of 50,000,000 rows"."""
+    data = v.training_data or {}
+    if not data.get("sampled") or data.get("trained_rows") is None or data.get("rows") is None:
+        return ""
+    return f" · trained on a sample of {data['trained_rows']:,} of {data['rows']:,} rows"
+
+
 def version_lineage(v: ModelVersion) -> dict[str, Any]:
     """Datasets → run → model version → the nodes of that run that read the model."""
     from datagran.engine.graph import Graph
@@ -128,7 +137,7 @@ def version_lineage(v: ModelVersion) -> dict[str, Any]:
     edges: list[dict[str, str]] = []
     model_node = f"model:{v.version}"
     nodes.append({"id": model_node, "kind": "model_version",
-                  "label": f"{v.registered_model.name} v{v.version}"})
+                  "label": f"{v.registered_model.name} v{v.version}{_sampled(v)}"})
     if v.run is None:
         return {"nodes": nodes, "edges": edges}
     graph = Graph.model_validate(v.pipeline_version.graph) if v.pipeline_version else Graph()

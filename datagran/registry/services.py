@@ -160,7 +160,10 @@ def model_version_from_run(*, run: Any, node: Any, spec: Any, op: Any,
         features=[c for c in model_ref.get("schema", []) if c["name"] != model_ref.get("target")],
         classes=model_ref.get("classes", []), metrics=metrics,
         evaluation=evaluation_of(node.outputs), params=params,
-        training_data={k: training.get(k) for k in ("hash", "rows", "schema")},
+        training_data={**{k: training.get(k) for k in ("hash", "rows", "schema")},
+                       # of those rows, how many it was fitted on (max_training_rows)
+                       "trained_rows": model_ref.get("training_rows"),
+                       "sampled": model_ref.get("sampled_from") is not None},
         environment=environment(), pipeline=run.pipeline, pipeline_version=run.version,
         run=run, node_id=node.node_id, operator=op.name, operator_version=op.version,
         created_by=run.created_by)

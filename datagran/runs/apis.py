@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import content_disposition_header
@@ -19,19 +20,18 @@ from rest_framework.views import APIView
 from datagran.core.api import error_responses
 from datagran.core.exceptions import FieldError, NotFound
 from datagran.datasets.artifacts import artifact_store
+from datagran.datasets.profile import stored_table, table_csv, table_preview
 from datagran.pipelines.selectors import pipeline_get
 from datagran.pipelines.services import graph_check
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
-from operators.base import schema_of
-from operators.spreadsheet import safe_csv
 
 from .approval import node_approve, node_reject
 from .cache import cache_hits, pipeline_cache_keys
 from .lifecycle import run_cancel, run_replay, run_start
 from .models import NodeRun, NodeStatus, RunStatus, Trigger
 from .scope import SCOPE_UPSTREAM
-from .selectors import column_stats, node_run_get, preview_rows, run_get, run_list
+from .selectors import node_run_get, run_get, run_list
 from .serializers import (
     NodeOutputQuery,
     NodePreviewOutput,
@@ -221,10 +221,7 @@ class NodePreviewApi(APIView):
         except ValueError:
             raise FieldError("limit: must be a whole number.",
                                  {"limit": ["must be a whole number"]}) from None
-        df = artifact_store().read_table(digest)
-        return Response(NodePreviewOutput({
-            "columns": schema_of(df), "rows": preview_rows(df.head(limit)),
-            "total_rows": len(df), "stats": column_stats(df)}).data)
+        return Response(NodePreviewOutput(table_preview(digest=digest, limit=limit)).data)
 
 
 class NodeOutputApi(APIView):
@@ -243,11 +240,16 @@ class NodeOutputApi(APIView):
         if fmt != "csv":
             raise FieldError(f"format: {fmt!r} is not one of csv, parquet.",
                                  {"format": ["must be csv or parquet"]})
-        response = HttpResponse(safe_csv(artifact_store().read_table(digest)),
-                                content_type="text/csv")
+        response = StreamingHttpResponse(_csv_download(digest), content_type="text/csv")
         # A node id of a graph saved before ids had a character set may hold anything.
         response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
         return response
+
+
+def _csv_download(digest: str) -> Iterator[bytes]:
+    """The table as CSV, batch by batch (the download never holds the table whole)."""
+    with stored_table(digest) as table:
+        yield from table_csv(table)
 
 
 class NodeFileApi(APIView):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import os
 import struct
 import time
 from collections.abc import Callable, Iterator
@@ -68,11 +69,36 @@ class RunContext(ValidationContext):
     def read_dataset(self, dataset_id: str) -> pd.DataFrame:
         return dataset_read(workspace_id=self.workspace_id, dataset_id=dataset_id)
 
+    def read_dataset_table(self, dataset_id: str) -> Any:
+        """The dataset without reading it whole: on a local store its own file as a Table
+        (stored again by link, never rewritten), else its rows a batch at a time."""
+        from datagran.datasets.profile import stored_table
+        from datagran.datasets.services import dataset_get
+        from datagran.datasets.storage import LocalStorage
+        from operators.tables import ParquetTable
+
+        digest = dataset_get(workspace_id=self.workspace_id, dataset_id=dataset_id).table_hash
+        store = artifact_store()
+        if isinstance(store.storage, LocalStorage):
+            return ParquetTable(store.table_path(digest, ""), digest=digest)
+
+        def batches() -> Iterator[pd.DataFrame]:
+            with stored_table(digest) as table:
+                yield from table.batches()
+
+        return batches()
+
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
-        digest = artifact_store().put_file(data)
+        self._keep_file(filename, artifact_store().put_file(data), content_type, len(data))
+
+    def save_file_from(self, filename: str, path: str, content_type: str) -> None:
+        size = os.path.getsize(path)
+        self._keep_file(filename, artifact_store().put_file_path(path), content_type, size)
+
+    def _keep_file(self, filename: str, digest: str, content_type: str, size: int) -> None:
         self.files = [f for f in self.files if f["name"] != filename]
         self.files.append({"name": filename, "hash": digest, "content_type": content_type,
-                           "size": len(data)})
+                           "size": size})
 
     def connection(self, connection_id: str, kind: str | list[str]) -> BaseModel:
         try:

@@ -19,8 +19,10 @@ from pydantic import ValidationError
 
 from datagran.datasets.artifacts import artifact_store
 from datagran.engine.execute import NodeOutcome, execute_node
+from datagran.engine.pushdown import PUSHED_LOG, execute_frontier
 from datagran.registry.services import model_version_from_run
 from operators.base import ApprovalRequired, params_errors
+from operators.engines import EngineSettings
 from operators.errors import FieldError, PermanentError, RetryableError
 from operators.registry import get_operator
 
@@ -131,7 +133,7 @@ def _run_claimed(run: Run, node: NodeRun, *, began: float) -> Claimed | None:
     with Heartbeat(node.pk, attempt, interrupts=ctx.interrupts, on_abandon=abandon) as beat:
         try:
             with beat.interruptible():
-                outcome = _compute(run, graph, node_id, ctx)
+                outcome = _compute(run, graph, node_id, ctx, node)
         except NodeTimedOut:
             record: Callable[[], None] = partial(
                 fail, message=f"The node ran longer than its time limit of {limit} s.")
@@ -161,20 +163,49 @@ def _run_claimed(run: Run, node: NodeRun, *, began: float) -> Claimed | None:
     return None
 
 
-def _compute(run: Run, graph: RunGraph, node_id: str, ctx: RunContext) -> NodeOutcome:
+def _compute(run: Run, graph: RunGraph, node_id: str, ctx: RunContext,
+             node: NodeRun | None = None) -> NodeOutcome:
     """Run the node's operator; what it raises outside the error family but knowably
-    permanent (invalid params) or passing (a lost connection) joins the family here."""
+    permanent (invalid params) or passing (a lost connection) joins the family here. A node
+    pushed into a database does nothing (its frontier's query computes it); a frontier runs
+    its group's query there (datagran/engine/pushdown.py)."""
     spec = graph.node(node_id)
     try:
-        return execute_node(store=artifact_store(), op=get_operator(spec.operator),
-                            raw_params=spec.params,
-                            input_refs=_input_refs(run, graph, node_id), ctx=ctx)
+        if node is not None and node.pushed_into:
+            into = graph.node(node.pushed_into)
+            ctx.log(PUSHED_LOG.format(database=node.pushdown.get("database", "the database"),
+                                      frontier=f"{into.label or get_operator(into.operator).label}"
+                                               f" ({into.id})"))
+            return NodeOutcome()
+        if node is not None and node.pushdown.get("nodes"):
+            return execute_frontier(store=artifact_store(), graph=graph.graph, node_id=node_id,
+                                    info=node.pushdown, ctx=ctx, engine=engine_settings())
+        for why in (node.pushdown.get("not_pushed", []) if node is not None else []):
+            ctx.log(why)
+        op = get_operator(spec.operator)
+        return execute_node(store=artifact_store(), op=op, raw_params=spec.params,
+                            input_refs=_input_refs(run, graph, node_id), ctx=ctx,
+                            engine=engine_settings(),
+                            node=f"{spec.label or op.label} ({node_id})")
     except ValidationError as exc:
         first = params_errors(exc)[0]
         raise FieldError(f"{first['field']}: {first['message']}",
                          {first["field"]: [first["message"]]}) from exc
     except PASSING as exc:
         raise PassingFault(f"{type(exc).__name__}: {exc}") from exc
+
+
+def engine_settings() -> EngineSettings:
+    """The engine the settings name for table nodes (operators.engines)."""
+    from operators.engines.spark import spark_conf
+
+    conf = settings.DATAGRAN
+    spark = conf["SPARK_MASTER"] or conf["SPARK_REMOTE"]
+    return EngineSettings(name=conf["ENGINE"] or ("spark" if spark else "duckdb"),
+                          memory_mb=conf["ENGINE_MEMORY_MB"], temp_dir=conf["ENGINE_TEMP_DIR"],
+                          threads=conf["ENGINE_THREADS"], spark_master=conf["SPARK_MASTER"],
+                          spark_remote=conf["SPARK_REMOTE"],
+                          spark_conf=spark_conf(conf.get("SPARK_CONF", "")))
 
 
 def _retry_or_fail(run_id: object, node_id: str, ctx: RunContext, message: str,

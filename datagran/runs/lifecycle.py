@@ -5,6 +5,7 @@ numbered events and publishes them after commit; node status changes go through
 `transitions`."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -13,10 +14,12 @@ from django.db import transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
 
+from datagran.connections.models import Connection
 from datagran.core.exceptions import Conflict, PermanentError
 from datagran.datasets.artifacts import artifact_store
 from datagran.engine.cache import source_fingerprints
 from datagran.engine.graph import Graph, Node
+from datagran.engine.pushdown import SOURCE, Plan, plan_pushdown
 from datagran.pipelines.models import Pipeline, PipelineVersion
 from datagran.pipelines.validation import validation_context
 from datagran.workspaces.models import Workspace
@@ -74,6 +77,10 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
         # Checked before anything is written: a refused replay leaves no run behind.
         raise PermanentError(ERR_REPLAY_DATASETS)
     replayed = _replayed_sources(graph, nodes, replay_of) if replay_of is not None else {}
+    # Pushdown among the nodes this run computes: not those the cache or the replayed run
+    # gives (a partial run's inputs among them), whose consumers then read stored outputs.
+    plan = _pushdown_plan(pipeline, graph, {n.id for n in nodes} - hits.keys()
+                          - replayed.keys())
     now = timezone.now()
     with transaction.atomic():
         # One admission at a time per workspace, so the run limit is never overshot.
@@ -85,7 +92,8 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
                                  datasets=datasets, replay_of=replay_of,
                                  full_refresh=full_refresh)
         NodeRun.objects.bulk_create([_node_run(run, n.id, n.operator, keys[n.id],
-                                               hits.get(n.id), now, replayed.get(n.id))
+                                               hits.get(n.id), now, replayed.get(n.id),
+                                               plan.node_fields(n.id))
                                      for n in nodes])
         with run_transaction(run.pk) as tx:
             tx.emit_run()
@@ -114,7 +122,10 @@ def _replayed_sources(graph: Graph, nodes: list[Node], replay_of: Run) -> dict[s
     """For each outside source of a replay, the replayed run's node run: its records are
     the replay's (the outside system may have changed since). Refused, before anything is
     written, when that node run loaded nothing or its records are gone from the store."""
-    sources = {n.id for n in nodes if n.operator in _connectors(nodes)}
+    # A source pushed into its database in the replayed run loaded no records here: its
+    # group reads the database again (pushdown has nothing else to replay).
+    pushed = set(replay_of.nodes.exclude(pushed_into="").values_list("node_id", flat=True))
+    sources = {n.id for n in nodes if n.operator in _connectors(nodes)} - pushed
     if not sources:
         return {}
     found = {n.node_id: n for n in replay_of.nodes.filter(node_id__in=sources)}
@@ -198,9 +209,28 @@ def _admit(tx: RunTransaction) -> None:
     run_settle(tx)
 
 
+def _pushdown_plan(pipeline: Pipeline, graph: Graph, running: set[str]) -> Plan:
+    """Which of the ``running`` nodes run inside a SQL source's database (see
+    datagran/engine/pushdown.py), from the kinds of the connections the sources name."""
+    wanted = set()
+    for n in graph.nodes:
+        connection = n.params.get("connection") if n.operator == SOURCE else None
+        if n.id in running and isinstance(connection, str):
+            try:
+                wanted.add(uuid.UUID(connection))
+            except ValueError:
+                continue
+    kinds = {str(pk): kind for pk, kind in Connection.objects.filter(
+        workspace_id=pipeline.workspace_id, pk__in=wanted).values_list("pk", "kind")} \
+        if wanted else {}
+    return plan_pushdown(graph, kinds, running=running)
+
+
 def _node_run(run: Run, node_id: str, operator: str, key: str | None,
-              hit: CacheEntry | None, now: Any, replayed: NodeRun | None = None) -> NodeRun:
+              hit: CacheEntry | None, now: Any, replayed: NodeRun | None = None,
+              pushdown: tuple[str, dict[str, Any]] = ("", {})) -> NodeRun:
     node = NodeRun(run=run, node_id=node_id, operator=operator, cache_key=key or "")
+    node.pushed_into, node.pushdown = pushdown
     if replayed is not None:  # no source state: a replay never moves a cursor
         node.status, node.cached, node.outputs = NodeStatus.SUCCEEDED, True, replayed.outputs
         node.rows_out, node.started_at, node.finished_at = replayed.rows_out, now, now

@@ -109,6 +109,11 @@ class NodeRun(models.Model):
     source = models.JSONField(default=dict)
     # source["state_key"], copied for the lookup of the latest succeeded state ("" if none).
     state_key = models.CharField(max_length=64, blank=True, default="")
+    # Pushdown (datagran/engine/pushdown.py): the frontier whose database query computes
+    # this node ("" if it runs itself); ``pushdown``: {"database"} on a pushed node,
+    # {"database", "dialect", "connection", "nodes"} on a frontier, "not_pushed" reasons.
+    pushed_into = models.CharField(max_length=64, blank=True, default="")
+    pushdown = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="one_noderun")]

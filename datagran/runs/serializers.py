@@ -48,6 +48,18 @@ class SourceReportOutput(serializers.Serializer):
         "Columns the last run had that this one lacks."))
 
 
+class PushdownOutput(serializers.Serializer):
+    """Pushdown of table nodes into a SQL source's database."""
+
+    database = serializers.CharField(help_text="PostgreSQL, MySQL/MariaDB or SQLite.")
+    nodes = serializers.ListField(child=serializers.CharField(), help_text=(
+        "On a frontier: the nodes its query ran inside the database (sources included, "
+        "itself last); empty on a pushed node."))
+    ran = serializers.ListField(child=serializers.CharField(), help_text=(
+        "On a frontier: those of its nodes that ran in the database (not the sources it "
+        "read there); empty on a pushed node."))
+
+
 class NodeRunOutput(serializers.Serializer):
     node_id = serializers.CharField()
     operator = serializers.CharField()
@@ -65,6 +77,20 @@ class NodeRunOutput(serializers.Serializer):
     outputs = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
     source = serializers.SerializerMethodField()
+    pushed_into = serializers.CharField(help_text=(
+        "The node whose query, run inside a SQL database, computed this one (pushdown): it "
+        "stored no output of its own. Empty when the node ran itself."))
+    pushdown = serializers.SerializerMethodField()
+
+    @extend_schema_field(PushdownOutput(allow_null=True))
+    def get_pushdown(self, node: NodeRun) -> dict[str, Any] | None:
+        """Where a pushed node ran, or which nodes a frontier ran inside the database; null
+        for the others."""
+        info = node.pushdown or {}
+        if not info.get("database"):
+            return None
+        return {"database": info["database"], "nodes": list(info.get("nodes") or []),
+                "ran": list(info.get("ran") or [])}
 
     @extend_schema_field(SourceReportOutput(allow_null=True))
     def get_source(self, node: NodeRun) -> dict[str, Any] | None:

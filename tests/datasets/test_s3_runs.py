@@ -64,7 +64,7 @@ def test_a_run_stores_every_artifact_in_s3_and_downloads_stream_from_it(
     assert len(pd.read_parquet(io.BytesIO(body))) == 45
 
     csv = api.get(f"/api/runs/{run_id}/nodes/predict/output/?format=csv")
-    assert len(pd.read_csv(io.BytesIO(csv.content))) == 45
+    assert len(pd.read_csv(io.BytesIO(b"".join(csv.streaming_content)))) == 45
     [file] = api.get(f"/api/runs/{run_id}/").json()["nodes"][-1]["files"]
     exported = api.get(file["url"])
     assert exported.status_code == 200

@@ -326,3 +326,55 @@ def test_a_service_account_key_is_pasted_whole_and_stays_hidden(page: Page,
                   if c["name"] == "Finance sheets")
     assert stored["secrets_set"] == ["service_account_json"]
     assert "PRIVATE KEY" not in json.dumps(stored)
+
+
+def test_nodes_pushed_into_the_database_say_so_on_the_canvas_and_the_run_page(
+        page: Page, server: LiveServer) -> None:
+    """A SQL source, a filter and a select after it: the filter runs inside SQLite as part of
+    the select's query. The canvas and the run page mark both; the pushed node's panel names
+    the node that ran it and shows no output of its own, and the select's output is right."""
+    workspace = demo_workspace(server)
+    connection = server.api("POST", "/api/connections/", {
+        "name": "Shop (pushdown)", "kind": "sqlite", "fields": {"path": "shop.db"},
+        "workspace": workspace})["id"]
+    graph = {"nodes": [
+        {"id": "shop", "operator": "connector.sql_query", "position": {"x": 0, "y": 0},
+         "params": {"connection": connection, "query": "SELECT id, email, spend FROM customers"}},
+        {"id": "spenders", "operator": "transform.filter_rows", "position": {"x": 320, "y": 0},
+         "params": {"conditions": [{"column": "spend", "op": ">", "value": 10}]}},
+        {"id": "emails", "operator": "transform.select_columns", "position": {"x": 640, "y": 0},
+         "params": {"columns": ["email", "spend"]}}],
+        "edges": [{"source": "shop", "source_port": "table", "target": "spenders",
+                   "target_port": "table"},
+                  {"source": "spenders", "source_port": "table", "target": "emails",
+                   "target_port": "table"}]}
+    pipeline = server.api("POST", "/api/pipelines/", {
+        "name": "Spenders from SQL", "workspace": workspace, "graph": graph})["id"]
+    use_workspace(page, DEMO_WORKSPACE)
+    page.goto(f"{server.base_url}/pipelines/{pipeline}")
+    run_id = run_and_open(page, page.get_by_role("button", name="Run", exact=True).click)
+
+    rows = page.get_by_test_id("node-row")
+    expect(rows.and_(page.locator("[data-node-id=shop]")).get_by_test_id("pushdown-badge")
+           ).to_have_text("pushed down")
+    expect(rows.and_(page.locator("[data-node-id=spenders]")).get_by_test_id("pushdown-badge")
+           ).to_have_text("pushed down")
+    expect(rows.and_(page.locator("[data-node-id=emails]")).get_by_test_id("pushdown-badge")
+           ).to_have_text("2 in SQLite")
+    page.screenshot(path=str(SCREENS / "pushdown-run-page.png"))
+
+    rows.and_(page.locator("[data-node-id=spenders]")).click()
+    panel = page.get_by_test_id("node-panel")
+    expect(panel.get_by_test_id("pushdown-note")).to_contain_text("Pushed down into SQLite")
+    expect(panel.locator(".node-logs")).to_contain_text(
+        "Pushed down into SQLite: runs inside the query of Select columns (emails).")
+    panel.screenshot(path=str(SCREENS / "pushdown-pushed-node.png"))
+    rows.and_(page.locator("[data-node-id=emails]")).click()
+    expect(panel.get_by_test_id("pushdown-note")).to_have_text("Ran 2 nodes in SQLite")
+    output = server.api("GET", f"/api/runs/{run_id}/nodes/emails/preview/?port=table")
+    assert output["rows"] == [["ada@example.com", 120.5], ["cy@example.com", 42.0]]
+
+    page.goto(f"{server.base_url}/pipelines/{pipeline}")
+    expect(page.locator("[data-testid=op-node][data-node-id=spenders]").get_by_test_id(
+        "pushdown-badge")).to_have_text("pushed down")
+    page.screenshot(path=str(SCREENS / "pushdown-canvas.png"))

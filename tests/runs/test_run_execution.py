@@ -48,7 +48,7 @@ def test_outputs_download_as_csv_and_parquet_and_export_files(api, worker) -> No
     run_id = start(api, classifier_graph())
     wait_for_run(run_id)
     csv = api.get(f"/api/runs/{run_id}/nodes/predict/output/?format=csv")
-    frame = pd.read_csv(io.BytesIO(csv.content))
+    frame = pd.read_csv(io.BytesIO(b"".join(csv.streaming_content)))  # streamed in batches
     assert len(frame) == 45 and "prediction" in frame.columns
     parquet = api.get(f"/api/runs/{run_id}/nodes/predict/output/?format=parquet")
     assert pd.read_parquet(io.BytesIO(b"".join(parquet.streaming_content))).equals(

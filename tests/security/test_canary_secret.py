@@ -66,7 +66,8 @@ def test_a_planted_secret_leaks_nowhere(api, user, worker, recorder, settings, c
     for run_id in (sent, refused):
         seen.append(api.get(f"/api/runs/{run_id}/").content.decode())
         results = api.get(f"/api/runs/{run_id}/nodes/crm/output/?port=results&format=csv")
-        seen.append(results.content.decode())
+        assert results.status_code == 200, results
+        seen.append(b"".join(results.streaming_content).decode())  # a CSV is streamed
         seen.append(api.get(f"/api/runs/{run_id}/nodes/crm/preview/?port=results").content
                     .decode())
     reasons = pd.read_csv(io.StringIO(seen[-2]))["reason"].dropna().tolist()
