@@ -1582,6 +1582,9 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+            readonly pushdown: components["schemas"]["PushdownOutput"] | null;
+            /** @description The node whose query, run inside a SQL database, computed this one (pushdown): it stored no output of its own. Empty when the node ran itself. */
+            pushed_into: string;
             /** Format: date-time */
             queued_at: string | null;
             rows_out: number | null;
@@ -1788,6 +1791,15 @@ export interface components {
             predictions: {
                 [key: string]: unknown;
             }[];
+        };
+        /** @description Pushdown of table nodes into a SQL source's database. */
+        PushdownOutput: {
+            /** @description PostgreSQL, MySQL/MariaDB or SQLite. */
+            database: string;
+            /** @description On a frontier: the nodes its query ran inside the database (sources included, itself last); empty on a pushed node. */
+            nodes: string[];
+            /** @description On a frontier: those of its nodes that ran in the database (not the sources it read there); empty on a pushed node. */
+            ran: string[];
         };
         /**
          * @description * `viewer` - Viewer

@@ -122,7 +122,14 @@ export interface PortOutput {
 }
 
 export type NodeFile = S["NodeFileOutput"];
-export type NodeRun = Omit<S["NodeRunOutput"], "outputs"> & { outputs: Record<string, PortOutput> };
+/** Pushdown of a node into a SQL source's database (optional here: events and fixtures from
+ * before it lack the fields, which mean "ran as usual"). */
+export type Pushdown = S["PushdownOutput"];
+export type NodeRun = Omit<S["NodeRunOutput"], "outputs" | "pushdown" | "pushed_into"> & {
+  outputs: Record<string, PortOutput>;
+  pushdown?: Pushdown | null;
+  pushed_into?: string;
+};
 
 /** A run in the runs list (and, fewer fields, on the workspace websocket). */
 export type RunRow = S["RunListItemOutput"];

@@ -4,6 +4,7 @@ import { memo, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { NodeRun, PortSpec } from "../api/types";
 import { elapsed, formatDuration, formatNumber } from "../lib/format";
+import { pushdownBadge } from "../lib/pushdown";
 import { useNow } from "../lib/useNow";
 import { OperatorIcon } from "../ui/OperatorIcon";
 import { StatusBadge } from "../ui/StatusBadge";
@@ -79,6 +80,11 @@ function RunLine({ run }: { run: NodeRun }) {
           {run.cached && (
             <span className="op-cached" title="Reused a cached result">
               <Cached size={10} /> cached
+            </span>
+          )}
+          {pushdownBadge(run) && (
+            <span className="op-cached" title="Ran inside the source's database" data-testid="pushdown-badge">
+              <Cached size={10} /> {pushdownBadge(run)}
             </span>
           )}
         </span>

@@ -11,6 +11,7 @@ import { DownloadLinks, OutputFiles, PortSwitch, PreviewTable } from "../../ui/O
 import { StatusBadge } from "../../ui/StatusBadge";
 import { TabList, type TabItem } from "../../ui/TabList";
 import { resultsPort } from "./actionResults";
+import { pushdownNote } from "../../lib/pushdown";
 import { SourceReport } from "./SourceReport";
 
 type Tab = "output" | "logs" | "error" | "files";
@@ -20,6 +21,7 @@ export function NodePanel({
   node,
   spec,
   label,
+  labels = {},
   busy,
   onApprove,
   onReject,
@@ -28,6 +30,7 @@ export function NodePanel({
   node: NodeRun;
   spec?: OperatorSpec;
   label: string;
+  labels?: Record<string, string>;
   busy: boolean;
   onApprove: () => void;
   onReject: () => void;
@@ -92,6 +95,12 @@ export function NodePanel({
       </dl>
 
       {node.source && <SourceReport report={node.source} />}
+      {pushdownNote(node, labels) && (
+        <div className="banner banner-muted pushdown-note" role="note" data-testid="pushdown-note">
+          <Cached size={16} />
+          <span>{pushdownNote(node, labels)}</span>
+        </div>
+      )}
 
       {node.status === "cancelled" && node.error && (
         <div className="banner banner-muted approval-banner" role="status" data-testid="node-cancelled-note">

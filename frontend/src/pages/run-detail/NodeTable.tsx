@@ -2,6 +2,7 @@
 import type { NodeRun } from "../../api/types";
 import { formatDuration, formatNumber } from "../../lib/format";
 import { StatusBadge } from "../../ui/StatusBadge";
+import { pushdownBadge, pushdownNote } from "../../lib/pushdown";
 
 export function NodeTable({
   nodes,
@@ -51,6 +52,11 @@ export function NodeTable({
             <td>
               <StatusBadge status={n.status} compact />
               {n.cached && <span className="op-cached" title="Reused a cached output">cached</span>}
+              {pushdownBadge(n) && (
+                <span className="op-cached" title={pushdownNote(n, labels) ?? ""} data-testid="pushdown-badge">
+                  {pushdownBadge(n)}
+                </span>
+              )}
             </td>
             <td className="num">{n.rows_out !== null && n.rows_out !== undefined ? formatNumber(n.rows_out) : "–"}</td>
             <td className="num">{typeof n.duration_ms === "number" ? formatDuration(n.duration_ms) : "–"}</td>

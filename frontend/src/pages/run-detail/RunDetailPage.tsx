@@ -222,6 +222,7 @@ export function RunDetailPage({ runId }: { runId: string }) {
               node={nodeRuns[current]}
               spec={operators[nodeRuns[current].operator]}
               label={labels[current] ?? current}
+              labels={labels}
               busy={busy}
               onApprove={() => decide(current, true)}
               onReject={() => decide(current, false)}

@@ -17,6 +17,7 @@ import { layoutGraph } from "../../editor/layout";
 import { formatDuration, formatNumber } from "../../lib/format";
 import { OperatorIcon } from "../../ui/OperatorIcon";
 import { StatusBadge } from "../../ui/StatusBadge";
+import { pushdownBadge } from "../../lib/pushdown";
 
 type RunNodeData = {
   label: string;
@@ -94,6 +95,11 @@ function NodeLine({ run }: { run?: NodeRun }) {
           {run.cached && (
             <span className="op-cached" title="Reused a cached result">
               <Cached size={10} /> cached
+            </span>
+          )}
+          {pushdownBadge(run) && (
+            <span className="op-cached" title="Ran inside the source's database" data-testid="pushdown-badge">
+              <Cached size={10} /> {pushdownBadge(run)}
             </span>
           )}
         </span>
