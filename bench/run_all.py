@@ -8,7 +8,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ["reference.py", "cache.py", "ml.py", "overhead.py", "fanout.py", "throughput.py",
               "run_history.py",
-              "serving.py", "canvas.py", "sources.py"]
+              "serving.py", "canvas.py", "sources.py", "bigdata.py"]
 
 for name in BENCHMARKS:
     print(f"== {name}", flush=True)
