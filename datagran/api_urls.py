@@ -48,7 +48,12 @@ from datagran.runs.apis import (
 )
 from datagran.runs.triggers import PipelineWebhookApi, WebhookTriggerApi
 from datagran.schedules.apis import PipelineScheduleListApi, ScheduleDetailApi, SchedulePreviewApi
-from datagran.serving.apis import DeploymentApi, DeploymentStatsApi, PredictApi
+from datagran.serving.apis import (
+    DeploymentApi,
+    DeploymentOpenApiApi,
+    DeploymentStatsApi,
+    PredictApi,
+)
 from datagran.workspaces.apis import (
     ApiTokenDetailApi,
     ApiTokenListApi,
@@ -105,6 +110,7 @@ urlpatterns = [
     path("schedules/<str:schedule_id>/", ScheduleDetailApi.as_view()),
     path("hooks/<str:pipeline_id>/<str:token>/", WebhookTriggerApi.as_view()),
     path("pipelines/<str:pipeline_id>/deployment/stats/", DeploymentStatsApi.as_view()),
+    path("pipelines/<str:pipeline_id>/deployment/openapi.json", DeploymentOpenApiApi.as_view()),
     path("models/", ModelListApi.as_view()),
     path("models/import/", ModelImportApi.as_view()),
     path("models/<str:model_id>/", ModelDetailApi.as_view()),

@@ -186,6 +186,16 @@ class Operator:
         mistake is reported when the graph is saved rather than when it runs."""
         return {}
 
+    # --- column lineage (serving asks a request only for what the model needs) -----------
+    def reads(self, params: Any, **inputs: Any) -> dict[str, set[str] | None]:
+        """The columns of each table input that the outputs depend on beyond passing them
+        through unchanged under the same name: what a filter tests, a formula uses, a join
+        matches on, a model predicts from. ``inputs`` holds each table port's schema (or
+        ``None``) and each model port's ``TrainedModel``. ``None`` for a port means every
+        column, the default: an operator that says nothing is never served with too little.
+        Serving walks this back from the answer's columns (``datagran.engine.serve``)."""
+        return {p.name: None for p in self.inputs if p.type == "table"}
+
     # --- what only the outside system knows (a source's pickers) ---------------------------
     def options(self, ctx: Context, params: dict[str, Any], field: str) -> list[str]:
         """Choices for the param ``field`` that only the outside system knows (a database's

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import ValidationError
 
-from operators.base import Operator, OperatorError, TrainedModel
+from operators.base import Operator, OperatorError, Schema, TrainedModel
 from operators.errors import DatagranError, FieldError, PermanentError
 from operators.registry import UnknownOperator, get_operator
 
@@ -123,6 +123,58 @@ def _needed(steps: dict[str, Step], output_node: str) -> set[str]:
             continue
         stack += [src for src, _, on_path in step.inputs.values() if on_path]
     return needed
+
+
+def request_columns(plan: ServingPlan, schema: Callable[[str, str], Schema | None],
+                    model: TrainedModel | None, answer: set[str] | None) -> set[str] | None:
+    """The columns of the serving input's rows that the answer depends on (``None``: all of
+    them), by column lineage: walking the plan back from the output node, whose ``answer``
+    columns are asked for, each node needs of its inputs what it reads (``Operator.reads``)
+    and the asked-for columns they have (passed through). A batch-only node passes rows as
+    they are; a model node's inputs are not on the path. ``schema(node, port)``: the schema
+    an output had in training."""
+    asked: dict[tuple[str, str], set[str] | None] = {
+        (plan.output_node, p.name): answer for p in _step(plan, plan.output_node).op.outputs}
+    for step in reversed(plan.steps):
+        wanted = _union([asked[(step.node_id, p.name)] for p in step.op.outputs
+                         if (step.node_id, p.name) in asked])
+        if step.mode == "input":
+            return wanted
+        if step.mode == "model":
+            continue
+        tables = {port: src for port, src in step.inputs.items()
+                  if _port_type(step.op, port) == "table"}
+        if step.mode == "passthrough":
+            reads: dict[str, set[str] | None] = {port: set() for port in tables}
+        else:
+            given: dict[str, Any] = {port: schema(src, sp) for port, (src, sp, _) in
+                                     tables.items()}
+            given.update({port: model for port in step.inputs if port not in tables})
+            reads = step.op.reads(step.params, **given)
+        for port, (src, sp, on_path) in tables.items():
+            if not on_path:
+                continue
+            columns = schema(src, sp)
+            own = reads.get(port)
+            need = None if own is None or wanted is None or columns is None else \
+                own | (wanted & {c["name"] for c in columns})
+            asked[(src, sp)] = _union([asked[(src, sp)], need]) if (src, sp) in asked else need
+    return None
+
+
+def _union(sets: list[set[str] | None]) -> set[str] | None:
+    if any(s is None for s in sets):
+        return None
+    return set().union(*sets)  # type: ignore[arg-type]
+
+
+def _step(plan: ServingPlan, node_id: str) -> Step:
+    return next(s for s in plan.steps if s.node_id == node_id)
+
+
+def _port_type(op: Operator, port: str) -> str:
+    found = op.input(port)
+    return found.type if found is not None else "table"
 
 
 @dataclass

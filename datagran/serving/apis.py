@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
@@ -17,6 +18,7 @@ from datagran.workspaces.authentication import ApiTokenAuthentication
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
+from .openapi import endpoint_openapi
 from .serializers import (
     DeploymentInput,
     DeploymentOutput,
@@ -84,8 +86,9 @@ class PredictApi(APIView):
         pipeline = serving_pipeline(user=request.user, pipeline_id=pipeline_id)
         # Not validated through PredictInput: predict checks the rows against the
         # deployment's input schema, once, on the serving path.
-        rows = request.data.get("rows") if isinstance(request.data, dict) else None
-        return Response(represent(PredictOutput, predict(pipeline=pipeline, rows=rows)))
+        body = request.data if isinstance(request.data, dict) else {}
+        return Response(represent(PredictOutput, predict(
+            pipeline=pipeline, rows=body.get("rows"), returned=body.get("return"))))
 
 
 class DeploymentStatsApi(APIView):
@@ -97,3 +100,14 @@ class DeploymentStatsApi(APIView):
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         return Response(DeploymentStatsOutput(deployment_stats(pipeline=pipeline),
                                               context={"request": request}).data)
+
+
+class DeploymentOpenApiApi(APIView):
+    """This pipeline's prediction endpoint as an OpenAPI 3 document: the request rows typed
+    with its request schema (required columns by column lineage)."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **error_responses(400, 401, 404, 503)})
+    def get(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        endpoint = request.build_absolute_uri(f"/api/pipelines/{pipeline.pk}/predict")
+        return Response(endpoint_openapi(pipeline=pipeline, endpoint=endpoint))

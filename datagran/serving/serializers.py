@@ -5,9 +5,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datagran.core.fields import IsoDateTimeField, ObjectField, ObjectListField
+from datagran.runs.serializers import ColumnOutput
 
 from .models import Deployment, PredictionLog
-from .services import deployment_state
+from .services import MAX_RETURNED, deployment_state
 
 SERVING_STATES = ["off", "waiting", "serving"]
 
@@ -54,7 +55,18 @@ class PredictInput(serializers.Serializer):
     """Documents the body; the rows are checked by the service against the deployment's
     own input schema, with messages naming the row and the column."""
 
-    rows = ObjectListField(help_text="One object per row: {column: value}.")
+    rows = ObjectListField(help_text="One object per row: {column: value}. The columns the "
+                           "deployment's input schema marks required must be there; the "
+                           "others may be left out, and columns it does not have are ignored "
+                           "(named in the answer's warnings).")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # "return" is a Python keyword: declared here instead of as a class attribute.
+        fields["return"] = serializers.ListField(
+            child=serializers.CharField(), required=False, max_length=MAX_RETURNED,
+            help_text="Request columns to echo in each answer (an id to match answers by).")
+        return fields
 
 
 class ModelRefOutput(serializers.Serializer):
@@ -73,7 +85,10 @@ class ServedModelOutput(ModelRefOutput):
 class PredictOutput(serializers.Serializer):
     model = ModelRefOutput(allow_null=True, help_text="The model version that predicted.")
     predictions = ObjectListField(help_text="Per row: its prediction (and probability), "
-                                            "or the output node's columns.")
+                                            "or the output node's columns, after the "
+                                            "columns named in return.")
+    warnings = serializers.ListField(child=serializers.CharField(), help_text="What the "
+                                     "request sent that was not used, once per request.")
     latency_ms = serializers.FloatField()
 
 
@@ -99,13 +114,20 @@ class DriftOutput(serializers.Serializer):
     warning = serializers.BooleanField()
 
 
+class RequestColumnOutput(ColumnOutput):
+    required = serializers.BooleanField(help_text="Something on the serving path reads it "
+                                        "(column lineage back from the answer). The others "
+                                        "may be left out: they are missing in that row.")
+
+
 class DeploymentStatsOutput(serializers.Serializer):
     """Recent requests, latency percentiles, the request schema, and drift per feature."""
 
     deployment = DeploymentOutput()
     model = ServedModelOutput(allow_null=True)
-    input_schema = ObjectListField(help_text='[{"name", "type"}] of a request row.')
-    example = ObjectField(help_text="A row of the training data, as a request would send it.")
+    input_schema = RequestColumnOutput(many=True, help_text="The columns of a request row.")
+    example = ObjectField(help_text="A row of the training data's required columns, as a "
+                                    "request would send it.")
     requests = PredictionLogOutput(many=True)
     latency_ms = LatencyOutput()
     drift = DriftOutput(many=True)

@@ -21,7 +21,14 @@ from datagran.core.lru import Lru
 from datagran.datasets.artifacts import StorageSettingError, artifact_store
 from datagran.engine.execute import STATE, load_state
 from datagran.engine.graph import Graph
-from datagran.engine.serve import Resources, ServingError, ServingPlan, plan_serving, serve
+from datagran.engine.serve import (
+    Resources,
+    ServingError,
+    ServingPlan,
+    plan_serving,
+    request_columns,
+    serve,
+)
 from datagran.pipelines.models import Pipeline
 from datagran.pipelines.selectors import pipeline_get
 from datagran.registry.models import ModelVersion, RegisteredModel
@@ -34,6 +41,8 @@ from .models import Deployment, PredictionLog
 from .validation import check_rows
 
 SERVING_ALIAS = "production"
+# What a served answer is, when the output node has them; else every column of the output.
+ANSWER_COLUMNS = ("prediction", "probability")
 MAX_ROWS = 10_000
 ERR_NOT_PROMOTED = ("No version of the model “{model}” is promoted to production yet: "
                     "promote one on the model's page, and this pipeline serves it.")
@@ -288,7 +297,9 @@ def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None,
     if table_port is None:
         raise PermanentError(f"The reference run has no output of {plan.input_node}.")
     targets = [model.target] if model is not None and model.target else []
-    schema = [c for c in input_ref[table_port]["schema"] if c["name"] not in targets]
+    required = _required(plan, outputs, model)
+    schema = [{**c, "required": required is None or c["name"] in required}
+              for c in input_ref[table_port]["schema"] if c["name"] not in targets]
     inputs = [c["name"] for c in schema]
     used = {c["name"] for c in model.features} if model is not None else set()
     return Compiled(
@@ -301,6 +312,25 @@ def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None,
         features=[c for c in inputs if c in used] or inputs)
 
 
+def _required(plan: ServingPlan, outputs: dict[str, Any], model: TrainedModel | None
+              ) -> set[str] | None:
+    """The request columns the answer depends on (the rest are optional), by column lineage
+    from the answer's columns: the prediction and probability, else every output column."""
+    def schema(node: str, port: str) -> Schema | None:
+        ref = outputs.get(node, {}).get(port)
+        return ref.get("schema") if isinstance(ref, dict) else None
+
+    answer = {c["name"] for port in _table_ports(plan) for c in schema(plan.output_node,
+                                                                      port) or []}
+    asked = answer & set(ANSWER_COLUMNS) or None
+    return request_columns(plan, schema, model, asked)
+
+
+def _table_ports(plan: ServingPlan) -> list[str]:
+    step = next(s for s in plan.steps if s.node_id == plan.output_node)
+    return [p.name for p in step.op.outputs if p.type == "table"][:1]
+
+
 def _model(model: TrainedModel | None) -> TrainedModel:
     if model is None:
         raise OperatorError("No model to serve.")
@@ -309,7 +339,12 @@ def _model(model: TrainedModel | None) -> TrainedModel:
 
 # --- predicting ----------------------------------------------------------------------------------
 
-def predict(*, pipeline: Pipeline, rows: Any) -> dict[str, Any]:
+MAX_RETURNED = 50
+
+
+def predict(*, pipeline: Pipeline, rows: Any, returned: Any = None) -> dict[str, Any]:
+    """The answer to ``rows``: a prediction (and probability) per row, each with the request
+    columns named in ``returned`` echoed from its row."""
     started = time.perf_counter()
     deployment = _recently(("deployment", pipeline.pk), lambda: deployment_for(pipeline=pipeline))
     if not deployment.enabled:
@@ -323,22 +358,54 @@ def predict(*, pipeline: Pipeline, rows: Any) -> dict[str, Any]:
     compiled = _compile(pipeline, deployment)
     if compiled.waiting:
         raise Conflict(compiled.waiting, {"model": [compiled.waiting]})
-    frame = check_rows(rows, compiled.input_schema, blank=compiled.targets)
+    echoed = _returned(returned, rows)
+    checked = check_rows(rows, compiled.input_schema, blank=compiled.targets)
     try:
-        result = serve(compiled.plan, frame, compiled.resources, ServingContext())
+        result = serve(compiled.plan, checked.frame, compiled.resources, ServingContext())
     except OperatorError as exc:
         raise PermanentError(exc.message) from None
     predictions = _answer(result)
+    if echoed:
+        if len(predictions) != len(rows):
+            message = (f"return: the answer has {len(predictions)} row(s) for {len(rows)} "
+                       f"request row(s) (a node on the serving path drops or adds rows), so "
+                       f"request columns cannot be matched to answers.")
+            raise FieldError(message, {"return": [message]})
+        predictions = [{**{name: row.get(name) for name in echoed}, **answer}
+                       for row, answer in zip(rows, predictions, strict=True)]
+    warnings = []
+    if checked.ignored:
+        warnings.append(f"Ignored column(s) the pipeline does not take: "
+                        f"{', '.join(checked.ignored[:20])}"
+                        f"{' …' if len(checked.ignored) > 20 else ''}.")
     latency = (time.perf_counter() - started) * 1000
     _log(deployment, rows, latency, compiled.model)
     version = compiled.model
     return {"model": None if version is None else {
         "name": version.registered_model.name, "version": version.version},
-        "predictions": predictions, "latency_ms": round(latency, 3)}
+        "predictions": predictions, "warnings": warnings, "latency_ms": round(latency, 3)}
+
+
+def _returned(returned: Any, rows: list[dict[str, Any]]) -> list[str]:
+    """The request columns to echo in each answer (``"return"``), checked."""
+    if returned is None:
+        return []
+    if not isinstance(returned, list) or not all(isinstance(n, str) for n in returned) or \
+            len(returned) > MAX_RETURNED:
+        message = f"return: a list of at most {MAX_RETURNED} column names."
+        raise FieldError(message, {"return": [message]})
+    clash = [n for n in returned if n in ANSWER_COLUMNS]
+    absent = [n for n in returned if not any(isinstance(r, dict) and n in r for r in rows)]
+    if clash or absent:
+        message = (f"return: {', '.join(map(repr, clash))} is a column of the answer itself."
+                   if clash else f"return: no request row has the column(s) "
+                                 f"{', '.join(map(repr, absent))}.")
+        raise FieldError(message, {"return": [message]})
+    return list(dict.fromkeys(returned))
 
 
 def _answer(result: pd.DataFrame) -> list[dict[str, Any]]:
-    columns = [c for c in ("prediction", "probability") if c in result.columns]
+    columns = [c for c in ANSWER_COLUMNS if c in result.columns]
     if not columns:
         columns = list(result.columns)
     values = [_plain(result[c]) for c in columns]

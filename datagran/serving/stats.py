@@ -46,7 +46,9 @@ def deployment_stats(*, pipeline: Pipeline) -> DeploymentStats:
         drift = [{**row, "warning": False} for row in drift]
     return DeploymentStats(
         deployment=deployment, model=compiled.model, input_schema=compiled.input_schema,
-        example=_example(training.head(1).drop(columns=compiled.targets, errors="ignore")),
+        # What a request must send: the columns something on the serving path reads.
+        example=_example(training.head(1)[[c["name"] for c in compiled.input_schema
+                                           if c["required"]]]),
         requests=recent[:RECENT_SHOWN],
         latency_ms={f"p{p}": (round(float(np.percentile(latencies, p)), 2)
                               if len(latencies) else None) for p in (50, 95, 99)},

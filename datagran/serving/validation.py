@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,32 +44,51 @@ EXPECTED = {"int": "a whole number", "float": "a number", "bool": "true or false
             "datetime": "an ISO date-time string", "str": "text"}
 
 
-def check_rows(rows: list[Any], schema: Schema, *, blank: Sequence[str] = ()) -> pd.DataFrame:
+@dataclass
+class CheckedRows:
+    frame: pd.DataFrame
+    ignored: list[str]  # columns the rows carried that the serving input does not have
+
+
+def check_rows(rows: list[Any], schema: Schema, *, blank: Sequence[str] = ()) -> CheckedRows:
     """The rows as a frame with the schema's columns and dtypes, plus an all-missing column for
-    each name in ``blank`` (the target, which the rows to predict do not have)."""
+    each name in ``blank`` (the target, which the rows to predict do not have). A column
+    the schema marks ``"required": false`` (nothing on the serving path reads it) may be
+    left out: it is missing in every row. Columns the schema does not have are ignored and
+    named in ``ignored``."""
     expected = {c["name"]: c["type"] for c in schema}
-    names = expected.keys()
-    if all(type(row) is dict and row.keys() == names for row in rows):
-        # The usual request: every row has the columns. Checked a column at a time, by the
-        # set of value types in it; a cell is looked at alone only when its column is wrong.
-        values = {name: [row[name] for row in rows] for name in names}
-        problems = [problem for name, kind in expected.items()
-                    if not set(map(type, values[name])) <= _FITTING.get(kind, set())
+    required = {c["name"] for c in schema if c.get("required", True)}
+    keys = rows[0].keys() if rows and type(rows[0]) is dict else None
+    if keys is not None and keys >= required and \
+            all(type(row) is dict and row.keys() == keys for row in rows):
+        # The usual request: every row has the same columns. Checked a column at a time, by
+        # the set of value types in it; a cell is looked at alone only when its column is
+        # wrong.
+        values = {name: [row[name] for row in rows] for name in expected if name in keys}
+        problems = [problem for name, kind in expected.items() if name in values
+                    and not set(map(type, values[name])) <= _FITTING.get(kind, set())
                     for problem in _cell_problems(values[name], name, kind)]
+        ignored = sorted(keys - expected.keys())
     else:
-        values, problems = {}, _row_problems(rows, expected)
+        problems = _row_problems(rows, expected, required)
+        values = {name: [row.get(name) for row in rows] for name in expected} \
+            if not problems else {}
+        ignored = sorted({k for row in rows for k in row} - expected.keys()) \
+            if not problems else []
     if problems:
         raise _mismatch(problems)
+    absent = [None] * len(rows)
     # Built column by column from plain lists: a request is often one row, and a frame from
     # records followed by a cast per column cost several times the model's own call.
     try:
-        columns = {name: _column(values[name], kind) for name, kind in expected.items()}
+        columns = {name: _column(values.get(name, absent), kind)
+                   for name, kind in expected.items()}
     except OverflowError:  # an integer beyond its column: the type check let every int pass
-        raise _mismatch([problem for name, kind in expected.items()
+        raise _mismatch([problem for name, kind in expected.items() if name in values
                          for problem in _cell_problems(values[name], name, kind)]) from None
     for name in blank:
         columns[name] = np.full(len(rows), None, dtype=object)
-    return pd.DataFrame(columns, copy=False)
+    return CheckedRows(pd.DataFrame(columns, copy=False), ignored)
 
 
 def _mismatch(problems: list[dict[str, Any]]) -> FieldError:
@@ -101,17 +121,16 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else f"{text[:37]}..."
 
 
-def _row_problems(rows: list[Any], expected: dict[str, str]) -> list[dict[str, Any]]:
-    """Every problem of rows that are not all objects with exactly the expected columns."""
+def _row_problems(rows: list[Any], expected: dict[str, str], required: set[str]
+                  ) -> list[dict[str, Any]]:
+    """Every problem of rows that are not all objects with the same columns."""
     problems: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             problems.append({"row": i, "column": None, "message": "must be an object"})
             continue
-        for name in expected.keys() - row.keys():
+        for name in required - row.keys():
             problems.append({"row": i, "column": name, "message": "missing"})
-        for name in row.keys() - expected.keys():
-            problems.append({"row": i, "column": name, "message": "unexpected column"})
         problems += [dict(p, row=i) for name, kind in expected.items() if name in row
                      for p in _cell_problems([row[name]], name, kind)]
         if len(problems) >= MAX_PROBLEMS:

@@ -112,6 +112,12 @@ class Predict(Operator):
         return {"table": MappedBatches(table, _scored, model, added,
                                        reads=[c["name"] for c in model.features])}
 
+    def reads(self, params: Any, model: Any = None, **inputs: Any
+              ) -> dict[str, set[str] | None]:
+        if not isinstance(model, TrainedModel):
+            return {"table": None}
+        return {"table": {c["name"] for c in model.features}}
+
     def infer_schema(self, ctx: Context, params: Any, model: Schema | None = None,
                      table: Schema | None = None) -> dict[str, Schema | None]:
         if table is None:

@@ -194,6 +194,9 @@ class CastColumns(Operator):
                             if c["name"] in converted else ident(c["name"]) for c in schema)
         return {"table": q.define(f"SELECT {columns} FROM {rel.ref}", schema)}
 
+    def reads(self, params: CastColumnsParams, **inputs: Any) -> dict[str, set[str] | None]:
+        return {"table": set()}  # each column converted under its own name
+
     def infer_schema(
         self, ctx: Context, params: CastColumnsParams, table: Schema | None = None
     ) -> dict[str, Schema | None]:

@@ -104,6 +104,9 @@ class DateParts(Operator):
             if c["name"] in names else ident(c["name"]) for c in schema)
         return {"table": q.define(f"SELECT {columns} FROM {dates.rel.ref}", schema)}
 
+    def reads(self, params: DatePartsParams, **inputs: Any) -> dict[str, set[str] | None]:
+        return {"table": {params.column}}
+
     def infer_schema(self, ctx: Context, params: DatePartsParams, table: Schema | None = None
                      ) -> dict[str, Schema | None]:
         if table is None:

@@ -9,7 +9,7 @@ from pydantic import Field
 from ..base import Context, Operator, Params, Port, Schema
 from ..tables import Query, Rel, ident
 from ._common import empty_frame, with_columns
-from .expression import FUNCTIONS, MAX_LENGTH, compile_sql, evaluate
+from .expression import FUNCTIONS, MAX_LENGTH, columns_read, compile_sql, evaluate
 
 
 class DeriveColumnParams(Params):
@@ -74,6 +74,9 @@ class DeriveColumn(Operator):
             f"{compiled.sql} AS {ident(c['name'])}" if c["name"] == params.name
             else ident(c["name"]) for c in schema)
         return {"table": q.define(f"SELECT {columns} FROM {rel.ref}", schema)}
+
+    def reads(self, params: DeriveColumnParams, **inputs: Any) -> dict[str, set[str] | None]:
+        return {"table": columns_read(params.expression)}
 
     def infer_schema(
         self, ctx: Context, params: DeriveColumnParams, table: Schema | None = None

@@ -64,6 +64,10 @@ class DropDuplicates(Operator):
         return {"table": q.define(f"SELECT {columns_sql(table.schema)} FROM {ranked.ref} "
                                   f"WHERE {rank} = 1 ORDER BY {pos}", table.schema)}
 
+    def reads(self, params: DropDuplicatesParams, **inputs: Any
+              ) -> dict[str, set[str] | None]:
+        return {"table": set(params.subset) or None}  # they decide the rows; empty: all
+
     def infer_schema(
         self, ctx: Context, params: DropDuplicatesParams, table: Schema | None = None
     ) -> dict[str, Schema | None]:

@@ -62,6 +62,26 @@ def evaluate(text: str, table: pd.DataFrame) -> tuple[pd.Series, str]:
         raise _error(f"The expression cannot be computed: {exc}") from None
 
 
+def columns_read(text: str) -> set[str] | None:
+    """The column names the expression reads (bare names outside a call's function position,
+    and ``col("...")``'s argument); ``None`` when it does not parse (then it reads anything,
+    and running it says what is wrong)."""
+    try:
+        body = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    names: set[str] = set()
+    functions = {id(n.func) for n in ast.walk(body) if isinstance(n, ast.Call)}
+    for node in ast.walk(body):
+        if isinstance(node, ast.Name) and id(node) not in functions:
+            names.add(node.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id == "col" and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            names.add(node.args[0].value)
+    return names
+
+
 def _error(message: str) -> OperatorError:
     return OperatorError(message, field=FIELD)
 

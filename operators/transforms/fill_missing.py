@@ -218,6 +218,9 @@ class FillMissing(Operator):
         schema = [{**c, "type": filled.get(c["name"], c["type"])} for c in table.schema]
         return {"table": q.define(f"SELECT {', '.join(selected)} FROM {table.ref}", schema)}
 
+    def reads(self, params: FillMissingParams, **inputs: Any) -> dict[str, set[str] | None]:
+        return {"table": set()}  # each column filled under its own name, from what it learned
+
     def infer_schema(
         self, ctx: Context, params: FillMissingParams, table: Schema | None = None
     ) -> dict[str, Schema | None]:

@@ -212,6 +212,9 @@ class FilterRows(Operator):
             f"({c})" for c in conditions)
         return {"table": q.define(f"SELECT * FROM {table.ref} WHERE {where}", table.schema)}
 
+    def reads(self, params: FilterRowsParams, **inputs: Any) -> dict[str, set[str] | None]:
+        return {"table": {c.column for c in params.conditions}}  # they decide the rows
+
     def infer_schema(
         self, ctx: Context, params: FilterRowsParams, table: Schema | None = None
     ) -> dict[str, Schema | None]:

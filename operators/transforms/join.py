@@ -163,6 +163,16 @@ class Join(Operator):
                f"{right.ref} AS r ON {' AND '.join(conditions)}")
         return {"table": q.define(sql, schema)}
 
+    def reads(self, params: JoinParams, left: Schema | None = None,
+              right: Schema | None = None, **_: Any) -> dict[str, set[str] | None]:
+        """The keys, and the right table's columns the answer asks for under their new
+        names (a clash gets the suffix): those are not passed through under their name."""
+        if left is None or right is None:
+            return {"left": None, "right": None}
+        renames, _schema = _plan(params, left, right)
+        return {"left": {k.left for k in params.on},
+                "right": {k.right for k in params.on} | set(renames)}
+
     def infer_schema(self, ctx: Context, params: JoinParams, left: Schema | None = None,
                      right: Schema | None = None) -> dict[str, Schema | None]:
         if left is None or right is None:

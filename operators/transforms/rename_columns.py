@@ -88,6 +88,9 @@ class RenameColumns(Operator):
                             for old, new in zip(table.names, schema, strict=True))
         return {"table": q.define(f"SELECT {columns} FROM {table.ref}", schema)}
 
+    def reads(self, params: RenameColumnsParams, **inputs: Any) -> dict[str, set[str] | None]:
+        return {"table": {r.column for r in params.mapping}}  # under a new name
+
     def infer_schema(
         self, ctx: Context, params: RenameColumnsParams, table: Schema | None = None
     ) -> dict[str, Schema | None]:

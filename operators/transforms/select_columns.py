@@ -69,6 +69,9 @@ class SelectColumns(Operator):
         schema = _selected(params, table.schema)
         return {"table": q.define(f"SELECT {columns_sql(schema)} FROM {table.ref}", schema)}
 
+    def reads(self, params: SelectColumnsParams, **inputs: Any) -> dict[str, set[str] | None]:
+        return {"table": set()}  # keeps columns as they are: reads none of its own
+
     def infer_schema(
         self, ctx: Context, params: SelectColumnsParams, table: Schema | None = None
     ) -> dict[str, Schema | None]:

@@ -96,6 +96,9 @@ class SortLimit(Operator):
         return {"table": q.define(f"SELECT {columns_sql(table.schema)} FROM {numbered.ref} "
                                   f"ORDER BY {order}{limit}", table.schema)}
 
+    def reads(self, params: SortLimitParams, **inputs: Any) -> dict[str, set[str] | None]:
+        return {"table": {k.column for k in params.order_by}}  # they decide the order
+
     def infer_schema(
         self, ctx: Context, params: SortLimitParams, table: Schema | None = None
     ) -> dict[str, Schema | None]:

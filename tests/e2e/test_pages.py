@@ -296,7 +296,13 @@ def test_deploy_page_shows_the_endpoint_and_answers_try_it(
     curl = page.get_by_test_id("curl")
     expect(curl).to_contain_text("Authorization: Token <your token>")
     expect(curl).to_contain_text("sepal_length")
-    expect(page.get_by_test_id("input-schema")).to_contain_text("petal_width")
+    expect(page.get_by_test_id("input-schema").get_by_role(
+        "row", name=re.compile("petal_width"))).to_contain_text("required")
+    openapi = page.get_by_test_id("openapi-link").get_attribute("href")
+    assert openapi
+    document = server.api("GET", openapi)
+    assert "petal_width" in next(iter(document["paths"].values()))["post"]["requestBody"][
+        "content"]["application/json"]["schema"]["properties"]["rows"]["items"]["required"]
 
     try_it = page.get_by_test_id("try-it")
     try_it.get_by_role("button", name="Predict").click()

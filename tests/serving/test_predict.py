@@ -10,6 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from django.test import override_settings
+from jsonschema import ValidationError
+from openapi_schema_validator import OAS30Validator
+from openapi_schema_validator import validate as validate_openapi
+from openapi_spec_validator import validate as validate_spec
 
 from datagran.pipelines.demo import CHURN
 from datagran.serving.models import PredictionLog
@@ -90,11 +94,77 @@ def test_request_rows_are_checked_per_row_and_column(api, churn) -> None:
     problems = {(row, column, message.split(",")[0]) for row, column, message
                 in row_problems(response.json()["extra"]["fields"])}
     assert problems == {(0, "plan", "missing"),
-                        (1, "tenure_months", "expected a whole number"),
-                        (2, "favourite_colour", "unexpected column")}
+                        (1, "tenure_months", "expected a whole number")}
     for rows in ([], "x", [1]):
         assert api.post(f"/api/pipelines/{pipeline['id']}/predict", {"rows": rows},
                         format="json").status_code == 400
+
+
+FEATURES = {"plan", "tenure_months", "monthly_spend", "orders_last_90d", "support_tickets",
+            "days_since_last_order"}  # what CHURN's model reads
+
+
+def test_a_request_carries_only_the_columns_the_model_reads(api, churn) -> None:
+    """The churn pipeline's rows enter at the customers source; the model reads six of its
+    columns: only those are required, the others may be sent back with "return", and
+    columns the pipeline does not have are ignored with a warning."""
+    pipeline, run_id = churn
+    url = f"/api/pipelines/{pipeline['id']}/predict"
+    stats = api.get(f"/api/pipelines/{pipeline['id']}/deployment/stats/").json()
+    schema = {c["name"]: c["required"] for c in stats["input_schema"]}
+    assert {name for name, required in schema.items() if required} == FEATURES
+    assert {"customer_id", "email"} <= {name for name, required in schema.items()
+                                        if not required}
+    assert set(stats["example"]) == FEATURES  # the curl example sends only those
+
+    customers = table(api, run_id, "customers").head(200)
+    batch = table(api, run_id, "score").head(200)
+    rows = as_rows(customers[[*sorted(FEATURES), "customer_id"]])
+    for row in rows:
+        row["favourite_colour"] = "blue"
+    response = api.post(url, {"rows": rows, "return": ["customer_id"]}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["warnings"] == [
+        "Ignored column(s) the pipeline does not take: favourite_colour."]
+    online = pd.DataFrame(body["predictions"])
+    assert list(online.columns) == ["customer_id", "prediction", "probability"]
+    assert online["customer_id"].tolist() == customers["customer_id"].tolist()
+    np.testing.assert_array_equal(online["prediction"].to_numpy(),
+                                  batch["prediction"].to_numpy())
+    np.testing.assert_allclose(online["probability"].to_numpy(dtype=float),
+                               batch["probability"].to_numpy(dtype=float))
+    # The endpoint's own OpenAPI document says the same, and the example fits it.
+    document = api.get(f"/api/pipelines/{pipeline['id']}/deployment/openapi.json").json()
+    validate_spec(document)
+
+    def validate_schema(instance: Any, schema: dict) -> None:
+        validate_openapi(instance, schema, cls=OAS30Validator)
+
+    (path,) = document["paths"]
+    assert path == f"/api/pipelines/{pipeline['id']}/predict"
+    body_schema = document["paths"][path]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]
+    assert set(body_schema["properties"]["rows"]["items"]["required"]) == FEATURES
+    validate_schema({"rows": [stats["example"]], "return": ["customer_id"]}, body_schema)
+    with pytest.raises(ValidationError):
+        validate_schema({"rows": [{"plan": "pro"}]}, body_schema)
+    # Without the extra column and "return": the bare answer, no warning.
+    plain = api.post(url, {"rows": as_rows(customers[sorted(FEATURES)].head(1))},
+                     format="json").json()
+    assert plain["warnings"] == [] and set(plain["predictions"][0]) == {"prediction",
+                                                                       "probability"}
+    # A column the model reads is still required, and "return" names request columns.
+    short = [{k: v for k, v in rows[0].items() if k != "monthly_spend"}]
+    refused = api.post(url, {"rows": short}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["extra"]["fields"] == {"rows.0.monthly_spend": ["missing"]}
+    for returned, message in ((["phone"], "return: no request row has the column(s) 'phone'."),
+                              (["prediction"], "return: 'prediction' is a column of the "
+                                               "answer itself."),
+                              ("customer_id", "return: a list of at most 50 column names.")):
+        refused = api.post(url, {"rows": rows[:1], "return": returned}, format="json")
+        assert refused.status_code == 400 and refused.json()["message"] == message
 
 
 def test_the_served_model_follows_the_production_alias_without_a_restart(api, churn,
@@ -312,8 +382,8 @@ def test_the_request_schema_follows_the_entry_node_when_it_changes(api, churn) -
         pytest.skip(f"{later} cannot take request rows: {saved.json()['message']}")
     after = api.get(stats_url).json()
     assert after["deployment"]["input_node"] == later
-    names = [c["name"] for c in after["input_schema"]]
-    assert set(after["example"]) == set(names)
+    names = [c["name"] for c in after["input_schema"] if c["required"]]
+    assert set(after["example"]) == set(names) == FEATURES
 
 
 def test_a_deployment_whose_entry_node_was_replaced_follows_the_pipeline(api, churn) -> None:

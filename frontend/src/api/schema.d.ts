@@ -457,6 +457,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pipelines/{pipeline_id}/deployment/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description This pipeline's prediction endpoint as an OpenAPI 3 document: the request rows typed
+         *     with its request schema (required columns by column lineage).
+         */
+        get: operations["pipelines_deployment_openapi.json_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pipelines/{pipeline_id}/deployment/stats/": {
         parameters: {
             query?: never;
@@ -1283,14 +1303,12 @@ export interface components {
             drift_min_requests: number;
             /** @description Logged requests drift is computed over (n). */
             drift_requests: number;
-            /** @description A row of the training data, as a request would send it. */
+            /** @description A row of the training data's required columns, as a request would send it. */
             example: {
                 [key: string]: unknown;
             };
-            /** @description [{"name", "type"}] of a request row. */
-            input_schema: {
-                [key: string]: unknown;
-            }[];
+            /** @description The columns of a request row. */
+            input_schema: components["schemas"]["RequestColumnOutput"][];
             latency_ms: components["schemas"]["LatencyOutput"];
             model: components["schemas"]["ServedModelOutput"] | null;
             /** Format: double */
@@ -1769,7 +1787,9 @@ export interface components {
          *     own input schema, with messages naming the row and the column.
          */
         PredictInput: {
-            /** @description One object per row: {column: value}. */
+            /** @description Request columns to echo in each answer (an id to match answers by). */
+            return?: string[];
+            /** @description One object per row: {column: value}. The columns the deployment's input schema marks required must be there; the others may be left out, and columns it does not have are ignored (named in the answer's warnings). */
             rows: {
                 [key: string]: unknown;
             }[];
@@ -1787,10 +1807,12 @@ export interface components {
             latency_ms: number;
             /** @description The model version that predicted. */
             model: components["schemas"]["ModelRefOutput"] | null;
-            /** @description Per row: its prediction (and probability), or the output node's columns. */
+            /** @description Per row: its prediction (and probability), or the output node's columns, after the columns named in return. */
             predictions: {
                 [key: string]: unknown;
             }[];
+            /** @description What the request sent that was not used, once per request. */
+            warnings: string[];
         };
         /** @description Pushdown of table nodes into a SQL source's database. */
         PushdownOutput: {
@@ -1800,6 +1822,12 @@ export interface components {
             nodes: string[];
             /** @description On a frontier: those of its nodes that ran in the database (not the sources it read there); empty on a pushed node. */
             ran: string[];
+        };
+        RequestColumnOutput: {
+            name: string;
+            /** @description Something on the serving path reads it (column lineage back from the answer). The others may be left out: they are missing in that row. */
+            required: boolean;
+            type: string;
         };
         /**
          * @description * `viewer` - Viewer
@@ -4103,6 +4131,65 @@ export interface operations {
             };
             /** @description Not found, or not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "pipelines_deployment_openapi.json_retrieve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A passing fault; retrying may succeed. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -221,5 +221,5 @@ export type ScheduleInput = S["ScheduleInput"];
 
 export type Deployment = S["DeploymentOutput"];
 export type DriftRow = S["DriftOutput"];
-export type DeploymentStats = Omit<S["DeploymentStatsOutput"], "input_schema"> & { input_schema: Column[] };
+export type DeploymentStats = S["DeploymentStatsOutput"];
 export type Prediction = S["PredictOutput"];

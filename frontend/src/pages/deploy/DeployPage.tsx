@@ -11,7 +11,7 @@ import { Breadcrumbs, Card, CopyButton, Hint, Link, SkeletonBlock, Stat } from "
 import { useDocumentTitle } from "../hooks";
 import { DriftCard } from "./DriftCard";
 import { EndpointCard } from "./EndpointCard";
-import { curlExample, latency } from "./deploy";
+import { curlExample, latency, requestColumns } from "./deploy";
 import "./deploy.css";
 import { TryIt } from "./TryIt";
 import { useDeployment } from "./useDeployment";
@@ -138,6 +138,11 @@ export function DeployPage({ pipelineId }: { pipelineId: string }) {
                 >
                   Settings → API tokens
                 </a>
+                . Its{" "}
+                <a href={`/api/pipelines/${pipelineId}/deployment/openapi.json`} target="_blank" rel="noreferrer" data-testid="openapi-link">
+                  OpenAPI description
+                </a>{" "}
+                types each column.
               </>
             }
           >
@@ -148,23 +153,29 @@ export function DeployPage({ pipelineId }: { pipelineId: string }) {
           </Card>
 
           <div className="grid-2">
-            <Card title="Request schema" subtitle="Each row is an object with these columns" flush>
+            <Card
+              title="Request schema"
+              subtitle="Each row is an object with the required columns. The others may be left out, or sent and echoed back with “return”."
+              flush
+            >
               <table className="grid-table" aria-label="Request schema" data-testid="input-schema">
                 <thead>
                   <tr>
                     <th>Column</th>
                     <th>Type</th>
+                    <th>Needed</th>
                     <th>Example</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {stats.input_schema.map((c) => (
-                    <tr key={c.name}>
+                  {requestColumns(stats.input_schema).map((c) => (
+                    <tr key={c.name} className={c.required ? undefined : "muted"}>
                       <td className="mono">{c.name}</td>
                       <td>
                         <span className="type-pill">{c.type}</span>
                       </td>
-                      <td className="muted mono small">{formatCell(stats.example[c.name])}</td>
+                      <td>{c.required ? <span className="tag tag-primary">required</span> : <span className="small">optional</span>}</td>
+                      <td className="muted mono small">{c.required ? formatCell(stats.example[c.name]) : ""}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { curlExample, parseRowsInput, psiLevel, rowProblems, shellQuote } from "./deploy";
+import { curlExample, parseRowsInput, psiLevel, requestColumns, rowProblems, shellQuote } from "./deploy";
 
 describe("psiLevel", () => {
   it("warns above the threshold and watches above half of it", () => {
@@ -49,5 +49,17 @@ describe("rowProblems", () => {
       { row: 1, column: "a.b", message: "y" },
     ]);
     expect(rowProblems(undefined)).toEqual([]);
+  });
+});
+
+describe("requestColumns", () => {
+  it("lists the required columns first, each group in the table's order", () => {
+    const columns = [
+      { name: "id", required: false },
+      { name: "plan", required: true },
+      { name: "email", required: false },
+      { name: "spend", required: true },
+    ];
+    expect(requestColumns(columns).map((c) => c.name)).toEqual(["plan", "spend", "id", "email"]);
   });
 });

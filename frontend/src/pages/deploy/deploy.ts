@@ -15,6 +15,11 @@ export function curlExample(endpoint: string, example: Record<string, unknown>):
   ].join("\n");
 }
 
+/** The request columns, required ones first (each group in the table's order). */
+export function requestColumns<C extends { required: boolean }>(columns: C[]): C[] {
+  return [...columns.filter((c) => c.required), ...columns.filter((c) => !c.required)];
+}
+
 export type DriftLevel = "none" | "ok" | "watch" | "warn";
 
 /**
