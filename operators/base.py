@@ -196,6 +196,23 @@ class Operator:
         Serving walks this back from the answer's columns (``datagran.engine.serve``)."""
         return {p.name: None for p in self.inputs if p.type == "table"}
 
+    # --- live lookups (serving reads a feature source's rows by key, per request) ---------
+    def lookup(self, ctx: Context, params: Any, column: str, keys: list[Any]) -> pd.DataFrame:
+        """A source's rows whose ``column`` equals one of ``keys``, as ``run`` would give
+        them, in one parameterised query. Serving calls it per request for a join whose other
+        side comes from this source (``datagran.serving.lookups``). Raise OperatorError
+        (naming why) when these params cannot be looked up by key."""
+        raise NotImplementedError
+
+    def lookup_refusal(self, params: Any) -> str | None:
+        """Why rows read by key with these params would differ from a run's (a row limit),
+        or None; asked before serving chooses to look up live."""
+        return None
+
+    @property
+    def looks_up(self) -> bool:
+        return type(self).lookup is not Operator.lookup
+
     # --- what only the outside system knows (a source's pickers) ---------------------------
     def options(self, ctx: Context, params: dict[str, Any], field: str) -> list[str]:
         """Choices for the param ``field`` that only the outside system knows (a database's

@@ -177,13 +177,85 @@ def _port_type(op: Operator, port: str) -> str:
     return found.type if found is not None else "table"
 
 
+# --- live lookups: a join's other side read by key per request ---------------------------------
+
+# Operators that compute each row from that row alone, keeping the key's values: the rows of
+# a key read alone give the same rows as the whole table read and then kept to that key.
+ROW_WISE = frozenset({"transform.select_columns", "transform.rename_columns",
+                      "transform.derive_column", "transform.cast_columns",
+                      "transform.fill_missing", "transform.filter_rows",
+                      "transform.date_parts"})
+
+
+@dataclass
+class LiveSource:
+    """How a join's input from outside the serving path is read per request: the source's
+    rows whose key is one of the request's (``source_key`` there), passed through the
+    row-wise ``chain`` between the source and the join, as in training."""
+
+    join: str  # the join node
+    port: str  # its input port this feeds
+    source: Step
+    chain: list[Step]
+    source_key: str
+    request_key: str  # the key's column on the join's other input (from the request)
+
+
+def live_source(graph: Graph, plan: ServingPlan, node: str, port: str) -> LiveSource | str:
+    """The live lookup for the table ``(node, port)`` that the path reads, or why it has none
+    (it is then read as of the training run)."""
+    join = next((s for s in plan.steps if any(src == node and sp == port and not on_path
+                                             for src, sp, on_path in s.inputs.values())), None)
+    if join is None or join.op.name != "transform.join":
+        return "only the other side of a join is looked up by key"
+    side = next(p for p, (src, sp, on_path) in join.inputs.items()
+                if src == node and sp == port and not on_path)
+    other = "left" if side == "right" else "right"
+    if other not in join.inputs or not join.inputs[other][2]:
+        return "the join's other side does not come from the request"
+    keys = join.params.on
+    if len(keys) != 1:
+        return "the join matches on more than one key"
+    key = getattr(keys[0], side)
+    request_key = getattr(keys[0], other)
+    chain: list[Step] = []
+    current = node
+    while True:
+        spec = graph.node(current)
+        try:
+            op = get_operator(spec.operator)
+            params = op.parse_params(spec.params)
+        except (UnknownOperator, ValidationError):
+            return f"node {current} cannot be read"
+        step = Step(current, "apply" if op.stateful else "run", op, params)
+        if op.looks_up:
+            chain.reverse()
+            return LiveSource(join.node_id, side, step, chain, key, request_key)
+        if op.name not in ROW_WISE:
+            return (f"{op.label} ({current}) between the source and the join works on "
+                    f"more than one row at a time")
+        incoming = graph.incoming(current)
+        if len(incoming) != 1:
+            return f"{op.label} ({current}) has more than one input"
+        if op.name == "transform.rename_columns":
+            key = next((r.column for r in getattr(params, "mapping", [])
+                        if r.new_name == key), key)
+        if op.name == "transform.derive_column" and getattr(params, "name", None) == key:
+            return f"the key {key!r} is computed by {op.label} ({current})"
+        step.inputs["table"] = (incoming[0].source, incoming[0].source_port, False)
+        chain.append(step)
+        current = incoming[0].source
+
+
 @dataclass
 class Resources:
     """What serving reads from training: states, models and materialized tables."""
 
     state: Callable[[str], Any]
     model: Callable[[str], TrainedModel]
-    lookup: Callable[[str, str], pd.DataFrame]
+    # (node, port) of a table from outside the path, the step that reads it and that step's
+    # inputs from the path (a live lookup takes its keys there) → the table.
+    lookup: Callable[[str, str, Step, dict[str, Any]], pd.DataFrame]
 
 
 def serve(plan: ServingPlan, rows: pd.DataFrame, resources: Resources, ctx: Any) -> pd.DataFrame:
@@ -195,8 +267,11 @@ def serve(plan: ServingPlan, rows: pd.DataFrame, resources: Resources, ctx: Any)
             model = resources.model(step.node_id)
             outputs = {p.name: model for p in step.op.outputs if p.type == "model"}
         else:
-            inputs = {port: values[(src, sp)] if on_path else resources.lookup(src, sp)
-                      for port, (src, sp, on_path) in step.inputs.items()}
+            inputs = {port: values[(src, sp)] for port, (src, sp, on_path)
+                      in step.inputs.items() if on_path}
+            inputs.update({port: resources.lookup(src, sp, step, dict(inputs))
+                           for port, (src, sp, on_path) in step.inputs.items()
+                           if not on_path})
             try:
                 outputs = _compute(step, inputs, resources, ctx)
             except DatagranError:

@@ -14,6 +14,12 @@ class Deployment(models.Model):
     output_node = models.CharField(max_length=64)
     # Fraction of requests whose rows are kept for the drift panel and the request list.
     sample_rate = models.FloatField(default=0.1)
+    # Per lookup (the node whose table a join on the serving path reads from outside it):
+    # "live" (read by key per request, the default where the source can) or "training" (the
+    # table as the training run saw it).
+    lookup_modes = models.JSONField(default=dict, blank=True)
+    # How long a looked-up key's rows are reused; 0: every request reads them again.
+    lookup_ttl_seconds = models.FloatField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
 
@@ -29,6 +35,8 @@ class PredictionLog(models.Model):
     model_version = models.IntegerField(null=True)
     status = models.IntegerField(default=200)
     inputs = models.JSONField(default=list)   # the first rows of the request (at most 20)
+    # Per live lookup: {node: {"keys": n, "hits": from the cache, "ms": time spent}}.
+    lookups = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

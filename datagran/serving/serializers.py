@@ -19,6 +19,12 @@ class DeploymentInput(serializers.Serializer):
     output_node = serializers.CharField(required=False)
     sample_rate = serializers.FloatField(required=False, help_text="0 to 1: the share of "
                                          "requests kept for the request list and drift.")
+    lookup_modes = serializers.DictField(
+        child=serializers.CharField(), required=False,
+        help_text='Per lookup node: "live" (read by key per request) or "training" (the '
+                  "table the training run saw).")
+    lookup_ttl_seconds = serializers.FloatField(
+        required=False, help_text="How long looked-up rows are reused; 0: always fresh.")
 
 
 class DeploymentOutput(serializers.Serializer):
@@ -27,6 +33,8 @@ class DeploymentOutput(serializers.Serializer):
     input_node = serializers.CharField()
     output_node = serializers.CharField()
     sample_rate = serializers.FloatField()
+    lookup_modes = serializers.DictField(child=serializers.CharField())
+    lookup_ttl_seconds = serializers.FloatField()
     endpoint = serializers.SerializerMethodField(help_text="The URL to POST rows to.")
     serving_state = serializers.SerializerMethodField(help_text="off; waiting (on, but no model "
                                               "version is promoted to production yet); "
@@ -114,6 +122,20 @@ class DriftOutput(serializers.Serializer):
     warning = serializers.BooleanField()
 
 
+class LookupOutput(serializers.Serializer):
+    """A table the serving path reads from outside it, and how."""
+
+    node = serializers.CharField()
+    label = serializers.CharField(help_text="The source it reads, and its node.")
+    mode = serializers.ChoiceField(choices=["live", "training"])
+    why_not_live = serializers.CharField(help_text="Why it cannot be live (empty if it can).")
+    requests = serializers.IntegerField(help_text="Logged requests that looked it up.")
+    hit_rate = serializers.FloatField(allow_null=True, help_text="Share of keys served from "
+                                      "the cache, over those requests.")
+    p50_ms = serializers.FloatField(allow_null=True)
+    p99_ms = serializers.FloatField(allow_null=True)
+
+
 class RequestColumnOutput(ColumnOutput):
     required = serializers.BooleanField(help_text="Something on the serving path reads it "
                                         "(column lineage back from the answer). The others "
@@ -131,6 +153,7 @@ class DeploymentStatsOutput(serializers.Serializer):
     requests = PredictionLogOutput(many=True)
     latency_ms = LatencyOutput()
     drift = DriftOutput(many=True)
+    lookups = LookupOutput(many=True)
     psi_warning = serializers.FloatField()
     drift_requests = serializers.IntegerField(help_text="Logged requests drift is computed "
                                               "over (n).")

@@ -5,6 +5,8 @@ memory per process, keyed by the pipeline version and the model version served; 
 alias moves, the next request builds the new one while requests in flight finish on the old."""
 from __future__ import annotations
 
+import functools
+import json
 import random
 import threading
 import time
@@ -22,9 +24,11 @@ from datagran.datasets.artifacts import StorageSettingError, artifact_store
 from datagran.engine.execute import STATE, load_state
 from datagran.engine.graph import Graph
 from datagran.engine.serve import (
+    LiveSource,
     Resources,
     ServingError,
     ServingPlan,
+    live_source,
     plan_serving,
     request_columns,
     serve,
@@ -37,6 +41,7 @@ from datagran.runs.models import NodeRun, Run, RunStatus
 from operators.base import OperatorError, Schema, TrainedModel
 from operators.registry import get_operator
 
+from .lookups import LIVE, TRAINING, Lookup, LookupContext, start_report
 from .models import Deployment, PredictionLog
 from .validation import check_rows
 
@@ -75,6 +80,7 @@ class Compiled:
     waiting: str
     training_table: str  # the hash of what the serving input gave in training
     features: list[str]  # the request columns the model reads as they come (drift is of these)
+    lookups: list[Lookup]  # the tables the path reads from outside it
 
     @cached_property
     def training_inputs(self) -> pd.DataFrame:
@@ -132,17 +138,38 @@ def _follow_graph(deployment: Deployment, graph: Graph) -> Deployment:
     return deployment
 
 
+MAX_LOOKUP_TTL = 86_400
+
+
 def deployment_update(*, pipeline: Pipeline, enabled: bool | None = None,
                       input_node: str | None = None, output_node: str | None = None,
-                      sample_rate: float | None = None) -> Deployment:
+                      sample_rate: float | None = None,
+                      lookup_modes: dict[str, str] | None = None,
+                      lookup_ttl_seconds: float | None = None) -> Deployment:
     deployment = deployment_for(pipeline=pipeline)
     graph = Graph.model_validate(pipeline.current_version.graph)
     new_input = input_node or deployment.input_node
     new_output = output_node or deployment.output_node
     try:
-        plan_serving(graph, input_node=new_input, output_node=new_output)
+        plan = plan_serving(graph, input_node=new_input, output_node=new_output)
     except (ServingError, OperatorError) as exc:
         raise FieldError(str(exc), {"input_node": [str(exc)]}) from None
+    if lookup_modes is not None:
+        known = {n for n, _ in plan.lookups}
+        for node, mode in lookup_modes.items():
+            if node not in known:
+                message = (f"lookup_modes: {node!r} is not a table the serving path reads "
+                           f"from outside it ({', '.join(sorted(known)) or 'there is none'}).")
+                raise FieldError(message, {f"lookup_modes.{node}": [message]})
+            if mode not in (LIVE, TRAINING):
+                message = f"lookup_modes.{node}: {LIVE} or {TRAINING}."
+                raise FieldError(message, {f"lookup_modes.{node}": [message]})
+        deployment.lookup_modes = {**deployment.lookup_modes, **lookup_modes}
+    if lookup_ttl_seconds is not None:
+        if not 0 <= lookup_ttl_seconds <= MAX_LOOKUP_TTL:
+            message = f"lookup_ttl_seconds: from 0 (always fresh) to {MAX_LOOKUP_TTL:,}."
+            raise FieldError(message, {"lookup_ttl_seconds": [message]})
+        deployment.lookup_ttl_seconds = lookup_ttl_seconds
     deployment.input_node, deployment.output_node = new_input, new_output
     if enabled is not None:
         deployment.enabled = enabled
@@ -251,7 +278,8 @@ def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
     graph, plan = _plan(pipeline, deployment)
     version, waiting = _served_version_cached(pipeline, plan, graph)
     key = (pipeline.pk, pipeline.current_version.hash, deployment.input_node,
-           deployment.output_node, version.pk if version else None, waiting)
+           deployment.output_node, version.pk if version else None, waiting,
+           json.dumps(deployment.lookup_modes, sort_keys=True), deployment.lookup_ttl_seconds)
     compiled = _compiled.get(key)
     if compiled is not None:
         return compiled
@@ -263,7 +291,8 @@ def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
         with lock:
             compiled = _compiled.get(key)
             if compiled is None:
-                compiled = _build_or_unavailable(pipeline, plan, version, waiting)
+                compiled = _build_or_unavailable(pipeline, deployment, graph, plan, version,
+                                                 waiting)
                 _compiled.put(key, compiled)
     finally:
         with _compiling_guard:
@@ -271,17 +300,18 @@ def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
     return compiled
 
 
-def _build_or_unavailable(pipeline: Pipeline, plan: ServingPlan,
-                          version: ModelVersion | None, waiting: str) -> Compiled:
+def _build_or_unavailable(pipeline: Pipeline, deployment: Deployment, graph: Graph,
+                          plan: ServingPlan, version: ModelVersion | None, waiting: str
+                          ) -> Compiled:
     """_build, with the artifact store's faults as a 503: the store may be back soon."""
     try:
-        return _build(pipeline, plan, version, waiting)
+        return _build(pipeline, deployment, graph, plan, version, waiting)
     except (OSError, StorageSettingError) as exc:
         raise Unavailable(ERR_STORE.format(error=f"{type(exc).__name__}: {exc}")) from exc
 
 
-def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None,
-           waiting: str) -> Compiled:
+def _build(pipeline: Pipeline, deployment: Deployment, graph: Graph, plan: ServingPlan,
+           version: ModelVersion | None, waiting: str) -> Compiled:
     run = _reference_run(pipeline, version)
     outputs = dict(NodeRun.objects.filter(run=run).values_list("node_id", "outputs"))
     store = artifact_store()
@@ -290,7 +320,8 @@ def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None,
         raise PermanentError(f"The run that trained the served model has no learned state for "
                              f"{', '.join(missing)}; run the pipeline again.")
     states = {n: load_state(store, outputs[n][STATE]) for n in plan.nodes("apply")}
-    lookups = {(n, p): store.read_table(outputs[n][p]["hash"]) for n, p in plan.lookups}
+    lookups = {(n, p): _lookup(pipeline, deployment, graph, plan, outputs, n, p)
+               for n, p in plan.lookups}
     model = store.read_model(version.model_hash) if version else None
     input_ref = outputs.get(plan.input_node, {})
     table_port = next((p for p, r in input_ref.items() if r.get("kind") == "table"), None)
@@ -305,11 +336,50 @@ def _build(pipeline: Pipeline, plan: ServingPlan, version: ModelVersion | None,
     return Compiled(
         plan=plan,
         resources=Resources(state=states.__getitem__, model=lambda _node: _model(model),
-                            lookup=lambda n, p: lookups[(n, p)]),
+                            lookup=lambda n, p, step, given: lookups[(n, p)].table(step,
+                                                                                   given)),
         input_schema=schema, targets=targets, model=version, waiting=waiting,
+        lookups=list(lookups.values()),
         training_table=input_ref[table_port]["hash"],
         # Without a model, or with features all derived on the way, every request column.
         features=[c for c in inputs if c in used] or inputs)
+
+
+def _lookup(pipeline: Pipeline, deployment: Deployment, graph: Graph, plan: ServingPlan,
+            outputs: dict[str, Any], node: str, port: str) -> Lookup:
+    """The table ``(node, port)`` the path reads from outside it: live by key where its
+    source can be (unless the deployment says "training"), else as the training run saw it."""
+    store = artifact_store()
+    ref = outputs.get(node, {}).get(port)
+    if not isinstance(ref, dict) or "hash" not in ref:
+        raise PermanentError(f"The reference run has no output of {node}; run the pipeline "
+                             f"again.")
+    snapshot = functools.cache(lambda: store.read_table(ref["hash"]))
+    live = live_source(graph, plan, node, port)
+    why = live if isinstance(live, str) else ""
+    label = node
+    if isinstance(live, LiveSource):
+        label = f"{live.source.op.label} ({live.source.node_id})"
+        source_ref = outputs.get(live.source.node_id, {}).get("table") or {}
+        source_schema = source_ref.get("schema")
+        why = live.source.op.lookup_refusal(live.source.params) or ""
+        if not why and live.source_key not in {c["name"] for c in source_schema or []}:
+            why = f"the key {live.source_key!r} is not a column of what the source reads"
+        missing = [s.node_id for s in live.chain if s.mode == "apply"
+                   and STATE not in outputs.get(s.node_id, {})]
+        if not why and missing:
+            why = f"the training run has no learned state for {', '.join(missing)}"
+    else:
+        source_schema = None
+    mode = TRAINING if why else deployment.lookup_modes.get(node, LIVE)
+    found = Lookup(node=node, port=port, label=label, mode=mode, why_not_live=why,
+                   snapshot=snapshot, ttl=deployment.lookup_ttl_seconds)
+    if isinstance(live, LiveSource) and not why:
+        found.live, found.source_schema = live, source_schema
+        found.states = {s.node_id: load_state(store, outputs[s.node_id][STATE])
+                        for s in live.chain if s.mode == "apply"}
+        found.ctx = LookupContext(pipeline.workspace_id, _recently)
+    return found
 
 
 def _required(plan: ServingPlan, outputs: dict[str, Any], model: TrainedModel | None
@@ -360,6 +430,7 @@ def predict(*, pipeline: Pipeline, rows: Any, returned: Any = None) -> dict[str,
         raise Conflict(compiled.waiting, {"model": [compiled.waiting]})
     echoed = _returned(returned, rows)
     checked = check_rows(rows, compiled.input_schema, blank=compiled.targets)
+    report = start_report()
     try:
         result = serve(compiled.plan, checked.frame, compiled.resources, ServingContext())
     except OperatorError as exc:
@@ -373,13 +444,13 @@ def predict(*, pipeline: Pipeline, rows: Any, returned: Any = None) -> dict[str,
             raise FieldError(message, {"return": [message]})
         predictions = [{**{name: row.get(name) for name in echoed}, **answer}
                        for row, answer in zip(rows, predictions, strict=True)]
-    warnings = []
+    warnings = list(report.warnings)
     if checked.ignored:
         warnings.append(f"Ignored column(s) the pipeline does not take: "
                         f"{', '.join(checked.ignored[:20])}"
                         f"{' …' if len(checked.ignored) > 20 else ''}.")
     latency = (time.perf_counter() - started) * 1000
-    _log(deployment, rows, latency, compiled.model)
+    _log(deployment, rows, latency, compiled.model, report.lookups)
     version = compiled.model
     return {"model": None if version is None else {
         "name": version.registered_model.name, "version": version.version},
@@ -428,12 +499,13 @@ TRIM_EVERY = 50
 
 
 def _log(deployment: Deployment, rows: list[Any], latency: float,
-         version: ModelVersion | None) -> None:
+         version: ModelVersion | None, lookups: dict[str, dict[str, float]]) -> None:
     if random.random() >= deployment.sample_rate:
         return
     PredictionLog.objects.create(
         deployment=deployment, rows=len(rows), latency_ms=latency,
-        model_version=version.version if version else None, inputs=rows[:20])
+        model_version=version.version if version else None, inputs=rows[:20],
+        lookups=lookups)
     kept = PredictionLog.objects.filter(deployment_id=deployment.pk)
     if kept.count() >= PredictionLog.MAX_KEPT + TRIM_EVERY:
         stale = kept.order_by("-created_at", "-id").values_list(

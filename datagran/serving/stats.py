@@ -13,6 +13,7 @@ from datagran.pipelines.models import Pipeline
 from datagran.registry.models import ModelVersion
 
 from .drift import PSI_WARNING, drift_report
+from .lookups import Lookup
 from .models import Deployment, PredictionLog
 from .services import training_inputs
 
@@ -31,6 +32,7 @@ class DeploymentStats:
     drift: list[dict[str, Any]]
     drift_requests: int
     drift_min_requests: int
+    lookups: list[dict[str, Any]]
     psi_warning: float = PSI_WARNING
 
 
@@ -54,7 +56,19 @@ def deployment_stats(*, pipeline: Pipeline) -> DeploymentStats:
                               if len(latencies) else None) for p in (50, 95, 99)},
         # Of the model's features only: identifiers and other columns the model ignores
         # always differ between a batch of requests and the training table.
-        drift=drift, drift_requests=len(recent), drift_min_requests=minimum)
+        drift=drift, drift_requests=len(recent), drift_min_requests=minimum,
+        lookups=[_lookup_stats(lookup, recent) for lookup in compiled.lookups])
+
+
+def _lookup_stats(lookup: Lookup, recent: list[PredictionLog]) -> dict[str, Any]:
+    seen = [r.lookups[lookup.node] for r in recent if lookup.node in (r.lookups or {})]
+    keys = sum(s.get("keys", 0) for s in seen)
+    times = np.array([s.get("ms", 0.0) for s in seen], dtype=float)
+    return {"node": lookup.node, "label": lookup.label, "mode": lookup.mode,
+            "why_not_live": lookup.why_not_live, "requests": len(seen),
+            "hit_rate": round(sum(s.get("hits", 0) for s in seen) / keys, 4) if keys else None,
+            **{f"p{p}_ms": round(float(np.percentile(times, p)), 2) if len(times) else None
+               for p in (50, 99)}}
 
 
 def _example(train: pd.DataFrame) -> dict[str, Any]:

@@ -184,8 +184,12 @@ class Database:
     message to show."""
 
     def __init__(self, ctx: Context, conn: SQLConnection, *, read_only: bool,
-                 timeout: int) -> None:
+                 timeout: int, pool_size: int = 0) -> None:
         # A SQLAlchemy URL that cannot be served is refused here, before anything connects.
+        # pool_size: keep that many connections open for reuse (serving's lookups); 0, a
+        # node's session, opens one for each connect().
+        self.pool: dict[str, Any] = {"poolclass": NullPool} if not pool_size else {
+            "pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 300}
         self.conn, self.options = native(conn)
         self.ctx, self.timeout = ctx, timeout
         self.dbapi: Any = None
@@ -202,7 +206,7 @@ class Database:
         conn = self.conn
         if isinstance(conn, SQLiteConnection):
             mode = "ro" if read_only else "rwc"
-            return sa.create_engine("sqlite+pysqlite://", poolclass=NullPool,
+            return sa.create_engine("sqlite+pysqlite://", **self.pool,
                                     creator=lambda: self._sqlite_connect(mode))
         if isinstance(conn, OtherDatabase):
             return self._other_engine(conn)
@@ -213,7 +217,7 @@ class Database:
             options = f"-c statement_timeout={self.timeout * 1000}"
             if read_only:
                 options += " -c default_transaction_read_only=on"
-            engine = sa.create_engine(url, poolclass=NullPool, connect_args={
+            engine = sa.create_engine(url, **self.pool, connect_args={
                 "application_name": "datagran", **self.options,
                 "connect_timeout": CONNECT_TIMEOUT, "options": options})
             # hostaddr: libpq connects there and uses host only for TLS and authentication.
@@ -225,7 +229,7 @@ class Database:
                             query={"charset": self.options.get("charset", "utf8mb4")})
         # The server's own statement limit fires first, with a clearer message.
         wait = self.timeout + CONNECT_TIMEOUT
-        engine = sa.create_engine(url, poolclass=NullPool, connect_args={
+        engine = sa.create_engine(url, **self.pool, connect_args={
             "connect_timeout": CONNECT_TIMEOUT, "read_timeout": wait, "write_timeout": wait})
         sa.event.listen(engine, "do_connect", lambda _d, _r, _a, params: params.update(
             host=self._address()))
@@ -236,7 +240,7 @@ class Database:
     def _other_engine(self, conn: OtherDatabase) -> Engine:
         # Another dialect: its own driver, dialled at the checked address (the URL's host
         # replaced in whatever arguments the dialect makes of it).
-        engine = sa.create_engine(conn.url, poolclass=NullPool)
+        engine = sa.create_engine(conn.url, **self.pool)
 
         def dial(dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
             args, params = dialect.create_connect_args(conn.url.set(host=self._address()))

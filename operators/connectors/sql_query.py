@@ -4,7 +4,11 @@ its columns, loaded incrementally on a column through dlt's ``sql_table``."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, Literal, cast
@@ -219,6 +223,44 @@ class SqlQuery(Operator):
         table = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
         return table.iloc[:limit].reset_index(drop=True) if limit else table
 
+    # --- live lookups (serving) --------------------------------------------------------------
+    def lookup(self, ctx: Context, params: SqlQueryParams, column: str, keys: list[Any]
+               ) -> pd.DataFrame:
+        """The rows whose ``column`` is one of ``keys``: the query as a subquery (or the
+        table's chosen columns) with ``WHERE column IN (...)``, the keys passed as the
+        driver's parameters, on a pooled read-only session."""
+        why = self.lookup_refusal(params)
+        if why:
+            raise OperatorError(f"{self.label} cannot be looked up by key: {why}.")
+        conn = cast(SQLConnection, load_connection(ctx, params.connection, *SQL_MODELS))
+        db = _pooled(ctx, conn, min(params.timeout_seconds, LOOKUP_TIMEOUT))
+        with db.connect() as connection:
+            try:
+                if params.mode == "table":
+                    table, wanted = _reflected(db, connection, params)
+                    if column not in table.c:
+                        raise OperatorError(NOT_A_COLUMN.format(table=params.table,
+                                                                name=column))
+                    result = connection.execute(sa.select(*[table.c[c] for c in wanted])
+                                                .where(table.c[column].in_(keys)))
+                else:
+                    assert params.query is not None
+                    sql, args = keyed_query(params.query, column, len(keys),
+                                            connection.dialect)
+                    result = connection.exec_driver_sql(sql, tuple(keys))
+                names = list(result.keys())
+                return pd.DataFrame.from_records(result.fetchall(), columns=names,
+                                                 coerce_float=True)
+            except SQLAlchemyError as exc:
+                raise db.failure(exc, "The lookup failed", field="query") from None
+
+    def lookup_refusal(self, params: SqlQueryParams) -> str | None:
+        if params.row_limit is not None:
+            return "a row limit keeps only some rows, and which ones a key lookup cannot tell"
+        if params.mode == "table" and params.incremental_column and params.output == "new":
+            return "it reads only the rows new since the last run (output new)"
+        return None
+
     # --- table mode ------------------------------------------------------------------------
     def _table(self, db: Database, params: SqlQueryParams) -> tuple[sa.Table, list[str]]:
         """The chosen table, reflected, and the columns to read; every name checked against
@@ -374,6 +416,72 @@ def tables(connection: Connection) -> list[tuple[str, str | None, str]]:
         if len(found) >= MAX_TABLES:
             break
     return found[:MAX_TABLES]
+
+
+# --- live lookups ------------------------------------------------------------------------------
+
+LOOKUP_TIMEOUT = 5  # seconds a lookup's statement may run (a request waits for it)
+LOOKUP_POOL = 4  # connections kept open per database for lookups
+_pools: OrderedDict[str, Database] = OrderedDict()
+_tables: dict[tuple[str, str], tuple[sa.Table, list[str]]] = {}
+_pools_guard = threading.Lock()
+MAX_POOLS = 16
+
+
+def keyed_query(query: str, column: str, count: int, dialect: Any) -> tuple[str, str]:
+    """``query`` as a subquery keeping the rows whose ``column`` is one of ``count``
+    parameters, in the driver's parameter style; (sql, style)."""
+    style = dialect.paramstyle
+    body = query.strip().rstrip(";").rstrip()
+    if style in ("format", "pyformat"):
+        mark, body = "%s", body.replace("%", "%%")  # a literal % when parameters are passed
+    elif style == "qmark":
+        mark = "?"
+    else:
+        raise OperatorError(f"The database's driver takes parameters as {style}, which a "
+                            f"lookup does not write.")
+    name = dialect.identifier_preparer.quote(column)
+    return (f"SELECT * FROM ({body}\n) dg_lookup WHERE dg_lookup.{name} IN "
+            f"({', '.join([mark] * count)})", style)
+
+
+def _pooled(ctx: Context, conn: SQLConnection, timeout: int) -> Database:
+    """A pooled read-only Database per connection (its settings and secrets, the host rules),
+    kept for the next lookups; the least recently used beyond MAX_POOLS is closed."""
+    # The secrets by value: a changed password is another pool (a dump shows them masked).
+    key = hashlib.sha256(json.dumps([type(conn).__name__, conn.model_dump(mode="json"),
+                                     secrets_of(conn), list(ctx.url_allowlist),
+                                     getattr(ctx, "sqlite_root", None), timeout],
+                                    default=str).encode()).hexdigest()
+    with _pools_guard:
+        db = _pools.get(key)
+        if db is not None:
+            _pools.move_to_end(key)
+            return db
+        db = Database(ctx, conn, read_only=True, timeout=timeout, pool_size=LOOKUP_POOL)
+        _pools[key] = db
+        while len(_pools) > MAX_POOLS:
+            _key, old = _pools.popitem(last=False)
+            old.close()
+        return db
+
+
+def _reflected(db: Database, connection: Connection, params: SqlQueryParams
+               ) -> tuple[sa.Table, list[str]]:
+    """The chosen table and columns, reflected once per pool."""
+    assert params.table is not None
+    key = (str(id(db)), f"{params.table}\0{json.dumps(params.columns)}")
+    found = _tables.get(key)
+    if found is None:
+        table = reflect(connection, params.table)
+        have = [str(c.name) for c in table.columns]
+        missing = [c for c in params.columns if c not in have]
+        if missing:
+            raise OperatorError(NOT_A_COLUMN.format(table=params.table, name=missing[0]),
+                                field="columns")
+        found = (table, list(params.columns) or have)
+        _tables[key] = found
+    return found
 
 
 def reflect(connection: Connection, shown: str) -> sa.Table:

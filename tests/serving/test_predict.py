@@ -337,7 +337,7 @@ def test_each_deployments_request_log_stays_bounded_beside_another(api, monkeypa
     most = {d.pk: 0 for d in deployments}
     for i in range(40):
         for deployment in deployments:
-            services._log(deployment, [{"i": i}], 1.0, None)
+            services._log(deployment, [{"i": i}], 1.0, None, {})
             most[deployment.pk] = max(most[deployment.pk], deployment.log.count())
     print(f"most rows kept per deployment: {sorted(most.values())} (bound 5 + 2 - 1)")
     assert all(n <= 5 + 2 - 1 for n in most.values())

@@ -1273,6 +1273,15 @@ export interface components {
         DeploymentInput: {
             enabled?: boolean;
             input_node?: string;
+            /** @description Per lookup node: "live" (read by key per request) or "training" (the table the training run saw). */
+            lookup_modes?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: double
+             * @description How long looked-up rows are reused; 0: always fresh.
+             */
+            lookup_ttl_seconds?: number;
             output_node?: string;
             /**
              * Format: double
@@ -1285,6 +1294,11 @@ export interface components {
             /** @description The URL to POST rows to. */
             readonly endpoint: string;
             input_node: string;
+            lookup_modes: {
+                [key: string]: string;
+            };
+            /** Format: double */
+            lookup_ttl_seconds: number;
             output_node: string;
             /** Format: uuid */
             pipeline: string;
@@ -1310,6 +1324,7 @@ export interface components {
             /** @description The columns of a request row. */
             input_schema: components["schemas"]["RequestColumnOutput"][];
             latency_ms: components["schemas"]["LatencyOutput"];
+            lookups: components["schemas"]["LookupOutput"][];
             model: components["schemas"]["ServedModelOutput"] | null;
             /** Format: double */
             psi_warning: number;
@@ -1443,6 +1458,26 @@ export interface components {
             edges: components["schemas"]["LineageEdgeOutput"][];
             nodes: components["schemas"]["LineageNodeOutput"][];
         };
+        /** @description A table the serving path reads from outside it, and how. */
+        LookupOutput: {
+            /**
+             * Format: double
+             * @description Share of keys served from the cache, over those requests.
+             */
+            hit_rate: number | null;
+            /** @description The source it reads, and its node. */
+            label: string;
+            mode: components["schemas"]["ModeEnum"];
+            node: string;
+            /** Format: double */
+            p50_ms: number | null;
+            /** Format: double */
+            p99_ms: number | null;
+            /** @description Logged requests that looked it up. */
+            requests: number;
+            /** @description Why it cannot be live (empty if it can). */
+            why_not_live: string;
+        };
         MemberOutput: {
             email: string;
             role: components["schemas"]["RoleEnum"];
@@ -1459,6 +1494,12 @@ export interface components {
          * @enum {string}
          */
         MissedPolicyEnum: "skip" | "run_once";
+        /**
+         * @description * `live` - live
+         *     * `training` - training
+         * @enum {string}
+         */
+        ModeEnum: "live" | "training";
         ModelDetailOutput: {
             readonly aliases: {
                 [key: string]: number;

@@ -12,6 +12,7 @@ import { useDocumentTitle } from "../hooks";
 import { DriftCard } from "./DriftCard";
 import { EndpointCard } from "./EndpointCard";
 import { curlExample, latency, requestColumns } from "./deploy";
+import { LookupsCard } from "./LookupsCard";
 import "./deploy.css";
 import { TryIt } from "./TryIt";
 import { useDeployment } from "./useDeployment";
@@ -183,6 +184,17 @@ export function DeployPage({ pipelineId }: { pipelineId: string }) {
             </Card>
             <TryIt pipelineId={pipelineId} stats={stats} enabled={deployment?.enabled ?? true} onAnswered={loadStats} />
           </div>
+
+          {deployment && (
+            <LookupsCard
+              deployment={deployment}
+              stats={stats}
+              onSaved={(d) => {
+                setDeployment(d);
+                loadStats();
+              }}
+            />
+          )}
 
           <div className="stat-row">
             <Stat label="Latency p50" value={latency(stats.latency_ms.p50)} sub="of logged requests" />
