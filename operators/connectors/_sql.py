@@ -27,7 +27,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from ..base import Context, OperatorError
 from ..connections import (
@@ -189,7 +189,8 @@ class Database:
         # pool_size: keep that many connections open for reuse (serving's lookups); 0, a
         # node's session, opens one for each connect().
         self.pool: dict[str, Any] = {"poolclass": NullPool} if not pool_size else {
-            "pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 300}
+            "poolclass": QueuePool, "pool_size": pool_size, "max_overflow": pool_size,
+            "pool_recycle": 300}
         self.conn, self.options = native(conn)
         self.ctx, self.timeout = ctx, timeout
         self.dbapi: Any = None
