@@ -52,6 +52,7 @@ from datagran.serving.apis import (
     DeploymentApi,
     DeploymentOpenApiApi,
     DeploymentStatsApi,
+    FeedbackApi,
     PredictApi,
 )
 from datagran.workspaces.apis import (
@@ -103,6 +104,7 @@ urlpatterns = [
     path("pipelines/<str:pipeline_id>/runs/", PipelineRunCreateApi.as_view()),
     path("pipelines/<str:pipeline_id>/plan/", PipelinePlanApi.as_view()),
     path("pipelines/<str:pipeline_id>/predict", PredictApi.as_view()),
+    path("pipelines/<str:pipeline_id>/feedback/", FeedbackApi.as_view()),
     path("pipelines/<str:pipeline_id>/deployment/", DeploymentApi.as_view()),
     path("pipelines/<str:pipeline_id>/schedules/", PipelineScheduleListApi.as_view()),
     path("pipelines/<str:pipeline_id>/webhook/", PipelineWebhookApi.as_view()),

@@ -69,7 +69,7 @@ class JSONObjectParser(JSONParser):
     range and nesting deeper than the decoder can go are 400s too."""
 
     def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: dict[str, Any] | None = None) -> dict[str, Any]:
+              parser_context: dict[str, Any] | None = None) -> dict[str, Any] | list[Any]:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             data = json_loads(codecs.getreader(encoding)(stream).read())
@@ -77,6 +77,15 @@ class JSONObjectParser(JSONParser):
             raise ParseError(f"body: {exc}") from None
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) and not (self.lists and isinstance(data, list)):
             raise ParseError(ERR_BODY_NOT_OBJECT)
         return data
+
+    lists = False
+
+
+class JSONListParser(JSONObjectParser):
+    """For the few endpoints whose body is a list (prediction feedback): a list or an
+    object, with the same checks."""
+
+    lists = True

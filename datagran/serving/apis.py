@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from datagran.core.api import error_responses
 from datagran.core.fields import represent
+from datagran.core.parsers import JSONListParser
 from datagran.core.ratelimit import PredictThrottle
 from datagran.pipelines.selectors import pipeline_get
 from datagran.workspaces.authentication import ApiTokenAuthentication
@@ -23,12 +24,15 @@ from .serializers import (
     DeploymentInput,
     DeploymentOutput,
     DeploymentStatsOutput,
+    FeedbackInput,
+    FeedbackOutput,
     PredictInput,
     PredictOutput,
 )
 from .services import (
     deployment_for,
     deployment_update,
+    feedback_record,
     predict,
     serving_credentials,
     serving_pipeline,
@@ -111,3 +115,19 @@ class DeploymentOpenApiApi(APIView):
         pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
         endpoint = request.build_absolute_uri(f"/api/pipelines/{pipeline.pk}/predict")
         return Response(endpoint_openapi(pipeline=pipeline, endpoint=endpoint))
+
+
+class FeedbackApi(APIView):
+    """[{"id", "label"}]: the ground truth of logged predictions (ids from the answers), for
+    the live accuracy on the deploy page. Ids not given or no longer kept are listed back."""
+
+    authentication_classes = [ServingTokenAuthentication, SessionAuthentication]
+    throttle_classes = [PredictThrottle]
+    parser_classes = [JSONListParser]
+
+    @extend_schema(request=FeedbackInput(many=True), responses={
+        200: FeedbackOutput, **error_responses(400, 401, 403, 404, 413, 429)})
+    def post(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = serving_pipeline(user=request.user, pipeline_id=pipeline_id)
+        return Response(represent(FeedbackOutput, feedback_record(pipeline=pipeline,
+                                                                  items=request.data)))

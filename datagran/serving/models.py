@@ -37,6 +37,10 @@ class PredictionLog(models.Model):
     inputs = models.JSONField(default=list)   # the first rows of the request (at most 20)
     # Per live lookup: {node: {"keys": n, "hits": from the cache, "ms": time spent}}.
     lookups = models.JSONField(default=dict, blank=True)
+    # Each row's answer, [prediction, probability or None]: its id is "<log id>-<row>".
+    predictions = models.JSONField(default=list, blank=True)
+    # Ground truth sent back (POST .../feedback/): {"<row>": label}.
+    labels = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -92,7 +92,9 @@ class ServedModelOutput(ModelRefOutput):
 
 class PredictOutput(serializers.Serializer):
     model = ModelRefOutput(allow_null=True, help_text="The model version that predicted.")
-    predictions = ObjectListField(help_text="Per row: its prediction (and probability), "
+    predictions = ObjectListField(help_text="Per row: an id (when the request is logged: "
+                                            "send its label to .../feedback/), its "
+                                            "prediction (and probability), "
                                             "or the output node's columns, after the "
                                             "columns named in return.")
     warnings = serializers.ListField(child=serializers.CharField(), help_text="What the "
@@ -136,6 +138,41 @@ class LookupOutput(serializers.Serializer):
     p99_ms = serializers.FloatField(allow_null=True)
 
 
+class FeedbackPointOutput(serializers.Serializer):
+    at = serializers.CharField(help_text="The hour (or the day) of the predictions.")
+    labelled = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True, required=False)
+    mae = serializers.FloatField(allow_null=True, required=False)
+    auc = serializers.FloatField(allow_null=True)
+
+
+class FeedbackStatsOutput(serializers.Serializer):
+    """Live quality from the labels sent back, over the logged requests."""
+
+    labelled = serializers.IntegerField(help_text="Predictions with a label.")
+    metric = serializers.ChoiceField(choices=["accuracy", "mae"])
+    accuracy = serializers.FloatField(allow_null=True, required=False)
+    mae = serializers.FloatField(allow_null=True, required=False)
+    auc = serializers.FloatField(allow_null=True, help_text="ROC AUC, two classes only.")
+    series = FeedbackPointOutput(many=True)
+    training = serializers.DictField(child=serializers.FloatField(), help_text="The served "
+                                     "version's test metrics from training, to compare.")
+
+
+class FeedbackInput(serializers.Serializer):
+    """Documents the body: a JSON list of {"id", "label"}, checked by the service."""
+
+    id = serializers.CharField(help_text='A prediction\'s "id" from an answer.')
+    label = serializers.JSONField(help_text="Its true value.")
+
+
+class FeedbackOutput(serializers.Serializer):
+    recorded = serializers.IntegerField()
+    unknown = serializers.ListField(child=serializers.CharField(), help_text="Ids this "
+                                    "deployment did not give, or no longer keeps (at most "
+                                    "100 shown).")
+
+
 class RequestColumnOutput(ColumnOutput):
     required = serializers.BooleanField(help_text="Something on the serving path reads it "
                                         "(column lineage back from the answer). The others "
@@ -154,6 +191,7 @@ class DeploymentStatsOutput(serializers.Serializer):
     latency_ms = LatencyOutput()
     drift = DriftOutput(many=True)
     lookups = LookupOutput(many=True)
+    feedback = FeedbackStatsOutput()
     psi_warning = serializers.FloatField()
     drift_requests = serializers.IntegerField(help_text="Logged requests drift is computed "
                                               "over (n).")

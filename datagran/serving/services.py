@@ -11,12 +11,13 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import pandas as pd
 from django.conf import settings
+from django.db import transaction
 
 from datagran.core.exceptions import Conflict, FieldError, PermanentError, Unavailable
 from datagran.core.lru import Lru
@@ -81,6 +82,8 @@ class Compiled:
     training_table: str  # the hash of what the serving input gave in training
     features: list[str]  # the request columns the model reads as they come (drift is of these)
     lookups: list[Lookup]  # the tables the path reads from outside it
+    task: str | None = None  # the served model's: classification or regression
+    classes: list[Any] = field(default_factory=list)
 
     @cached_property
     def training_inputs(self) -> pd.DataFrame:
@@ -340,6 +343,8 @@ def _build(pipeline: Pipeline, deployment: Deployment, graph: Graph, plan: Servi
                                                                                    given)),
         input_schema=schema, targets=targets, model=version, waiting=waiting,
         lookups=list(lookups.values()),
+        task=model.task if model is not None else None,
+        classes=list(model.classes) if model is not None else [],
         training_table=input_ref[table_port]["hash"],
         # Without a model, or with features all derived on the way, every request column.
         features=[c for c in inputs if c in used] or inputs)
@@ -450,7 +455,11 @@ def predict(*, pipeline: Pipeline, rows: Any, returned: Any = None) -> dict[str,
                         f"{', '.join(checked.ignored[:20])}"
                         f"{' …' if len(checked.ignored) > 20 else ''}.")
     latency = (time.perf_counter() - started) * 1000
-    _log(deployment, rows, latency, compiled.model, report.lookups)
+    logged = _log(deployment, rows, latency, compiled.model, report.lookups,
+                  [[a.get("prediction"), a.get("probability")] for a in predictions])
+    if logged is not None:  # an id per answer, for the feedback on it
+        predictions = [{"id": f"{logged.pk}-{i}", **answer}
+                       for i, answer in enumerate(predictions)]
     version = compiled.model
     return {"model": None if version is None else {
         "name": version.registered_model.name, "version": version.version},
@@ -499,18 +508,75 @@ TRIM_EVERY = 50
 
 
 def _log(deployment: Deployment, rows: list[Any], latency: float,
-         version: ModelVersion | None, lookups: dict[str, dict[str, float]]) -> None:
+         version: ModelVersion | None, lookups: dict[str, dict[str, float]],
+         answers: list[list[Any]] | None = None) -> PredictionLog | None:
+    """The request logged, if the sample rate picks it (else None)."""
     if random.random() >= deployment.sample_rate:
-        return
-    PredictionLog.objects.create(
+        return None
+    entry = PredictionLog.objects.create(
         deployment=deployment, rows=len(rows), latency_ms=latency,
         model_version=version.version if version else None, inputs=rows[:20],
-        lookups=lookups)
+        lookups=lookups, predictions=answers or [])
     kept = PredictionLog.objects.filter(deployment_id=deployment.pk)
     if kept.count() >= PredictionLog.MAX_KEPT + TRIM_EVERY:
         stale = kept.order_by("-created_at", "-id").values_list(
             "id", flat=True)[PredictionLog.MAX_KEPT:]
         PredictionLog.objects.filter(id__in=list(stale)).delete()
+    return entry
+
+
+# --- feedback ----------------------------------------------------------------------------------
+
+MAX_FEEDBACK = 10_000
+ERR_FEEDBACK = ('Send a list of at most {n:,} objects {{"id": "<prediction id>", "label": '
+                "<the true value>}}: the ids are in the answers of logged requests.")
+
+
+def feedback_record(*, pipeline: Pipeline, items: Any) -> dict[str, Any]:
+    """Record the ground truth of logged predictions. Ids this deployment never gave (or no
+    longer keeps) are listed back, the others recorded; a label sent again replaces it."""
+    if not isinstance(items, list) or not items or len(items) > MAX_FEEDBACK:
+        message = ERR_FEEDBACK.format(n=MAX_FEEDBACK)
+        raise FieldError(message, {"feedback": [message]})
+    wanted: dict[int, dict[str, Any]] = {}
+    for i, item in enumerate(items):
+        parsed = _feedback_item(item)
+        if parsed is None:
+            message = (f"feedback.{i}: {{\"id\": \"<log>-<row>\", \"label\": a number, text "
+                       f"or true/false}}.")
+            raise FieldError(message, {f"feedback.{i}": [message]})
+        log_id, row, label = parsed
+        wanted.setdefault(log_id, {})[str(row)] = label
+    deployment = _recently(("deployment", pipeline.pk), lambda: deployment_for(pipeline=pipeline))
+    recorded, unknown = 0, []
+    with transaction.atomic():
+        entries = {e.pk: e for e in PredictionLog.objects.select_for_update().filter(
+            deployment_id=deployment.pk, pk__in=list(wanted))}
+        for log_id, labels in wanted.items():
+            entry = entries.get(log_id)
+            known = {r: v for r, v in labels.items()
+                     if entry is not None and int(r) < len(entry.predictions)}
+            unknown += [f"{log_id}-{r}" for r in labels if r not in known]
+            if known and entry is not None:
+                entry.labels = {**entry.labels, **known}
+                entry.save(update_fields=["labels"])
+                recorded += len(known)
+    return {"recorded": recorded, "unknown": unknown[:100]}
+
+
+def _feedback_item(item: Any) -> tuple[int, int, Any] | None:
+    if not isinstance(item, dict) or set(item) != {"id", "label"}:
+        return None
+    ident, label = item["id"], item["label"]
+    if not isinstance(ident, str) or len(ident) > 40 or ident.count("-") != 1:
+        return None
+    log_id, row = ident.split("-")
+    if not (log_id.isdigit() and row.isdigit() and len(log_id) <= 18 and len(row) <= 6):
+        return None
+    if not isinstance(label, (str, int, float, bool)) or (isinstance(label, str) and
+                                                           len(label) > 200):
+        return None
+    return int(log_id), int(row), label
 
 
 def training_inputs(*, pipeline: Pipeline) -> tuple[Compiled, Deployment]:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from sklearn.metrics import roc_auc_score
 
 from datagran.pipelines.models import Pipeline
 from datagran.registry.models import ModelVersion
@@ -33,6 +34,7 @@ class DeploymentStats:
     drift_requests: int
     drift_min_requests: int
     lookups: list[dict[str, Any]]
+    feedback: dict[str, Any]
     psi_warning: float = PSI_WARNING
 
 
@@ -57,7 +59,63 @@ def deployment_stats(*, pipeline: Pipeline) -> DeploymentStats:
         # Of the model's features only: identifiers and other columns the model ignores
         # always differ between a batch of requests and the training table.
         drift=drift, drift_requests=len(recent), drift_min_requests=minimum,
-        lookups=[_lookup_stats(lookup, recent) for lookup in compiled.lookups])
+        lookups=[_lookup_stats(lookup, recent) for lookup in compiled.lookups],
+        feedback=feedback_stats(recent, compiled.task, compiled.classes,
+                                compiled.model.metrics if compiled.model else {}))
+
+
+def feedback_stats(recent: list[PredictionLog], task: str | None, classes: list[Any],
+                   training: dict[str, float]) -> dict[str, Any]:
+    """Live quality from the ground truth sent back: accuracy (and ROC AUC for two classes)
+    or mean absolute error, over the logged requests, per hour (per day past two days), next
+    to the training run's test metrics."""
+    pairs = [(entry.created_at, entry.predictions[int(row)], label)
+             for entry in recent for row, label in (entry.labels or {}).items()
+             if int(row) < len(entry.predictions)]
+    pairs.sort(key=lambda p: p[0])
+    regression = task == "regression"
+    metric = "mae" if regression else "accuracy"
+    span = (pairs[-1][0] - pairs[0][0]).total_seconds() if pairs else 0
+    step = "%Y-%m-%dT%H:00" if span <= 2 * 86_400 else "%Y-%m-%d"
+    buckets: dict[str, list[tuple[Any, Any]]] = {}
+    for at, answer, label in pairs:
+        buckets.setdefault(at.strftime(step), []).append((answer, label))
+
+    def score(group: list[tuple[Any, Any]]) -> dict[str, float | None]:
+        if regression:
+            errors = [abs(float(a[0]) - float(y)) for a, y in group
+                      if _number(a[0]) and _number(y)]
+            return {"mae": round(float(np.mean(errors)), 6) if errors else None, "auc": None}
+        hits = [_same(a[0], y) for a, y in group]
+        return {"accuracy": round(float(np.mean(hits)), 6) if hits else None,
+                "auc": _auc(group, classes)}
+
+    return {"labelled": len(pairs), "metric": metric,
+            **score([(a, y) for _, a, y in pairs]),
+            "series": [{"at": at, "labelled": len(group), **score(group)}
+                       for at, group in buckets.items()],
+            "training": {k: training[k] for k in (metric, "roc_auc") if k in training}}
+
+
+def _same(predicted: Any, label: Any) -> bool:
+    return bool(predicted == label or str(predicted) == str(label))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _auc(group: list[tuple[Any, Any]], classes: list[Any]) -> float | None:
+    """ROC AUC of two classes, from each answer's probability of the class it predicted."""
+    if len(classes) != 2:
+        return None
+    positive = classes[1]
+    truth = [_same(positive, y) for _, y in group]
+    scores = [None if a[1] is None else (a[1] if _same(a[0], positive) else 1 - a[1])
+              for a, _ in group]
+    if None in scores or len(set(truth)) < 2:
+        return None
+    return round(float(roc_auc_score(truth, scores)), 6)
 
 
 def _lookup_stats(lookup: Lookup, recent: list[PredictionLog]) -> dict[str, Any]:

@@ -399,3 +399,57 @@ def test_a_deployment_whose_entry_node_was_replaced_follows_the_pipeline(api, ch
                      format="json").status_code == 200
     deployment = api.get(f"/api/pipelines/{pipeline['id']}/deployment/").json()
     assert (deployment["input_node"], deployment["output_node"]) == ("people", "score")
+
+
+def test_feedback_on_logged_predictions_gives_the_live_accuracy(api, churn, other_api) -> None:
+    """Each answer of a logged request has an id; the labels sent back for them make the deploy
+    page's live accuracy and AUC, equal to scikit-learn's on the same predictions."""
+    from sklearn.metrics import roc_auc_score
+
+    pipeline, run_id = churn
+    base = f"/api/pipelines/{pipeline['id']}"
+    assert api.put(f"{base}/deployment/", {"sample_rate": 1}, format="json").status_code == 200
+    customers = table(api, run_id, "customers").head(120)
+    rows = as_rows(customers[sorted(FEATURES)])
+    answers = api.post(f"{base}/predict", {"rows": rows}, format="json").json()["predictions"]
+    ids = [a["id"] for a in answers]
+    assert len(set(ids)) == 120 and all(i.endswith(f"-{n}") for n, i in enumerate(ids))
+    truth = customers["churned"].tolist()
+    labels = [{"id": i, "label": y} for i, y in zip(ids, truth, strict=True)]
+    strangers = [{"id": "999999-0", "label": "yes"}, {"id": f"{ids[0][:-2]}-500", "label": "no"}]
+    sent = api.post(f"{base}/feedback/", labels + strangers, format="json")
+    assert sent.status_code == 200, sent.json()
+    assert sent.json()["recorded"] == 120
+    assert sorted(sent.json()["unknown"]) == sorted(["999999-0", f"{ids[0][:-2]}-500"])
+
+    feedback = api.get(f"{base}/deployment/stats/").json()["feedback"]
+    predicted = [a["prediction"] for a in answers]
+    assert feedback["labelled"] == 120 and feedback["metric"] == "accuracy"
+    assert feedback["accuracy"] == pytest.approx(np.mean([p == y for p, y in
+                                                          zip(predicted, truth, strict=True)]))
+    positive = sorted(set(truth))[1]  # "yes": the model's second class
+    p_yes = [a["probability"] if a["prediction"] == positive else 1 - a["probability"]
+             for a in answers]
+    assert feedback["auc"] == pytest.approx(roc_auc_score([y == positive for y in truth],
+                                                          p_yes), abs=1e-6)
+    assert sum(p["labelled"] for p in feedback["series"]) == 120
+    assert set(feedback["training"]) == {"accuracy", "roc_auc"}
+
+    # A label sent again replaces the first; bad bodies name the item; other users: 404.
+    flipped = "no" if truth[0] == "yes" else "yes"
+    assert api.post(f"{base}/feedback/", [{"id": ids[0], "label": flipped}],
+                    format="json").json() == {"recorded": 1, "unknown": []}
+    again = api.get(f"{base}/deployment/stats/").json()["feedback"]
+    assert again["labelled"] == 120 and again["accuracy"] != feedback["accuracy"]
+    for body, field in (([{"id": ids[0]}], "feedback.0"),
+                        ([{"id": ids[1], "label": "yes"}, {"id": "1-2-3", "label": 1}],
+                         "feedback.1"),
+                        ([{"id": "9" * 40, "label": 1}], "feedback.0"),
+                        ([{"id": ids[0], "label": {"nested": 1}}], "feedback.0"),
+                        ({"id": ids[0], "label": 1}, "feedback"), ([], "feedback")):
+        refused = api.post(f"{base}/feedback/", body, format="json")
+        assert refused.status_code == 400 and field in refused.json()["extra"]["fields"], body
+    assert api.get(f"{base}/deployment/stats/").json()["feedback"]["accuracy"] == \
+        again["accuracy"]  # the refused bodies changed nothing
+    assert other_api.post(f"{base}/feedback/", [{"id": ids[0], "label": "yes"}],
+                          format="json").status_code == 404

@@ -494,6 +494,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pipelines/{pipeline_id}/feedback/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description [{"id", "label"}]: the ground truth of logged predictions (ids from the answers), for
+         *     the live accuracy on the deploy page. Ids not given or no longer kept are listed back.
+         */
+        post: operations["pipelines_feedback_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pipelines/{pipeline_id}/plan/": {
         parameters: {
             query?: never;
@@ -1321,6 +1341,7 @@ export interface components {
             example: {
                 [key: string]: unknown;
             };
+            feedback: components["schemas"]["FeedbackStatsOutput"];
             /** @description The columns of a request row. */
             input_schema: components["schemas"]["RequestColumnOutput"][];
             latency_ms: components["schemas"]["LatencyOutput"];
@@ -1368,6 +1389,49 @@ export interface components {
             };
             /** @description What went wrong, for people. */
             message: string;
+        };
+        /** @description Documents the body: a JSON list of {"id", "label"}, checked by the service. */
+        FeedbackInput: {
+            /** @description A prediction's "id" from an answer. */
+            id: string;
+            /** @description Its true value. */
+            label: unknown;
+        };
+        FeedbackOutput: {
+            recorded: number;
+            /** @description Ids this deployment did not give, or no longer keeps (at most 100 shown). */
+            unknown: string[];
+        };
+        FeedbackPointOutput: {
+            /** Format: double */
+            accuracy?: number | null;
+            /** @description The hour (or the day) of the predictions. */
+            at: string;
+            /** Format: double */
+            auc: number | null;
+            labelled: number;
+            /** Format: double */
+            mae?: number | null;
+        };
+        /** @description Live quality from the labels sent back, over the logged requests. */
+        FeedbackStatsOutput: {
+            /** Format: double */
+            accuracy?: number | null;
+            /**
+             * Format: double
+             * @description ROC AUC, two classes only.
+             */
+            auc: number | null;
+            /** @description Predictions with a label. */
+            labelled: number;
+            /** Format: double */
+            mae?: number | null;
+            metric: components["schemas"]["MetricEnum"];
+            series: components["schemas"]["FeedbackPointOutput"][];
+            /** @description The served version's test metrics from training, to compare. */
+            training: {
+                [key: string]: number;
+            };
         };
         GraphEdgeSchema: {
             source: string;
@@ -1488,6 +1552,12 @@ export interface components {
             role: components["schemas"]["RoleEnum"];
             user_id: number;
         };
+        /**
+         * @description * `accuracy` - accuracy
+         *     * `mae` - mae
+         * @enum {string}
+         */
+        MetricEnum: "accuracy" | "mae";
         /**
          * @description * `skip` - skip
          *     * `run_once` - run_once
@@ -1848,7 +1918,7 @@ export interface components {
             latency_ms: number;
             /** @description The model version that predicted. */
             model: components["schemas"]["ModelRefOutput"] | null;
-            /** @description Per row: its prediction (and probability), or the output node's columns, after the columns named in return. */
+            /** @description Per row: an id (when the request is logged: send its label to .../feedback/), its prediction (and probability), or the output node's columns, after the columns named in return. */
             predictions: {
                 [key: string]: unknown;
             }[];
@@ -4288,6 +4358,85 @@ export interface operations {
             };
             /** @description A passing fault; retrying may succeed. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pipelines_feedback_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackInput"][];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header's seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

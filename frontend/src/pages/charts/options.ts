@@ -177,3 +177,52 @@ export function durationOption(
     ],
   };
 }
+
+/** Live quality per hour (or day) from the labels sent back, with the training value as a
+ * dashed line: accuracy as a percentage, or the mean absolute error. */
+export function feedbackOption(
+  series: { at: string; labelled: number; accuracy?: number | null; mae?: number | null }[],
+  metric: "accuracy" | "mae",
+  training: number | null,
+): EChartsOption {
+  const value = (p: (typeof series)[number]) => {
+    const v = metric === "accuracy" ? p.accuracy : p.mae;
+    return v === null || v === undefined ? null : metric === "accuracy" ? +(v * 100).toFixed(1) : +v.toFixed(4);
+  };
+  const unit = metric === "accuracy" ? "%" : "";
+  const train = training === null ? null : metric === "accuracy" ? +(training * 100).toFixed(1) : training;
+  return {
+    animation: false,
+    grid: { left: 44, right: DURATION_LABEL_MARGIN, top: 28, bottom: 24 },
+    tooltip: { ...tooltip, axisPointer: { type: "line" as const }, valueFormatter: (v) => (v === null || v === undefined ? "–" : `${v}${unit}`) },
+    xAxis: { type: "category", data: series.map((p) => p.at.replace("T", " ")), boundaryGap: series.length === 1, ...axisCommon },
+    yAxis: {
+      type: "value",
+      splitLine: { lineStyle: { color: COLORS.grid } },
+      ...axisCommon,
+      axisLine: { show: false },
+      axisLabel: { ...axisCommon.axisLabel, formatter: `{value}${unit}` },
+      ...(metric === "accuracy" ? { min: 0, max: 100 } : {}),
+    },
+    series: [
+      {
+        name: metric === "accuracy" ? "Live accuracy" : "Live MAE",
+        type: "line",
+        connectNulls: true,
+        symbolSize: 6,
+        lineStyle: { width: 2, color: COLORS.primary },
+        itemStyle: { color: COLORS.primary },
+        data: series.map(value),
+        markLine:
+          train === null
+            ? undefined
+            : {
+                symbol: "none",
+                silent: true,
+                lineStyle: { type: "dashed", width: 1, color: COLORS.muted },
+                data: [{ yAxis: train, name: "training", label: { formatter: "training", position: "end", color: COLORS.muted, fontSize: 10 } }] as never,
+              },
+      },
+    ],
+  };
+}

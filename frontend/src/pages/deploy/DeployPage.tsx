@@ -12,6 +12,7 @@ import { useDocumentTitle } from "../hooks";
 import { DriftCard } from "./DriftCard";
 import { EndpointCard } from "./EndpointCard";
 import { curlExample, latency, requestColumns } from "./deploy";
+import { FeedbackCard } from "./FeedbackCard";
 import { LookupsCard } from "./LookupsCard";
 import "./deploy.css";
 import { TryIt } from "./TryIt";
@@ -239,6 +240,7 @@ export function DeployPage({ pipelineId }: { pipelineId: string }) {
             </Card>
             <DriftCard stats={stats} />
           </div>
+          <FeedbackCard stats={stats} />
         </>
       )}
     </div>
