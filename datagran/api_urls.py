@@ -49,6 +49,7 @@ from datagran.runs.apis import (
 from datagran.runs.triggers import PipelineWebhookApi, WebhookTriggerApi
 from datagran.schedules.apis import PipelineScheduleListApi, ScheduleDetailApi, SchedulePreviewApi
 from datagran.serving.apis import (
+    ChallengerPromoteApi,
     DeploymentApi,
     DeploymentOpenApiApi,
     DeploymentStatsApi,
@@ -113,6 +114,8 @@ urlpatterns = [
     path("hooks/<str:pipeline_id>/<str:token>/", WebhookTriggerApi.as_view()),
     path("pipelines/<str:pipeline_id>/deployment/stats/", DeploymentStatsApi.as_view()),
     path("pipelines/<str:pipeline_id>/deployment/openapi.json", DeploymentOpenApiApi.as_view()),
+    path("pipelines/<str:pipeline_id>/deployment/promote-challenger/",
+         ChallengerPromoteApi.as_view()),
     path("models/", ModelListApi.as_view()),
     path("models/import/", ModelImportApi.as_view()),
     path("models/<str:model_id>/", ModelDetailApi.as_view()),

@@ -26,10 +26,12 @@ from .serializers import (
     DeploymentStatsOutput,
     FeedbackInput,
     FeedbackOutput,
+    ModelRefOutput,
     PredictInput,
     PredictOutput,
 )
 from .services import (
+    challenger_promote,
     deployment_for,
     deployment_update,
     feedback_record,
@@ -131,3 +133,16 @@ class FeedbackApi(APIView):
         pipeline = serving_pipeline(user=request.user, pipeline_id=pipeline_id)
         return Response(represent(FeedbackOutput, feedback_record(pipeline=pipeline,
                                                                   items=request.data)))
+
+
+class ChallengerPromoteApi(APIView):
+    """Promote the challenger: production moves to its version and the challenger alias is
+    removed, in one audited action."""
+
+    @extend_schema(request=None, responses={200: ModelRefOutput,
+                                            **error_responses(401, 403, 404, 409)})
+    def post(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
+        version = challenger_promote(pipeline=pipeline, user=request.user)
+        return Response({"name": version.registered_model.name, "version": version.version})

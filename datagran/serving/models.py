@@ -41,6 +41,9 @@ class PredictionLog(models.Model):
     predictions = models.JSONField(default=list, blank=True)
     # Ground truth sent back (POST .../feedback/): {"<row>": label}.
     labels = models.JSONField(default=dict, blank=True)
+    # The challenger's answers to the same rows, scored after the answer went:
+    # {"version", "predictions": [[prediction, probability]], "ms"} (or "error").
+    shadow = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

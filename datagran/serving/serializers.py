@@ -173,6 +173,26 @@ class FeedbackOutput(serializers.Serializer):
                                     "100 shown).")
 
 
+class ChallengerOutput(serializers.Serializer):
+    """The version behind the challenger alias, answering in the shadow, against the
+    champion (production) over the logged requests it answered."""
+
+    model = serializers.CharField()
+    version = serializers.IntegerField()
+    requests = serializers.IntegerField()
+    errors = serializers.IntegerField(help_text="Logged requests the challenger failed on.")
+    last_error = serializers.CharField()
+    agreement = serializers.FloatField(allow_null=True, help_text="Share of rows where both "
+                                       "predict the same (regression: within 1%).")
+    champion_p50_ms = serializers.FloatField(allow_null=True)
+    challenger_p50_ms = serializers.FloatField(allow_null=True)
+    metric = serializers.ChoiceField(choices=["accuracy", "mae"])
+    champion_quality = serializers.FloatField(allow_null=True, help_text="On the labels sent "
+                                              "back.")
+    challenger_quality = serializers.FloatField(allow_null=True)
+    labelled = serializers.IntegerField()
+
+
 class RequestColumnOutput(ColumnOutput):
     required = serializers.BooleanField(help_text="Something on the serving path reads it "
                                         "(column lineage back from the answer). The others "
@@ -192,6 +212,7 @@ class DeploymentStatsOutput(serializers.Serializer):
     drift = DriftOutput(many=True)
     lookups = LookupOutput(many=True)
     feedback = FeedbackStatsOutput()
+    challenger = ChallengerOutput(allow_null=True)
     psi_warning = serializers.FloatField()
     drift_requests = serializers.IntegerField(help_text="Logged requests drift is computed "
                                               "over (n).")

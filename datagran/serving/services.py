@@ -11,13 +11,14 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 
 from datagran.core.exceptions import Conflict, FieldError, PermanentError, Unavailable
 from datagran.core.lru import Lru
@@ -37,8 +38,9 @@ from datagran.engine.serve import (
 from datagran.pipelines.models import Pipeline
 from datagran.pipelines.selectors import pipeline_get
 from datagran.registry.models import ModelVersion, RegisteredModel
-from datagran.registry.services import version_resolve
+from datagran.registry.services import alias_remove, alias_set, version_resolve
 from datagran.runs.models import NodeRun, Run, RunStatus
+from datagran.workspaces.services import audit_record
 from operators.base import OperatorError, Schema, TrainedModel
 from operators.registry import get_operator
 
@@ -47,6 +49,7 @@ from .models import Deployment, PredictionLog
 from .validation import check_rows
 
 SERVING_ALIAS = "production"
+CHALLENGER_ALIAS = "challenger"  # answers the same requests in the shadow
 # What a served answer is, when the output node has them; else every column of the output.
 ANSWER_COLUMNS = ("prediction", "probability")
 MAX_ROWS = 10_000
@@ -84,6 +87,8 @@ class Compiled:
     lookups: list[Lookup]  # the tables the path reads from outside it
     task: str | None = None  # the served model's: classification or regression
     classes: list[Any] = field(default_factory=list)
+    challenger: ModelVersion | None = None
+    challenger_model: TrainedModel | None = None
 
     @cached_property
     def training_inputs(self) -> pd.DataFrame:
@@ -188,13 +193,14 @@ def deployment_update(*, pipeline: Pipeline, enabled: bool | None = None,
 # --- compiling -----------------------------------------------------------------------------------
 
 def _served_version(pipeline: Pipeline, plan: ServingPlan, graph: Graph
-                    ) -> tuple[ModelVersion | None, str]:
+                    ) -> tuple[ModelVersion | None, str, ModelVersion | None]:
     """The version behind the production alias of the plan's model, and "" ; before any
     version is promoted, the newest (for the request schema and example) and why the
-    pipeline does not serve yet."""
+    pipeline does not serve yet. Third: the version behind the challenger alias, when it is
+    another one (it answers in the shadow)."""
     model_nodes = plan.nodes("model")
     if not model_nodes:
-        return None, ""
+        return None, "", None
     spec = graph.node(model_nodes[0])
     registered = RegisteredModel.objects.filter(pipeline=pipeline, node_id=spec.id).first()
     if spec.operator == "model.registered":
@@ -205,7 +211,11 @@ def _served_version(pipeline: Pipeline, plan: ServingPlan, graph: Graph
         raise PermanentError("No trained model to serve yet: run the pipeline first.")
     promoted = registered.aliases.filter(name=SERVING_ALIAS).exists()
     version = version_resolve(model=registered, alias=SERVING_ALIAS, fallback_to_latest=True)
-    return version, "" if promoted else ERR_NOT_PROMOTED.format(model=registered.name)
+    challenger = registered.aliases.select_related("version").filter(
+        name=CHALLENGER_ALIAS).first()
+    shadow = challenger.version if challenger is not None and promoted and \
+        challenger.version_id != version.pk else None
+    return version, "" if promoted else ERR_NOT_PROMOTED.format(model=registered.name), shadow
 
 
 def _reference_run(pipeline: Pipeline, version: ModelVersion | None) -> Run:
@@ -267,7 +277,7 @@ def serving_credentials(key: str, load: Callable[[], Any]) -> Any:
 
 
 def _served_version_cached(pipeline: Pipeline, plan: ServingPlan, graph: Graph
-                           ) -> tuple[ModelVersion | None, str]:
+                           ) -> tuple[ModelVersion | None, str, ModelVersion | None]:
     return _recently(("version", pipeline.pk, pipeline.current_version.hash,
                       tuple(plan.nodes("model"))),
                      lambda: _served_version(pipeline, plan, graph))
@@ -279,9 +289,10 @@ _compiling_guard = threading.Lock()
 
 def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
     graph, plan = _plan(pipeline, deployment)
-    version, waiting = _served_version_cached(pipeline, plan, graph)
+    version, waiting, challenger = _served_version_cached(pipeline, plan, graph)
     key = (pipeline.pk, pipeline.current_version.hash, deployment.input_node,
            deployment.output_node, version.pk if version else None, waiting,
+           challenger.pk if challenger else None,
            json.dumps(deployment.lookup_modes, sort_keys=True), deployment.lookup_ttl_seconds)
     compiled = _compiled.get(key)
     if compiled is not None:
@@ -296,6 +307,10 @@ def _compile(pipeline: Pipeline, deployment: Deployment) -> Compiled:
             if compiled is None:
                 compiled = _build_or_unavailable(pipeline, deployment, graph, plan, version,
                                                  waiting)
+                if challenger is not None:
+                    compiled.challenger = challenger
+                    compiled.challenger_model = artifact_store().read_model(
+                        challenger.model_hash)
                 _compiled.put(key, compiled)
     finally:
         with _compiling_guard:
@@ -460,6 +475,8 @@ def predict(*, pipeline: Pipeline, rows: Any, returned: Any = None) -> dict[str,
     if logged is not None:  # an id per answer, for the feedback on it
         predictions = [{"id": f"{logged.pk}-{i}", **answer}
                        for i, answer in enumerate(predictions)]
+        if compiled.challenger is not None:
+            shadow_submit(compiled, checked.frame, logged.pk)
     version = compiled.model
     return {"model": None if version is None else {
         "name": version.registered_model.name, "version": version.version},
@@ -523,6 +540,78 @@ def _log(deployment: Deployment, rows: list[Any], latency: float,
             "id", flat=True)[PredictionLog.MAX_KEPT:]
         PredictionLog.objects.filter(id__in=list(stale)).delete()
     return entry
+
+
+# --- a challenger in the shadow ------------------------------------------------------------------
+
+MAX_SHADOW_PENDING = 64  # requests waiting for the challenger; beyond, it skips them
+_shadow_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="datagran-shadow")
+_shadow_pending = threading.BoundedSemaphore(MAX_SHADOW_PENDING)
+
+
+def shadow_submit(compiled: Compiled, frame: pd.DataFrame, log_id: int) -> bool:
+    """Score the request's rows with the challenger after the answer has gone, on one
+    background thread per process, and log its answers beside the champion's; a request is
+    skipped (False) while MAX_SHADOW_PENDING wait, so the shadow never holds a request up."""
+    if not _shadow_pending.acquire(blocking=False):
+        return False
+    try:
+        _shadow_pool.submit(_shadow, compiled, frame.copy(), log_id)
+    except RuntimeError:  # the pool is shut down: the process is ending
+        _shadow_pending.release()
+        return False
+    return True
+
+
+def _shadow(compiled: Compiled, frame: pd.DataFrame, log_id: int) -> None:
+    try:
+        challenger, model = compiled.challenger, compiled.challenger_model
+        if challenger is None or model is None:
+            return
+        started = time.perf_counter()
+        start_report()
+        resources = Resources(state=compiled.resources.state, model=lambda _node: model,
+                              lookup=compiled.resources.lookup)
+        try:
+            answers = _answer(serve(compiled.plan, frame, resources, ServingContext()))
+            shadow: dict[str, Any] = {
+                "version": challenger.version,
+                "predictions": [[a.get("prediction"), a.get("probability")] for a in answers],
+                "ms": round((time.perf_counter() - started) * 1000, 3)}
+        except Exception as exc:  # noqa: BLE001 - the challenger failing is logged, not raised
+            shadow = {"version": challenger.version, "error": f"{type(exc).__name__}: {exc}"[
+                :300]}
+        PredictionLog.objects.filter(pk=log_id).update(shadow=shadow)
+    finally:
+        _shadow_pending.release()
+        close_old_connections()
+
+
+def shadow_wait(timeout: float = 30) -> None:
+    """Until the shadow work submitted so far is done (tests, and a clean shutdown)."""
+    _shadow_pool.submit(lambda: None).result(timeout=timeout)
+
+
+def challenger_promote(*, pipeline: Pipeline, user: Any) -> ModelVersion:
+    """Move production to the challenger's version and drop the challenger alias: one action,
+    audited."""
+    deployment = deployment_for(pipeline=pipeline)
+    graph, plan = _plan(pipeline, deployment)
+    champion, _waiting, challenger = _served_version(pipeline, plan, graph)
+    if challenger is None or champion is None:
+        raise Conflict("There is no challenger to promote: point the “challenger” alias of "
+                       "the served model at another version first.",
+                       {"challenger": ["no challenger"]})
+    model = challenger.registered_model
+    with transaction.atomic():
+        alias_set(model=model, alias=SERVING_ALIAS, version_number=challenger.version,
+                  user=user)
+        alias_remove(model=model, alias=CHALLENGER_ALIAS, user=user)
+        audit_record(workspace_id=pipeline.workspace_id, actor=user,
+                     action="deployment.promote_challenger", target=pipeline.name,
+                     version=challenger.version, previous=champion.version)
+    forget_recent()
+    return challenger
 
 
 # --- feedback ----------------------------------------------------------------------------------
@@ -592,7 +681,7 @@ def deployment_state(deployment: Deployment) -> tuple[str, str]:
     pipeline = deployment.pipeline
     try:
         graph, plan = _plan(pipeline, deployment)
-        _version, waiting = _served_version_cached(pipeline, plan, graph)
+        _version, waiting, _challenger = _served_version_cached(pipeline, plan, graph)
     except (PermanentError, FieldError) as exc:
         return "waiting", exc.message
     return ("waiting", waiting) if waiting else ("serving", "")

@@ -35,6 +35,7 @@ class DeploymentStats:
     drift_min_requests: int
     lookups: list[dict[str, Any]]
     feedback: dict[str, Any]
+    challenger: dict[str, Any] | None
     psi_warning: float = PSI_WARNING
 
 
@@ -61,7 +62,60 @@ def deployment_stats(*, pipeline: Pipeline) -> DeploymentStats:
         drift=drift, drift_requests=len(recent), drift_min_requests=minimum,
         lookups=[_lookup_stats(lookup, recent) for lookup in compiled.lookups],
         feedback=feedback_stats(recent, compiled.task, compiled.classes,
-                                compiled.model.metrics if compiled.model else {}))
+                                compiled.model.metrics if compiled.model else {}),
+        challenger=challenger_stats(recent, compiled.challenger, compiled.task))
+
+
+def challenger_stats(recent: list[PredictionLog], challenger: ModelVersion | None,
+                     task: str | None) -> dict[str, Any] | None:
+    """Champion against challenger over the logged requests the challenger answered:
+    agreement, latency, and quality on the labels sent back."""
+    if challenger is None:
+        return None
+    shadowed = [r for r in recent if (r.shadow or {}).get("version") == challenger.version]
+    answered = [r for r in shadowed if "predictions" in r.shadow]
+    pairs = [(champion, contender) for r in answered
+             for champion, contender in zip(r.predictions, r.shadow["predictions"],
+                                            strict=False)]
+    regression = task == "regression"
+
+    def quality(which: int) -> float | None:
+        scored = [(r.predictions if which == 0 else r.shadow["predictions"])[int(row)][0]
+                  for r in answered for row in (r.labels or {})
+                  if int(row) < min(len(r.predictions), len(r.shadow["predictions"]))]
+        truth = [label for r in answered for row, label in (r.labels or {}).items()
+                 if int(row) < min(len(r.predictions), len(r.shadow["predictions"]))]
+        if not truth:
+            return None
+        if regression:
+            return round(float(np.mean([abs(float(p) - float(y)) for p, y in
+                                        zip(scored, truth, strict=True)])), 6)
+        return round(float(np.mean([_same(p, y) for p, y in zip(scored, truth, strict=True)])),
+                     6)
+
+    same = [(_close(a[0], b[0]) if regression else _same(a[0], b[0])) for a, b in pairs]
+    champion_ms = [r.latency_ms for r in answered]
+    challenger_ms = [r.shadow["ms"] for r in answered]
+    return {
+        "model": challenger.registered_model.name, "version": challenger.version,
+        "requests": len(answered), "errors": len(shadowed) - len(answered),
+        "last_error": next((r.shadow["error"] for r in shadowed if "error" in r.shadow), ""),
+        "agreement": round(float(np.mean(same)), 6) if same else None,
+        "champion_p50_ms": _p50(champion_ms), "challenger_p50_ms": _p50(challenger_ms),
+        "metric": "mae" if regression else "accuracy",
+        "champion_quality": quality(0), "challenger_quality": quality(1),
+        "labelled": sum(len(r.labels or {}) for r in answered)}
+
+
+def _p50(values: list[float]) -> float | None:
+    return round(float(np.percentile(values, 50)), 2) if values else None
+
+
+def _close(a: Any, b: Any) -> bool:
+    """Two regression answers agree within 1% (of the larger)."""
+    if not (_number(a) and _number(b)):
+        return bool(a == b)
+    return abs(float(a) - float(b)) <= 0.01 * max(abs(float(a)), abs(float(b)), 1e-12)
 
 
 def feedback_stats(recent: list[PredictionLog], task: str | None, classes: list[Any],

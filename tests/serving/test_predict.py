@@ -453,3 +453,55 @@ def test_feedback_on_logged_predictions_gives_the_live_accuracy(api, churn, othe
         again["accuracy"]  # the refused bodies changed nothing
     assert other_api.post(f"{base}/feedback/", [{"id": ids[0], "label": "yes"}],
                           format="json").status_code == 404
+
+
+def test_a_challenger_answers_in_the_shadow_and_is_promoted_in_one_step(api, churn) -> None:
+    """Version 2 behind the "challenger" alias scores every logged request after the answer
+    (which stays version 1's); the deploy page compares the two on agreement and on the
+    labels sent back; "promote challenger" moves production to it, audited."""
+    from datagran.serving.services import shadow_wait
+    from datagran.workspaces.models import AuditEntry
+
+    pipeline, run_id = churn
+    base = f"/api/pipelines/{pipeline['id']}"
+    second = retrain(api, pipeline)
+    model = next(m for m in api.get("/api/models/").json() if m["name"] == "Churn / train")
+    assert api.post(f"/api/models/{model['id']}/aliases/", {"alias": "challenger",
+                    "version": 2}, format="json").status_code == 200
+    assert api.put(f"{base}/deployment/", {"sample_rate": 1}, format="json").status_code == 200
+    customers = table(api, run_id, "customers").head(80)
+    body = api.post(f"{base}/predict", {"rows": as_rows(customers[sorted(FEATURES)])},
+                    format="json").json()
+    assert body["model"] == {"name": "Churn / train", "version": 1}  # the champion answers
+    shadow_wait()
+
+    champion = table(api, run_id, "score").head(80)["prediction"].tolist()
+    contender = table(api, second, "score").head(80)["prediction"].tolist()
+    truth = customers["churned"].tolist()
+    labels = [{"id": p["id"], "label": y} for p, y in zip(body["predictions"], truth,
+                                                          strict=True)]
+    assert api.post(f"{base}/feedback/", labels, format="json").json()["recorded"] == 80
+    compared = api.get(f"{base}/deployment/stats/").json()["challenger"]
+    assert compared["version"] == 2 and compared["requests"] == 1 and compared["errors"] == 0
+    assert compared["agreement"] == pytest.approx(
+        np.mean([a == b for a, b in zip(champion, contender, strict=True)]))
+    assert compared["champion_quality"] == pytest.approx(
+        np.mean([a == y for a, y in zip(champion, truth, strict=True)]))
+    assert compared["challenger_quality"] == pytest.approx(
+        np.mean([b == y for b, y in zip(contender, truth, strict=True)]))
+    assert compared["labelled"] == 80 and compared["challenger_p50_ms"] is not None
+
+    promoted = api.post(f"{base}/deployment/promote-challenger/", format="json")
+    assert promoted.status_code == 200 and promoted.json() == {"name": "Churn / train",
+                                                                "version": 2}
+    aliases = next(m for m in api.get("/api/models/").json()
+                   if m["name"] == "Churn / train")["aliases"]
+    assert aliases == {"production": 2}
+    again = api.post(f"{base}/predict", {"rows": as_rows(customers[sorted(FEATURES)].head(1))},
+                     format="json").json()
+    assert again["model"]["version"] == 2
+    assert api.get(f"{base}/deployment/stats/").json()["challenger"] is None
+    assert AuditEntry.objects.filter(action="deployment.promote_challenger",
+                                     target=pipeline["name"]).count() == 1
+    refused = api.post(f"{base}/deployment/promote-challenger/", format="json")
+    assert refused.status_code == 409 and "no challenger" in refused.json()["message"]

@@ -251,6 +251,10 @@ export const api = {
     unwrap(
       http.PUT("/api/pipelines/{pipeline_id}/deployment/", { ...path({ pipeline_id: pipelineId }), body }),
     ) as Promise<Deployment>,
+  promoteChallenger: (pipelineId: string) =>
+    unwrap(
+      http.POST("/api/pipelines/{pipeline_id}/deployment/promote-challenger/", path({ pipeline_id: pipelineId })),
+    ) as Promise<{ name: string; version: number }>,
   deploymentStats: (pipelineId: string) =>
     unwrap(
       http.GET("/api/pipelines/{pipeline_id}/deployment/stats/", path({ pipeline_id: pipelineId })),

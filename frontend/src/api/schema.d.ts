@@ -477,6 +477,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pipelines/{pipeline_id}/deployment/promote-challenger/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Promote the challenger: production moves to its version and the challenger alias is
+         *     removed, in one audited action.
+         */
+        post: operations["pipelines_deployment_promote_challenger_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pipelines/{pipeline_id}/deployment/stats/": {
         parameters: {
             query?: never;
@@ -1060,6 +1080,36 @@ export interface components {
             };
             target: string;
         };
+        /**
+         * @description The version behind the challenger alias, answering in the shadow, against the
+         *     champion (production) over the logged requests it answered.
+         */
+        ChallengerOutput: {
+            /**
+             * Format: double
+             * @description Share of rows where both predict the same (regression: within 1%).
+             */
+            agreement: number | null;
+            /** Format: double */
+            challenger_p50_ms: number | null;
+            /** Format: double */
+            challenger_quality: number | null;
+            /** Format: double */
+            champion_p50_ms: number | null;
+            /**
+             * Format: double
+             * @description On the labels sent back.
+             */
+            champion_quality: number | null;
+            /** @description Logged requests the challenger failed on. */
+            errors: number;
+            labelled: number;
+            last_error: string;
+            metric: components["schemas"]["MetricEnum"];
+            model: string;
+            requests: number;
+            version: number;
+        };
         ChangeOutput: {
             new: unknown;
             old: unknown;
@@ -1331,6 +1381,7 @@ export interface components {
         };
         /** @description Recent requests, latency percentiles, the request schema, and drift per feature. */
         DeploymentStatsOutput: {
+            challenger: components["schemas"]["ChallengerOutput"] | null;
             deployment: components["schemas"]["DeploymentOutput"];
             drift: components["schemas"]["DriftOutput"][];
             /** @description Drift is flagged only from this many logged requests on. */
@@ -4301,6 +4352,63 @@ export interface operations {
             };
             /** @description A passing fault; retrying may succeed. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pipelines_deployment_promote_challenger_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRefOutput"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request contradicts the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

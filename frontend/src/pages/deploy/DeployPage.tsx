@@ -12,6 +12,7 @@ import { useDocumentTitle } from "../hooks";
 import { DriftCard } from "./DriftCard";
 import { EndpointCard } from "./EndpointCard";
 import { curlExample, latency, requestColumns } from "./deploy";
+import { ChallengerCard } from "./ChallengerCard";
 import { FeedbackCard } from "./FeedbackCard";
 import { LookupsCard } from "./LookupsCard";
 import "./deploy.css";
@@ -241,6 +242,7 @@ export function DeployPage({ pipelineId }: { pipelineId: string }) {
             <DriftCard stats={stats} />
           </div>
           <FeedbackCard stats={stats} />
+          <ChallengerCard pipelineId={pipelineId} stats={stats} onPromoted={loadStats} />
         </>
       )}
     </div>
