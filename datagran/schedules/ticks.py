@@ -1,5 +1,6 @@
 """The scheduler's beat: each second, fire the schedules that are due, then keep runs moving
-(reap dead workers' nodes, re-send what the broker lost, admit pending runs). `manage.py
+(reap dead workers' nodes, re-send what the broker lost, admit pending runs), then check the
+serving alerts that are due. `manage.py
 scheduler` runs it in production; a thread of the web process in the embedded default."""
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from django.db import close_old_connections
 
 from datagran.runs.maintenance import maintain
+from datagran.serving.alerts import alerts_check_due
 
 from .services import schedules_fire
 
@@ -21,6 +23,7 @@ def tick() -> None:
     close_old_connections()  # a dropped database connection is reopened on the next query
     schedules_fire()
     maintain()
+    alerts_check_due()
 
 
 def ticks_run(*, interval: float, stopping: Callable[[], bool] = lambda: False,

@@ -20,6 +20,10 @@ class Deployment(models.Model):
     lookup_modes = models.JSONField(default=dict, blank=True)
     # How long a looked-up key's rows are reused; 0: every request reads them again.
     lookup_ttl_seconds = models.FloatField(default=0)
+    # Thresholds and where to say so (datagran.serving.alerts.DEFAULTS), and each alert's
+    # state: {kind: {"firing": bool, "since" | "resolved": iso time, "value": x}}.
+    alerts = models.JSONField(default=dict, blank=True)
+    alert_state = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
 

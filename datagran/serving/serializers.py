@@ -1,12 +1,15 @@
 """Input and output of the deployment and prediction endpoints."""
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datagran.core.fields import IsoDateTimeField, ObjectField, ObjectListField
 from datagran.runs.serializers import ColumnOutput
 
+from .alerts import DEFAULTS as ALERT_DEFAULTS
 from .models import Deployment, PredictionLog
 from .services import MAX_RETURNED, deployment_state
 
@@ -25,6 +28,10 @@ class DeploymentInput(serializers.Serializer):
                   "table the training run saw).")
     lookup_ttl_seconds = serializers.FloatField(
         required=False, help_text="How long looked-up rows are reused; 0: always fresh.")
+    alerts = serializers.DictField(
+        required=False, help_text="Alert thresholds, each null for off: min_accuracy, "
+        "max_drift_psi, max_error_rate (0-1), max_p99_ms; min_requests (logged requests, "
+        "or labels, an alert needs); webhook (a webhook connection id) and emails.")
 
 
 class DeploymentOutput(serializers.Serializer):
@@ -35,7 +42,14 @@ class DeploymentOutput(serializers.Serializer):
     sample_rate = serializers.FloatField()
     lookup_modes = serializers.DictField(child=serializers.CharField())
     lookup_ttl_seconds = serializers.FloatField()
+    alerts = serializers.SerializerMethodField(help_text="The alert settings, defaults "
+                                               "filled in.")
+    alert_state = serializers.DictField(help_text="Per alert (accuracy, drift, error_rate, "
+                                        "p99_ms): firing, since or resolved, value.")
     endpoint = serializers.SerializerMethodField(help_text="The URL to POST rows to.")
+
+    def get_alerts(self, deployment: Deployment) -> dict[str, Any]:
+        return {**ALERT_DEFAULTS, **(deployment.alerts or {})}
     serving_state = serializers.SerializerMethodField(help_text="off; waiting (on, but no model "
                                               "version is promoted to production yet); "
                                               "serving.")
@@ -105,6 +119,7 @@ class PredictOutput(serializers.Serializer):
 class PredictionLogOutput(serializers.Serializer):
     at = IsoDateTimeField(source="created_at")
     rows = serializers.IntegerField()
+    status = serializers.IntegerField(help_text="200, or the error the request got.")
     latency_ms = serializers.SerializerMethodField()
     model_version = serializers.IntegerField(allow_null=True)
 
@@ -213,6 +228,8 @@ class DeploymentStatsOutput(serializers.Serializer):
     lookups = LookupOutput(many=True)
     feedback = FeedbackStatsOutput()
     challenger = ChallengerOutput(allow_null=True)
+    error_rate = serializers.FloatField(allow_null=True, help_text="Share of the logged "
+                                        "requests answered with an error.")
     psi_warning = serializers.FloatField()
     drift_requests = serializers.IntegerField(help_text="Logged requests drift is computed "
                                               "over (n).")

@@ -20,7 +20,13 @@ import pandas as pd
 from django.conf import settings
 from django.db import close_old_connections, transaction
 
-from datagran.core.exceptions import Conflict, FieldError, PermanentError, Unavailable
+from datagran.core.exceptions import (
+    Conflict,
+    DatagranError,
+    FieldError,
+    PermanentError,
+    Unavailable,
+)
 from datagran.core.lru import Lru
 from datagran.datasets.artifacts import StorageSettingError, artifact_store
 from datagran.engine.execute import STATE, load_state
@@ -153,7 +159,8 @@ def deployment_update(*, pipeline: Pipeline, enabled: bool | None = None,
                       input_node: str | None = None, output_node: str | None = None,
                       sample_rate: float | None = None,
                       lookup_modes: dict[str, str] | None = None,
-                      lookup_ttl_seconds: float | None = None) -> Deployment:
+                      lookup_ttl_seconds: float | None = None,
+                      alerts: dict[str, Any] | None = None) -> Deployment:
     deployment = deployment_for(pipeline=pipeline)
     graph = Graph.model_validate(pipeline.current_version.graph)
     new_input = input_node or deployment.input_node
@@ -178,6 +185,11 @@ def deployment_update(*, pipeline: Pipeline, enabled: bool | None = None,
             message = f"lookup_ttl_seconds: from 0 (always fresh) to {MAX_LOOKUP_TTL:,}."
             raise FieldError(message, {"lookup_ttl_seconds": [message]})
         deployment.lookup_ttl_seconds = lookup_ttl_seconds
+    if alerts is not None:
+        from .alerts import alerts_settings
+
+        deployment.alerts = alerts_settings(deployment.alerts or {}, alerts,
+                                            pipeline.workspace_id)
     deployment.input_node, deployment.output_node = new_input, new_output
     if enabled is not None:
         deployment.enabled = enabled
@@ -445,6 +457,18 @@ def predict(*, pipeline: Pipeline, rows: Any, returned: Any = None) -> dict[str,
     if len(rows) > MAX_ROWS:
         raise FieldError(f"rows: at most {MAX_ROWS:,} rows a request.",
                              {"rows": [f"at most {MAX_ROWS} rows"]})
+    try:
+        return _predict(deployment, pipeline, rows, returned, started)
+    except DatagranError as exc:  # counted for the error-rate alert, as the answers are
+        if random.random() < deployment.sample_rate:
+            PredictionLog.objects.create(deployment=deployment, rows=len(rows),
+                                         latency_ms=(time.perf_counter() - started) * 1000,
+                                         status=exc.status)
+        raise
+
+
+def _predict(deployment: Deployment, pipeline: Pipeline, rows: list[Any], returned: Any,
+             started: float) -> dict[str, Any]:
     compiled = _compile(pipeline, deployment)
     if compiled.waiting:
         raise Conflict(compiled.waiting, {"model": [compiled.waiting]})

@@ -36,6 +36,7 @@ class DeploymentStats:
     lookups: list[dict[str, Any]]
     feedback: dict[str, Any]
     challenger: dict[str, Any] | None
+    error_rate: float | None  # of the logged requests: the share answered with an error
     psi_warning: float = PSI_WARNING
 
 
@@ -43,7 +44,8 @@ def deployment_stats(*, pipeline: Pipeline) -> DeploymentStats:
     compiled, deployment = training_inputs(pipeline=pipeline)
     recent = list(deployment.log.all()[:RECENT_READ])
     latencies = np.array([r.latency_ms for r in recent], dtype=float)
-    served = pd.DataFrame.from_records([row for r in recent for row in r.inputs])
+    served = pd.DataFrame.from_records([row for r in recent for row in r.inputs
+                                        if r.status < 400])
     training = compiled.training_inputs
     minimum = settings.DATAGRAN["DRIFT_MIN_REQUESTS"]
     drift = drift_report(training[compiled.features], served) if not served.empty else []
@@ -63,7 +65,9 @@ def deployment_stats(*, pipeline: Pipeline) -> DeploymentStats:
         lookups=[_lookup_stats(lookup, recent) for lookup in compiled.lookups],
         feedback=feedback_stats(recent, compiled.task, compiled.classes,
                                 compiled.model.metrics if compiled.model else {}),
-        challenger=challenger_stats(recent, compiled.challenger, compiled.task))
+        challenger=challenger_stats(recent, compiled.challenger, compiled.task),
+        error_rate=round(sum(r.status >= 400 for r in recent) / len(recent), 6)
+        if recent else None)
 
 
 def challenger_stats(recent: list[PredictionLog], challenger: ModelVersion | None,

@@ -48,21 +48,6 @@ def promote(api, version: int, name: str = "Churn / train") -> None:
                     format="json").status_code == 200
 
 
-@pytest.fixture
-def trained_churn(api, worker):
-    """The churn pipeline, run once: version 1 of its model, not promoted."""
-    pipeline = api.post("/api/pipelines/", {"name": "Churn", "graph": copy.deepcopy(CHURN)},
-                        format="json").json()
-    return pipeline, run(api, pipeline["id"])
-
-
-@pytest.fixture
-def churn(api, trained_churn):
-    """The churn pipeline serving: version 1 promoted to production."""
-    promote(api, 1)
-    return trained_churn
-
-
 def test_online_predictions_equal_the_batch_predictions_for_the_same_rows(api, churn) -> None:
     pipeline, run_id = churn
     customers = table(api, run_id, "customers").head(1000)

@@ -13,12 +13,7 @@ from datagran.engine.serve import ERR_NODE_FAILED
 from datagran.pipelines.demo import CHURN
 from datagran.serving import services
 from operators.registry import get_operator
-from tests.serving.test_predict import (  # noqa: F401 - churn, trained_churn: fixtures
-    as_rows,
-    churn,
-    table,
-    trained_churn,
-)
+from tests.serving.test_predict import as_rows, table
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

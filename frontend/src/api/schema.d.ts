@@ -1341,6 +1341,10 @@ export interface components {
             total: number;
         };
         DeploymentInput: {
+            /** @description Alert thresholds, each null for off: min_accuracy, max_drift_psi, max_error_rate (0-1), max_p99_ms; min_requests (logged requests, or labels, an alert needs); webhook (a webhook connection id) and emails. */
+            alerts?: {
+                [key: string]: unknown;
+            };
             enabled?: boolean;
             input_node?: string;
             /** @description Per lookup node: "live" (read by key per request) or "training" (the table the training run saw). */
@@ -1360,6 +1364,14 @@ export interface components {
             sample_rate?: number;
         };
         DeploymentOutput: {
+            /** @description Per alert (accuracy, drift, error_rate, p99_ms): firing, since or resolved, value. */
+            alert_state: {
+                [key: string]: unknown;
+            };
+            /** @description The alert settings, defaults filled in. */
+            readonly alerts: {
+                [key: string]: unknown;
+            };
             enabled: boolean;
             /** @description The URL to POST rows to. */
             readonly endpoint: string;
@@ -1388,6 +1400,11 @@ export interface components {
             drift_min_requests: number;
             /** @description Logged requests drift is computed over (n). */
             drift_requests: number;
+            /**
+             * Format: double
+             * @description Share of the logged requests answered with an error.
+             */
+            error_rate: number | null;
             /** @description A row of the training data's required columns, as a request would send it. */
             example: {
                 [key: string]: unknown;
@@ -1963,6 +1980,8 @@ export interface components {
             readonly latency_ms: number;
             model_version: number | null;
             rows: number;
+            /** @description 200, or the error the request got. */
+            status: number;
         };
         PredictOutput: {
             /** Format: double */

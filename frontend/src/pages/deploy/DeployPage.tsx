@@ -12,6 +12,7 @@ import { useDocumentTitle } from "../hooks";
 import { DriftCard } from "./DriftCard";
 import { EndpointCard } from "./EndpointCard";
 import { curlExample, latency, requestColumns } from "./deploy";
+import { AlertsCard } from "./AlertsCard";
 import { ChallengerCard } from "./ChallengerCard";
 import { FeedbackCard } from "./FeedbackCard";
 import { LookupsCard } from "./LookupsCard";
@@ -243,6 +244,7 @@ export function DeployPage({ pipelineId }: { pipelineId: string }) {
           </div>
           <FeedbackCard stats={stats} />
           <ChallengerCard pipelineId={pipelineId} stats={stats} onPromoted={loadStats} />
+          {deployment && <AlertsCard deployment={deployment} onSaved={setDeployment} />}
         </>
       )}
     </div>
