@@ -12,7 +12,7 @@ from datagran.core.exceptions import Conflict, FieldError, NotFound
 from datagran.pipelines.selectors import pipelines_naming
 from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import audit_record
-from operators.base import params_errors
+from operators.base import OperatorError, params_errors
 from operators.connections import KINDS, ConnectionConfig, secret_fields
 
 from . import crypto
@@ -153,6 +153,23 @@ def connection_for_user(*, user: AbstractBaseUser, connection_id: object) -> Con
         return Connection.objects.get(pk=connection_id, workspace__memberships__user=user)
     except (Connection.DoesNotExist, ValueError, DjangoValidationError):
         raise NotFound("Connection not found.") from None
+
+
+def connection_for_operator(*, workspace_id: object, connection_id: str,
+                            kind: str | list[str]) -> tuple[str, BaseModel]:
+    """(name, config) of the workspace's connection an operator asked for by id, which must be
+    of ``kind`` (or one of them): an OperatorError on the operator's ``connection`` field
+    otherwise. What a run's, a lookup's and an alert's contexts give operators."""
+    try:
+        connection = connection_get(workspace_id=workspace_id, connection_id=connection_id)
+    except NotFound:
+        raise OperatorError(f"Connection {connection_id!r} does not exist in this workspace.",
+                            field="connection") from None
+    kinds = [kind] if isinstance(kind, str) else kind
+    if connection.kind not in kinds:
+        raise OperatorError(f"Connection '{connection.name}' is a {connection.kind} "
+                            f"connection; this needs {' or '.join(kinds)}.", field="connection")
+    return connection.name, connection_config(connection=connection)
 
 
 def connection_config(*, connection: Connection) -> BaseModel:

@@ -20,13 +20,12 @@ from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from pydantic import BaseModel
 
-from datagran.connections.services import connection_config, connection_get
+from datagran.connections.services import connection_for_operator
 from datagran.connections.sql_settings import files_root, sqlite_root
-from datagran.core.exceptions import NotFound
 from datagran.datasets.artifacts import artifact_store
 from datagran.datasets.services import dataset_read
 from datagran.pipelines.validation import ValidationContext
-from operators.base import Interrupts, OperatorError
+from operators.base import Interrupts
 
 from .heartbeat import NodeInterrupted, attempt_is_current, retry_on_disconnect
 from .models import NodeRun, RunStatus, SendLog
@@ -101,19 +100,10 @@ class RunContext(ValidationContext):
                            "size": size})
 
     def connection(self, connection_id: str, kind: str | list[str]) -> BaseModel:
-        try:
-            connection = connection_get(workspace_id=self.workspace_id,
-                                        connection_id=connection_id)
-        except NotFound:
-            raise OperatorError(f"Connection {connection_id!r} does not exist in this "
-                                "workspace.", field="connection") from None
-        kinds = [kind] if isinstance(kind, str) else kind
-        if connection.kind not in kinds:
-            raise OperatorError(f"Connection '{connection.name}' is a {connection.kind} "
-                                f"connection; this needs {' or '.join(kinds)}.",
-                                field="connection")
-        self.connection_names[connection_id] = connection.name
-        return connection_config(connection=connection)
+        name, config = connection_for_operator(workspace_id=self.workspace_id,
+                                               connection_id=connection_id, kind=kind)
+        self.connection_names[connection_id] = name
+        return config
 
     # --- incremental sources -------------------------------------------------------------------
     def previous_source_state(self, state_key: str) -> dict[str, Any] | None:
@@ -236,10 +226,16 @@ class RunContext(ValidationContext):
 
     def send_email(self, *, to: list[str], subject: str, body: str,
                    attachments: list[tuple[str, bytes, str]]) -> None:
-        message = EmailMessage(subject=subject, body=body, to=to)
-        for name, data, content_type in attachments:
-            message.attach(name, data, content_type)
-        message.send(fail_silently=False)
+        send_email(to=to, subject=subject, body=body, attachments=attachments)
+
+
+def send_email(*, to: list[str], subject: str, body: str,
+               attachments: list[tuple[str, bytes, str]]) -> None:
+    """The e-mail action's delivery: Django's mail backend (EMAIL_* settings)."""
+    message = EmailMessage(subject=subject, body=body, to=to)
+    for name, data, content_type in attachments:
+        message.attach(name, data, content_type)
+    message.send(fail_silently=False)
 
 
 def _pg_try_lock(high: int, low: int) -> bool:

@@ -15,11 +15,11 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 
-from datagran.connections.services import connection_config, connection_get
+from datagran.connections.services import connection_for_operator, connection_get
 from datagran.core.exceptions import DatagranError, FieldError, NotFound
+from datagran.runs.context import send_email
 from operators.base import OperatorError
 from operators.registry import get_operator
 from operators.testing import LocalContext
@@ -199,7 +199,6 @@ def _deliver(deployment: Deployment, config: dict[str, Any], change: Change) -> 
     if config.get("webhook"):
         op = get_operator("action.webhook")
         try:
-            ctx.load(config["webhook"], "webhook")
             op.run(ctx, op.parse_params({"connection": config["webhook"],
                                          "key_column": "alert", "retries": 1,
                                          "timeout_seconds": 10}), table=record)
@@ -225,15 +224,10 @@ class AlertContext(LocalContext):
         super().__init__(url_allowlist=list(settings.DATAGRAN["URL_ALLOWLIST"]))
         self.workspace_id = workspace_id
 
-    def load(self, connection_id: str, kind: str) -> None:
-        found = connection_get(workspace_id=self.workspace_id, connection_id=connection_id)
-        if found.kind != kind:
-            raise OperatorError(f"Connection '{found.name}' is not a {kind} connection.")
-        self.connections[connection_id] = connection_config(connection=found)
+    def connection(self, connection_id: str, kind: str | list[str]) -> Any:
+        return connection_for_operator(workspace_id=self.workspace_id,
+                                       connection_id=connection_id, kind=kind)[1]
 
     def send_email(self, *, to: list[str], subject: str, body: str,
                    attachments: list[tuple[str, bytes, str]]) -> None:
-        message = EmailMessage(subject=subject, body=body, to=to)
-        for name, data, content_type in attachments:
-            message.attach(name, data, content_type)
-        message.send(fail_silently=False)
+        send_email(to=to, subject=subject, body=body, attachments=attachments)

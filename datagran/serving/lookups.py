@@ -19,9 +19,9 @@ from typing import Any, cast
 import pandas as pd
 from django.conf import settings
 
-from datagran.connections.services import connection_config, connection_get
+from datagran.connections.services import connection_for_operator
 from datagran.connections.sql_settings import sqlite_root
-from datagran.core.exceptions import NotFound, Unavailable
+from datagran.core.exceptions import Unavailable
 from datagran.engine.serve import LiveSource, Step
 from operators.base import Interrupts, OperatorError, Schema
 from operators.transforms._common import conform
@@ -50,22 +50,10 @@ class LookupContext:
         self.connection_names: dict[str, str] = {}
 
     def connection(self, connection_id: str, kind: str | list[str]) -> Any:
-        kinds = [kind] if isinstance(kind, str) else kind
-
-        def load() -> Any:
-            try:
-                found = connection_get(workspace_id=self.workspace_id,
-                                       connection_id=connection_id)
-            except NotFound:
-                raise OperatorError(f"Connection {connection_id!r} does not exist in this "
-                                    "workspace.", field="connection") from None
-            if found.kind not in kinds:
-                raise OperatorError(f"Connection '{found.name}' is a {found.kind} "
-                                    f"connection; this needs {' or '.join(kinds)}.",
-                                    field="connection")
-            return connection_config(connection=found)
-
-        return self.remember(("connection", str(self.workspace_id), connection_id), load)
+        return self.remember(("connection", str(self.workspace_id), connection_id), lambda:
+                             connection_for_operator(workspace_id=self.workspace_id,
+                                                     connection_id=connection_id,
+                                                     kind=kind)[1])
 
     def on_interrupt(self, callback: Callable[[], None]) -> Any:
         return self.interrupts.on_interrupt(callback)
