@@ -340,10 +340,23 @@ def _build_or_unavailable(pipeline: Pipeline, deployment: Deployment, graph: Gra
         raise Unavailable(ERR_STORE.format(error=f"{type(exc).__name__}: {exc}")) from exc
 
 
+ERR_PUSHED = ("{node} ran inside the database in the run that trained the served model "
+              "(pushdown), so there is no table of it to serve from: turn Pushdown off on "
+              "the SQL source {source} and run the pipeline again.")
+
+
 def _build(pipeline: Pipeline, deployment: Deployment, graph: Graph, plan: ServingPlan,
            version: ModelVersion | None, waiting: str) -> Compiled:
     run = _reference_run(pipeline, version)
     outputs = dict(NodeRun.objects.filter(run=run).values_list("node_id", "outputs"))
+    pushed = set(NodeRun.objects.filter(run=run).exclude(pushed_into="").values_list(
+        "node_id", flat=True))
+    for node in [plan.input_node, *(n for n, _ in plan.lookups)]:
+        if node in pushed and not outputs.get(node):
+            sources = [a for a in graph.ancestors(node) | {node}
+                       if graph.node(a).operator == "connector.sql_query"]
+            raise PermanentError(ERR_PUSHED.format(node=node, source=", ".join(sorted(
+                sources)) or node))
     store = artifact_store()
     missing = [n for n in plan.nodes("apply") if STATE not in outputs.get(n, {})]
     if missing:

@@ -237,3 +237,26 @@ def test_an_unknown_key_is_a_warning_and_an_unreachable_database_a_503(api: Any,
     served["proxy"].resume()
     assert predict(api, pipeline_id, [{"visit_id": 3, "customer_id": 4, "pages": 9}])[
         "predictions"][0]["visit_id"] == 3
+
+
+def test_a_join_that_ran_inside_the_database_says_how_to_serve_it(api: Any, served: Any
+                                                                  ) -> None:
+    """visits joined straight to profiles: in training the join ran inside PostgreSQL
+    (pushdown), so no table of the sources was kept; serving says which switch to turn."""
+    pushed = graph(served["connection"])
+    pushed["nodes"] = [n for n in pushed["nodes"] if n["id"] != "spend_k"]
+    pushed["edges"] = [e for e in pushed["edges"] if "spend_k" not in (e["source"], e["target"])]
+    pushed["edges"].append(edge("profiles", "features", "right"))
+    train = next(n for n in pushed["nodes"] if n["id"] == "train")
+    train["params"]["features"] = ["pages", "plan", "spend"]
+    pipeline = api.post("/api/pipelines/", {"name": "Pushed", "graph": pushed},
+                        format="json").json()
+    run(api, pipeline["id"])
+    promote(api, 1, name="Pushed / train")
+    refused = api.post(f"/api/pipelines/{pipeline['id']}/predict",
+                       {"rows": [{"customer_id": 4, "pages": 9}]}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["message"] == (
+        "visits ran inside the database in the run that trained the served model "
+        "(pushdown), so there is no table of it to serve from: turn Pushdown off on the SQL "
+        "source visits and run the pipeline again.")
