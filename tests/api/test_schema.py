@@ -22,6 +22,8 @@ NO_BODY = {
     ("post", "/api/connections/{connection_id}/test/"): "tests the saved connection the URL "
                                                         "names, as saved",
     ("post", "/api/runs/{run_id}/replay/"): "repeats that run exactly: nothing to choose",
+    ("post", "/api/pipelines/{pipeline_id}/deployment/promote-challenger/"):
+        "promotes the challenger the model's alias names",
     ("post", "/api/runs/{run_id}/nodes/{node_id}/approve/"): "approves what the preview shows",
     ("post", "/api/runs/{run_id}/nodes/{node_id}/reject/"): "rejects the node the URL names",
     ("post", "/api/pipelines/{pipeline_id}/webhook/"): "makes a new secret URL for the pipeline",

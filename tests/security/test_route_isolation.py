@@ -31,6 +31,8 @@ UNSCOPED = {("get", "/api/operators/"), ("get", "/api/connections/kinds/"),
 VIEWER_MAY = {"get", ("post", "/api/pipelines/{pipeline_id}/validate/"),
               ("post", "/api/pipelines/{pipeline_id}/plan/"),
               ("post", "/api/pipelines/{pipeline_id}/predict"),
+              # The truth about predictions, from whoever may ask for them (serving's API).
+              ("post", "/api/pipelines/{pipeline_id}/feedback/"),
               ("post", "/api/invitations/{token}/accept/"),
               ("post", "/api/invitations/verify-email/"),
               ("post", "/api/invitations/{token}/verify-email/")}
