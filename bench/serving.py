@@ -118,6 +118,13 @@ def main() -> None:
           "p50 <= 8 ms, p99 <= 20 ms")
 
 
+def promote(server: LiveServer, name: str) -> None:
+    """A pipeline serves once a version of its model is promoted to production."""
+    model = next(m for m in server.api("GET", "/api/models/") if m["name"] == name)
+    server.api("POST", f"/api/models/{model['id']}/aliases/",
+               {"alias": "production", "version": 1})
+
+
 LOOKUP_GRAPH_SQL = {
     "requests": "SELECT customer_id, churned FROM churn_requests",
     "features": ("SELECT customer_id AS id, plan, tenure_months, monthly_spend, "
@@ -182,10 +189,7 @@ def lookup_in(mode: str) -> None:
             run = start_run(server, pipeline["id"])
             if run["status"] != "succeeded":
                 raise SystemExit(f"the lookup pipeline failed: {run.get('error')}")
-            model = next(m for m in server.api("GET", "/api/models/")
-                         if m["name"] == "Lookup bench / train")
-            server.api("POST", f"/api/models/{model['id']}/aliases/",
-                       {"alias": "production", "version": 1})
+            promote(server, "Lookup bench / train")
             stats = server.api("GET", f"/api/pipelines/{pipeline['id']}/deployment/stats/")
             modes = {lk["node"]: lk["mode"] for lk in stats["lookups"]}
             if modes != {"features": "live"}:
@@ -212,6 +216,7 @@ def serve_in(mode: str) -> None:
     with LiveServer(mode=mode) as server:
         pipeline = pipeline_ids(server)["Customer churn → CSV export"]
         run = start_run(server, pipeline)
+        promote(server, "Customer churn → CSV export / train")
         status, body = server.request(
             "GET", f"/api/runs/{run['id']}/nodes/customers/preview/?limit=100")
         preview = json.loads(body)
