@@ -253,9 +253,9 @@ class Resources:
 
     state: Callable[[str], Any]
     model: Callable[[str], TrainedModel]
-    # (node, port) of a table from outside the path, the step that reads it and that step's
-    # inputs from the path (a live lookup takes its keys there) → the table.
-    lookup: Callable[[str, str, Step, dict[str, Any]], pd.DataFrame]
+    # (node, port) of a table from outside the path and the inputs from the path of the
+    # step that reads it (a live lookup takes its keys there) → the table.
+    lookup: Callable[[str, str, dict[str, Any]], pd.DataFrame]
 
 
 def serve(plan: ServingPlan, rows: pd.DataFrame, resources: Resources, ctx: Any) -> pd.DataFrame:
@@ -269,7 +269,7 @@ def serve(plan: ServingPlan, rows: pd.DataFrame, resources: Resources, ctx: Any)
         else:
             inputs = {port: values[(src, sp)] for port, (src, sp, on_path)
                       in step.inputs.items() if on_path}
-            inputs.update({port: resources.lookup(src, sp, step, dict(inputs))
+            inputs.update({port: resources.lookup(src, sp, dict(inputs))
                            for port, (src, sp, on_path) in step.inputs.items()
                            if not on_path})
             try:

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
+from pydantic import ValidationError
 
 from datagran.connections.services import connection_for_operator, connection_get
 from datagran.core.exceptions import DatagranError, FieldError, NotFound
@@ -70,15 +71,16 @@ def alerts_settings(current: dict[str, Any], given: dict[str, Any], workspace_id
                                  f"a webhook connection is needed.", {field_name: ["webhook"]})
             value = str(found.pk)
         if key == "emails":
-            op = get_operator("action.email_report")
-            try:
-                op.parse_params({"recipients": value, "subject": "x"}) if value else None
-            except Exception as exc:  # noqa: BLE001 - pydantic's message, shown
-                raise FieldError(f"{field_name}: {str(exc).splitlines()[-1][:200]}",
-                                 {field_name: ["e-mail addresses"]}) from None
             if not isinstance(value, list):
                 raise FieldError(f"{field_name}: a list of e-mail addresses.",
                                  {field_name: ["a list"]})
+            try:  # the e-mail action's own check of its recipients
+                if value:
+                    get_operator("action.email_report").parse_params(
+                        {"recipients": value, "subject": "x"})
+            except ValidationError as exc:
+                raise FieldError(f"{field_name}: {str(exc).splitlines()[-1][:200]}",
+                                 {field_name: ["e-mail addresses"]}) from None
         merged[key] = value
     return merged
 
@@ -93,13 +95,13 @@ class Change:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def measured(stats: Any) -> tuple[int, dict[str, tuple[float | None, int]]]:
-    """(logged requests, {kind: (value, how many it is measured over)}) from the deploy
+def measured(stats: Any) -> dict[str, tuple[float | None, int]]:
+    """{kind: (value, how many requests or labels it is measured over)} from the deploy
     page's statistics."""
     requests = stats.drift_requests
     psi = [d["psi"] for d in stats.drift if d.get("psi") is not None]
     feedback = stats.feedback
-    return requests, {
+    return {
         "accuracy": (feedback.get("accuracy"), feedback.get("labelled", 0)),
         "drift": (max(psi) if psi else None, requests),
         "error_rate": (stats.error_rate, requests),
@@ -117,7 +119,7 @@ def alerts_check(deployment: Deployment, *, now: datetime | None = None) -> list
     if not active:
         return []
     stats = deployment_stats(pipeline=deployment.pipeline)
-    _requests, values = measured(stats)
+    values = measured(stats)
     at = (now or datetime.now(UTC)).isoformat()
     breached: dict[str, float] = {}
     for kind, threshold in active.items():

@@ -101,7 +101,8 @@ class Lookup:
     _cache: dict[Any, tuple[float, pd.DataFrame]] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def table(self, step: Step, given: dict[str, Any]) -> pd.DataFrame:
+    def table(self, given: dict[str, Any]) -> pd.DataFrame:
+        """The table for the join reading it, whose inputs from the path are ``given``."""
         if self.mode != LIVE or self.live is None:
             return self.snapshot()
         live = self.live

@@ -348,9 +348,10 @@ ERR_PUSHED = ("{node} ran inside the database in the run that trained the served
 def _build(pipeline: Pipeline, deployment: Deployment, graph: Graph, plan: ServingPlan,
            version: ModelVersion | None, waiting: str) -> Compiled:
     run = _reference_run(pipeline, version)
-    outputs = dict(NodeRun.objects.filter(run=run).values_list("node_id", "outputs"))
-    pushed = set(NodeRun.objects.filter(run=run).exclude(pushed_into="").values_list(
-        "node_id", flat=True))
+    nodes = list(NodeRun.objects.filter(run=run).values_list("node_id", "outputs",
+                                                             "pushed_into"))
+    outputs = {node: out for node, out, _ in nodes}
+    pushed = {node for node, _, into in nodes if into}
     for node in [plan.input_node, *(n for n, _ in plan.lookups)]:
         if node in pushed and not outputs.get(node):
             sources = [a for a in graph.ancestors(node) | {node}
@@ -379,8 +380,7 @@ def _build(pipeline: Pipeline, deployment: Deployment, graph: Graph, plan: Servi
     return Compiled(
         plan=plan,
         resources=Resources(state=states.__getitem__, model=lambda _node: _model(model),
-                            lookup=lambda n, p, step, given: lookups[(n, p)].table(step,
-                                                                                   given)),
+                            lookup=lambda n, p, given: lookups[(n, p)].table(given)),
         input_schema=schema, targets=targets, model=version, waiting=waiting,
         lookups=list(lookups.values()),
         task=model.task if model is not None else None,
@@ -473,10 +473,8 @@ def predict(*, pipeline: Pipeline, rows: Any, returned: Any = None) -> dict[str,
     try:
         return _predict(deployment, pipeline, rows, returned, started)
     except DatagranError as exc:  # counted for the error-rate alert, as the answers are
-        if random.random() < deployment.sample_rate:
-            PredictionLog.objects.create(deployment=deployment, rows=len(rows),
-                                         latency_ms=(time.perf_counter() - started) * 1000,
-                                         status=exc.status)
+        _log(deployment, [], (time.perf_counter() - started) * 1000, None, {}, rows=len(rows),
+             status=exc.status)
         raise
 
 
@@ -561,16 +559,18 @@ def _plain(column: pd.Series) -> list[Any]:
 TRIM_EVERY = 50
 
 
-def _log(deployment: Deployment, rows: list[Any], latency: float,
+def _log(deployment: Deployment, inputs: list[Any], latency: float,
          version: ModelVersion | None, lookups: dict[str, dict[str, float]],
-         answers: list[list[Any]] | None = None) -> PredictionLog | None:
-    """The request logged, if the sample rate picks it (else None)."""
+         answers: list[list[Any]] | None = None, *, rows: int | None = None,
+         status: int = 200) -> PredictionLog | None:
+    """The request logged, if the sample rate picks it (else None). A refused request
+    (``status``) is logged without its rows."""
     if random.random() >= deployment.sample_rate:
         return None
     entry = PredictionLog.objects.create(
-        deployment=deployment, rows=len(rows), latency_ms=latency,
-        model_version=version.version if version else None, inputs=rows[:20],
-        lookups=lookups, predictions=answers or [])
+        deployment=deployment, rows=len(inputs) if rows is None else rows, latency_ms=latency,
+        model_version=version.version if version else None, inputs=inputs[:20],
+        lookups=lookups, predictions=answers or [], status=status)
     kept = PredictionLog.objects.filter(deployment_id=deployment.pk)
     if kept.count() >= PredictionLog.MAX_KEPT + TRIM_EVERY:
         stale = kept.order_by("-created_at", "-id").values_list(

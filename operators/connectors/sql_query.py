@@ -233,11 +233,11 @@ class SqlQuery(Operator):
         if why:
             raise OperatorError(f"{self.label} cannot be looked up by key: {why}.")
         conn = cast(SQLConnection, load_connection(ctx, params.connection, *SQL_MODELS))
-        db = _pooled(ctx, conn, min(params.timeout_seconds, LOOKUP_TIMEOUT))
+        db, tables = _pooled(ctx, conn, min(params.timeout_seconds, LOOKUP_TIMEOUT))
         with db.connect() as connection:
             try:
                 if params.mode == "table":
-                    table, wanted = _reflected(db, connection, params)
+                    table, wanted = _reflected(tables, connection, params)
                     if column not in table.c:
                         raise OperatorError(NOT_A_COLUMN.format(table=params.table,
                                                                 name=column))
@@ -422,8 +422,9 @@ def tables(connection: Connection) -> list[tuple[str, str | None, str]]:
 
 LOOKUP_TIMEOUT = 5  # seconds a lookup's statement may run (a request waits for it)
 LOOKUP_POOL = 4  # connections kept open per database for lookups
-_pools: OrderedDict[str, Database] = OrderedDict()
-_tables: dict[tuple[str, str], tuple[sa.Table, list[str]]] = {}
+# Per pool: the Database, and the tables reflected through it (table mode).
+_pools: OrderedDict[str, tuple[Database, dict[str, tuple[sa.Table, list[str]]]]] = \
+    OrderedDict()
 _pools_guard = threading.Lock()
 MAX_POOLS = 16
 
@@ -445,33 +446,36 @@ def keyed_query(query: str, column: str, count: int, dialect: Any) -> tuple[str,
             f"({', '.join([mark] * count)})", style)
 
 
-def _pooled(ctx: Context, conn: SQLConnection, timeout: int) -> Database:
+def _pooled(ctx: Context, conn: SQLConnection, timeout: int
+            ) -> tuple[Database, dict[str, tuple[sa.Table, list[str]]]]:
     """A pooled read-only Database per connection (its settings and secrets, the host rules),
-    kept for the next lookups; the least recently used beyond MAX_POOLS is closed."""
+    kept for the next lookups with the tables reflected through it; the least recently used
+    beyond MAX_POOLS is closed."""
     # The secrets by value: a changed password is another pool (a dump shows them masked).
     key = hashlib.sha256(json.dumps([type(conn).__name__, conn.model_dump(mode="json"),
                                      secrets_of(conn), list(ctx.url_allowlist),
                                      getattr(ctx, "sqlite_root", None), timeout],
                                     default=str).encode()).hexdigest()
     with _pools_guard:
-        db = _pools.get(key)
-        if db is not None:
+        found = _pools.get(key)
+        if found is not None:
             _pools.move_to_end(key)
-            return db
-        db = Database(ctx, conn, read_only=True, timeout=timeout, pool_size=LOOKUP_POOL)
-        _pools[key] = db
+            return found
+        found = (Database(ctx, conn, read_only=True, timeout=timeout, pool_size=LOOKUP_POOL),
+                 {})
+        _pools[key] = found
         while len(_pools) > MAX_POOLS:
-            _key, old = _pools.popitem(last=False)
+            _key, (old, _tables) = _pools.popitem(last=False)
             old.close()
-        return db
+        return found
 
 
-def _reflected(db: Database, connection: Connection, params: SqlQueryParams
-               ) -> tuple[sa.Table, list[str]]:
+def _reflected(tables: dict[str, tuple[sa.Table, list[str]]], connection: Connection,
+               params: SqlQueryParams) -> tuple[sa.Table, list[str]]:
     """The chosen table and columns, reflected once per pool."""
     assert params.table is not None
-    key = (str(id(db)), f"{params.table}\0{json.dumps(params.columns)}")
-    found = _tables.get(key)
+    key = f"{params.table}\0{json.dumps(params.columns)}"
+    found = tables.get(key)
     if found is None:
         table = reflect(connection, params.table)
         have = [str(c.name) for c in table.columns]
@@ -480,7 +484,7 @@ def _reflected(db: Database, connection: Connection, params: SqlQueryParams
             raise OperatorError(NOT_A_COLUMN.format(table=params.table, name=missing[0]),
                                 field="columns")
         found = (table, list(params.columns) or have)
-        _tables[key] = found
+        tables[key] = found
     return found
 
 
