@@ -3,6 +3,7 @@ production mode, `manage.py rundramatiq` worker processes against real Redis or 
 PostgreSQL on loopback. Used by the live tests and the browser tests."""
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -38,6 +39,8 @@ class LiveServer:
     mode: str = "embedded"
     workers: int = 2
     schedulers: int = 0
+    # Above 1: daphne in that many processes behind the port (manage.py serve).
+    web_processes: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
@@ -60,22 +63,24 @@ class LiveServer:
     def start(self) -> LiveServer:
         self.tmp = tempfile.TemporaryDirectory(prefix="datagran-live-")
         self.env = {**os.environ, "DATAGRAN_DATA_DIR": self.tmp.name, "PYTHONUNBUFFERED": "1",
-                    "SECRET_KEY": "live-test-" + uuid.uuid4().hex, "DEBUG": "0"}
+                    "SECRET_KEY": SECRET_KEY, "DEBUG": "0"}
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         if self.mode != "embedded":
             self._production_env()
         self.env.update(self.extra_env)
-        self.manage("migrate", "-v0")
-        self.manage("demo_setup")
-        self.token = self.manage("create_api_token", "demo").strip().splitlines()[-1]
+        self.token = _prepared(self.tmp.name, self.database)
         if self.mode != "embedded":
             for i in range(self.workers):
                 self.start_worker(i)
             for i in range(self.schedulers):
                 self._spawn(f"scheduler{i}", [sys.executable, "manage.py", "scheduler",
                                               "--interval", "0.5"])
-        self._spawn("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
-                               str(self.port), "datagran.asgi:application"])
+        if self.web_processes > 1:
+            self._spawn("daphne", [sys.executable, "manage.py", "serve", "--processes",
+                                   str(self.web_processes), "--port", str(self.port)])
+        else:
+            self._spawn("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
+                                   str(self.port), "datagran.asgi:application"])
         self._wait_until_up()
         if self.mode != "embedded":
             # Production runs workers under a supervisor that restarts them (the worker CLI
@@ -120,12 +125,9 @@ class LiveServer:
         self.stop()
 
     def _production_env(self) -> None:
-        import psycopg
         import redis
 
         self.database = f"datagran_live_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.database}"')
         redis.Redis.from_url(f"{REDIS_URL}/12").flushdb()
         self.env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{self.database}"
         self.env["CHANNEL_LAYER_URL"] = f"{REDIS_URL}/12"
@@ -165,11 +167,7 @@ class LiveServer:
 
     # --- talking to it -----------------------------------------------------------------------
     def manage(self, *args: str) -> str:
-        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=180)
-        if done.returncode:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
-        return done.stdout
+        return _manage(self.env, *args)
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
         data = json.dumps(body).encode() if body is not None else None
@@ -186,6 +184,92 @@ class LiveServer:
         if status >= 400:
             raise AssertionError(f"{method} {path} -> {status}: {content[:500]!r}")
         return json.loads(content) if content else None
+
+
+# --- a migrated data folder and database with the demo, made once per test process ---------
+# Every live server starts from the same state: the migrated schema, the demo workspace and an
+# API token. Making it (three Django start-ups: migrate, demo_setup, create_api_token) took
+# 13 s on a quiet machine and 30-50 s beside the other test stream, for each of the ~35
+# servers of `make test`; it is made once per process and each server gets a copy (the data
+# folder copied, the PostgreSQL database created from a template database). No server's
+# extra_env changes what these commands write.
+
+_templates: dict[str, tuple[str, str]] = {}  # "sqlite" | "postgres" -> (data folder, token)
+# One per test process, the template's and every server's: the demo's HubSpot connection
+# is stored encrypted with a key derived from it.
+SECRET_KEY = "live-test-" + uuid.uuid4().hex
+
+
+def _template_database() -> str:
+    return f"datagran_live_template_{os.getpid()}"
+
+
+def _drop_template_databases(every_process: bool = False) -> None:
+    """Drop this process's template database (at exit), or every one whose process is gone."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        names = [r[0] for r in conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'datagran_live_template_%'")]
+        for name in names:
+            pid = int(name.rsplit("_", 1)[1])
+            if pid == os.getpid() and every_process:
+                continue
+            if pid != os.getpid() and _alive(pid):
+                continue
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _prepared(data_dir: str, database: str | None) -> str:
+    """Fill `data_dir` (and create `database`, in production mode) from the template; return
+    the demo user's API token."""
+    import shutil
+
+    kind = "postgres" if database else "sqlite"
+    if kind not in _templates:
+        folder = tempfile.mkdtemp(prefix=f"datagran-live-template-{kind}-")
+        atexit.register(shutil.rmtree, folder, True)
+        env = {**os.environ, "DATAGRAN_DATA_DIR": folder, "DEBUG": "0",
+               "SECRET_KEY": SECRET_KEY}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        if database:
+            import psycopg
+
+            _drop_template_databases(every_process=True)
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{_template_database()}"')
+            atexit.register(_drop_template_databases)
+            env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{_template_database()}"
+        for args in (("migrate", "-v0"), ("demo_setup",)):
+            _manage(env, *args)
+        token = _manage(env, "create_api_token", "demo").strip().splitlines()[-1]
+        _templates[kind] = (folder, token)
+    folder, token = _templates[kind]
+    shutil.copytree(folder, data_dir, dirs_exist_ok=True)
+    if database:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{database}" TEMPLATE "{_template_database()}"')
+    return token
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    if done.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout
 
 
 # --- runs through the API ------------------------------------------------------------------
