@@ -49,6 +49,7 @@ from datagran.runs.apis import (
 from datagran.runs.triggers import PipelineWebhookApi, WebhookTriggerApi
 from datagran.schedules.apis import PipelineScheduleListApi, ScheduleDetailApi, SchedulePreviewApi
 from datagran.serving.apis import (
+    BatchScoringApi,
     ChallengerPromoteApi,
     DeploymentApi,
     DeploymentOpenApiApi,
@@ -114,6 +115,7 @@ urlpatterns = [
     path("hooks/<str:pipeline_id>/<str:token>/", WebhookTriggerApi.as_view()),
     path("pipelines/<str:pipeline_id>/deployment/stats/", DeploymentStatsApi.as_view()),
     path("pipelines/<str:pipeline_id>/deployment/openapi.json", DeploymentOpenApiApi.as_view()),
+    path("pipelines/<str:pipeline_id>/deployment/batch/", BatchScoringApi.as_view()),
     path("pipelines/<str:pipeline_id>/deployment/promote-challenger/",
          ChallengerPromoteApi.as_view()),
     path("models/", ModelListApi.as_view()),

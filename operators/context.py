@@ -203,7 +203,22 @@ class Sources(Protocol):
         ...
 
 
+class Deployments(Protocol):
+    """A served pipeline of the workspace, by name, scoring whole tables (batch scoring): its
+    deployment's plan, learned states, production model and lookups, as online requests."""
+
+    def deployment_scorer(self, pipeline: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+        """A function giving, for a table of the serving input's rows, the answer columns
+        (``prediction``, ``probability``) row for row. OperatorError(field="pipeline") if the
+        pipeline does not serve (none by that name, no production version)."""
+        ...
+
+    def deployment_answer(self, pipeline: str) -> Schema | None:
+        """The columns the scorer gives, with their types; None when not known yet."""
+        ...
+
+
 class Context(Runtime, DataAccess, Files, Connections, Actions, ModelRegistry, Sources,
-              Protocol):
+              Deployments, Protocol):
     """Everything an operator may use: what ``run``, ``fit``, ``apply`` and ``infer_schema``
     receive."""

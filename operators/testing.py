@@ -51,6 +51,8 @@ class LocalContext:
     source_reports: list[dict[str, Any]] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     known_schemas: dict[str, Schema] = field(default_factory=dict)
+    # Batch scoring: {pipeline name: the function scoring its rows}.
+    scorers: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = field(default_factory=dict)
 
     def on_interrupt(self, callback: Callable[[], None]) -> Any:
         return self.interrupts.on_interrupt(callback)
@@ -123,6 +125,15 @@ class LocalContext:
         model = self.models.get(name)
         return None if model is None else model.features + [{"name": model.target,
                                                                "type": "str"}]
+
+    def deployment_scorer(self, pipeline: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+        if pipeline not in self.scorers:
+            raise OperatorError(f"No pipeline named {pipeline!r} serves here.",
+                                field="pipeline")
+        return self.scorers[pipeline]
+
+    def deployment_answer(self, pipeline: str) -> Schema | None:
+        return None
 
     def send_email(self, *, to: list[str], subject: str, body: str,
                    attachments: list[tuple[str, bytes, str]]) -> None:

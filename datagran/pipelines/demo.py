@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from datagran.connections.services import connection_create
+from datagran.schedules.services import schedule_save
 from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import workspace_personal
 
@@ -153,6 +154,29 @@ HUBSPOT_CHURN = {
     ],
 }
 
+HUBSPOT_CHURN_NAME = "HubSpot contacts → churn model → HubSpot property update"
+# Batch scoring through the deployment of the pipeline above: the same contacts read afresh,
+# scored with its production model exactly as its online endpoint scores them (the cast of
+# HubSpot's text to numbers included), and the likely leavers' churn_risk sent to HubSpot.
+NIGHTLY_SCORES = {
+    "nodes": [
+        {**HUBSPOT_CHURN["nodes"][0]},
+        _node("score", "model.score_deployment", 260, 120, pipeline=HUBSPOT_CHURN_NAME),
+        _node("likely", "transform.filter_rows", 520, 120, conditions=[
+            {"column": "prediction", "op": "==", "value": "yes"}]),
+        _node("crm", "action.hubspot_upsert", 780, 120, connection="{hubspot}",
+              object_type="contacts", id_property="email", key_column="email",
+              mappings=[{"column": "probability", "property": "churn_risk"}], dry_run=True),
+    ],
+    "edges": [
+        _edge("contacts", "table", "score", "table"),
+        _edge("score", "table", "likely", "table"),
+        _edge("likely", "table", "crm", "table"),
+    ],
+}
+NIGHTLY_SCORES_NAME = "Nightly churn scores → HubSpot"
+NIGHTLY = "0 2 * * *"
+
 DEMO_PIPELINES = {
     "Iris classifier": ("Sample iris data → split → random forest → predict → CSV.", IRIS),
     "Customer churn → CSV export": (
@@ -161,12 +185,19 @@ DEMO_PIPELINES = {
         "RFM features from orders, a churn model, and the 100 customers most at risk sent to "
         "HubSpot (a dry run: it shows exactly what would be sent, and sends nothing).",
         CHURN_CRM),
-    "HubSpot contacts → churn model → HubSpot property update": (
+    HUBSPOT_CHURN_NAME: (
         "Contacts from HubSpot (only what changed since the last run, merged into those "
         "loaded before), a churn model trained on them, and each contact likely to leave "
         "given its churn_risk in HubSpot. On the demo's dry-run connection it reads the "
         "sandbox contacts bundled with Datagran and shows what it would send.",
         HUBSPOT_CHURN),
+    NIGHTLY_SCORES_NAME: (
+        "Every night at 02:00 (paused until you turn the schedule on): the HubSpot contacts "
+        "scored by the deployment of the churn pipeline above, with the model version "
+        "promoted to production (promote one on its model page first), and each contact "
+        "likely to leave given its churn_risk in HubSpot (a dry run on the demo's "
+        "connection).",
+        NIGHTLY_SCORES),
 }
 DEMO_HUBSPOT = "Demo HubSpot (dry run only)"
 
@@ -194,5 +225,7 @@ def demo_setup() -> tuple[Any, Workspace, list[Pipeline]]:
             graph = json.loads(json.dumps(graph).replace("{hubspot}", str(hubspot.pk)))
             pipeline = pipeline_create(workspace=workspace, user=user, name=name,
                                        description=description, graph=graph)
+            if name == NIGHTLY_SCORES_NAME:
+                schedule_save(pipeline=pipeline, user=user, cron=NIGHTLY, enabled=False)
         pipelines.append(pipeline)
     return user, workspace, pipelines

@@ -4,7 +4,8 @@ a run's context extends it."""
 from __future__ import annotations
 
 import os
-from typing import cast
+from collections.abc import Callable
+from typing import Any, cast
 
 import pandas as pd
 from django.core.cache import cache
@@ -90,6 +91,29 @@ class ValidationContext:
         if newest.task == "regression":  # model.predict reads the task from the target
             target.update(type="float", task="regression")
         return newest.features + [target]
+
+    # --- served pipelines (batch scoring) ----------------------------------------------------
+    def served_pipeline(self, name: str) -> Any:
+        """The workspace's pipeline of that name (model.score_deployment's param)."""
+        from datagran.pipelines.models import Pipeline
+
+        found = list(Pipeline.objects.filter(workspace_id=self.workspace_id, name=name)
+                     .select_related("current_version")[:2])
+        if not found:
+            raise OperatorError(f"No pipeline named {name!r} in this workspace.",
+                                field="pipeline")
+        if len(found) > 1:
+            raise OperatorError(f"Several pipelines are named {name!r}: rename the one that "
+                                "serves, or the others.", field="pipeline")
+        return found[0]
+
+    def deployment_answer(self, pipeline: str) -> Schema | None:
+        from datagran.serving.services import batch_answer_schema
+
+        return batch_answer_schema(pipeline=self.served_pipeline(pipeline))
+
+    def deployment_scorer(self, pipeline: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+        raise OperatorError("Nothing is scored while validating.")
 
     # --- sources ---------------------------------------------------------------------------
     def known_schema(self, state_key: str) -> Schema | None:

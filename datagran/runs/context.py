@@ -25,7 +25,7 @@ from datagran.connections.sql_settings import files_root, sqlite_root
 from datagran.datasets.artifacts import artifact_store
 from datagran.datasets.services import dataset_read
 from datagran.pipelines.validation import ValidationContext
-from operators.base import Interrupts
+from operators.base import Interrupts, OperatorError
 
 from .heartbeat import NodeInterrupted, attempt_is_current, retry_on_disconnect
 from .models import NodeRun, RunStatus, SendLog
@@ -98,6 +98,18 @@ class RunContext(ValidationContext):
         self.files = [f for f in self.files if f["name"] != filename]
         self.files.append({"name": filename, "hash": digest, "content_type": content_type,
                            "size": size})
+
+    def deployment_scorer(self, pipeline: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+        from datagran.core.exceptions import PermanentError
+        from datagran.serving.services import batch_scorer
+
+        served = self.served_pipeline(pipeline)
+        try:
+            scorer = batch_scorer(pipeline=served)
+        except PermanentError as exc:  # not served yet: the deploy page's own message
+            raise OperatorError(f"{pipeline}: {exc.message}", field="pipeline") from None
+        self.log(f"Scoring with the deployment of {pipeline}: {scorer.served or 'no model'}.")
+        return scorer
 
     def connection(self, connection_id: str, kind: str | list[str]) -> BaseModel:
         name, config = connection_for_operator(workspace_id=self.workspace_id,

@@ -19,8 +19,11 @@ from datagran.workspaces.authentication import ApiTokenAuthentication
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
+from .batch import scoring_pipeline_create, scoring_pipelines
 from .openapi import endpoint_openapi
 from .serializers import (
+    BatchScoringInput,
+    BatchScoringOutput,
     DeploymentInput,
     DeploymentOutput,
     DeploymentStatsOutput,
@@ -146,3 +149,25 @@ class ChallengerPromoteApi(APIView):
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
         version = challenger_promote(pipeline=pipeline, user=request.user)
         return Response({"name": version.registered_model.name, "version": version.version})
+
+
+class BatchScoringApi(APIView):
+    """The pipelines that score whole tables with this deployment (each with its schedule and
+    last run); POST makes one: the rows → the deployment's scores → a CSV export, on a
+    schedule (paused unless enabled)."""
+
+    @extend_schema(responses={200: BatchScoringOutput(many=True), **error_responses(401, 404)})
+    def get(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        return Response(BatchScoringOutput(scoring_pipelines(pipeline=pipeline), many=True).data)
+
+    @extend_schema(request=BatchScoringInput, responses={201: BatchScoringOutput,
+                                                         **error_responses()})
+    def post(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
+        data = BatchScoringInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = scoring_pipeline_create(pipeline=pipeline, user=request.user,
+                                          **data.validated_data)
+        return Response(BatchScoringOutput(created).data, status=201)

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datagran.core.fields import IsoDateTimeField, ObjectField, ObjectListField
+from datagran.runs.models import RunStatus
 from datagran.runs.serializers import ColumnOutput
 
 from .alerts import DEFAULTS as ALERT_DEFAULTS
@@ -235,3 +236,36 @@ class DeploymentStatsOutput(serializers.Serializer):
                                               "over (n).")
     drift_min_requests = serializers.IntegerField(help_text="Drift is flagged only from this "
                                                   "many logged requests on.")
+
+
+class BatchScoringInput(serializers.Serializer):
+    source = serializers.ChoiceField(
+        choices=["input", "dataset"], help_text='"input": the serving input\'s source node, '
+        'read afresh at each run; "dataset": a saved dataset.')
+    dataset = serializers.CharField(required=False, allow_null=True, max_length=64)
+    cron = serializers.CharField(max_length=100, default="0 2 * * *")
+    timezone = serializers.CharField(max_length=64, default="UTC")
+    enabled = serializers.BooleanField(default=False, help_text="Whether the schedule runs "
+                                       "now; paused by default, to check the first run.")
+
+
+class BatchScoringScheduleOutput(serializers.Serializer):
+    cron = serializers.CharField()
+    timezone = serializers.CharField()
+    enabled = serializers.BooleanField()
+    next_fire_at = IsoDateTimeField(allow_null=True)
+
+
+class BatchScoringRunOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=RunStatus.values)
+    created_at = IsoDateTimeField()
+    rows_scored = serializers.IntegerField(allow_null=True, help_text="The rows its "
+                                           "scoring node scored (null: it did not finish).")
+
+
+class BatchScoringOutput(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The scoring pipeline.")
+    name = serializers.CharField()
+    schedule = BatchScoringScheduleOutput(allow_null=True)
+    last_run = BatchScoringRunOutput(allow_null=True)

@@ -705,6 +705,76 @@ def _feedback_item(item: Any) -> tuple[int, int, Any] | None:
     return int(log_id), int(row), label
 
 
+# --- batch scoring: whole tables through the deployment (operators.models.score_deployment) ----
+
+@dataclass
+class BatchScorer:
+    """Gives the answer columns for a table of the serving input's rows, row for row: each
+    chunk goes through what an online request goes through (the rows as JSON, checked
+    against the request schema, the compiled plan, the production model), so a batch-scored
+    row equals the answer to it sent online. Not logged as requests."""
+
+    compiled: Compiled
+
+    @property
+    def served(self) -> str:
+        version = self.compiled.model
+        return "" if version is None else \
+            f"{version.registered_model.name} v{version.version}"
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        compiled = self.compiled
+        missing = [c["name"] for c in compiled.input_schema
+                   if c["required"] and c["name"] not in frame.columns]
+        if missing:
+            raise PermanentError(f"The table to score lacks the column(s) the deployment "
+                                 f"requires: {', '.join(missing)}.")
+        rows = json.loads(frame.to_json(orient="records", date_format="iso", date_unit="us"))
+        checked = check_rows(rows, compiled.input_schema, blank=compiled.targets)
+        start_report()
+        try:
+            result = serve(compiled.plan, checked.frame, compiled.resources, ServingContext())
+        except OperatorError as exc:
+            raise PermanentError(exc.message) from None
+        columns = [c for c in ANSWER_COLUMNS if c in result.columns] or list(result.columns)
+        return result[columns].reset_index(drop=True)
+
+
+def batch_scorer(*, pipeline: Pipeline) -> BatchScorer:
+    """The pipeline's deployment scoring whole tables, compiled now. Works with the endpoint
+    turned off (that stops requests, not a scheduled scoring); refuses (409) before a version
+    is promoted to production, as the endpoint does."""
+    compiled = _compile(pipeline, deployment_for(pipeline=pipeline))
+    if compiled.waiting:
+        raise Conflict(compiled.waiting, {"pipeline": [compiled.waiting]})
+    return BatchScorer(compiled)
+
+
+def batch_answer_schema(*, pipeline: Pipeline) -> Schema | None:
+    """The columns ``batch_scorer`` gives, as the served model's classes type them; None
+    when the pipeline has no model to serve yet. Saves nothing (asked when another pipeline
+    is saved)."""
+    try:
+        graph = Graph.model_validate(pipeline.current_version.graph)
+        deployment = Deployment.objects.filter(pipeline=pipeline).first()
+        if deployment is None:
+            input_node, output_node = deployment_defaults(graph)
+            deployment = Deployment(pipeline=pipeline, input_node=input_node,
+                                    output_node=output_node)
+        graph, plan = _plan(pipeline, deployment)
+        version, _waiting, _challenger = _served_version_cached(pipeline, plan, graph)
+    except (PermanentError, FieldError):
+        return None
+    if version is None:
+        return None
+    if version.task == "regression":
+        return [{"name": "prediction", "type": "float"}]
+    kinds = {type(c) for c in version.classes}
+    kind = next((name for t, name in ((bool, "bool"), (int, "int"), (float, "float"))
+                 if kinds == {t}), "str")
+    return [{"name": "prediction", "type": kind}, {"name": "probability", "type": "float"}]
+
+
 def training_inputs(*, pipeline: Pipeline) -> tuple[Compiled, Deployment]:
     deployment = deployment_for(pipeline=pipeline)
     return _compile(pipeline, deployment), deployment

@@ -319,6 +319,32 @@ def test_deploy_page_shows_the_endpoint_and_answers_try_it(
     expect(problems).to_contain_text("expected a number")
 
 
+def test_batch_scoring_is_made_from_the_deploy_page_and_listed_with_its_last_run(
+        page: Page, server: LiveServer, ids: dict[str, str],
+        iris_run: dict[str, Any]) -> None:
+    model = next(m for m in server.api("GET", "/api/models/") if m["name"] == IRIS_MODEL)
+    if "production" not in model["aliases"]:
+        server.api("POST", f"/api/models/{model['id']}/aliases/",
+                   {"alias": "production", "version": 1})
+    open_page(page, server, f"/pipelines/{ids[IRIS]}/deploy")
+    card = page.get_by_test_id("batch-scoring")
+    expect(card.get_by_label("Rows to score")).to_contain_text("read afresh")
+    card.get_by_role("button", name="New scoring pipeline").click()
+    # The new pipeline opens in the editor: rows → the deployment's scores → a CSV export.
+    expect(page).to_have_url(re.compile(r"/pipelines/[0-9a-f-]{36}$"))
+    expect(page.locator("[data-testid=op-node]")).to_have_count(3)
+    expect(page.locator("[data-node-id=score]")).to_contain_text("Score with deployment")
+    scoring = page.url.rsplit("/", 1)[1]
+    run = start_run(server, scoring)
+    assert run["status"] == "succeeded", [(n["node_id"], n["error"]) for n in run["nodes"]]
+    open_page(page, server, f"/pipelines/{ids[IRIS]}/deploy")
+    row = card.get_by_role("row", name=re.compile("batch scores"))
+    expect(row).to_contain_text("paused")
+    expect(row).to_contain_text("0 2 * * *")
+    expect(row.locator("[data-status=succeeded]")).to_be_visible()
+    expect(row).to_contain_text("150")
+
+
 def test_deploy_page_before_any_run_is_an_empty_state(page: Page, server: LiveServer,
                                                       ids: dict[str, str]) -> None:
     fresh = server.api("POST", "/api/pipelines/", {

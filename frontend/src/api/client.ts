@@ -1,5 +1,7 @@
 // The app's calls, by operation, over the typed client of ./http.
 import type {
+  BatchScoring,
+  BatchScoringInput,
   Comparison,
   Connection,
   Dataset,
@@ -255,6 +257,14 @@ export const api = {
     unwrap(
       http.POST("/api/pipelines/{pipeline_id}/deployment/promote-challenger/", path({ pipeline_id: pipelineId })),
     ) as Promise<{ name: string; version: number }>,
+  batchScoring: (pipelineId: string) =>
+    unwrap(
+      http.GET("/api/pipelines/{pipeline_id}/deployment/batch/", path({ pipeline_id: pipelineId })),
+    ) as Promise<BatchScoring[]>,
+  createBatchScoring: (pipelineId: string, body: BatchScoringInput) =>
+    unwrap(
+      http.POST("/api/pipelines/{pipeline_id}/deployment/batch/", { ...path({ pipeline_id: pipelineId }), body }),
+    ) as Promise<BatchScoring>,
   deploymentStats: (pipelineId: string) =>
     unwrap(
       http.GET("/api/pipelines/{pipeline_id}/deployment/stats/", path({ pipeline_id: pipelineId })),

@@ -457,6 +457,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pipelines/{pipeline_id}/deployment/batch/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The pipelines that score whole tables with this deployment (each with its schedule and
+         *     last run); POST makes one: the rows → the deployment's scores → a CSV export, on a
+         *     schedule (paused unless enabled).
+         */
+        get: operations["pipelines_deployment_batch_list"];
+        put?: never;
+        /**
+         * @description The pipelines that score whole tables with this deployment (each with its schedule and
+         *     last run); POST makes one: the rows → the deployment's scores → a CSV export, on a
+         *     schedule (paused unless enabled).
+         */
+        post: operations["pipelines_deployment_batch_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pipelines/{pipeline_id}/deployment/openapi.json": {
         parameters: {
             query?: never;
@@ -1079,6 +1105,51 @@ export interface components {
                 [key: string]: unknown;
             };
             target: string;
+        };
+        BatchScoringInput: {
+            /** @default 0 2 * * * */
+            cron: string;
+            dataset?: string | null;
+            /**
+             * @description Whether the schedule runs now; paused by default, to check the first run.
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * @description "input": the serving input's source node, read afresh at each run; "dataset": a saved dataset.
+             *
+             *     * `input` - input
+             *     * `dataset` - dataset
+             */
+            source: components["schemas"]["SourceEnum"];
+            /** @default UTC */
+            timezone: string;
+        };
+        BatchScoringOutput: {
+            /**
+             * Format: uuid
+             * @description The scoring pipeline.
+             */
+            id: string;
+            last_run: components["schemas"]["BatchScoringRunOutput"] | null;
+            name: string;
+            schedule: components["schemas"]["BatchScoringScheduleOutput"] | null;
+        };
+        BatchScoringRunOutput: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @description The rows its scoring node scored (null: it did not finish). */
+            rows_scored: number | null;
+            status: components["schemas"]["RunStatusEnum"];
+        };
+        BatchScoringScheduleOutput: {
+            cron: string;
+            enabled: boolean;
+            /** Format: date-time */
+            next_fire_at: string | null;
+            timezone: string;
         };
         /**
          * @description The version behind the challenger alias, answering in the shadow, against the
@@ -2201,6 +2272,12 @@ export interface components {
             operator: string;
             runs: number;
         };
+        /**
+         * @description * `input` - input
+         *     * `dataset` - dataset
+         * @enum {string}
+         */
+        SourceEnum: "input" | "dataset";
         /** @description What a source node loaded in this run (its cursor state stays on the server). */
         SourceReportOutput: {
             cursor_after: unknown;
@@ -4281,6 +4358,108 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeploymentOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pipelines_deployment_batch_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchScoringOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pipelines_deployment_batch_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchScoringInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["BatchScoringInput"];
+                "multipart/form-data": components["schemas"]["BatchScoringInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchScoringOutput"];
                 };
             };
             /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */

@@ -220,6 +220,8 @@ export type Schedule = S["ScheduleOutput"];
 export type ScheduleInput = S["ScheduleInput"];
 
 export type Deployment = S["DeploymentOutput"];
+export type BatchScoring = S["BatchScoringOutput"];
+export type BatchScoringInput = S["BatchScoringInput"];
 export type DriftRow = S["DriftOutput"];
 export type DeploymentStats = S["DeploymentStatsOutput"];
 export type Prediction = S["PredictOutput"];

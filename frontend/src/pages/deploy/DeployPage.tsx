@@ -13,6 +13,7 @@ import { DriftCard } from "./DriftCard";
 import { EndpointCard } from "./EndpointCard";
 import { curlExample, latency, requestColumns } from "./deploy";
 import { AlertsCard } from "./AlertsCard";
+import { BatchScoringCard } from "./BatchScoringCard";
 import { ChallengerCard } from "./ChallengerCard";
 import { FeedbackCard } from "./FeedbackCard";
 import { LookupsCard } from "./LookupsCard";
@@ -245,6 +246,7 @@ export function DeployPage({ pipelineId }: { pipelineId: string }) {
           <FeedbackCard stats={stats} />
           <ChallengerCard pipelineId={pipelineId} stats={stats} onPromoted={loadStats} />
           {deployment && <AlertsCard deployment={deployment} onSaved={setDeployment} />}
+          {deployment && <BatchScoringCard pipelineId={pipelineId} inputNode={deployment.input_node} />}
         </>
       )}
     </div>
