@@ -104,7 +104,7 @@ def measured(stats: Any) -> dict[str, tuple[float | None, int]]:
     return {
         "accuracy": (feedback.get("accuracy"), feedback.get("labelled", 0)),
         "drift": (max(psi) if psi else None, requests),
-        "error_rate": (stats.error_rate, requests),
+        "error_rate": (stats.error_rate, stats.logged),
         "p99_ms": (stats.latency_ms.get("p99"), requests),
     }
 

@@ -37,19 +37,22 @@ class DeploymentStats:
     feedback: dict[str, Any]
     challenger: dict[str, Any] | None
     error_rate: float | None  # of the logged requests: the share answered with an error
+    logged: int  # the logged requests read (answered or refused): what error_rate is over
     psi_warning: float = PSI_WARNING
 
 
 def deployment_stats(*, pipeline: Pipeline) -> DeploymentStats:
     compiled, deployment = training_inputs(pipeline=pipeline)
     recent = list(deployment.log.all()[:RECENT_READ])
-    latencies = np.array([r.latency_ms for r in recent], dtype=float)
-    served = pd.DataFrame.from_records([row for r in recent for row in r.inputs
-                                        if r.status < 400])
+    # Latency and drift are of the requests answered: a refused one (logged for the error
+    # rate, without its rows) took no model call and has no rows to compare.
+    answered = [r for r in recent if r.status < 400]
+    latencies = np.array([r.latency_ms for r in answered], dtype=float)
+    served = pd.DataFrame.from_records([row for r in answered for row in r.inputs])
     training = compiled.training_inputs
     minimum = settings.DATAGRAN["DRIFT_MIN_REQUESTS"]
     drift = drift_report(training[compiled.features], served) if not served.empty else []
-    if len(recent) < minimum:  # too few requests to call it drift: shown, not flagged
+    if len(answered) < minimum:  # too few requests to call it drift: shown, not flagged
         drift = [{**row, "warning": False} for row in drift]
     return DeploymentStats(
         deployment=deployment, model=compiled.model, input_schema=compiled.input_schema,
@@ -61,13 +64,13 @@ def deployment_stats(*, pipeline: Pipeline) -> DeploymentStats:
                               if len(latencies) else None) for p in (50, 95, 99)},
         # Of the model's features only: identifiers and other columns the model ignores
         # always differ between a batch of requests and the training table.
-        drift=drift, drift_requests=len(recent), drift_min_requests=minimum,
+        drift=drift, drift_requests=len(answered), drift_min_requests=minimum,
         lookups=[_lookup_stats(lookup, recent) for lookup in compiled.lookups],
         feedback=feedback_stats(recent, compiled.task, compiled.classes,
                                 compiled.model.metrics if compiled.model else {}),
         challenger=challenger_stats(recent, compiled.challenger, compiled.task),
         error_rate=round(sum(r.status >= 400 for r in recent) / len(recent), 6)
-        if recent else None)
+        if recent else None, logged=len(recent))
 
 
 def challenger_stats(recent: list[PredictionLog], challenger: ModelVersion | None,

@@ -79,6 +79,21 @@ def test_an_error_rate_alert_fires_once_and_resolves_once(api: Any, churn: Any,
     assert alerts_check_due(now=1e9) == 0 and alerts_check_due(now=1e9 + 1) == 0
 
 
+def test_an_error_rate_alert_fires_when_no_request_is_answered(api: Any, churn: Any) -> None:
+    """Refused requests count for the error rate although latency and drift leave them out."""
+    pipeline, run_id = churn
+    base = f"/api/pipelines/{pipeline['id']}"
+    rows = as_rows(table(api, run_id, "customers")[sorted(FEATURES)].head(1))
+    assert api.put(f"{base}/deployment/", {"sample_rate": 1, "alerts": {
+        "max_error_rate": 0.5, "min_requests": 5, "emails": ["ops@example.com"]}},
+        format="json").status_code == 200
+    send(api, f"{base}/predict", rows, good=0, bad=6)
+    fired = alerts_check(Deployment.objects.get(pipeline_id=pipeline["id"]))
+    assert [(c.kind, c.firing, c.value) for c in fired] == [("error_rate", True, 1.0)]
+    stats = api.get(f"{base}/deployment/stats/").json()
+    assert stats["drift_requests"] == 0 and stats["latency_ms"]["p50"] is None
+
+
 def test_bad_alert_settings_are_refused_by_field_and_change_nothing(api: Any, churn: Any,
                                                                     other_api: Any) -> None:
     pipeline, _ = churn

@@ -343,10 +343,14 @@ def test_a_pipeline_serves_only_once_a_version_is_promoted(api, trained_churn) -
     stats = api.get(f"/api/pipelines/{pipeline['id']}/deployment/stats/").json()
     assert stats["deployment"]["serving_state"] == "waiting" and stats["input_schema"]
     rows = as_rows(table(api, run_id, "customers").drop(columns=["churned"]).head(2))
+    api.put(f"/api/pipelines/{pipeline['id']}/deployment/", {"sample_rate": 1}, format="json")
     refused = api.post(url, {"rows": rows}, format="json")
     assert refused.status_code == 409
     assert "No version of the model “Churn / train” is promoted" in refused.json()["message"]
-    assert not PredictionLog.objects.exists()
+    # Logged for the error rate, without its rows; not counted as a request answered.
+    assert list(PredictionLog.objects.values_list("status", "inputs")) == [(409, [])]
+    stats = api.get(f"/api/pipelines/{pipeline['id']}/deployment/stats/").json()
+    assert (stats["error_rate"], stats["drift_requests"]) == (1.0, 0)
     promote(api, 1)
     deployment = api.get(f"/api/pipelines/{pipeline['id']}/deployment/").json()
     assert deployment["serving_state"] == "serving"
