@@ -116,6 +116,12 @@ def main() -> None:
         lookup_in(mode)
     print("  targets (issue 19): 1 row with one live PostgreSQL lookup, production mode: "
           "p50 <= 8 ms, p99 <= 20 ms")
+    processes = int(os.environ.get("BENCH_WEB_PROCESSES", os.cpu_count() or 1))
+    print(f"throughput: production mode served by `manage.py serve --processes {processes}` "
+          f"(daphne processes behind one port), one-row requests from {processes} client "
+          f"processes x 4 connections on the same machine; rate limit raised out of the way")
+    throughput_in_processes(processes)
+    print("  target (issue 19): >= 60% of the bare model call looped in as many processes")
 
 
 def promote(server: LiveServer, name: str) -> None:
@@ -236,6 +242,84 @@ def serve_in(mode: str) -> None:
                   f"  bare predict_proba {model_ms:6.2f} ms  serving overhead {overhead:5.2f} ms"
                   f"  | {rps:6.0f} req/s with 4 clients  "
                   f"({percentile(client_ms, 50) / model_ms:4.1f}x the bare model call)")
+
+
+def _hammer(port: int, token: str, path: str, rows: list[dict], connections: int,
+            seconds: float) -> int:
+    """One client process: ``connections`` keep-alive connections sending for ``seconds``."""
+    done: list[int] = []
+    deadline = time.perf_counter() + seconds
+
+    def one() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        body, count = json.dumps({"rows": rows}), 0
+        while time.perf_counter() < deadline:
+            conn.request("POST", path, body, headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"predict failed: {response.status}")
+            count += 1
+        done.append(count)
+
+    threads = [threading.Thread(target=one) for _ in range(connections)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return sum(done)
+
+
+def _bare_loop(model_path: str, rows: list[dict], seconds: float) -> int:
+    import pandas as pd
+
+    from datagran.datasets.artifacts import load_trusted
+
+    estimator = load_trusted(Path(model_path).read_bytes())["estimator"]
+    for _ in range(20):
+        estimator.predict_proba(pd.DataFrame(rows))
+    count, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        estimator.predict_proba(pd.DataFrame(rows))
+        count += 1
+    return count
+
+
+def throughput_in_processes(processes: int, seconds: float = 8.0) -> None:
+    """Requests per second through N daphne processes against the bare predict_proba call
+    looped in N processes, both measured here in the same run."""
+    import multiprocessing
+
+    pool_context = multiprocessing.get_context("fork")
+    with LiveServer(mode="redis", workers=1, web_processes=processes,
+                    extra_env={"DATAGRAN_PREDICT_RATE": "100000000/min"}) as server:
+        pipeline = pipeline_ids(server)["Customer churn → CSV export"]
+        run = start_run(server, pipeline)
+        promote(server, "Customer churn → CSV export / train")
+        _status, body = server.request(
+            "GET", f"/api/runs/{run['id']}/nodes/customers/preview/?limit=1")
+        preview = json.loads(body)
+        names = [c["name"] for c in preview["columns"]]
+        rows = [{k: v for k, v in zip(names, preview["rows"][0], strict=True)
+                 if k != "churned"}]
+        path = f"/api/pipelines/{pipeline}/predict"
+        # Every process compiles the plan on its first request: warm them all up.
+        with pool_context.Pool(processes * 2) as pool:
+            pool.starmap(_hammer, [(server.port, server.token, path, rows, 1, 2.0)] *
+                         (processes * 2))
+        with pool_context.Pool(processes) as pool:
+            served = sum(pool.starmap(_hammer, [(server.port, server.token, path, rows, 4,
+                                                 seconds)] * processes)) / seconds
+        # The bare model, looped in as many processes, while the server idles.
+        models = list(Path(server.tmp.name, "artifacts", "models").glob("*/*.skops"))
+        model_path = str(max(models, key=lambda p: p.stat().st_mtime))
+        with pool_context.Pool(processes) as pool:
+            bare = sum(pool.starmap(_bare_loop, [(model_path, rows, seconds)] *
+                                    processes)) / seconds
+    print(f"    1 row  {served:7.0f} req/s through HTTP in {processes} processes  | bare "
+          f"predict_proba looped in {processes} processes {bare:7.0f} calls/s  | "
+          f"{served / bare:5.1%} of the bare model's throughput")
 
 
 if __name__ == "__main__":
