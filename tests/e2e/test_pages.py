@@ -361,7 +361,7 @@ def test_dashboard_strip_schedule_preview_and_webhook(page: Page, server: LiveSe
                                                       ids: dict[str, str],
                                                       iris_run: dict[str, Any]) -> None:
     open_page(page, server, "/pipelines")
-    page.get_by_role("button", name=f"Dashboard of {IRIS}").click()
+    page.get_by_role("button", name=f"Dashboard of {IRIS}", exact=True).click()
     expect(page).to_have_url(re.compile(f"/pipelines/{ids[IRIS]}/dashboard$"))
     expect(page.get_by_test_id("run-cell").first).to_be_visible()
     expect(page.locator(f"[data-testid=run-cell][href='/runs/{iris_run['id']}']")).to_have_count(1)

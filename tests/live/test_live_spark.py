@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from tests.graphs import edge, node
-from tests.live.server import PG_ADMIN_URL, REDIS_URL, LiveServer, start_run
+from tests.live.server import REDIS_URL, LiveServer, start_run
 
 # Two servers, a JVM and a run on each: minutes on a two-core machine (265 s measured).
 pytestmark = [pytest.mark.live, pytest.mark.services, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -28,12 +28,10 @@ class SparkServer(LiveServer):
     """A production server (daphne, PostgreSQL, Redis) whose workers run tables on Spark."""
 
     def _production_env(self) -> None:
-        import psycopg
         import redis
 
+        # Created from the template database by LiveServer.start, as every live server's.
         self.database = f"dg_h1_live_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.database}"')
         for db in (1, 2):
             redis.Redis.from_url(f"{REDIS_URL}/{db}").flushdb()
         self.env.update({
