@@ -9,7 +9,7 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) \
 	$(wildcard frontend/*.json frontend/*.ts)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint worker scheduler bench services chromium frontend deps dev-deps clean
+.PHONY: run test test-fast lint worker scheduler bench services chromium loadgen frontend deps dev-deps clean
 
 run: deps frontend
 	$(BIN)/python manage.py migrate -v0
@@ -48,11 +48,17 @@ worker: deps
 scheduler: deps
 	$(BIN)/python manage.py scheduler
 
-bench: deps frontend chromium
+bench: deps frontend chromium loadgen
 	$(BIN)/python bench/run_all.py
 
 services:
 	@bash scripts/ensure-services.sh
+
+# ApacheBench: the serving benchmark's load generator (a C client, so the server's cores
+# serve rather than run Python clients).
+loadgen:
+	@command -v ab >/dev/null || (echo "installing Debian's apache2-utils (ab) for bench/serving.py" && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2-utils)
 
 chromium:
 	@test -x $(CHROMIUM) || (echo "installing Debian's chromium for the browser tests" && \

@@ -158,15 +158,14 @@ HUBSPOT_CHURN_NAME = "HubSpot contacts → churn model → HubSpot property upda
 # Batch scoring through the deployment of the pipeline above: the same contacts read afresh,
 # scored with its production model exactly as its online endpoint scores them (the cast of
 # HubSpot's text to numbers included), and the likely leavers' churn_risk sent to HubSpot.
+_HUBSPOT_CHURN_NODES = {n["id"]: n for n in HUBSPOT_CHURN["nodes"]}
 NIGHTLY_SCORES = {
     "nodes": [
-        {**HUBSPOT_CHURN["nodes"][0]},
+        _HUBSPOT_CHURN_NODES["contacts"],
         _node("score", "model.score_deployment", 260, 120, pipeline=HUBSPOT_CHURN_NAME),
-        _node("likely", "transform.filter_rows", 520, 120, conditions=[
-            {"column": "prediction", "op": "==", "value": "yes"}]),
-        _node("crm", "action.hubspot_upsert", 780, 120, connection="{hubspot}",
-              object_type="contacts", id_property="email", key_column="email",
-              mappings=[{"column": "probability", "property": "churn_risk"}], dry_run=True),
+        # The same filter and CRM update as the pipeline above, the next along.
+        *({**_HUBSPOT_CHURN_NODES[n], "position": {"x": x, "y": 120}}
+          for n, x in (("likely", 520), ("crm", 780))),
     ],
     "edges": [
         _edge("contacts", "table", "score", "table"),
