@@ -54,11 +54,11 @@ bench: deps frontend chromium loadgen
 services:
 	@bash scripts/ensure-services.sh
 
-# ApacheBench: the serving benchmark's load generator (a C client, so the server's cores
-# serve rather than run Python clients).
+# wrk: the serving benchmark's load generator (a C client, so the server's cores serve
+# rather than run Python clients).
 loadgen:
-	@command -v ab >/dev/null || (echo "installing Debian's apache2-utils (ab) for bench/serving.py" && \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2-utils)
+	@command -v wrk >/dev/null || (echo "installing Debian's wrk for bench/serving.py" && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 
 chromium:
 	@test -x $(CHROMIUM) || (echo "installing Debian's chromium for the browser tests" && \
