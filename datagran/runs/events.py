@@ -46,15 +46,19 @@ def run_transaction(run_id: object) -> Iterator[RunTransaction]:
         tx = RunTransaction(Run.objects.select_related("pipeline", "version", "created_by")
                             .defer("version__graph")
                             .select_for_update(of=("self",)).get(pk=run_id))
+        # Published at commit before what the body asks for then (sending the nodes it
+        # queued): a worker of this process that takes a node at once publishes "running"
+        # after this transaction's "queued", never before it.
+        messages: list[tuple[str, dict[str, Any]]] = []
+        transaction.on_commit(lambda: publish(messages) if messages else None)
         yield tx
         if tx.events:
             Run.objects.filter(pk=tx.run.pk).update(seq=tx.run.seq)
             RunEvent.objects.bulk_create(tx.events)
-            messages = [(run_group(tx.run.pk), e.as_message()) for e in tx.events]
+            messages += [(run_group(tx.run.pk), e.as_message()) for e in tx.events]
             # The runs page of the workspace follows run-level changes (no node detail).
             messages += [(workspace_group(tx.run.workspace_id), e.as_message())
                          for e in tx.events if e.type == "run"]
-            transaction.on_commit(lambda: publish(messages))
 
 
 def events_after(*, run_id: object, seq: int, until: int | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,32 @@
+"""A run's "queued" event is handed to the channel layer before its first nodes are sent to
+the workers: a worker of the same process (the embedded default) that takes a node at once
+publishes "running" after it, never before (the workspace's runs page once showed a new run
+as running, then queued)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from datagran.runs import dispatch, events
+from datagran.runs.lifecycle import run_start
+from tests.graphs import classifier_graph
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_queued_event_is_published_before_the_nodes_are_sent(api: Any, user: Any,
+                                                                 monkeypatch: Any) -> None:
+    from datagran.pipelines.models import Pipeline
+
+    order: list[str] = []
+    monkeypatch.setattr(events, "publish", lambda messages: order.append(
+        "publish " + ",".join(sorted({m["run"]["status"] for _, m in messages
+                                      if m.get("type") == "run"}))))
+    monkeypatch.setattr(dispatch, "nodes_send", lambda run_id, node_ids, delay_ms=None:
+                        order.append("send " + ",".join(node_ids)))
+    created = api.post("/api/pipelines/", {"name": "Order", "graph": classifier_graph()},
+                       format="json")
+    assert created.status_code == 201, created.json()
+    run_start(pipeline=Pipeline.objects.get(pk=created.json()["id"]), user=user)
+    assert order[0] == "publish queued" and order[1].startswith("send "), order
