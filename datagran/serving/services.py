@@ -78,6 +78,12 @@ class ServingContext:
     def progress(self, fraction: float) -> None:
         pass
 
+    def deployment_scorer(self, pipeline: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+        # A served path that scores with a deployment (its own, even) would serve within
+        # serving: refused, with the node named by the caller.
+        raise OperatorError("Score with deployment cannot run on a serving path: move it "
+                            "after the node the deployment answers with.", field="pipeline")
+
 
 @dataclass
 class Compiled:
