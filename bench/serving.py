@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,11 +30,10 @@ def percentile(values: list[float], p: float) -> float:
 
 
 class Client:
-    def __init__(self, server: LiveServer, path: str) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    def __init__(self, port: int, token: str, path: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.path = path
-        self.headers = {"Authorization": f"Token {server.token}",
-                        "Content-Type": "application/json"}
+        self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
 
     def predict(self, rows: list[dict]) -> tuple[float, float]:
         body = json.dumps({"rows": rows})
@@ -48,7 +48,7 @@ class Client:
 
 
 def sequential(server: LiveServer, path: str, rows: list[dict]) -> tuple[list[float], list[float]]:
-    client = Client(server, path)
+    client = Client(server.port, server.token, path)
     for _ in range(20):
         client.predict(rows)  # warm-up: the model is loaded and compiled once
     samples = [client.predict(rows) for _ in range(N)]
@@ -56,36 +56,55 @@ def sequential(server: LiveServer, path: str, rows: list[dict]) -> tuple[list[fl
 
 
 def concurrent(server: LiveServer, path: str, rows: list[dict], clients: int) -> float:
-    done: list[int] = []
-    deadline = time.perf_counter() + 5
+    t = time.perf_counter()
+    done = _hammer(server.port, server.token, path, rows, clients, 5)
+    return done / (time.perf_counter() - t)
 
-    def hammer() -> None:
-        client, count = Client(server, path), 0
+
+def _hammer(port: int, token: str, path: str, rows: list[dict], connections: int,
+            seconds: float) -> int:
+    """``connections`` keep-alive clients, a thread each, sending for ``seconds``: how many
+    answers they had (a module-level function, so client processes can run it too)."""
+    done: list[int] = []
+    deadline = time.perf_counter() + seconds
+
+    def one() -> None:
+        client, count = Client(port, token, path), 0
         while time.perf_counter() < deadline:
             client.predict(rows)
             count += 1
         done.append(count)
 
-    threads = [threading.Thread(target=hammer) for _ in range(clients)]
-    t = time.perf_counter()
+    threads = [threading.Thread(target=one) for _ in range(connections)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    return sum(done) / (time.perf_counter() - t)
+    return sum(done)
+
+
+def newest_model(server: LiveServer) -> str:
+    """The model file the server's last training wrote."""
+    models = list(Path(server.tmp.name, "artifacts", "models").glob("*/*.skops"))
+    return str(max(models, key=lambda p: p.stat().st_mtime))
+
+
+def _warm_estimator(model_path: str, rows: list[dict]) -> Any:
+    """The fitted estimator of a model file, its first calls made (they are slower)."""
+    import pandas as pd
+
+    from datagran.datasets.artifacts import load_trusted
+
+    estimator = load_trusted(Path(model_path).read_bytes())["estimator"]
+    for _ in range(20):
+        estimator.predict_proba(pd.DataFrame(rows))
+    return estimator
 
 
 def bare_model(server: LiveServer, rows: list[dict]) -> float:
     import pandas as pd
 
-    from datagran.datasets.artifacts import load_trusted
-
-    models = list(Path(server.tmp.name, "artifacts", "models").glob("*/*.skops"))
-    estimator = load_trusted(max(models, key=lambda p: p.stat().st_mtime).read_bytes())[
-        "estimator"]
-    frame = pd.DataFrame(rows)
-    for _ in range(20):
-        estimator.predict_proba(frame)
+    estimator = _warm_estimator(newest_model(server), rows)
     samples = []
     for _ in range(N):
         t = time.perf_counter()
@@ -251,41 +270,10 @@ def serve_in(mode: str) -> None:
                   f"({percentile(client_ms, 50) / model_ms:4.1f}x the bare model call)")
 
 
-def _hammer(port: int, token: str, path: str, rows: list[dict], connections: int,
-            seconds: float) -> int:
-    """One client process: ``connections`` keep-alive connections sending for ``seconds``."""
-    done: list[int] = []
-    deadline = time.perf_counter() + seconds
-
-    def one() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-        body, count = json.dumps({"rows": rows}), 0
-        while time.perf_counter() < deadline:
-            conn.request("POST", path, body, headers)
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                raise SystemExit(f"predict failed: {response.status}")
-            count += 1
-        done.append(count)
-
-    threads = [threading.Thread(target=one) for _ in range(connections)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return sum(done)
-
-
 def _bare_loop(model_path: str, rows: list[dict], seconds: float) -> int:
     import pandas as pd
 
-    from datagran.datasets.artifacts import load_trusted
-
-    estimator = load_trusted(Path(model_path).read_bytes())["estimator"]
-    for _ in range(20):
-        estimator.predict_proba(pd.DataFrame(rows))
+    estimator = _warm_estimator(model_path, rows)
     count, deadline = 0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         estimator.predict_proba(pd.DataFrame(rows))
@@ -309,8 +297,7 @@ def throughput_in_processes(processes: int, seconds: float = 5.0, rounds: int = 
         with pool_context.Pool(processes * 2) as pool:
             pool.starmap(_hammer, [(server.port, server.token, path, rows, 1, 2.0)] *
                          (processes * 2))
-        models = list(Path(server.tmp.name, "artifacts", "models").glob("*/*.skops"))
-        model_path = str(max(models, key=lambda p: p.stat().st_mtime))
+        model_path = newest_model(server)
         client = "wrk (C, HTTP/1.1 keep-alive)" if shutil.which("wrk") else \
             "Python clients (wrk not installed: they take some of the same CPU)"
         measured = []

@@ -50,9 +50,9 @@ from datagran.workspaces.services import audit_record
 from operators.base import OperatorError, Schema, TrainedModel
 from operators.registry import get_operator
 
-from .lookups import LIVE, TRAINING, Lookup, LookupContext, start_report
+from .lookups import LIVE, TRAINING, Lookup, LookupContext, RequestReport, start_report
 from .models import Deployment, PredictionLog
-from .validation import check_rows
+from .validation import CheckedRows, check_rows
 
 SERVING_ALIAS = "production"
 CHALLENGER_ALIAS = "challenger"  # answers the same requests in the shadow
@@ -490,12 +490,7 @@ def _predict(deployment: Deployment, pipeline: Pipeline, rows: list[Any], return
     if compiled.waiting:
         raise Conflict(compiled.waiting, {"model": [compiled.waiting]})
     echoed = _returned(returned, rows)
-    checked = check_rows(rows, compiled.input_schema, blank=compiled.targets)
-    report = start_report()
-    try:
-        result = serve(compiled.plan, checked.frame, compiled.resources, ServingContext())
-    except OperatorError as exc:
-        raise PermanentError(exc.message) from None
+    checked, report, result = _serve_rows(compiled, rows)
     predictions = _answer(result)
     if echoed:
         if len(predictions) != len(rows):
@@ -542,10 +537,26 @@ def _returned(returned: Any, rows: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(returned))
 
 
+def _serve_rows(compiled: Compiled, rows: list[Any]
+                ) -> tuple[CheckedRows, RequestReport, pd.DataFrame]:
+    """Request rows (JSON objects) checked against the request schema and run through the
+    compiled plan: what an online request and a batch-scored chunk both go through."""
+    checked = check_rows(rows, compiled.input_schema, blank=compiled.targets)
+    report = start_report()
+    try:
+        result = serve(compiled.plan, checked.frame, compiled.resources, ServingContext())
+    except OperatorError as exc:
+        raise PermanentError(exc.message) from None
+    return checked, report, result
+
+
+def _answer_columns(result: pd.DataFrame) -> list[str]:
+    """The answer's columns: the prediction and probability, else every output column."""
+    return [c for c in ANSWER_COLUMNS if c in result.columns] or list(result.columns)
+
+
 def _answer(result: pd.DataFrame) -> list[dict[str, Any]]:
-    columns = [c for c in ANSWER_COLUMNS if c in result.columns]
-    if not columns:
-        columns = list(result.columns)
+    columns = _answer_columns(result)
     values = [_plain(result[c]) for c in columns]
     return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
@@ -736,14 +747,8 @@ class BatchScorer:
             raise PermanentError(f"The table to score lacks the column(s) the deployment "
                                  f"requires: {', '.join(missing)}.")
         rows = json.loads(frame.to_json(orient="records", date_format="iso", date_unit="us"))
-        checked = check_rows(rows, compiled.input_schema, blank=compiled.targets)
-        start_report()
-        try:
-            result = serve(compiled.plan, checked.frame, compiled.resources, ServingContext())
-        except OperatorError as exc:
-            raise PermanentError(exc.message) from None
-        columns = [c for c in ANSWER_COLUMNS if c in result.columns] or list(result.columns)
-        return result[columns].reset_index(drop=True)
+        _checked, _report, result = _serve_rows(compiled, rows)
+        return result[_answer_columns(result)].reset_index(drop=True)
 
 
 def batch_scorer(*, pipeline: Pipeline) -> BatchScorer:
@@ -761,10 +766,10 @@ def batch_answer_schema(*, pipeline: Pipeline) -> Schema | None:
     when the pipeline has no model to serve yet. Saves nothing (asked when another pipeline
     is saved)."""
     try:
-        graph = Graph.model_validate(pipeline.current_version.graph)
         deployment = Deployment.objects.filter(pipeline=pipeline).first()
         if deployment is None:
-            input_node, output_node = deployment_defaults(graph)
+            input_node, output_node = deployment_defaults(
+                Graph.model_validate(pipeline.current_version.graph))
             deployment = Deployment(pipeline=pipeline, input_node=input_node,
                                     output_node=output_node)
         graph, plan = _plan(pipeline, deployment)

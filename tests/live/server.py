@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -204,8 +205,9 @@ def _template_database() -> str:
     return f"datagran_live_template_{os.getpid()}"
 
 
-def _drop_template_databases(every_process: bool = False) -> None:
-    """Drop this process's template database (at exit), or every one whose process is gone."""
+def _drop_template_databases() -> None:
+    """Drop this process's template database and every one whose process is gone (before
+    making this process's, where a reused process id may have left one, and at exit)."""
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -213,11 +215,8 @@ def _drop_template_databases(every_process: bool = False) -> None:
             "SELECT datname FROM pg_database WHERE datname LIKE 'datagran_live_template_%'")]
         for name in names:
             pid = int(name.rsplit("_", 1)[1])
-            if pid == os.getpid() and every_process:
-                continue
-            if pid != os.getpid() and _alive(pid):
-                continue
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if pid == os.getpid() or not _alive(pid):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _alive(pid: int) -> bool:
@@ -225,16 +224,14 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # someone else's process
+        pass
     return True
 
 
 def _prepared(data_dir: str, database: str | None) -> str:
     """Fill `data_dir` (and create `database`, in production mode) from the template; return
     the demo user's API token."""
-    import shutil
-
     kind = "postgres" if database else "sqlite"
     if kind not in _templates:
         folder = tempfile.mkdtemp(prefix=f"datagran-live-template-{kind}-")
@@ -245,7 +242,7 @@ def _prepared(data_dir: str, database: str | None) -> str:
         if database:
             import psycopg
 
-            _drop_template_databases(every_process=True)
+            _drop_template_databases()
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{_template_database()}"')
             atexit.register(_drop_template_databases)
