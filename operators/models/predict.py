@@ -75,9 +75,10 @@ class Predict(Operator):
     Example: connect ``model.train_classifier``'s ``model`` output and a table with the same
     feature columns; a churn model adds ``prediction`` ("yes"/"no") and ``probability`` (0.87).
 
-    A table of any size is scored batch by batch (65,536 rows at a time), each batch written
-    out before the next is read; rows keep their order. On the Spark engine the model is
-    sent to the executors and scores the table there, partition by partition.
+    A table of any size is scored batch by batch (65,536 rows at a time, 131,072 past 2M
+    rows), each batch written out before the next is read; rows keep their order. On the
+    Spark engine the model is sent to the executors and scores the table there, partition
+    by partition.
     """
 
     name = "model.predict"
