@@ -34,7 +34,7 @@ from .schema import params_errors as params_errors
 from .schema import schema_of as schema_of
 from .tables import Query, Rel
 
-Category = Literal["connector", "transform", "model", "action"]
+Category = Literal["connector", "transform", "model", "action", "pipeline"]
 PortType = Literal["table", "model"]
 
 

@@ -10,7 +10,7 @@ from .base import Operator
 from .registry import all_operators
 
 _CATEGORIES = {"connector": "Connectors", "transform": "Transforms", "model": "Models",
-               "action": "Actions"}
+               "action": "Actions", "pipeline": "Pipelines"}
 _JSON_TYPES = {"string": "text", "integer": "integer", "number": "number",
                "boolean": "true/false", "object": "object", "null": "nothing"}
 

@@ -57,10 +57,23 @@ class Edge(BaseModel):
     target_port: str
 
 
+class ExposedParam(BaseModel):
+    """A param of one of the pipeline's nodes that a calling pipeline may set (under
+    ``name``); its default is the node's own value."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+    node: str = Field(min_length=1, max_length=64)
+    param: str = Field(min_length=1, max_length=100)
+
+
 class Graph(BaseModel):
     model_config = ConfigDict(extra="forbid")
     nodes: list[Node] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
+    # Params callers may set (datagran/engine/calls.py); absent from the hash when empty, so
+    # graphs saved before it keep theirs.
+    exposed: list[ExposedParam] = Field(default_factory=list, max_length=50)
 
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)
@@ -116,6 +129,8 @@ class GraphProblem:
 class Validation:
     errors: list[GraphProblem] = field(default_factory=list)
     schemas: dict[str, dict[str, Schema | None]] = field(default_factory=dict)
+    # Each node calling a pipeline: the called pipeline's interface (datagran/engine/calls.py).
+    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -203,6 +218,10 @@ def canonical_json(graph: Graph) -> str:
     data["nodes"] = sorted(data["nodes"], key=lambda n: n["id"])
     data["edges"] = sorted(data["edges"], key=lambda e: (e["source"], e["source_port"],
                                                          e["target"], e["target_port"]))
+    if data["exposed"]:
+        data["exposed"] = sorted(data["exposed"], key=lambda p: p["name"])
+    else:
+        del data["exposed"]
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -8,30 +9,49 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datagran.core.api import error_responses, query_uuid, request_workspace
-from datagran.core.exceptions import FieldError
+from datagran.core.exceptions import FieldError, GraphError
 from datagran.core.fields import WORKSPACE_QUERY
+from datagran.engine.calls import validate
 from datagran.engine.graph import (
     Graph,
     GraphProblem,
     InvalidGraph,
     graph_diff,
     parse_graph,
-    validate_graph,
 )
 from datagran.workspaces.models import Role
 from datagran.workspaces.selectors import role_check
 
+from .annotations import annotations_save
+from .calls import call_resolver, callable_pipelines, graph_expand_node, graph_make_subpipeline
+from .models import WorkspaceTemplate
 from .selectors import pipeline_get, pipeline_list_with_last_run
 from .serializers import (
+    CallablePipelineOutput,
+    ExpandInput,
     GraphInput,
+    GraphOutput,
     PipelineInput,
     PipelineOutput,
     PipelineVersionOutput,
+    SubpipelineInput,
+    SubpipelineOutput,
+    TemplateInstantiateInput,
+    TemplateOutput,
+    TemplateSaveInput,
     ValidationOutput,
     VersionDiffOutput,
     VersionDiffQuery,
 )
 from .services import pipeline_create, pipeline_delete, pipeline_update
+from .templates import (
+    template_get,
+    template_instantiate,
+    template_list,
+    workspace_template_delete,
+    workspace_template_out,
+    workspace_template_save,
+)
 from .validation import validation_context
 
 ERR_EMPTY_GRAPH = "Empty: add a node to start."
@@ -55,10 +75,14 @@ class PipelineListApi(APIView):
         data = PipelineInput(data=request.data)
         data.is_valid(raise_exception=True)
         workspace = request_workspace(request, min_role=Role.EDITOR)
-        pipeline = pipeline_create(workspace=workspace, user=request.user,
-                                   name=data.validated_data["name"],
-                                   description=data.validated_data.get("description", ""),
-                                   graph=data.validated_data.get("graph"))
+        with transaction.atomic():
+            pipeline = pipeline_create(workspace=workspace, user=request.user,
+                                       name=data.validated_data["name"],
+                                       description=data.validated_data.get("description", ""),
+                                       graph=data.validated_data.get("graph"))
+            if "annotations" in data.validated_data:
+                annotations_save(pipeline=pipeline, user=request.user,
+                                 annotations=data.validated_data["annotations"])
         return Response(PipelineOutput(pipeline).data, status=status.HTTP_201_CREATED)
 
 
@@ -81,10 +105,16 @@ class PipelineDetailApi(APIView):
         role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
         data = PipelineInput(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        pipeline = pipeline_update(pipeline=pipeline, user=request.user,
-                                   name=data.validated_data.get("name"),
-                                   description=data.validated_data.get("description"),
-                                   graph=data.validated_data.get("graph"))
+        # Annotations are checked with the rest (is_valid) and written in the same
+        # transaction, after the graph: a refused graph writes no annotation either.
+        with transaction.atomic():
+            pipeline = pipeline_update(pipeline=pipeline, user=request.user,
+                                       name=data.validated_data.get("name"),
+                                       description=data.validated_data.get("description"),
+                                       graph=data.validated_data.get("graph"))
+            if "annotations" in data.validated_data:
+                annotations_save(pipeline=pipeline, user=request.user,
+                                 annotations=data.validated_data["annotations"])
         return Response(PipelineOutput(pipeline).data)
 
     @extend_schema(responses={204: None, **error_responses()})
@@ -133,11 +163,128 @@ class PipelineValidateApi(APIView):
         except InvalidGraph as exc:
             return Response(ValidationOutput({"valid": False, "errors": exc.problems,
                                               "schemas": {}}).data)
-        result = validate_graph(graph, validation_context(pipeline.workspace))
+        result = validate(graph, validation_context(pipeline.workspace),
+                          call_resolver(pipeline.workspace_id), (str(pipeline.pk), pipeline.name))
         if not graph.nodes:
             # Nothing is wrong with it, but nothing would run either: not "Valid".
             return Response(ValidationOutput({"valid": False, "errors": [
                 GraphProblem(ERR_EMPTY_GRAPH)], "schemas": {}}).data)
         return Response(ValidationOutput({"valid": result.valid, "errors": result.errors,
-                                          "schemas": result.schemas}).data)
+                                          "schemas": result.schemas,
+                                          "calls": result.calls}).data)
 
+
+
+class PipelineCallableApi(APIView):
+    """The pipelines this one can call (its workspace's others that declare an input or an
+    output): the canvas palette's "Pipelines"."""
+
+    @extend_schema(responses={200: CallablePipelineOutput(many=True), **error_responses()})
+    def get(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        found = callable_pipelines(pipeline.workspace_id, exclude=pipeline.pk)
+        return Response(CallablePipelineOutput(found, many=True).data)
+
+
+class PipelineExpandApi(APIView):
+    """The graph with one calling node replaced by the called pipeline's nodes (not saved:
+    the canvas applies it as one step)."""
+
+    @extend_schema(request=ExpandInput, responses={200: GraphOutput, **error_responses()})
+    def post(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        # An edit of the canvas, though nothing is saved: editors only, as saving it is.
+        role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
+        data = ExpandInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        graph = _parsed(data.validated_data["graph"])
+        expanded = graph_expand_node(pipeline=pipeline, graph=graph,
+                                     node_id=data.validated_data["node"])
+        return Response(GraphOutput({"graph": expanded.model_dump(mode="json")}).data)
+
+
+class PipelineSubpipelineApi(APIView):
+    """Make sub-pipeline: the selected nodes become a new pipeline (saved, audited), and the
+    caller's graph comes back with them replaced by a node calling it (for the canvas to
+    apply as one step and save)."""
+
+    @extend_schema(request=SubpipelineInput,
+                   responses={201: SubpipelineOutput, **error_responses()})
+    def post(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
+        data = SubpipelineInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        graph = _parsed(data.validated_data["graph"])
+        created, outer = graph_make_subpipeline(
+            pipeline=pipeline, user=request.user, graph=graph,
+            nodes=data.validated_data["nodes"], name=data.validated_data["name"])
+        return Response(SubpipelineOutput({"pipeline": created,
+                                           "graph": outer.model_dump(mode="json")}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+def _parsed(raw: object) -> Graph:
+    try:
+        return parse_graph(raw)
+    except InvalidGraph as exc:
+        raise GraphError("graph: the graph is invalid.", exc.errors) from None
+
+
+# --- templates (the gallery: datagran/pipelines/templates.py) -------------------------------
+
+class TemplateListApi(APIView):
+    """The built-in templates, then the workspace's own, newest first."""
+
+    @extend_schema(parameters=[WORKSPACE_QUERY],
+                   responses={200: TemplateOutput(many=True), **error_responses(401, 404)})
+    def get(self, request: Request) -> Response:
+        workspace = request_workspace(request)
+        return Response(TemplateOutput(template_list(workspace=workspace), many=True).data)
+
+
+class TemplateDetailApi(APIView):
+    @extend_schema(responses={204: None, **error_responses()})
+    def delete(self, request: Request, template_id: str) -> Response:
+        template = template_get(user=request.user, template_id=template_id)
+        workspace_template_delete(template=template, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TemplateInstantiateApi(APIView):
+    """A new pipeline from a template (a built-in's slug or a workspace template's id)."""
+
+    @extend_schema(request=TemplateInstantiateInput,
+                   responses={201: PipelineOutput, **error_responses()})
+    def post(self, request: Request, template_id: str) -> Response:
+        template = template_get(user=request.user, template_id=template_id)
+        data = TemplateInstantiateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if isinstance(template, WorkspaceTemplate) and "workspace" not in data.validated_data:
+            workspace = template.workspace
+            role_check(user=request.user, workspace_id=workspace.pk, min_role=Role.EDITOR)
+        else:
+            workspace = request_workspace(request, min_role=Role.EDITOR)
+        pipeline = template_instantiate(
+            template=template, workspace=workspace, user=request.user,
+            name=data.validated_data.get("name"),
+            description=data.validated_data.get("description"),
+            connections=data.validated_data.get("connections"))
+        return Response(PipelineOutput(pipeline).data, status=status.HTTP_201_CREATED)
+
+
+class PipelineTemplateApi(APIView):
+    """Save the pipeline's current graph as a template of its workspace."""
+
+    @extend_schema(request=TemplateSaveInput,
+                   responses={201: TemplateOutput, **error_responses()})
+    def post(self, request: Request, pipeline_id: str) -> Response:
+        pipeline = pipeline_get(user=request.user, pipeline_id=pipeline_id)
+        role_check(user=request.user, workspace_id=pipeline.workspace_id, min_role=Role.EDITOR)
+        data = TemplateSaveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        template = workspace_template_save(pipeline=pipeline, user=request.user,
+                                           name=data.validated_data.get("name"),
+                                           description=data.validated_data.get("description"))
+        return Response(TemplateOutput(workspace_template_out(template)).data,
+                        status=status.HTTP_201_CREATED)

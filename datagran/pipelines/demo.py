@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from datagran.connections.services import connection_create
+from datagran.connections.sql_settings import sqlite_root
 from datagran.schedules.services import schedule_save
 from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import workspace_personal
@@ -199,6 +200,7 @@ DEMO_PIPELINES = {
         NIGHTLY_SCORES),
 }
 DEMO_HUBSPOT = "Demo HubSpot (dry run only)"
+DEMO_WAREHOUSE = "Demo warehouse (SQLite)"
 
 
 @transaction.atomic
@@ -217,6 +219,11 @@ def demo_setup() -> tuple[Any, Workspace, list[Pipeline]]:
     hubspot = workspace.connections.filter(name=DEMO_HUBSPOT).first() or connection_create(
         workspace=workspace, user=user, name=DEMO_HUBSPOT, kind="hubspot",
         fields={"access_token": "demo-token-not-a-real-one", "dry_run_only": True})
+    # A SQL database for the templates that write one (a SQLite file in the SQLite folder),
+    # where SQLite files are allowed: the embedded default.
+    if sqlite_root() and not workspace.connections.filter(name=DEMO_WAREHOUSE).exists():
+        connection_create(workspace=workspace, user=user, name=DEMO_WAREHOUSE, kind="sqlite",
+                          fields={"path": "demo_warehouse.sqlite"})
     pipelines = []
     for name, (description, graph) in DEMO_PIPELINES.items():
         pipeline = workspace.pipelines.filter(name=name).first()

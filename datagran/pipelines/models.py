@@ -19,6 +19,8 @@ class Pipeline(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # SHA-256 of the secret in the pipeline's webhook URL; empty: no webhook trigger.
     webhook_token_hash = models.CharField(max_length=64, blank=True, default="")
+    # Sticky notes and frames on the canvas (annotations.py): outside the graph and its hash.
+    annotations = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -41,3 +43,25 @@ class PipelineVersion(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["pipeline", "hash"],
                                                name="one_version_per_graph")]
+
+
+class WorkspaceTemplate(models.Model):
+    """A pipeline graph saved as a template of its workspace: the gallery offers it beside
+    the built-in templates (datagran/pipelines/templates/*.json). An uploaded dataset is
+    named in the graph by its name ("{dataset:NAME}"), so a pipeline made from it reads that
+    dataset's newest version."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE,
+                                  related_name="pipeline_templates")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    graph = models.JSONField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from datagran.core.fields import IsoDateTimeField, ObjectField
 
+from .annotations import AnnotationsField
 from .models import Pipeline, PipelineVersion
 
 MAX_DESCRIPTION = 10_000
@@ -39,9 +40,17 @@ class GraphEdgeSchema(serializers.Serializer):
     target_port = serializers.CharField()
 
 
+class ExposedParamSchema(serializers.Serializer):
+    name = serializers.CharField(help_text="The param's name on a calling node.")
+    node = serializers.CharField()
+    param = serializers.CharField()
+
+
 class GraphSchema(serializers.Serializer):
     nodes = GraphNodeSchema(many=True)
     edges = GraphEdgeSchema(many=True)
+    exposed = ExposedParamSchema(many=True, required=False,
+                                 help_text="Params a pipeline calling this one may set.")
 
 
 @extend_schema_field(GraphSchema)
@@ -62,6 +71,9 @@ class PipelineInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True,
                                         max_length=MAX_DESCRIPTION)
     graph = GraphField(required=False)
+    annotations = AnnotationsField(required=False, help_text=(
+        "Sticky notes and frames on the canvas: stored with the pipeline, outside the graph "
+        "(changing them makes no version)."))
     workspace = serializers.UUIDField(required=False)
 
 
@@ -80,6 +92,7 @@ class PipelineOutput(serializers.Serializer):
     description = serializers.CharField()
     workspace = serializers.UUIDField(source="workspace_id")
     graph = serializers.SerializerMethodField()
+    annotations = AnnotationsField(read_only=True)
     version = serializers.SerializerMethodField()
     webhook_enabled = serializers.SerializerMethodField()
     created_at = IsoDateTimeField()
@@ -161,7 +174,135 @@ class SchemasField(serializers.JSONField):
     """{node: {port: [{"name", "type"}] or null when unknown}}."""
 
 
+class InterfacePortOutput(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=["table", "model"])
+    node = serializers.CharField(help_text="The marker node inside the called pipeline.")
+
+
+class InterfaceParamOutput(serializers.Serializer):
+    name = serializers.CharField()
+    node = serializers.CharField()
+    param = serializers.CharField()
+    default = serializers.JSONField(allow_null=True)
+    schema = ObjectField(required=False, help_text="The param's JSON schema.")
+
+
+class InterfaceOutput(serializers.Serializer):
+    """What a node calling a pipeline offers: the called pipeline's input and output markers
+    as ports, and its exposed params."""
+
+    inputs = InterfacePortOutput(many=True)
+    outputs = InterfacePortOutput(many=True)
+    params = InterfaceParamOutput(many=True)
+
+
+class CallOutput(InterfaceOutput):
+    pipeline = serializers.CharField()
+    name = serializers.CharField()
+    version = serializers.CharField(help_text="The hash of the version called.")
+    number = serializers.IntegerField(help_text="That version's number (1 for the first).")
+
+
+class CallablePipelineOutput(InterfaceOutput):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    version = serializers.CharField(help_text="The hash of its current version.")
+    number = serializers.IntegerField(help_text="Its current version's number.")
+
+
 class ValidationOutput(serializers.Serializer):
     valid = serializers.BooleanField()
     errors = GraphProblemOutput(many=True)
     schemas = SchemasField()
+    calls = serializers.DictField(child=CallOutput(), required=False,
+                                  help_text="Each node calling a pipeline: what it calls.")
+
+
+class ExpandInput(serializers.Serializer):
+    graph = GraphField()
+    node = serializers.CharField(max_length=64, help_text="The calling node to expand.")
+
+
+class SubpipelineInput(serializers.Serializer):
+    graph = GraphField()
+    nodes = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1,
+                                  max_length=1000, help_text="The selected nodes.")
+    name = serializers.CharField(max_length=200, help_text="The new pipeline's name.")
+
+
+class GraphOutput(serializers.Serializer):
+    graph = GraphField()
+
+
+class SubpipelineOutput(serializers.Serializer):
+    pipeline = PipelineOutput()
+    graph = GraphField(help_text="The caller's graph, the selection replaced by a call.")
+
+
+# --- templates (the gallery: datagran/pipelines/templates.py) -------------------------------
+
+class TemplateNeedOutput(serializers.Serializer):
+    kind = serializers.CharField(help_text="A connection kind, or sql: any SQL database.")
+    label = serializers.CharField()
+    kinds = serializers.ListField(child=serializers.CharField(),
+                                  help_text="The connection kinds that meet the need.")
+
+
+class TemplateTriggerOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["schedule", "webhook"])
+    cron = serializers.CharField(required=False,
+                                 help_text="A schedule's cron (UTC), created paused.")
+
+
+class TemplateNodeOutline(serializers.Serializer):
+    id = serializers.CharField()
+    operator = serializers.CharField()
+    label = serializers.CharField(allow_blank=True)
+    position = PositionSchema()
+
+
+class TemplateEdgeOutline(serializers.Serializer):
+    source = serializers.CharField()
+    target = serializers.CharField()
+
+
+class TemplateGraphOutline(serializers.Serializer):
+    nodes = TemplateNodeOutline(many=True)
+    edges = TemplateEdgeOutline(many=True)
+
+
+class TemplateOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="A built-in template's slug, or a workspace "
+                                         "template's id.")
+    kind = serializers.ChoiceField(choices=["builtin", "workspace"])
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    needs = TemplateNeedOutput(many=True, help_text="The connections to choose when making a "
+                                                    "pipeline from it.")
+    datasets = serializers.ListField(child=serializers.CharField(), help_text=(
+        "The uploaded datasets it reads, by name (their newest version)."))
+    trigger = TemplateTriggerOutput(allow_null=True)
+    graph = TemplateGraphOutline(help_text="Its nodes and edges, to draw it (no params).")
+    created_by = serializers.CharField(allow_null=True)
+    created_at = IsoDateTimeField(allow_null=True)
+
+
+class TemplateInstantiateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, help_text=(
+        "The new pipeline's name; the template's (numbered if taken) when left out."))
+    description = serializers.CharField(required=False, allow_blank=True,
+                                        max_length=MAX_DESCRIPTION)
+    workspace = serializers.UUIDField(required=False)
+    connections = serializers.DictField(
+        child=serializers.CharField(max_length=64), required=False,
+        help_text="{need: connection id} for the template's needs; a need left out uses the "
+                  "workspace's only connection of that kind.")
+
+
+class TemplateSaveInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False,
+                                 help_text="The template's name; the pipeline's when left out.")
+    description = serializers.CharField(required=False, allow_blank=True,
+                                        max_length=MAX_DESCRIPTION)

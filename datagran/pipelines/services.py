@@ -6,23 +6,27 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from datagran.core.exceptions import GraphError
-from datagran.engine.graph import Graph, InvalidGraph, graph_hash, parse_graph, validate_graph
+from datagran.engine.calls import validate
+from datagran.engine.graph import Graph, InvalidGraph, graph_hash, parse_graph
 from datagran.workspaces.models import Workspace
 from datagran.workspaces.services import audit_record
 
+from .calls import call_resolver, refuse_if_called
 from .models import Pipeline, PipelineVersion
 from .validation import validation_context
 
 ERR_INVALID_GRAPH = "The pipeline graph is invalid; nothing was saved."
 
 
-def graph_check(*, workspace: Workspace, raw: Any) -> Graph:
-    """Parse and validate a graph; raise a 400 listing every problem by node and field."""
+def graph_check(*, workspace: Workspace, raw: Any, pipeline: Pipeline | None = None) -> Graph:
+    """Parse and validate a graph (of ``pipeline``, when it exists: a call back to it is a
+    cycle); raise a 400 listing every problem by node and field."""
     try:
         graph = parse_graph(raw)
     except InvalidGraph as exc:
         raise GraphError(ERR_INVALID_GRAPH, exc.errors) from None
-    result = validate_graph(graph, validation_context(workspace))
+    root = (str(pipeline.pk), pipeline.name) if pipeline is not None else None
+    result = validate(graph, validation_context(workspace), call_resolver(workspace.pk), root)
     if not result.valid:
         raise GraphError(f"{ERR_INVALID_GRAPH} {result.errors[0].message}",
                          [e.as_json() for e in result.errors])
@@ -55,7 +59,8 @@ def pipeline_update(*, pipeline: Pipeline, user: AbstractBaseUser | None,
     """Change name, description and/or graph. An invalid graph raises before anything is
     written, so the saved version stays intact. Only the fields given are written: a column
     changed meanwhile by someone else (a webhook secret revoked, say) keeps its new value."""
-    checked = graph_check(workspace=pipeline.workspace, raw=graph) if graph is not None else None
+    checked = (graph_check(workspace=pipeline.workspace, raw=graph, pipeline=pipeline)
+               if graph is not None else None)
     changed = ["updated_at"]
     if name is not None:
         pipeline.name = name
@@ -71,6 +76,8 @@ def pipeline_update(*, pipeline: Pipeline, user: AbstractBaseUser | None,
 
 
 def pipeline_delete(*, pipeline: Pipeline, by: AbstractBaseUser | None = None) -> None:
+    """Refused while another pipeline of the workspace calls it (their names said)."""
+    refuse_if_called(pipeline)
     with transaction.atomic():
         audit_record(workspace_id=pipeline.workspace_id, actor=by, action="pipeline.delete",
                      target=pipeline.name)

@@ -21,6 +21,8 @@ from datagran.core.api import error_responses
 from datagran.core.exceptions import FieldError, NotFound
 from datagran.datasets.artifacts import artifact_store
 from datagran.datasets.profile import stored_table, table_csv, table_preview
+from datagran.engine.calls import SEP, is_call
+from datagran.pipelines.calls import expanded_graph
 from datagran.pipelines.selectors import pipeline_get
 from datagran.pipelines.services import graph_check
 from datagran.workspaces.models import Role
@@ -85,10 +87,16 @@ class PipelinePlanApi(APIView):
         raw = request.data.get("graph") if isinstance(request.data, dict) else None
         if raw is None:
             raw = pipeline.current_version.graph if pipeline.current_version else {}
-        graph = graph_check(workspace=pipeline.workspace, raw=raw)
-        hits = cache_hits(pipeline_cache_keys(pipeline, graph))
-        return Response(PlanOutput({"nodes": {n.id: "cached" if n.id in hits else "run"
-                                              for n in graph.nodes}}).data)
+        graph = graph_check(workspace=pipeline.workspace, raw=raw, pipeline=pipeline)
+        # A node calling a pipeline is cached when every node it expands into is.
+        expanded = expanded_graph(pipeline, graph).graph
+        hits = cache_hits(pipeline_cache_keys(pipeline, expanded))
+        plan = {}
+        for n in graph.nodes:
+            inside = [e.id for e in expanded.nodes if e.id.startswith(n.id + SEP)]
+            cached = all(i in hits for i in inside) if is_call(n) else n.id in hits
+            plan[n.id] = "cached" if cached and (inside or not is_call(n)) else "run"
+        return Response(PlanOutput({"nodes": plan}).data)
 
 
 class RunPagination(CursorPagination):

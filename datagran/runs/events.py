@@ -44,7 +44,7 @@ def run_transaction(run_id: object) -> Iterator[RunTransaction]:
         # Lock only the run row; the joined rows are read for the events' summaries (not the
         # version's graph: runs/graphs.py keeps it parsed per process).
         tx = RunTransaction(Run.objects.select_related("pipeline", "version", "created_by")
-                            .defer("version__graph")
+                            .defer("version__graph", "graph")
                             .select_for_update(of=("self",)).get(pk=run_id))
         # Published at commit before what the body asks for then (sending the nodes it
         # queued): a worker of this process that takes a node at once publishes "running"

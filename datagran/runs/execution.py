@@ -118,7 +118,7 @@ def _run_claimed(run: Run, node: NodeRun, *, began: float) -> Claimed | None:
     claimed to run next, if any. Each outcome is recorded only if this attempt is still the
     current one (fencing), retrying on a lost database connection."""
     node_id, attempt = node.node_id, node.attempts
-    graph = run_graph(run.version)
+    graph = run_graph(run)
     ctx = RunContext(workspace_id=run.workspace_id, pipeline_id=run.pipeline_id,
                      run_id=run.pk, node_id=node_id, approved=node.approved_at is not None,
                      node_pk=node.pk, attempt=attempt, full_refresh=run.full_refresh)
@@ -270,7 +270,7 @@ def _ready_successors(tx: RunTransaction, node_id: str) -> list[NodeRun]:
     """The pending successors of a node that just succeeded whose other inputs have all
     succeeded too (read under the run's lock, so two inputs finishing at once cannot both
     miss it)."""
-    graph = run_graph(tx.run.version)
+    graph = run_graph(tx.run)
     candidates = graph.successors[node_id]
     if not candidates:
         return []
@@ -295,7 +295,7 @@ def _take_queued(tx: RunTransaction, now: Any) -> NodeRun | None:
 def _register_models(run: Run, node: NodeRun) -> None:
     if not any(ref.get("kind") == "model" for ref in node.outputs.values()):
         return
-    graph = run_graph(run.version)
+    graph = run_graph(run)
     version = model_version_from_run(run=run, node=node, spec=graph.node(node.node_id),
                                      op=get_operator(node.operator),
                                      inputs=_input_refs(run, graph, node.node_id))

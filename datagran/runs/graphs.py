@@ -1,7 +1,8 @@
 """The graph of a run, parsed once per process: a pipeline version is immutable, so its
 parsed graph and the lookups every node needs (a node by id, its incoming edges, its
 predecessors and successors) are kept per version instead of being rebuilt for each node.
-Keyed by the version's id and content hash, so a reused id can never serve another graph."""
+Keyed by the version's id and content hash, so a reused id can never serve another graph (a
+run that calls pipelines, by the run's id: its expanded graph is its own)."""
 from __future__ import annotations
 
 from functools import cached_property
@@ -9,6 +10,8 @@ from functools import cached_property
 from datagran.core.lru import Lru
 from datagran.engine.graph import Edge, Graph, Node
 from datagran.pipelines.models import PipelineVersion
+
+from .models import Run
 
 
 class RunGraph:
@@ -41,9 +44,19 @@ class RunGraph:
 _cache = Lru(32)
 
 
-def run_graph(version: PipelineVersion) -> RunGraph:
-    """The parsed graph of a pipeline version (its graph field may be deferred), from this
-    process's small LRU cache."""
+def run_graph(run: Run) -> RunGraph:
+    """The parsed graph a run executes, from this process's small LRU cache: its pipeline
+    version's (whose graph field may be deferred), or the expanded graph it keeps when that
+    version calls pipelines."""
+    if run.calls:
+        key: tuple[object, ...] = ("run", run.pk)
+        parsed = _cache.get(key)
+        if parsed is None:
+            raw = Run.objects.values_list("graph", flat=True).get(pk=run.pk)
+            parsed = RunGraph(Graph.model_validate(raw))
+            _cache.put(key, parsed)
+        return parsed
+    version = run.version
     key = (version.pk, version.hash)
     parsed = _cache.get(key)
     if parsed is None:

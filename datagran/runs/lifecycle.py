@@ -20,6 +20,7 @@ from datagran.datasets.artifacts import artifact_store
 from datagran.engine.cache import source_fingerprints
 from datagran.engine.graph import Graph, Node
 from datagran.engine.pushdown import SOURCE, Plan, plan_pushdown
+from datagran.pipelines.calls import expanded_graph
 from datagran.pipelines.models import Pipeline, PipelineVersion
 from datagran.pipelines.validation import validation_context
 from datagran.workspaces.models import Workspace
@@ -55,6 +56,12 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
     graph = Graph.model_validate(version.graph) if version else Graph()
     if not graph.nodes:
         raise PermanentError(ERR_EMPTY_PIPELINE)
+    # A replay calls the versions the replayed run called, "latest" ones included.
+    expanded = expanded_graph(pipeline, graph, pinned={
+        path: call["version"] for path, call in replay_of.calls.items()} if replay_of else None)
+    if expanded.problems:
+        raise PermanentError(f"The pipeline cannot run: {expanded.problems[0].message}")
+    graph = expanded.graph
     part = (run_scope(graph, target=target, scope=scope) if target is not None else
             replay_scope(graph, replay_of.nodes.values_list("node_id", flat=True))
             if replay_of is not None else None)
@@ -90,7 +97,9 @@ def run_start(*, pipeline: Pipeline, user: AbstractBaseUser | None,
                                  version=version, trigger=trigger, created_by=user, force=force,
                                  status=RunStatus.QUEUED if admitted else RunStatus.PENDING,
                                  datasets=datasets, replay_of=replay_of,
-                                 full_refresh=full_refresh)
+                                 full_refresh=full_refresh, calls=expanded.calls,
+                                 graph=graph.model_dump(mode="json") if expanded.calls
+                                 else None)
         NodeRun.objects.bulk_create([_node_run(run, n.id, n.operator, keys[n.id],
                                                hits.get(n.id), now, replayed.get(n.id),
                                                plan.node_fields(n.id))
@@ -202,7 +211,7 @@ def _free_slots(workspace_id: object) -> int:
 def _admit(tx: RunTransaction) -> None:
     """Send what is ready of an admitted run (or finish it, if the cache had everything)."""
     statuses = dict(tx.run.nodes.values_list("node_id", "status"))
-    ready = _ready(run_graph(tx.run.version), statuses)
+    ready = _ready(run_graph(tx.run), statuses)
     if ready:
         transitions.queue(tx, tx.run.nodes.filter(node_id__in=ready,
                                                   status=NodeStatus.PENDING))

@@ -66,6 +66,10 @@ class Run(models.Model):
                                   related_name="replays")
     # "Full refresh": the sources start over (no cursor of an earlier run), their cache unused.
     full_refresh = models.BooleanField(default=False)
+    # A version that calls pipelines runs expanded (datagran/engine/calls.py): the expanded
+    # graph, and each call's pipeline and version hash by node path. Null and empty otherwise.
+    graph = models.JSONField(null=True, blank=True)
+    calls = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

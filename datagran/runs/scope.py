@@ -9,6 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from datagran.core.exceptions import FieldError
+from datagran.engine.calls import SEP
 from datagran.engine.graph import Graph, Node
 
 SCOPE_UPSTREAM, SCOPE_NODE = "upstream", "node"
@@ -29,14 +30,20 @@ class RunScope:
 
 
 def run_scope(graph: Graph, *, target: str, scope: str) -> RunScope:
-    """The nodes of "run up to here" (``upstream``) or "run this node" (``node``)."""
-    if target not in {n.id for n in graph.nodes}:
+    """The nodes of "run up to here" (``upstream``) or "run this node" (``node``). A node
+    calling a pipeline is, in the expanded graph, the nodes named ``<target>.<id>``: all of
+    them are the target."""
+    ids = {n.id for n in graph.nodes}
+    targets = {target} if target in ids else {i for i in ids if i.startswith(target + SEP)}
+    if not targets:
         message = ERR_UNKNOWN_TARGET.format(target=target)
         raise FieldError(f"target: {message}", {"target": [message]})
     if scope == SCOPE_UPSTREAM:
-        return RunScope(frozenset(graph.ancestors(target) | {target}), frozenset())
-    inputs = frozenset(graph.predecessors()[target])
-    return RunScope(inputs | {target}, inputs)
+        above = set().union(*(graph.ancestors(t) for t in targets))
+        return RunScope(frozenset(above | targets), frozenset())
+    preds = graph.predecessors()
+    inputs = frozenset(set().union(*(preds[t] for t in targets)) - targets)
+    return RunScope(inputs | targets, inputs)
 
 
 def replay_scope(graph: Graph, node_ids: Collection[str]) -> RunScope | None:

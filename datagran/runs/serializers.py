@@ -157,8 +157,19 @@ class RunListItemOutput(RunSummaryOutput):
                 .values_list("node_id", flat=True).first())
 
 
+class RunCallOutput(serializers.Serializer):
+    pipeline = serializers.CharField()
+    name = serializers.CharField()
+    version = serializers.CharField(help_text="The hash of the version called.")
+    number = serializers.IntegerField(help_text="That version's number (1 for the first).")
+    latest = serializers.BooleanField(help_text="Whether the node calls the latest version.")
+
+
 class RunOutput(RunListItemOutput):
     nodes = serializers.SerializerMethodField()
+    calls = serializers.DictField(
+        child=RunCallOutput(), help_text="The pipelines the run called, by calling node path "
+        "(\"n7\", \"n7.n2\"): their nodes ran as \"<path>.<id>\".")
 
     @extend_schema_field(NodeRunOutput(many=True))
     def get_nodes(self, run: Run) -> Any:

@@ -228,7 +228,7 @@ def fail(tx: RunTransaction, node_id: str, *, message: str, logs: list[str], fie
                  traceback=trace, logs=node.logs + logs + [f"Error: {message}"]):
         return False
     tx.emit_node(node, logs_before=before)
-    skip(tx, run_graph(tx.run.version).descendants(node_id), because=node_id, now=now)
+    skip(tx, run_graph(tx.run).descendants(node_id), because=node_id, now=now)
     return True
 
 

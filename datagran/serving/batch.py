@@ -12,7 +12,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from datagran.core.exceptions import FieldError
-from datagran.engine.graph import Graph
 from datagran.pipelines.models import Pipeline
 from datagran.pipelines.services import pipeline_create
 from datagran.runs.models import NodeRun, Run
@@ -20,7 +19,7 @@ from datagran.schedules.models import Schedule
 from datagran.schedules.services import cron_check, schedule_save
 from datagran.workspaces.services import audit_record
 
-from .services import deployment_for
+from .services import deployment_for, serving_graph
 
 SCORE_OPERATOR = "model.score_deployment"
 NIGHTLY = "0 2 * * *"
@@ -63,7 +62,7 @@ def scoring_pipeline_create(*, pipeline: Pipeline, user: AbstractBaseUser, sourc
     "dataset": a saved dataset) with this deployment into a CSV export, and its schedule."""
     cron_check(cron=cron, tz=timezone)  # refused now even though it starts paused
     deployment = deployment_for(pipeline=pipeline)
-    graph = Graph.model_validate(pipeline.current_version.graph)
+    graph = serving_graph(pipeline)
     if source == "input":
         node = graph.node(deployment.input_node)
         if graph.incoming(node.id):

@@ -29,8 +29,9 @@ from datagran.core.exceptions import (
 )
 from datagran.core.lru import Lru
 from datagran.datasets.artifacts import StorageSettingError, artifact_store
+from datagran.engine.calls import has_calls
 from datagran.engine.execute import STATE, load_state
-from datagran.engine.graph import Graph
+from datagran.engine.graph import Graph, graph_hash
 from datagran.engine.serve import (
     LiveSource,
     Resources,
@@ -41,6 +42,7 @@ from datagran.engine.serve import (
     request_columns,
     serve,
 )
+from datagran.pipelines.calls import expanded_graph
 from datagran.pipelines.models import Pipeline
 from datagran.pipelines.selectors import pipeline_get
 from datagran.registry.models import ModelVersion, RegisteredModel
@@ -48,6 +50,7 @@ from datagran.registry.services import alias_remove, alias_set, version_resolve
 from datagran.runs.models import NodeRun, Run, RunStatus
 from datagran.workspaces.services import audit_record
 from operators.base import OperatorError, Schema, TrainedModel
+from operators.pipelines import CALL
 from operators.registry import get_operator
 
 from .lookups import LIVE, TRAINING, Lookup, LookupContext, RequestReport, start_report
@@ -129,9 +132,21 @@ def deployment_defaults(graph: Graph) -> tuple[str, str]:
     return (ancestors or [feeding])[0], predict
 
 
+def serving_graph(pipeline: Pipeline) -> Graph:
+    """The graph a pipeline serves with: its current version's, with the pipelines it calls
+    expanded (their nodes and the fitted states their runs recorded, as in a run)."""
+    graph = Graph.model_validate(pipeline.current_version.graph)
+    if not has_calls(graph):
+        return graph
+    expanded = expanded_graph(pipeline, graph)
+    if expanded.problems:
+        raise PermanentError(f"The pipeline cannot serve: {expanded.problems[0].message}")
+    return expanded.graph
+
+
 def deployment_for(*, pipeline: Pipeline) -> Deployment:
     existing = Deployment.objects.filter(pipeline=pipeline).first()
-    graph = Graph.model_validate(pipeline.current_version.graph)
+    graph = serving_graph(pipeline)
     if existing is not None:
         return _follow_graph(existing, graph)
     input_node, output_node = deployment_defaults(graph)
@@ -168,7 +183,7 @@ def deployment_update(*, pipeline: Pipeline, enabled: bool | None = None,
                       lookup_ttl_seconds: float | None = None,
                       alerts: dict[str, Any] | None = None) -> Deployment:
     deployment = deployment_for(pipeline=pipeline)
-    graph = Graph.model_validate(pipeline.current_version.graph)
+    graph = serving_graph(pipeline)
     new_input = input_node or deployment.input_node
     new_output = output_node or deployment.output_node
     try:
@@ -249,10 +264,16 @@ _plans = Lru(64)
 
 
 def _plan(pipeline: Pipeline, deployment: Deployment) -> tuple[Graph, ServingPlan]:
-    key = (pipeline.current_version.hash, deployment.input_node, deployment.output_node)
+    key: tuple[Any, ...] = (pipeline.current_version.hash, deployment.input_node,
+                            deployment.output_node)
+    graph = None
+    if any(n.get("operator") == CALL for n in pipeline.current_version.graph.get("nodes", [])):
+        # A call of "latest" follows the called pipeline: the plan is the expanded graph's.
+        graph = serving_graph(pipeline)
+        key += (graph_hash(graph),)
     found = _plans.get(key)
     if found is None:
-        graph = Graph.model_validate(pipeline.current_version.graph)
+        graph = graph or Graph.model_validate(pipeline.current_version.graph)
         try:
             plan = plan_serving(graph, input_node=deployment.input_node,
                                 output_node=deployment.output_node)
@@ -768,8 +789,7 @@ def batch_answer_schema(*, pipeline: Pipeline) -> Schema | None:
     try:
         deployment = Deployment.objects.filter(pipeline=pipeline).first()
         if deployment is None:
-            input_node, output_node = deployment_defaults(
-                Graph.model_validate(pipeline.current_version.graph))
+            input_node, output_node = deployment_defaults(serving_graph(pipeline))
             deployment = Deployment(pipeline=pipeline, input_node=input_node,
                                     output_node=output_node)
         graph, plan = _plan(pipeline, deployment)

@@ -102,7 +102,7 @@ def test_an_unknown_category_and_a_missing_label_are_named() -> None:
     assert problems_of(category="widget", label=None) == [
         "test.good: sets no label",
         "test.good: unknown category 'widget' (one of ('connector', 'transform', 'model', "
-        "'action'))"]
+        "'action', 'pipeline'))"]
 
 
 @pytest.mark.slow  # starts Django in a subprocess

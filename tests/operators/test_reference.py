@@ -16,7 +16,8 @@ def test_every_registered_operator_has_a_section(name: str) -> None:
 
 def test_each_category_has_a_heading_in_palette_order() -> None:
     headings = [line for line in REFERENCE.splitlines() if line.startswith("## ")]
-    assert headings == ["## Connectors", "## Transforms", "## Models", "## Actions"]
+    assert headings == ["## Connectors", "## Transforms", "## Models", "## Actions",
+                        "## Pipelines"]
 
 
 def test_params_are_tabulated_with_type_default_and_description() -> None:

@@ -68,14 +68,16 @@ def world(api, user, worker):
     schedule = api.post(f"/api/pipelines/{pipeline['id']}/schedules/", {"cron": "0 3 * * *"},
                         format="json").json()
     api.get(f"/api/pipelines/{pipeline['id']}/deployment/")
+    template = api.post(f"/api/pipelines/{pipeline['id']}/template/", {}, format="json").json()
     params = {"pipeline_id": pipeline["id"], "run_id": run_id, "node_id": "export",
               "name": "predictions.csv", "model_id": model["id"], "number": "1",
               "alias": "production", "connection_id": connection["id"],
               "schedule_id": schedule["id"], "dataset_id": dataset["id"],
+              "template_id": template["id"],
               "workspace_id": str(workspace.pk),
               "user_id": str(user.pk), "token": "x", "token_id": "1", "invitation_id": "1"}
     secret_ids = {pipeline["id"], run_id, model["id"], dataset["id"], connection["id"],
-                  schedule["id"]}
+                  schedule["id"], template["id"]}
     return {"params": params, "ids": secret_ids, "workspace": str(workspace.pk),
             "graph": classifier_graph()}
 
