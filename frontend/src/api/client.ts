@@ -1,7 +1,9 @@
 // The app's calls, by operation, over the typed client of ./http.
 import type {
+  Annotation,
   BatchScoring,
   BatchScoringInput,
+  CallablePipeline,
   Comparison,
   Connection,
   Dataset,
@@ -24,6 +26,8 @@ import type {
   RunStats,
   Schedule,
   ScheduleInput,
+  Template,
+  TemplateInstantiateInput,
   ValidateResult,
   VersionDiff,
   Workspace,
@@ -97,7 +101,10 @@ export const api = {
     unwrap(
       http.POST("/api/pipelines/", { body: { ...body, workspace: getApiWorkspace() ?? undefined } }),
     ) as Promise<Pipeline>,
-  updatePipeline: (id: string, body: { name?: string; description?: string; graph?: Graph }) =>
+  updatePipeline: (
+    id: string,
+    body: { name?: string; description?: string; graph?: Graph; annotations?: Annotation[] },
+  ) =>
     unwrap(
       http.PATCH("/api/pipelines/{pipeline_id}/", { ...path({ pipeline_id: id }), body }),
     ) as Promise<Pipeline>,
@@ -130,6 +137,25 @@ export const api = {
         signal,
       }),
     ) as Promise<RunPlanResult>,
+  /** The workspace's other pipelines that declare an input or an output (the palette's
+   * "Pipelines"). */
+  callablePipelines: (id: string, signal?: AbortSignal) =>
+    unwrap(
+      http.GET("/api/pipelines/{pipeline_id}/callable/", { ...path({ pipeline_id: id }), signal }),
+    ) as Promise<CallablePipeline[]>,
+  /** The graph with one calling node replaced by the called pipeline's nodes (not saved). */
+  expandCall: (id: string, graph: Graph, node: string) =>
+    unwrap(
+      http.POST("/api/pipelines/{pipeline_id}/expand/", { ...path({ pipeline_id: id }), body: { graph, node } }),
+    ).then((r) => (r as { graph: Graph }).graph),
+  /** The selected nodes saved as a new pipeline; the graph with them replaced by its call. */
+  makeSubpipeline: (id: string, graph: Graph, nodes: string[], name: string) =>
+    unwrap(
+      http.POST("/api/pipelines/{pipeline_id}/subpipeline/", {
+        ...path({ pipeline_id: id }),
+        body: { graph, nodes, name },
+      }),
+    ) as Promise<{ pipeline: Pipeline; graph: Graph }>,
 
   // TODO(schema): the runs page builds its filters as a query string (runsQuery.ts).
   runs: (query: string) => request<RunPage>(withWorkspace(`/api/runs/${query ? `?${query}` : ""}`)),
@@ -193,6 +219,25 @@ export const api = {
   },
   connections: () =>
     unwrap(http.GET("/api/connections/", { params: { query: ws() } })) as Promise<Connection[]>,
+
+  /** The template gallery: the built-in templates, then the workspace's own. */
+  templates: () =>
+    unwrap(http.GET("/api/templates/", { params: { query: ws() } })) as Promise<Template[]>,
+  /** A new pipeline from a template (a built-in's slug or a workspace template's id). */
+  instantiateTemplate: (id: string, body: TemplateInstantiateInput) =>
+    unwrap(
+      http.POST("/api/templates/{template_id}/instantiate/", {
+        ...path({ template_id: id }),
+        body: { ...body, workspace: getApiWorkspace() ?? undefined },
+      }),
+    ) as Promise<Pipeline>,
+  /** Save a pipeline's current graph as a template of its workspace. */
+  saveTemplate: (pipelineId: string, body: { name?: string; description?: string }) =>
+    unwrap(
+      http.POST("/api/pipelines/{pipeline_id}/template/", { ...path({ pipeline_id: pipelineId }), body }),
+    ) as Promise<Template>,
+  deleteTemplate: (id: string) =>
+    unwrap(http.DELETE("/api/templates/{template_id}/", path({ template_id: id }))) as Promise<void>,
 
   models: () =>
     unwrap(http.GET("/api/models/", { params: { query: ws() } })) as Promise<ModelSummary[]>,

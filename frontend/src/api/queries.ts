@@ -11,7 +11,14 @@ import { useSession } from "../lib/session";
 import { api } from "./client";
 import { errorMessage } from "./http";
 import { queryKeys } from "./queryClient";
-import type { Graph, OperatorSpec, Pipeline, ScheduleInput } from "./types";
+import type {
+  Annotation,
+  Graph,
+  OperatorSpec,
+  Pipeline,
+  ScheduleInput,
+  TemplateInstantiateInput,
+} from "./types";
 
 export { queryKeys };
 
@@ -41,6 +48,9 @@ export const datasetsQuery = (workspace: string | null) =>
 
 export const connectionsQuery = (workspace: string | null) =>
   queryOptions({ queryKey: queryKeys.connections.list(workspace), queryFn: api.connections });
+
+export const templatesQuery = (workspace: string | null) =>
+  queryOptions({ queryKey: queryKeys.templates.list(workspace), queryFn: api.templates });
 
 export const modelsQuery = (workspace: string | null) =>
   queryOptions({ queryKey: queryKeys.models.list(workspace), queryFn: api.models });
@@ -89,6 +99,10 @@ export function useConnectionsQuery() {
   return useQuery(connectionsQuery(useWorkspaceId()));
 }
 
+export function useTemplatesQuery(enabled = true) {
+  return useQuery({ ...templatesQuery(useWorkspaceId()), enabled });
+}
+
 export function useModelsQuery() {
   return useQuery(modelsQuery(useWorkspaceId()));
 }
@@ -123,8 +137,31 @@ export const createPipelineMutation = (qc: QueryClient) => ({
   onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.pipelines.all }),
 });
 
+/** A pipeline made from a template: a new pipeline, and maybe a (paused) schedule. */
+export const instantiateTemplateMutation = (qc: QueryClient) => ({
+  mutationFn: (v: { template: string; body: TemplateInstantiateInput }) =>
+    api.instantiateTemplate(v.template, v.body),
+  onSuccess: () => {
+    void qc.invalidateQueries({ queryKey: queryKeys.pipelines.all });
+    void qc.invalidateQueries({ queryKey: queryKeys.schedules.all });
+  },
+});
+
+export const saveTemplateMutation = (qc: QueryClient) => ({
+  mutationFn: (v: { pipeline: string; name?: string; description?: string }) => {
+    const { pipeline, ...body } = v;
+    return api.saveTemplate(pipeline, body);
+  },
+  onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.templates.all }),
+});
+
+export const deleteTemplateMutation = (qc: QueryClient) => ({
+  mutationFn: (id: string) => api.deleteTemplate(id),
+  onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.templates.all }),
+});
+
 export const updatePipelineMutation = (qc: QueryClient) => ({
-  mutationFn: (v: { id: string; name?: string; description?: string; graph?: Graph }) => {
+  mutationFn: (v: { id: string; name?: string; description?: string; graph?: Graph; annotations?: Annotation[] }) => {
     const { id, ...body } = v;
     return api.updatePipeline(id, body);
   },
@@ -174,6 +211,15 @@ export function useUploadDataset() {
 }
 export function useCreatePipeline() {
   return useMutation(createPipelineMutation(useQueryClient()));
+}
+export function useInstantiateTemplate() {
+  return useMutation(instantiateTemplateMutation(useQueryClient()));
+}
+export function useSaveTemplate() {
+  return useMutation(saveTemplateMutation(useQueryClient()));
+}
+export function useDeleteTemplate() {
+  return useMutation(deleteTemplateMutation(useQueryClient()));
 }
 export function useUpdatePipeline() {
   return useMutation(updatePipelineMutation(useQueryClient()));

@@ -40,6 +40,10 @@ export const queryKeys = {
     all: ["connections"] as const,
     list: (workspace: string | null) => ["connections", "list", workspace] as const,
   },
+  templates: {
+    all: ["templates"] as const,
+    list: (workspace: string | null) => ["templates", "list", workspace] as const,
+  },
   schedules: {
     all: ["schedules"] as const,
     list: (pipeline: string) => ["schedules", "list", pipeline] as const,

@@ -441,6 +441,26 @@ export interface paths {
         patch: operations["pipelines_partial_update"];
         trace?: never;
     };
+    "/api/pipelines/{pipeline_id}/callable/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The pipelines this one can call (its workspace's others that declare an input or an
+         *     output): the canvas palette's "Pipelines".
+         */
+        get: operations["pipelines_callable_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pipelines/{pipeline_id}/deployment/": {
         parameters: {
             query?: never;
@@ -540,6 +560,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pipelines/{pipeline_id}/expand/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description The graph with one calling node replaced by the called pipeline's nodes (not saved:
+         *     the canvas applies it as one step).
+         */
+        post: operations["pipelines_expand_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pipelines/{pipeline_id}/feedback/": {
         parameters: {
             query?: never;
@@ -627,6 +667,44 @@ export interface paths {
         get: operations["pipelines_schedules_list"];
         put?: never;
         post: operations["pipelines_schedules_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pipelines/{pipeline_id}/subpipeline/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Make sub-pipeline: the selected nodes become a new pipeline (saved, audited), and the
+         *     caller's graph comes back with them replaced by a node calling it (for the canvas to
+         *     apply as one step and save).
+         */
+        post: operations["pipelines_subpipeline_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pipelines/{pipeline_id}/template/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Save the pipeline's current graph as a template of its workspace. */
+        post: operations["pipelines_template_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -900,6 +978,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/templates/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The built-in templates, then the workspace's own, newest first. */
+        get: operations["templates_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/templates/{template_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["templates_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/templates/{template_id}/instantiate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A new pipeline from a template (a built-in's slug or a workspace template's id). */
+        post: operations["templates_instantiate_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tokens/": {
         parameters: {
             query?: never;
@@ -1067,6 +1195,36 @@ export interface components {
             alias: string;
             version: number;
         };
+        AnnotationPositionSchema: {
+            /** Format: double */
+            x: number;
+            /** Format: double */
+            y: number;
+        };
+        /** @description A sticky note or a coloured frame on the canvas (not part of the graph). */
+        AnnotationSchema: {
+            /** @description One of yellow, orange, pink, purple, blue, green, gray, or #rrggbb. */
+            color: string;
+            /** @description Like a node id: letters, digits, '_', '.' or '-'. */
+            id: string;
+            kind: components["schemas"]["AnnotationSchemaKindEnum"];
+            position: components["schemas"]["AnnotationPositionSchema"];
+            size: components["schemas"]["AnnotationSizeSchema"];
+            /** @description A note's text, a frame's title. */
+            text: string;
+        };
+        /**
+         * @description * `note` - note
+         *     * `frame` - frame
+         * @enum {string}
+         */
+        AnnotationSchemaKindEnum: "note" | "frame";
+        AnnotationSizeSchema: {
+            /** Format: double */
+            height: number;
+            /** Format: double */
+            width: number;
+        };
         ApiTokenCreatedOutput: {
             /** Format: date-time */
             created_at: string;
@@ -1150,6 +1308,38 @@ export interface components {
             /** Format: date-time */
             next_fire_at: string | null;
             timezone: string;
+        };
+        /**
+         * @description What a node calling a pipeline offers: the called pipeline's input and output markers
+         *     as ports, and its exposed params.
+         */
+        CallablePipelineOutput: {
+            description: string;
+            /** Format: uuid */
+            id: string;
+            inputs: components["schemas"]["InterfacePortOutput"][];
+            name: string;
+            /** @description Its current version's number. */
+            number: number;
+            outputs: components["schemas"]["InterfacePortOutput"][];
+            params: components["schemas"]["InterfaceParamOutput"][];
+            /** @description The hash of its current version. */
+            version: string;
+        };
+        /**
+         * @description What a node calling a pipeline offers: the called pipeline's input and output markers
+         *     as ports, and its exposed params.
+         */
+        CallOutput: {
+            inputs: components["schemas"]["InterfacePortOutput"][];
+            name: string;
+            /** @description That version's number (1 for the first). */
+            number: number;
+            outputs: components["schemas"]["InterfacePortOutput"][];
+            params: components["schemas"]["InterfaceParamOutput"][];
+            pipeline: string;
+            /** @description The hash of the version called. */
+            version: string;
         };
         /**
          * @description The version behind the challenger alias, answering in the shadow, against the
@@ -1529,6 +1719,17 @@ export interface components {
             /** @description What went wrong, for people. */
             message: string;
         };
+        ExpandInput: {
+            graph: components["schemas"]["GraphSchema"];
+            /** @description The calling node to expand. */
+            node: string;
+        };
+        ExposedParamSchema: {
+            /** @description The param's name on a calling node. */
+            name: string;
+            node: string;
+            param: string;
+        };
         /** @description Documents the body: a JSON list of {"id", "label"}, checked by the service. */
         FeedbackInput: {
             /** @description A prediction's "id" from an answer. */
@@ -1591,6 +1792,9 @@ export interface components {
             };
             position?: components["schemas"]["PositionSchema"];
         };
+        GraphOutput: {
+            graph: components["schemas"]["GraphSchema"];
+        };
         GraphProblemOutput: {
             field: string | null;
             message: string;
@@ -1598,7 +1802,25 @@ export interface components {
         };
         GraphSchema: {
             edges: components["schemas"]["GraphEdgeSchema"][];
+            /** @description Params a pipeline calling this one may set. */
+            exposed?: components["schemas"]["ExposedParamSchema"][];
             nodes: components["schemas"]["GraphNodeSchema"][];
+        };
+        InterfaceParamOutput: {
+            default: unknown;
+            name: string;
+            node: string;
+            param: string;
+            /** @description The param's JSON schema. */
+            schema?: {
+                [key: string]: unknown;
+            };
+        };
+        InterfacePortOutput: {
+            name: string;
+            /** @description The marker node inside the called pipeline. */
+            node: string;
+            type: components["schemas"]["TypeEnum"];
         };
         InvitationAcceptOutput: {
             role: components["schemas"]["RoleEnum"];
@@ -1946,6 +2168,8 @@ export interface components {
             role: string;
         };
         PatchedPipelineInput: {
+            /** @description Sticky notes and frames on the canvas: stored with the pipeline, outside the graph (changing them makes no version). */
+            annotations?: components["schemas"]["AnnotationSchema"][];
             description?: string;
             graph?: components["schemas"]["GraphSchema"];
             name?: string;
@@ -1973,6 +2197,8 @@ export interface components {
             role: components["schemas"]["RoleEnum"];
         };
         PipelineInput: {
+            /** @description Sticky notes and frames on the canvas: stored with the pipeline, outside the graph (changing them makes no version). */
+            annotations?: components["schemas"]["AnnotationSchema"][];
             description?: string;
             graph?: components["schemas"]["GraphSchema"];
             name: string;
@@ -1984,6 +2210,7 @@ export interface components {
          *     ``last_run_*`` annotations of pipeline_list_with_last_run when present, else is read.
          */
         PipelineOutput: {
+            readonly annotations: components["schemas"]["AnnotationSchema"][];
             /** Format: date-time */
             created_at: string;
             description: string;
@@ -2088,6 +2315,16 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "viewer" | "editor" | "owner";
+        RunCallOutput: {
+            /** @description Whether the node calls the latest version. */
+            latest: boolean;
+            name: string;
+            /** @description That version's number (1 for the first). */
+            number: number;
+            pipeline: string;
+            /** @description The hash of the version called. */
+            version: string;
+        };
         /** @description A run in the runs list: everything but its nodes. */
         RunListItemOutput: {
             /** Format: date-time */
@@ -2126,6 +2363,10 @@ export interface components {
         };
         /** @description A run in the runs list: everything but its nodes. */
         RunOutput: {
+            /** @description The pipelines the run called, by calling node path ("n7", "n7.n2"): their nodes ran as "<path>.<id>". */
+            calls: {
+                [key: string]: components["schemas"]["RunCallOutput"];
+            };
             /** Format: date-time */
             created_at: string | null;
             /** @description The username of who started the run (none for a schedule or a webhook). */
@@ -2301,6 +2542,89 @@ export interface components {
             /** @description Records loaded before, changed since. */
             updated: number;
         };
+        SubpipelineInput: {
+            graph: components["schemas"]["GraphSchema"];
+            /** @description The new pipeline's name. */
+            name: string;
+            /** @description The selected nodes. */
+            nodes: string[];
+        };
+        SubpipelineOutput: {
+            /** @description The caller's graph, the selection replaced by a call. */
+            graph: components["schemas"]["GraphSchema"];
+            pipeline: components["schemas"]["PipelineOutput"];
+        };
+        TemplateEdgeOutline: {
+            source: string;
+            target: string;
+        };
+        TemplateGraphOutline: {
+            edges: components["schemas"]["TemplateEdgeOutline"][];
+            nodes: components["schemas"]["TemplateNodeOutline"][];
+        };
+        TemplateInstantiateInput: {
+            /** @description {need: connection id} for the template's needs; a need left out uses the workspace's only connection of that kind. */
+            connections?: {
+                [key: string]: string;
+            };
+            description?: string;
+            /** @description The new pipeline's name; the template's (numbered if taken) when left out. */
+            name?: string;
+            /** Format: uuid */
+            workspace?: string;
+        };
+        TemplateNeedOutput: {
+            /** @description A connection kind, or sql: any SQL database. */
+            kind: string;
+            /** @description The connection kinds that meet the need. */
+            kinds: string[];
+            label: string;
+        };
+        TemplateNodeOutline: {
+            id: string;
+            label: string;
+            operator: string;
+            position: components["schemas"]["PositionSchema"];
+        };
+        TemplateOutput: {
+            /** Format: date-time */
+            created_at: string | null;
+            created_by: string | null;
+            /** @description The uploaded datasets it reads, by name (their newest version). */
+            datasets: string[];
+            description: string;
+            /** @description Its nodes and edges, to draw it (no params). */
+            graph: components["schemas"]["TemplateGraphOutline"];
+            /** @description A built-in template's slug, or a workspace template's id. */
+            id: string;
+            kind: components["schemas"]["TemplateOutputKindEnum"];
+            name: string;
+            /** @description The connections to choose when making a pipeline from it. */
+            needs: components["schemas"]["TemplateNeedOutput"][];
+            trigger: components["schemas"]["TemplateTriggerOutput"] | null;
+        };
+        /**
+         * @description * `builtin` - builtin
+         *     * `workspace` - workspace
+         * @enum {string}
+         */
+        TemplateOutputKindEnum: "builtin" | "workspace";
+        TemplateSaveInput: {
+            description?: string;
+            /** @description The template's name; the pipeline's when left out. */
+            name?: string;
+        };
+        TemplateTriggerOutput: {
+            /** @description A schedule's cron (UTC), created paused. */
+            cron?: string;
+            kind: components["schemas"]["TemplateTriggerOutputKindEnum"];
+        };
+        /**
+         * @description * `schedule` - schedule
+         *     * `webhook` - webhook
+         * @enum {string}
+         */
+        TemplateTriggerOutputKindEnum: "schedule" | "webhook";
         TrainingDataCompareOutput: {
             columns_added: string[];
             columns_removed: string[];
@@ -2318,7 +2642,17 @@ export interface components {
          * @enum {string}
          */
         TriggerEnum: "manual" | "api" | "schedule" | "webhook";
+        /**
+         * @description * `table` - table
+         *     * `model` - model
+         * @enum {string}
+         */
+        TypeEnum: "table" | "model";
         ValidationOutput: {
+            /** @description Each node calling a pipeline: what it calls. */
+            calls?: {
+                [key: string]: components["schemas"]["CallOutput"];
+            };
             errors: components["schemas"]["GraphProblemOutput"][];
             schemas: {
                 [key: string]: {
@@ -4287,6 +4621,63 @@ export interface operations {
             };
         };
     };
+    pipelines_callable_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallablePipelineOutput"][];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     pipelines_deployment_retrieve: {
         parameters: {
             query?: never;
@@ -4664,6 +5055,69 @@ export interface operations {
             };
             /** @description A passing fault; retrying may succeed. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pipelines_expand_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExpandInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["ExpandInput"];
+                "multipart/form-data": components["schemas"]["ExpandInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5057,6 +5511,132 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ScheduleOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pipelines_subpipeline_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubpipelineInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["SubpipelineInput"];
+                "multipart/form-data": components["schemas"]["SubpipelineInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubpipelineOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pipelines_template_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TemplateSaveInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["TemplateSaveInput"];
+                "multipart/form-data": components["schemas"]["TemplateSaveInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOutput"];
                 };
             };
             /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
@@ -6169,6 +6749,165 @@ export interface operations {
             };
             /** @description No valid credentials. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    templates_list: {
+        parameters: {
+            query?: {
+                /** @description A workspace id; defaults to the caller's personal workspace. */
+                workspace?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOutput"][];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    templates_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    templates_instantiate_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TemplateInstantiateInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["TemplateInstantiateInput"];
+                "multipart/form-data": components["schemas"]["TemplateInstantiateInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineOutput"];
+                };
+            };
+            /** @description The request is invalid: extra.fields names the fields at fault, extra.errors the problems of a pipeline graph. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role in the workspace does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,7 +8,7 @@ import type { components } from "./schema";
 
 type S = components["schemas"];
 
-export type Category = "connector" | "transform" | "model" | "action";
+export type Category = "connector" | "transform" | "model" | "action" | "pipeline";
 export type PortType = "table" | "model";
 
 export type Workspace = S["WorkspaceOutput"];
@@ -63,10 +63,20 @@ export type GraphNode = Omit<S["GraphNodeSchema"], "params" | "position"> & {
   position: S["PositionSchema"];
 };
 export type GraphEdge = S["GraphEdgeSchema"];
+export type ExposedParam = S["ExposedParamSchema"];
 export interface Graph {
   nodes: GraphNode[];
   edges: GraphEdge[];
+  /** Params of its nodes a pipeline calling this one may set. */
+  exposed?: ExposedParam[];
 }
+/** What a node calling a pipeline offers (validation's `calls`, the palette's callables). */
+export type CallInterface = Omit<S["CallOutput"], "inputs" | "outputs" | "params"> & {
+  inputs: (Omit<S["InterfacePortOutput"], "type"> & { type: PortType })[];
+  outputs: (Omit<S["InterfacePortOutput"], "type"> & { type: PortType })[];
+  params: (Omit<S["InterfaceParamOutput"], "schema"> & { schema?: JsonSchema })[];
+};
+export type CallablePipeline = Omit<CallInterface, "pipeline"> & { id: string; description: string };
 
 export type RunStatus = S["RunStatusEnum"];
 export type Trigger = S["TriggerEnum"];
@@ -85,9 +95,14 @@ export const TRIGGERS: Trigger[] = ["manual", "api", "schedule", "webhook"];
 
 export type RunSummary = Omit<S["LastRunOutput"], "status"> & { status: RunStatus };
 
-export type Pipeline = Omit<S["PipelineOutput"], "graph" | "last_run"> & {
+/** A sticky note or a frame on the canvas: saved with the pipeline, outside its graph. */
+export type Annotation = S["AnnotationSchema"];
+
+export type Pipeline = Omit<S["PipelineOutput"], "graph" | "last_run" | "annotations"> & {
   graph: Graph;
   last_run: RunSummary | null;
+  /** Read defensively (editor/annotations/annotations.ts parseAnnotations). */
+  annotations?: Annotation[];
 };
 
 export type PipelineVersion = Omit<S["PipelineVersionOutput"], "graph"> & { graph: Graph };
@@ -112,7 +127,10 @@ export type VersionDiff = Omit<
 export type Column = S["ColumnOutput"];
 export type GraphError = S["GraphProblemOutput"];
 export type NodeSchemas = Record<string, Record<string, Column[] | null>>;
-export type ValidateResult = Omit<S["ValidationOutput"], "schemas"> & { schemas: NodeSchemas };
+export type ValidateResult = Omit<S["ValidationOutput"], "schemas" | "calls"> & {
+  schemas: NodeSchemas;
+  calls?: Record<string, CallInterface>;
+};
 
 /** One output port of a finished node (the schema types `outputs` as free-form objects). */
 export interface PortOutput {
@@ -134,7 +152,8 @@ export type NodeRun = Omit<S["NodeRunOutput"], "outputs" | "pushdown" | "pushed_
 /** A run in the runs list (and, fewer fields, on the workspace websocket). */
 export type RunRow = S["RunListItemOutput"];
 /** One run with its nodes: GET /api/runs/{id}/, the run socket's snapshot. */
-export type Run = Omit<S["RunOutput"], "nodes"> & { nodes: NodeRun[] };
+/** `calls`: the pipelines the run called (absent from the websocket's run messages). */
+export type Run = Omit<S["RunOutput"], "nodes" | "calls"> & { nodes: NodeRun[]; calls?: S["RunOutput"]["calls"] };
 export type RunPage = S["RunPageOutput"];
 
 type RunListOnly = "pipeline_name" | "version" | "created_by" | "datasets" | "force" | "replay_of" | "seq";
@@ -153,6 +172,11 @@ export type Preview = S["NodePreviewOutput"];
 
 export type Dataset = Omit<S["DatasetOutput"], "columns"> & { columns: Column[] | null };
 export type Connection = S["ConnectionOutput"];
+
+/** A card of the template gallery: a built-in template or one of the workspace's own. */
+export type Template = S["TemplateOutput"];
+export type TemplateNeed = S["TemplateNeedOutput"];
+export type TemplateInstantiateInput = Omit<S["TemplateInstantiateInput"], "workspace">;
 
 export type RunMessage =
   | { type: "snapshot"; seq: number; run: Run }

@@ -38,12 +38,16 @@ import { DRAG_MIME } from "./Palette";
 import type { EditorStore } from "./store";
 import type { ConnectionCheck } from "./ports";
 import { DEFAULT_NODE_SIZE, freeCorner, keepInView, viewportFor, type Corner } from "./layout";
+import { isAnnotationNode, minimapColorOf } from "./annotations/annotations";
+import { AnnotationTools } from "./annotations/AnnotationTools";
+import { useAnnotationLayer, type CanvasNode } from "./annotations/useAnnotationLayer";
 
 const CATEGORY_COLOR: Record<Category, string> = {
   connector: "#2563eb",
   transform: "#7c3aed",
   model: "#d97706",
   action: "#059669",
+  pipeline: "#0e7490",
 };
 
 type HandleLike = { id?: string | null; type: "source" | "target" } | null;
@@ -169,6 +173,7 @@ const selectMinimapCorner = (s: FlowState): Corner | null => {
   const [tx, ty, zoom] = s.transform;
   const rects = [];
   for (const n of s.nodeLookup.values()) {
+    if (isAnnotationNode(n)) continue; // notes and frames are behind: the minimap may cover them
     const p = n.internals.positionAbsolute;
     rects.push({
       x: p.x * zoom + tx,
@@ -195,7 +200,8 @@ export function Canvas({
   const nodes = useEditor(selectNodes);
   const rawEdges = useEditor(selectEdges);
   const nodeRuns = useEditor(selectNodeRuns);
-  const onNodesChange = useEditor((s) => s.onNodesChange);
+  // The operator nodes with the notes and frames behind them; their changes are split again.
+  const layer = useAnnotationLayer(nodes);
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const empty = nodes.length === 0;
   const big = nodes.length > RENDER_VISIBLE_ONLY_ABOVE;
@@ -336,6 +342,8 @@ export function Canvas({
 
   const minimapColor = useCallback(
     (n: Node) => {
+      const note = minimapColorOf(n);
+      if (note) return note;
       const op = store.getState().catalogue[(n as OpNode).data?.operator];
       return op ? CATEGORY_COLOR[op.category] : "#94a3b8";
     },
@@ -353,11 +361,11 @@ export function Canvas({
       onMouseMove={onPointerMove}
       onMouseLeave={onPointerLeave}
     >
-      <ReactFlow<OpNode, FlowEdge>
-        nodes={nodes}
+      <ReactFlow<CanvasNode, FlowEdge>
+        nodes={layer.nodes}
         edges={edges}
         nodeTypes={nodeTypes}
-        onNodesChange={onNodesChange}
+        onNodesChange={layer.onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
@@ -379,6 +387,7 @@ export function Canvas({
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd5e1" />
         <Controls position="bottom-left" showInteractive={false} />
+        <AnnotationTools />
         {roomy && minimapCorner && (
         <MiniMap
           position={minimapCorner}

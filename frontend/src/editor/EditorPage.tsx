@@ -9,7 +9,9 @@ import { toast } from "../ui/toast";
 import { Canvas, type PointerRef } from "./Canvas";
 import { EditorProvider, useEditorApi } from "./context";
 import { clearDraft, type Draft } from "./drafts";
+import { parseAnnotations } from "./annotations/annotations";
 import { useAddOperator } from "./hooks/useAddOperator";
+import { useCallables } from "./hooks/useCallables";
 import { useDraftAndLeaveGuard } from "./hooks/useDraftAndLeaveGuard";
 import { usePlan } from "./hooks/usePlan";
 import { useRunSocket } from "./hooks/useRunSocket";
@@ -72,6 +74,7 @@ function DraftBanner({ draft, onDone }: { draft: Draft; onDone: () => void }) {
         className="btn btn-sm btn-primary"
         onClick={() => {
           store.getState().replaceGraph(draft.graph as Graph);
+          if (draft.annotations) store.getState().setAnnotations(parseAnnotations(draft.annotations), { record: false });
           onDone();
           toast("Draft restored. Save to keep it.", "success");
         }}
@@ -98,6 +101,7 @@ function EditorBody({ initialDraft }: { initialDraft: Draft | null }) {
   const [drawerOpen, setDrawerOpen] = useState(true);
 
   useValidation(store);
+  useCallables(store);
   usePlan(store);
   useDraftAndLeaveGuard(store, draft !== null);
   useRunSocket(store);

@@ -1,6 +1,6 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { AlertTriangle, Database as Cached } from "lucide-react";
-import { memo, useRef, useState } from "react";
+import { memo, useMemo, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { NodeRun, PortSpec } from "../api/types";
 import { elapsed, formatDuration, formatNumber } from "../lib/format";
@@ -8,6 +8,7 @@ import { pushdownBadge } from "../lib/pushdown";
 import { useNow } from "../lib/useNow";
 import { OperatorIcon } from "../ui/OperatorIcon";
 import { StatusBadge } from "../ui/StatusBadge";
+import { CALL, LATEST, callParams, callPorts, callProgress, callShape, innerRuns, versionLabel } from "./calls";
 import { useEditor } from "./context";
 import type { OpNode } from "./graph";
 import type { PlanStatus } from "./plan";
@@ -18,8 +19,17 @@ import "./editor.css";
 
 /** Everything a node shows from the editor store, in one subscription per node. */
 function selectNodeView(s: EditorStore, id: string, operator: string) {
+  // A node calling a pipeline: its ports are the called pipeline's, its status that of the
+  // nodes it expanded into (primitives, so the shallow comparison holds between updates).
+  const calling = operator === CALL;
+  const progress = calling ? callProgress(innerRuns(s.nodeRuns, id)) : undefined;
   return {
     op: s.catalogue[operator],
+    call: calling ? s.calls[id] : undefined,
+    callables: calling ? s.callables : undefined,
+    callStatus: progress?.status,
+    callDone: progress?.done ?? 0,
+    callTotal: progress?.total ?? 0,
     run: s.nodeRuns[id] as NodeRun | undefined,
     errors: s.errorsByNode[id],
     // What the next run does with this node; not shown while a run is under way.
@@ -105,11 +115,15 @@ function RunLine({ run }: { run: NodeRun }) {
 }
 
 function OperatorNodeImpl({ id, data, selected }: NodeProps<OpNode>) {
-  const { op, run, errors, plan } = useEditor(
+  const { op: catalogued, call, callables, callStatus, callDone, callTotal, run, errors, plan } = useEditor(
     useShallow((s: EditorStore) => selectNodeView(s, id, data.operator)),
   );
+  const op = useMemo(
+    () => (catalogued && data.operator === CALL ? { ...catalogued, ...callPorts(callShape(data, call, callables ?? [])) } : catalogued),
+    [catalogued, data, call, callables],
+  );
   const category = op?.category ?? "transform";
-  const status = run?.status;
+  const status = run?.status ?? callStatus;
   const firstError = run?.status === "failed" && run.error ? run.error : errors?.[0]?.message;
   // The run bar is mounted only while it can be seen: a node that is not pointed at nor selected
   // subscribes to nothing more.
@@ -179,6 +193,16 @@ function OperatorNodeImpl({ id, data, selected }: NodeProps<OpNode>) {
       {run && run.status !== "pending" && (
         <div className={`op-node-status status-text-${run.status}`}>
           <RunLine run={run} />
+        </div>
+      )}
+      {!run && callStatus && callStatus !== "pending" && (
+        <div className={`op-node-status status-text-${callStatus}`} data-testid="call-progress">
+          {callDone} of {callTotal} called nodes done
+        </div>
+      )}
+      {data.operator === CALL && call && (
+        <div className="op-node-call muted small" title="The version this node calls">
+          {versionLabel(call, callParams(data.params).version === LATEST)}
         </div>
       )}
       {firstError && (

@@ -1,10 +1,26 @@
 import { ChevronDown, ChevronRight, Plus, Search } from "lucide-react";
 import { memo, useMemo, useState, type DragEvent } from "react";
-import type { OperatorSpec } from "../api/types";
+import type { CallablePipeline, OperatorSpec } from "../api/types";
+import { CALL, CALL_PREFIX } from "./calls";
 import { CATEGORIES, CATEGORY_LABEL, OperatorIcon } from "../ui/OperatorIcon";
 import { useEditor } from "./context";
 
 export const DRAG_MIME = "application/x-datagran-operator";
+
+/** A pipeline of the workspace as the palette lists it: under "Pipelines", added as a node
+ * calling its current version. */
+function paletteEntry(c: CallablePipeline, call: OperatorSpec | undefined): OperatorSpec {
+  const ports = (list: { name: string }[]) => list.map((p) => p.name).join(", ") || "none";
+  return {
+    ...(call ?? ({ inputs: [], outputs: [], params_schema: {}, keywords: [] } as unknown as OperatorSpec)),
+    name: `${CALL_PREFIX}${c.id}`,
+    label: c.name,
+    category: "pipeline",
+    icon: "workflow",
+    description: `v${c.number} · in: ${ports(c.inputs)} · out: ${ports(c.outputs)}`,
+    keywords: ["pipeline", "sub-pipeline", c.description],
+  };
+}
 
 export function searchOperators(ops: readonly OperatorSpec[], query: string): OperatorSpec[] {
   const words = query.trim().toLowerCase().split(/\s+/).filter(Boolean);
@@ -19,9 +35,16 @@ export function searchOperators(ops: readonly OperatorSpec[], query: string): Op
 
 function PaletteImpl({ onAdd }: { onAdd: (operator: string) => void }) {
   const catalogue = useEditor((s) => s.catalogue);
+  const callables = useEditor((s) => s.callables);
   const [query, setQuery] = useState("");
   const [closed, setClosed] = useState<Record<string, boolean>>({});
-  const ops = useMemo(() => Object.values(catalogue), [catalogue]);
+  const ops = useMemo(
+    () => [
+      ...Object.values(catalogue).filter((op) => op.name !== CALL),
+      ...callables.map((c) => paletteEntry(c, catalogue[CALL])),
+    ],
+    [catalogue, callables],
+  );
   const found = useMemo(() => searchOperators(ops, query), [ops, query]);
 
   const onDragStart = (e: DragEvent, name: string) => {

@@ -6,6 +6,8 @@ import { formatDateTime } from "../lib/format";
 import { Link } from "../pages/common";
 import { CATEGORY_LABEL, OperatorIcon } from "../ui/OperatorIcon";
 import { StatusBadge } from "../ui/StatusBadge";
+import { CALL } from "./calls";
+import { CallSettings, ExposeParams, MakeSubpipeline } from "./CallPanels";
 import { columnsByPort, mergeSchemas, runSchemas } from "./columns";
 import { useEditor, useEditorApi } from "./context";
 import { toGraph } from "./graph";
@@ -83,6 +85,8 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
   const shown = renderedPaths(fields, params);
   const loose = (errors ?? []).filter((e) => {
     const p = paramPathOf(e.field);
+    // A calling node's exposed params have their own form (CallSettings), errors included.
+    if (data.operator === CALL && p?.startsWith("params.")) return false;
     return p === null || !shown.has(p);
   });
 
@@ -157,8 +161,13 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
           onChange={(e) => store.getState().setLabel(nodeId, e.target.value)}
         />
       </div>
-      {op && ctx ? (
-        <ParamsForm fields={fields} params={params} ctx={ctx} />
+      {op && data.operator === CALL ? (
+        <CallSettings nodeId={nodeId} params={params} errors={errors} />
+      ) : op && ctx ? (
+        <>
+          <ParamsForm fields={fields} params={params} ctx={ctx} />
+          <ExposeParams nodeId={nodeId} op={op} />
+        </>
       ) : (
         <p className="muted small">This operator is not installed on the server.</p>
       )}
@@ -294,6 +303,7 @@ function MultiSelection({ ids }: { ids: string[] }) {
           <Trash2 size={14} /> Delete
         </button>
       </div>
+      <MakeSubpipeline ids={ids} />
     </div>
   );
 }

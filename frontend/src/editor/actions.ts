@@ -7,7 +7,8 @@ import type { Graph, GraphError, Run } from "../api/types";
 import { elapsed, formatDuration } from "../lib/format";
 import { toast } from "../ui/toast";
 import { clearDraft } from "./drafts";
-import { parseGraph } from "./graph";
+import { canonicalAnnotations } from "./annotations/annotations";
+import { canonicalGraph, parseGraph } from "./graph";
 import { cancelRunMutation, invalidateAfterRun, mutate, startPartialRunMutation, type RunScope } from "./queries";
 import { isRunActive } from "./runState";
 import type { EditorStore } from "./store";
@@ -26,7 +27,11 @@ export function graphErrorsOf(err: unknown): GraphError[] | null {
   });
 }
 
-/** Save the graph. Returns true when the server has it. */
+/**
+ * Save the graph and the annotations (notes, frames) in one PATCH. Only what changed is sent:
+ * annotations alone leave the graph, its version and every cached output as they are.
+ * Returns true when the server has it.
+ */
 export async function savePipeline(
   store: StoreApi<EditorStore>,
   opts: { quiet?: boolean } = {},
@@ -34,10 +39,19 @@ export async function savePipeline(
   const s = store.getState();
   if (s.saving) return false;
   const graph = s.getGraph();
+  const annotations = s.getAnnotations();
+  // Worked out afresh: the keys lag behind a drag that is under way.
+  const notesChanged = canonicalAnnotations(annotations) !== s.savedAnnotationsKey;
+  const sendGraph = canonicalGraph(graph) !== s.savedKey || !notesChanged;
   s.setSaving(true);
   try {
-    const p = await mutate(updatePipelineMutation, { id: s.pipelineId, graph });
-    store.getState().markSaved(p, graph);
+    const p = await mutate(updatePipelineMutation, {
+      id: s.pipelineId,
+      ...(sendGraph ? { graph } : {}),
+      ...(notesChanged ? { annotations } : {}),
+    });
+    // An unchanged graph is the saved one: the graph and annotations sent are what the server has.
+    store.getState().markSaved(p, graph, annotations);
     if (!store.getState().dirty) clearDraft(s.pipelineId);
     if (!opts.quiet) toast("Saved.", "success", 2000);
     return true;

@@ -1,9 +1,11 @@
 // Unsaved edits kept in localStorage, so a reload or a crash loses nothing.
-import type { Graph } from "../api/types";
+import type { Annotation, Graph } from "../api/types";
 import { safeGet, safeRemove, safeSet } from "../lib/session";
 
 export interface Draft {
   graph: Graph;
+  /** The notes and frames (absent from drafts written before there were any). */
+  annotations?: Annotation[];
   /** The version the edits started from. */
   baseVersion: string;
   savedAt: string;
@@ -25,8 +27,13 @@ export function loadDraft(pipelineId: string): Draft | null {
   }
 }
 
-export function saveDraft(pipelineId: string, graph: Graph, baseVersion: string): void {
-  const d: Draft = { graph, baseVersion, savedAt: new Date().toISOString() };
+export function saveDraft(
+  pipelineId: string,
+  graph: Graph,
+  baseVersion: string,
+  annotations?: Annotation[],
+): void {
+  const d: Draft = { graph, annotations, baseVersion, savedAt: new Date().toISOString() };
   safeSet(draftKey(pipelineId), JSON.stringify(d));
 }
 

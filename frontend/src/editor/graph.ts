@@ -6,6 +6,8 @@ export type OpNodeData = {
   operator: string;
   params: Record<string, unknown>;
   label?: string;
+  /** Params a pipeline calling this one may set: param → the name callers see. */
+  exposed?: Record<string, string>;
 };
 export type OpNode = Node<OpNodeData, "operator">;
 export type FlowEdge = Edge;
@@ -16,16 +18,33 @@ export function edgeId(e: GraphEdge): string {
   return `${e.source}:${e.source_port}->${e.target}:${e.target_port}`;
 }
 
-export function graphNodeToFlow(n: GraphNode): OpNode {
+export function graphNodeToFlow(n: GraphNode, exposed?: Record<string, string>): OpNode {
+  const data: OpNodeData =
+    n.label !== undefined
+      ? { operator: n.operator, params: n.params ?? {}, label: n.label }
+      : { operator: n.operator, params: n.params ?? {} };
+  if (exposed && Object.keys(exposed).length) data.exposed = exposed;
   return {
     id: n.id,
     type: NODE_TYPE,
     position: { x: n.position?.x ?? 0, y: n.position?.y ?? 0 },
-    data:
-      n.label !== undefined
-        ? { operator: n.operator, params: n.params ?? {}, label: n.label }
-        : { operator: n.operator, params: n.params ?? {} },
+    data,
   };
+}
+
+/** A graph's exposed params by node: {node: {param: name}}. */
+function exposedByNode(graph: Graph): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const e of graph.exposed ?? []) (out[e.node] ??= {})[e.param] = e.name;
+  return out;
+}
+
+/** The nodes' exposed params as the graph lists them (by name; absent when none). */
+function exposedOf(nodes: readonly OpNode[]): Pick<Graph, "exposed"> {
+  const exposed = nodes
+    .flatMap((n) => Object.entries(n.data.exposed ?? {}).map(([param, name]) => ({ name, node: n.id, param })))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return exposed.length ? { exposed } : {};
 }
 
 export function graphEdgeToFlow(e: GraphEdge): FlowEdge {
@@ -40,8 +59,9 @@ export function graphEdgeToFlow(e: GraphEdge): FlowEdge {
 
 /** API graph → React Flow nodes and edges. */
 export function toFlow(graph: Graph): { nodes: OpNode[]; edges: FlowEdge[] } {
+  const exposed = exposedByNode(graph);
   return {
-    nodes: graph.nodes.map(graphNodeToFlow),
+    nodes: graph.nodes.map((n) => graphNodeToFlow(n, exposed[n.id])),
     edges: graph.edges.map(graphEdgeToFlow),
   };
 }
@@ -62,6 +82,7 @@ export function toGraph(nodes: readonly OpNode[], edges: readonly FlowEdge[]): G
       target: e.target,
       target_port: e.targetHandle ?? "",
     })),
+    ...exposedOf(nodes),
   };
 }
 
@@ -93,7 +114,8 @@ export function canonicalGraph(graph: Graph, opts: { positions?: boolean } = {})
     }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const edges = graph.edges.map(edgeId).sort();
-  return JSON.stringify(sortKeys({ nodes, edges }));
+  const exposed = graph.exposed?.length ? { exposed: graph.exposed.map((e) => `${e.name}=${e.node}.${e.param}`).sort() } : {};
+  return JSON.stringify(sortKeys({ nodes, edges, ...exposed }));
 }
 
 export function graphsEqual(a: Graph, b: Graph): boolean {

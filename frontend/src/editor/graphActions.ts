@@ -25,9 +25,11 @@ import {
 import { record, redo, undo } from "./history";
 import { freeSpot, layoutGraph, pasteOffset } from "./layout";
 import { projectPlan } from "./plan";
+import { CALL, CALL_PREFIX, callNode, callPorts, callShape } from "./calls";
 import { checkConnection, type ConnectionCheck } from "./ports";
 import { defaultParams, setIn, type Path } from "./schemaForm";
 import type { EditorState, EditorStore } from "./store";
+import { annotationsReplaced, isDirty, withoutSelectedAnnotations } from "./annotations/annotationActions";
 
 export interface GraphActions {
   getGraph(): Graph;
@@ -42,6 +44,8 @@ export interface GraphActions {
   setParam(nodeId: string, path: Path, value: unknown): void;
   setParams(nodeId: string, params: Record<string, unknown>): void;
   setLabel(nodeId: string, label: string): void;
+  /** Expose a param to pipelines calling this one under `name` (null: stop exposing it). */
+  setExposed(nodeId: string, param: string, name: string | null): void;
   deleteSelected(): number;
   deleteNodes(ids: readonly string[]): void;
   selectOnly(ids: readonly string[]): void;
@@ -117,7 +121,7 @@ export function graphActions(
       edges,
       graphKey,
       semanticKey,
-      dirty: graphKey !== get().savedKey,
+      dirty: isDirty({ ...get(), graphKey }),
       dragging: false,
       ...planStatus,
       ...extra,
@@ -137,7 +141,7 @@ export function graphActions(
         return;
       }
       set({
-        history: record(get().history, get().getGraph()),
+        history: record(get().history, get().getSnapshot()),
         lastCommit: coalesceKey ? { key: coalesceKey, at: now } : null,
       });
     },
@@ -177,7 +181,12 @@ export function graphActions(
     },
 
     checkConnection: (conn) =>
-      checkConnection(conn, operatorOf, get().catalogue, toGraph(get().nodes, get().edges).edges),
+      checkConnection(conn, operatorOf, get().catalogue, toGraph(get().nodes, get().edges).edges, (id) => {
+        const node = get().nodes.find((n) => n.id === id);
+        return node?.data.operator === CALL
+          ? callPorts(callShape(node.data, get().calls[id], get().callables))
+          : undefined;
+      }),
 
     connect: (conn) => {
       const check = get().checkConnection(conn);
@@ -197,24 +206,31 @@ export function graphActions(
       return check;
     },
 
-    addNode: (operator, position, opts = {}) => {
+    addNode: (name, position, opts = {}) => {
+      // "pipeline.call#<id>": a node calling that pipeline (the palette's "Pipelines").
+      const called = name.startsWith(CALL_PREFIX)
+        ? get().callables.find((c) => c.id === name.slice(CALL_PREFIX.length))
+        : undefined;
+      const operator = called ? CALL : name;
       const op = get().catalogue[operator];
-      if (!op) return null;
+      if (!op || (operator === CALL && !called)) return null;
       get().commit();
       const id = newNodeId(get().nodes.map((n) => n.id));
       const node = graphNodeToFlow({
         id,
         operator,
-        params: defaultParams(op.params_schema),
+        params: called ? { ...callNode(called).params } : defaultParams(op.params_schema),
         position,
+        ...(called ? { label: called.name } : {}),
       });
       node.selected = true;
       const nodes = get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n));
       let edges = get().edges;
       const fromOp = opts.from ? get().catalogue[operatorOf(opts.from) ?? ""] : undefined;
+      const inputs = called ? callPorts(called).inputs : op.inputs;
       if (opts.from && fromOp) {
         outer: for (const out of fromOp.outputs) {
-          for (const inp of op.inputs) {
+          for (const inp of inputs) {
             if (out.type === inp.type) {
               edges = [
                 ...edges,
@@ -253,6 +269,19 @@ export function graphActions(
       setGraphState(nodes, get().edges);
     },
 
+    setExposed: (nodeId, param, name) => {
+      get().commit(`exposed:${nodeId}:${param}`);
+      const nodes = get().nodes.map((n) => {
+        if (n.id !== nodeId) return n;
+        const exposed = { ...(n.data.exposed ?? {}) };
+        if (name === null) delete exposed[param];
+        else exposed[param] = name;
+        const { exposed: _old, ...rest } = n.data;
+        return { ...n, data: Object.keys(exposed).length ? { ...rest, exposed } : rest };
+      });
+      setGraphState(nodes, get().edges);
+    },
+
     deleteNodes: (ids) => {
       if (!ids.length) return;
       const drop = new Set(ids);
@@ -266,15 +295,17 @@ export function graphActions(
     deleteSelected: () => {
       const nodeIds = new Set(get().nodes.filter((n) => n.selected).map((n) => n.id));
       const edgeIds = new Set(get().edges.filter((e) => e.selected).map((e) => e.id));
-      if (!nodeIds.size && !edgeIds.size) return 0;
+      const notes = withoutSelectedAnnotations(get());
+      if (!nodeIds.size && !edgeIds.size && !notes) return 0;
       get().commit();
+      if (notes) set(notes.state);
       setGraphState(
         get().nodes.filter((n) => !nodeIds.has(n.id)),
         get().edges.filter(
           (e) => !edgeIds.has(e.id) && !nodeIds.has(e.source) && !nodeIds.has(e.target),
         ),
       );
-      return nodeIds.size + edgeIds.size;
+      return nodeIds.size + edgeIds.size + (notes?.count ?? 0);
     },
 
     selectOnly: (ids) => {
@@ -284,6 +315,7 @@ export function graphActions(
           !!n.selected === want.has(n.id) ? n : { ...n, selected: want.has(n.id) },
         ),
         edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+        annotations: get().annotations.map((a) => (a.selected ? { ...a, selected: false } : a)),
       });
     },
 
@@ -334,15 +366,17 @@ export function graphActions(
     },
 
     undo: () => {
-      const r = undo(get().history, get().getGraph());
+      const r = undo(get().history, get().getSnapshot());
       if (!r) return;
+      if (r.present.annotations) set(annotationsReplaced(r.present.annotations));
       const flow = toFlow(r.present);
       setGraphState(flow.nodes, flow.edges, { history: r.history, lastCommit: null });
     },
 
     redo: () => {
-      const r = redo(get().history, get().getGraph());
+      const r = redo(get().history, get().getSnapshot());
       if (!r) return;
+      if (r.present.annotations) set(annotationsReplaced(r.present.annotations));
       const flow = toFlow(r.present);
       setGraphState(flow.nodes, flow.edges, { history: r.history, lastCommit: null });
     },

@@ -7,6 +7,7 @@ import { queryKeys } from "../api/queryClient";
 import { useSession } from "../lib/session";
 import { clearDraft, loadDraft, type Draft } from "./drafts";
 import { canonicalGraph, catalogueOf } from "./graph";
+import { canonicalAnnotations, parseAnnotations } from "./annotations/annotations";
 import { createEditorStore, type EditorStore } from "./store";
 
 export type Loaded = { store: StoreApi<EditorStore>; draft: Draft | null };
@@ -30,7 +31,12 @@ async function openPipeline(qc: QueryClient, pipelineId: string): Promise<Loaded
   }
   const store = createEditorStore({ pipeline, catalogue: catalogueOf(ops) });
   const draft = loadDraft(String(pipeline.id));
-  const differs = draft && canonicalGraph(draft.graph) !== canonicalGraph(pipeline.graph);
+  const differs =
+    draft &&
+    (canonicalGraph(draft.graph) !== canonicalGraph(pipeline.graph) ||
+      (draft.annotations !== undefined &&
+        canonicalAnnotations(parseAnnotations(draft.annotations)) !==
+          canonicalAnnotations(parseAnnotations(pipeline.annotations))));
   if (draft && !differs) clearDraft(String(pipeline.id));
   if (pipeline.last_run) {
     try {

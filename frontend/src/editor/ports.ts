@@ -1,5 +1,5 @@
 // Typed port rules: which connections the canvas accepts, and why not.
-import type { GraphEdge } from "../api/types";
+import type { GraphEdge, OperatorSpec } from "../api/types";
 import type { Catalogue } from "./graph";
 
 export interface ConnectionLike {
@@ -41,12 +41,19 @@ export function checkConnection(
   operatorOf: (nodeId: string) => string | undefined,
   catalogue: Catalogue,
   edges: readonly GraphEdge[],
+  /** A node's own ports where they are not its operator's (a node calling a pipeline). */
+  portsOf?: (nodeId: string) => Pick<OperatorSpec, "inputs" | "outputs"> | undefined,
 ): ConnectionCheck {
   const { source, target } = conn;
   if (!source || !target) return { ok: false, reason: "Connect an output to an input." };
   if (source === target) return { ok: false, reason: "A node cannot connect to itself." };
-  const srcOp = catalogue[operatorOf(source) ?? ""];
-  const dstOp = catalogue[operatorOf(target) ?? ""];
+  const spec = (id: string) => {
+    const op = catalogue[operatorOf(id) ?? ""];
+    const own = op && portsOf?.(id);
+    return own ? { ...op, ...own } : op;
+  };
+  const srcOp = spec(source);
+  const dstOp = spec(target);
   if (!srcOp || !dstOp) return { ok: false, reason: "Unknown operator." };
   const out = srcOp.outputs.find((p) => p.name === conn.sourceHandle);
   const inp = dstOp.inputs.find((p) => p.name === conn.targetHandle);

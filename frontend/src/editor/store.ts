@@ -2,6 +2,8 @@
 import { createStore, type StoreApi } from "zustand/vanilla";
 import type {
   Column,
+  CallablePipeline,
+  CallInterface,
   Graph,
   GraphError,
   NodeRun,
@@ -18,10 +20,19 @@ import { graphActions, graphKeys, type GraphActions } from "./graphActions";
 import { emptyHistory, type History } from "./history";
 import { makePlan, planAfterRun, projectPlan, reusableNodes, runJustEnded, type Plan, type PlanStatus } from "./plan";
 import { applyRunMessage, nodeRunMap } from "./runState";
+import {
+  annotationActions,
+  annotationInit,
+  isDirty,
+  type AnnotationActions,
+  type AnnotationState,
+  type Snapshot,
+} from "./annotations/annotationActions";
+import { canonicalAnnotations, parseAnnotations, type Annotation } from "./annotations/annotations";
 
 export type SocketState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
 
-export interface EditorState {
+export interface EditorState extends AnnotationState {
   pipelineId: string;
   name: string;
   description: string;
@@ -39,12 +50,16 @@ export interface EditorState {
   semanticKey: string;
   dirty: boolean;
 
-  history: History<Graph>;
+  history: History<Snapshot>;
   lastCommit: { key: string; at: number } | null;
 
   errors: GraphError[];
   errorsByNode: Record<string, GraphError[]>;
   schemas: NodeSchemas;
+  /** Each node calling a pipeline: what it calls (its ports, params, version), as validated. */
+  calls: Record<string, CallInterface>;
+  /** The pipelines a node can call (the palette's "Pipelines"). */
+  callables: CallablePipeline[];
   validating: boolean;
   /** The semantic key the current errors/schemas belong to. */
   validatedKey: string | null;
@@ -71,7 +86,8 @@ export interface EditorState {
 
 /** What the server says: saving, validation, the run and its plan. */
 export interface ServerActions {
-  markSaved(p: Pipeline, savedGraph?: Graph): void;
+  /** The server has `p`: `savedGraph` and `savedAnnotations` (what was sent; else p's). */
+  markSaved(p: Pipeline, savedGraph?: Graph, savedAnnotations?: Annotation[]): void;
   setMeta(meta: { name?: string; description?: string }): void;
   setValidating(v: boolean): void;
   setValidation(result: ValidateResult, forKey: string): void;
@@ -86,9 +102,10 @@ export interface ServerActions {
   setSocket(state: SocketState): void;
   setSaving(v: boolean): void;
   setConnectionNotice(msg: string | null): void;
+  setCallables(callables: CallablePipeline[]): void;
 }
 
-export type EditorActions = GraphActions & ServerActions;
+export type EditorActions = GraphActions & ServerActions & AnnotationActions;
 
 export type EditorStore = EditorState & EditorActions;
 
@@ -105,6 +122,7 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
   const flow = toFlow(start);
   const savedKey = canonicalGraph(saved);
   const { graphKey: startGraphKey, semanticKey: startSemanticKey } = graphKeys(flow.nodes, flow.edges);
+  const annotations = annotationInit(parseAnnotations(init.pipeline.annotations));
 
   return createStore<EditorStore>()((set, get) => ({
     pipelineId: String(init.pipeline.id),
@@ -119,11 +137,14 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
     graphKey: startGraphKey,
     semanticKey: startSemanticKey,
     dirty: startGraphKey !== savedKey,
-    history: emptyHistory<Graph>(),
+    ...annotations,
+    history: emptyHistory<Snapshot>(),
     lastCommit: null,
     errors: [],
     errorsByNode: {},
     schemas: {},
+    calls: {},
+    callables: [],
     validating: false,
     validatedKey: null,
     validationRequest: 0,
@@ -137,16 +158,19 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
     connectionNotice: null,
 
     ...graphActions(set, get),
+    ...annotationActions(set, get),
 
-    markSaved: (p, savedGraph) => {
+    markSaved: (p, savedGraph, savedAnnotations) => {
       const g = savedGraph ?? p.graph;
       const savedKey = canonicalGraph(g);
+      const savedAnnotationsKey = canonicalAnnotations(savedAnnotations ?? parseAnnotations(p.annotations));
       set({
         name: p.name,
         description: p.description ?? "",
         version: p.version ?? "",
         savedKey,
-        dirty: get().graphKey !== savedKey,
+        savedAnnotationsKey,
+        dirty: isDirty({ ...get(), savedKey, savedAnnotationsKey }),
       });
     },
 
@@ -158,9 +182,11 @@ export function createEditorStore(init: EditorInit): StoreApi<EditorStore> {
         errors: result.errors ?? [],
         errorsByNode: groupErrors(result.errors ?? []),
         schemas: mergeSchemas(get().schemas, result.schemas),
+        calls: result.calls ?? {},
         validating: false,
         validatedKey: forKey,
       }),
+    setCallables: (callables) => set({ callables }),
 
     setErrors: (errors) => set({ errors, errorsByNode: groupErrors(errors) }),
 

@@ -1,4 +1,4 @@
-import { Boxes, BrainCircuit, Database, Shuffle, Zap, type LucideIcon } from "lucide-react";
+import { Boxes, BrainCircuit, Database, Shuffle, Workflow, Zap, type LucideIcon } from "lucide-react";
 import { useSyncExternalStore } from "react";
 import type { Category } from "../api/types";
 
@@ -7,6 +7,7 @@ export const CATEGORY_ICON: Record<Category, LucideIcon> = {
   transform: Shuffle,
   model: BrainCircuit,
   action: Zap,
+  pipeline: Workflow,
 };
 
 export const CATEGORY_LABEL: Record<Category, string> = {
@@ -14,9 +15,10 @@ export const CATEGORY_LABEL: Record<Category, string> = {
   transform: "Transforms",
   model: "Models",
   action: "Actions",
+  pipeline: "Pipelines",
 };
 
-export const CATEGORIES: Category[] = ["connector", "transform", "model", "action"];
+export const CATEGORIES: Category[] = ["connector", "transform", "model", "action", "pipeline"];
 
 export function pascal(name: string): string {
   return name

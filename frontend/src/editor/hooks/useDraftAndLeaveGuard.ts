@@ -13,11 +13,11 @@ export function useDraftAndLeaveGuard(store: StoreApi<EditorStore>, paused: bool
     const write = () => {
       const s = store.getState();
       if (pausedRef.current) return;
-      if (s.dirty) saveDraft(s.pipelineId, s.getGraph(), s.version);
+      if (s.dirty) saveDraft(s.pipelineId, s.getGraph(), s.version, s.getAnnotations());
       else clearDraft(s.pipelineId);
     };
     const unsub = store.subscribe((s, prev) => {
-      if (s.graphKey === prev.graphKey && s.dirty === prev.dirty) return;
+      if (s.graphKey === prev.graphKey && s.annotationsKey === prev.annotationsKey && s.dirty === prev.dirty) return;
       window.clearTimeout(timer);
       timer = window.setTimeout(write, 500);
     });

@@ -4,6 +4,8 @@ import type { NodeRun } from "../../api/types";
 import { elapsed, formatDuration, formatNumber } from "../../lib/format";
 import { useNow } from "../../lib/useNow";
 import { StatusBadge } from "../../ui/StatusBadge";
+import { Link } from "../../pages/common";
+import { CALL } from "../calls";
 import { useEditor } from "../context";
 import type { EditorStore } from "../store";
 import { NodeOutput } from "./NodeOutput";
@@ -63,6 +65,13 @@ export function OutputDrawer({ open, onToggle }: { open: boolean; onToggle: () =
         <div className="drawer-body">
           {nodeRun ? (
             <NodeOutput key={`${run.id}:${selected}`} nodeRun={nodeRun} op={op} runId={String(run.id)} />
+          ) : op?.name === CALL ? (
+            <p className="muted output-note" data-testid="call-output-note">
+              <span>
+                This node runs the pipeline it calls: its nodes ran as nodes of this run.{" "}
+                <Link to={`/runs/${run.id}?node=${selected}`}>Open the run</Link> for each one's output.
+              </span>
+            </p>
           ) : (
             <p className="muted output-note">
               This node was not part of the last run. Run the pipeline to see its output.

@@ -1,4 +1,4 @@
-import { ChartLine, Copy, Pencil, Plus, Search, Trash2, Workflow } from "lucide-react";
+import { BookmarkPlus, ChartLine, Copy, Pencil, Plus, Search, Trash2, Workflow } from "lucide-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { errorMessage } from "../../api/client";
@@ -6,6 +6,7 @@ import {
   useCreatePipeline,
   useDeletePipeline,
   usePipelines,
+  useSaveTemplate,
   useUpdatePipeline,
   useWorkspaceId,
 } from "../../api/queries";
@@ -17,10 +18,12 @@ import { Link } from "../common";
 import { ConfirmDialog, Modal } from "../../ui/Modal";
 import { StatusBadge } from "../../ui/StatusBadge";
 import { toast } from "../../ui/toast";
+import { NewPipelineDialog } from "./TemplateGallery";
 
 type Dialog =
   | { kind: "create" }
   | { kind: "rename"; pipeline: Pipeline }
+  | { kind: "template"; pipeline: Pipeline }
   | { kind: "delete"; pipeline: Pipeline }
   | null;
 
@@ -40,6 +43,7 @@ export function PipelinesPage() {
   const createPipeline = useCreatePipeline();
   const updatePipeline = useUpdatePipeline();
   const deletePipeline = useDeletePipeline();
+  const saveTemplate = useSaveTemplate();
   const [query, setQuery] = useState("");
   // "/pipelines?new=1" (from the overview's first-run prompt) opens the create dialog.
   const [dialog, setDialog] = useState<Dialog>(() =>
@@ -221,6 +225,14 @@ export function PipelinesPage() {
                 </button>
                 <button
                   className="icon-btn"
+                  title="Make a template of it: New pipeline offers it"
+                  aria-label={`Make a template of ${p.name}`}
+                  onClick={() => setDialog({ kind: "template", pipeline: p })}
+                >
+                  <BookmarkPlus size={15} />
+                </button>
+                <button
+                  className="icon-btn"
                   title="Duplicate"
                   aria-label={`Duplicate ${p.name}`}
                   onClick={() => duplicate(p)}
@@ -242,14 +254,26 @@ export function PipelinesPage() {
       ) : null}
 
       {dialog?.kind === "create" && (
-        <PipelineForm
-          title="New pipeline"
-          submitLabel="Create"
+        <NewPipelineDialog
+          takenNames={(pipelines ?? []).map((p) => p.name)}
           onCancel={() => setDialog(null)}
-          onSubmit={async (name, description) => {
-            const p = await createPipeline.mutateAsync({ name, description });
+          onCreated={(p) => {
             setDialog(null);
             navigate(`/pipelines/${p.id}`);
+          }}
+        />
+      )}
+      {dialog?.kind === "template" && (
+        <PipelineForm
+          title="Make a template"
+          submitLabel="Save template"
+          initialName={dialog.pipeline.name}
+          initialDescription={dialog.pipeline.description}
+          onCancel={() => setDialog(null)}
+          onSubmit={async (name, description) => {
+            const t = await saveTemplate.mutateAsync({ pipeline: dialog.pipeline.id, name, description });
+            setDialog(null);
+            toast(`Saved “${t.name}” as a template: New pipeline offers it.`, "success");
           }}
         />
       )}

@@ -11,6 +11,7 @@ import { ConfirmDialog } from "../../ui/Modal";
 import { Breadcrumbs, Card, Link, PageError, SkeletonBlock, shortHash } from "../common";
 import { useDocumentTitle } from "../hooks";
 import { useLiveRun } from "../live";
+import { CALL, SEP, callProgress, innerRuns } from "../../editor/calls";
 import { ActionResults } from "./ActionResults";
 import { resultsPort } from "./actionResults";
 import { Gantt } from "./Gantt";
@@ -28,7 +29,9 @@ function nodeLabel(id: string, graph: Graph | null, ops: Record<string, Operator
   const spec = graph?.nodes.find((n) => n.id === id);
   if (spec?.label) return spec.label;
   const op = ops[spec?.operator ?? operator ?? ""];
-  return op ? `${op.label} · ${id}` : id;
+  // A called pipeline's node ("n7.top"): named by its own id, its call shown around it.
+  const own = spec ? id : id.slice(id.lastIndexOf(SEP) + 1);
+  return op ? `${op.label} · ${own}` : own;
 }
 
 export function RunDetailPage({ runId }: { runId: string }) {
@@ -47,6 +50,16 @@ export function RunDetailPage({ runId }: { runId: string }) {
     for (const n of run?.nodes ?? []) out[n.node_id] = n;
     return out;
   }, [run?.nodes]);
+  // On the graph, a node that called a pipeline shows the status of the nodes it expanded into.
+  const drawnRuns = useMemo(() => {
+    const out = { ...nodeRuns };
+    for (const path of Object.keys(run?.calls ?? {})) {
+      if (path.includes(SEP) || out[path]) continue;
+      const progress = callProgress(innerRuns(nodeRuns, path));
+      if (progress.status) out[path] = { node_id: path, operator: CALL, status: progress.status } as NodeRun;
+    }
+    return out;
+  }, [nodeRuns, run?.calls]);
 
   const labels = useMemo(() => {
     const out: Record<string, string> = {};
@@ -58,7 +71,9 @@ export function RunDetailPage({ runId }: { runId: string }) {
   const waitingNode = run?.nodes.find((n) => n.status === "waiting") ?? null;
 
   // The node shown below: the one asked for, else what needs attention, else the first.
-  const current = selected && nodeRuns[selected] ? selected : failedNode?.node_id ?? waitingNode?.node_id ?? run?.nodes[0]?.node_id ?? null;
+  // A node that called a pipeline: the first node it expanded into.
+  const chosen = selected && !nodeRuns[selected] ? innerRuns(nodeRuns, selected)[0]?.node_id ?? selected : selected;
+  const current = chosen && nodeRuns[chosen] ? chosen : failedNode?.node_id ?? waitingNode?.node_id ?? run?.nodes[0]?.node_id ?? null;
   const select = useCallback(
     (id: string) => {
       setSelected(id);
@@ -184,7 +199,7 @@ export function RunDetailPage({ runId }: { runId: string }) {
         flush
       >
         {drawn && run ? (
-          <RunGraph graph={drawn} nodeRuns={nodeRuns} operators={operators} selected={current} onSelect={select} height={300} />
+          <RunGraph graph={drawn} nodeRuns={drawnRuns} operators={operators} selected={current} onSelect={select} height={300} />
         ) : (
           <SkeletonBlock height={300} />
         )}
@@ -210,7 +225,7 @@ export function RunDetailPage({ runId }: { runId: string }) {
       <div className="run-lower" id="node-detail">
         <Card title="Nodes" flush className="run-nodes-card">
           {run ? (
-            <NodeTable nodes={run.nodes} labels={labels} selected={current} onSelect={select} />
+            <NodeTable nodes={run.nodes} labels={labels} selected={current} onSelect={select} calls={run.calls} />
           ) : (
             <SkeletonBlock height={200} />
           )}

@@ -12,7 +12,8 @@ import {
 } from "@xyflow/react";
 import { Database as Cached } from "lucide-react";
 import { memo, useMemo } from "react";
-import type { Graph, NodeRun, NodeStatus, OperatorSpec } from "../../api/types";
+import type { Graph, NodeRun, NodeStatus, OperatorSpec, PortSpec } from "../../api/types";
+import { CALL } from "../../editor/calls";
 import { layoutGraph } from "../../editor/layout";
 import { formatDuration, formatNumber } from "../../lib/format";
 import { OperatorIcon } from "../../ui/OperatorIcon";
@@ -150,7 +151,7 @@ export function RunGraph({
   const nodes = useMemo<RunNode[]>(
     () =>
       graph.nodes.map((n) => {
-        const spec = operators[n.operator];
+        const spec = n.operator === CALL ? edgePorts(graph, n.id, operators[n.operator]) : operators[n.operator];
         return {
           id: n.id,
           type: "runNode",
@@ -222,4 +223,17 @@ function edgeClass(src?: NodeStatus, dst?: NodeStatus): string {
   if (dst === "failed") return "edge-failed";
   if (src === "succeeded" && dst && dst !== "pending" && dst !== "skipped") return "edge-done";
   return "";
+}
+
+/** A node calling a pipeline has the called pipeline's ports: as drawn here, the ports its
+ * edges use. */
+function edgePorts(graph: Graph, id: string, call: OperatorSpec | undefined): OperatorSpec | undefined {
+  if (!call) return undefined;
+  const port = (name: string): PortSpec => ({ name, type: "table", label: name, optional: false });
+  const names = (list: string[]) => [...new Set(list)].map(port);
+  return {
+    ...call,
+    inputs: names(graph.edges.filter((e) => e.target === id).map((e) => e.target_port)),
+    outputs: names(graph.edges.filter((e) => e.source === id).map((e) => e.source_port)),
+  };
 }

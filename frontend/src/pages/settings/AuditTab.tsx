@@ -20,6 +20,8 @@ const ACTIONS = [
   "connection.delete",
   "connection.test",
   "pipeline.delete",
+  "template.save",
+  "template.delete",
   "model.import",
   "model.promote",
   "model.demote",
