@@ -224,3 +224,35 @@ def test_a_version_that_is_neither_a_hash_nor_latest_is_a_param_error(version: s
     result = validate(caller(version), LocalContext(), Pipelines(top={H1: TOP}))
     assert any(p.node == "n7" and p.field == "params.version" for p in result.errors), \
         result.errors
+
+
+def test_calls_nested_deeper_than_the_limit_are_refused_with_the_chain() -> None:
+    # p0 calls p1 calls ... calls p6, each passing its input through to its output.
+    def passing(callee: str | None) -> Graph:
+        nodes = [node("i", "pipeline.input", name="customers"),
+                 node("o", "pipeline.output", name="top")]
+        if callee is None:
+            return Graph.model_validate({"nodes": nodes, "edges": [
+                edge("i", "table", "o", "table")]})
+        nodes.append(node("c", "pipeline.call", pipeline=callee, version="latest"))
+        return Graph.model_validate({"nodes": nodes, "edges": [
+            edge("i", "table", "c", "customers"), edge("c", "top", "o", "table")]})
+
+    pipelines = Pipelines(**{f"p{i}": {H1: passing(f"p{i + 1}" if i < 6 else None)}
+                             for i in range(7)})
+    graph = caller()
+    graph.nodes[1].params["pipeline"] = "p1"
+    out = expand(graph, pipelines, root=("p0", "P0"))
+    assert [p.message for p in out.problems] == [
+        "Calls nest deeper than 5 pipelines (P0 → P1 → P2 → P3 → P4 → P5); call fewer "
+        "pipelines from pipelines."]
+    assert out.problems[0].node == "n7"  # on the caller's own node, whatever the depth
+
+
+def test_a_node_id_the_expansion_would_take_is_named() -> None:
+    graph = caller()
+    graph.nodes.append(graph.nodes[2].model_copy(update={"id": "n7.top"}))
+    out = expand(graph, Pipelines(top={H1: TOP}))
+    assert [p.message for p in out.problems] == [
+        "Node id 'n7.top' is taken: calling Top from n7 names its nodes n7.<id>. Rename the "
+        "node 'n7.top'."]

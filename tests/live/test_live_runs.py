@@ -154,3 +154,32 @@ def test_the_workspace_socket_shows_a_new_run_and_its_result(server: LiveServer)
                 statuses.append(message["run"]["status"])
     assert statuses[0] == "queued" and statuses[-1] == "succeeded"
     assert "running" in statuses
+
+
+def test_a_pipeline_calling_a_pipeline_calling_a_pipeline_runs_on_the_workers(
+        server: LiveServer) -> None:
+    """Each called node runs as a node of the run, on whichever worker takes it."""
+    from tests.api.test_subpipelines import TOP, call, caller_graph, edge, node
+    from tests.live.server import wait_run
+
+    top = server.api("POST", "/api/pipelines/", {"name": "Top spenders", "graph": TOP})
+    pro = server.api("POST", "/api/pipelines/", {"name": "Top of the pro plan", "graph": {
+        "nodes": [node("in", "pipeline.input", 0, name="customers"),
+                  node("pro", "transform.filter_rows", 100, conditions=[
+                      {"column": "plan", "op": "==", "value": "pro"}]),
+                  call("spenders", top, how_many=4),
+                  node("out", "pipeline.output", 400, name="top")],
+        "edges": [edge("in", "table", "pro", "table"),
+                  edge("pro", "table", "spenders", "customers"),
+                  edge("spenders", "top", "out", "table")]}})
+    report = server.api("POST", "/api/pipelines/", {"name": "Report",
+                                                    "graph": caller_graph(pro)})
+    run = server.api("POST", f"/api/pipelines/{report['id']}/runs/")
+    done = wait_run(server, run["id"])
+    assert done["status"] == "succeeded", done
+    rows = {n["node_id"]: n["rows_out"] for n in done["nodes"]}
+    assert set(rows) == {"src", "n7.pro", "n7.spenders.top", "ids"}
+    assert rows["src"] == 2000 and 4 < rows["n7.pro"] < 2000  # the pro plan's customers
+    assert rows["n7.spenders.top"] == rows["ids"] == 4  # the exposed param, set to 4
+    assert {path: c["name"] for path, c in done["calls"].items()} == {
+        "n7": "Top of the pro plan", "n7.spenders": "Top spenders"}
