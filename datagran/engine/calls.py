@@ -47,8 +47,8 @@ ERR_NO_PARAM = "params.{name}: {callee} exposes no param {name!r}; it exposes: {
 ERR_ID_TAKEN = ("Node id {id!r} is taken: calling {callee} from {node} names its nodes "
                 "{node}.<id>. Rename the node {id!r}.")
 ERR_ID_LONG = "Calls nest too deeply for node ids: {id!r} is longer than {limit} characters."
-ERR_TOO_BIG = ("With the pipelines it calls, this pipeline has {count:,} nodes; at most "
-               "{limit:,} run as one.")
+ERR_TOO_BIG = ("With the pipelines it calls, this pipeline has more than {limit:,} nodes "
+               "({count:,} so far); at most {limit:,} run as one.")
 ERR_SELF_LOOP = "{node}'s output {port!r} feeds its own input: the graph has a cycle."
 ERR_DUPLICATE_MARKER = "Two {side} markers are named {name!r}; each {side} needs its own name."
 ERR_EXPOSED_NODE = "exposed.{name}: no node {node!r} in this pipeline."
@@ -262,9 +262,6 @@ def expand(graph: Graph, resolve: Resolver, *, root: tuple[str, str] | None = No
     use by call path instead of resolving "latest" (a replay's)."""
     out = Expanded(graph)
     out.graph = _expand(graph, resolve, [root] if root else [], "", out, pinned or {}, None)
-    if len(out.graph.nodes) > MAX_NODES:
-        out.problems.append(GraphProblem(ERR_TOO_BIG.format(count=len(out.graph.nodes),
-                                                            limit=MAX_NODES), None, "nodes"))
     return out
 
 
@@ -316,6 +313,12 @@ def _expand(graph: Graph, resolve: Resolver, chain: list[tuple[str, str]], prefi
         for problem in out.problems[before:]:
             if problem.node is not None and problem.node != where:
                 problem.node = where
+        if len(graph.nodes) > MAX_NODES:
+            # Stopped here: a graph calling big pipelines many times would otherwise grow
+            # without bound before anything counted it.
+            out.problems.append(GraphProblem(ERR_TOO_BIG.format(
+                count=len(graph.nodes), limit=MAX_NODES), where, "params.pipeline"))
+            return graph
         for n in graph.nodes:
             if len(prefix) + len(n.id) > MAX_NODE_ID and n.id.startswith(call.id + SEP):
                 out.problems.append(GraphProblem(ERR_ID_LONG.format(id=prefix + n.id,

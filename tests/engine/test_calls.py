@@ -256,3 +256,23 @@ def test_a_node_id_the_expansion_would_take_is_named() -> None:
     assert [p.message for p in out.problems] == [
         "Node id 'n7.top' is taken: calling Top from n7 names its nodes n7.<id>. Rename the "
         "node 'n7.top'."]
+
+
+def test_calling_big_pipelines_many_times_stops_at_the_node_limit() -> None:
+    big = Graph.model_validate({
+        "nodes": [node("in", "pipeline.input", name="customers"),
+                  *[node(f"s{i}", "transform.sort_limit", limit=1) for i in range(600)],
+                  node("out", "pipeline.output", name="top")],
+        "edges": [edge("in", "table", "s0", "table"),
+                  *[edge(f"s{i}", "table", f"s{i + 1}", "table") for i in range(599)],
+                  edge("s599", "table", "out", "table")]})
+    graph = Graph.model_validate({
+        "nodes": [node("src", "connector.sample_dataset", dataset="customers"),
+                  *[node(f"c{i}", "pipeline.call", pipeline="big", version=H1)
+                    for i in range(1000)]],
+        "edges": [edge("src", "table", f"c{i}", "customers") for i in range(1000)]})
+    out = expand(graph, Pipelines(big={H1: big}))
+    assert [p.message for p in out.problems] == [
+        "With the pipelines it calls, this pipeline has more than 1,000 nodes (1,600 so "
+        "far); at most 1,000 run as one."]
+    assert len(out.graph.nodes) == 1_600  # one call expanded (999 still calls), then it stopped
