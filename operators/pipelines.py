@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from .base import Context, Operator, OperatorError, Params, Port, Schema
+from .connectors.upload import read_dataset
 
 # What a marker's name and an exposed param's name look like: they become port names.
 PORT_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,39}$"
@@ -56,10 +57,7 @@ class TableInput(Operator):
     def run(self, ctx: Context, params: TableInputParams) -> dict[str, Any]:
         if not params.dataset:
             raise OperatorError(ERR_NO_SAMPLE.format(name=params.name), field="dataset")
-        lazily = getattr(ctx, "read_dataset_table", None)
-        if lazily is not None:
-            return {"table": lazily(params.dataset)}
-        return {"table": ctx.read_dataset(params.dataset)}
+        return {"table": read_dataset(ctx, params.dataset)}
 
     def fingerprint(self, ctx: Context, params: TableInputParams) -> str:
         return ctx.dataset_fingerprint(params.dataset) if params.dataset else ""

@@ -41,15 +41,16 @@ def pipeline_get(*, user: AbstractBaseUser, pipeline_id: object) -> Pipeline:
         raise NotFound("Pipeline not found.") from None
 
 
-def _strings(value: Any) -> Iterable[str]:
+def json_strings(value: Any) -> Iterable[str]:
+    """Every string inside a JSON value (a graph's params), at any depth."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for v in value.values():
-            yield from _strings(v)
+            yield from json_strings(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _strings(v)
+            yield from json_strings(v)
 
 
 def pipelines_naming(*, workspace_id: object, ids: Iterable[str] | None = None
@@ -64,7 +65,7 @@ def pipelines_naming(*, workspace_id: object, ids: Iterable[str] | None = None
                  .values_list("pk", "name", "current_version__graph"))
     for pk, name, graph in pipelines:
         nodes = (graph or {}).get("nodes") or []
-        named = set(_strings([n.get("params") for n in nodes if isinstance(n, dict)]))
+        named = set(json_strings([n.get("params") for n in nodes if isinstance(n, dict)]))
         for found in named if wanted is None else named & wanted:
             usage.setdefault(found, []).append({"id": str(pk), "name": name})
     return usage

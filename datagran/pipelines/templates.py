@@ -42,6 +42,7 @@ from operators.connectors._sql import SQL_KINDS
 from operators.registry import UnknownOperator, get_operator
 
 from .models import Pipeline, WorkspaceTemplate
+from .selectors import json_strings
 from .services import ERR_INVALID_GRAPH, graph_check, pipeline_create
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -102,22 +103,11 @@ def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
     return value
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
 def _params_strings(graph: dict[str, Any]) -> Iterator[str]:
     """Every string in the params of the graph's nodes, at any depth."""
     for node in graph.get("nodes") or []:
         if isinstance(node, dict):
-            yield from _strings(node.get("params"))
+            yield from json_strings(node.get("params"))
 
 
 def graph_needs(graph: dict[str, Any]) -> list[str]:

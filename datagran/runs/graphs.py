@@ -6,6 +6,9 @@ run that calls pipelines, by the run's id: its expanded graph is its own)."""
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
+
+from django.db.models import QuerySet
 
 from datagran.core.lru import Lru
 from datagran.engine.graph import Edge, Graph, Node
@@ -49,18 +52,14 @@ def run_graph(run: Run) -> RunGraph:
     version's (whose graph field may be deferred), or the expanded graph it keeps when that
     version calls pipelines."""
     if run.calls:
-        key: tuple[object, ...] = ("run", run.pk)
-        parsed = _cache.get(key)
-        if parsed is None:
-            raw = Run.objects.values_list("graph", flat=True).get(pk=run.pk)
-            parsed = RunGraph(Graph.model_validate(raw))
-            _cache.put(key, parsed)
-        return parsed
+        return _parsed(("run", run.pk), Run.objects.filter(pk=run.pk))
     version = run.version
-    key = (version.pk, version.hash)
+    return _parsed((version.pk, version.hash), PipelineVersion.objects.filter(pk=version.pk))
+
+
+def _parsed(key: tuple[object, ...], rows: QuerySet[Any]) -> RunGraph:
     parsed = _cache.get(key)
     if parsed is None:
-        raw = PipelineVersion.objects.values_list("graph", flat=True).get(pk=version.pk)
-        parsed = RunGraph(Graph.model_validate(raw))
+        parsed = RunGraph(Graph.model_validate(rows.values_list("graph", flat=True).get()))
         _cache.put(key, parsed)
     return parsed

@@ -8,6 +8,13 @@ from pydantic import Field
 from ..base import Context, Operator, Params, Port, Schema
 
 
+def read_dataset(ctx: Context, dataset: str) -> Any:
+    """An uploaded dataset as a node outputs it: a run passes the stored table on, never
+    whole in memory; other contexts (serving, tests) read it as a DataFrame."""
+    lazily = getattr(ctx, "read_dataset_table", None)
+    return lazily(dataset) if lazily is not None else ctx.read_dataset(dataset)
+
+
 class UploadParams(Params):
     dataset: str = Field(
         ...,
@@ -34,10 +41,7 @@ class Upload(Operator):
     example = {"dataset": "3f2a9c"}
 
     def run(self, ctx: Context, params: UploadParams) -> dict[str, Any]:
-        lazily = getattr(ctx, "read_dataset_table", None)
-        if lazily is not None:  # a run passes the stored table on, never whole in memory
-            return {"table": lazily(params.dataset)}
-        return {"table": ctx.read_dataset(params.dataset)}
+        return {"table": read_dataset(ctx, params.dataset)}
 
     def fingerprint(self, ctx: Context, params: UploadParams) -> str:
         return ctx.dataset_fingerprint(params.dataset)

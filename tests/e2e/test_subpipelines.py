@@ -39,6 +39,12 @@ def test_make_subpipeline_run_it_then_expand_it_back(page: Page) -> None:
     expect(save_state(page)).to_have_text("Saved")
     run_and_wait(page)
     expect(call.get_by_test_id("call-progress")).to_have_text("2 of 2 called nodes done")
+    # Unfolded, the calling node lists its called nodes with their statuses.
+    call.get_by_role("button", name="Called nodes").click()
+    called = call.get_by_test_id("called-nodes").locator("li")
+    expect(called).to_have_count(2)
+    expect(called.first).to_have_attribute("data-status", "succeeded")
+    expect(called.first).to_contain_text("features")
     expect(node(page, "export")).to_have_attribute("data-status", "succeeded")
 
     # The run page nests the called nodes under their call, folding.

@@ -1,14 +1,14 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
-import { AlertTriangle, Database as Cached } from "lucide-react";
+import { AlertTriangle, ChevronDown, ChevronRight, Database as Cached } from "lucide-react";
 import { memo, useMemo, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
-import type { NodeRun, PortSpec } from "../api/types";
+import type { NodeRun, NodeStatus, PortSpec } from "../api/types";
 import { elapsed, formatDuration, formatNumber } from "../lib/format";
 import { pushdownBadge } from "../lib/pushdown";
 import { useNow } from "../lib/useNow";
 import { OperatorIcon } from "../ui/OperatorIcon";
 import { StatusBadge } from "../ui/StatusBadge";
-import { CALL, LATEST, callParams, callPorts, callProgress, callShape, innerRuns, versionLabel } from "./calls";
+import { CALL, LATEST, SEP, callParams, callPorts, callProgress, callShape, innerRuns, versionLabel } from "./calls";
 import { useEditor } from "./context";
 import type { OpNode } from "./graph";
 import type { PlanStatus } from "./plan";
@@ -114,6 +114,38 @@ function RunLine({ run }: { run: NodeRun }) {
   }
 }
 
+/** A calling node's nodes in the run, folded by default: each one's status as it runs. */
+function CalledNodes({ id }: { id: string }) {
+  // One string, so the node re-renders only when a called node's status changes.
+  const key = useEditor((s) => innerRuns(s.nodeRuns, id).map((r) => `${r.node_id}\t${r.status}`).join("\n"));
+  const [open, setOpen] = useState(false);
+  const rows = key ? key.split("\n").map((line) => line.split("\t") as [string, NodeStatus]) : [];
+  return (
+    <div className="op-called nodrag" data-testid="called-nodes">
+      <button
+        type="button"
+        className="op-called-toggle"
+        aria-expanded={open}
+        onClick={(e) => {
+          e.stopPropagation();
+          setOpen((o) => !o);
+        }}
+      >
+        {open ? <ChevronDown size={12} /> : <ChevronRight size={12} />} Called nodes
+      </button>
+      {open && (
+        <ul className="op-called-list">
+          {rows.map(([nodeId, status]) => (
+            <li key={nodeId} data-node-id={nodeId} data-status={status}>
+              <StatusBadge status={status} compact /> {nodeId.slice(id.length + SEP.length)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 function OperatorNodeImpl({ id, data, selected }: NodeProps<OpNode>) {
   const { op: catalogued, call, callables, callStatus, callDone, callTotal, run, errors, plan } = useEditor(
     useShallow((s: EditorStore) => selectNodeView(s, id, data.operator)),
@@ -200,6 +232,7 @@ function OperatorNodeImpl({ id, data, selected }: NodeProps<OpNode>) {
           {callDone} of {callTotal} called nodes done
         </div>
       )}
+      {callTotal > 0 && <CalledNodes id={id} />}
       {data.operator === CALL && call && (
         <div className="op-node-call muted small" title="The version this node calls">
           {versionLabel(call, callParams(data.params).version === LATEST)}
