@@ -7,7 +7,7 @@ what feeds the calling node and its output markers by what feeds them. The marke
 when their own pipeline runs on its own."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -25,11 +25,20 @@ ERR_MODEL_INPUT = ("Input '{name}' gets its model from the pipeline that calls t
 ERR_CALL_NOT_EXPANDED = "A pipeline call runs only as part of its caller's run."
 
 
+class ExpectedColumn(Params):
+    name: str = Field(..., min_length=1, max_length=200)
+    type: Literal["int", "float", "bool", "str", "datetime"] = "str"
+
+
 class TableInputParams(Params):
     name: str = Field(..., pattern=PORT_NAME, description=NAME_DESCRIPTION)
     dataset: str = Field("", description="Rows to use when this pipeline runs on its own "
                          "(a caller's rows replace them).",
                          json_schema_extra={"x-dataset": True})
+    columns: list[ExpectedColumn] = Field(
+        default_factory=list, max_length=1000,
+        description="The columns callers are expected to send, for the nodes after this one "
+        "to offer while no sample dataset is chosen (Make sub-pipeline fills them in).")
 
 
 class NameParams(Params):
@@ -63,7 +72,9 @@ class TableInput(Operator):
         return ctx.dataset_fingerprint(params.dataset) if params.dataset else ""
 
     def infer_schema(self, ctx: Context, params: TableInputParams) -> dict[str, Schema | None]:
-        return {"table": ctx.dataset_schema(params.dataset) if params.dataset else None}
+        if params.dataset:
+            return {"table": ctx.dataset_schema(params.dataset)}
+        return {"table": [c.model_dump() for c in params.columns] or None}
 
 
 class ModelInput(Operator):

@@ -437,12 +437,15 @@ class Extracted:
 
 
 def extract(graph: Graph, selected: Collection[str], *, port_type: Callable[[str, str], str],
-            call_params: dict[str, Any], label: str) -> Extracted:
+            call_params: dict[str, Any], label: str,
+            columns: Callable[[str, str], list[dict[str, str]] | None] | None = None
+            ) -> Extracted:
     """The selection as a pipeline of its own, with an input marker per outside source that
     feeds it and an output marker per selected port read outside; and ``graph`` with the
     selection replaced by a node calling it (``call_params``; its ``pipeline`` and
     ``version`` filled in by the caller once the new pipeline is saved).
-    ``port_type(node, port)``: the type of a node's output port."""
+    ``port_type(node, port)``: the type of a node's output port; ``columns(node, port)``,
+    when known, its table's columns, which a table input marker then declares."""
     chosen = set(selected)
     inner_nodes = [n for n in graph.nodes if n.id in chosen]
     inner_edges = [e for e in graph.edges if e.source in chosen and e.target in chosen]
@@ -471,9 +474,12 @@ def extract(graph: Graph, selected: Collection[str], *, port_type: Callable[[str
             kind = port_type(e.source, e.source_port)
             if key not in inputs:
                 inputs[key] = port_name(nodes_by_id[e.source], e.source_port)
+                params: dict[str, Any] = {"name": inputs[key]}
+                known = columns(*key) if columns is not None and kind == "table" else None
+                if known:
+                    params["columns"] = [{"name": c["name"], "type": c["type"]} for c in known]
                 marker = Node(id=marker_ids(f"in:{key}"), label=f"Input {inputs[key]}",
-                              operator=_marker(INPUT_MARKERS, kind),
-                              params={"name": inputs[key]},
+                              operator=_marker(INPUT_MARKERS, kind), params=params,
                               position=Position(x=nodes_by_id[e.target].position.x - 260,
                                                 y=nodes_by_id[e.target].position.y))
                 markers.append(marker)

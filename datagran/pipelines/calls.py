@@ -22,12 +22,14 @@ from datagran.engine.calls import (
     inline,
     interface,
     param_schema,
+    validate,
 )
 from datagran.engine.graph import Graph, GraphProblem
 from operators.pipelines import CALL, LATEST
 from operators.registry import UnknownOperator, get_operator
 
 from .models import Pipeline, PipelineVersion
+from .validation import validation_context
 
 ERR_NO_PIPELINE = "Pipeline {id!r} does not exist in this workspace."
 ERR_NO_VERSION = "{name} has no version {hash}."
@@ -182,8 +184,14 @@ def graph_make_subpipeline(*, pipeline: Pipeline, user: Any, graph: Graph,
             found = None
         return found.type if found is not None else "table"
 
+    # The columns where edges enter the selection, as the graph's validation infers them:
+    # the new pipeline's inputs declare them, for its own canvas's column pickers.
+    schemas = validate(graph, validation_context(pipeline.workspace),
+                       call_resolver(pipeline.workspace_id),
+                       (str(pipeline.pk), pipeline.name)).schemas
     made = extract(graph, nodes, port_type=port_type, label=name,
-                   call_params={"pipeline": "", "version": LATEST, "params": {}})
+                   call_params={"pipeline": "", "version": LATEST, "params": {}},
+                   columns=lambda node, port: schemas.get(node, {}).get(port))
     created = pipeline_create(workspace=pipeline.workspace, user=user, name=name,
                               description=f"Made from {len(nodes)} nodes of {pipeline.name}.",
                               graph=made.inner.model_dump(mode="json"))

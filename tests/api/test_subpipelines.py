@@ -206,6 +206,12 @@ def test_make_subpipeline_then_expand_gives_the_same_results(api, worker) -> Non
     inner = made.json()["pipeline"]
     outer = made.json()["graph"]
     assert inner["name"] == "Longest basic"
+    # Its input declares the columns that entered the selection: its own canvas offers them.
+    marker = next(n for n in inner["graph"]["nodes"] if n["operator"] == "pipeline.input")
+    assert [c["name"] for c in marker["params"]["columns"]][:2] == ["customer_id", "email"]
+    own = api.post(f"/api/pipelines/{inner['id']}/validate/", {"graph": inner["graph"]},
+                   format="json").json()
+    assert own["valid"] and own["schemas"]["n3"]["table"][0]["name"] == "customer_id"
     assert sorted(n["id"] for n in outer["nodes"]) == ["n1", "n4", "n5"]
     call_node = next(n for n in outer["nodes"] if n["id"] == "n5")
     assert call_node["params"] == {"pipeline": inner["id"], "version": inner["version"],
