@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 
-from datagran.core.exceptions import FieldError
+from datagran.core.exceptions import Conflict, FieldError
 from datagran.engine.calls import (
     Callee,
     CallError,
@@ -29,6 +29,7 @@ from operators.pipelines import CALL, LATEST
 from operators.registry import UnknownOperator, get_operator
 
 from .models import Pipeline, PipelineVersion
+from .selectors import pipelines_naming
 from .validation import validation_context
 
 ERR_NO_PIPELINE = "Pipeline {id!r} does not exist in this workspace."
@@ -109,25 +110,15 @@ def callable_pipelines(workspace_id: object, *, exclude: object = None) -> list[
     return found
 
 
-def callers_of(pipeline: Pipeline) -> list[Pipeline]:
-    """The other pipelines of its workspace whose current version calls it."""
-    wanted = str(pipeline.pk)
-    found = []
-    for other in (Pipeline.objects.filter(workspace_id=pipeline.workspace_id)
-                  .exclude(pk=pipeline.pk).select_related("current_version")):
-        graph = other.current_version.graph if other.current_version else {}
-        if any(n.get("operator") == CALL and (n.get("params") or {}).get("pipeline") == wanted
-               for n in graph.get("nodes", [])):
-            found.append(other)
-    return found
-
-
 def refuse_if_called(pipeline: Pipeline) -> None:
-    callers = callers_of(pipeline)
+    """Conflict naming the other pipelines whose current version calls it (as a connection
+    or a dataset in use is refused: the same scan of the pipelines' params)."""
+    pid = str(pipeline.pk)
+    callers = [p["name"] for p in pipelines_naming(workspace_id=pipeline.workspace_id,
+                                                   ids=[pid]).get(pid, []) if p["id"] != pid]
     if callers:
-        names = ", ".join(sorted(p.name for p in callers))
-        message = ERR_CALLED.format(name=pipeline.name, callers=names)
-        raise FieldError(message, {"pipeline": [message]})
+        message = ERR_CALLED.format(name=pipeline.name, callers=", ".join(sorted(callers)))
+        raise Conflict(message, {"pipeline": [message]})
 
 
 # --- the canvas ---------------------------------------------------------------------------

@@ -181,7 +181,7 @@ def test_a_called_pipeline_cannot_be_deleted_and_its_callers_are_named(api) -> N
     create(api, "Report A", caller_graph(top))
     create(api, "Report B", caller_graph(top, "latest"))
     response = api.delete(f"/api/pipelines/{top['id']}/")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert ("Top spenders is called by Report A, Report B; remove those calls (or expand "
             "them) before deleting it.") == response.json()["message"]
     assert Pipeline.objects.filter(pk=top["id"]).exists()
