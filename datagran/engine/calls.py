@@ -485,7 +485,7 @@ def extract(graph: Graph, selected: Collection[str], *, port_type: Callable[[str
                 markers.append(marker)
                 outer_in.append((key, inputs[key]))
             marker_id = next(m.id for m in markers if m.params["name"] == inputs[key])
-            inner_edges.append(Edge(source=marker_id, source_port=_port(kind),
+            inner_edges.append(Edge(source=marker_id, source_port=kind,
                                     target=e.target, target_port=e.target_port))
         elif e.source in chosen and e.target not in chosen:
             key = (e.source, e.source_port)
@@ -499,7 +499,7 @@ def extract(graph: Graph, selected: Collection[str], *, port_type: Callable[[str
                                                 y=nodes_by_id[e.source].position.y))
                 markers.append(marker)
                 inner_edges.append(Edge(source=e.source, source_port=e.source_port,
-                                        target=marker.id, target_port=_port(kind)))
+                                        target=marker.id, target_port=kind))
             outer_out.append((outputs[key], e))
     exposed = [p for p in graph.exposed if p.node in chosen]
     inner = Graph(nodes=inner_nodes + markers, edges=inner_edges, exposed=exposed)
@@ -519,12 +519,8 @@ def extract(graph: Graph, selected: Collection[str], *, port_type: Callable[[str
 
 
 def _marker(kinds: dict[str, str], port_type: str) -> str:
+    """The marker operator of a port type (a marker's one port is named after its type)."""
     return next(op for op, kind in kinds.items() if kind == port_type)
-
-
-def _port(port_type: str) -> str:
-    """The port of a marker of this type (the markers' ports are named after their type)."""
-    return port_type
 
 
 def between(graph: Graph, selected: Collection[str]) -> list[str]:
