@@ -24,7 +24,7 @@ from datagran.connections.sql_settings import sqlite_root
 from datagran.core.exceptions import Unavailable
 from datagran.engine.serve import LiveSource, Step
 from operators.base import Interrupts, OperatorError, Schema
-from operators.transforms._common import conform
+from operators.transforms._common import conform_frame
 
 LIVE, TRAINING = "live", "training"
 MODES = (LIVE, TRAINING)
@@ -185,10 +185,7 @@ def _typed(rows: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
     from Parquet), so the nodes after it compute what they computed then."""
     if schema is None:
         return rows
-    return pd.DataFrame({c["name"]: conform(rows[c["name"]] if c["name"] in rows else
-                                            pd.Series([None] * len(rows), dtype=object),
-                                            c["type"]).reset_index(drop=True)
-                         for c in schema})
+    return conform_frame(rows.reset_index(drop=True), schema)
 
 
 def _plain(value: Any) -> Any:

@@ -74,6 +74,26 @@ def conform(series: pd.Series, col_type: str) -> pd.Series:
     return series
 
 
+def conform_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """``frame``'s columns of ``schema``, in its order, each with the dtype ``conform`` gives
+    it (a column the frame lacks is all missing). Only the columns whose dtype changes are
+    rebuilt: on a small table (a served request's rows) a frame rebuilt column by column
+    costs more than the operator's own work."""
+    names = [c["name"] for c in schema]
+    absent = [n for n in names if n not in frame.columns]
+    if absent:
+        frame = frame.assign(**{n: pd.Series([None] * len(frame), index=frame.index,
+                                             dtype=object) for n in absent})
+    out = frame if list(frame.columns) == names else frame[names]
+    changed = {}
+    for col in schema:
+        series = out[col["name"]]
+        typed = conform(series, col["type"])
+        if typed is not series:
+            changed[col["name"]] = typed
+    return out.assign(**changed) if changed else out
+
+
 def nullable(series: pd.Series) -> pd.Series:
     """``series`` in a dtype that can hold missing values without changing type."""
     if series.dtype.kind in "iu":

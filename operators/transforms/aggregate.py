@@ -19,7 +19,7 @@ from ..base import (
     schema_of,
 )
 from ..tables import Query, Rel, ident
-from ._common import NUMERIC, conform, expect_type, types_of
+from ._common import NUMERIC, conform_frame, expect_type, types_of
 
 Function = Literal["sum", "mean", "count", "min", "max", "nunique", "median", "std"]
 _ANY = ("int", "float", "bool", "str", "datetime")
@@ -203,10 +203,9 @@ class Aggregate(Operator):
         else:  # like SQL: one row even for an empty table
             result = pd.DataFrame({a.output: pd.Series([_scalar(
                 table[a.column].agg(a.function))], dtype=object) for a in params.aggregations})
-        result = result.assign(**{c["name"]: conform(result[c["name"]], c["type"])
-                                  for c in schema})
+        result = conform_frame(result, schema)
         ctx.log(f"Summarised {len(table)} rows into {len(result)}.")
-        return {"table": result[[c["name"] for c in schema]]}
+        return {"table": result}
 
     def query(self, q: Query, params: AggregateParams, table: Rel) -> dict[str, Rel]:
         schema = _schema(params, table.schema)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
@@ -18,7 +19,7 @@ from ..base import (
     schema_of,
 )
 from ..tables import Query, Rel, ident
-from ._common import NUMERIC, conform, nullable, types_of
+from ._common import NUMERIC, conform_frame, nullable, types_of
 
 How = Literal["inner", "left", "right", "outer"]
 _SQL_JOIN = {"inner": "INNER JOIN", "left": "LEFT JOIN", "right": "RIGHT JOIN",
@@ -80,12 +81,46 @@ def _plan(params: JoinParams, left: Schema, right: Schema) -> tuple[dict[str, st
     return renames, schema
 
 
-def _nullable_if(table: pd.DataFrame, may_miss: bool) -> pd.DataFrame:
-    # Int and bool columns would silently turn into floats and objects where rows find no
-    # match; nullable dtypes keep the schema promised before running.
-    if not may_miss:
-        return table
-    return table.assign(**{c: nullable(table[c]) for c in table.columns})
+def _nullable(table: pd.DataFrame) -> pd.DataFrame:
+    changed = {c: nullable(table[c]) for c, dtype in table.dtypes.items() if dtype.kind in "iub"}
+    return table.assign(**changed) if changed else table
+
+
+def _missing_keys(table: pd.DataFrame, keys: list[str]) -> pd.Series | None:
+    """Which rows have a missing key, or None when none has."""
+    missing = table[keys[0]].isna()
+    for key in keys[1:]:
+        missing |= table[key].isna()
+    return missing if missing.any() else None
+
+
+def _merged(left: pd.DataFrame, right: pd.DataFrame, how: How, left_on: list[str],
+            right_on: list[str]) -> pd.DataFrame:
+    def merge(lhs: pd.DataFrame, rhs: pd.DataFrame) -> pd.DataFrame:
+        return pd.merge(lhs, rhs, how=how, left_on=left_on, right_on=right_on)
+
+    left_null = _missing_keys(left, left_on)
+    right_null = _missing_keys(right, right_on)
+    if left_null is None and right_null is None:
+        return merge(left, right)
+    may_miss = _MAY_BE_MISSING[how]
+    parts = [merge(left if left_null is None else left[~left_null],
+                   right if right_null is None else right[~right_null])]
+    # Rows with a missing key match nothing; merging them with no rows of the other side
+    # keeps them where the join keeps unmatched rows, with that side's dtypes.
+    if "right" in may_miss and left_null is not None:
+        parts.append(merge(left[left_null], right.iloc[:0]))
+    if "left" in may_miss and right_null is not None:
+        parts.append(merge(left.iloc[:0], right[right_null]))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _retyped(result: pd.DataFrame, before: dict[str, Any]) -> bool:
+    """Whether an int or bool column (numpy's) came out of the merge as another type: rows
+    without a match gave it missing values, as floats or objects."""
+    return any(dtype.kind in "iub" and isinstance(dtype, np.dtype) and
+               result.dtypes[name] != dtype for name, dtype in before.items()
+               if name in result.columns)
 
 
 class Join(Operator):
@@ -116,28 +151,21 @@ class Join(Operator):
     def run(self, ctx: Context, params: JoinParams, left: pd.DataFrame,
             right: pd.DataFrame) -> dict[str, pd.DataFrame]:
         renames, schema = _plan(params, schema_of(left), schema_of(right))
-        right = right.rename(columns=renames)
+        right = right.rename(columns=renames) if renames else right
         left_on = [k.left for k in params.on]
         right_on = [renames.get(k.right, k.right) for k in params.on]
+        result = _merged(left, right, params.how, left_on, right_on)
         may_miss = _MAY_BE_MISSING[params.how]
-        left = _nullable_if(left, "left" in may_miss)
-        right = _nullable_if(right, "right" in may_miss)
-
-        def merge(lhs: pd.DataFrame, rhs: pd.DataFrame) -> pd.DataFrame:
-            return pd.merge(lhs, rhs, how=params.how, left_on=left_on, right_on=right_on)
-
-        left_null = left[left_on].isna().any(axis=1)
-        right_null = right[right_on].isna().any(axis=1)
-        parts = [merge(left[~left_null], right[~right_null])]
-        # Rows with a missing key match nothing; merging them with no rows of the other side
-        # keeps them where the join keeps unmatched rows, with that side's dtypes.
-        if "right" in may_miss and left_null.any():
-            parts.append(merge(left[left_null], right.iloc[:0]))
-        if "left" in may_miss and right_null.any():
-            parts.append(merge(left.iloc[:0], right[right_null]))
-        result = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        result = pd.DataFrame({c["name"]: conform(result[c["name"]], c["type"])
-                               for c in schema})
+        if may_miss and _retyped(result, {**right.dtypes.to_dict(), **left.dtypes.to_dict()}):
+            # Int and bool columns turned into floats and objects where rows found no match
+            # (a float loses the digits of an integer past 2**53): merged again from
+            # nullable dtypes, which keep the schema promised before running. Where every
+            # row matched, the columns keep their numpy dtypes (as a table read back from
+            # a run's Parquet has them).
+            result = _merged(_nullable(left) if "left" in may_miss else left,
+                             _nullable(right) if "right" in may_miss else right,
+                             params.how, left_on, right_on)
+        result = conform_frame(result, schema)
         ctx.log(f"Joined {len(left)} and {len(right)} rows into {len(result)}.")
         return {"table": result}
 

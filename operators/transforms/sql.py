@@ -20,7 +20,7 @@ from sqlglot.errors import SqlglotError
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..engines.duck import SealedSql
 from ..tables import Query, Rel, ident
-from ._common import conform, empty_frame
+from ._common import conform_frame, empty_frame
 
 TABLES = ("a", "b", "c")
 # A runaway query (a cross join, a huge range()) is stopped by memory and time, not by the
@@ -291,8 +291,7 @@ class Sql(Operator):
             ) -> dict[str, pd.DataFrame]:
         frames = {n: f for n, f in zip(TABLES, (a, b, c), strict=True) if f is not None}
         result, schema = _query(params.query, frames, rows=True, ctx=ctx)
-        result = result.assign(**{col["name"]: conform(result[col["name"]], col["type"])
-                                  for col in schema})
+        result = conform_frame(result, schema)
         ctx.log(f"The query returned {len(result)} rows.")
         return {"table": result}
 
