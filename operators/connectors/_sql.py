@@ -191,6 +191,12 @@ class Database:
         self.pool: dict[str, Any] = {"poolclass": NullPool} if not pool_size else {
             "poolclass": QueuePool, "pool_size": pool_size, "max_overflow": pool_size,
             "pool_recycle": 300}
+        if pool_size and read_only and not isinstance(conn, OtherDatabase):
+            # One statement a checkout, read-only: without a transaction around it, a lookup
+            # is one round trip instead of three (BEGIN, the query, and the ROLLBACK the pool
+            # resets a returned connection with). The session stays read-only (the
+            # server's setting, SQLite's file mode).
+            self.pool["isolation_level"] = "AUTOCOMMIT"
         self.conn, self.options = native(conn)
         self.ctx, self.timeout = ctx, timeout
         self.dbapi: Any = None

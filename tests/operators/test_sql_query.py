@@ -93,6 +93,18 @@ def test_the_session_is_read_only_whatever_the_sql_says(db: Scratch) -> None:
     assert len(db.rows("id")) == 250
 
 
+def test_a_pooled_lookup_session_is_read_only_without_a_transaction_too(db: Scratch) -> None:
+    # Serving's lookups run one statement a checkout outside a transaction (autocommit).
+    session = Database(db.context(), db.conn, read_only=True, timeout=10, pool_size=2)
+    try:
+        for _ in range(2):  # a fresh connection, then one back from the pool
+            with pytest.raises(SQLAlchemyError), session.engine.connect() as c:
+                c.exec_driver_sql(f"DELETE FROM {db.table}")
+    finally:
+        session.close()
+    assert len(db.rows("id")) == 250
+
+
 @pytest.mark.services
 def test_a_write_hidden_in_a_function_or_a_cte_is_refused_by_postgresql(
         tmp_path: Path) -> None:
