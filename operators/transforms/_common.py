@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,20 +59,35 @@ def conform(series: pd.Series, col_type: str) -> pd.Series:
     pandas changes dtypes with the data (an int column gains a missing value and becomes
     float); the schema promised before running must hold whatever the data was.
     """
+    if conforms(series.dtype, col_type):
+        return series
     kind = series.dtype.kind
-    if col_type == "int" and kind not in "iu":
+    if col_type == "int":
         if kind == "f":
             series = series.replace([np.inf, -np.inf], np.nan)
         return series.astype("Int64" if series.isna().any() else "int64")
-    if col_type == "float" and kind != "f":
+    if col_type == "float":
         return series.astype("float64")
-    if col_type == "bool" and kind != "b":
+    if col_type == "bool":
         return series.astype("boolean" if series.isna().any() else "bool")
-    if col_type == "datetime" and kind != "M":
+    if col_type == "datetime":
         return pd.to_datetime(series)
-    if col_type == "str" and series.dtype != "str":
-        return series.astype("str")
-    return series
+    return series.astype("str")
+
+
+def conforms(dtype: Any, col_type: str) -> bool:
+    """Whether a column of ``dtype`` is already what ``conform`` makes it for ``col_type``."""
+    if col_type == "int":
+        return dtype.kind in "iu"
+    if col_type == "float":
+        return dtype.kind == "f"
+    if col_type == "bool":
+        return dtype.kind == "b"
+    if col_type == "datetime":
+        return dtype.kind == "M"
+    if col_type == "str":
+        return dtype == "str"
+    return True
 
 
 def conform_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
@@ -85,12 +101,9 @@ def conform_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         frame = frame.assign(**{n: pd.Series([None] * len(frame), index=frame.index,
                                              dtype=object) for n in absent})
     out = frame if list(frame.columns) == names else frame[names]
-    changed = {}
-    for col in schema:
-        series = out[col["name"]]
-        typed = conform(series, col["type"])
-        if typed is not series:
-            changed[col["name"]] = typed
+    dtypes = out.dtypes.to_dict()
+    changed = {col["name"]: conform(out[col["name"]], col["type"]) for col in schema
+               if not conforms(dtypes[col["name"]], col["type"])}
     return out.assign(**changed) if changed else out
 
 

@@ -118,9 +118,9 @@ def _merged(left: pd.DataFrame, right: pd.DataFrame, how: How, left_on: list[str
 def _retyped(result: pd.DataFrame, before: dict[str, Any]) -> bool:
     """Whether an int or bool column (numpy's) came out of the merge as another type: rows
     without a match gave it missing values, as floats or objects."""
+    after = result.dtypes.to_dict()
     return any(dtype.kind in "iub" and isinstance(dtype, np.dtype) and
-               result.dtypes[name] != dtype for name, dtype in before.items()
-               if name in result.columns)
+               after.get(name, dtype) != dtype for name, dtype in before.items())
 
 
 class Join(Operator):
