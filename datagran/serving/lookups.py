@@ -185,7 +185,9 @@ def _typed(rows: pd.DataFrame, schema: Schema | None) -> pd.DataFrame:
     from Parquet), so the nodes after it compute what they computed then."""
     if schema is None:
         return rows
-    return conform_frame(rows.reset_index(drop=True), schema)
+    if not rows.index.equals(pd.RangeIndex(len(rows))):
+        rows = rows.reset_index(drop=True)
+    return conform_frame(rows, schema)
 
 
 def _plain(value: Any) -> Any:

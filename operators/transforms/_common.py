@@ -77,17 +77,13 @@ def conform(series: pd.Series, col_type: str) -> pd.Series:
 
 def conforms(dtype: Any, col_type: str) -> bool:
     """Whether a column of ``dtype`` is already what ``conform`` makes it for ``col_type``."""
-    if col_type == "int":
-        return dtype.kind in "iu"
-    if col_type == "float":
-        return dtype.kind == "f"
-    if col_type == "bool":
-        return dtype.kind == "b"
-    if col_type == "datetime":
-        return dtype.kind == "M"
-    if col_type == "str":
-        return dtype == "str"
-    return True
+    kinds = _CONFORMING_KINDS.get(col_type)
+    if kinds is not None:
+        return str(dtype.kind) in kinds
+    return col_type != "str" or bool(dtype == "str")
+
+
+_CONFORMING_KINDS = {"int": ("i", "u"), "float": ("f",), "bool": ("b",), "datetime": ("M",)}
 
 
 def conform_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
