@@ -16,11 +16,13 @@ idle ones. Database connections are unaffected: Django keeps them per request co
 thread, and closes them (or gives them back to the pool) when the request finishes."""
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler
 
@@ -45,6 +47,7 @@ class SyncChainASGIHandler(ASGIHandler):
         base.BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
         self._idle: deque[ThreadPoolExecutor] = deque()
+        self._running: asyncio.Semaphore | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -73,4 +76,7 @@ class SyncChainASGIHandler(ASGIHandler):
 
     async def get_response_async(self, request: Any) -> Any:
         # BaseHandler.get_response: the URLconf, the chain, closing the request, logging 4xx/5xx.
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        if self._running is None:
+            self._running = asyncio.Semaphore(settings.DATAGRAN["WEB_THREADS"])
+        async with self._running:
+            return await sync_to_async(self.get_response, thread_sensitive=True)(request)
