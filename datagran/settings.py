@@ -277,7 +277,7 @@ DATAGRAN = {
     "UPLOAD_MAX_DECODED_BYTES": env_int("DATAGRAN_UPLOAD_MAX_DECODED_BYTES", 1 << 30),
     "EMBEDDED_WORKER_THREADS": env_int("DATAGRAN_WORKER_THREADS", 4, minimum=1),
     # Requests a web process runs at once (the rest wait their turn in its event loop).
-    "WEB_THREADS": env_int("DATAGRAN_WEB_THREADS", 2, minimum=1),
+    "WEB_THREADS": env_int("DATAGRAN_WEB_THREADS", 4, minimum=1),
     "PREVIEW_MAX_ROWS": 500,
     # Fernet keys for connection secrets, newest first; empty: derived from SECRET_KEY.
     "SECRET_KEYS": env("DATAGRAN_SECRET_KEYS"),
