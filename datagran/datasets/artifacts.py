@@ -174,11 +174,12 @@ class ArtifactStore:
         return self.put_table_file(path, schema_of_arrow(pq.read_schema(path)), rows)
 
     def put_table_file(self, path: str, schema: Schema, rows: int,
-                       table: pa.Table | None = None) -> TableRef:
+                       table: pa.Table | None = None, digest: str | None = None) -> TableRef:
         """Store a Parquet file an engine wrote (consuming it): its hash is read from disk in
-        chunks, so a table bigger than memory is stored as it is. ``table``: the same rows in
-        memory, when the engine kept them, for the memo (the next node reads them there)."""
-        digest = self._put_path("table", path)
+        chunks, so a table bigger than memory is stored as it is, unless the engine hashed
+        the bytes as it wrote them (``digest``). ``table``: the same rows in memory, when the
+        engine kept them, for the memo (the next node reads them there)."""
+        digest = self._put_path("table", path, digest)
         if table is not None:
             self.memo.put(digest, table)
         return TableRef(hash=digest, rows=rows, schema=schema)
@@ -255,14 +256,16 @@ class ArtifactStore:
         read from disk in chunks, so a file bigger than memory is stored as it is."""
         return self._put_path("file", path)
 
-    def _put_path(self, kind: str, path: str) -> str:
-        """Store the local file at ``path`` (consuming it) under its SHA-256, read in chunks;
-        a copy already stored is reused and the file removed."""
-        sha = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                sha.update(chunk)
-        digest = sha.hexdigest()
+    def _put_path(self, kind: str, path: str, digest: str | None = None) -> str:
+        """Store the local file at ``path`` (consuming it) under its SHA-256, read in chunks
+        (or ``digest``, when its writer computed it); a copy already stored is reused and the
+        file removed."""
+        if digest is None:
+            sha = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    sha.update(chunk)
+            digest = sha.hexdigest()
         key = self.key(kind, digest)
         if self._reuse(key):
             os.unlink(path)

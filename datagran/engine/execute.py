@@ -31,7 +31,7 @@ class Store(Protocol):
     def put_table_batches(self, batches: Iterable[pd.DataFrame], folder: str) -> Any: ...
 
     def put_table_file(self, path: str, schema: Schema, rows: int,
-                       table: pa.Table | None = None) -> Any: ...
+                       table: pa.Table | None = None, digest: str | None = None) -> Any: ...
 
     def table_path(self, digest: str, folder: str) -> str: ...
 
@@ -218,7 +218,8 @@ def _execute_relational(store: Store, op: Operator, params: Any,
         if port.name not in result.outputs:
             raise OperatorError(f"{op.label} produced no '{port.name}' output.")
         written = result.outputs[port.name]
-        ref = store.put_table_file(written.path, written.schema, written.rows, written.table)
+        ref = store.put_table_file(written.path, written.schema, written.rows, written.table,
+                                   written.digest)
         outcome.outputs[port.name] = ref.as_json()
         if outcome.rows_out is None:
             outcome.rows_out = ref.rows

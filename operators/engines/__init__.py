@@ -75,6 +75,7 @@ class OutputFile:
     rows: int
     schema: Schema
     table: pa.Table | None = None  # the same rows in memory, when the engine kept them
+    digest: str | None = None  # the file's SHA-256, when the engine computed it writing
 
 
 @dataclass

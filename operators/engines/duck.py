@@ -33,6 +33,7 @@ from ..tables import (
     COMPRESS_ROWS,
     SQL_TYPES,
     CteQuery,
+    HashedFile,
     Rel,
     arrow_to_pandas,
     columns_sql,
@@ -271,7 +272,9 @@ class DuckEngine:
         reader = con.sql(statement).to_arrow_reader(BATCH_ROWS)
         rows, kept = 0, 0
         held: list[pa.RecordBatch] | None = [] if keep_bytes > 0 else None
-        with pq.ParquetWriter(path, reader.schema, **parquet_options(reader.schema)) as writer:
+        sink = HashedFile(path)
+        with sink, pq.ParquetWriter(sink, reader.schema,
+                                    **parquet_options(reader.schema)) as writer:
             for batch in reader:
                 limit.add(batch)
                 writer.write_batch(batch)
@@ -283,7 +286,8 @@ class DuckEngine:
                     else:
                         held = None
         table = None if held is None else pa.Table.from_batches(held, reader.schema)
-        return OutputFile(path=path, rows=rows, schema=schema, table=table)
+        return OutputFile(path=path, rows=rows, schema=schema, table=table,
+                          digest=sink.digest())
 
 
 # Strata a training sample picks its rows of one pass each (a top-k by hash); with more,
