@@ -93,9 +93,11 @@ class Files(Protocol):
 
     def save_file(self, filename: str, data: bytes, content_type: str) -> None: ...
 
-    def save_file_from(self, filename: str, path: str, content_type: str) -> None:
+    def save_file_from(self, filename: str, path: str, content_type: str,
+                       digest: str | None = None) -> None:
         """``save_file`` of the local file at ``path``, consuming it (moved or copied, then
-        removed): a file bigger than memory never passes through it."""
+        removed): a file bigger than memory never passes through it. ``digest``: its
+        SHA-256, when the caller knows it (the bytes of a stored table), not read again."""
         ...
 
 

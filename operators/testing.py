@@ -160,7 +160,8 @@ class LocalContext:
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
         self.files[filename] = (data, content_type)
 
-    def save_file_from(self, filename: str, path: str, content_type: str) -> None:
+    def save_file_from(self, filename: str, path: str, content_type: str,
+                       digest: str | None = None) -> None:
         with open(path, "rb") as fh:
             self.save_file(filename, fh.read(), content_type)
         os.unlink(path)

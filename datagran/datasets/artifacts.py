@@ -251,10 +251,11 @@ class ArtifactStore:
     def put_file(self, data: bytes) -> str:
         return self._put("file", data)
 
-    def put_file_path(self, path: str) -> str:
+    def put_file_path(self, path: str, digest: str | None = None) -> str:
         """Store the local file at ``path`` (consuming it) as a file artifact; its hash is
-        read from disk in chunks, so a file bigger than memory is stored as it is."""
-        return self._put_path("file", path)
+        read from disk in chunks, so a file bigger than memory is stored as it is (unless
+        the caller knows it: ``digest``)."""
+        return self._put_path("file", path, digest)
 
     def _put_path(self, kind: str, path: str, digest: str | None = None) -> str:
         """Store the local file at ``path`` (consuming it) under its SHA-256, read in chunks

@@ -129,7 +129,8 @@ class ValidationContext:
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
         pass
 
-    def save_file_from(self, filename: str, path: str, content_type: str) -> None:
+    def save_file_from(self, filename: str, path: str, content_type: str,
+                       digest: str | None = None) -> None:
         os.unlink(path)
 
 

@@ -90,9 +90,11 @@ class RunContext(ValidationContext):
     def save_file(self, filename: str, data: bytes, content_type: str) -> None:
         self._keep_file(filename, artifact_store().put_file(data), content_type, len(data))
 
-    def save_file_from(self, filename: str, path: str, content_type: str) -> None:
+    def save_file_from(self, filename: str, path: str, content_type: str,
+                       digest: str | None = None) -> None:
         size = os.path.getsize(path)
-        self._keep_file(filename, artifact_store().put_file_path(path), content_type, size)
+        self._keep_file(filename, artifact_store().put_file_path(path, digest), content_type,
+                        size)
 
     def _keep_file(self, filename: str, digest: str, content_type: str, size: int) -> None:
         self.files = [f for f in self.files if f["name"] != filename]

@@ -130,7 +130,8 @@ class FilesContext(LocalContext):
         self.saved: dict[str, int] = {}
         os.makedirs(folder, exist_ok=True)
 
-    def save_file_from(self, filename: str, path: str, content_type: str) -> None:
+    def save_file_from(self, filename: str, path: str, content_type: str,
+                       digest: str | None = None) -> None:
         os.replace(path, os.path.join(self.folder, filename))
         self.saved[filename] = os.path.getsize(os.path.join(self.folder, filename))
 
