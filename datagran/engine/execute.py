@@ -130,7 +130,8 @@ def store_outputs(store: Store, op: Operator, outputs: dict[str, Any],
                 if isinstance(value, MappedBatches) and ctx is not None and engine is not None \
                 else None
             if written is not None:
-                ref = store.put_table_file(written.path, written.schema, written.rows)
+                ref = store.put_table_file(written.path, written.schema, written.rows,
+                                           digest=written.digest)
             elif isinstance(value, pd.DataFrame):
                 ref = store.put_table(value)
             elif isinstance(value, ParquetTable):

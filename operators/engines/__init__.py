@@ -131,7 +131,14 @@ def _map_here(mapped: MappedBatches, label: str, out_dir: str) -> OutputFile:
 
     import pyarrow.parquet as pq
 
-    from ..tables import ARROW_TYPES, BATCH_ROWS, COMPRESS_ROWS, map_batch, parquet_options
+    from ..tables import (
+        ARROW_TYPES,
+        BATCH_ROWS,
+        COMPRESS_ROWS,
+        HashedFile,
+        map_batch,
+        parquet_options,
+    )
 
     source: Any = mapped.source
     kept = [dict(c) for c in source.schema if c["name"] not in mapped.added]
@@ -140,24 +147,25 @@ def _map_here(mapped: MappedBatches, label: str, out_dir: str) -> OutputFile:
     path = os.path.join(out_dir, f"{uuid.uuid4().hex}.parquet")
     rows, writer = 0, None
     big = source.rows > COMPRESS_ROWS
+    sink = HashedFile(path)  # the store's digest, computed as the bytes are written
     # pre_buffer off: with it, pyarrow keeps every row group it has read until the file closes.
-    with pq.ParquetFile(source.path, pre_buffer=False) as pf:
+    with sink, pq.ParquetFile(source.path, pre_buffer=False) as pf:
         try:
             for batch in pf.iter_batches(batch_size=MAP_BATCH_ROWS if big else BATCH_ROWS):
                 out = map_batch(mapped.fn, mapped.state, mapped.added, mapped.reads, new, batch)
                 if writer is None:
-                    writer = pq.ParquetWriter(path, out.schema,
+                    writer = pq.ParquetWriter(sink, out.schema,
                                               **parquet_options(out.schema, source.rows))
                 writer.write_batch(out)
                 rows += out.num_rows
+            if writer is None:  # no rows: the columns still
+                empty = pa.schema([(f.name, f.type) for f in pf.schema_arrow if f.name not in
+                                   mapped.added] + new)
+                writer = pq.ParquetWriter(sink, empty, **parquet_options(empty))
         finally:
             if writer is not None:
                 writer.close()
-    if writer is None:  # no rows: the columns still
-        empty = pa.schema([(f.name, f.type) for f in pf.schema_arrow if f.name not in
-                           mapped.added] + new)
-        pq.write_table(empty.empty_table(), path, **parquet_options(empty))
-    return OutputFile(path=path, rows=rows, schema=kept + added)
+    return OutputFile(path=path, rows=rows, schema=kept + added, digest=sink.digest())
 
 
 # A big table is mapped in larger batches: a model's fixed cost per call was 10% of the time
