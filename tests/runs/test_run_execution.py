@@ -1,6 +1,7 @@
 """Runs executed by a real Dramatiq worker: statuses, outputs, failures, cancel, events."""
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pandas as pd
@@ -59,6 +60,25 @@ def test_outputs_download_as_csv_and_parquet_and_export_files(api, worker) -> No
     exported = api.get(file["url"])
     assert exported.status_code == 200
     assert pd.read_csv(io.BytesIO(b"".join(exported.streaming_content))).equals(frame)
+
+
+def test_a_parquet_export_is_the_table_itself(api, worker) -> None:
+    # Exported without a copy or a second hash: the stored table's file, under its digest.
+    graph = classifier_graph()
+    export = next(n for n in graph["nodes"] if n["id"] == "export")
+    export["params"]["format"] = "parquet"
+    run_id = start(api, graph)
+    assert wait_for_run(run_id).status == "succeeded"
+    nodes = {n["node_id"]: n for n in api.get(f"/api/runs/{run_id}/").json()["nodes"]}
+    [file] = nodes["export"]["files"]
+    assert file["name"] == "predictions.parquet"
+    data = b"".join(api.get(file["url"]).streaming_content)
+    table = b"".join(api.get(f"/api/runs/{run_id}/nodes/predict/output/?format=parquet"
+                             ).streaming_content)
+    assert data == table and file["size"] == len(data)
+    [stored] = NodeRun.objects.get(run_id=run_id, node_id="export").files
+    assert hashlib.sha256(data).hexdigest() == stored["hash"]
+    assert pd.read_parquet(io.BytesIO(data))["prediction"].notna().all()
 
 
 def test_bad_output_requests_are_clear_errors(api, worker) -> None:
