@@ -349,6 +349,9 @@ def parquet_options(schema: pa.Schema, rows: int = 0) -> dict[str, Any]:
                                if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]}
 
 
+HASH_QUEUE_CHUNKS = 8
+
+
 class HashedFile:
     """A file to write a Parquet table into (a ``ParquetWriter``'s sink) whose SHA-256 is
     computed as the bytes come, on a thread of its own (hashlib lets go of the interpreter
@@ -358,7 +361,9 @@ class HashedFile:
     def __init__(self, path: str) -> None:
         self._file = open(path, "wb")  # noqa: SIM115 - closed by close()
         self._sha = hashlib.sha256()
-        self._chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        # Bounded: a writer faster than the hash (a busy machine) waits rather than holding
+        # the file's bytes in memory.
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=HASH_QUEUE_CHUNKS)
         self._hasher = threading.Thread(target=self._hash, daemon=True,
                                         name="datagran-hash")
         self._hasher.start()
