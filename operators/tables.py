@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import queue
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -347,6 +349,15 @@ def parquet_options(schema: pa.Schema, rows: int = 0) -> dict[str, Any]:
             "write_statistics": False,
             "use_dictionary": [f.name for f in schema
                                if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]}
+
+
+def link_or_copy(source: str, target: str) -> None:
+    """``target`` (which must not exist) as a hard link to ``source``, or a copy of it on
+    another file system: a stored file handed on without its bytes being copied."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 HASH_QUEUE_CHUNKS = 8

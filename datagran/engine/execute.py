@@ -22,7 +22,7 @@ from operators.engines import (
     run_relational,
 )
 from operators.schema import Schema
-from operators.tables import MappedBatches, ParquetTable, Table
+from operators.tables import MappedBatches, ParquetTable, Table, link_or_copy
 
 
 class Store(Protocol):
@@ -154,10 +154,7 @@ def _linked(path: str, folder: str) -> str:
     """A new name for the file at ``path`` (which storing consumes): a hard link, or a copy
     on another file system."""
     target = os.path.join(_made(folder or tempfile.gettempdir()), f"{uuid.uuid4().hex}.parquet")
-    try:
-        os.link(path, target)
-    except OSError:
-        shutil.copyfile(path, target)
+    link_or_copy(path, target)
     return target
 
 

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..spreadsheet import safe_cell, safe_csv
-from ..tables import BATCH_ROWS, ParquetTable, Table, as_table
+from ..tables import BATCH_ROWS, ParquetTable, Table, as_table, link_or_copy
 
 _CONTENT_TYPES = {
     "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
@@ -187,15 +187,6 @@ _WRITERS: dict[str, type[_ParquetWriter] | type[_XlsxWriter]] = {
     "parquet": _ParquetWriter, "xlsx": _XlsxWriter}
 
 
-def _linked(source: str, path: str) -> None:
-    """``path`` (an empty file) replaced by a hard link to ``source``, or a copy of it."""
-    os.unlink(path)
-    try:
-        os.link(source, path)
-    except OSError:
-        shutil.copyfile(source, path)
-
-
 def write_file(table: Table, fmt: str, fh: BinaryIO) -> int:
     """Write ``table`` to ``fh`` as ``fmt``, one batch at a time; the rows written."""
     if fmt == "xlsx" and table.rows > XLSX_MAX_ROWS:
@@ -252,7 +243,8 @@ class ExportFile(Operator):
                 # The stored table's own bytes: linked (copied across file systems), and its
                 # digest is the file's, so 37.8M rows export without a copy and a hash.
                 os.close(fd)
-                _linked(source.path, path)
+                os.unlink(path)
+                link_or_copy(source.path, path)
                 rows, digest = int(source.rows), source.digest
             else:
                 with os.fdopen(fd, "wb") as fh:
