@@ -11,6 +11,7 @@ locked before its SQL runs, and its output is written from an Arrow reader, with
 byte and time limits it names."""
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -293,6 +294,8 @@ class DuckEngine:
 # Strata a training sample picks its rows of one pass each (a top-k by hash); with more,
 # one ranking of every row (a sort, out of core if need be).
 TOP_K_STRATA = 32
+# DuckDB's min(x, k) takes k below a million: a larger quota is found by one ranking too.
+DUCKDB_TOP_K_LIMIT = 1_000_000
 
 
 def sample_parquet(table: ParquetTable, n: int, *, seed: int, stratify: str | None,
@@ -330,27 +333,85 @@ def sample_positions(frame: pd.DataFrame, n: int, *, seed: int, stratify: str | 
                                  total=len(frame), position=pos)["p"].to_pylist())
 
 
+def _hash_cut(k: int, size: int) -> int:
+    """A hash value below which a stratum of ``size`` rows has at least ``k`` rows but for
+    odds past eight standard deviations (DuckDB's ``hash`` is spread evenly over 64 bits)."""
+    return min(2**64 - 1, ((k + 8 * math.isqrt(k) + 16) << 64) // max(size, 1))
+
+
+def _lowest_below_cuts(con: duckdb.DuckDBPyConnection, view: str, h: str, pos: str,
+                       key: str | None, sizes: list[tuple[Any, int]], quotas: dict[Any, int]
+                       ) -> pa.Table | None:
+    """The positions of lowest (hash, position) per stratum, as ``_positions`` picks them,
+    from one pass that keeps only the rows hashed below a cut a little past each quota's
+    share: what is ranked is then about as many rows as the sample has, not the whole table
+    (a stratified 1M of 38M rows: 5.5 s to 2 s). Every row past the cut hashes higher than
+    every row kept, so the rows are the same whenever each stratum has its quota below its
+    cut; None when one has not (odds past eight standard deviations; the caller then ranks
+    every row) or when the cuts would keep most rows anyway."""
+    cuts = {value: _hash_cut(k, size) for value, size in sizes if (k := quotas[value])}
+    expected = sum(size * cuts[value] for value, size in sizes if value in cuts) >> 64
+    if not cuts or 2 * expected >= sum(size for _, size in sizes):
+        return None
+
+    def per_stratum(of: dict[Any, int], cast: str) -> tuple[str, list[Any]]:
+        """A CASE giving each stratum's number in ``of`` (one number when not stratified)."""
+        if not key:
+            return f"CAST({next(iter(of.values()))} AS {cast})", []
+        whens, params = [], []
+        for value, number in of.items():
+            params.append(value)
+            whens.append(f"WHEN {key} IS NOT DISTINCT FROM ${len(params)} THEN "
+                         f"CAST({int(number)} AS {cast})")
+        return f"CASE {' '.join(whens)} END", params
+
+    cut, params = per_stratum(cuts, "UBIGINT")
+    below = ident("__below_cut")
+    con.execute(f"CREATE TEMP TABLE {below} AS SELECT {key + ', ' if key else ''}{pos}, h "
+                f"FROM (SELECT *, {h} AS h FROM {ident(view)}) WHERE h <= {cut}", params)
+    try:
+        got = dict(con.execute(f"SELECT {key or 'NULL'}, count(*) FROM {below} GROUP BY ALL"
+                               ).fetchall())
+        if any(got.get(value if key else None, 0) < k for value, k in quotas.items()):
+            return None
+        quota_sql, params = per_stratum({v: k for v, k in quotas.items() if k}, "BIGINT")
+        partition = f"PARTITION BY {key} " if key else ""
+        return con.sql(
+            f"SELECT {pos} AS p FROM (SELECT {key + ', ' if key else ''}{pos}, row_number() "
+            f"OVER ({partition}ORDER BY h, {pos}) AS rk FROM {below}) WHERE rk <= {quota_sql}",
+            params=params).to_arrow_table()
+    finally:
+        con.execute(f"DROP TABLE {below}")
+
+
 def _positions(con: duckdb.DuckDBPyConnection, view: str, schema: Schema, n: int, *,
                seed: int, stratify: str | None, total: int, position: str) -> pa.Table:
     """Which rows of ``view`` a seeded sample of about ``n`` keeps, as a table of their
     positions (``p``): in each stratum (a value of ``stratify``, missing one too) its share
     of ``n`` (``rowhash.quota``), the rows of lowest ``rowhash.fast_hash_sql`` (then
-    position). Up to ``TOP_K_STRATA`` strata a top-k per stratum, in one pass each."""
+    position). Up to ``TOP_K_STRATA`` strata, the rows hashed below a cut per stratum ranked
+    (``_lowest_below_cuts``), else (or past DuckDB's top-k limit) a ranking of every row, else
+    a top-k per stratum in one pass each."""
     from ..rowhash import fast_hash_sql, quota
 
     h, pos = fast_hash_sql(schema, seed), ident(position)
     key = ident(stratify) if stratify else None
     sizes = con.execute(f"SELECT {key}, count(*) FROM {ident(view)} GROUP BY ALL").fetchall() \
         if key else [(None, total)]
-    if len(sizes) > TOP_K_STRATA:
-        return con.sql(
-            f"SELECT {pos} AS p FROM (SELECT {pos}, row_number() OVER (PARTITION BY {key} "
-            f"ORDER BY h, {pos}) AS rk, count(*) OVER (PARTITION BY {key}) AS size FROM "
-            f"(SELECT {key}, {pos}, {h} AS h FROM {ident(view)})) WHERE rk <= "
-            f"floor({int(n)} * size / {lit(float(total))} + 0.5)").to_arrow_table()
     quotas = {value: quota(n, size, total) for value, size in sizes}
-    kept: list[int] = []
     top = max(quotas.values(), default=0)
+    if len(sizes) <= TOP_K_STRATA:
+        below = _lowest_below_cuts(con, view, h, pos, key, sizes, quotas)
+        if below is not None:
+            return below
+    if len(sizes) > TOP_K_STRATA or top >= DUCKDB_TOP_K_LIMIT:
+        partition = f"PARTITION BY {key} " if key else ""
+        return con.sql(
+            f"SELECT {pos} AS p FROM (SELECT {pos}, row_number() OVER ({partition}"
+            f"ORDER BY h, {pos}) AS rk, count(*) OVER ({partition}) AS size FROM "
+            f"(SELECT {key + ', ' if key else ''}{pos}, {h} AS h FROM {ident(view)})) "
+            f"WHERE rk <= floor({int(n)} * size / {lit(float(total))} + 0.5)").to_arrow_table()
+    kept: list[int] = []
     if key and 0 < top * len(quotas) <= 4 * n:  # one pass: the largest quota of each stratum
         for value, smallest in con.execute(
                 f"SELECT {key}, min({{'h': {h}, 'p': {pos}}}, {top}) FROM {ident(view)} "

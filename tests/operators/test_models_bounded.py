@@ -153,6 +153,48 @@ def test_every_kind_of_column_samples_the_same_rows_from_a_dataframe_and_its_fil
         pd.testing.assert_frame_equal(from_file.astype(str), from_frame.astype(str))
 
 
+def test_the_rows_hashed_below_a_cut_give_the_sample_ranking_every_row_gives(
+        tmp_path, monkeypatch) -> None:
+    """A sample is picked from the rows hashed below a cut a little past each stratum's
+    quota (one pass, then a ranking of about the sample's size); it is the very sample a
+    ranking of every row gives: strata large and small, a missing value's, none."""
+    from operators.engines import duck
+
+    rng = np.random.default_rng(11)
+    n = 20_000
+    df = pd.DataFrame({"x": rng.integers(0, 10**9, n), "y": rng.random(n),
+                       "label": rng.choice(np.array(["a", "b", None, "rare"], dtype=object), n,
+                                           p=[0.6, 0.35, 0.045, 0.005])})
+    table = parquet(df, tmp_path / "strata.parquet")
+    used: list[bool] = []
+    below = duck._lowest_below_cuts
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        picked = below(*args, **kwargs)
+        used.append(picked is not None)
+        return picked
+
+    for stratify, limit in (("label", 1000), ("label", 120), (None, 1000)):
+        monkeypatch.setattr(duck, "_lowest_below_cuts", spy)
+        cut = table.sample(limit, seed=3, stratify=stratify)
+        monkeypatch.setattr(duck, "_lowest_below_cuts", lambda *a, **k: None)
+        ranked = table.sample(limit, seed=3, stratify=stratify)
+        assert used.pop() is True
+        assert abs(len(cut) - limit) <= 4  # each stratum's share, rounded
+        pd.testing.assert_frame_equal(cut, ranked)
+
+
+def test_a_sample_of_a_million_rows_or_more_is_drawn(tmp_path) -> None:
+    """DuckDB's top-k stops short of a million rows: a sample that size (the default
+    max_training_rows, unstratified for a regressor) is ranked instead of refused."""
+    n = 2_500_000
+    table = parquet(pd.DataFrame({"x": np.arange(n, dtype="int64")}), tmp_path / "big.parquet")
+    for rows in (table, parquet(table.to_pandas().head(1_000_100), tmp_path / "just.parquet")):
+        picked = rows.sample(1_000_000, seed=0)
+        assert len(picked) == 1_000_000
+        assert picked["x"].is_monotonic_increasing and picked["x"].is_unique
+
+
 def test_another_seed_draws_another_sample() -> None:
     one = bounded_sample(churn(), limit=500, seed=1, stratify="churned").frame
     two = bounded_sample(churn(), limit=500, seed=2, stratify="churned").frame
