@@ -6,9 +6,11 @@ so serving runs exactly the steps training ran.
 """
 from __future__ import annotations
 
+import threading
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Protocol
@@ -185,6 +187,57 @@ def one_thread() -> Any:
     OpenMP threads spinning on a busy machine made a fit ten times slower. Results do not
     change."""
     return _openmp().limit(limits=1)
+
+
+def prepared(estimator: Any, X: pd.DataFrame) -> tuple[Any, Any]:
+    """A Pipeline's preprocessing run once, for predict and predict_proba both (exactly what
+    Pipeline.predict does inside, without doing it twice): the final step and its input."""
+    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+        # Step by step, as Pipeline.transform does without metadata routing (never used
+        # here): slicing the Pipeline made a new one per call, 0.1 ms of a served row's 3.
+        for _name, step in estimator.steps[:-1]:
+            if step is not None and step != "passthrough":
+                X = step.transform(X)
+        return estimator.steps[-1][1], X
+    return estimator, X
+
+
+_kept = threading.local()
+
+
+@contextmanager
+def predictions_kept() -> Iterator[None]:
+    """Within it, ``predictions_of`` and ``probabilities_of`` of the table they were last asked for
+    (by the same estimator) are computed once, its preprocessing once for both: a trainer's
+    metrics, confusion and curves score the same rows up to four times (a 1M-row sample:
+    3.5 s to 1.2 s). One table is kept, per thread, until the block ends."""
+    outer = getattr(_kept, "last", None)
+    _kept.last = outer or [None]
+    try:
+        yield
+    finally:
+        if outer is None:
+            _kept.last = None
+
+
+def predictions_of(estimator: Any, X: pd.DataFrame) -> Any:
+    return _answer(estimator, X, "predict")
+
+
+def probabilities_of(estimator: Any, X: pd.DataFrame) -> Any:
+    return _answer(estimator, X, "predict_proba")
+
+
+def _answer(estimator: Any, X: pd.DataFrame, method: str) -> Any:
+    slot = getattr(_kept, "last", None)
+    if slot is None:
+        return getattr(estimator, method)(X)
+    if slot[0] is None or slot[0][0] is not estimator or slot[0][1] is not X:
+        slot[0] = (estimator, X, *prepared(estimator, X), {})
+    final, Xt, answers = slot[0][2:]
+    if method not in answers:
+        answers[method] = getattr(final, method)(Xt)
+    return answers[method]
 
 
 def fit_logged(ctx: Context, pipeline: Any, X: pd.DataFrame, y: pd.Series | None = None) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_curve
 
 from ..base import Schema, TrainedModel
+from ._common import probabilities_of
 
 CURVES_SCHEMA: Schema = [
     {"name": "curve", "type": "str"}, {"name": "x", "type": "float"},
@@ -44,7 +45,7 @@ def binary_curves(model: TrainedModel, X: pd.DataFrame, y: pd.Series) -> pd.Data
     if positive is None or positive.nunique() < 2:
         return pd.DataFrame(columns=columns).astype(
             {"curve": object, "x": float, "y": float, "threshold": float, "area": float})
-    score = model.estimator.predict_proba(X)[:, 1]
+    score = probabilities_of(model.estimator, X)[:, 1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fpr, tpr, roc_t = roc_curve(positive, score)

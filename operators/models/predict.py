@@ -5,7 +5,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from ..base import (
     Context,
@@ -18,25 +17,12 @@ from ..base import (
     columns_of,
 )
 from ..tables import BATCH_ROWS, MappedBatches, Table
-from ._common import one_thread, task_of
+from ._common import one_thread, prepared, task_of
 from .scoring import check_scoring_table
 
 ADDED = ("prediction", "probability")
 # A regressor's prediction is a number and it has no probability.
 ADDED_BY_REGRESSOR = ("prediction",)
-
-
-def _prepare(estimator: Any, X: pd.DataFrame) -> tuple[Any, Any]:
-    """Run a Pipeline's preprocessing once for both predict and predict_proba (exactly what
-    Pipeline.predict does inside, without doing it twice): the final step and its input."""
-    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-        # Step by step, as Pipeline.transform does without metadata routing (never used
-        # here): slicing the Pipeline made a new one per call, 0.1 ms of a served row's 3.
-        for _name, step in estimator.steps[:-1]:
-            if step is not None and step != "passthrough":
-                X = step.transform(X)
-        return estimator.steps[-1][1], X
-    return estimator, X
 
 
 def _probability_of(final: Any, proba: np.ndarray, predictions: np.ndarray) -> np.ndarray:
@@ -57,7 +43,7 @@ def _scored(model: TrainedModel, table: pd.DataFrame) -> pd.DataFrame:
     features = check_scoring_table(model, table, what="table to score")
     regression = model.task == "regression"
     with one_thread():
-        final, Xt = _prepare(model.estimator, columns_of(table, features))
+        final, Xt = prepared(model.estimator, columns_of(table, features))
         predictions = final.predict(Xt)
         if regression:
             added = {"prediction": np.asarray(predictions, dtype=float)}

@@ -42,6 +42,9 @@ from ._common import (
     model_name_field,
     n_estimators_field,
     one_thread,
+    predictions_kept,
+    predictions_of,
+    probabilities_of,
     random_forest,
     seed_field,
     target_field,
@@ -119,7 +122,7 @@ def _check_target(y: pd.Series, params: TrainClassifierParams) -> None:
 def _roc_auc(estimator: Any, X: pd.DataFrame, y: pd.Series) -> float:
     """Binary: of the positive class, the second of ``classes_``; more classes: one-vs-rest,
     macro-averaged. NaN where undefined (a single class in ``y``, a class never trained on)."""
-    classes, proba = estimator.classes_, estimator.predict_proba(X)
+    classes, proba = estimator.classes_, probabilities_of(estimator, X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -132,7 +135,7 @@ def _roc_auc(estimator: Any, X: pd.DataFrame, y: pd.Series) -> float:
 
 
 def _scores(estimator: Any, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
-    predicted = estimator.predict(X)
+    predicted = predictions_of(estimator, X)
     precision, recall, f1, _ = precision_recall_fscore_support(
         y, predicted, average="macro", zero_division=0)
     return {"accuracy": float(accuracy_score(y, predicted)), "precision": float(precision),
@@ -144,7 +147,7 @@ def _confusion(model: TrainedModel, X: pd.DataFrame, y: pd.Series) -> pd.DataFra
     unseen = [v.item() if isinstance(v, np.generic) else v
               for v in pd.unique(y) if v not in model.classes]
     labels = [*model.classes, *unseen]
-    matrix = confusion_matrix(y, model.estimator.predict(X), labels=labels)
+    matrix = confusion_matrix(y, predictions_of(model.estimator, X), labels=labels)
     return pd.DataFrame(
         [(actual, predicted, int(matrix[i, j]))
          for i, actual in enumerate(labels) for j, predicted in enumerate(labels)],
@@ -207,7 +210,8 @@ class TrainClassifier(Operator):
     def apply(self, ctx: Context, params: TrainClassifierParams, state: TrainedModel,
               train: pd.DataFrame | Table, test: pd.DataFrame | Table | None = None
               ) -> dict[str, Any]:
-        with one_thread():  # the scores, folds, confusion and importances predict a lot
+        with one_thread(), predictions_kept():  # the scores, folds, confusion and
+            # importances predict a lot
             result = evaluate(ctx, params, state, train, test, score=_scores,
                               splitter=StratifiedKFold, metrics_schema=METRICS_SCHEMA,
                               stratify=True)
