@@ -420,6 +420,79 @@ class HashedFile:
         return self._sha.hexdigest()
 
 
+WRITE_AHEAD_BATCHES = 2
+
+
+class ParquetWriterThread:
+    """A ``ParquetWriter`` on a thread of its own: ``write_batch`` hands a batch over (at most
+    ``WRITE_AHEAD_BATCHES`` waiting) and returns, and the thread encodes, compresses and
+    writes it (pyarrow lets go of the interpreter lock) while the caller computes the next
+    one: a model's next predictions, DuckDB's next rows. The writer is made for the first
+    batch's schema with ``options(schema)``. An error of the thread is raised by the next
+    ``write_batch`` or by ``close``; leaving the block on an error of the caller's writes no
+    more batches."""
+
+    def __init__(self, sink: Any, options: Callable[[pa.Schema], dict[str, Any]]) -> None:
+        self.sink, self.options = sink, options
+        self._writer: pq.ParquetWriter | None = None
+        self._started = False  # a writer was made (and the file begun)
+        self._batches: queue.Queue[pa.RecordBatch | None] = queue.Queue(
+            maxsize=WRITE_AHEAD_BATCHES)
+        self._error: BaseException | None = None
+        self._abandoned = False
+        self._thread = threading.Thread(target=self._write, daemon=True,
+                                        name="datagran-parquet-writer")
+        self._thread.start()
+
+    def __enter__(self) -> ParquetWriterThread:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self._abandoned = self._abandoned or kind is not None
+        self._stop()
+        if kind is None and self._error is not None:
+            raise self._error
+
+    def _write(self) -> None:
+        while (batch := self._batches.get()) is not None:
+            if self._error is not None or self._abandoned:
+                continue  # taken off the queue, not written
+            try:
+                if self._writer is None:
+                    self._writer = pq.ParquetWriter(self.sink, batch.schema,
+                                                    **self.options(batch.schema))
+                    self._started = True
+                self._writer.write_batch(batch)
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+                self._error = exc
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        if self._error is not None:
+            raise self._error
+        self._batches.put(batch)
+
+    def close(self, schema: pa.Schema | None = None) -> None:
+        """Every batch written and the file closed; with no batch, a file of no rows with
+        ``schema``."""
+        self._stop()
+        if self._error is not None:
+            raise self._error
+        if not self._started and schema is not None:
+            pq.ParquetWriter(self.sink, schema, **self.options(schema)).close()
+            self._started = True
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._batches.put(None)
+            self._thread.join()
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            try:
+                writer.close()
+            except BaseException as exc:  # noqa: BLE001 - the first error is the one raised
+                self._error = self._error or exc
+
+
 def schema_of_arrow(schema: pa.Schema) -> Schema:
     return [{"name": f.name, "type": arrow_type(f.type)} for f in schema]
 

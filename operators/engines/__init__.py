@@ -136,6 +136,7 @@ def _map_here(mapped: MappedBatches, label: str, out_dir: str) -> OutputFile:
         BATCH_ROWS,
         COMPRESS_ROWS,
         HashedFile,
+        ParquetWriterThread,
         map_batch,
         parquet_options,
     )
@@ -145,26 +146,21 @@ def _map_here(mapped: MappedBatches, label: str, out_dir: str) -> OutputFile:
     added = mapped.added_schema(label)
     new = [(c["name"], ARROW_TYPES[c["type"]]) for c in added]
     path = os.path.join(out_dir, f"{uuid.uuid4().hex}.parquet")
-    rows, writer = 0, None
+    rows = 0
     big = source.rows > COMPRESS_ROWS
     sink = HashedFile(path)  # the store's digest, computed as the bytes are written
     # pre_buffer off: with it, pyarrow keeps every row group it has read until the file closes.
-    with sink, pq.ParquetFile(source.path, pre_buffer=False) as pf:
-        try:
-            for batch in pf.iter_batches(batch_size=MAP_BATCH_ROWS if big else BATCH_ROWS):
-                out = map_batch(mapped.fn, mapped.state, mapped.added, mapped.reads, new, batch)
-                if writer is None:
-                    writer = pq.ParquetWriter(sink, out.schema,
-                                              **parquet_options(out.schema, source.rows))
-                writer.write_batch(out)
-                rows += out.num_rows
-            if writer is None:  # no rows: the columns still
-                empty = pa.schema([(f.name, f.type) for f in pf.schema_arrow if f.name not in
-                                   mapped.added] + new)
-                writer = pq.ParquetWriter(sink, empty, **parquet_options(empty))
-        finally:
-            if writer is not None:
-                writer.close()
+    # Each batch is written on a thread while the next one is predicted.
+    with sink, pq.ParquetFile(source.path, pre_buffer=False) as pf, \
+            ParquetWriterThread(sink, lambda schema: parquet_options(schema, source.rows)
+                                ) as writer:
+        for batch in pf.iter_batches(batch_size=MAP_BATCH_ROWS if big else BATCH_ROWS):
+            out = map_batch(mapped.fn, mapped.state, mapped.added, mapped.reads, new, batch)
+            writer.write_batch(out)
+            rows += out.num_rows
+        # No rows: the columns still.
+        writer.close(None if rows else pa.schema(
+            [(f.name, f.type) for f in pf.schema_arrow if f.name not in mapped.added] + new))
     return OutputFile(path=path, rows=rows, schema=kept + added, digest=sink.digest())
 
 

@@ -35,6 +35,7 @@ from ..tables import (
     SQL_TYPES,
     CteQuery,
     HashedFile,
+    ParquetWriterThread,
     Rel,
     arrow_to_pandas,
     columns_sql,
@@ -274,8 +275,8 @@ class DuckEngine:
         rows, kept = 0, 0
         held: list[pa.RecordBatch] | None = [] if keep_bytes > 0 else None
         sink = HashedFile(path)
-        with sink, pq.ParquetWriter(sink, reader.schema,
-                                    **parquet_options(reader.schema)) as writer:
+        # Written on a thread while DuckDB computes the next batch.
+        with sink, ParquetWriterThread(sink, parquet_options) as writer:
             for batch in reader:
                 limit.add(batch)
                 writer.write_batch(batch)
@@ -286,6 +287,7 @@ class DuckEngine:
                         held.append(batch)
                     else:
                         held = None
+            writer.close(reader.schema)
         table = None if held is None else pa.Table.from_batches(held, reader.schema)
         return OutputFile(path=path, rows=rows, schema=schema, table=table,
                           digest=sink.digest())

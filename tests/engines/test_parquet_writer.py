@@ -1,0 +1,65 @@
+"""Node outputs are written on a thread of their own (``ParquetWriterThread``) while the next
+batch is computed, into a file hashed as it is written (``HashedFile``): the file is the
+table, byte for byte what a plain ParquetWriter writes, and its digest is its SHA-256."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from operators.tables import HashedFile, ParquetWriterThread, parquet_options
+
+
+def batches(n: int = 5, rows: int = 1000) -> list[pa.RecordBatch]:
+    return [pa.RecordBatch.from_pydict({"id": list(range(i * rows, (i + 1) * rows)),
+                                        "name": [f"row {j}" for j in range(rows)]})
+            for i in range(n)]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_threaded_writer_writes_the_batches_in_order_as_a_plain_writer_does(
+        tmp_path) -> None:
+    parts = batches()
+    plain = tmp_path / "plain.parquet"
+    with pq.ParquetWriter(plain, parts[0].schema, **parquet_options(parts[0].schema)) as w:
+        for batch in parts:
+            w.write_batch(batch)
+    threaded = tmp_path / "threaded.parquet"
+    sink = HashedFile(str(threaded))
+    with sink, ParquetWriterThread(sink, parquet_options) as writer:
+        for batch in parts:
+            writer.write_batch(batch)
+        writer.close(parts[0].schema)
+    assert threaded.read_bytes() == plain.read_bytes()
+    assert sink.digest() == sha256(threaded)
+    assert pq.read_table(threaded).equals(pa.Table.from_batches(parts))
+
+
+def test_no_batch_writes_a_table_of_no_rows_with_its_columns(tmp_path) -> None:
+    schema = batches()[0].schema
+    path = tmp_path / "empty.parquet"
+    sink = HashedFile(str(path))
+    with sink, ParquetWriterThread(sink, parquet_options) as writer:
+        writer.close(schema)
+    table = pq.read_table(path)
+    assert table.num_rows == 0 and table.schema.names == ["id", "name"]
+    assert sink.digest() == sha256(path)
+
+
+def test_a_failed_write_is_raised_to_the_caller(tmp_path) -> None:
+    """A batch the writer refuses (its columns differ from the first one's) fails the
+    caller, at the next batch handed over or at the close."""
+    parts = batches(2)
+    other = pa.RecordBatch.from_pydict({"something": ["else"]})
+    sink = HashedFile(str(tmp_path / "bad.parquet"))
+    with sink, pytest.raises(ValueError, match="schema"), \
+            ParquetWriterThread(sink, parquet_options) as writer:
+        for batch in [parts[0], other, *parts]:
+            writer.write_batch(batch)
+        writer.close()
