@@ -58,8 +58,12 @@ def test_a_failed_write_is_raised_to_the_caller(tmp_path) -> None:
     parts = batches(2)
     other = pa.RecordBatch.from_pydict({"something": ["else"]})
     sink = HashedFile(str(tmp_path / "bad.parquet"))
-    with sink, pytest.raises(ValueError, match="schema"), \
-            ParquetWriterThread(sink, parquet_options) as writer:
-        for batch in [parts[0], other, *parts]:
-            writer.write_batch(batch)
-        writer.close()
+
+    def write_all() -> None:
+        with ParquetWriterThread(sink, parquet_options) as writer:
+            for batch in [parts[0], other, *parts]:
+                writer.write_batch(batch)
+            writer.close()
+
+    with sink, pytest.raises(ValueError, match="schema"):
+        write_all()
