@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Protocol
 
+import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -202,6 +204,22 @@ def prepared(estimator: Any, X: pd.DataFrame) -> tuple[Any, Any]:
     return estimator, X
 
 
+# Classifiers whose predict is, in scikit-learn's own code, the most probable class
+# (``classes_.take(argmax(predict_proba(X)))``: a forest's vote). Their predictions are
+# taken from the probabilities: one pass over the trees instead of two (a one-row answer
+# of a 100-tree forest, the default algorithm: 7.2 to 3.6 ms). Exact types only: a
+# subclass (a model file's) may predict otherwise.
+_PREDICTS_MOST_PROBABLE = (RandomForestClassifier, ExtraTreesClassifier)
+
+
+def most_probable(final: Any, proba: Any) -> Any | None:
+    """``final.predict`` of the rows whose ``final.predict_proba`` is ``proba``, where the
+    estimator defines it as their most probable class; else None (call predict)."""
+    if type(final) in _PREDICTS_MOST_PROBABLE and getattr(final, "n_outputs_", 0) == 1:
+        return final.classes_.take(np.argmax(proba, axis=1), axis=0)
+    return None
+
+
 _kept = threading.local()
 
 
@@ -236,7 +254,10 @@ def _answer(estimator: Any, X: pd.DataFrame, method: str) -> Any:
         slot[0] = (estimator, X, *prepared(estimator, X), {})
     final, Xt, answers = slot[0][2:]
     if method not in answers:
-        answers[method] = getattr(final, method)(Xt)
+        found = None
+        if method == "predict" and type(final) in _PREDICTS_MOST_PROBABLE:
+            found = most_probable(final, _answer(estimator, X, "predict_proba"))
+        answers[method] = found if found is not None else getattr(final, method)(Xt)
     return answers[method]
 
 

@@ -17,7 +17,7 @@ from ..base import (
     columns_of,
 )
 from ..tables import BATCH_ROWS, MappedBatches, Table
-from ._common import one_thread, prepared, task_of
+from ._common import most_probable, one_thread, prepared, task_of
 from .scoring import check_scoring_table
 
 ADDED = ("prediction", "probability")
@@ -44,14 +44,16 @@ def _scored(model: TrainedModel, table: pd.DataFrame) -> pd.DataFrame:
     regression = model.task == "regression"
     with one_thread():
         final, Xt = prepared(model.estimator, columns_of(table, features))
-        predictions = final.predict(Xt)
         if regression:
-            added = {"prediction": np.asarray(predictions, dtype=float)}
+            added = {"prediction": np.asarray(final.predict(Xt), dtype=float)}
         else:
+            proba = final.predict_proba(Xt) if hasattr(final, "predict_proba") else None
+            predictions = None if proba is None else most_probable(final, proba)
+            if predictions is None:
+                predictions = final.predict(Xt)
             added = {"prediction": predictions}
-            if hasattr(final, "predict_proba"):
-                added["probability"] = _probability_of(final, final.predict_proba(Xt),
-                                                       predictions)
+            if proba is not None:
+                added["probability"] = _probability_of(final, proba, predictions)
     # Added columns always go last, matching infer_schema even if the table had them.
     stale = [c for c in (ADDED_BY_REGRESSOR if regression else ADDED) if c in table.columns]
     out = table.drop(columns=stale) if stale else table

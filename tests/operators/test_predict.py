@@ -38,6 +38,31 @@ def test_it_adds_a_prediction_and_its_probability_to_every_row() -> None:
     assert out["prediction"].tolist() == MODEL.estimator.predict(rows[FEATURES]).tolist()
 
 
+def test_a_forest_scores_with_one_pass_over_its_trees(monkeypatch) -> None:
+    """A random forest (the default algorithm) predicts its most probable class: the
+    prediction is taken from the probabilities it computes anyway, the same answer its
+    predict gives, in half the time of asking both (a served row of a 100-tree forest)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    rows = CUSTOMERS.head(200)
+    final = MODEL.estimator[-1]
+    assert type(final) is RandomForestClassifier
+    expected = MODEL.estimator.predict(rows[FEATURES]).tolist()
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the trees were walked a second time")
+
+    monkeypatch.setattr(RandomForestClassifier, "predict", refused)
+    out = predict(rows)
+    assert out["prediction"].tolist() == expected
+    np.testing.assert_allclose(out["probability"],
+                               MODEL.estimator.predict_proba(rows[FEATURES]).max(axis=1))
+    # The trainer's metrics and confusion take theirs from the probabilities too.
+    trained = train_op.run(LocalContext(), train_op.parse_params(
+        {"target": "churned", "features": FEATURES}), train=CUSTOMERS)
+    assert trained["confusion"]["count"].sum() == len(CUSTOMERS)
+
+
 def test_the_prediction_has_the_type_of_the_target() -> None:
     table = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [0, 0, 1, 1]})
     out = predict(table, fit(table, "y", ["x"]))
