@@ -225,10 +225,10 @@ _kept = threading.local()
 
 @contextmanager
 def predictions_kept() -> Iterator[None]:
-    """Within it, ``predictions_of`` and ``probabilities_of`` of the table they were last asked for
-    (by the same estimator) are computed once, its preprocessing once for both: a trainer's
-    metrics, confusion and curves score the same rows up to four times (a 1M-row sample:
-    3.5 s to 1.2 s). One table is kept, per thread, until the block ends."""
+    """Within it, ``predictions_of`` and ``probabilities_of`` of the table they were last
+    asked for (by the same estimator) are computed once, its preprocessing once for both: a
+    trainer's metrics, confusion and curves score the same rows up to four times (a 1M-row
+    sample: 3.5 s to 1.5 s). One table is kept, per thread, until the block ends."""
     outer = getattr(_kept, "last", None)
     _kept.last = outer or [None]
     try:
