@@ -293,11 +293,10 @@ class DuckEngine:
                           digest=sink.digest())
 
 
-# Strata a training sample picks its rows of one pass each (a top-k by hash); with more,
-# one ranking of every row (a sort, out of core if need be).
-TOP_K_STRATA = 32
-# DuckDB's min(x, k) takes k below a million: a larger quota is found by one ranking too.
-DUCKDB_TOP_K_LIMIT = 1_000_000
+# Strata up to which a training sample keeps the rows hashed below a cut per stratum (one
+# CASE over them); with more, or when a cut falls short, one ranking of every row (a sort,
+# out of core if need be).
+CUT_STRATA = 32
 
 
 def sample_parquet(table: ParquetTable, n: int, *, seed: int, stratify: str | None,
@@ -391,41 +390,23 @@ def _positions(con: duckdb.DuckDBPyConnection, view: str, schema: Schema, n: int
     """Which rows of ``view`` a seeded sample of about ``n`` keeps, as a table of their
     positions (``p``): in each stratum (a value of ``stratify``, missing one too) its share
     of ``n`` (``rowhash.quota``), the rows of lowest ``rowhash.fast_hash_sql`` (then
-    position). Up to ``TOP_K_STRATA`` strata, the rows hashed below a cut per stratum ranked
-    (``_lowest_below_cuts``), else (or past DuckDB's top-k limit) a ranking of every row, else
-    a top-k per stratum in one pass each."""
+    position). Up to ``CUT_STRATA`` strata from the rows hashed below a cut per stratum
+    (``_lowest_below_cuts``), else by one ranking of every row: the same rows either way.
+    (DuckDB's top-k, ``min(x, k)``, is not used: it refuses k of a million or more.)"""
     from ..rowhash import fast_hash_sql, quota
 
     h, pos = fast_hash_sql(schema, seed), ident(position)
     key = ident(stratify) if stratify else None
     sizes = con.execute(f"SELECT {key}, count(*) FROM {ident(view)} GROUP BY ALL").fetchall() \
         if key else [(None, total)]
-    quotas = {value: quota(n, size, total) for value, size in sizes}
-    top = max(quotas.values(), default=0)
-    if len(sizes) <= TOP_K_STRATA:
+    if len(sizes) <= CUT_STRATA:
+        quotas = {value: quota(n, size, total) for value, size in sizes}
         below = _lowest_below_cuts(con, view, h, pos, key, sizes, quotas)
         if below is not None:
             return below
-    if len(sizes) > TOP_K_STRATA or top >= DUCKDB_TOP_K_LIMIT:
-        partition = f"PARTITION BY {key} " if key else ""
-        return con.sql(
-            f"SELECT {pos} AS p FROM (SELECT {pos}, row_number() OVER ({partition}"
-            f"ORDER BY h, {pos}) AS rk, count(*) OVER ({partition}) AS size FROM "
-            f"(SELECT {key + ', ' if key else ''}{pos}, {h} AS h FROM {ident(view)})) "
-            f"WHERE rk <= floor({int(n)} * size / {lit(float(total))} + 0.5)").to_arrow_table()
-    kept: list[int] = []
-    if key and 0 < top * len(quotas) <= 4 * n:  # one pass: the largest quota of each stratum
-        for value, smallest in con.execute(
-                f"SELECT {key}, min({{'h': {h}, 'p': {pos}}}, {top}) FROM {ident(view)} "
-                "GROUP BY ALL").fetchall():
-            kept += [row["p"] for row in smallest[:quotas[value]]]
-        return pa.table({"p": pa.array(kept, pa.int64())})
-    for value, k in quotas.items():
-        if k == 0:
-            continue
-        where = f"WHERE {key} IS NOT DISTINCT FROM $1" if key else ""
-        [(smallest,)] = con.execute(
-            f"SELECT min({{'h': {h}, 'p': {pos}}}, {k}) FROM {ident(view)} {where}",
-            [value] if key else []).fetchall()
-        kept += [row["p"] for row in smallest]
-    return pa.table({"p": pa.array(kept, pa.int64())})
+    partition = f"PARTITION BY {key} " if key else ""
+    return con.sql(
+        f"SELECT {pos} AS p FROM (SELECT {pos}, row_number() OVER ({partition}"
+        f"ORDER BY h, {pos}) AS rk, count(*) OVER ({partition}) AS size FROM "
+        f"(SELECT {key + ', ' if key else ''}{pos}, {h} AS h FROM {ident(view)})) "
+        f"WHERE rk <= floor({int(n)} * size / {lit(float(total))} + 0.5)").to_arrow_table()
