@@ -353,11 +353,16 @@ def parquet_options(schema: pa.Schema, rows: int = 0) -> dict[str, Any]:
 
 def link_or_copy(source: str, target: str) -> None:
     """``target`` (which must not exist) as a hard link to ``source``, or a copy of it on
-    another file system: a stored file handed on without its bytes being copied."""
+    another file system: a stored file handed on without its bytes being copied. Nothing is
+    written through a name that exists (a file or a link planted in a shared temporary
+    folder): FileExistsError."""
     try:
         os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+    except FileExistsError:
+        raise
+    except OSError:  # another file system, or hard links not allowed there
+        with open(source, "rb") as src, open(target, "xb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
 
 
 HASH_QUEUE_CHUNKS = 8

@@ -3,14 +3,16 @@ batch is computed, into a file hashed as it is written (``HashedFile``): the fil
 table, byte for byte what a plain ParquetWriter writes, and its digest is its SHA-256."""
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from operators.tables import HashedFile, ParquetWriterThread, parquet_options
+from operators.tables import HashedFile, ParquetWriterThread, link_or_copy, parquet_options
 
 
 def batches(n: int = 5, rows: int = 1000) -> list[pa.RecordBatch]:
@@ -67,3 +69,39 @@ def test_a_failed_write_is_raised_to_the_caller(tmp_path) -> None:
 
     with sink, pytest.raises(ValueError, match="schema"):
         write_all()
+
+
+def test_a_stored_file_is_handed_on_linked_or_copied(tmp_path, monkeypatch) -> None:
+    stored = tmp_path / "stored.parquet"
+    stored.write_bytes(b"PAR1 table bytes PAR1")
+    link_or_copy(str(stored), str(tmp_path / "linked"))
+    assert os.stat(tmp_path / "linked").st_ino == os.stat(stored).st_ino
+
+    def other_file_system(*args: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", other_file_system)
+    link_or_copy(str(stored), str(tmp_path / "copied"))
+    assert (tmp_path / "copied").read_bytes() == stored.read_bytes()
+    assert os.stat(tmp_path / "copied").st_ino != os.stat(stored).st_ino
+
+
+@pytest.mark.parametrize("linkable", [True, False])
+def test_a_name_planted_where_a_file_is_handed_on_is_not_written_through(
+        tmp_path, monkeypatch, linkable: bool) -> None:
+    """Someone else's link at the target name (a shared temporary folder) fails the hand-on;
+    the file it points to keeps its bytes, whether the table would be linked or copied."""
+    stored = tmp_path / "stored.parquet"
+    stored.write_bytes(b"PAR1 table bytes PAR1")
+    canary = tmp_path / "canary"
+    canary.write_bytes(b"not yours")
+    target = tmp_path / "export.parquet"
+    target.symlink_to(canary)
+    if not linkable:
+        def other_file_system(*args: object) -> None:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+        monkeypatch.setattr(os, "link", other_file_system)
+    with pytest.raises(FileExistsError):
+        link_or_copy(str(stored), str(target))
+    assert canary.read_bytes() == b"not yours"
