@@ -18,13 +18,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-# What a plan computes a table's columns into: None where scikit-learn must answer.
-Transform = Callable[[pd.DataFrame], "np.ndarray | None"]
+# What a plan computes a table's columns into (an array, or a CSR matrix where the fitted
+# preprocessing's result is sparse): None where scikit-learn must answer.
+Transform = Callable[[pd.DataFrame], Any]
 
 
 @dataclass(frozen=True)
@@ -92,34 +94,47 @@ class _Categories:
         out[:, :] = 0.0
         offset = 0
         for j, name in enumerate(self.columns):
-            values = _texts(X[name])
-            if values is None:
+            texts = _texts(X[name])
+            if texts is None:
                 return False
-            missing = pd.isna(values)
+            values, missing = texts
             if missing.any():
-                # scikit-learn's imputer counts only NaN as missing in text (``x != x``).
-                if self.fill is None or not all(
-                        type(v) is float for v in values[missing]):
+                if self.fill is None:
                     return False
                 values = values.copy()
                 values[missing] = self.fill[j]
             lookup = self.index[j]
-            codes = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.intp,
-                                count=len(values))
+            if len(values) > 64:  # each distinct value looked up once
+                positions, distinct = pd.factorize(values)
+                codes = np.fromiter((lookup.get(v, -1) for v in distinct), dtype=np.intp,
+                                    count=len(distinct))[positions]
+            else:
+                codes = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.intp,
+                                    count=len(values))
             rows = np.flatnonzero(codes >= 0)
             out[rows, offset + codes[rows]] = 1.0
             offset += len(lookup)
         return True
 
 
-def _texts(column: pd.Series) -> np.ndarray | None:
-    """A column's values as objects when every one that is present is a str."""
-    if not isinstance(column.dtype, np.dtype | pd.StringDtype):
+def _texts(column: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """A text column's values as objects and which are missing, when every value present is
+    a str and every missing one NaN (scikit-learn's imputer counts only NaN as missing in
+    text: ``x != x``); else None."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype):  # str values; missing ones are its na_value
+        if not isinstance(dtype.na_value, float):
+            return None  # pd.NA
+        return column.to_numpy(dtype=object), column.isna().to_numpy()
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "Of":
         return None
-    values: np.ndarray = column.to_numpy(dtype=object)
+    values: np.ndarray = column.to_numpy(dtype=object)  # all NaN: a float column
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         return None
-    return values
+    missing = pd.isna(values)
+    if missing.any() and not all(type(v) is float for v in values[missing]):
+        return None
+    return values, missing
 
 
 def _numbers(columns: list[str], steps: list[Any]) -> _Numbers | None:
@@ -179,7 +194,8 @@ def _plain_imputer(imputer: SimpleImputer) -> bool:
 
 
 def _plan(prepare: Any) -> Transform | None:
-    if type(prepare) is not ColumnTransformer or getattr(prepare, "sparse_output_", True) \
+    if type(prepare) is not ColumnTransformer or \
+            not isinstance(getattr(prepare, "sparse_output_", None), bool) \
             or getattr(prepare, "_sklearn_output_config", None) \
             or not hasattr(prepare, "feature_names_in_"):
         return None
@@ -203,8 +219,9 @@ def _plan(prepare: Any) -> Transform | None:
     if not blocks:
         return None
     width = sum(b.width for b in blocks)
+    sparse_output = prepare.sparse_output_
 
-    def transform(X: pd.DataFrame) -> np.ndarray | None:
+    def transform(X: pd.DataFrame) -> Any:
         if not isinstance(X, pd.DataFrame):
             return None
         out = np.empty((len(X), width), dtype=np.float64)
@@ -216,7 +233,9 @@ def _plan(prepare: Any) -> Transform | None:
                 start += block.width
         except (KeyError, TypeError, ValueError):
             return None  # scikit-learn says what is wrong
-        return out
+        # scikit-learn's sparse result stacks the blocks as COO (zeros left out) and makes it
+        # CSR: the nonzero values row by row, columns ascending, as from the dense result.
+        return sparse.csr_matrix(out) if sparse_output else out
 
     return transform
 

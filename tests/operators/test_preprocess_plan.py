@@ -131,9 +131,33 @@ def test_a_preprocessing_it_does_not_know_has_no_plan() -> None:
     assert fast_transform(preprocessor(schema).fit(X)) is not None
     other = ColumnTransformer([("n", make_pipeline(MinMaxScaler()), ["monthly_spend"])]).fit(X)
     assert fast_transform(other) is None
-    sparse = ColumnTransformer([("c", OneHotEncoder(handle_unknown="ignore"), ["plan"])],
-                               sparse_threshold=1.0).fit(X)
-    assert sparse.sparse_output_ and fast_transform(sparse) is None
     dropping = ColumnTransformer([("c", make_pipeline(OneHotEncoder(drop="first")), ["plan"])],
                                  sparse_threshold=0).fit(X)
     assert fast_transform(dropping) is None
+
+
+def test_a_sparse_preprocessing_gives_scikit_learns_matrix_and_answers(transforms) -> None:
+    """Many categories (a name per customer) make the fitted result sparse: the plan's CSR
+    matrix has scikit-learn's values, indices and row pointers, so the model answers alike."""
+    features = ["name", "plan", "tenure_months", "monthly_spend"]
+    params = train_op.parse_params({"target": "churned", "features": features,
+                                    "algorithm": "logistic_regression"})
+    model = train_op.run(LocalContext(), params, train=CUSTOMERS)["model"]
+    prepare = model.estimator.steps[0][1]
+    assert prepare.sparse_output_
+    plan = fast_transform(prepare)
+    assert plan is not None
+    for X in (messy().head(5000), CUSTOMERS.drop(columns=["churned"]).head(1)):
+        ours, theirs = plan(X), prepare.transform(X)
+        assert type(ours) is type(theirs) and ours.shape == theirs.shape
+        for part in ("data", "indices", "indptr"):
+            assert getattr(ours, part).dtype == getattr(theirs, part).dtype
+            assert getattr(ours, part).tobytes() == getattr(theirs, part).tobytes()
+    table = messy().head(5000)
+    transforms.clear()
+    out = predict_op.run(LocalContext(), predict_op.parse_params({}), model=model,
+                         table=table)["table"]
+    assert transforms == []
+    theirs = model.estimator.predict_proba(table[features])
+    assert out["probability"].to_numpy().tobytes() == theirs.max(axis=1).tobytes()
+    assert out["prediction"].tolist() == model.estimator.predict(table[features]).tolist()
