@@ -5,9 +5,10 @@ churn row: 4.5 ms in ``ColumnTransformer.transform``, 0.23 ms in the logistic re
 
 Only what is known exactly is done here: numbers imputed (a float statistic) and standardised,
 text imputed (a text statistic) and one-hot encoded with unknown categories all zeros, a dense
-result. A model with any other step or setting has no plan; a table with a value of another
-kind (a number in a text column, None in a text column, an infinity, a column missing) is
-handed to scikit-learn's ``transform``, which answers or fails exactly as before.
+result or scikit-learn's CSR matrix. A model with any other step or setting has no plan; a
+table with a value of another kind (a number in a text column, None in a text column, an
+infinity, a column missing or twice) is handed to scikit-learn's ``transform``, which answers
+or fails exactly as before.
 """
 from __future__ import annotations
 
@@ -231,7 +232,7 @@ def _plan(prepare: Any) -> Transform | None:
                 if not block.into(X, out[:, start:start + block.width]):
                     return None
                 start += block.width
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, OverflowError, TypeError, ValueError):
             return None  # scikit-learn says what is wrong
         # scikit-learn's sparse result stacks the blocks as COO (zeros left out) and makes it
         # CSR: the nonzero values row by row, columns ascending, as from the dense result.
@@ -252,6 +253,9 @@ def fast_transform(prepare: Any) -> Transform | None:
         pass
     except TypeError:  # not weakly referable
         return None
-    plan = _plan(prepare)
+    try:
+        plan = _plan(prepare)
+    except (AttributeError, TypeError, ValueError):  # a model file made otherwise
+        plan = None
     _plans[prepare] = plan
     return plan

@@ -161,3 +161,14 @@ def test_a_sparse_preprocessing_gives_scikit_learns_matrix_and_answers(transform
     theirs = model.estimator.predict_proba(table[features])
     assert out["probability"].to_numpy().tobytes() == theirs.max(axis=1).tobytes()
     assert out["prediction"].tolist() == model.estimator.predict(table[features]).tolist()
+
+
+def test_a_table_with_a_column_twice_or_a_huge_number_is_left_to_scikit_learn() -> None:
+    row = CUSTOMERS.drop(columns=["churned"]).head(1)
+    twice = pd.concat([row, row[["plan"]]], axis=1)
+    plan = fast_transform(PREPARE)
+    assert plan is not None and plan(twice) is None
+    huge = pd.DataFrame([{**row.to_dict("records")[0], "tenure_months": 10**400}])
+    assert plan(huge) is None
+    with pytest.raises(OverflowError):
+        PREPARE.transform(huge)
