@@ -17,6 +17,20 @@ from operators import LocalContext, OperatorError, get_operator, schema_of
 Train = Callable[..., dict[str, Any]]
 
 
+def count_transforms(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, the rows of each call of scikit-learn's ColumnTransformer.transform (a
+    model's preprocessing when its numpy plan does not do it)."""
+    calls: list[int] = []
+    original = ColumnTransformer.transform
+
+    def counted(self: Any, X: Any, **params: Any) -> Any:
+        calls.append(len(X))
+        return original(self, X, **params)
+
+    monkeypatch.setattr(ColumnTransformer, "transform", counted)
+    return calls
+
+
 def trainer(name: str, target: str, small: pd.DataFrame) -> Train:
     """``train(table=small, test=None, ctx=None, **params)``: runs the operator ``name``
     with ``target`` unless the params name another."""

@@ -17,6 +17,8 @@ from operators.connectors.sample import load_sample
 from operators.models._common import prepared, preprocessor
 from operators.models._preprocess import fast_transform
 
+from .model_helpers import count_transforms
+
 CUSTOMERS = load_sample("customers")
 FEATURES = ["plan", "country", "tenure_months", "monthly_spend", "support_tickets"]
 train_op = get_operator("model.train_classifier")
@@ -35,16 +37,8 @@ PREPARE = MODEL.estimator.steps[0][1]
 
 @pytest.fixture
 def transforms(monkeypatch) -> list[int]:
-    """How many times scikit-learn's ColumnTransformer.transform ran."""
-    calls: list[int] = []
-    original = ColumnTransformer.transform
-
-    def counted(self: Any, X: Any, **params: Any) -> Any:
-        calls.append(len(X))
-        return original(self, X, **params)
-
-    monkeypatch.setattr(ColumnTransformer, "transform", counted)
-    return calls
+    """The rows of each call of scikit-learn's ColumnTransformer.transform."""
+    return count_transforms(monkeypatch)
 
 
 def same_bytes(X: pd.DataFrame) -> None:

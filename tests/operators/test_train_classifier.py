@@ -25,7 +25,13 @@ from sklearn.pipeline import Pipeline
 from operators import LocalContext, OperatorError, TrainedModel, get_operator, schema_of
 from operators.connectors.sample import load_sample
 
-from .model_helpers import assert_rejected, column_kinds, script_pipeline, trainer
+from .model_helpers import (
+    assert_rejected,
+    column_kinds,
+    count_transforms,
+    script_pipeline,
+    trainer,
+)
 
 op = get_operator("model.train_classifier")
 METRIC_COLUMNS = ["dataset", "rows", "accuracy", "precision", "recall", "f1", "roc_auc"]
@@ -114,22 +120,13 @@ def test_the_rows_shown_are_preprocessed_once_for_metrics_confusion_and_curves(
     """Without a test table the metrics, confusion and curves are all of the training rows:
     the model's preprocessing runs on them once for all of them (a big table's 1M-row
     sample took 2 s more per extra pass), and their values are what scikit-learn gives."""
-    from sklearn.compose import ColumnTransformer
-
     table = load_sample("breast_cancer")
-    transformed: list[int] = []
-    real = ColumnTransformer.transform
-
-    def counted(self: Any, X: Any, **params: Any) -> Any:
-        transformed.append(len(X))
-        return real(self, X, **params)
-
-    monkeypatch.setattr(ColumnTransformer, "transform", counted)
+    transformed = count_transforms(monkeypatch)
     # scikit-learn's transform counted, so the numpy plan of it (_preprocess) is put aside.
     monkeypatch.setattr("operators.models._common.fast_transform", lambda step: None)
     out = trainer(op.name, "target", table)(table)
     assert transformed == [len(table)]
-    monkeypatch.setattr(ColumnTransformer, "transform", real)
+    monkeypatch.undo()
     X, y = table.drop(columns=["target"]), table["target"]
     model = out["model"].estimator
     predicted = model.predict(X)
