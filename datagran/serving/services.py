@@ -120,16 +120,43 @@ _compiled = Lru(16)
 # --- the deployment ----------------------------------------------------------------------------
 
 def deployment_defaults(graph: Graph) -> tuple[str, str]:
-    """The first predict node is the output; the source that feeds its rows is the input."""
+    """The first predict node is the output; the source that feeds its rows is the input:
+    the one whose rows become the predicted rows, else the first source before them."""
     predict = next((n.id for n in graph.nodes if n.operator == "model.predict"), None)
     if predict is None:
         raise PermanentError("This pipeline has no predict node to serve; add one, or set "
                              "input_node and output_node.")
     feeding = next(e.source for e in graph.incoming(predict) if e.target_port == "table")
+    kept = _rows_source(graph, feeding)
+    if kept is not None:
+        return kept, predict
     sources = [n for n in graph.nodes if not graph.incoming(n.id)
                and predict in graph.descendants(n.id) | {n.id}]
     ancestors = [s.id for s in sources if feeding == s.id or feeding in graph.descendants(s.id)]
     return (ancestors or [feeding])[0], predict
+
+
+def _rows_source(graph: Graph, node_id: str) -> str | None:
+    """The source reached back from ``node_id`` through each node's only input, or a join's
+    side whose rows it keeps (left; right for a right join): where one request row makes one
+    answer. Customers left-joined to features aggregated from orders are served customer by
+    customer, not order by order (a request of one order answered every trained customer)."""
+    seen: set[str] = set()
+    while node_id not in seen:
+        seen.add(node_id)
+        edges = graph.incoming(node_id)
+        if not edges:
+            return node_id
+        if len(edges) > 1:
+            node = graph.node(node_id)
+            if node.operator != "transform.join":
+                return None
+            side = "right" if node.params.get("how") == "right" else "left"
+            edges = [e for e in edges if e.target_port == side]
+            if len(edges) != 1:
+                return None
+        node_id = edges[0].source
+    return None
 
 
 def serving_graph(pipeline: Pipeline) -> Graph:
