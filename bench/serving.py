@@ -106,25 +106,30 @@ def bare_model(server: LiveServer, rows: list[dict]) -> tuple[float, float]:
     model's call as Datagran makes it (its preprocessing computed by the numpy plan of
     operators/models/_preprocess.py, to the same numbers): the serving overhead is the
     server's time less the second."""
+    estimator = _warm_estimator(newest_model(server), rows)
+    bare, ours = [], []
+    for _ in range(N):
+        t = time.perf_counter()
+        _model_call(estimator, rows, served=False)
+        bare.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        _model_call(estimator, rows, served=True)
+        ours.append((time.perf_counter() - t) * 1000)
+    return statistics.median(bare), statistics.median(ours)
+
+
+def _model_call(estimator: Any, rows: list[dict], *, served: bool) -> None:
+    """One call of the model on ``rows``: scikit-learn's bare ``predict_proba``, or with
+    ``served`` the call as the server makes it (its preprocessing plan)."""
     import pandas as pd
 
     from operators.models._common import prepared
 
-    estimator = _warm_estimator(newest_model(server), rows)
-
-    def served() -> None:
+    if served:
         final, Xt = prepared(estimator, pd.DataFrame(rows))
         final.predict_proba(Xt)
-
-    bare, ours = [], []
-    for _ in range(N):
-        t = time.perf_counter()
+    else:
         estimator.predict_proba(pd.DataFrame(rows))
-        bare.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        served()
-        ours.append((time.perf_counter() - t) * 1000)
-    return statistics.median(bare), statistics.median(ours)
 
 
 MODES = {"embedded": "embedded (SQLite, in-process worker)",
@@ -289,18 +294,10 @@ def serve_in(mode: str) -> None:
 def _bare_loop(model_path: str, rows: list[dict], seconds: float, served: bool = False) -> int:
     """How many calls of the model ``seconds`` allow: scikit-learn's ``predict_proba``, or
     with ``served`` the call as Datagran makes it (its preprocessing plan)."""
-    import pandas as pd
-
-    from operators.models._common import prepared
-
     estimator = _warm_estimator(model_path, rows)
     count, deadline = 0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        if served:
-            final, Xt = prepared(estimator, pd.DataFrame(rows))
-            final.predict_proba(Xt)
-        else:
-            estimator.predict_proba(pd.DataFrame(rows))
+        _model_call(estimator, rows, served=served)
         count += 1
     return count
 

@@ -195,14 +195,14 @@ def one_thread() -> Any:
 def prepared(estimator: Any, X: pd.DataFrame) -> tuple[Any, Any]:
     """A Pipeline's preprocessing run once, for predict and predict_proba both (exactly what
     Pipeline.predict does inside, without doing it twice): the final step and its input.
-    The first step, the preprocessing, is computed in numpy where it can be, to the same
-    numbers (``_preprocess``)."""
+    The preprocessing step is computed in numpy where it can be, to the same numbers
+    (``_preprocess``)."""
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
         # Step by step, as Pipeline.transform does without metadata routing (never used
         # here): slicing the Pipeline made a new one per call, 0.1 ms of a served row's 3.
-        for i, (_name, step) in enumerate(estimator.steps[:-1]):
+        for _name, step in estimator.steps[:-1]:
             if step is not None and step != "passthrough":
-                plan = fast_transform(step) if i == 0 else None
+                plan = fast_transform(step)
                 Xt = plan(X) if plan is not None else None
                 X = step.transform(X) if Xt is None else Xt
         return estimator.steps[-1][1], X

@@ -44,24 +44,22 @@ class _Numbers:
         return len(self.columns)
 
     def into(self, X: pd.DataFrame, out: np.ndarray) -> bool:
-        block = np.empty((len(X), len(self.columns)), dtype=np.float64)
         for j, name in enumerate(self.columns):
             values = _floats(X[name])
             if values is None:
                 return False
-            block[:, j] = values
-        if np.isinf(block).any():
+            out[:, j] = values
+        if np.isinf(out).any():
             return False  # scikit-learn refuses infinities
         if self.fill is not None:
-            missing = np.isnan(block)
+            missing = np.isnan(out)
             if missing.any():
-                block[missing] = np.broadcast_to(self.fill, block.shape)[missing]
+                out[missing] = np.broadcast_to(self.fill, out.shape)[missing]
         # The operations and the operands of StandardScaler.transform, in its order.
         if self.mean is not None:
-            block -= self.mean
+            out -= self.mean
         if self.scale is not None:
-            block /= self.scale
-        out[:, :] = block
+            out /= self.scale
         return True
 
 
