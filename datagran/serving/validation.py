@@ -14,6 +14,7 @@ import pandas as pd
 
 from datagran.core.exceptions import FieldError
 from operators.base import Schema
+from operators.schema import plain_names
 
 MAX_PROBLEMS = 50
 
@@ -88,7 +89,7 @@ def check_rows(rows: list[Any], schema: Schema, *, blank: Sequence[str] = ()) ->
                          for problem in _cell_problems(values[name], name, kind)]) from None
     for name in blank:
         columns[name] = np.full(len(rows), None, dtype=object)
-    return CheckedRows(pd.DataFrame(columns, copy=False), ignored)
+    return CheckedRows(plain_names(pd.DataFrame(columns, copy=False)), ignored)
 
 
 def _mismatch(problems: list[dict[str, Any]]) -> FieldError:
