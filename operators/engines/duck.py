@@ -1,9 +1,10 @@
 """The embedded default engine: DuckDB, out of core.
 
-Each node execution gets its own in-memory DuckDB connection limited to ``memory_mb`` and
-spilling to ``temp_dir``; its inputs are views over their Parquet files, the operator's SQL
-runs as one statement per output (``COPY (...) TO 'out.parquet'``), so no table passes
-through Python. Insertion order is preserved: a filter keeps its input's row order.
+Each node execution gets its own connection to an in-memory DuckDB database limited to
+``memory_mb`` and spilling to ``temp_dir`` (its thread's database, kept between nodes, or
+one of its own: ``node_database``); its inputs are views over their Parquet files (or the
+previous node's Arrow table), the operator's SQL runs as one statement per output, written
+as Parquet. Insertion order is preserved: a filter keeps its input's row order.
 
 An operator that runs a person's SQL (``sealed()``, the SQL transform) runs sealed: its inputs
 are registered as Arrow datasets, then external access is switched off and the configuration
@@ -119,13 +120,9 @@ class OutputLimit:
 
 def connect(settings: EngineSettings) -> duckdb.DuckDBPyConnection:
     """A database of its own with the memory limit and spill folder of ``settings``; files
-    are read only where the engine names them; the caller closes it.
-
-    One per node: opening and closing one takes ~15 ms. Pooling them was tried and
-    withdrawn: idle databases keep nine threads each, which crashed a forked child (Spark's
-    Java gateway starting) until they were closed before every fork, and in the full test
-    suite the memory-cap test's worker then peaked at 1,134-1,145 MB instead of ~600 MB,
-    unexplained in the time there was."""
+    are read only where the engine names them; the caller closes it. Opening one costs
+    ~10 ms (DuckDB builds its catalog of built-in functions): a table node that is not
+    sealed and not big takes a connection to its thread's database instead (``node_database``)."""
     config: dict[str, Any] = {
         "memory_limit": f"{settings.memory_mb}MB",
         "threads": settings.threads,
@@ -139,6 +136,76 @@ def connect(settings: EngineSettings) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:", config=config)
     con.execute("SET enable_progress_bar = false")  # a worker's stdout is not a terminal
     return con
+
+
+class _ThreadDatabases:
+    """One open database per thread, idle between that thread's nodes. A node takes a new
+    connection to it (``cursor()``: its temporary views and registered tables are its own
+    and go when it closes) instead of opening a database. Its settings are the database's
+    (the memory limit, the threads); a node with other settings replaces it. At most
+    ``MAX_IDLE`` are kept (a thread that ended leaves one behind). Idle ones are closed
+    before a fork: a database's threads and a child running Python before exec (Spark's
+    Java gateway is started so) crashed that child once."""
+
+    MAX_IDLE = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[int, tuple[EngineSettings, duckdb.DuckDBPyConnection]] = {}
+
+    def take(self, settings: EngineSettings) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            held = self._idle.pop(threading.get_ident(), None)
+        if held is not None and held[0] == settings:
+            return held[1]
+        if held is not None:
+            held[1].close()
+        return connect(settings)
+
+    def give_back(self, settings: EngineSettings, db: duckdb.DuckDBPyConnection) -> None:
+        with self._lock:
+            self._idle[threading.get_ident()] = (settings, db)
+            extra = list(self._idle)[:-self.MAX_IDLE] if len(self._idle) > self.MAX_IDLE \
+                else []
+            closing = [self._idle.pop(k)[1] for k in extra]
+        for old in closing:
+            old.close()
+
+    def close_idle(self) -> None:
+        with self._lock:
+            closing = [db for _, db in self._idle.values()]
+            self._idle.clear()
+        for db in closing:
+            db.close()
+
+
+_DATABASES = _ThreadDatabases()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_DATABASES.close_idle)
+
+
+@contextmanager
+def node_database(settings: EngineSettings, *, own: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for one node: to a database of its own when ``own`` (a sealed node
+    switches settings off for good; a big table's node frees all its memory at the end),
+    else to its thread's database, kept for the thread's next node unless the node failed
+    (a database after an error is not trusted again)."""
+    if own:
+        with connect(settings) as con:
+            yield con
+        return
+    db = _DATABASES.take(settings)
+    con = db.cursor()
+    failed = True
+    try:
+        yield con
+        failed = False
+    finally:
+        con.close()
+        if failed:
+            db.close()
+        else:
+            _DATABASES.give_back(settings, db)
 
 
 class DuckQuery(CteQuery):
@@ -216,7 +283,8 @@ class DuckEngine:
         ``keep_bytes`` is also handed back in memory (``OutputFile.table``)."""
         seal = sealed_of(op)
         rows = sum(_rows(v) for v in inputs.values() if v is not None)
-        with connect(self.settings) as con:
+        big = rows > COMPRESS_ROWS
+        with node_database(self.settings, own=seal is not None or big) as con:
             limit = OutputLimit(seal, con.interrupt)
             with ctx.on_interrupt(con.interrupt), self._errors(op.label, limit, seal):
                 rels = {port: self._input(con, port, source, sealed=seal is not None)
@@ -239,9 +307,9 @@ class DuckEngine:
                     # nodes 30-50% slower, and uncompressed files cost their readers, an
                     # export's copy and the hashing more). Below it, by pyarrow uncompressed:
                     # a third less time on a 1M-row table.
-                    big = seal is None and rows > COMPRESS_ROWS
                     written = {port: self._write(con, q.statement(final_select(rel)), rel,
-                                                 out_dir, limit, keep_bytes, copy=big)
+                                                 out_dir, limit, keep_bytes,
+                                                 copy=big and seal is None)
                                for port, rel in outputs.items()}
         return RelationalResult(outputs=written, state=state if op.stateful else None)
 

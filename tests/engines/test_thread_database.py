@@ -1,0 +1,129 @@
+"""A table node on the DuckDB engine takes a connection to its thread's database, kept open
+between that thread's nodes (opening a database costs ~10 ms): each node still sees only its
+own inputs, a failed node's database is not used again, a sealed node (a person's SQL) never
+touches the shared database nor changes its settings, and idle databases are closed before
+a fork."""
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import weakref
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from operators.base import LocalContext, OperatorError
+from operators.engines import EngineSettings, duck, run_relational
+from operators.registry import get_operator
+
+from .parity import run_engine
+
+ORDERS = pd.DataFrame({"id": [1, 2, 3, 4], "amount": [5.0, 12.5, 30.0, 8.0],
+                       "note": ["a", "b", "not a number", "d"]})
+
+
+def idle_database() -> duckdb.DuckDBPyConnection | None:
+    held = duck._DATABASES._idle.get(threading.get_ident())
+    return None if held is None else held[1]
+
+
+def test_the_next_node_on_a_thread_reuses_its_database_and_keeps_nothing_of_it(
+        tmp_path) -> None:
+    """The next node's database is the same one; a node's input held in memory (the table
+    memo hands the previous node's Arrow table on) is let go when the node ends, and its
+    views are not there for the next node."""
+    op = get_operator("transform.filter_rows")
+    params = op.parse_params({"conditions": [{"column": "amount", "op": ">", "value": 10}]})
+    table = pa.Table.from_pandas(ORDERS, preserve_index=False)
+    held = weakref.ref(table)
+    result = run_relational(op, params, {"table": table}, str(tmp_path), ctx=LocalContext(),
+                            settings=EngineSettings())
+    assert pq.read_table(result.outputs["table"].path).column("id").to_pylist() == [2, 3]
+    first = idle_database()
+    assert first is not None
+    del table
+    gc.collect()
+    assert held() is None  # nothing of the node keeps its input alive
+    derived = run_engine("duckdb", "transform.derive_column", {
+        "name": "double", "expression": "amount * 2"}, table=ORDERS)["table"]
+    assert derived["double"].tolist() == [10.0, 25.0, 60.0, 16.0]
+    assert idle_database() is first
+    con = first.cursor()
+    views = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    con.close()
+    assert views == []
+
+
+def test_a_failed_node_does_not_leave_its_database_for_the_next() -> None:
+    run_engine("duckdb", "transform.select_columns", {"columns": ["id"]}, table=ORDERS)
+    before = idle_database()
+    assert before is not None
+    with pytest.raises(OperatorError, match="cannot be read as numbers"):
+        run_engine("duckdb", "transform.cast_columns", {
+            "columns": [{"column": "note", "type": "float"}]}, table=ORDERS)
+    assert idle_database() is None
+    with pytest.raises(duckdb.ConnectionException):
+        before.execute("SELECT 1")  # closed, not kept
+    # The next node opens a new database and works as before.
+    out = run_engine("duckdb", "transform.select_columns", {"columns": ["amount"]},
+                     table=ORDERS)["table"]
+    assert out["amount"].tolist() == ORDERS["amount"].tolist()
+
+
+def test_a_sealed_node_runs_on_a_database_of_its_own(tmp_path) -> None:
+    """A person's SQL switches external access off and locks the configuration for good: on
+    a database of its own, so the thread's database still reads files afterwards, and the
+    SQL finds nothing of the nodes before it."""
+    run_engine("duckdb", "transform.select_columns", {"columns": ["id"]}, table=ORDERS)
+    shared = idle_database()
+    assert shared is not None
+    out = run_engine("duckdb", "transform.sql", {"query": "SELECT id FROM a WHERE id > 2"},
+                     a=ORDERS)["table"]
+    assert out["id"].tolist() == [3, 4]
+    assert idle_database() is shared
+    con = shared.cursor()
+    assert con.execute("SELECT current_setting('enable_external_access')").fetchone() == (True,)
+    con.close()
+    # and a node after it on the same thread reads its Parquet input as usual
+    after = run_engine("duckdb", "transform.filter_rows", {
+        "conditions": [{"column": "id", "op": "<", "value": 2}]}, table=ORDERS)["table"]
+    assert after["id"].tolist() == [1]
+
+
+def test_other_settings_replace_the_thread_s_database(tmp_path) -> None:
+    op = get_operator("transform.select_columns")
+    path = str(tmp_path / "in.parquet")
+    ORDERS.to_parquet(path, index=False)
+    params = op.parse_params({"columns": ["id"]})
+    run_relational(op, params, {"table": path}, str(tmp_path), ctx=LocalContext(),
+                   settings=EngineSettings(memory_mb=512))
+    small = idle_database()
+    run_relational(op, params, {"table": path}, str(tmp_path), ctx=LocalContext(),
+                   settings=EngineSettings(memory_mb=768))
+    replaced = idle_database()
+    assert replaced is not None and replaced is not small
+    con = replaced.cursor()
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.close()
+    assert limit.replace(" ", "") in ("768.0MiB", "732.4MiB", "768MiB")
+    with pytest.raises(duckdb.ConnectionException):
+        small.execute("SELECT 1")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_idle_databases_are_closed_before_a_fork() -> None:
+    run_engine("duckdb", "transform.select_columns", {"columns": ["id"]}, table=ORDERS)
+    idle = idle_database()
+    assert idle is not None
+    pid = os.fork()
+    if pid == 0:  # the child does nothing but leave
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert idle_database() is None
+    with pytest.raises(duckdb.ConnectionException):
+        idle.execute("SELECT 1")
