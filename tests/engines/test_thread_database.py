@@ -102,12 +102,13 @@ def test_other_settings_replace_the_thread_s_database(tmp_path) -> None:
     run_relational(op, params, {"table": path}, str(tmp_path), ctx=LocalContext(),
                    settings=EngineSettings(memory_mb=512))
     small = idle_database()
+    assert small is not None
     run_relational(op, params, {"table": path}, str(tmp_path), ctx=LocalContext(),
                    settings=EngineSettings(memory_mb=768))
     replaced = idle_database()
     assert replaced is not None and replaced is not small
     con = replaced.cursor()
-    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    [(limit,)] = con.execute("SELECT current_setting('memory_limit')").fetchall()
     con.close()
     assert limit.replace(" ", "") in ("768.0MiB", "732.4MiB", "768MiB")
     with pytest.raises(duckdb.ConnectionException):
