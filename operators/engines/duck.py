@@ -178,10 +178,16 @@ class _ThreadDatabases:
         for db in closing:
             db.close()
 
+    def forget(self) -> None:
+        """In a forked child: start empty, with a lock no parent thread can be holding
+        (a database made before the fork is the parent's and is never used here)."""
+        self._lock = threading.Lock()
+        self._idle = {}
+
 
 _DATABASES = _ThreadDatabases()
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_DATABASES.close_idle)
+    os.register_at_fork(before=_DATABASES.close_idle, after_in_child=_DATABASES.forget)
 
 
 @contextmanager

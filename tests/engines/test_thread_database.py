@@ -116,13 +116,21 @@ def test_other_settings_replace_the_thread_s_database(tmp_path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
-def test_idle_databases_are_closed_before_a_fork() -> None:
+def test_idle_databases_are_closed_before_a_fork_and_a_child_starts_empty() -> None:
     run_engine("duckdb", "transform.select_columns", {"columns": ["id"]}, table=ORDERS)
     idle = idle_database()
     assert idle is not None
     pid = os.fork()
-    if pid == 0:  # the child does nothing but leave
-        os._exit(0)
+    if pid == 0:  # the child (a pre-forked worker, say) starts empty and runs a node itself
+        ok = False
+        try:
+            empty = idle_database() is None
+            out = run_engine("duckdb", "transform.select_columns", {"columns": ["note"]},
+                             table=ORDERS)["table"]
+            ok = empty and out["note"].tolist() == ORDERS["note"].tolist() \
+                and idle_database() is not None
+        finally:
+            os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
     assert idle_database() is None
