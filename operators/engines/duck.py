@@ -12,10 +12,12 @@ locked before its SQL runs, and its output is written from an Arrow reader, with
 byte and time limits it names."""
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -143,15 +145,18 @@ class _ThreadDatabases:
     connection to it (``cursor()``: its temporary views and registered tables are its own
     and go when it closes) instead of opening a database. Its settings are the database's
     (the memory limit, the threads); a node with other settings replaces it. At most
-    ``MAX_IDLE`` are kept (a thread that ended leaves one behind). Idle ones are closed
-    before a fork: a database's threads and a child running Python before exec (Spark's
-    Java gateway is started so) crashed that child once."""
+    ``MAX_IDLE`` are kept (a thread that ended leaves one behind), and one left idle for
+    ``IDLE_SECONDS`` is closed (it holds 30-50 MB after a 1M-row node). Idle ones are
+    closed before a fork too: a database's threads and a child running Python before exec
+    (Spark's Java gateway is started so) crashed that child once."""
 
     MAX_IDLE = 8
+    IDLE_SECONDS = 60.0
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._idle: dict[int, tuple[EngineSettings, duckdb.DuckDBPyConnection]] = {}
+        self._idle: dict[int, tuple[EngineSettings, duckdb.DuckDBPyConnection, float]] = {}
+        self._sweeping = False
 
     def take(self, settings: EngineSettings) -> duckdb.DuckDBPyConnection:
         with self._lock:
@@ -164,28 +169,55 @@ class _ThreadDatabases:
 
     def give_back(self, settings: EngineSettings, db: duckdb.DuckDBPyConnection) -> None:
         with self._lock:
-            self._idle[threading.get_ident()] = (settings, db)
+            self._idle[threading.get_ident()] = (settings, db, time.monotonic())
             extra = list(self._idle)[:-self.MAX_IDLE] if len(self._idle) > self.MAX_IDLE \
                 else []
             closing = [self._idle.pop(k)[1] for k in extra]
+            if not self._sweeping:
+                self._sweeping = True
+                threading.Thread(target=self._sweep, name="datagran-duckdb-idle",
+                                 daemon=True).start()
         for old in closing:
             old.close()
 
+    def _sweep(self) -> None:
+        """Close the databases idle for ``IDLE_SECONDS``; ends when none is left (the next
+        one given back starts it again)."""
+        while True:
+            time.sleep(min(self.IDLE_SECONDS / 4, 1.0))
+            now = time.monotonic()
+            with self._lock:
+                expired = [k for k, (_, _, since) in self._idle.items()
+                           if now - since >= self.IDLE_SECONDS]
+                closing = [self._idle.pop(k)[1] for k in expired]
+                done = not self._idle
+                if done:
+                    self._sweeping = False
+            for db in closing:
+                db.close()
+            if done:
+                return
+
     def close_idle(self) -> None:
         with self._lock:
-            closing = [db for _, db in self._idle.values()]
+            closing = [db for _, db, _ in self._idle.values()]
             self._idle.clear()
         for db in closing:
             db.close()
 
     def forget(self) -> None:
-        """In a forked child: start empty, with a lock no parent thread can be holding
-        (a database made before the fork is the parent's and is never used here)."""
+        """In a forked child: start empty, with a lock no parent thread can be holding (a
+        database made before the fork is the parent's and is never used here, and the
+        parent's sweeping thread is not in the child)."""
         self._lock = threading.Lock()
         self._idle = {}
+        self._sweeping = False
 
 
 _DATABASES = _ThreadDatabases()
+# Closed before the interpreter's end too: the sweeping thread keeps them reachable, and
+# DuckDB's bindings report every object still alive then as a leak.
+atexit.register(_DATABASES.close_idle)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_DATABASES.close_idle, after_in_child=_DATABASES.forget)
 
