@@ -2,7 +2,7 @@
 between that thread's nodes (opening a database costs ~10 ms): each node still sees only its
 own inputs, a failed node's database is not used again, a sealed node (a person's SQL) never
 touches the shared database nor changes its settings, and idle databases are closed before
-a fork."""
+a fork, after a minute unused and when the process ends."""
 from __future__ import annotations
 
 import gc
