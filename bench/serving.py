@@ -19,6 +19,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import pandas as pd  # noqa: E402
+
+from operators.models._common import prepared  # noqa: E402
 from tests.live.server import LiveServer, pipeline_ids, start_run  # noqa: E402
 
 N = 300
@@ -91,8 +94,6 @@ def newest_model(server: LiveServer) -> str:
 
 def _warm_estimator(model_path: str, rows: list[dict]) -> Any:
     """The fitted estimator of a model file, its first calls made (they are slower)."""
-    import pandas as pd
-
     from datagran.datasets.artifacts import load_trusted
 
     estimator = load_trusted(Path(model_path).read_bytes())["estimator"]
@@ -121,10 +122,6 @@ def bare_model(server: LiveServer, rows: list[dict]) -> tuple[float, float]:
 def _model_call(estimator: Any, rows: list[dict], *, served: bool) -> None:
     """One call of the model on ``rows``: scikit-learn's bare ``predict_proba``, or with
     ``served`` the call as the server makes it (its preprocessing plan)."""
-    import pandas as pd
-
-    from operators.models._common import prepared
-
     if served:
         final, Xt = prepared(estimator, pd.DataFrame(rows))
         final.predict_proba(Xt)
@@ -181,7 +178,6 @@ def lookup_in(mode: str) -> None:
     """The same churn model, its features read per request from PostgreSQL by key."""
     import uuid
 
-    import pandas as pd
     import sqlalchemy as sa
 
     from operators.connectors.sample import load_sample  # the bundled customers

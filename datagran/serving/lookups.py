@@ -24,6 +24,7 @@ from datagran.connections.sql_settings import sqlite_root
 from datagran.core.exceptions import Unavailable
 from datagran.engine.serve import LiveSource, Step
 from operators.base import Interrupts, OperatorError, Schema
+from operators.schema import plain_names
 from operators.transforms._common import conform_frame
 
 LIVE, TRAINING = "live", "training"
@@ -171,7 +172,9 @@ class Lookup:
         except OperatorError as exc:
             raise Unavailable(ERR_UNREACHABLE.format(name=self.label, error=exc.message)
                               ) from None
-        return _typed(rows, self.source_schema)
+        # Every lookup's rows, whatever the source, with the names index the request's
+        # frame has (operators.schema.plain_names).
+        return _typed(plain_names(rows), self.source_schema)
 
 
 def _apply(step: Step, frame: pd.DataFrame, state: Any, ctx: Any) -> pd.DataFrame:

@@ -21,7 +21,6 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
-from ..schema import plain_names
 from . import _dlt
 from ._connection import load_connection
 from ._rest import Output
@@ -250,8 +249,8 @@ class SqlQuery(Operator):
                                             connection.dialect)
                     result = connection.exec_driver_sql(sql, tuple(keys))
                 names = list(result.keys())
-                return plain_names(pd.DataFrame.from_records(
-                    result.fetchall(), columns=names, coerce_float=True))
+                return pd.DataFrame.from_records(result.fetchall(), columns=names,
+                                                 coerce_float=True)
             except SQLAlchemyError as exc:
                 raise db.failure(exc, "The lookup failed", field="query") from None
 
