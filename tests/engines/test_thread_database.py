@@ -62,6 +62,30 @@ def test_the_next_node_on_a_thread_reuses_its_database_and_keeps_nothing_of_it(
     assert views == []
 
 
+def test_hostile_names_and_values_leave_nothing_in_the_shared_database() -> None:
+    """The shared database outlives a node, so SQL smuggled in a column name, a value or an
+    expression would reach the next node's too: each is quoted, and nothing is created."""
+    payload = "x'); CREATE TABLE canary AS SELECT 1; CREATE MACRO m() AS 1; --"
+    table = ORDERS.rename(columns={"note": f'note"; CREATE TABLE canary2 (a INT); --'})
+    kept = run_engine("duckdb", "transform.filter_rows", {"conditions": [
+        {"column": table.columns[2], "op": "==", "value": payload}]}, table=table)["table"]
+    assert kept.empty and list(kept.columns) == list(table.columns)
+    with pytest.raises(OperatorError):
+        run_engine("duckdb", "transform.derive_column", {
+            "name": "y", "expression": "amount); CREATE TABLE canary3 (a INT); --"},
+            table=table)
+    run_engine("duckdb", "transform.select_columns", {"columns": ["id"]}, table=ORDERS)
+    shared = idle_database()
+    assert shared is not None
+    con = shared.cursor()
+    try:
+        assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchall() == [(0,)]
+        assert con.execute("SELECT count(*) FROM duckdb_functions() "
+                           "WHERE function_name = 'm'").fetchall() == [(0,)]
+    finally:
+        con.close()
+
+
 def test_a_failed_node_does_not_leave_its_database_for_the_next() -> None:
     run_engine("duckdb", "transform.select_columns", {"columns": ["id"]}, table=ORDERS)
     before = idle_database()
