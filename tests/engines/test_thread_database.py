@@ -66,7 +66,7 @@ def test_hostile_names_and_values_leave_nothing_in_the_shared_database() -> None
     """The shared database outlives a node, so SQL smuggled in a column name, a value or an
     expression would reach the next node's too: each is quoted, and nothing is created."""
     payload = "x'); CREATE TABLE canary AS SELECT 1; CREATE MACRO m() AS 1; --"
-    table = ORDERS.rename(columns={"note": f'note"; CREATE TABLE canary2 (a INT); --'})
+    table = ORDERS.rename(columns={"note": 'note"; CREATE TABLE canary2 (a INT); --'})
     kept = run_engine("duckdb", "transform.filter_rows", {"conditions": [
         {"column": table.columns[2], "op": "==", "value": payload}]}, table=table)["table"]
     assert kept.empty and list(kept.columns) == list(table.columns)
