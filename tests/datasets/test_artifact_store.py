@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -13,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from datagran.datasets.artifacts import ArtifactStore
 from operators.base import TrainedModel
+from operators.tables import BATCH_ROWS
 
 
 def frame(n: int = 50, seed: int = 0) -> pd.DataFrame:
@@ -36,6 +38,19 @@ def test_a_table_comes_back_equal_with_its_rows_and_schema(store: ArtifactStore)
     assert ref.rows == 50 and [c["name"] for c in ref.schema] == ["x", "y", "name", "when"]
     pd.testing.assert_frame_equal(store.read_table(ref.hash), df)
     assert store.exists(ref.as_json()) and store.size(ref.as_json()) > 0
+
+
+def test_a_big_table_is_stored_in_row_groups_an_engine_reads_in_parallel(
+        store: ArtifactStore, tmp_path) -> None:
+    """A table stored whole (an upload, a pandas node's output) is split into row groups of
+    BATCH_ROWS rows, as streamed outputs are: DuckDB reads row groups on all its threads,
+    and a 1M-row upload in one group was read on one."""
+    df = frame(BATCH_ROWS * 2 + 10)
+    ref = store.put_table(df)
+    meta = pq.read_metadata(store.table_path(ref.hash, str(tmp_path)))
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [
+        BATCH_ROWS, BATCH_ROWS, 10]
+    pd.testing.assert_frame_equal(store.read_table(ref.hash), df)
 
 
 def test_a_model_comes_back_predicting_the_same(store: ArtifactStore) -> None:
