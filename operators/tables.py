@@ -112,11 +112,16 @@ class Query(Protocol):
     SELECTs read FROM; what the operator returns per output port is such a ``Rel``, whose
     schema the engine enforces by casting each column to its type. ``fetch`` runs a small
     query now (the distinct values a pivot turns into columns, the means a fill uses) over
-    what has been defined so far, at most ``limit`` rows, refused past it."""
+    what has been defined so far, at most ``limit`` rows, refused past it. ``materialize`` is
+    ``define`` for a costly SELECT read by several statements of the node (a split's row
+    hashes: its counts, its train and its test): the engine may compute it once and keep it
+    until the node ends instead of computing it again in each."""
 
     engine: str  # "duckdb" or "spark": for messages only, the SQL is DuckDB's either way
 
     def define(self, sql: str, schema: Schema) -> Rel: ...
+
+    def materialize(self, sql: str, schema: Schema) -> Rel: ...
 
     def fetch(self, sql: str, *, limit: int = 10_000) -> pd.DataFrame: ...
 
@@ -137,6 +142,10 @@ class CteQuery:
         name = f"{self.prefix}{len(self.ctes)}"
         self.ctes.append((name, sql))
         return Rel(ident(name), [dict(c) for c in schema])
+
+    def materialize(self, sql: str, schema: Schema) -> Rel:
+        """Computed again by each statement that reads it, unless the engine keeps it."""
+        return self.define(sql, schema)
 
     def statement(self, body: str) -> str:
         if not self.ctes:

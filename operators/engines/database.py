@@ -353,6 +353,10 @@ class DatabaseQuery:
         self.ctes.append((quoted(name, self.dialect), transpile(sql, self.dialect)))
         return Rel(ident(name), [dict(c) for c in schema])
 
+    def materialize(self, sql: str, schema: Schema) -> Rel:
+        """A definition like any other: the database runs the node as one statement."""
+        return self.define(sql, schema)
+
     def _order(self, sql: str, schema: Schema) -> list[tuple[str, exp.Ordered]]:
         """The row order the definition promises, as (output column, ORDER BY term)."""
         tree = sqlglot.parse_one(sql, read="duckdb")

@@ -256,6 +256,13 @@ class DuckQuery(CteQuery):
         super().__init__()
         self.con, self.label, self.ctx = con, label, ctx
 
+    def materialize(self, sql: str, schema: Schema) -> Rel:
+        """Computed now into a temporary table of the node's connection (spilled past the
+        memory limit like any table; gone when the node's connection closes)."""
+        name = f"{self.prefix}kept_{uuid.uuid4().hex[:8]}"
+        self.con.execute(f"CREATE TEMP TABLE {ident(name)} AS {self.statement(sql)}")
+        return Rel(ident(name), [dict(c) for c in schema])
+
     def fetch(self, sql: str, *, limit: int = 10_000) -> pd.DataFrame:
         table = self.con.sql(self.statement(f"SELECT * FROM ({sql}) LIMIT {limit + 1}")
                              ).to_arrow_table()

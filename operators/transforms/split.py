@@ -149,23 +149,26 @@ class Split(Operator):
         column = params.stratify
         if column is not None:
             require_columns(table.schema, [column], field="stratify")
-        stats = self._stats(q, params, table)
         h = fresh_name(table.schema, "__dg_h")
+        # Each row's hash, computed once (MD5 of its values' text: most of a split's time)
+        # for the counts, train and test.
+        hashed = q.materialize(
+            f"SELECT *, {hash_sql(table.schema, params.seed, q.engine)} AS {ident(h)} "
+            f"FROM {table.ref}", table.schema + [{"name": h, "type": "str"}])
+        stats = self._stats(q, params, table, hashed, h)
         if column is None:
             in_test = f"{ident(h)} <= {lit(stats[0][3])}" if stats else "false"
         else:
             in_test = (f"CASE {ident(column)} " + " ".join(
                 f"WHEN {lit(v)} THEN {ident(h)} <= {lit(t)}" for v, _, _, t in stats) + " END")
-        hashed = (f"(SELECT *, {hash_sql(table.schema, params.seed, q.engine)} AS {ident(h)} "
-                  f"FROM {table.ref}) AS hashed")
         cols = columns_sql(table.schema)
-        return {side: q.define(f"SELECT {cols} FROM {hashed} WHERE {where}", table.schema)
+        return {side: q.define(f"SELECT {cols} FROM {hashed.ref} WHERE {where}", table.schema)
                 for side, where in (("train", f"NOT ({in_test})"), ("test", in_test))}
 
-    def _stats(self, q: Query, params: SplitParams, table: Rel
+    def _stats(self, q: Query, params: SplitParams, table: Rel, hashed: Rel, h: str
                ) -> list[tuple[Any, int, bool, str]]:
         """``_check`` on what the engine counts; per class (in order) its rows, whether all
-        go to test, and the highest hash of its test rows."""
+        go to test, and the highest hash of its test rows (``h`` of ``hashed``)."""
         column = params.stratify
         s = ident(column) if column else "0"
         missing = f"{s} IS NULL"
@@ -181,8 +184,8 @@ class Split(Operator):
             found = q.fetch(
                 f"SELECT v, n, h AS t, top FROM (SELECT v, h, row_number() OVER ({part} "
                 f"ORDER BY h) AS r, count(*) OVER ({part}) AS n, max(h) OVER ({part}) AS top "
-                f"FROM (SELECT {s} AS v, {hash_sql(table.schema, params.seed, q.engine)} AS h "
-                f"FROM {table.ref}) AS hashed) AS ranked WHERE r = {k} ORDER BY v",
+                f"FROM (SELECT {s} AS v, {ident(h)} AS h FROM {hashed.ref}) AS hashed) AS ranked "
+                f"WHERE r = {k} ORDER BY v",
                 limit=_MAX_STRATA)
         stats = [(v, int(n), t >= top, t) for v, n, t, top in
                  zip(found["v"], found["n"], found["t"], found["top"], strict=True)]

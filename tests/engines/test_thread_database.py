@@ -86,6 +86,32 @@ def test_hostile_names_and_values_leave_nothing_in_the_shared_database() -> None
         con.close()
 
 
+def test_a_materialized_definition_is_computed_once_and_goes_with_the_node() -> None:
+    """``materialize`` (a split's row hashes) is computed once: every statement of the node
+    reads the same rows (``random()`` would differ if each computed it again, as a plain
+    definition is); it is a temporary table of the node's connection, gone with it."""
+    db = duck.connect(EngineSettings())
+    node = db.cursor()
+    q = duck.DuckQuery(node, "Test", LocalContext())
+    kept = q.materialize("SELECT random() AS r FROM range(50)", [{"name": "r", "type": "float"}])
+    again = q.define("SELECT random() AS r FROM range(50)", [{"name": "r", "type": "float"}])
+    read = [q.fetch(f"SELECT r FROM {rel.ref}")["r"].tolist() for rel in (kept, kept, again, again)]
+    assert read[0] == read[1] and read[2] != read[3]
+    node.close()
+    assert db.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
+    db.close()
+
+
+def test_a_split_leaves_no_table_in_the_thread_s_database() -> None:
+    halves = run_engine("duckdb", "transform.split", {"test_size": 0.5, "seed": 3}, table=ORDERS)
+    assert len(halves["train"]) + len(halves["test"]) == len(ORDERS)
+    db = idle_database()
+    assert db is not None
+    con = db.cursor()
+    assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
+    con.close()
+
+
 def test_a_failed_node_does_not_leave_its_database_for_the_next() -> None:
     run_engine("duckdb", "transform.select_columns", {"columns": ["id"]}, table=ORDERS)
     before = idle_database()
