@@ -222,25 +222,34 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_DATABASES.close_idle, after_in_child=_DATABASES.forget)
 
 
+@dataclass
+class Lease:
+    """A node's connection; ``keep`` False: its thread's database is closed at the node's end
+    instead of kept (DuckDB keeps the memory a temporary table took after dropping it)."""
+
+    con: duckdb.DuckDBPyConnection
+    keep: bool = True
+
+
 @contextmanager
-def node_database(settings: EngineSettings, *, own: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+def node_database(settings: EngineSettings, *, own: bool) -> Iterator[Lease]:
     """A connection for one node: to a database of its own when ``own`` (a sealed node
     switches settings off for good; a big table's node frees all its memory at the end),
     else to its thread's database, kept for the thread's next node unless the node failed
-    (a database after an error is not trusted again)."""
+    (a database after an error is not trusted again) or the lease says not to."""
     if own:
         with connect(settings) as con:
-            yield con
+            yield Lease(con)
         return
     db = _DATABASES.take(settings)
-    con = db.cursor()
+    lease = Lease(db.cursor())
     failed = True
     try:
-        yield con
+        yield lease
         failed = False
     finally:
-        con.close()
-        if failed:
+        lease.con.close()
+        if failed or not lease.keep:
             db.close()
         else:
             _DATABASES.give_back(settings, db)
@@ -255,10 +264,13 @@ class DuckQuery(CteQuery):
     def __init__(self, con: duckdb.DuckDBPyConnection, label: str, ctx: Context) -> None:
         super().__init__()
         self.con, self.label, self.ctx = con, label, ctx
+        self.materialized = False
 
     def materialize(self, sql: str, schema: Schema) -> Rel:
         """Computed now into a temporary table of the node's connection (spilled past the
-        memory limit like any table; gone when the node's connection closes)."""
+        memory limit like any table; gone when the node's connection closes, and the
+        thread's database with it: DuckDB would keep the memory it took)."""
+        self.materialized = True
         name = f"{self.prefix}kept_{uuid.uuid4().hex[:8]}"
         self.con.execute(f"CREATE TEMP TABLE {ident(name)} AS {self.statement(sql)}")
         return Rel(ident(name), [dict(c) for c in schema])
@@ -329,7 +341,8 @@ class DuckEngine:
         seal = sealed_of(op)
         rows = sum(_rows(v) for v in inputs.values() if v is not None)
         big = rows > COMPRESS_ROWS
-        with node_database(self.settings, own=seal is not None or big) as con:
+        with node_database(self.settings, own=seal is not None or big) as lease:
+            con = lease.con
             limit = OutputLimit(seal, con.interrupt)
             with ctx.on_interrupt(con.interrupt), self._errors(op.label, limit, seal):
                 rels = {port: self._input(con, port, source, sealed=seal is not None)
@@ -356,6 +369,7 @@ class DuckEngine:
                                                  out_dir, limit, keep_bytes,
                                                  copy=big and seal is None)
                                for port, rel in outputs.items()}
+            lease.keep = not q.materialized
         return RelationalResult(outputs=written, state=state if op.stateful else None)
 
     @staticmethod
