@@ -19,7 +19,7 @@ from sqlglot.errors import SqlglotError
 
 from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..engines.duck import SealedSql
-from ..tables import Query, Rel, ident
+from ..tables import BATCH_ROWS, Query, Rel, ident
 from ._common import conform_frame, empty_frame
 
 TABLES = ("a", "b", "c")
@@ -32,7 +32,6 @@ TIME_LIMIT_SECONDS = float(os.environ.get("DATAGRAN_SQL_TIME_LIMIT_SECONDS", "30
 # DATAGRAN_SQL_MAX_RESULT_BYTES bytes (Arrow's size), before it is all in memory.
 MAX_ROWS = int(os.environ.get("DATAGRAN_SQL_MAX_ROWS", "10000000"))
 MAX_RESULT_BYTES = int(os.environ.get("DATAGRAN_SQL_MAX_RESULT_BYTES", str(1 << 30)))
-BATCH_ROWS = 65_536
 ERR_TIME_LIMIT = "The query ran longer than its time limit of {seconds:g} s."
 ERR_INTERRUPTED = "The query was stopped: the run was cancelled or reached its time limit."
 ERR_ROWS = "The query returned more than {limit:,} rows, the limit (DATAGRAN_SQL_MAX_ROWS)."
