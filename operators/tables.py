@@ -381,17 +381,21 @@ class HashedFile:
     """A file to write a Parquet table into (a ``ParquetWriter``'s sink) whose SHA-256 is
     computed as the bytes come, on a thread of its own (hashlib lets go of the interpreter
     lock): the artifact store's digest without reading the file again after it is written,
-    and mostly while the writer encodes the next batch. 20 MB: 28 ms instead of 38."""
+    and mostly while the writer encodes the next batch. 20 MB: 28 ms instead of 38.
+    ``on_thread`` False: hashed as written, in the caller's thread (a small table: starting
+    and joining a thread costs more than its hash)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, on_thread: bool = True) -> None:
         self._file = open(path, "wb")  # noqa: SIM115 - closed by close()
         self._sha = hashlib.sha256()
         # Bounded: a writer faster than the hash (a busy machine) waits rather than holding
         # the file's bytes in memory.
         self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=HASH_QUEUE_CHUNKS)
-        self._hasher = threading.Thread(target=self._hash, daemon=True,
-                                        name="datagran-hash")
-        self._hasher.start()
+        self._hasher: threading.Thread | None = None
+        if on_thread:
+            self._hasher = threading.Thread(target=self._hash, daemon=True,
+                                            name="datagran-hash")
+            self._hasher.start()
         self._size = 0
         self.closed = False
 
@@ -406,6 +410,11 @@ class HashedFile:
             self._sha.update(chunk)
 
     def write(self, data: Any) -> int:
+        if self._hasher is None:
+            size = self._file.write(data)
+            self._sha.update(data)
+            self._size += size
+            return size
         chunk = bytes(data)  # the writer may reuse its buffer once this returns
         self._file.write(chunk)
         self._chunks.put(chunk)
@@ -424,8 +433,9 @@ class HashedFile:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            self._chunks.put(None)
-            self._hasher.join()
+            if self._hasher is not None:
+                self._chunks.put(None)
+                self._hasher.join()
             self._file.close()
 
     def digest(self) -> str:
@@ -444,9 +454,11 @@ class ParquetWriterThread:
     one: a model's next predictions, DuckDB's next rows. The writer is made for the first
     batch's schema with ``options(schema)``. An error of the thread is raised by the next
     ``write_batch`` or by ``close``; leaving the block on an error of the caller's writes no
-    more batches."""
+    more batches. ``on_thread`` False: each batch is written by ``write_batch`` itself (a
+    small table: starting and joining a thread costs more than it saves)."""
 
-    def __init__(self, sink: Any, options: Callable[[pa.Schema], dict[str, Any]]) -> None:
+    def __init__(self, sink: Any, options: Callable[[pa.Schema], dict[str, Any]], *,
+                 on_thread: bool = True) -> None:
         self.sink, self.options = sink, options
         self._writer: pq.ParquetWriter | None = None
         self._started = False  # a writer was made (and the file begun)
@@ -454,9 +466,11 @@ class ParquetWriterThread:
             maxsize=WRITE_AHEAD_BATCHES)
         self._error: BaseException | None = None
         self._abandoned = False
-        self._thread = threading.Thread(target=self._write, daemon=True,
-                                        name="datagran-parquet-writer")
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        if on_thread:
+            self._thread = threading.Thread(target=self._write, daemon=True,
+                                            name="datagran-parquet-writer")
+            self._thread.start()
 
     def __enter__(self) -> ParquetWriterThread:
         return self
@@ -472,18 +486,24 @@ class ParquetWriterThread:
             if self._error is not None or self._abandoned:
                 continue  # taken off the queue, not written
             try:
-                if self._writer is None:
-                    self._writer = pq.ParquetWriter(self.sink, batch.schema,
-                                                    **self.options(batch.schema))
-                    self._started = True
-                self._writer.write_batch(batch)
+                self._write_one(batch)
             except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
                 self._error = exc
+
+    def _write_one(self, batch: pa.RecordBatch) -> None:
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.sink, batch.schema,
+                                            **self.options(batch.schema))
+            self._started = True
+        self._writer.write_batch(batch)
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         if self._error is not None:
             raise self._error
-        self._batches.put(batch)
+        if self._thread is None:
+            self._write_one(batch)
+        else:
+            self._batches.put(batch)
 
     def close(self, schema: pa.Schema | None = None) -> None:
         """Every batch written and the file closed; with no batch, a file of no rows with
@@ -496,7 +516,7 @@ class ParquetWriterThread:
             self._started = True
 
     def _stop(self) -> None:
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._batches.put(None)
             self._thread.join()
         if self._writer is not None:

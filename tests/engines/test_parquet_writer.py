@@ -25,16 +25,21 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+# on a thread of its own, and (a small table) in the caller's: the same bytes and digest
+ON_THREAD = pytest.mark.parametrize("on_thread", [True, False], ids=["thread", "inline"])
+
+
+@ON_THREAD
 def test_the_threaded_writer_writes_the_batches_in_order_as_a_plain_writer_does(
-        tmp_path) -> None:
+        tmp_path, on_thread: bool) -> None:
     parts = batches()
     plain = tmp_path / "plain.parquet"
     with pq.ParquetWriter(plain, parts[0].schema, **parquet_options(parts[0].schema)) as w:
         for batch in parts:
             w.write_batch(batch)
     threaded = tmp_path / "threaded.parquet"
-    sink = HashedFile(str(threaded))
-    with sink, ParquetWriterThread(sink, parquet_options) as writer:
+    sink = HashedFile(str(threaded), on_thread=on_thread)
+    with sink, ParquetWriterThread(sink, parquet_options, on_thread=on_thread) as writer:
         for batch in parts:
             writer.write_batch(batch)
         writer.close(parts[0].schema)
@@ -43,26 +48,28 @@ def test_the_threaded_writer_writes_the_batches_in_order_as_a_plain_writer_does(
     assert pq.read_table(threaded).equals(pa.Table.from_batches(parts))
 
 
-def test_no_batch_writes_a_table_of_no_rows_with_its_columns(tmp_path) -> None:
+@ON_THREAD
+def test_no_batch_writes_a_table_of_no_rows_with_its_columns(tmp_path, on_thread: bool) -> None:
     schema = batches()[0].schema
     path = tmp_path / "empty.parquet"
-    sink = HashedFile(str(path))
-    with sink, ParquetWriterThread(sink, parquet_options) as writer:
+    sink = HashedFile(str(path), on_thread=on_thread)
+    with sink, ParquetWriterThread(sink, parquet_options, on_thread=on_thread) as writer:
         writer.close(schema)
     table = pq.read_table(path)
     assert table.num_rows == 0 and table.schema.names == ["id", "name"]
     assert sink.digest() == sha256(path)
 
 
-def test_a_failed_write_is_raised_to_the_caller(tmp_path) -> None:
+@ON_THREAD
+def test_a_failed_write_is_raised_to_the_caller(tmp_path, on_thread: bool) -> None:
     """A batch the writer refuses (its columns differ from the first one's) fails the
     caller, at the next batch handed over or at the close."""
     parts = batches(2)
     other = pa.RecordBatch.from_pydict({"something": ["else"]})
-    sink = HashedFile(str(tmp_path / "bad.parquet"))
+    sink = HashedFile(str(tmp_path / "bad.parquet"), on_thread=on_thread)
 
     def write_all() -> None:
-        with ParquetWriterThread(sink, parquet_options) as writer:
+        with ParquetWriterThread(sink, parquet_options, on_thread=on_thread) as writer:
             for batch in [parts[0], other, *parts]:
                 writer.write_batch(batch)
             writer.close()
