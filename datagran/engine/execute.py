@@ -211,10 +211,14 @@ def _execute_relational(store: Store, op: Operator, params: Any,
     result = run_relational(op, params, sources, folder, ctx=ctx, settings=engine,
                             keep_bytes=store.keep_bytes(engine.memory_mb))
     ctx.log(f"Computed on {engine_label(engine)}, from and to Parquet files.")
+    missing = [port.name for port in op.outputs if port.name not in result.outputs]
+    if missing:
+        raise OperatorError(f"{op.label} produced no '{missing[0]}' output.")
+    if len(op.outputs) > 1:  # the node's card shows the first output's rows only
+        ctx.log("Rows out: " + ", ".join(f"{port.name} {result.outputs[port.name].rows:,}"
+                                         for port in op.outputs) + ".")
     outcome = NodeOutcome()
     for port in op.outputs:
-        if port.name not in result.outputs:
-            raise OperatorError(f"{op.label} produced no '{port.name}' output.")
         written = result.outputs[port.name]
         ref = store.put_table_file(written.path, written.schema, written.rows, written.table,
                                    written.digest)

@@ -4,7 +4,11 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from datagran.datasets.artifacts import ArtifactStore
+from datagran.datasets.storage import LocalStorage
+from datagran.engine.execute import execute_node
 from operators import LocalContext, OperatorError, get_operator, schema_of
+from operators.engines import EngineSettings
 
 op = get_operator("transform.split")
 TABLE = pd.DataFrame({"id": range(100), "label": ["a"] * 80 + ["b"] * 20})
@@ -87,3 +91,16 @@ def test_it_rejects_impossible_params(raw: dict) -> None:
 
 def test_it_is_not_part_of_serving() -> None:
     assert op.describe()["batch_only"] is True
+
+
+def test_a_split_node_on_the_engine_logs_the_rows_of_each_side(tmp_path) -> None:
+    """The node's card shows its first output's rows (train); its log names both sides."""
+    store = ArtifactStore(LocalStorage(str(tmp_path / "store")))
+    ctx = LocalContext()
+    out = execute_node(store=store, op=op, raw_params={"test_size": 0.25, "seed": 3},
+                       input_refs={"table": store.put_table(TABLE).as_json()}, ctx=ctx,
+                       engine=EngineSettings(temp_dir=str(tmp_path / "tmp")))
+    rows = {port: len(store.read_table(ref["hash"])) for port, ref in out.outputs.items()
+            if port in ("train", "test")}
+    assert rows == {"train": 75, "test": 25}
+    assert "Rows out: train 75, test 25." in ctx.logs
