@@ -149,13 +149,23 @@ class Split(Operator):
         column = params.stratify
         if column is not None:
             require_columns(table.schema, [column], field="stratify")
+        s = ident(column) if column else "0"
+        missing = f"{s} IS NULL"
+        if column and table.types()[column] == "float":
+            missing = f"({s} IS NULL OR isnan({s}))"
+        counts = q.fetch(f"SELECT sum(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing, "
+                         f"count(DISTINCT {s}) AS strata FROM {table.ref}")
+        nulls, strata = (int(counts[c].fillna(0).iloc[0]) for c in ("missing", "strata"))
+        if nulls or strata > _MAX_STRATA:
+            _check(params, nulls, strata, [])  # refused before any row is hashed
         h = fresh_name(table.schema, "__dg_h")
         # Each row's hash, computed once (MD5 of its values' text: most of a split's time)
-        # for the counts, train and test.
+        # for the thresholds, train and test.
         hashed = q.materialize(
             f"SELECT *, {hash_sql(table.schema, params.seed, q.engine)} AS {ident(h)} "
             f"FROM {table.ref}", table.schema + [{"name": h, "type": "str"}])
-        stats = self._stats(q, params, table, hashed, h)
+        stats = self._stats(q, params, s, hashed, h)
+        _check(params, nulls, strata, [x[:3] for x in stats])
         if column is None:
             in_test = f"{ident(h)} <= {lit(stats[0][3])}" if stats else "false"
         else:
@@ -165,32 +175,21 @@ class Split(Operator):
         return {side: q.define(f"SELECT {cols} FROM {hashed.ref} WHERE {where}", table.schema)
                 for side, where in (("train", f"NOT ({in_test})"), ("test", in_test))}
 
-    def _stats(self, q: Query, params: SplitParams, table: Rel, hashed: Rel, h: str
+    @staticmethod
+    def _stats(q: Query, params: SplitParams, s: str, hashed: Rel, h: str
                ) -> list[tuple[Any, int, bool, str]]:
-        """``_check`` on what the engine counts; per class (in order) its rows, whether all
-        go to test, and the highest hash of its test rows (``h`` of ``hashed``)."""
-        column = params.stratify
-        s = ident(column) if column else "0"
-        missing = f"{s} IS NULL"
-        if column and table.types()[column] == "float":
-            missing = f"({s} IS NULL OR isnan({s}))"
-        counts = q.fetch(f"SELECT sum(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing, "
-                         f"count(DISTINCT {s}) AS strata FROM {table.ref}")
-        nulls, strata = (int(counts[c].fillna(0).iloc[0]) for c in ("missing", "strata"))
-        found = pd.DataFrame({"v": [], "n": [], "t": [], "top": []})
-        if not nulls and strata <= _MAX_STRATA:
-            part = "PARTITION BY v" if column else ""
-            k = _test_rows_sql(params.test_size, "n")
-            found = q.fetch(
-                f"SELECT v, n, h AS t, top FROM (SELECT v, h, row_number() OVER ({part} "
-                f"ORDER BY h) AS r, count(*) OVER ({part}) AS n, max(h) OVER ({part}) AS top "
-                f"FROM (SELECT {s} AS v, {ident(h)} AS h FROM {hashed.ref}) AS hashed) AS ranked "
-                f"WHERE r = {k} ORDER BY v",
-                limit=_MAX_STRATA)
-        stats = [(v, int(n), t >= top, t) for v, n, t, top in
-                 zip(found["v"], found["n"], found["t"], found["top"], strict=True)]
-        _check(params, nulls, strata, [x[:3] for x in stats])
-        return stats
+        """Per class ``s`` (in order) its rows, whether all go to test, and the highest hash
+        of its test rows (``h`` of ``hashed``)."""
+        part = "PARTITION BY v" if params.stratify else ""
+        k = _test_rows_sql(params.test_size, "n")
+        found = q.fetch(
+            f"SELECT v, n, h AS t, top FROM (SELECT v, h, row_number() OVER ({part} "
+            f"ORDER BY h) AS r, count(*) OVER ({part}) AS n, max(h) OVER ({part}) AS top "
+            f"FROM (SELECT {s} AS v, {ident(h)} AS h FROM {hashed.ref}) AS hashed) AS ranked "
+            f"WHERE r = {k} ORDER BY v",
+            limit=_MAX_STRATA)
+        return [(v, int(n), t >= top, t) for v, n, t, top in
+                zip(found["v"], found["n"], found["t"], found["top"], strict=True)]
 
     def infer_schema(
         self, ctx: Context, params: SplitParams, table: Schema | None = None

@@ -103,3 +103,19 @@ def test_every_engine_refuses_the_same_tables_with_the_same_message(case: str, e
     params, frame, field, message = REFUSALS[case]
     exc = error(engine, "transform.split", params, table=frame)
     assert (exc.field, exc.message) == (field, message)
+
+
+@pytest.mark.parametrize("case", ["missing_class", "too_many_classes"])
+def test_a_stratify_column_that_cannot_be_split_is_refused_before_any_row_is_hashed(
+        case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hashing every row is most of a split's time: a column with missing values or too many
+    classes is refused by the count that comes first, on a big table within seconds."""
+    from operators.engines import duck
+
+    def hashing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the rows were hashed before the refusal")
+
+    monkeypatch.setattr(duck.DuckQuery, "materialize", hashing)
+    params, frame, field, message = REFUSALS[case]
+    exc = error("duckdb", "transform.split", params, table=frame)
+    assert (exc.field, exc.message) == (field, message)
