@@ -297,13 +297,30 @@ class SparkQuery(CteQuery):
     engine = "spark"
 
     def __init__(self, spark: SparkSession, label: str, ctx: Context,
-                 seal: SealedSql | None = None) -> None:
+                 seal: SealedSql | None = None, *, staging: str = "",
+                 views: list[str] | None = None) -> None:
         super().__init__()
         self.spark, self.label, self.ctx, self.seal = spark, label, ctx, seal
+        self.staging, self.views = staging, views if views is not None else []
 
     def sql(self, body: str) -> Any:
         return self.spark.sql(transpile(self.statement(body), self.label,
                                         self.seal.field if self.seal else None))
+
+    def materialize(self, sql: str, schema: Schema) -> Rel:
+        """Computed now into one Parquet file in the node's staging folder (its part files
+        joined in order, as an output is) and read from there, as an input is, by the
+        node's later statements; without a staging folder, a definition."""
+        if not self.staging:
+            return self.define(sql, schema)
+        name = f"{self.prefix}kept_{uuid.uuid4().hex[:8]}"
+        folder = os.path.join(self.staging, name)
+        self.sql(sql).write.mode("overwrite").parquet(folder)
+        path = f"{folder}.parquet"
+        join_parts(folder, path, schema)
+        self.spark.read.parquet(path).createOrReplaceTempView(name)
+        self.views.append(name)
+        return Rel(ident(name), [dict(c) for c in schema])
 
     def fetch(self, sql: str, *, limit: int = 10_000) -> pd.DataFrame:
         table = self.sql(f"SELECT * FROM ({sql}) LIMIT {limit + 1}").toArrow()
@@ -400,7 +417,7 @@ class SparkEngine:
             with ctx.on_interrupt(group.cancel), self._errors(op.label, ctx, limit, seal), limit:
                 rels = {port: self._input(spark, port, source, staging, views)
                         for port, source in inputs.items() if source is not None}
-                q = SparkQuery(spark, op.label, ctx, seal)
+                q = SparkQuery(spark, op.label, ctx, seal, staging=staging, views=views)
                 if op.stateful:
                     if state is None:
                         state = op.fit_query(q, params, **rels)

@@ -90,6 +90,26 @@ def test_a_sql_node_on_spark_connect_gives_what_pandas_gives(connect_url: str,
     assert_same(expected, sql_node(connect_url, query, frame, tmp_path))
 
 
+def test_a_split_on_spark_connect_gives_what_pandas_gives(connect_url: str,
+                                                         tmp_path: Path) -> None:
+    """Its row hashes are computed once into the node's staging folder and read back from
+    there (``materialize``): both sides as pandas splits them, in the table's order."""
+    from operators.registry import get_operator
+
+    frame = pd.DataFrame({"id": range(40), "plan": ["pro", "free"] * 20,
+                          "spend": np.linspace(0, 10, 40)})
+    op = get_operator("transform.split")
+    params = {"test_size": 0.25, "seed": 5, "stratify": "plan"}
+    path = str(tmp_path / "in.parquet")
+    frame.to_parquet(path, index=False)
+    result = run_relational(op, op.parse_params(params), {"table": path}, str(tmp_path),
+                            ctx=LocalContext(),
+                            settings=EngineSettings(name="spark", spark_remote=connect_url))
+    expected = run_pandas("transform.split", params, table=frame)
+    for side in ("train", "test"):
+        assert_same(expected[side], pd.read_parquet(result.outputs[side].path))
+
+
 def test_a_token_in_the_url_is_not_repeated_in_the_message(tmp_path: Path) -> None:
     url = f"sc://localhost:{closed_port()}/;token={TOKEN}"
     with pytest.raises(RetryableError) as err:
