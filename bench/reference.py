@@ -75,13 +75,13 @@ def floor(folder: str) -> float:
     import duckdb
     import pyarrow as pa
 
-    from operators.tables import HashedFile, ParquetWriterThread, parquet_options
+    from operators.tables import BATCH_ROWS, HashedFile, ParquetWriterThread, parquet_options
 
     t = time.perf_counter()
     con = duckdb.connect()
     files = {"orders": f"'{folder}/orders.parquet'", "customers": f"'{folder}/customers.parquet'"}
     for name, sql in FLOOR_STEPS:
-        reader = con.sql(sql.format(**files)).to_arrow_reader(65_536)
+        reader = con.sql(sql.format(**files)).to_arrow_reader(BATCH_ROWS)
         batches = []
         with HashedFile(f"{folder}/{name}.parquet") as sink, \
                 ParquetWriterThread(sink, parquet_options) as writer:

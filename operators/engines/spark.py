@@ -315,12 +315,16 @@ class SparkQuery(CteQuery):
             return self.define(sql, schema)
         name = f"{self.prefix}kept_{uuid.uuid4().hex[:8]}"
         folder = os.path.join(self.staging, name)
-        self.sql(sql).write.mode("overwrite").parquet(folder)
-        path = f"{folder}.parquet"
-        join_parts(folder, path, schema)
-        self.spark.read.parquet(path).createOrReplaceTempView(name)
-        self.views.append(name)
+        self.write(sql, folder, f"{folder}.parquet", schema)
+        _view(self.spark, f"{folder}.parquet", name, self.views)
         return Rel(ident(name), [dict(c) for c in schema])
+
+    def write(self, sql: str, folder: str, path: str, schema: Schema,
+              limit: OutputLimit | None = None) -> int:
+        """The SELECT's rows written by Spark into ``folder``, then joined in order into the
+        one Parquet file ``path`` (``join_parts``); its row count."""
+        self.sql(sql).write.mode("overwrite").parquet(folder)
+        return join_parts(folder, path, schema, limit)
 
     def fetch(self, sql: str, *, limit: int = 10_000) -> pd.DataFrame:
         table = self.sql(f"SELECT * FROM ({sql}) LIMIT {limit + 1}").toArrow()
@@ -331,6 +335,13 @@ class SparkQuery(CteQuery):
 
     def log(self, message: str) -> None:
         self.ctx.log(message)
+
+
+def _view(spark: SparkSession, path: str, name: str, views: list[str]) -> None:
+    """The Parquet file at ``path`` as the node's temporary view ``name`` (in ``views``,
+    which the node drops when it ends)."""
+    spark.read.parquet(path).createOrReplaceTempView(name)
+    views.append(name)
 
 
 def join_parts(folder: str, path: str, schema: Schema, limit: OutputLimit | None = None
@@ -426,11 +437,10 @@ class SparkEngine:
                     outputs = op.query(q, params, **rels)
                 written = {}
                 for port, rel in outputs.items():
-                    folder = os.path.join(staging, f"out-{port}")
-                    q.sql(final_select(rel, SPARK_TYPES)).write.mode("overwrite").parquet(
-                        folder)
                     path = os.path.join(out_dir, f"{uuid.uuid4().hex}.parquet")
-                    rows = join_parts(folder, path, rel.schema, limit)
+                    rows = q.write(final_select(rel, SPARK_TYPES),
+                                   os.path.join(staging, f"out-{port}"), path, rel.schema,
+                                   limit)
                     written[port] = OutputFile(path=path, rows=rows,
                                                schema=[dict(c) for c in rel.schema])
             return RelationalResult(outputs=written, state=state if op.stateful else None)
@@ -510,8 +520,7 @@ class SparkEngine:
                 pa.Table.from_pandas(source, preserve_index=False)
             pq.write_table(table, path)
         view = f"in_{uuid.uuid4().hex[:8]}_{port}"
-        spark.read.parquet(path).createOrReplaceTempView(view)
-        views.append(view)
+        _view(spark, path, view, views)
         return Rel(ident(view), input_schema(source))
 
     @contextmanager
