@@ -23,6 +23,8 @@ import pytest
 from operators.base import LocalContext, OperatorError
 from operators.engines import EngineSettings, duck, run_relational
 from operators.registry import get_operator
+from operators.schema import schema_of
+from operators.tables import Rel
 
 from .parity import run_engine
 
@@ -84,6 +86,26 @@ def test_hostile_names_and_values_leave_nothing_in_the_shared_database() -> None
                            "WHERE function_name = 'm'").fetchall() == [(0,)]
     finally:
         con.close()
+
+
+def test_a_split_on_a_hostile_column_and_values_keeps_only_its_own_table() -> None:
+    """A split keeps its row hashes in a table it creates from SQL built over the column's
+    name and its values (the thresholds): smuggled SQL in either creates nothing else."""
+    payload = "x'); CREATE TABLE canary AS SELECT 1; --"
+    column = 'plan"; CREATE TABLE canary2 (a INT); --'
+    frame = pd.DataFrame({"id": range(8), column: [payload, "b"] * 4})
+    node = duck.connect(EngineSettings())
+    node.register("t", pa.Table.from_pandas(frame, preserve_index=False))
+    q = duck.DuckQuery(node, "Split", LocalContext())
+    op = get_operator("transform.split")
+    sides = op.query(q, op.parse_params({"test_size": 0.5, "seed": 1, "stratify": column}),
+                     table=Rel('"t"', schema_of(frame)))
+    test = node.sql(q.statement(f"SELECT * FROM {sides['test'].ref}")).df()
+    assert sorted(test[column]) == sorted([payload, payload, "b", "b"])
+    tables = [name for (name,) in node.execute("SELECT table_name FROM duckdb_tables()"
+                                               ).fetchall()]
+    assert len(tables) == 1 and tables[0].startswith(q.prefix)
+    node.close()
 
 
 def test_a_materialized_definition_is_computed_once_and_goes_with_the_node() -> None:
