@@ -27,7 +27,13 @@ class RunTransaction:
         self.events.append(RunEvent(run=self.run, seq=self.run.seq, type=type, payload=payload))
 
     def emit_run(self) -> None:
-        """The run's summary as it is now (status, times, counts)."""
+        """The run's summary as it is now (status, times, counts). Its pipeline and creator
+        are read here, once: most transactions emit no run event, and the lock's query is
+        cheaper without them."""
+        if not Run.pipeline.is_cached(self.run):
+            related = Run.objects.select_related("pipeline", "created_by").only(
+                "pipeline__name", "created_by__username").get(pk=self.run.pk)
+            self.run.pipeline, self.run.created_by = related.pipeline, related.created_by
         self.emit("run", run=represent(RunSummaryOutput, self.run))
 
     def emit_node(self, node: NodeRun, *, logs_before: int | None = None) -> None:
@@ -41,9 +47,10 @@ class RunTransaction:
 @contextmanager
 def run_transaction(run_id: object) -> Iterator[RunTransaction]:
     with transaction.atomic():
-        # Lock only the run row; the joined rows are read for the events' summaries (not the
-        # version's graph: runs/graphs.py keeps it parsed per process).
-        tx = RunTransaction(Run.objects.select_related("pipeline", "version", "created_by")
+        # Lock only the run row; its version is joined for the parsed graph's key (not the
+        # graph: runs/graphs.py keeps it parsed per process). Building this query is a good
+        # part of a small node's time: the pipeline and creator wait for ``emit_run``.
+        tx = RunTransaction(Run.objects.select_related("version")
                             .defer("version__graph", "graph")
                             .select_for_update(of=("self",)).get(pk=run_id))
         # Published at commit before what the body asks for then (sending the nodes it

@@ -30,3 +30,24 @@ def test_the_queued_event_is_published_before_the_nodes_are_sent(api: Any, user:
     assert created.status_code == 201, created.json()
     run_start(pipeline=Pipeline.objects.get(pk=created.json()["id"]), user=user)
     assert order[0] == "publish queued" and order[1].startswith("send "), order
+
+
+def test_run_events_name_the_pipeline_and_who_started_it(api: Any, user: Any,
+                                                         monkeypatch: Any) -> None:
+    """The runs page updates a run's row from its run events: each names the pipeline and
+    the user, though the transactions that record nodes no longer read them."""
+    from datagran.pipelines.models import Pipeline
+
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(events, "publish", lambda messages: sent.extend(
+        m["run"] for _, m in messages if m.get("type") == "run"))
+    monkeypatch.setattr(dispatch, "nodes_send", lambda run_id, node_ids, delay_ms=None: None)
+    created = api.post("/api/pipelines/", {"name": "Named run", "graph": classifier_graph()},
+                       format="json")
+    run = run_start(pipeline=Pipeline.objects.get(pk=created.json()["id"]), user=user)
+    with events.run_transaction(run.pk) as tx:
+        tx.run.status = "cancelled"
+        tx.emit_run()
+    assert {s["status"] for s in sent} == {"queued", "cancelled"}, sent
+    assert {(s["pipeline_name"], s["created_by"]) for s in sent} == \
+        {("Named run", user.get_username())}, sent
