@@ -43,8 +43,13 @@ ERR_NO_TABLE = "Table with name {name} does not exist: the query reads the input
 ERR_NOT_CONNECTED = "Table {name} is not connected: connect a table to input {name!r}."
 ERR_CTE_NAME = "A WITH name may not be {name}: a, b and c are the input tables."
 ERR_UNREADABLE = "The query could not be checked: {error}"
+ERR_SETTINGS = ("The query may not read the engine's settings or variables ({name}(...)): "
+                "they name the server's folders and limits.")
 # Table functions that make rows from numbers or lists and read nothing: allowed in FROM.
 PURE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+# Scalar functions that read the engine's configuration (its spill folder, memory limit)
+# rather than the input tables.
+SETTINGS_FUNCTIONS = frozenset({"current_setting", "getvariable"})
 # Order matters: lock_configuration comes last, so that a query cannot undo the others.
 _SEALED: dict[str, str | int | bool] = {
     "memory_limit": MEMORY_LIMIT,
@@ -124,9 +129,12 @@ def _cte_references(tree: exp.Expression) -> set[int]:
 def check_tables(tree: exp.Expression, connected: Collection[str]) -> None:
     """Refuse any table but a, b, c (those ``connected``) and the query's own WITH names: no
     table functions but pure ones (range, unnest), no qualified names (main.a, parquet."x"),
-    no file or URL strings used as tables."""
+    no file or URL strings used as tables; and no function reading the engine's settings."""
     for name in sorted(_cte_names(tree) & set(TABLES)):
         raise _fail(ERR_CTE_NAME.format(name=name))
+    for function in tree.find_all(exp.Anonymous):
+        if function.name.lower() in SETTINGS_FUNCTIONS:
+            raise _fail(ERR_SETTINGS.format(name=function.name.lower()))
     ctes = _cte_references(tree)
     for table in tree.find_all(exp.Table):
         this = table.this

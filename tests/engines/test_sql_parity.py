@@ -102,6 +102,10 @@ def payloads(canary: Path, existing: Path) -> dict[str, str]:
         "spark_only_function": "SELECT reflect('java.lang.System', 'getenv', 'HOME') AS h "
                                "FROM a",
         "catalog_table": "SELECT * FROM main.a",
+        "engine_setting": "SELECT current_setting('temp_directory') AS t FROM a",
+        "engine_setting_qualified": "SELECT id FROM a WHERE main.current_setting("
+                                    "'memory_limit') IS NOT NULL",
+        "variable": "SELECT getvariable('x') AS v FROM a",
         "cte_shadowing_an_input": "WITH a AS (SELECT 1 AS x) SELECT * FROM a",
         "cte_name_out_of_its_scope": ("SELECT * FROM (WITH secret AS (SELECT 1 AS x) "
                                       "SELECT * FROM secret) t, secret"),
@@ -220,3 +224,11 @@ def test_on_the_duckdb_engine_a_query_past_its_memory_names_the_setting(
                        {"a": str(tmp_path / "in.parquet")}, str(tmp_path), ctx=LocalContext(),
                        settings=EngineSettings(memory_mb=64, temp_dir=str(tmp_path / "t")))
     assert "DATAGRAN_ENGINE_MEMORY_MB=64" in err.value.message, err.value.message
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_engines_settings_are_out_of_reach(engine: str) -> None:
+    """current_setting() would tell the server's spill folder and memory limit."""
+    exc = error(engine, "transform.sql",
+                {"query": "SELECT current_setting('temp_directory') AS t FROM a"}, a=ORDERS)
+    assert exc.message == sql_module.ERR_SETTINGS.format(name="current_setting")
