@@ -132,9 +132,9 @@ def check_tables(tree: exp.Expression, connected: Collection[str]) -> None:
     no file or URL strings used as tables; and no function reading the engine's settings."""
     for name in sorted(_cte_names(tree) & set(TABLES)):
         raise _fail(ERR_CTE_NAME.format(name=name))
-    for function in tree.find_all(exp.Anonymous):
-        if function.name.lower() in SETTINGS_FUNCTIONS:
-            raise _fail(ERR_SETTINGS.format(name=function.name.lower()))
+    for call in tree.find_all(exp.Anonymous):
+        if call.name.lower() in SETTINGS_FUNCTIONS:
+            raise _fail(ERR_SETTINGS.format(name=call.name.lower()))
     ctes = _cte_references(tree)
     for table in tree.find_all(exp.Table):
         this = table.this
