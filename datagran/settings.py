@@ -272,6 +272,9 @@ DATAGRAN = {
     "ARTIFACT_MAX_BYTES": env_int("DATAGRAN_ARTIFACT_MAX_BYTES", 0),
     "ARTIFACT_KEEP_DAYS": env_int("DATAGRAN_ARTIFACT_KEEP_DAYS", 30),
     "UPLOAD_MAX_ROWS": env_int("DATAGRAN_UPLOAD_MAX_ROWS", 10000000),
+    # Columns an upload may have (a pivot makes at most 1,000): every column's statistics
+    # cost a query, so a 600 KB CSV of 50,000 columns took the server minutes.
+    "UPLOAD_MAX_COLUMNS": env_int("DATAGRAN_UPLOAD_MAX_COLUMNS", 1000, minimum=1),
     # What an upload may decode to (Arrow bytes of a Parquet file, inflated members of an
     # Excel file), checked before the table is built: a small file can decode to gigabytes.
     "UPLOAD_MAX_DECODED_BYTES": env_int("DATAGRAN_UPLOAD_MAX_DECODED_BYTES", 1 << 30),

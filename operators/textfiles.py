@@ -7,7 +7,10 @@ datasets (datagran.datasets.services) and for files read by a source (connector.
   read in pieces: it starts with the first encoding and moves on to the next one at the first
   piece the current one cannot decode (for a file in one encoding, the same answer).
 * Delimiter: sniffed from the first line among comma, semicolon, tab and pipe; a line with
-  none of them is one column (comma)."""
+  none of them is one column (comma).
+* JSON lines keep the types JSON gives them (``JSON_LINES``): pandas' guessing would make
+  "007" the number 7, a number in a column named ``*_at`` or ``date`` a time, and a column
+  named like a date or a number a time or a number."""
 from __future__ import annotations
 
 import codecs
@@ -18,6 +21,8 @@ from typing import IO
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ",;\t|"
 PIECE = 1 << 20  # bytes decoded at a time
+# pandas.read_json's keywords for JSON lines, uploaded or read by a source.
+JSON_LINES = {"lines": True, "dtype": False, "convert_axes": False}
 
 
 def decode(data: bytes) -> str:

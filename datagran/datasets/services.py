@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import zipfile
@@ -17,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from datagran.core.exceptions import Conflict, FieldError, NotFound, PermanentError
 from datagran.workspaces.models import Workspace
-from operators.textfiles import decode, sniff_delimiter
+from operators.textfiles import JSON_LINES, decode, sniff_delimiter
 
 from .artifacts import artifact_store
 from .models import Dataset
@@ -29,6 +30,10 @@ ERR_NO_ROWS = "The file has a header but no rows."
 ERR_ROWS = "The file has {rows} rows; the limit is {limit:,} rows ({setting})."
 ERR_DECODED = ("The file decodes to more than {limit:,} bytes, the limit "
                "(DATAGRAN_UPLOAD_MAX_DECODED_BYTES).")
+ERR_COLUMNS = ("The file has {columns:,} columns; the limit is {limit:,} columns "
+               "(DATAGRAN_UPLOAD_MAX_COLUMNS).")
+ERR_MAP = ("Column {name!r} holds key-value maps ({type}), which Datagran does not read: "
+           "store it as a list of structs or as JSON text.")
 # A worksheet's own row limit: a file claiming more rows is not one a spreadsheet wrote.
 EXCEL_MAX_ROWS = 1_048_576
 _BATCH_ROWS = 65_536
@@ -46,32 +51,43 @@ def _read(source: IO[bytes], fmt: str, max_rows: int) -> pd.DataFrame:
     dictionary-encoded or compressed Parquet file, a zipped Excel sheet) is measured first,
     from its metadata and by streaming, and refused without building the table."""
     max_bytes = settings.DATAGRAN["UPLOAD_MAX_DECODED_BYTES"]
+    max_columns = settings.DATAGRAN["UPLOAD_MAX_COLUMNS"]
     limit = min(max_rows, EXCEL_MAX_ROWS) if fmt == "excel" else max_rows
     try:
         # Parquet and Excel are read from the uploaded file itself (on disk past 10 MB);
         # text is decoded whole, to find its encoding.
         if fmt == "parquet":
-            _check_parquet(source, limit, max_bytes)
+            _check_parquet(source, limit, max_bytes, max_columns)
             df = pd.read_parquet(_rewound(source))
         elif fmt == "excel":
             _check_xlsx(source, limit, max_bytes)
             df = pd.read_excel(_rewound(source), engine="openpyxl", nrows=limit + 1)
         elif fmt == "jsonl":
             text = io.StringIO(decode(_rewound(source).read()))
-            df = pd.read_json(text, lines=True, nrows=limit + 1)
+            df = pd.read_json(text, nrows=limit + 1, **JSON_LINES)
         else:  # the delimiter sniffed from the header line, as the files source does
             text = io.StringIO(decode(_rewound(source).read()))
-            sep = sniff_delimiter(text.readline())
+            sep = sniff_delimiter(header := text.readline())
+            _check_columns(len(next(csv.reader([header], delimiter=sep), [])), max_columns)
             text.seek(0)
             df = pd.read_csv(text, sep=sep, engine="python", nrows=limit + 1)
     except pd.errors.EmptyDataError:
         raise _fail(ERR_EMPTY) from None
-    except (pd.errors.ParserError, ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
+    # Arrow's and pandas' errors on a file they cannot read (ArrowTypeError is a TypeError;
+    # pandas' own schema metadata, crafted, fails with TypeError too).
+    except (pd.errors.ParserError, ValueError, TypeError, NotImplementedError, OSError,
+            KeyError, zipfile.BadZipFile, pa.ArrowException) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _fail(f"Could not read the file as {fmt.upper()}: {first_line}") from None
+    _check_columns(len(df.columns), max_columns)
     if len(df) > limit:
         raise _too_many_rows(f"more than {limit:,}", limit)
     return df
+
+
+def _check_columns(columns: int, limit: int) -> None:
+    if columns > limit:
+        raise _fail(ERR_COLUMNS.format(columns=columns, limit=limit))
 
 
 def _too_many_rows(rows: int | str, limit: int) -> PermanentError:
@@ -85,12 +101,19 @@ def _rewound(source: IO[bytes]) -> IO[bytes]:
     return source
 
 
-def _check_parquet(source: IO[bytes], max_rows: int, max_bytes: int) -> None:
-    """Rows from the metadata; bytes from the row groups' uncompressed sizes (compression),
-    then from the values themselves, read in batches with text kept dictionary-encoded
-    (2M rows of one 1 KB string are 200 KB on disk and 2 GB once decoded)."""
+def _check_parquet(source: IO[bytes], max_rows: int, max_bytes: int, max_columns: int
+                   ) -> None:
+    """Columns and rows from the metadata (a map column refused by name); bytes from the
+    row groups' uncompressed sizes (compression), then from the values themselves, read in
+    batches with text kept dictionary-encoded (2M rows of one 1 KB string are 200 KB on
+    disk and 2 GB once decoded)."""
     file = pq.ParquetFile(_rewound(source))
     meta = file.metadata
+    _check_columns(len(file.schema_arrow), max_columns)
+    for f in file.schema_arrow:
+        if pa.types.is_map(f.type):
+            kind = f"map<{f.type.key_type}, {f.type.item_type}>"
+            raise _fail(ERR_MAP.format(name=f.name, type=kind))
     if meta.num_rows > max_rows:
         raise _too_many_rows(meta.num_rows, max_rows)
     stored = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
@@ -189,7 +212,11 @@ def dataset_upload_version(*, workspace: Workspace, user: AbstractBaseUser | Non
     if df.empty:
         raise _fail(ERR_NO_ROWS)
     df.columns = [str(c) for c in df.columns]
-    ref = artifact_store().put_table(df)
+    try:
+        ref = artifact_store().put_table(df)
+    except (TypeError, pa.ArrowException) as exc:  # a value Arrow cannot store
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise _fail(f"Could not store the table: {first_line}") from None
     fields = {"format": fmt, "source_sha256": digest, "table_hash": ref.hash,
               "columns": ref.schema, "row_count": ref.rows, "size_bytes": size,
               "created_by": user}

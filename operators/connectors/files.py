@@ -44,7 +44,7 @@ from ..base import Context, Operator, OperatorError, Port, Schema
 from ..connections import FilesConnection
 from ..errors import RetryableError, causes
 from ..net import check_url, resolve
-from ..textfiles import DecodedReader, sniff_delimiter
+from ..textfiles import JSON_LINES, DecodedReader, sniff_delimiter
 from . import _dlt
 from ._connection import CheckResult, load_connection
 from ._rest import SourceParams
@@ -353,8 +353,8 @@ def _frames(raw: IO[bytes], fmt: str, name: str, params: Any, limit: int,
             sniff_delimiter(text.peek_line())
         yield from pd.read_csv(text, sep=sep, chunksize=chunk, nrows=rows)
     elif fmt == "jsonl":
-        yield from pd.read_json(DecodedReader(raw, params.encoding), lines=True,
-                                chunksize=chunk, nrows=rows)
+        yield from pd.read_json(DecodedReader(raw, params.encoding), chunksize=chunk,
+                                nrows=rows, **JSON_LINES)
     elif fmt == "parquet":
         import pyarrow.parquet as pq
 
