@@ -109,6 +109,22 @@ def test_statistics_of_a_table_with_many_distinct_values_spill_under_the_memory_
     assert (key["distinct"], number["distinct"], number["max"]) == (n, n, n - 1)
 
 
+def test_a_table_wider_than_the_statistics_limit_shows_the_first_columns_statistics(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SQL transform can return far more columns than an upload may have: the preview
+    lists every column and computes the statistics of the first STATS_MAX_COLUMNS."""
+    from datagran.datasets import profile
+
+    monkeypatch.setattr(profile, "STATS_MAX_COLUMNS", 30)
+    df = pd.DataFrame({f"c{i}": [i, i + 1, None] for i in range(45)})
+    digest = artifact_store().put_table(df).hash
+    artifact_store().memo.clear()
+    got = json.loads(json.dumps(table_preview(digest=digest, limit=2)))
+    want = expected(artifact_store().read_table(digest), 2)
+    assert [c["name"] for c in got["columns"]] == [f"c{i}" for i in range(45)]
+    assert got["stats"] == want["stats"][:30]
+
+
 @pytest.mark.parametrize("rows", [1, 2, 3, 1000])
 def test_the_csv_download_in_batches_is_the_csv_of_the_whole_table(rows: int) -> None:
     base = pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04 00:00:00.25", None,
