@@ -135,14 +135,15 @@ def check_tables(tree: exp.Expression, connected: Collection[str]) -> None:
     for call in tree.find_all(exp.Anonymous):
         if call.name.lower() in SETTINGS_FUNCTIONS:
             raise _fail(ERR_SETTINGS.format(name=call.name.lower()))
+    for lateral in tree.find_all(exp.Lateral):  # LATERAL f(...): a table function too
+        if not isinstance(lateral.this, (exp.Subquery, exp.Select)):
+            _check_table_function(lateral.this, "LATERAL")
     ctes = _cte_references(tree)
     for table in tree.find_all(exp.Table):
         this = table.this
         if not isinstance(this, exp.Identifier):
-            function = this.sql_name() if isinstance(this, exp.Func) else type(this).__name__
-            if isinstance(this, exp.GenerateSeries) or function.lower() in PURE_TABLE_FUNCTIONS:
-                continue
-            raise _fail(ERR_OUTSIDE.format(what=f"{function.lower()}(...) in FROM"))
+            _check_table_function(this, "FROM")
+            continue
         if table.args.get("db") or table.args.get("catalog"):
             raise _fail(ERR_OUTSIDE.format(what=table.sql("duckdb")))
         name = this.name.lower()
@@ -155,6 +156,16 @@ def check_tables(tree: exp.Expression, connected: Collection[str]) -> None:
         if any(ch in name for ch in "/\\:."):
             raise _fail(ERR_OUTSIDE.format(what=repr(this.name)))
         raise _fail(ERR_NO_TABLE.format(name=this.name))
+
+
+def _check_table_function(this: exp.Expression, where: str) -> None:
+    """A table function read in FROM or LATERAL: only the pure ones (range, unnest)."""
+    if isinstance(this, (exp.GenerateSeries, exp.Unnest)):
+        return
+    function = (this.name if isinstance(this, exp.Anonymous) else this.sql_name()
+                if isinstance(this, exp.Func) else type(this).__name__).lower()
+    if function not in PURE_TABLE_FUNCTIONS:
+        raise _fail(ERR_OUTSIDE.format(what=f"{function}(...) in {where}"))
 
 
 def sealed_query(query: str, connected: Collection[str]) -> exp.Expression:

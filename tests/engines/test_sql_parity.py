@@ -106,6 +106,10 @@ def payloads(canary: Path, existing: Path) -> dict[str, str]:
         "engine_setting_qualified": "SELECT id FROM a WHERE main.current_setting("
                                     "'memory_limit') IS NOT NULL",
         "variable": "SELECT getvariable('x') AS v FROM a",
+        "lateral_table_function": "SELECT * FROM a CROSS JOIN LATERAL duckdb_settings()",
+        "lateral_query_in_a_string": ("SELECT * FROM a, LATERAL "
+                                      f"query('COPY a TO ''{canary}''')"),
+        "lateral_file": "SELECT * FROM a, LATERAL read_text('/etc/passwd')",
         "cte_shadowing_an_input": "WITH a AS (SELECT 1 AS x) SELECT * FROM a",
         "cte_name_out_of_its_scope": ("SELECT * FROM (WITH secret AS (SELECT 1 AS x) "
                                       "SELECT * FROM secret) t, secret"),
