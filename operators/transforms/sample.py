@@ -6,16 +6,22 @@ import math
 import pandas as pd
 from pydantic import Field, model_validator
 
-from ..base import Context, Operator, Params, Port, Schema
+from ..base import Context, Operator, OperatorError, Params, Port, Schema
 from ..rowhash import draws, draws_sql, fresh_name, hash_order, hash_sql
 from ..tables import Query, Rel, ident
+
+# Rows a sample with replacement may draw: each is made, so a five-row table asked for 10^8
+# draws once took a worker's whole memory (the same bound as a SQL transform's result).
+MAX_DRAWS = 10_000_000
+ERR_DRAWS = ("A sample with replacement draws at most {limit:,} rows; this one would draw "
+             "{count:,}.")
 
 
 class SampleParams(Params):
     n: int | None = Field(None, ge=1, description="How many rows to take (or set fraction).")
     fraction: float | None = Field(
-        None, gt=0, description="Share of the rows to take, such as 0.1 (or set n). Above 1 "
-        "only with replacement.",
+        None, gt=0, allow_inf_nan=False, description="Share of the rows to take, such as 0.1 "
+        "(or set n). Above 1 only with replacement.",
     )
     seed: int = Field(42, description="Random seed: the same seed gives the same sample.")
     replace: bool = Field(False, description="Allow a row to be drawn more than once.")
@@ -32,11 +38,15 @@ class SampleParams(Params):
 def _count(params: SampleParams, rows: int, log: Context | Query) -> int:
     """How many rows the sample has (draws, with replacement) out of ``rows``."""
     if params.fraction is not None:
-        return math.floor(params.fraction * rows + 0.5)  # half up
-    n = params.n or 0
-    if n > rows and not params.replace:
-        log.log(f"Asked for {n} rows but the table has {rows}: took them all.")
-        return rows
+        n = math.floor(params.fraction * rows + 0.5)  # half up
+    else:
+        n = params.n or 0
+        if n > rows and not params.replace:
+            log.log(f"Asked for {n} rows but the table has {rows}: took them all.")
+            return rows
+    if params.replace and n > MAX_DRAWS and rows:
+        raise OperatorError(ERR_DRAWS.format(limit=MAX_DRAWS, count=n),
+                            field="n" if params.fraction is None else "fraction")
     return n
 
 

@@ -11,7 +11,7 @@ import pytest
 from operators import LocalContext, get_operator
 from operators.engines import EngineSettings, run_relational
 
-from .parity import ENGINES, assert_parity, run
+from .parity import ENGINES, assert_parity, error, run
 
 N = 40
 FRAME = pd.DataFrame({
@@ -67,3 +67,19 @@ def test_asking_for_more_rows_than_exist_is_logged_on_the_engine_too(engine: str
         run_relational(op, op.parse_params({"n": 50}), {"table": FRAME.head(5)}, folder,
                        ctx=ctx, settings=EngineSettings(name=engine))
     assert ctx.logs == ["Asked for 50 rows but the table has 5: took them all."]
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+@pytest.mark.parametrize(("params", "field"), [({"n": 100_000_000, "replace": True}, "n"),
+                                          ({"fraction": 30_000_000.0, "replace": True},
+                                           "fraction")])
+def test_draws_with_replacement_are_refused_past_the_limit(engine: str, params: dict,
+                                                           field: str) -> None:
+    """Five rows asked for 10^8 draws once took the worker's whole memory (DuckDB built
+    the list of draws; pandas hashed each one in Python)."""
+    from operators.transforms.sample import MAX_DRAWS
+
+    five = pd.DataFrame({"id": range(5)})
+    exc = error(engine, "transform.sample", params, table=five)
+    assert exc.field == field
+    assert exc.message.startswith(f"A sample with replacement draws at most {MAX_DRAWS:,}")

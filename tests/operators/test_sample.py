@@ -60,7 +60,8 @@ def test_the_schema_is_unchanged_and_it_is_skipped_when_serving() -> None:
 
 @pytest.mark.parametrize("raw", [
     {}, {"n": 5, "fraction": 0.5}, {"n": 0}, {"fraction": 0}, {"fraction": 1.5},
-    {"n": "many"},
+    {"n": "many"}, {"fraction": float("inf"), "replace": True},
+    {"fraction": float("nan"), "replace": True},
 ])
 def test_it_needs_exactly_one_of_n_and_fraction_within_bounds(raw: dict) -> None:
     with pytest.raises(ValidationError):
