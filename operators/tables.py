@@ -48,8 +48,17 @@ SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "str": "VARC
 
 # --- writing SQL safely ------------------------------------------------------------------------
 
+ERR_EMPTY_NAME = ("A column has an empty name, which the engine cannot read: give it a name "
+                  "first (Rename columns).")
+
+
 def ident(name: str) -> str:
-    """A column or table name as a quoted SQL identifier: any text is safe here."""
+    """A column or table name as a quoted SQL identifier: any text is safe here but the empty
+    one, which no SQL engine accepts (an OperatorError)."""
+    if str(name) == "":
+        from .base import OperatorError
+
+        raise OperatorError(ERR_EMPTY_NAME)
     return exp.to_identifier(str(name), quoted=True).sql("duckdb")
 
 

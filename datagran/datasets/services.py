@@ -211,7 +211,9 @@ def dataset_upload_version(*, workspace: Workspace, user: AbstractBaseUser | Non
     df = _read(fileobj, fmt, max_rows)
     if df.empty:
         raise _fail(ERR_NO_ROWS)
-    df.columns = [str(c) for c in df.columns]
+    # A column without a name gets the one pandas gives it in a CSV file: no SQL engine
+    # reads an empty name.
+    df.columns = [str(c) or f"Unnamed: {i}" for i, c in enumerate(df.columns)]
     try:
         ref = artifact_store().put_table(df)
     except (TypeError, pa.ArrowException) as exc:  # a value Arrow cannot store

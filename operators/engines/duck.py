@@ -324,8 +324,10 @@ class DuckEngine:
             if seal is None:
                 raise
             raise OperatorError(seal.denied_message, field=seal.field) from None
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            # The data does not fit what the params promise (a text that is not a number).
+        except (duckdb.ConversionException, duckdb.InvalidInputException,
+                duckdb.OutOfRangeException) as exc:
+            # The data does not fit what the params promise (a text that is not a number, a
+            # product past 64 bits).
             raise OperatorError(f"{label}: {str(exc).splitlines()[0]}",
                                 field=seal.field if seal else None) from None
         except duckdb.Error as exc:

@@ -389,3 +389,12 @@ def dates_sql(q: Query, rel: Rel, column: str, *, field: str, limit: int = DATE_
         f"AS p LEFT JOIN (VALUES {values}) AS m(k, v) ON p.{t} = m.k ORDER BY p.{ident(pos)}",
         parsed.schema)
     return DateColumns(joined, date, text, pos, complete)
+
+
+def distinct_columns(names: list[str]) -> list[str]:
+    """A params list of columns that names each column once (a key listed twice made the
+    engines fail with their own errors)."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(repr(n) for n in repeated)} is listed more than once")
+    return names

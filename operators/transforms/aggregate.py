@@ -19,7 +19,7 @@ from ..base import (
     schema_of,
 )
 from ..tables import Query, Rel, ident
-from ._common import NUMERIC, conform_frame, expect_type, types_of
+from ._common import NUMERIC, conform_frame, distinct_columns, expect_type, types_of
 
 Function = Literal["sum", "mean", "count", "min", "max", "nunique", "median", "std"]
 _ANY = ("int", "float", "bool", "str", "datetime")
@@ -59,6 +59,11 @@ class AggregateParams(Params):
     aggregations: list[Aggregation] = Field(
         ..., min_length=1, description="The summaries to compute."
     )
+
+    @field_validator("group_by")
+    @classmethod
+    def _distinct_keys(cls, group_by: list[str]) -> list[str]:
+        return distinct_columns(group_by)
 
     @field_validator("aggregations")
     @classmethod

@@ -338,14 +338,25 @@ def _abs(it: _Interpreter, args: list[Typed]) -> Typed:
     return Typed(abs(value), args[0].type)
 
 
+# round()'s digits: 10 to their power must be a double (the engines scale by it).
+MAX_ROUND_DIGITS = 300
+
+
+def _round_digits(digits: int) -> int:
+    if abs(digits) > MAX_ROUND_DIGITS:
+        fail(f"round()'s second argument must be between -{MAX_ROUND_DIGITS} and "
+             f"{MAX_ROUND_DIGITS}.")
+    return digits
+
+
 def _round(it: _Interpreter, args: list[Typed]) -> Typed:
     number = _expect(args[0], NUMERIC, "round()")
     digits = args[1].value if len(args) > 1 else 0
     if len(args) > 1 and (args[1].type != "int" or isinstance(digits, pd.Series)):
         fail("round()'s second argument must be a whole number, such as 2.")
-    value = number.value
-    return Typed(value.round(int(digits)) if isinstance(value, pd.Series) else
-                 np.round(value, int(digits)), number.type)
+    value, digits = number.value, _round_digits(int(digits))
+    return Typed(value.round(digits) if isinstance(value, pd.Series) else
+                 np.round(value, digits), number.type)
 
 
 def _coalesce(it: _Interpreter, args: list[Typed]) -> Typed:
@@ -485,7 +496,7 @@ class _Compiler:
         if fname == "round":
             digits = int(self.interpreter.visit(node.args[1]).value) if len(node.args) > 1 \
                 else 0
-            return _round_sql(self, self.visit(node.args[0]), digits)
+            return _round_sql(self, self.visit(node.args[0]), _round_digits(digits))
         return _SQL_FUNCTIONS[fname](self, [self.visit(arg) for arg in node.args])
 
     def binop(self, node: ast.BinOp) -> Sql:

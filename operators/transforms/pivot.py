@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Literal
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..base import (
     Context,
@@ -17,15 +17,15 @@ from ..base import (
     require_columns,
     schema_of,
 )
+from ..rowhash import fresh_name
 from ..tables import Query, Rel, ident, lit
-from ._common import NUMERIC, column_of, conform, expect_type, types_of
+from ._common import NUMERIC, column_of, conform, distinct_columns, expect_type, types_of
 from .aggregate import clean_rel
 
 MAX_COLUMNS = 1000
 _NUMERIC_ONLY = ("sum", "mean")
 # The long table of cells (one row per index and key) names its columns so as not to meet
 # the user's index columns.
-_POSITION, _CELL = ident("__pivot position"), ident("__pivot cell")
 
 
 class PivotParams(Params):
@@ -42,6 +42,11 @@ class PivotParams(Params):
     fill_value: int | float | str | None = Field(
         None, description="What empty cells hold; empty leaves them missing (count uses 0)."
     )
+
+    @field_validator("index")
+    @classmethod
+    def _distinct_index(cls, index: list[str]) -> list[str]:
+        return distinct_columns(index)
 
 
 def _check(params: PivotParams, schema: Schema | None) -> None:
@@ -101,12 +106,13 @@ def _cell_sql(params: PivotParams, value: str) -> str:
             "max": f"max({value})"}[params.function]
 
 
-def _spread_sql(params: PivotParams, position: int) -> str:
+def _spread_sql(params: PivotParams, position: int, at: str, cell_of: str) -> str:
     """The new column at ``position`` from the cells (one row per index and position): the
     cell, or the fill value where the index has no rows with that key. As pandas' unstack,
     a cell whose values are all missing stays as the function made it (missing for mean,
-    min and max), it is not filled."""
-    cell = f"max(CASE WHEN {_POSITION} = {position} THEN {_CELL} END)"
+    min and max), it is not filled. ``at`` and ``cell_of``: the cells' position and value
+    columns (quoted)."""
+    cell = f"max(CASE WHEN {at} = {position} THEN {cell_of} END)"
     fill = 0 if params.fill_value is None and params.function == "count" else \
         params.fill_value
     if fill is None:
@@ -115,7 +121,7 @@ def _spread_sql(params: PivotParams, position: int) -> str:
         lit(fill)
     if params.function in ("sum", "count"):  # never missing where there are rows
         return f"coalesce({cell}, {fill_sql})"
-    return (f"CASE WHEN count(CASE WHEN {_POSITION} = {position} THEN 1 END) = 0 "
+    return (f"CASE WHEN count(CASE WHEN {at} = {position} THEN 1 END) = 0 "
             f"THEN {fill_sql} ELSE {cell} END")
 
 
@@ -195,15 +201,18 @@ class Pivot(Operator):
         names = _new_columns(list(found.sort_values("position")["value"]), params)
         types = table.types()
         index = [ident(c) for c in params.index]
+        # Names no index column has (an index named "__pivot position" once took its place).
+        at_name = fresh_name(table.schema, "__pivot position")
+        cell_name = fresh_name([*table.schema, {"name": at_name}], "__pivot cell")
+        at, cell_of = ident(at_name), ident(cell_name)
         cells = q.define(
-            f"SELECT {', '.join(f'd.{c}' for c in index)}, k.position AS {_POSITION}, "
-            f"{_cell_sql(params, f'd.{value}')} AS {_CELL} FROM {clean.ref} AS d "
+            f"SELECT {', '.join(f'd.{c}' for c in index)}, k.position AS {at}, "
+            f"{_cell_sql(params, f'd.{value}')} AS {cell_of} FROM {clean.ref} AS d "
             f"JOIN {keys.ref} AS k ON d.{key} = k.value "
             f"GROUP BY {', '.join(f'd.{c}' for c in index)}, k.position",
             [*({"name": c, "type": types[c]} for c in params.index),
-             {"name": "__pivot position", "type": "int"},
-             {"name": "__pivot cell", "type": cell_type}])
-        spread = [f"{_spread_sql(params, i)} AS {ident(name)}"
+             {"name": at_name, "type": "int"}, {"name": cell_name, "type": cell_type}])
+        spread = [f"{_spread_sql(params, i, at, cell_of)} AS {ident(name)}"
                   for i, name in enumerate(names, start=1)]
         return {"table": q.define(
             f"SELECT {', '.join([*index, *spread])} FROM {cells.ref} "

@@ -39,7 +39,7 @@ def test_a_csv_of_50000_columns_is_refused_by_its_header(api: Any) -> None:
                        "(DATAGRAN_UPLOAD_MAX_COLUMNS).")
 
 
-@pytest.mark.parametrize("name,data", [
+@pytest.mark.parametrize(("name", "data"), [
     ("wide.parquet", parquet(pa.table({f"c{i}": [1] for i in range(1_001)}))),
     ("wide.jsonl", json.dumps({f"c{i}": 1 for i in range(1_001)}).encode() + b"\n"),
 ])
@@ -80,13 +80,13 @@ JSON_LINES_FILE = (b'{"id": 1, "created_at": 1700000000, "": 2, "2020-01-01": 3,
                    b'{"id": 2, "created_at": 1700000001, "": 4, "2020-01-01": 5, '
                    b'"code": "010", "ok": false}\n')
 KEPT = {"id": ("int", [1, 2]), "created_at": ("int", [1700000000, 1700000001]),
-        "": ("int", [2, 4]), "2020-01-01": ("int", [3, 5]), "code": ("str", ["007", "010"]),
-        "ok": ("bool", [True, False])}
+        "Unnamed: 2": ("int", [2, 4]), "2020-01-01": ("int", [3, 5]),
+        "code": ("str", ["007", "010"]), "ok": ("bool", [True, False])}
 
 
 def test_json_lines_keep_their_names_types_and_text(api: Any) -> None:
     """pandas' guesses would make "007" the number 7, created_at a time, and the column
-    named "2020-01-01" a time."""
+    named "2020-01-01" a time; a column without a name is named as in a CSV file."""
     response = upload(api, JSON_LINES_FILE, "events.jsonl")
     assert response.status_code == 201, response.content[:300]
     assert {c["name"]: c["type"] for c in response.json()["columns"]} == \
@@ -104,7 +104,7 @@ def test_the_files_source_reads_json_lines_the_same_way() -> None:
 
     frame = next(_frames(io.BytesIO(JSON_LINES_FILE), "jsonl", "events.jsonl", Params(),
                          1 << 20, None))
-    assert list(frame.columns) == list(KEPT)
+    assert list(frame.columns) == ["" if c == "Unnamed: 2" else c for c in KEPT]
     assert frame["code"].tolist() == ["007", "010"]
     assert frame["created_at"].tolist() == [1700000000, 1700000001]
     assert JSON_LINES["dtype"] is False and not Dataset.objects.exists()

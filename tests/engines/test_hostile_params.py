@@ -1,0 +1,65 @@
+"""Params and data an attacker probe found crashing the engines or changing results: each
+now gives the same rows as pandas, or a clear OperatorError naming what to change, never an
+engine's own exception."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from operators import get_operator
+from operators.tables import ERR_EMPTY_NAME
+
+from .parity import assert_parity, error
+
+TABLE = pd.DataFrame({"__pivot position": ["x", "x", "y"], "s": ["a", "b", "a"],
+                      "v": [1.0, 3.0, 5.0]})
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_a_pivot_index_named_like_its_helper_column_pivots_as_pandas_does(engine: str
+                                                                          ) -> None:
+    """DuckDB once gave a=3.0, b=NaN for x instead of a=1.0, b=3.0."""
+    result = assert_parity("transform.pivot", {"index": ["__pivot position"], "columns": "s",
+                                               "values": "v"},
+                           engines=(engine,), table=TABLE)
+    table = result["table"]
+    assert table["__pivot position"].tolist() == ["x", "y"]
+    assert table["a"].tolist() == [1.0, 5.0]
+    assert table["b"].iloc[0] == 3.0 and pd.isna(table["b"].iloc[1])
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("transform.aggregate", {"group_by": ["s", "s"],
+                             "aggregations": [{"column": "v", "function": "sum"}]}),
+    ("transform.pivot", {"index": ["s", "s"], "columns": "s", "values": "v"}),
+])
+def test_a_key_listed_twice_is_a_params_error(name: str, params: dict) -> None:
+    with pytest.raises(ValidationError, match="'s' is listed more than once"):
+        get_operator(name).parse_params(params)
+
+
+@pytest.mark.parametrize("expression", ["i * 4", "i + i", "abs(i)"])
+def test_a_whole_number_past_64_bits_is_an_operator_error_on_duckdb(expression: str) -> None:
+    big = pd.DataFrame({"i": [2 ** 62, -(2 ** 63)]})
+    exc = error("duckdb", "transform.derive_column", {"name": "y", "expression": expression},
+                table=big)
+    assert "Derive column" in exc.message or "Overflow" in exc.message, exc.message
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_round_to_an_absurd_number_of_digits_is_refused(engine: str) -> None:
+    exc = error(engine, "transform.derive_column", {"name": "y", "expression": "round(f, 400)"},
+                table=pd.DataFrame({"f": [1.25]}))
+    assert "between -300 and 300" in exc.message
+
+
+def test_an_empty_column_name_from_the_data_is_a_clear_error_on_duckdb() -> None:
+    """A pivot over a value "" makes a column named ""; no SQL engine reads that name."""
+    blank = pd.DataFrame({"k": ["x", "x"], "s": ["", "b"], "v": [1, 2]})
+    pivoted = assert_parity("transform.pivot", {"index": ["k"], "columns": "s", "values": "v"},
+                            engines=("pandas",), table=blank)["table"]
+    assert list(pivoted.columns) == ["k", "", "b"]
+    exc = error("duckdb", "transform.filter_rows",
+                {"conditions": [{"column": "k", "op": "==", "value": "x"}]}, table=pivoted)
+    assert exc.message == ERR_EMPTY_NAME
