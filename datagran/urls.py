@@ -25,6 +25,9 @@ class SchemaView(SpectacularAPIView):
     content_negotiation_class = SchemaFormatNegotiation
 
 
+# A bug's 500 on an API path answers in the API's JSON shape.
+handler500 = "datagran.core.exceptions.server_error"
+
 urlpatterns = [
     # The admin's sign-in counts failures with the app's (the same limit and counter).
     path("admin/login/", throttle_logins(admin.site.login)),

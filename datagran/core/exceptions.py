@@ -152,6 +152,21 @@ def api_not_found(request: HttpRequest, unknown: str = "") -> HttpResponse:
     return JsonResponse(error_body(error), status=404)
 
 
+ERR_SERVER = ("The server failed on this request; it is logged with its traceback. Nothing "
+              "the request asked for may be assumed done.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's ``handler500``: an error the API does not answer (a bug) is still a JSON
+    body in the API's error shape on ``/api/`` paths (clients read ``message``); the
+    pages keep Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": ERR_SERVER, "extra": {}}, status=500)
+    from django.views.defaults import server_error as page
+
+    return page(request)
+
+
 def resolve_or_none(path: str) -> Any:
     """The URL match of ``path``, or None."""
     try:

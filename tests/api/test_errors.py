@@ -3,6 +3,7 @@ only fields ({field: [messages]}) and/or errors ([{"node", "field", "message"}])
 maps the family, DRF's and Django's errors to HTTP in one place."""
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from typing import Any
@@ -14,7 +15,7 @@ from django.http import Http404
 from rest_framework import exceptions as drf
 
 from datagran.core.api import ErrorSerializer, error_responses
-from datagran.core.exceptions import exception_handler
+from datagran.core.exceptions import ERR_SERVER, exception_handler
 from operators.base import OperatorError
 from operators.errors import (
     Conflict,
@@ -142,3 +143,23 @@ def test_an_unknown_api_path_is_a_json_404_and_a_missing_slash_still_redirects(a
     assert response.json()["extra"] == {"fields": {"path": ["No such API path."]}}
     moved = api.get("/api/pipelines?search=x")
     assert moved.status_code == 301 and moved["Location"] == "/api/pipelines/?search=x"
+
+
+@pytest.mark.django_db
+def test_a_bug_on_an_api_path_answers_json_and_a_page_keeps_djangos_page(
+        api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash (once: a Parquet upload with a map column) answered an HTML page that API
+    clients could not read; it now answers the error shape, with no detail of the bug."""
+    from datagran.datasets import apis
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("secret detail of the bug")
+
+    monkeypatch.setattr(apis, "dataset_upload_version", crash)
+    api.raise_request_exception = False
+    upload = io.BytesIO(b"x\n1\n")
+    upload.name = "a.csv"
+    response = api.post("/api/datasets/", {"file": upload}, format="multipart")
+    assert response.status_code == 500
+    assert response.json() == {"message": ERR_SERVER, "extra": {}}
+    assert b"secret detail" not in response.content
