@@ -43,7 +43,7 @@ class Position(BaseModel):
 class Node(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=64)
-    operator: str = Field(min_length=1)
+    operator: str = Field(min_length=1, max_length=100)
     params: dict[str, Any] = Field(default_factory=dict)
     position: Position = Field(default_factory=Position)
     label: str = ""
@@ -51,10 +51,10 @@ class Node(BaseModel):
 
 class Edge(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    source: str
-    source_port: str
-    target: str
-    target_port: str
+    source: str = Field(max_length=64)
+    source_port: str = Field(max_length=100)
+    target: str = Field(max_length=64)
+    target_port: str = Field(max_length=100)
 
 
 class ExposedParam(BaseModel):

@@ -109,3 +109,17 @@ def test_names_that_reach_a_column_without_a_serializer_keep_its_length(api, use
     with pytest.raises(PermanentError, match="name: at most 200 characters"):
         workspace_create(name="w" * 201, owner=user)
     assert Workspace.objects.count() == 1  # the personal one
+
+
+def test_an_operator_name_or_port_of_megabytes_is_refused_without_being_echoed(api) -> None:
+    """A 2 MB operator name was echoed back whole in the error."""
+    for change in ("operator", "port"):
+        graph = chain_graph()
+        if change == "operator":
+            graph["nodes"][1]["operator"] = "x" * 2_000_000
+        else:
+            graph["edges"][0]["target_port"] = "p" * 2_000_000
+        response = save(api, graph)
+        assert response.status_code == 400
+        assert len(response.content) < 5_000, len(response.content)
+    assert not Pipeline.objects.exists()
