@@ -28,7 +28,10 @@ _MAX_STRATA = 1_000
 
 
 class SplitParams(Params):
-    test_size: float = Field(0.25, gt=0, lt=1, description="Share of the rows put in test.")
+    # Shares are counted exactly as fractions of denominators up to 10^6 (``_share``): a
+    # smaller one would be 0 (1e-9 once put no row in test, and the engines said so apart).
+    test_size: float = Field(0.25, ge=1e-6, le=1 - 1e-6,
+                             description="Share of the rows put in test.")
     seed: int = Field(42, description="Random seed: the same seed gives the same split.")
     stratify: str | None = column_field(
         None,

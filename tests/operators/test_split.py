@@ -83,6 +83,7 @@ def test_it_rejects_stratifying_on_a_column_with_missing_values() -> None:
 
 
 @pytest.mark.parametrize("raw", [{"test_size": 0}, {"test_size": 1}, {"test_size": -0.1},
+                                 {"test_size": 1e-9}, {"test_size": 1 - 1e-9},
                                  {"seed": "abc"}])
 def test_it_rejects_impossible_params(raw: dict) -> None:
     with pytest.raises(ValidationError):
