@@ -398,3 +398,13 @@ def distinct_columns(names: list[str]) -> list[str]:
     if repeated:
         raise ValueError(f"{', '.join(repr(n) for n in repeated)} is listed more than once")
     return names
+
+
+def whole_number_fits(value: object) -> object:
+    """A params value, refused when it is a whole number past 64 bits (the tables' whole
+    numbers are 64-bit: pandas failed on one with OverflowError)."""
+    if isinstance(value, int) and not isinstance(value, bool) and \
+            not -(2 ** 63) <= value < 2 ** 63:
+        raise ValueError("a whole number must fit in 64 bits (at most 9,223,372,036,854,775,807 "
+                         "either way)")
+    return value

@@ -18,7 +18,7 @@ from ..base import (
     schema_of,
 )
 from ..tables import SQL_TYPES, Query, Rel, ident, lit
-from ._common import NUMERIC, column_of, conform
+from ._common import NUMERIC, column_of, conform, whole_number_fits
 from .aggregate import clean_rel, median_sql, value_sql
 
 Strategy = Literal["mean", "median", "most_frequent", "constant"]
@@ -46,7 +46,7 @@ class Fill(Params):
             return None  # the canvas may keep a stale value around when the strategy changes
         if value is None or isinstance(value, (list, dict)):
             raise ValueError("'constant' needs a single value")
-        return value
+        return whole_number_fits(value)
 
 
 class FillMissingParams(Params):

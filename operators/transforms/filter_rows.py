@@ -1,6 +1,7 @@
 """Keep the rows that match structured conditions (never an evaluated expression string)."""
 from __future__ import annotations
 
+import math
 import operator
 from functools import reduce
 from typing import Any, Literal
@@ -83,6 +84,11 @@ def _coerce(value: Any, column: str, col_type: str, field: str) -> Any:
             raise OperatorError(
                 f"{value!r} is not a number, but column {column!r} holds numbers.", field=field
             )
+        if isinstance(number, float) and math.isnan(number):
+            # NaN is a missing value here; engines disagree on comparing with it.
+            raise OperatorError(
+                f"{value!r} is a missing value, not a number to compare with: use is_null "
+                "or not_null.", field=field)
         return number
     if col_type == "bool":
         if isinstance(value, bool):

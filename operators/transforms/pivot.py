@@ -19,7 +19,15 @@ from ..base import (
 )
 from ..rowhash import fresh_name
 from ..tables import Query, Rel, ident, lit
-from ._common import NUMERIC, column_of, conform, distinct_columns, expect_type, types_of
+from ._common import (
+    NUMERIC,
+    column_of,
+    conform,
+    distinct_columns,
+    expect_type,
+    types_of,
+    whole_number_fits,
+)
 from .aggregate import clean_rel
 
 MAX_COLUMNS = 1000
@@ -47,6 +55,12 @@ class PivotParams(Params):
     @classmethod
     def _distinct_index(cls, index: list[str]) -> list[str]:
         return distinct_columns(index)
+
+    @field_validator("fill_value")
+    @classmethod
+    def _fill_fits(cls, value: int | float | str | None) -> int | float | str | None:
+        whole_number_fits(value)
+        return value
 
 
 def _check(params: PivotParams, schema: Schema | None) -> None:

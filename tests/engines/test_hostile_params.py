@@ -63,3 +63,27 @@ def test_an_empty_column_name_from_the_data_is_a_clear_error_on_duckdb() -> None
     exc = error("duckdb", "transform.filter_rows",
                 {"conditions": [{"column": "k", "op": "==", "value": "x"}]}, table=pivoted)
     assert exc.message == ERR_EMPTY_NAME
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+@pytest.mark.parametrize("condition", [{"column": "i", "op": "<=", "value": "nan"},
+                                       {"column": "f", "op": "in", "value": [1.5, "NaN"]}])
+def test_a_filter_compared_with_nan_is_refused_on_every_engine(engine: str,
+                                                               condition: dict) -> None:
+    """pandas kept no row for i <= NaN and DuckDB every row (NaN sorts last there)."""
+    numbers = pd.DataFrame({"i": [1, 2], "f": [1.5, float("nan")]})
+    exc = error(engine, "transform.filter_rows", {"conditions": [condition]}, table=numbers)
+    assert exc.field == "conditions.0.value"
+    assert "use is_null or not_null" in exc.message
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("transform.pivot", {"index": ["k"], "columns": "s", "values": "v",
+                         "fill_value": 10 ** 30}),
+    ("transform.fill_missing", {"columns": [{"column": "v", "strategy": "constant",
+                                             "value": 2 ** 63}]}),
+])
+def test_a_whole_number_param_past_64_bits_is_a_params_error(name: str, params: dict) -> None:
+    """pandas failed on these with OverflowError."""
+    with pytest.raises(ValidationError, match="must fit in 64 bits"):
+        get_operator(name).parse_params(params)
