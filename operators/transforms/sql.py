@@ -239,13 +239,25 @@ def _query(query: str, frames: dict[str, pd.DataFrame], *, rows: bool,
     return result, schema
 
 
+# Whole numbers wider than a table's 64 bits: cast to it in DuckDB, so a value past it is
+# DuckDB's conversion error (on the engines too), not pandas' OverflowError.
+_WIDE_INTS = frozenset({"hugeint", "uhugeint", "ubigint"})
+
+
 def _as_five_types(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """Columns of a type outside the five (a list, a struct, an interval) as DuckDB's text of
-    them, the text every engine's cast writes (pandas' text of the Python objects differed)."""
-    if all(t.id in _TYPES for t in relation.types):
+    them, the text every engine's cast writes (pandas' text of the Python objects differed);
+    wider whole numbers as 64-bit ones."""
+    if all(t.id in _TYPES and t.id not in _WIDE_INTS for t in relation.types):
         return relation
+
+    def column(i: int, name: str, t: Any) -> str:
+        if t.id in _WIDE_INTS:
+            return f"CAST(#{i} AS BIGINT) AS {ident(name)}"
+        return f"#{i}" if t.id in _TYPES else f"CAST(#{i} AS VARCHAR) AS {ident(name)}"
+
     return relation.project(", ".join(
-        f"#{i}" if t.id in _TYPES else f"CAST(#{i} AS VARCHAR) AS {ident(name)}"
+        column(i, name, t)
         for i, (name, t) in enumerate(zip(relation.columns, relation.types, strict=True), 1)))
 
 

@@ -87,3 +87,18 @@ def test_a_whole_number_param_past_64_bits_is_a_params_error(name: str, params: 
     """pandas failed on these with OverflowError."""
     with pytest.raises(ValidationError, match="must fit in 64 bits"):
         get_operator(name).parse_params(params)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_sql_whole_number_past_64_bits_is_an_operator_error(engine: str) -> None:
+    """pandas failed with OverflowError on a HUGEINT the query made."""
+    exc = error(engine, "transform.sql",
+                {"query": "SELECT 170141183460469231731687303715884105727::HUGEINT AS h FROM a"},
+                a=pd.DataFrame({"x": [1]}))
+    assert exc.field == "query"
+
+
+def test_a_sql_hugeint_within_64_bits_comes_back_as_a_whole_number() -> None:
+    result = assert_parity("transform.sql", {"query": "SELECT x::HUGEINT AS h FROM a"},
+                           engines=("duckdb",), a=pd.DataFrame({"x": [1, -2]}))
+    assert result["table"]["h"].tolist() == [1, -2]
