@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from memory import peak_address_space_mb, peak_mb
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -279,15 +280,6 @@ def summary(path: str) -> dict[str, Any]:
             "mean_probability": row[3]}
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def peak_address_space_mb() -> float:
-    """VmPeak: the most address space the process held (what RLIMIT_AS caps)."""
-    with open("/proc/self/status") as fh:
-        line = next(row for row in fh if row.startswith("VmPeak:"))
-    return int(line.split()[1]) / 1024
 
 
 # --- each side in a process of its own ----------------------------------------------------

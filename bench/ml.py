@@ -8,7 +8,6 @@ warm-up. Targets: within 1.25x in time and 2x in peak memory."""
 from __future__ import annotations
 
 import json
-import resource
 import runpy
 import statistics
 import subprocess
@@ -17,6 +16,7 @@ import time
 from pathlib import Path
 
 from graphs import edge, node
+from memory import peak_mb
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "bench-data"
@@ -126,9 +126,6 @@ def measure_datagran() -> dict:
     bench.stop()
     return {"seconds": statistics.median(times), "peak_mb": peak_mb()}
 
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def side(name: str) -> dict:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import socket
 import statistics
 import subprocess
@@ -28,6 +27,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from memory import peak_mb
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -96,9 +97,6 @@ def serve() -> None:
 
 
 # --- the two sides (each its own process) ----------------------------------------------------
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
 
 def plain(url: str, out: Path) -> dict[str, Any]:
     """dlt's rest_api source as a plain script uses it: iterate the resource, write Parquet
