@@ -5,7 +5,7 @@ from fractions import Fraction
 from typing import Any
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..base import (
     Context,
@@ -28,16 +28,24 @@ _MAX_STRATA = 1_000
 
 
 class SplitParams(Params):
-    # Shares are counted exactly as fractions of denominators up to 10^6 (``_share``): a
-    # smaller one would be 0 (1e-9 once put no row in test, and the engines said so apart).
-    test_size: float = Field(0.25, ge=1e-6, le=1 - 1e-6,
-                             description="Share of the rows put in test.")
+    test_size: float = Field(0.25, gt=0, lt=1, description="Share of the rows put in test.")
     seed: int = Field(42, description="Random seed: the same seed gives the same split.")
     stratify: str | None = column_field(
         None,
         description="Keep this column's class proportions equal in train and test "
         "(usually the target).",
     )
+
+    @field_validator("test_size")
+    @classmethod
+    def _countable(cls, test_size: float) -> float:
+        """Shares are counted exactly as fractions of denominators up to 10^6 (``_share``):
+        a finer one would count as 0 or 1 (1e-9 once put no row in test, and the engines
+        then refused it with different, wrong messages)."""
+        p, q = _share(test_size)
+        if p == 0 or p == q:
+            raise ValueError("test_size must be between 0.000001 and 0.999999")
+        return test_size
 
 
 def _share(test_size: float) -> tuple[int, int]:
