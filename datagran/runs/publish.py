@@ -56,7 +56,20 @@ def member_group(workspace_id: object, user_id: object) -> str:
     return f"member_{workspace_id}_{user_id}"
 
 
+# One lock per publishing loop, taken by each batch in the order the batches were queued:
+# without it two batches' sends interleaved at every await, and a workspace socket got a
+# run's "running" before its "queued" (each batch sends the run's group first).
+_batch_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+
 async def _send(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    loop = asyncio.get_running_loop()
+    lock = _batch_locks.setdefault(loop, asyncio.Lock())  # only ever touched on that loop
+    async with lock:
+        await _send_batch(messages)
+
+
+async def _send_batch(messages: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
