@@ -77,12 +77,17 @@ def _read(source: IO[bytes], fmt: str, max_rows: int) -> pd.DataFrame:
     # pandas' own schema metadata, crafted, fails with TypeError too).
     except (pd.errors.ParserError, ValueError, TypeError, NotImplementedError, OSError,
             KeyError, zipfile.BadZipFile, pa.ArrowException) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise _fail(f"Could not read the file as {fmt.upper()}: {first_line}") from None
+        raise _fail(f"Could not read the file as {fmt.upper()}: {_first_line(exc)}") from None
     _check_columns(len(df.columns), max_columns)
     if len(df) > limit:
         raise _too_many_rows(f"more than {limit:,}", limit)
     return df
+
+
+def _first_line(exc: BaseException) -> str:
+    """What a reader's error says, in one line (its type when it says nothing)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _check_columns(columns: int, limit: int) -> None:
@@ -217,8 +222,7 @@ def dataset_upload_version(*, workspace: Workspace, user: AbstractBaseUser | Non
     try:
         ref = artifact_store().put_table(df)
     except (TypeError, pa.ArrowException) as exc:  # a value Arrow cannot store
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise _fail(f"Could not store the table: {first_line}") from None
+        raise _fail(f"Could not store the table: {_first_line(exc)}") from None
     fields = {"format": fmt, "source_sha256": digest, "table_hash": ref.hash,
               "columns": ref.schema, "row_count": ref.rows, "size_bytes": size,
               "created_by": user}

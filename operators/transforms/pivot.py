@@ -32,8 +32,6 @@ from .aggregate import clean_rel
 
 MAX_COLUMNS = 1000
 _NUMERIC_ONLY = ("sum", "mean")
-# The long table of cells (one row per index and key) names its columns so as not to meet
-# the user's index columns.
 
 
 class PivotParams(Params):
